@@ -1,0 +1,56 @@
+# Rapport: `make run` serves the app, `make test` checks everything. Both install the
+# tools they need first (idempotent; ~17 min once on a fresh machine, seconds after).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# npm's binaryen (wasm-opt) must come before any system one: Debian's breaks hydration.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# Compile-time checked queries use the committed .sqlx cache; no database needed to build.
+export SQLX_OFFLINE := true
+
+CARGO_TEST_FLAGS := --release -p domain -p server
+
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare clean
+
+setup:
+	@.ci/setup.sh
+
+## Release build of the server and the hydrated site (target/site).
+build: setup
+	cargo leptos build --release
+
+## Serve http://127.0.0.1:3000 with an embedded PostgreSQL in .data/ (see README).
+run: build
+	exec target/release/server serve
+
+## Formatting, lints, unit + integration tests, then browser tests against the release build.
+test: setup fmt-check lint wasm-deps-check build unit e2e
+	@echo "make test: all checks passed"
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --release -p domain -p server --all-targets -- -D warnings
+	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+## The browser bundle must not pull in server-only crates.
+wasm-deps-check:
+	@if cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none \
+	    | grep -E '^(sqlx|tokio|reqwest|mio|domain) ' ; then \
+	  echo "server-only crates leaked into the wasm bundle (above)"; exit 1; \
+	else echo "wasm bundle dependencies: no sqlx, tokio, reqwest"; fi
+
+unit:
+	cargo test $(CARGO_TEST_FLAGS)
+
+e2e:
+	cd end2end && npx playwright test
+
+## Regenerate the offline query cache after changing a query (needs a database).
+sqlx-prepare:
+	.ci/sqlx-prepare.sh
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results

@@ -1,0 +1,71 @@
+//! Rapport's UI: server-rendered with Leptos, hydrated in the browser. Server functions
+//! are thin: find the acting user, call the domain crate, return a DTO.
+
+mod errors;
+mod layout;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub use errors::RequestId;
+use layout::AppLayout;
+use pages::{AskPage, ContactsPage, NotFound, SettingsPage, TimelinePage};
+
+// Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
+// reflects errors, and the page never jumps as data streams in.
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rapport.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Rapport".to_owned() } else { format!("{page} · Rapport") }/>
+        <Router>
+            <AppLayout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=ContactsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
+                    <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                </Routes>
+            </AppLayout>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on <body> once the wasm app has taken over the server-rendered
+/// page. Effects never run on the server, so the attribute proves hydration happened;
+/// tests wait for it before interacting.
+fn mark_hydrated() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,42 @@
+//! The unified store of every communication. Ingestion and processing come with the
+//! sync and ingestion features; this module holds the user-scoped reads.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{DomainError, UserScope};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivitySummary {
+    pub id: Uuid,
+    pub channel: String,
+    pub direction: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    pub state: String,
+    /// The first sender (or the first participant when there is no sender).
+    pub counterpart: Option<String>,
+}
+
+impl UserScope<'_> {
+    /// The newest activities across all channels, skipping ones deleted at the source.
+    pub async fn recent_activities(&self, limit: i64) -> Result<Vec<ActivitySummary>, DomainError> {
+        let rows = sqlx::query_as!(
+            ActivitySummary,
+            r#"select a.id, a.channel, a.direction, a.occurred_at, a.subject, a.snippet, a.state,
+                      (select coalesce(p.display_name, p.address) from activity_participants p
+                        where p.activity_id = a.id
+                        order by (p.role = 'from') desc, p.address limit 1) as "counterpart?"
+               from activities a
+               where a.user_id = $1 and a.deleted_at is null
+               order by a.occurred_at desc, a.id
+               limit $2"#,
+            self.user.0,
+            limit,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows)
+    }
+}

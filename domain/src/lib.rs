@@ -1,0 +1,16 @@
+//! Rapport's domain layer. No web framework here: the UI (`app`) and the binary (`server`)
+//! call into this crate, and every read or write of user-owned data goes through a
+//! [`db::UserScope`], which is where user scoping lives.
+
+pub mod accounts;
+pub mod activities;
+pub mod contacts;
+pub mod db;
+pub mod email;
+pub mod error;
+pub mod users;
+
+pub use db::{Db, UserScope};
+pub use email::EmailAddress;
+pub use error::DomainError;
+pub use users::UserId;

@@ -1,0 +1,10 @@
+//! The Rapport server: wires configuration, the database (embedded or external), the
+//! Leptos app and the HTTP routes together. `main.rs` is a thin CLI over this.
+
+pub mod config;
+mod health;
+mod middleware;
+mod startup;
+pub mod telemetry;
+
+pub use startup::Application;

@@ -1,0 +1,56 @@
+use server::Application;
+use server::config::Config;
+
+const USAGE: &str = "usage: server [serve]\n\n  serve   run the web server (default)\n\nSettings come from the environment and .env; see .env.example.";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    // A missing .env is normal; a malformed one is reported by the config errors below.
+    let _ = dotenvy::dotenv();
+    let command = std::env::args().nth(1);
+    match command.as_deref() {
+        None | Some("serve") => match serve().await {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!("{error:#}");
+                eprintln!("rapport: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            std::process::ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}\n\n{USAGE}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    server::telemetry::init(config.log_format);
+    let app = Application::build(config).await?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish requests, stop the database.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: a real PostgreSQL (one embedded cluster per test run, a fresh
+//! database per test), the real server on a random port, real HTTP.
+
+mod contacts;
+mod health;
+mod helpers;
+mod hydration;
+mod lifecycle;
+mod pages;
