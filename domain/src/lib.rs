@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod extract;
 pub mod users;
 
 pub use db::{Db, UserScope};

@@ -1,0 +1,345 @@
+//! Word lists that recognise line types in signatures: organisations, job
+//! titles, closings, disclaimers and mobile footers. Kept in one place so the
+//! quote splitter and the signature extractor agree on what a company is.
+
+/// Legal-form and organisation words; a short line containing one as a
+/// whole word is taken for an organisation name.
+const COMPANY_WORDS: &[&str] = &[
+    "inc",
+    "inc.",
+    "incorporated",
+    "llc",
+    "l.l.c.",
+    "llp",
+    "lp",
+    "l.p.",
+    "ltd",
+    "ltd.",
+    "limited",
+    "corp",
+    "corp.",
+    "corporation",
+    "company",
+    "co.",
+    "gmbh",
+    "ag",
+    "s.a.",
+    "sa",
+    "sas",
+    "sarl",
+    "s.p.a.",
+    "spa",
+    "bv",
+    "b.v.",
+    "nv",
+    "n.v.",
+    "pty",
+    "plc",
+    "oy",
+    "ab",
+    "a/s",
+    "kg",
+    "kgaa",
+    "group",
+    "holdings",
+    "partners",
+    "associates",
+    "consulting",
+    "consultants",
+    "bank",
+    "technologies",
+    "solutions",
+    "ventures",
+    "capital",
+    "labs",
+    "industries",
+    "university",
+    "institute",
+    "foundation",
+    "agency",
+    "authority",
+    "commission",
+    "department",
+    "dept.",
+    "dept",
+    "pipeline",
+    "services",
+    "securities",
+];
+
+/// Words that make a short line a job title.
+const TITLE_WORDS: &[&str] = &[
+    "ceo",
+    "cfo",
+    "cto",
+    "coo",
+    "cio",
+    "cmo",
+    "vp",
+    "svp",
+    "evp",
+    "avp",
+    "president",
+    "vice",
+    "director",
+    "manager",
+    "head",
+    "chief",
+    "officer",
+    "founder",
+    "co-founder",
+    "cofounder",
+    "owner",
+    "partner",
+    "principal",
+    "chairman",
+    "chair",
+    "counsel",
+    "attorney",
+    "lawyer",
+    "paralegal",
+    "analyst",
+    "associate",
+    "engineer",
+    "developer",
+    "consultant",
+    "specialist",
+    "coordinator",
+    "assistant",
+    "administrator",
+    "representative",
+    "advisor",
+    "adviser",
+    "executive",
+    "lead",
+    "supervisor",
+    "geologist",
+    "trader",
+    "scientist",
+    "architect",
+    "designer",
+    "accountant",
+    "controller",
+    "treasurer",
+    "secretary",
+    "professor",
+    "researcher",
+    "recruiter",
+    "editor",
+    "producer",
+    "strategist",
+    "economist",
+    "marketing",
+    "sales",
+    "intern",
+    "clerk",
+    "agent",
+    "broker",
+    "planner",
+    "scheduler",
+    "technician",
+    "programmer",
+    "auditor",
+    "member",
+    "geschäftsführer",
+    "leiter",
+    "directeur",
+    "gérant",
+    "gerente",
+];
+
+/// Closings after which the signature usually begins.
+const CLOSINGS: &[&str] = &[
+    "best",
+    "best regards",
+    "kind regards",
+    "warm regards",
+    "regards",
+    "many thanks",
+    "thanks",
+    "thank you",
+    "thanks again",
+    "thx",
+    "cheers",
+    "sincerely",
+    "yours sincerely",
+    "sincerely yours",
+    "yours truly",
+    "respectfully",
+    "all the best",
+    "best wishes",
+    "take care",
+    "talk soon",
+    "rgds",
+    "mit freundlichen grüßen",
+    "viele grüße",
+    "beste grüße",
+    "gruß",
+    "cordialement",
+    "bien cordialement",
+    "bien à vous",
+    "saludos",
+    "un saludo",
+    "atentamente",
+    "cordiali saluti",
+    "atenciosamente",
+    "abraços",
+    "met vriendelijke groet",
+];
+
+/// Phrases that open a legal disclaimer or confidentiality notice.
+const DISCLAIMER_CUES: &[&str] = &[
+    "confidential",
+    "intended recipient",
+    "intended only for",
+    "privileged",
+    "disclaimer",
+    "this e-mail and any",
+    "this email and any",
+    "this message and any",
+    "if you have received this",
+    "do not disclose",
+    "unauthorized",
+    "virus",
+    "not be construed",
+    "vertraulich",
+    "ce message",
+];
+
+/// Mobile-client footers that are never part of a signature.
+const MOBILE_FOOTERS: &[&str] = &[
+    "sent from my",
+    "sent from mobile",
+    "sent via",
+    "get outlook for",
+    "sent with",
+    "von meinem",
+    "envoyé de mon",
+    "enviado desde mi",
+    "inviato da",
+    "enviado do meu",
+];
+
+fn words(line: &str) -> impl Iterator<Item = String> + '_ {
+    line.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')' || c == '|')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// A short capitalised line carrying a legal form or organisation word.
+pub fn looks_like_company(line: &str) -> bool {
+    let t = line.trim();
+    let n = t.split_whitespace().count();
+    (1..=8).contains(&n)
+        && !t.contains('@')
+        && t.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        && words(t).any(|w| COMPANY_WORDS.contains(&w.as_str()))
+        && !t.starts_with(|c: char| c.is_ascii_digit())
+        && !ends_like_sentence(t)
+}
+
+/// "... the company should wait." ends in a full stop after an ordinary
+/// word; "Acme Corp." ends in a legal-form abbreviation.
+fn ends_like_sentence(t: &str) -> bool {
+    let last = t.split_whitespace().last().unwrap_or("").to_lowercase();
+    t.ends_with(['.', '!', '?'])
+        && !COMPANY_WORDS.contains(&last.as_str())
+        && !last.trim_end_matches('.').contains('.')
+}
+
+/// A short line naming a role ("Senior Counsel", "VP, Sales & Marketing").
+pub fn looks_like_title(line: &str) -> bool {
+    let t = line.trim();
+    let n = t.split_whitespace().count();
+    (1..=8).contains(&n)
+        && !t.contains('@')
+        && !t.chars().any(|c| c.is_ascii_digit())
+        && !t.ends_with(['!', '?', ':'])
+        && t.chars().next().is_some_and(char::is_uppercase)
+        && words(t).any(|w| {
+            TITLE_WORDS.contains(&w.trim_end_matches(['.', '-', '&']).trim_start_matches('-'))
+        })
+}
+
+/// "Best regards," / "Thanks!" / "Cheers -" alone on a line, or followed by a
+/// name ("Thanks, Jane"). Returns the text after the closing, if any.
+pub fn closing(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let lower = t.to_lowercase();
+    CLOSINGS
+        .iter()
+        .filter(|c| lower.starts_with(**c))
+        .max_by_key(|c| c.len())
+        .and_then(|c| {
+            let rest = &t[c.len()..];
+            let rest_trim = rest.trim_start_matches([',', '!', '.', '-', ' ', '\u{2014}', ':']);
+            let alone = rest_trim.is_empty();
+            let with_name = rest.starts_with([',', ' ', '-'])
+                && rest_trim.split_whitespace().count() <= 3
+                && rest_trim.chars().next().is_some_and(char::is_uppercase);
+            (alone || with_name).then_some(rest_trim)
+        })
+}
+
+/// True when a paragraph reads like a legal/confidentiality notice.
+pub fn is_disclaimer(paragraph: &str) -> bool {
+    let lower = paragraph.to_lowercase();
+    let hits = DISCLAIMER_CUES
+        .iter()
+        .filter(|c| lower.contains(**c))
+        .count();
+    hits >= 2
+        || (hits == 1 && paragraph.len() > 160)
+        || lower.trim_start().starts_with("disclaimer")
+}
+
+/// "Sent from my iPhone" and similar client footers.
+pub fn is_mobile_footer(line: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    MOBILE_FOOTERS.iter().any(|f| lower.starts_with(f)) && lower.split_whitespace().count() <= 8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn companies() {
+        assert!(looks_like_company("Globex Trading Corp."));
+        assert!(looks_like_company("Müller & Söhne GmbH"));
+        assert!(looks_like_company("Acme Pty Ltd"));
+        assert!(!looks_like_company("I think the company should wait."));
+        assert!(!looks_like_company("1400 Main Street, Suite 300"));
+    }
+
+    #[test]
+    fn titles() {
+        assert!(looks_like_title("Senior Counsel"));
+        assert!(looks_like_title("VP, Sales & Marketing"));
+        assert!(looks_like_title("Geschäftsführer"));
+        assert!(!looks_like_title("Call me at 555 0100"));
+        assert!(!looks_like_title("Please ask the director?"));
+    }
+
+    #[test]
+    fn closings() {
+        assert_eq!(closing("Best regards,"), Some(""));
+        assert_eq!(closing("Thanks, Jane"), Some("Jane"));
+        assert_eq!(closing("Mit freundlichen Grüßen"), Some(""));
+        assert_eq!(closing("Thanks for the update on the contract."), None);
+        assert_eq!(closing("Bestätigung folgt"), None);
+    }
+
+    #[test]
+    fn disclaimers_and_footers() {
+        assert!(is_disclaimer(
+            "CONFIDENTIALITY NOTICE: This e-mail and any attachments are intended only for the addressee."
+        ));
+        assert!(!is_disclaimer("Let's keep this confidential for now."));
+        assert!(is_mobile_footer("Sent from my iPhone"));
+        assert!(is_mobile_footer("Von meinem iPhone gesendet"));
+        assert!(!is_mobile_footer("Sent the contract yesterday"));
+    }
+}

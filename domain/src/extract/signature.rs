@@ -1,0 +1,455 @@
+//! Find the sender's signature block in their own text and pull contact
+//! fields out of it.
+//!
+//! Precision comes first: a block is only reported when it carries at least
+//! one contact fact besides a name, and a name is only taken when it agrees
+//! with the sender's display name or address. A bare "Thanks, Jane" is a
+//! sign-off, not a signature.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::extract::domains::{CompanyDomain, region_from_tld};
+use crate::extract::lexicon::{
+    closing, is_disclaimer, is_mobile_footer, looks_like_company, looks_like_title,
+};
+use crate::extract::names::clean_display_name;
+use crate::extract::phone::{
+    E164Phone, PhoneKind, RegionHints, find_phone_candidates, parse_phone, region_from_text,
+};
+
+/// What the pipeline knows about the sender from the headers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SenderHint<'a> {
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// The user's locale region, last resort for national phone numbers.
+    pub default_region: Option<&'a str>,
+}
+
+/// A value and the zero-based line (within the scanned text) it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub value: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignaturePhone {
+    pub number: E164Phone,
+    pub kind: PhoneKind,
+    pub raw: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signature {
+    /// Lines of the scanned text that form the block.
+    pub lines: Range<usize>,
+    pub name: Option<Field>,
+    pub title: Option<Field>,
+    pub company: Option<Field>,
+    /// All validated numbers; fax/pager are kept with their kind.
+    pub phones: Vec<SignaturePhone>,
+    pub emails: Vec<Field>,
+    pub linkedin: Option<Field>,
+    pub twitter: Option<Field>,
+    pub websites: Vec<Field>,
+}
+
+impl Signature {
+    fn has_contact_fact(&self) -> bool {
+        fact_lines(self).next().is_some()
+    }
+}
+
+/// Longest block considered; longer tails are prose, not signatures.
+const MAX_BLOCK_LINES: usize = 12;
+
+/// Extract the signature from the author's own text (quotes already
+/// removed). Returns `None` when no block with contact facts is found.
+pub fn extract_signature(text: &str, hint: &SenderHint) -> Option<Signature> {
+    let lines: Vec<&str> = text.lines().collect();
+    let end = content_end(&lines);
+    let start = block_start(&lines, end, hint)?;
+    let end = end.min(start + MAX_BLOCK_LINES);
+    let sig = fields(&lines, start..end, hint);
+    sig.has_contact_fact().then_some(sig)
+}
+
+/// Index after the last line that can belong to a signature: trailing
+/// blanks, mobile footers and disclaimer paragraphs are cut off.
+fn content_end(lines: &[&str]) -> usize {
+    let mut end = lines.len();
+    let mut para_start = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim().is_empty() {
+            para_start = i + 1;
+            continue;
+        }
+        let para_end = lines[i..]
+            .iter()
+            .position(|x| x.trim().is_empty())
+            .map_or(lines.len(), |p| i + p);
+        if i == para_start && i > 0 && is_disclaimer(&lines[i..para_end].join(" ")) {
+            end = i;
+            break;
+        }
+    }
+    while end > 0
+        && (lines[end - 1].trim().is_empty()
+            || is_mobile_footer(lines[end - 1])
+            || is_rule(lines[end - 1]))
+    {
+        end -= 1;
+    }
+    end
+}
+
+fn is_rule(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 2 && t.chars().all(|c| matches!(c, '-' | '_' | '=' | '*' | '~'))
+}
+
+/// Where the block starts, or `None` when the tail has no signature cue.
+/// Cues, strongest first: a line with the sender's name; the line after a
+/// closing or `--` delimiter; a trailing paragraph dense with contact data.
+fn block_start(lines: &[&str], end: usize, hint: &SenderHint) -> Option<usize> {
+    let window = end.saturating_sub(MAX_BLOCK_LINES + 3)..end;
+    let name_line = window
+        .clone()
+        .rev()
+        .find(|&i| is_sender_name_line(lines[i], hint));
+    let cue_line = window
+        .clone()
+        .rev()
+        .find(|&i| is_rule(lines[i]) || lines[i].trim() == "--" || closing(lines[i]).is_some());
+    match (name_line, cue_line) {
+        (Some(n), Some(c)) if c >= n => Some(c + 1),
+        (Some(n), _) => Some(n),
+        (None, Some(c)) => Some(c + 1),
+        (None, None) => contact_dense_tail(lines, end),
+    }
+}
+
+/// The last paragraph, when at least two of its lines hold a phone number,
+/// address or URL and none is long prose.
+fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
+    let start = lines[..end]
+        .iter()
+        .rposition(|l| l.trim().is_empty())
+        .map_or(0, |p| p + 1);
+    let para = &lines[start..end];
+    let dense = para
+        .iter()
+        .filter(|l| !find_phone_candidates(l).is_empty() || EMAIL.is_match(l) || URL.is_match(l))
+        .count();
+    let prose = para.iter().any(|l| l.split_whitespace().count() > 12);
+    // Many numbers means a phone list in the body, not one person's block.
+    let numbers: usize = para.iter().map(|l| find_phone_candidates(l).len()).sum();
+    (dense >= 2 && numbers <= 4 && !prose && para.len() <= MAX_BLOCK_LINES).then_some(start)
+}
+
+/// Lowercase name tokens of the sender (from display name, else address).
+fn name_tokens(hint: &SenderHint) -> Vec<String> {
+    let from_name = hint.name.and_then(clean_display_name).map(|n| {
+        n.as_str()
+            .split_whitespace()
+            .map(|t| t.trim_matches('.').to_lowercase())
+            .filter(|t| t.len() >= 2)
+            .collect::<Vec<_>>()
+    });
+    from_name.unwrap_or_default()
+}
+
+/// A short line made of name-like words whose first token (or first and
+/// last) matches the sender's name, e.g. "Jane", "Jane Doe", "Jane M. Doe",
+/// "-- Jane".
+fn is_sender_name_line(line: &str, hint: &SenderHint) -> bool {
+    let tokens = name_tokens(hint);
+    let t = line.trim().trim_start_matches(['-', '–', '—', ' ']).trim();
+    let words: Vec<String> = t
+        .split_whitespace()
+        .map(|w| w.trim_matches([',', '.']).to_lowercase())
+        .collect();
+    if tokens.is_empty()
+        || words.is_empty()
+        || words.len() > 5
+        || t.chars().any(|c| c.is_ascii_digit() || c == '@')
+    {
+        return false;
+    }
+    let first_matches = tokens.iter().any(|tok| *tok == words[0]);
+    let last_ok = words.len() == 1 || tokens.iter().any(|tok| words.last() == Some(tok));
+    first_matches && last_ok && t.chars().next().is_some_and(char::is_uppercase)
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+        .expect("valid regex")
+});
+static URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:https?://|www\.)[^\s<>()]+|\b(?:linkedin\.com|twitter\.com|x\.com)/[^\s<>()]+",
+    )
+    .expect("valid regex")
+});
+static TWITTER_HANDLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:twitter|x)\s*[:|]\s*@?([A-Za-z0-9_]{1,15})\b").expect("valid regex")
+});
+static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(from|to|cc|bcc|subject|sent|date)\s*:").expect("valid regex")
+});
+static FORM_FIELD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z ]{2,30}?)\s+:\s").expect("valid regex"));
+const CONTACT_LABELS: &[&str] = &[
+    "email", "e-mail", "mail", "phone", "tel", "fax", "mobile", "cell", "web", "title",
+];
+/// Cells of multi-column or one-line signatures: tabs, 3+ spaces, pipes, bullets.
+static CELL_SPLIT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\t+|\s{3,}|\s[|•·]\s").expect("valid regex"));
+
+fn fields(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Signature {
+    let block_text = lines[range.clone()].join("\n");
+    let hints = RegionHints {
+        signature_region: region_from_text(&block_text).map(str::to_string),
+        email_region: hint.email.and_then(region_from_tld).map(str::to_string),
+        default_region: hint.default_region.map(str::to_string),
+    };
+    let company_label = hint
+        .email
+        .and_then(CompanyDomain::from_email)
+        .and_then(|d| d.company_name())
+        .map(|c| c.to_lowercase());
+    let mut sig = Signature {
+        lines: range.clone(),
+        ..Default::default()
+    };
+    for i in range {
+        let line = lines[i];
+        // Header-like lines ("To:", "Subject:") mean a quoted block slipped in.
+        if HEADER_LINE.is_match(line.trim()) {
+            sig.lines.end = i;
+            break;
+        }
+        // "Request For : a@b.com" forms are system output, not a signature.
+        if FORM_FIELD
+            .captures(line.trim())
+            .is_some_and(|c| !CONTACT_LABELS.contains(&c[1].trim().to_lowercase().as_str()))
+        {
+            continue;
+        }
+        let line = closing(line)
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(line);
+        let rest = take_phones(line, i, &hints, &mut sig);
+        for cell in CELL_SPLIT.split(&rest) {
+            classify_cell(cell.trim(), i, hint, company_label.as_deref(), &mut sig);
+        }
+    }
+    // A name far above every contact fact is a sign-off, not a signature.
+    let first_fact = fact_lines(&sig).min();
+    if let (Some(n), Some(f)) = (&sig.name, first_fact)
+        && f > n.line + 3
+    {
+        sig.name = None;
+    }
+    sig
+}
+
+/// Record validated phones of a whole line (labels may sit several spaces
+/// away from the number) and return the line with them blanked out.
+fn take_phones(line: &str, i: usize, hints: &RegionHints, sig: &mut Signature) -> String {
+    let mut rest = line.to_string();
+    let mut found = Vec::new();
+    for c in find_phone_candidates(line).into_iter().rev() {
+        if let Some(number) = parse_phone(&c.raw, hints) {
+            rest.replace_range(label_start(line, c.start)..c.end, "   ");
+            found.push(SignaturePhone {
+                number,
+                kind: c.kind,
+                raw: c.raw,
+                line: i,
+            });
+        }
+    }
+    for p in found.into_iter().rev() {
+        if !sig.phones.iter().any(|q| q.number == p.number) {
+            sig.phones.push(p);
+        }
+    }
+    rest
+}
+
+fn fact_lines(sig: &Signature) -> impl Iterator<Item = usize> + '_ {
+    let singles = [&sig.title, &sig.company, &sig.linkedin, &sig.twitter]
+        .into_iter()
+        .flatten()
+        .map(|f| f.line);
+    singles
+        .chain(sig.phones.iter().map(|p| p.line))
+        .chain(sig.emails.iter().chain(&sig.websites).map(|f| f.line))
+}
+
+fn classify_cell(
+    cell: &str,
+    i: usize,
+    hint: &SenderHint,
+    company_label: Option<&str>,
+    sig: &mut Signature,
+) {
+    if cell.is_empty() {
+        return;
+    }
+    let mut rest = cell.to_string();
+    for m in EMAIL.find_iter(cell) {
+        let v = m.as_str().to_string();
+        if !sig.emails.iter().any(|e| e.value.eq_ignore_ascii_case(&v)) {
+            sig.emails.push(Field {
+                value: v.clone(),
+                line: i,
+            });
+        }
+        rest = rest.replace(m.as_str(), " ");
+    }
+    for m in URL.find_iter(cell) {
+        let v = m.as_str().trim_end_matches(['.', ',', ';']).to_string();
+        let lower = v.to_lowercase();
+        let f = Field {
+            value: v.clone(),
+            line: i,
+        };
+        if lower.contains("linkedin.com/") {
+            sig.linkedin.get_or_insert(f);
+        } else if lower.contains("twitter.com/")
+            || lower.contains("://x.com/")
+            || lower.starts_with("x.com/")
+        {
+            sig.twitter.get_or_insert(f);
+        } else if !sig.websites.iter().any(|w| w.value == v) {
+            sig.websites.push(f);
+        }
+        rest = rest.replace(m.as_str(), " ");
+    }
+    if let Some(c) = TWITTER_HANDLE.captures(cell) {
+        sig.twitter.get_or_insert(Field {
+            value: format!("@{}", &c[1]),
+            line: i,
+        });
+        return;
+    }
+    let text = strip_field_label(rest.trim())
+        .trim_matches([',', ';', '|', '-', ' '])
+        .trim();
+    if text.is_empty() || text.len() > 80 {
+        return;
+    }
+    if sig.name.is_none() && is_sender_name_line(text, hint) {
+        sig.name = Some(Field {
+            value: text.trim_start_matches(['-', ' ']).to_string(),
+            line: i,
+        });
+    } else if sig.title.is_none() && looks_like_title(text) && !is_company_line(text, company_label)
+    {
+        sig.title = Some(Field {
+            value: text.to_string(),
+            line: i,
+        });
+    } else if sig.company.is_none() && is_company_line(text, company_label) {
+        sig.company = Some(Field {
+            value: text.to_string(),
+            line: i,
+        });
+    }
+}
+
+/// Include a preceding "Tel:"-style label when blanking a phone out of the
+/// cell so it is not mistaken for a title.
+fn label_start(cell: &str, start: usize) -> usize {
+    const LABELS: &[&str] = &[
+        "tel",
+        "telephone",
+        "phone",
+        "ph",
+        "t",
+        "m",
+        "mobile",
+        "mob",
+        "mobil",
+        "cell",
+        "cel",
+        "c",
+        "f",
+        "fax",
+        "fx",
+        "facsimile",
+        "o",
+        "office",
+        "d",
+        "direct",
+        "dir",
+        "w",
+        "work",
+        "h",
+        "home",
+        "p",
+        "pager",
+        "handy",
+    ];
+    let trimmed = cell[..start].trim_end_matches([' ', ':', '.', '-', '\t']);
+    let word_start = trimmed.rfind(|c: char| !c.is_alphabetic()).map_or(0, |p| {
+        p + trimmed[p..].chars().next().map_or(1, char::len_utf8)
+    });
+    if LABELS.contains(&trimmed[word_start..].to_lowercase().as_str()) {
+        word_start
+    } else {
+        start
+    }
+}
+
+/// "Title: Director" / "Company - Acme" style labelled cells.
+fn strip_field_label(s: &str) -> &str {
+    for label in [
+        "title",
+        "position",
+        "company",
+        "organization",
+        "organisation",
+        "firm",
+        "role",
+    ] {
+        if let Some(rest) = s
+            .get(..label.len())
+            .filter(|p| p.eq_ignore_ascii_case(label))
+            .map(|_| &s[label.len()..])
+            && let Some(r) = rest.trim_start().strip_prefix([':', '-'])
+        {
+            return r.trim();
+        }
+    }
+    s
+}
+
+/// Organisation: legal-form words, or the company name from the sender's
+/// (non-free-mail) domain appearing as a word ("Acme Europe" for acme.de).
+fn is_company_line(text: &str, company_label: Option<&str>) -> bool {
+    if looks_like_company(text) {
+        return true;
+    }
+    let Some(label) = company_label.filter(|l| l.len() >= 3) else {
+        return false;
+    };
+    let lower = text.to_lowercase();
+    let n = text.split_whitespace().count();
+    (1..=6).contains(&n)
+        && !text.chars().any(|c| c.is_ascii_digit())
+        && text.chars().next().is_some_and(char::is_uppercase)
+        && lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == label || label.split(' ').next() == Some(w))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,161 @@
+use super::*;
+
+fn hint<'a>(name: &'a str, email: &'a str) -> SenderHint<'a> {
+    SenderHint {
+        name: Some(name),
+        email: Some(email),
+        default_region: Some("US"),
+    }
+}
+
+fn phones(s: &Signature) -> Vec<(&str, PhoneKind)> {
+    s.phones
+        .iter()
+        .map(|p| (p.number.as_str(), p.kind))
+        .collect()
+}
+
+#[test]
+fn classic_us_signature_with_closing() {
+    let text = "Hi Tom,\n\nAttached is the revised draft.\n\nBest regards,\n\nDana K. Whitfield\nSenior Counsel\nNorthwind Logistics, Inc.\n1200 Main Street, Suite 400\nDallas, TX 75201\nDirect: (214) 555-0147\nMobile: 469.555.0190\nFax: (214) 555-0100\ndana.whitfield@northwind.com\nwww.northwind.com\n";
+    let s = extract_signature(
+        text,
+        &hint("Whitfield, Dana", "dana.whitfield@northwind.com"),
+    )
+    .unwrap();
+    assert_eq!(s.name.as_ref().unwrap().value, "Dana K. Whitfield");
+    assert_eq!(s.title.as_ref().unwrap().value, "Senior Counsel");
+    assert_eq!(
+        s.company.as_ref().unwrap().value,
+        "Northwind Logistics, Inc."
+    );
+    assert_eq!(
+        phones(&s),
+        [
+            ("+12145550147", PhoneKind::Phone),
+            ("+14695550190", PhoneKind::Mobile),
+            ("+12145550100", PhoneKind::Fax)
+        ]
+    );
+    assert_eq!(s.emails[0].value, "dana.whitfield@northwind.com");
+    assert_eq!(s.websites[0].value, "www.northwind.com");
+    assert_eq!(s.name.as_ref().unwrap().line, 6);
+}
+
+#[test]
+fn uk_signature_with_dash_delimiter_and_disclaimer() {
+    let text = "Thanks, will review.\n\n-- \nOliver Grant | Head of Partnerships | Brightline Analytics Ltd\nT: +44 (0)20 7946 0321  M: 07911 123456\nlinkedin.com/in/olivergrant\n\nThis e-mail and any attachments are confidential and intended solely for the addressee. If you have received this in error please notify the sender.";
+    let s = extract_signature(text, &hint("Oliver Grant", "oliver@brightline.co.uk")).unwrap();
+    assert_eq!(s.name.as_ref().unwrap().value, "Oliver Grant");
+    assert_eq!(s.title.as_ref().unwrap().value, "Head of Partnerships");
+    assert_eq!(
+        s.company.as_ref().unwrap().value,
+        "Brightline Analytics Ltd"
+    );
+    assert_eq!(
+        phones(&s),
+        [
+            ("+442079460321", PhoneKind::Phone),
+            ("+447911123456", PhoneKind::Mobile)
+        ]
+    );
+    assert_eq!(
+        s.linkedin.as_ref().unwrap().value,
+        "linkedin.com/in/olivergrant"
+    );
+}
+
+#[test]
+fn german_signature_uses_cctld_region() {
+    let text = "Hallo Herr Meyer,\n\nanbei das Angebot.\n\nMit freundlichen Grüßen\nJürgen Müller\nGeschäftsführer\nMüller & Söhne GmbH\nTel. 089 1234567\nMobil/Handy: 0171 1234567\n";
+    let s =
+        extract_signature(text, &hint("Müller, Jürgen", "j.mueller@mueller-soehne.de")).unwrap();
+    assert_eq!(s.name.as_ref().unwrap().value, "Jürgen Müller");
+    assert_eq!(s.title.as_ref().unwrap().value, "Geschäftsführer");
+    assert_eq!(s.company.as_ref().unwrap().value, "Müller & Söhne GmbH");
+    assert_eq!(
+        phones(&s),
+        [
+            ("+49891234567", PhoneKind::Phone),
+            ("+491711234567", PhoneKind::Mobile)
+        ]
+    );
+}
+
+#[test]
+fn french_indian_australian_brazilian_numbers() {
+    let fr = "Merci.\n\nCordialement,\nÉlodie Lefèvre\nDirectrice commerciale, Exemple SAS\nTél : 01 42 68 53 00\n";
+    let s = extract_signature(fr, &hint("Élodie Lefèvre", "elodie@exemple.fr")).unwrap();
+    assert_eq!(phones(&s), [("+33142685300", PhoneKind::Phone)]);
+    assert_eq!(
+        s.company.as_ref().unwrap().value,
+        "Directrice commerciale, Exemple SAS"
+    );
+
+    let inn = "Regards,\nPriya Raman\nAnalyst, Tata Finance Ltd\nMumbai, India\nM: 98200 12345\n";
+    let s = extract_signature(inn, &hint("Priya Raman", "priya.raman@gmail.com")).unwrap();
+    assert_eq!(phones(&s), [("+919820012345", PhoneKind::Mobile)]);
+
+    let au = "Cheers,\nLiam Kelly\nSydney office\nPh: (02) 9374 4000\n";
+    let s = extract_signature(au, &hint("Liam Kelly", "liam@outlook.com")).unwrap();
+    assert_eq!(phones(&s), [("+61293744000", PhoneKind::Phone)]);
+
+    let br = "Abraços,\nAna Souza\nGerente de Projetos\nCel: +55 11 98765-4321\n";
+    let s = extract_signature(br, &hint("Ana Souza", "ana@empresa.com.br")).unwrap();
+    assert_eq!(s.title.as_ref().unwrap().value, "Gerente de Projetos");
+    assert_eq!(phones(&s), [("+5511987654321", PhoneKind::Mobile)]);
+}
+
+#[test]
+fn multi_column_block_without_closing() {
+    let text = "Please see the attached schedule.\n\nRoberta Diaz\nEnergy Trading Desk                Tel:   (713) 555-0172\nVice President                     Cell:  (713) 555-0199\n";
+    let s = extract_signature(text, &hint("Diaz, Roberta", "roberta.diaz@enertek.com")).unwrap();
+    assert_eq!(s.title.as_ref().unwrap().value, "Vice President");
+    assert_eq!(
+        phones(&s),
+        [
+            ("+17135550172", PhoneKind::Phone),
+            ("+17135550199", PhoneKind::Mobile)
+        ]
+    );
+}
+
+#[test]
+fn company_recognised_from_sender_domain() {
+    let text = "Done.\n\nKaren Holt\nInitech Europe\nkaren.holt@initech.de\n";
+    let s = extract_signature(text, &hint("Karen Holt", "karen.holt@initech.de")).unwrap();
+    assert_eq!(s.company.as_ref().unwrap().value, "Initech Europe");
+    assert_eq!(s.emails[0].value, "karen.holt@initech.de");
+}
+
+#[test]
+fn sign_off_only_is_not_a_signature() {
+    let text = "Sounds good, talk tomorrow.\n\nThanks,\nJane\n\nSent from my iPhone";
+    assert_eq!(
+        extract_signature(text, &hint("Jane Doe", "jane@acme.com")),
+        None
+    );
+}
+
+#[test]
+fn no_signature_extracts_nothing() {
+    let text = "Can you call the vendor about order #4412398711 before 12/05/2023? The total was $1,250,000.";
+    assert_eq!(
+        extract_signature(text, &hint("Jane Doe", "jane@acme.com")),
+        None
+    );
+    assert_eq!(
+        extract_signature("", &hint("Jane Doe", "jane@acme.com")),
+        None
+    );
+}
+
+#[test]
+fn twitter_handle_and_pipe_separated_line() {
+    let text = "Talk soon!\n\nBest,\nSam Ortiz\nFounder | Parcelly\nTwitter: @samortiz · https://parcelly.io\n";
+    let s = extract_signature(text, &hint("Sam Ortiz", "sam@parcelly.io")).unwrap();
+    assert_eq!(s.title.as_ref().unwrap().value, "Founder");
+    assert_eq!(s.company.as_ref().unwrap().value, "Parcelly");
+    assert_eq!(s.twitter.as_ref().unwrap().value, "@samortiz");
+    assert_eq!(s.websites[0].value, "https://parcelly.io");
+}
