@@ -5,6 +5,9 @@ SHELL := /bin/bash
 
 # npm's binaryen (wasm-opt) must come before any system one: Debian's breaks hydration.
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos compiles with LEPTOS_OUTPUT_NAME set, which changes how leptos names the
+# wasm file; set it for every cargo command so all builds agree and share artifacts.
+export LEPTOS_OUTPUT_NAME := rapport
 # Compile-time checked queries use the committed .sqlx cache; no database needed to build.
 export SQLX_OFFLINE := true
 

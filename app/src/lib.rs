@@ -48,7 +48,6 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppLayout>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=ContactsPage ssr=SsrMode::Async/>
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>

@@ -17,7 +17,8 @@ async function hydrated(page: Page) {
 test("contacts page hydrates and adds a contact through a server function", async ({ page }, testInfo) => {
   const errors = watchConsole(page);
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Contacts" })).toBeVisible();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.getByRole("heading", { name: "Contacts", exact: true })).toBeVisible();
   await expect(page.getByText("No contacts yet")).toBeVisible();
   await hydrated(page);
 
@@ -30,7 +31,7 @@ test("contacts page hydrates and adds a contact through a server function", asyn
   const row = page.locator("table.contacts tbody tr", { hasText: "Ada Lovelace" });
   await expect(row).toBeVisible();
   await expect(row).toContainText("ada@analytical.engines.org");
-  await expect(page.getByText("1 contacts")).toBeVisible();
+  await expect(page.getByText("1 contact", { exact: true })).toBeVisible();
 
   // Server-rendered on reload: the contact is in the database, not only in the page.
   await page.reload();
@@ -60,7 +61,7 @@ test("navigation moves between pages without reloading", async ({ page }) => {
   await hydrated(page);
   const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "Timeline" }).click();
-  await expect(page.getByRole("heading", { name: "Timeline" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Timeline", exact: true })).toBeVisible();
   await expect(nav.getByRole("link", { name: "Timeline" })).toHaveAttribute("aria-current", "page");
   await nav.getByRole("link", { name: "Settings" }).click();
   await expect(page.getByText("owner@rapport.localhost")).toBeVisible();

@@ -118,6 +118,10 @@ fn router(state: AppState) -> Router {
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/contacts") }),
+        )
         .leptos_routes_with_context(&state, routes, render_context, move || {
             shell(leptos_options.clone())
         })

@@ -140,6 +140,8 @@ fn ContactTable(list: ContactList) -> impl IntoView {
         <p class="muted count">
             {if (shown as i64) < list.total {
                 format!("Showing the {shown} newest of {} contacts", list.total)
+            } else if list.total == 1 {
+                "1 contact".to_owned()
             } else {
                 format!("{} contacts", list.total)
             }}

@@ -42,14 +42,12 @@ async fn start_server(data_dir: &Path) -> RunningServer {
     };
     let client = reqwest::Client::new();
     for _ in 0..240 {
-        if let Ok(response) = client
+        let healthy = client
             .get(format!("{}/healthz", server.address))
             .send()
-            .await
-        {
-            if response.status() == 200 {
-                return server;
-            }
+            .await;
+        if healthy.is_ok_and(|response| response.status() == 200) {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

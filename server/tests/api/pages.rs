@@ -4,7 +4,6 @@ use crate::helpers::spawn_app;
 async fn every_page_renders_inside_the_layout() {
     let app = spawn_app().await;
     for (path, heading) in [
-        ("/", "<h1>Contacts</h1>"),
         ("/contacts", "<h1>Contacts</h1>"),
         ("/timeline", "<h1>Timeline</h1>"),
         ("/ask", "<h1>Ask Rapport</h1>"),
@@ -20,6 +19,14 @@ async fn every_page_renders_inside_the_layout() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn the_root_redirects_to_contacts() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/contacts");
 }
 
 #[tokio::test]
