@@ -93,17 +93,33 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// Google's "Access blocked" page, e.g. `Error 400: invalid_request`.
-fn error_page(status: StatusCode, error: &str, detail: &str) -> Response {
-    let heading = format!("Error {}: {error}", status.as_u16());
-    page(
+struct ErrorPage {
+    status: StatusCode,
+    error: &'static str,
+    detail: String,
+}
+
+fn error_page(status: StatusCode, error: &'static str, detail: &str) -> ErrorPage {
+    ErrorPage {
         status,
-        &heading,
-        &format!(
-            "<div class=\"error\"><h1>Access blocked: Fake Google (demo)</h1><p><strong>{}</strong></p><p>{}</p></div>",
-            esc(&heading),
-            esc(detail)
-        ),
-    )
+        error,
+        detail: detail.to_string(),
+    }
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        let heading = format!("Error {}: {}", self.status.as_u16(), self.error);
+        page(
+            self.status,
+            &heading,
+            &format!(
+                "<div class=\"error\"><h1>Access blocked: Fake Google (demo)</h1><p><strong>{}</strong></p><p>{}</p></div>",
+                esc(&heading),
+                esc(&self.detail)
+            ),
+        )
+    }
 }
 
 /// Parameters that survived validation.
@@ -119,7 +135,7 @@ struct AuthRequest<'a> {
 fn validate<'a>(
     shared: &Shared,
     p: &'a HashMap<String, String>,
-) -> Result<AuthRequest<'a>, Response> {
+) -> Result<AuthRequest<'a>, ErrorPage> {
     let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let bad = |detail: String| error_page(StatusCode::BAD_REQUEST, "invalid_request", &detail);
     let missing = |name: &str| bad(format!("Missing required parameter: {name}"));
@@ -186,7 +202,7 @@ pub(crate) async fn authorize(
 ) -> Response {
     let request = match validate(&shared, &params) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let hint = params.get("login_hint").map(|h| h.to_ascii_lowercase());
     let mut order: Vec<usize> = (0..shared.accounts.len()).collect();
@@ -247,7 +263,7 @@ pub(crate) async fn decide(
 ) -> Response {
     let request = match validate(&shared, &params) {
         Ok(r) => r,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let state = request.state.unwrap_or_default();
     let with_state = |mut list: Vec<(&'static str, String)>| {
@@ -269,7 +285,8 @@ pub(crate) async fn decide(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Choose one of the listed accounts.",
-        );
+        )
+        .into_response();
     };
     let code = shared.tokens().issue_code(Consent {
         account,

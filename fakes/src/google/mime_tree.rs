@@ -56,10 +56,11 @@ pub(crate) fn parse_headers(raw: &[u8]) -> Vec<(String, String)> {
                 last.1.push(' ');
                 last.1.push_str(line.trim());
             }
-        } else if let Some((name, value)) = line.split_once(':') {
-            if !name.is_empty() && !name.contains(' ') {
-                fields.push((name.to_string(), value.trim().to_string()));
-            }
+        } else if let Some((name, value)) = line.split_once(':')
+            && !name.is_empty()
+            && !name.contains(' ')
+        {
+            fields.push((name.to_string(), value.trim().to_string()));
         }
     }
     for field in &mut fields {
@@ -98,12 +99,12 @@ fn percent_decode(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' {
-            if let Some(b) = hex_byte(bytes.get(i + 1..i + 3)) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && let Some(b) = hex_byte(bytes.get(i + 1..i + 3))
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -275,34 +276,34 @@ fn parse_part(raw: &[u8], part_id: String, default_type: &str) -> Part {
         .and_then(|d| param(d, "filename"))
         .or_else(|| param(content_type, "name"))
         .unwrap_or_default();
-    if mime_type.starts_with("multipart/") {
-        if let Some(boundary) = param(content_type, "boundary") {
-            let child_default = if mime_type == "multipart/digest" {
-                "message/rfc822"
-            } else {
-                "text/plain"
-            };
-            let parts = split_multipart(body, &boundary)
-                .into_iter()
-                .enumerate()
-                .map(|(i, chunk)| {
-                    let id = if part_id.is_empty() {
-                        i.to_string()
-                    } else {
-                        format!("{part_id}.{i}")
-                    };
-                    parse_part(chunk, id, child_default)
-                })
-                .collect();
-            return Part {
-                part_id,
-                mime_type,
-                filename,
-                headers,
-                body: Vec::new(),
-                parts,
-            };
-        }
+    if mime_type.starts_with("multipart/")
+        && let Some(boundary) = param(content_type, "boundary")
+    {
+        let child_default = if mime_type == "multipart/digest" {
+            "message/rfc822"
+        } else {
+            "text/plain"
+        };
+        let parts = split_multipart(body, &boundary)
+            .into_iter()
+            .enumerate()
+            .map(|(i, chunk)| {
+                let id = if part_id.is_empty() {
+                    i.to_string()
+                } else {
+                    format!("{part_id}.{i}")
+                };
+                parse_part(chunk, id, child_default)
+            })
+            .collect();
+        return Part {
+            part_id,
+            mime_type,
+            filename,
+            headers,
+            body: Vec::new(),
+            parts,
+        };
     }
     let encoding = header(&headers, "Content-Transfer-Encoding")
         .unwrap_or("7bit")

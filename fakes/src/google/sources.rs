@@ -108,10 +108,11 @@ pub(crate) fn read_maildir(path: &Path) -> io::Result<Vec<Imported>> {
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(folder) = name.strip_prefix('.') {
-            if entry.file_type()?.is_dir() && !folder.is_empty() {
-                folders.push((entry.path(), gmail_label(&folder.replace('.', "/"))));
-            }
+        if let Some(folder) = name.strip_prefix('.')
+            && !folder.is_empty()
+            && entry.file_type()?.is_dir()
+        {
+            folders.push((entry.path(), gmail_label(&folder.replace('.', "/"))));
         }
     }
     let mut messages = Vec::new();

@@ -64,6 +64,15 @@ struct Entry {
     deleted: bool,
 }
 
+/// What one render of a generated message contributes to the store.
+struct Rendered {
+    id: u64,
+    thread_id: u64,
+    internal_ms: i64,
+    labels: Vec<String>,
+    message_id_key: Option<u64>,
+}
+
 /// Where a message's bytes come from; rendering happens outside the lock.
 pub(crate) enum Raw {
     Generated(Arc<Mailbox>, usize),
@@ -232,7 +241,7 @@ impl Store {
         let n = mailbox.len();
         let workers = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
         let chunk = n.div_ceil(workers);
-        let rendered: Vec<(u64, u64, i64, Vec<String>, Option<u64>)> = std::thread::scope(|s| {
+        let rendered: Vec<Rendered> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
                 .map(|w| {
                     let mailbox = &mailbox;
@@ -241,13 +250,14 @@ impl Store {
                             .map(|i| {
                                 let m = mailbox.message(i);
                                 let headers = parse_headers(&m.raw);
-                                (
-                                    parse_id(&m.id).expect("generator ids are hex"),
-                                    parse_id(&m.thread_id).expect("generator ids are hex"),
-                                    m.internal_date.timestamp_millis(),
-                                    m.label_ids,
-                                    header(&headers, "Message-ID").and_then(key_of),
-                                )
+                                Rendered {
+                                    id: parse_id(&m.id).expect("generator ids are hex"),
+                                    thread_id: parse_id(&m.thread_id)
+                                        .expect("generator ids are hex"),
+                                    internal_ms: m.internal_date.timestamp_millis(),
+                                    labels: m.label_ids,
+                                    message_id_key: header(&headers, "Message-ID").and_then(key_of),
+                                }
                             })
                             .collect::<Vec<_>>()
                     })
@@ -259,15 +269,15 @@ impl Store {
                 .collect()
         });
         let mut store = Store::empty(Some(mailbox), retention, seed);
-        for (index, (id, thread_id, internal_ms, labels, key)) in rendered.into_iter().enumerate() {
-            if let Some(key) = key {
-                store.by_message_id.insert(key, thread_id);
+        for (index, r) in rendered.into_iter().enumerate() {
+            if let Some(key) = r.message_id_key {
+                store.by_message_id.insert(key, r.thread_id);
             }
-            let labels = store.label_set(&labels);
+            let labels = store.label_set(&r.labels);
             store.insert(Entry {
-                id,
-                thread_id,
-                internal_ms,
+                id: r.id,
+                thread_id: r.thread_id,
+                internal_ms: r.internal_ms,
                 history_id: 0,
                 labels,
                 body: Body::Generated(index as u32),
