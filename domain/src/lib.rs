@@ -9,6 +9,9 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod ingest;
+pub mod jobs;
+pub mod mail;
 pub mod users;
 
 pub use db::{Db, UserScope};

@@ -1,0 +1,104 @@
+//! Storing provider mail: one `activities` row per message (idempotent on
+//! `(account_id, external_id)`), its participants, and a `sync_ledger` row recording what
+//! happened to every item the provider showed us, so nothing is lost silently. Raw bytes
+//! are not kept in Postgres: the provider has them, and the content hash and size are
+//! enough to notice a change.
+
+mod rows;
+mod store;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::DomainError;
+
+pub use store::{EmailActivity, LedgerEntry};
+
+/// One message as the provider delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingEmail {
+    /// The provider's id (Gmail message id); unique within the account.
+    pub external_id: String,
+    /// The provider's conversation id (Gmail thread id).
+    pub thread_id: Option<String>,
+    pub labels: Vec<String>,
+    /// The provider's receive time (Gmail `internalDate`).
+    pub received_at: DateTime<Utc>,
+    pub raw: Vec<u8>,
+}
+
+/// Which messages are not imported at all. The rule's name is kept in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestFilter {
+    /// Messages carrying any of these labels are skipped (rule `label:<LABEL>`).
+    pub skip_labels: Vec<String>,
+}
+
+impl Default for IngestFilter {
+    /// Spam is not a relationship, and drafts were never sent.
+    fn default() -> Self {
+        Self {
+            skip_labels: vec!["SPAM".to_owned(), "DRAFT".to_owned()],
+        }
+    }
+}
+
+impl IngestFilter {
+    /// The name of the rule that filters this message, if any.
+    pub fn rule_for(&self, email: &IncomingEmail) -> Option<String> {
+        email
+            .labels
+            .iter()
+            .find(|l| self.skip_labels.contains(l))
+            .map(|l| format!("label:{l}"))
+    }
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// A new activity was written.
+    Imported(Uuid),
+    /// The activity already existed; its labels and deleted state were refreshed.
+    Updated(Uuid),
+    Filtered {
+        rule: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEmail {
+    pub external_id: String,
+    pub outcome: StoreOutcome,
+}
+
+/// A Gmail history label change for one message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LabelChange {
+    pub external_id: String,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("account not found")]
+    AccountNotFound,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not encode a batch: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<IngestError> for DomainError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::AccountNotFound => DomainError::NotFound("account"),
+            IngestError::Database(e) => DomainError::Database(e),
+            IngestError::Encode(e) => DomainError::invalid("email batch", e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The queue operations. Each is one statement, so a crash between statements never
+//! leaves a job half-claimed; lease checks live in the `where` clauses.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{Backoff, Enqueued, Job, JobError, JobId, JobState, NewJob, QueueError, WorkerId};
+use crate::{Db, UserId, UserScope};
+
+/// Handle to the jobs table. Jobs span users (a worker runs everyone's), so the queue
+/// works on the pool directly; user-owned enqueues go through [`UserScope::enqueue_job`].
+#[derive(Debug, Clone)]
+pub struct JobQueue {
+    pool: PgPool,
+    backoff: Backoff,
+}
+
+struct JobRow {
+    id: Uuid,
+    user_id: Option<Uuid>,
+    kind: String,
+    payload: serde_json::Value,
+    state: String,
+    unique_key: Option<String>,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    last_error: Option<String>,
+    lease_owner: Option<String>,
+    lease_expires_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = QueueError;
+
+    fn try_from(row: JobRow) -> Result<Self, QueueError> {
+        Ok(Job {
+            id: JobId(row.id),
+            user: row.user_id.map(UserId),
+            kind: row.kind,
+            payload: row.payload,
+            state: JobState::parse(&row.state)?,
+            unique_key: row.unique_key,
+            attempts: row.attempts,
+            max_attempts: row.max_attempts,
+            run_at: row.run_at,
+            last_error: row.last_error,
+            lease_owner: row.lease_owner,
+            lease_expires_at: row.lease_expires_at,
+        })
+    }
+}
+
+fn seconds(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+impl Db {
+    pub fn jobs(&self) -> JobQueue {
+        JobQueue {
+            pool: self.pool().clone(),
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+impl UserScope<'_> {
+    /// Enqueues a job owned by this user (deleted with the user).
+    pub async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, QueueError> {
+        JobQueue {
+            pool: self.pool.clone(),
+            backoff: Backoff::default(),
+        }
+        .enqueue(job.with_user(self.user))
+        .await
+    }
+}
+
+impl JobQueue {
+    /// The same queue with another retry schedule (tests use a fast one).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Inserts a job, or returns the live job holding the same unique key. Workers are
+    /// woken by the insert trigger's `NOTIFY`.
+    pub async fn enqueue(&self, job: NewJob) -> Result<Enqueued, QueueError> {
+        if job.kind.is_empty() {
+            return Err(QueueError::Invalid("kind is empty"));
+        }
+        if job.max_attempts < 1 {
+            return Err(QueueError::Invalid("max_attempts must be at least 1"));
+        }
+        // The live job can finish between a conflicting insert and the look-up; then
+        // the insert is simply tried again.
+        for _ in 0..3 {
+            let inserted = sqlx::query_as!(
+                JobRow,
+                r#"insert into jobs (user_id, kind, payload, unique_key, run_at, max_attempts)
+                   values ($1, $2, $3, $4, coalesce($5, now()), $6)
+                   on conflict (unique_key)
+                     where unique_key is not null and state in ('queued', 'running')
+                     do nothing
+                   returning id, user_id, kind, payload, state, unique_key, attempts,
+                             max_attempts, run_at, last_error, lease_owner, lease_expires_at"#,
+                job.user.map(|u| u.0),
+                job.kind,
+                job.payload,
+                job.unique_key,
+                job.run_at,
+                job.max_attempts,
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = inserted {
+                return Ok(Enqueued {
+                    job: row.try_into()?,
+                    created: true,
+                });
+            }
+            let existing = sqlx::query_as!(
+                JobRow,
+                r#"select id, user_id, kind, payload, state, unique_key, attempts,
+                          max_attempts, run_at, last_error, lease_owner, lease_expires_at
+                   from jobs
+                   where unique_key = $1 and state in ('queued', 'running')"#,
+                job.unique_key,
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = existing {
+                return Ok(Enqueued {
+                    job: row.try_into()?,
+                    created: false,
+                });
+            }
+        }
+        Err(QueueError::Invalid(
+            "unique key kept changing hands while enqueueing",
+        ))
+    }
+
+    /// Claims the oldest due job of one of `kinds` for `worker`, leased for `lease`.
+    /// Counts an attempt. Concurrent claimers skip rows another claimer has locked, so
+    /// no job is handed out twice.
+    pub async fn claim_next(
+        &self,
+        worker: &WorkerId,
+        kinds: &[String],
+        lease: Duration,
+    ) -> Result<Option<Job>, QueueError> {
+        let row = sqlx::query_as!(
+            JobRow,
+            r#"update jobs set state = 'running', attempts = attempts + 1,
+                      lease_owner = $1, lease_expires_at = now() + make_interval(secs => $3)
+               where id = (
+                 select id from jobs
+                 where state = 'queued' and run_at <= now() and kind = any($2)
+                 order by run_at, id
+                 limit 1
+                 for update skip locked)
+               returning id, user_id, kind, payload, state, unique_key, attempts,
+                         max_attempts, run_at, last_error, lease_owner, lease_expires_at"#,
+            worker.as_str(),
+            kinds,
+            seconds(lease),
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Job::try_from).transpose()
+    }
+
+    /// Extends the lease. Fails with [`QueueError::LeaseLost`] when the lease expired
+    /// or belongs to someone else: the worker must then abandon the job.
+    pub async fn heartbeat(
+        &self,
+        job: JobId,
+        worker: &WorkerId,
+        lease: Duration,
+    ) -> Result<DateTime<Utc>, QueueError> {
+        sqlx::query_scalar!(
+            r#"update jobs set lease_expires_at = now() + make_interval(secs => $3)
+               where id = $1 and state = 'running' and lease_owner = $2
+                 and lease_expires_at > now()
+               returning lease_expires_at as "lease_expires_at!""#,
+            job.0,
+            worker.as_str(),
+            seconds(lease),
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(QueueError::LeaseLost(job))
+    }
+
+    /// Marks a job done. Only the lease holder may do so.
+    pub async fn complete(&self, job: JobId, worker: &WorkerId) -> Result<(), QueueError> {
+        let done = sqlx::query!(
+            r#"update jobs set state = 'succeeded', finished_at = now(),
+                      lease_owner = null, lease_expires_at = null, last_error = null
+               where id = $1 and state = 'running' and lease_owner = $2"#,
+            job.0,
+            worker.as_str(),
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(QueueError::LeaseLost(job));
+        }
+        Ok(())
+    }
+
+    /// Records a failure: a retryable one is queued again after an exponential backoff
+    /// with jitter; a permanent one, or one on the last attempt, makes the job dead.
+    /// The error is kept either way. Returns the job's new state.
+    pub async fn fail(
+        &self,
+        job: &Job,
+        worker: &WorkerId,
+        error: &JobError,
+    ) -> Result<JobState, QueueError> {
+        let permanent = matches!(error, JobError::Permanent(_));
+        let delay = self.backoff.delay(job.attempts, rand::random::<f64>());
+        let state = sqlx::query_scalar!(
+            r#"update jobs set
+                 state = case when $3 or attempts >= max_attempts then 'dead' else 'queued' end,
+                 finished_at = case when $3 or attempts >= max_attempts then now() end,
+                 run_at = case when $3 or attempts >= max_attempts then run_at
+                               else now() + make_interval(secs => $5) end,
+                 last_error = $4, lease_owner = null, lease_expires_at = null
+               where id = $1 and state = 'running' and lease_owner = $2
+               returning state"#,
+            job.id.0,
+            worker.as_str(),
+            permanent,
+            error.to_string(),
+            seconds(delay),
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(QueueError::LeaseLost(job.id))?;
+        JobState::parse(&state)
+    }
+
+    /// Puts jobs whose lease ran out (their worker died or hung) back in the queue, or
+    /// buries them when that was their last attempt. Returns how many were reclaimed.
+    pub async fn reclaim_expired(&self) -> Result<u64, QueueError> {
+        let done = sqlx::query!(
+            r#"update jobs set
+                 state = case when attempts >= max_attempts then 'dead' else 'queued' end,
+                 finished_at = case when attempts >= max_attempts then now() end,
+                 last_error = 'lease expired (held by ' || lease_owner || ')',
+                 lease_owner = null, lease_expires_at = null
+               where state = 'running' and lease_expires_at < now()"#,
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// When the next queued job of `kinds` becomes due, so an idle worker knows how long
+    /// it may sleep.
+    pub async fn next_run_at(&self, kinds: &[String]) -> Result<Option<DateTime<Utc>>, QueueError> {
+        Ok(sqlx::query_scalar!(
+            r#"select min(run_at) from jobs where state = 'queued' and kind = any($1)"#,
+            kinds,
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// One job by id, for status pages and tests.
+    pub async fn get(&self, id: JobId) -> Result<Option<Job>, QueueError> {
+        let row = sqlx::query_as!(
+            JobRow,
+            r#"select id, user_id, kind, payload, state, unique_key, attempts,
+                      max_attempts, run_at, last_error, lease_owner, lease_expires_at
+               from jobs where id = $1"#,
+            id.0,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Job::try_from).transpose()
+    }
+}

@@ -1,0 +1,5 @@
+//! Domain tests against a real PostgreSQL.
+
+mod helpers;
+mod ingest;
+mod jobs;
