@@ -51,6 +51,8 @@ export default defineConfig({
       RAPPORT_DATA_DIR: dataDir,
       RAPPORT_SITE_ROOT: "../target/site",
       RUST_LOG: "warn",
+      // Demo mode: the server runs its own fake Google with a small generated mailbox.
+      RAPPORT_DEMO_MESSAGES: "300",
     },
   },
 });

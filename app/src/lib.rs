@@ -3,6 +3,7 @@
 
 mod errors;
 mod layout;
+mod session;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -14,7 +15,7 @@ use leptos_router::{SsrMode, path};
 
 pub use errors::RequestId;
 use layout::AppLayout;
-use pages::{AskPage, ContactsPage, NotFound, SettingsPage, TimelinePage};
+use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage};
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
 // reflects errors, and the page never jumps as data streams in.
@@ -48,6 +49,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppLayout>
                 <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>

@@ -1,6 +1,9 @@
-//! Server-side glue for server functions: the per-request context the server provides,
-//! and the single mapping from domain errors to what the browser sees.
+//! Server-side glue for server functions: the context the server provides, the
+//! signed-in user the auth middleware resolved, and the single mapping from domain
+//! errors to what the browser sees.
 
+use domain::crypto::SecretBox;
+use domain::google::GoogleOAuth;
 use domain::{Db, DomainError, UserId, UserScope};
 use leptos::prelude::*;
 
@@ -8,19 +11,49 @@ use leptos::prelude::*;
 #[derive(Clone, Debug)]
 pub struct AppContext {
     pub db: Db,
-    /// The acting user. Until Google sign-in lands this is the local owner.
-    pub user: UserId,
+    pub google: GoogleOAuth,
+    pub secrets: SecretBox,
+    /// Running against the built-in fake Google with a simulated mailbox.
+    pub demo: bool,
 }
 
-impl AppContext {
+/// Put into the request's extensions by the server's auth middleware.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// Everything a server function needs to act for the signed-in user.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub app: AppContext,
+    pub user: CurrentUser,
+}
+
+impl RequestContext {
     pub fn scope(&self) -> UserScope<'_> {
-        self.db.for_user(self.user)
+        self.app.db.for_user(self.user.id)
     }
 }
 
 pub fn app_context() -> Result<AppContext, ServerFnError> {
-    use_context::<AppContext>()
-        .ok_or_else(|| ServerFnError::ServerError("server context missing".into()))
+    use_context::<AppContext>().ok_or_else(|| ServerFnError::ServerError("server context missing".into()))
+}
+
+pub fn current_user() -> Option<CurrentUser> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+}
+
+/// The acting user, or a 401 for an anonymous caller.
+pub fn request_context() -> Result<RequestContext, ServerFnError> {
+    let app = app_context()?;
+    let Some(user) = current_user() else {
+        crate::errors::set_status(401);
+        return Err(ServerFnError::ServerError("Sign in to continue.".into()));
+    };
+    Ok(RequestContext { app, user })
 }
 
 /// Maps a domain error to a server-function error and the HTTP status, in one place.
@@ -43,8 +76,5 @@ pub fn to_server_error(error: DomainError) -> ServerFnError {
 
 fn capitalize(message: &str) -> String {
     let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

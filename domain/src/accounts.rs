@@ -1,10 +1,15 @@
-//! Connected sources (Gmail, webhook channels, uploads, ...). Tokens never leave this
-//! layer: reads here return only what a user may see.
+//! Connected sources (Gmail now; webhook channels, uploads and others later). Tokens are
+//! sealed with [`SecretBox`] before they reach the database and opened only here.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::crypto::{CryptoError, SecretBox};
+use crate::google::{GoogleError, GoogleOAuth, GoogleProfile, TokenGrant};
 use crate::{DomainError, UserScope};
+
+/// Refresh this long before expiry so a sync never starts with a dying token.
+const REFRESH_MARGIN_MINUTES: i64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSummary {
@@ -12,19 +17,238 @@ pub struct AccountSummary {
     pub provider: String,
     pub external_id: String,
     pub display_name: Option<String>,
+    pub scopes: Vec<String>,
     pub status: String,
     pub last_error: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Google refused the refresh token: the user has to consent again.
+    #[error("Gmail access was revoked or expired; reconnect Google")]
+    NeedsReconnect,
+    #[error("account not found")]
+    NotFound,
+    #[error(transparent)]
+    Google(#[from] GoogleError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Whether disconnecting keeps what was synced (contacts, activities) or deletes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncedData {
+    Keep,
+    Delete,
 }
 
 impl UserScope<'_> {
     pub async fn accounts(&self) -> Result<Vec<AccountSummary>, DomainError> {
         let rows = sqlx::query_as!(
             AccountSummary,
-            r#"select id, provider, external_id, display_name, status, last_error, last_synced_at
+            r#"select id, provider, external_id, display_name, scopes, status, last_error, last_synced_at, created_at
                from accounts where user_id = $1
                order by created_at, id"#,
             self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Creates or updates the Google account after consent. A grant without a refresh
+    /// token keeps the stored one; the account becomes active again (reconnect).
+    pub async fn connect_google_account(
+        &self,
+        profile: &GoogleProfile,
+        grant: &TokenGrant,
+        secrets: &SecretBox,
+    ) -> Result<Uuid, DomainError> {
+        let access = secrets.seal(&grant.access_token);
+        let refresh = grant.refresh_token.as_deref().map(|t| secrets.seal(t));
+        let id = sqlx::query_scalar!(
+            r#"insert into accounts (user_id, provider, external_id, display_name, scopes,
+                                     access_token_enc, refresh_token_enc, token_expires_at, status)
+               values ($1, 'google', $2, $3, $4, $5, $6, $7, 'active')
+               on conflict (user_id, provider, external_id) do update set
+                 display_name = excluded.display_name,
+                 scopes = excluded.scopes,
+                 access_token_enc = excluded.access_token_enc,
+                 refresh_token_enc = coalesce(excluded.refresh_token_enc, accounts.refresh_token_enc),
+                 token_expires_at = excluded.token_expires_at,
+                 status = 'active',
+                 last_error = null
+               returning id"#,
+            self.user.0,
+            profile.subject,
+            profile.email.to_lowercase(),
+            &grant.scopes,
+            access,
+            refresh,
+            grant.expires_at,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    /// A valid access token for a Google account, refreshed when it is about to expire.
+    /// Refreshes are serialized per account by a row lock, so concurrent callers (sync
+    /// workers, page loads) never stampede Google: the first refreshes, the rest reuse.
+    pub async fn google_access_token(
+        &self,
+        account: Uuid,
+        oauth: &GoogleOAuth,
+        secrets: &SecretBox,
+    ) -> Result<String, TokenError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query!(
+            r#"select access_token_enc, refresh_token_enc, token_expires_at, status
+               from accounts where id = $1 and user_id = $2 and provider = 'google'
+               for update"#,
+            account,
+            self.user.0,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(TokenError::NotFound)?;
+        if row.status == "needs_reconnect" || row.status == "disconnected" {
+            return Err(TokenError::NeedsReconnect);
+        }
+        let fresh_until = Utc::now() + Duration::minutes(REFRESH_MARGIN_MINUTES);
+        if let (Some(access), Some(expires_at)) = (&row.access_token_enc, row.token_expires_at) {
+            if expires_at > fresh_until {
+                return Ok(secrets.open(access)?);
+            }
+        }
+        let Some(refresh_enc) = row.refresh_token_enc else {
+            self.mark_needs_reconnect_in(&mut tx, account, "Google did not give Rapport offline access").await?;
+            tx.commit().await?;
+            return Err(TokenError::NeedsReconnect);
+        };
+        match oauth.refresh(&secrets.open(&refresh_enc)?).await {
+            Ok(grant) => {
+                let access = secrets.seal(&grant.access_token);
+                let refresh = grant.refresh_token.as_deref().map(|t| secrets.seal(t));
+                sqlx::query!(
+                    r#"update accounts set access_token_enc = $3, token_expires_at = $4,
+                              refresh_token_enc = coalesce($5, refresh_token_enc)
+                       where id = $1 and user_id = $2"#,
+                    account,
+                    self.user.0,
+                    access,
+                    grant.expires_at,
+                    refresh,
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(grant.access_token)
+            }
+            Err(GoogleError::InvalidGrant) => {
+                self.mark_needs_reconnect_in(&mut tx, account, "Google access was revoked or expired").await?;
+                tx.commit().await?;
+                Err(TokenError::NeedsReconnect)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn mark_needs_reconnect_in(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        account: Uuid,
+        reason: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            r#"update accounts set status = 'needs_reconnect', last_error = $3, access_token_enc = null
+               where id = $1 and user_id = $2"#,
+            account,
+            self.user.0,
+            reason,
+        )
+        .execute(tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The decrypted refresh token, for revoking it at Google.
+    pub async fn google_refresh_token(&self, account: Uuid, secrets: &SecretBox) -> Result<Option<String>, TokenError> {
+        let sealed = sqlx::query_scalar!(
+            r#"select refresh_token_enc from accounts where id = $1 and user_id = $2"#,
+            account,
+            self.user.0,
+        )
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(TokenError::NotFound)?;
+        sealed.map(|s| secrets.open(&s)).transpose().map_err(Into::into)
+    }
+
+    /// Forgets the tokens; with [`SyncedData::Delete`] also removes the account and
+    /// everything synced through it (activities, participants, ledger).
+    pub async fn disconnect_account(&self, account: Uuid, data: SyncedData) -> Result<(), DomainError> {
+        let affected = match data {
+            SyncedData::Keep => sqlx::query!(
+                r#"update accounts set access_token_enc = null, refresh_token_enc = null,
+                          token_expires_at = null, status = 'disconnected', last_error = null
+                   where id = $1 and user_id = $2"#,
+                account,
+                self.user.0,
+            )
+            .execute(self.pool)
+            .await?
+            .rows_affected(),
+            SyncedData::Delete => sqlx::query!("delete from accounts where id = $1 and user_id = $2", account, self.user.0)
+                .execute(self.pool)
+                .await?
+                .rows_affected(),
+        };
+        if affected == 0 {
+            return Err(DomainError::NotFound("account"));
+        }
+        Ok(())
+    }
+
+    /// Deletes the user and, through foreign keys, every row they own.
+    pub async fn delete_user(&self) -> Result<(), DomainError> {
+        sqlx::query!("delete from users where id = $1", self.user.0).execute(self.pool).await?;
+        Ok(())
+    }
+}
+
+/// The Gmail sync job for an account; one live sync per account at a time.
+pub const GMAIL_SYNC_JOB: &str = "gmail.sync";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSummary {
+    pub kind: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+impl UserScope<'_> {
+    /// Queues a sync of the account (deduplicated while one is queued or running).
+    pub async fn enqueue_sync(&self, account: Uuid) -> Result<(), DomainError> {
+        let job = crate::jobs::NewJob::new(GMAIL_SYNC_JOB, serde_json::json!({ "account_id": account }))
+            .with_unique_key(format!("{GMAIL_SYNC_JOB}:{account}"));
+        self.enqueue_job(job).await.map_err(|e| DomainError::invalid("job", e.to_string()))?;
+        Ok(())
+    }
+
+    /// The user's most recent background jobs, newest first.
+    pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<JobSummary>, DomainError> {
+        let rows = sqlx::query_as!(
+            JobSummary,
+            r#"select kind, state, created_at, last_error from jobs
+               where user_id = $1 order by created_at desc, id limit $2"#,
+            self.user.0,
+            limit,
         )
         .fetch_all(self.pool)
         .await?;

@@ -5,10 +5,12 @@
 pub mod accounts;
 pub mod activities;
 pub mod contacts;
+pub mod crypto;
 pub mod db;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod google;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::google::GoogleProfile;
 use crate::{Db, DomainError, EmailAddress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,42 +19,34 @@ pub struct User {
     pub id: UserId,
     pub email: String,
     pub name: Option<String>,
+    pub picture_url: Option<String>,
 }
 
 impl Db {
-    /// The single local owner used until Google sign-in is configured: created on first
-    /// start, found again afterwards (its email and name follow the configuration).
-    pub async fn ensure_local_owner(
-        &self,
-        email: &EmailAddress,
-        name: &str,
-    ) -> Result<User, DomainError> {
+    /// Signs a Google identity in: the user is found by Google's stable subject id, and
+    /// their email, name and picture follow what Google says now.
+    pub async fn upsert_google_user(&self, profile: &GoogleProfile) -> Result<User, DomainError> {
+        let email = EmailAddress::parse(&profile.email)?;
         let row = sqlx::query!(
-            r#"insert into users (email, name, is_local_owner) values ($1, $2, true)
-               on conflict (is_local_owner) where is_local_owner
-               do update set email = excluded.email, name = excluded.name
-               returning id, email, name"#,
+            r#"insert into users (google_subject, email, name, picture_url) values ($1, $2, $3, $4)
+               on conflict (google_subject) do update
+                 set email = excluded.email, name = excluded.name, picture_url = excluded.picture_url
+               returning id, email, name, picture_url"#,
+            profile.subject,
             email.as_str(),
-            name,
+            profile.name,
+            profile.picture,
         )
         .fetch_one(self.pool())
         .await?;
-        Ok(User {
-            id: UserId(row.id),
-            email: row.email,
-            name: row.name,
-        })
+        Ok(User { id: UserId(row.id), email: row.email, name: row.name, picture_url: row.picture_url })
     }
 
     pub async fn user(&self, id: UserId) -> Result<User, DomainError> {
-        let row = sqlx::query!("select id, email, name from users where id = $1", id.0)
+        let row = sqlx::query!("select id, email, name, picture_url from users where id = $1", id.0)
             .fetch_optional(self.pool())
             .await?
             .ok_or(DomainError::NotFound("user"))?;
-        Ok(User {
-            id: UserId(row.id),
-            email: row.email,
-            name: row.name,
-        })
+        Ok(User { id: UserId(row.id), email: row.email, name: row.name, picture_url: row.picture_url })
     }
 }

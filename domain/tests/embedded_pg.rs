@@ -22,7 +22,7 @@ async fn a_cluster_keeps_its_data_across_restarts() {
         .expect("creating an existing database is a no-op");
     let db = Db::connect(&pg.url("app")).await.unwrap();
     db.migrate().await.unwrap();
-    sqlx::query("insert into users (email) values ('kept@example.com')")
+    sqlx::query("insert into users (google_subject, email) values ('sub-kept', 'kept@example.com')")
         .execute(db.pool())
         .await
         .unwrap();

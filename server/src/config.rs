@@ -4,8 +4,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use domain::EmailAddress;
-
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {name}={value:?}: {reason}")]
 pub struct ConfigError {
@@ -20,20 +18,63 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone)]
+/// Which Google Rapport talks to.
+#[derive(Clone, PartialEq, Eq)]
+pub enum GoogleSettings {
+    /// Real Google, or any server speaking its protocols under `api_base`.
+    Configured { client_id: String, client_secret: String, api_base: Option<String> },
+    /// No credentials: a fake Google runs in-process with a generated mailbox.
+    Demo { messages: usize },
+}
+
+impl std::fmt::Debug for GoogleSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Configured { client_id, api_base, .. } => f
+                .debug_struct("Configured")
+                .field("client_id", client_id)
+                .field("client_secret", &"<redacted>")
+                .field("api_base", api_base)
+                .finish(),
+            Self::Demo { messages } => f.debug_struct("Demo").field("messages", messages).finish(),
+        }
+    }
+}
+
+#[derive(Clone)]
 pub struct Config {
     /// Where the web server listens.
     pub addr: SocketAddr,
+    /// How browsers reach Rapport (redirect URI, secure cookies); defaults to http://{addr}.
+    pub public_url: Option<String>,
     /// An external database; when absent Rapport runs its own cluster in `data_dir`.
     pub database_url: Option<String>,
-    /// Where Rapport keeps its embedded database and other local state.
+    /// Where Rapport keeps its embedded database, key file and other local state.
     pub data_dir: PathBuf,
     /// The site cargo-leptos built (wasm, JS, CSS, assets).
     pub site_root: PathBuf,
-    /// The local owner account, used until Google sign-in is configured.
-    pub owner_email: EmailAddress,
-    pub owner_name: String,
+    pub google: GoogleSettings,
+    /// OAuth redirect URI; defaults to {public_url}/auth/google/callback.
+    pub google_redirect_uri: Option<String>,
+    /// Base64 of 32 bytes for token encryption; defaults to a key file in `data_dir`.
+    pub encryption_key: Option<String>,
     pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
+            .field("data_dir", &self.data_dir)
+            .field("site_root", &self.site_root)
+            .field("google", &self.google)
+            .field("google_redirect_uri", &self.google_redirect_uri)
+            .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<set>"))
+            .field("log_format", &self.log_format)
+            .finish()
+    }
 }
 
 impl Config {
@@ -42,40 +83,51 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get =
-            |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
-        let invalid = |name: &'static str, value: &str, reason: String| ConfigError {
-            name,
-            value: value.to_owned(),
-            reason,
-        };
+        let get = |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let invalid =
+            |name: &'static str, value: &str, reason: String| ConfigError { name, value: value.to_owned(), reason };
 
         let addr_text = get("RAPPORT_ADDR", "127.0.0.1:3000");
-        let addr = addr_text.parse().map_err(|e: std::net::AddrParseError| {
-            invalid("RAPPORT_ADDR", &addr_text, e.to_string())
-        })?;
-        let owner_text = get("RAPPORT_OWNER_EMAIL", "owner@rapport.localhost");
-        let owner_email = EmailAddress::parse(&owner_text)
-            .map_err(|e| invalid("RAPPORT_OWNER_EMAIL", &owner_text, e.to_string()))?;
+        let addr = addr_text
+            .parse()
+            .map_err(|e: std::net::AddrParseError| invalid("RAPPORT_ADDR", &addr_text, e.to_string()))?;
         let log_text = get("RAPPORT_LOG_FORMAT", "text");
         let log_format = match log_text.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            _ => {
-                return Err(invalid(
-                    "RAPPORT_LOG_FORMAT",
-                    &log_text,
-                    "expected text or json".into(),
-                ));
-            }
+            _ => return Err(invalid("RAPPORT_LOG_FORMAT", &log_text, "expected text or json".into())),
         };
+        let google = match (lookup("GOOGLE_CLIENT_ID"), lookup("GOOGLE_CLIENT_SECRET")) {
+            (Some(client_id), Some(client_secret)) => {
+                GoogleSettings::Configured { client_id, client_secret, api_base: lookup("GOOGLE_API_BASE") }
+            }
+            (None, None) => {
+                let text = get("RAPPORT_DEMO_MESSAGES", "3000");
+                let messages = text
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (100..=1_000_000).contains(n))
+                    .ok_or_else(|| invalid("RAPPORT_DEMO_MESSAGES", &text, "expected 100 to 1000000".into()))?;
+                GoogleSettings::Demo { messages }
+            }
+            (Some(_), None) => return Err(invalid("GOOGLE_CLIENT_SECRET", "", "set it together with GOOGLE_CLIENT_ID".into())),
+            (None, Some(_)) => return Err(invalid("GOOGLE_CLIENT_ID", "", "set it together with GOOGLE_CLIENT_SECRET".into())),
+        };
+        let public_url = lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("RAPPORT_PUBLIC_URL", url, "expected an http:// or https:// URL".into()));
+            }
+        }
         Ok(Self {
             addr,
+            public_url,
             database_url: lookup("DATABASE_URL"),
             data_dir: PathBuf::from(get("RAPPORT_DATA_DIR", ".data")),
             site_root: PathBuf::from(get("RAPPORT_SITE_ROOT", "target/site")),
-            owner_email,
-            owner_name: get("RAPPORT_OWNER_NAME", "Rapport Owner"),
+            google,
+            google_redirect_uri: lookup("GOOGLE_REDIRECT_URI"),
+            encryption_key: lookup("RAPPORT_ENCRYPTION_KEY"),
             log_format,
         })
     }
@@ -88,43 +140,35 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
     #[test]
-    fn defaults_need_no_configuration() {
+    fn defaults_need_no_configuration_and_mean_demo_mode() {
         let config = config(&[]).unwrap();
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(config.database_url, None);
         assert_eq!(config.data_dir, PathBuf::from(".data"));
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.google, GoogleSettings::Demo { messages: 3000 });
+    }
+
+    #[test]
+    fn google_credentials_switch_to_real_google() {
+        let config = config(&[("GOOGLE_CLIENT_ID", "id"), ("GOOGLE_CLIENT_SECRET", "s3cret")]).unwrap();
+        assert!(matches!(config.google, GoogleSettings::Configured { ref client_id, api_base: None, .. } if client_id == "id"));
+        assert!(!format!("{config:?}").contains("s3cret"), "secrets stay out of logs");
+        assert!(self::config(&[("GOOGLE_CLIENT_ID", "id")]).is_err(), "half a credential is an error");
     }
 
     #[test]
     fn invalid_values_name_the_setting() {
         let err = config(&[("RAPPORT_ADDR", "nowhere")]).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("invalid RAPPORT_ADDR=\"nowhere\""),
-            "{err}"
-        );
+        assert!(err.to_string().starts_with("invalid RAPPORT_ADDR=\"nowhere\""), "{err}");
         let err = config(&[("RAPPORT_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(err.to_string().contains("expected text or json"), "{err}");
-        assert!(config(&[("RAPPORT_OWNER_EMAIL", "nobody")]).is_err());
-    }
-
-    #[test]
-    fn explicit_values_win() {
-        let config = config(&[
-            ("DATABASE_URL", "postgres://x/y"),
-            ("RAPPORT_LOG_FORMAT", "json"),
-        ])
-        .unwrap();
-        assert_eq!(config.database_url.as_deref(), Some("postgres://x/y"));
-        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config(&[("RAPPORT_DEMO_MESSAGES", "5")]).is_err());
+        assert!(config(&[("RAPPORT_PUBLIC_URL", "ftp://x")]).is_err());
     }
 }

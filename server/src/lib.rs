@@ -1,9 +1,11 @@
 //! The Rapport server: wires configuration, the database (embedded or external), the
 //! Leptos app and the HTTP routes together. `main.rs` is a thin CLI over this.
 
+mod auth;
 pub mod config;
 mod health;
 mod middleware;
+mod session_store;
 mod startup;
 pub mod telemetry;
 

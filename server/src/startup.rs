@@ -5,30 +5,41 @@ use app::ssr::AppContext;
 use app::{App, shell};
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
+use domain::Db;
+use domain::crypto::SecretBox;
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
-use domain::{Db, UserId};
+use domain::google::{GoogleEndpoints, GoogleOAuth};
+use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
+use fakes::mailbox::MailboxSpec;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::config::Config;
-use crate::{health, middleware};
+use crate::config::{Config, GoogleSettings};
+use crate::session_store::PgSessionStore;
+use crate::{auth, health, middleware};
 
 const DATABASE_NAME: &str = "rapport";
+/// The demo Google's client credentials (they only open the in-process fake).
+const DEMO_CLIENT_ID: &str = "rapport-demo-client";
+const DEMO_CLIENT_SECRET: &str = "rapport-demo-secret";
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
-    pub owner: UserId,
+    pub google: GoogleOAuth,
+    pub secrets: SecretBox,
+    pub demo: bool,
 }
 
 impl AppState {
     fn context(&self) -> AppContext {
-        AppContext {
-            db: self.db.clone(),
-            user: self.owner,
-        }
+        AppContext { db: self.db.clone(), google: self.google.clone(), secrets: self.secrets.clone(), demo: self.demo }
     }
 }
 
@@ -38,6 +49,7 @@ pub struct Application {
     router: Router,
     db: Db,
     embedded: Option<EmbeddedPostgres>,
+    demo_google: Option<RunningFakeGoogle>,
 }
 
 impl Application {
@@ -55,34 +67,45 @@ impl Application {
             }
         };
         db.migrate().await?;
-        let owner = db
-            .ensure_local_owner(&config.owner_email, &config.owner_name)
-            .await?;
+        let secrets = match &config.encryption_key {
+            Some(key) => SecretBox::from_base64(key)?,
+            None => SecretBox::load_or_create(&config.data_dir.join("secret.key"))?,
+        };
 
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
+        let local_addr = listener.local_addr()?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        let redirect_uri =
+            config.google_redirect_uri.clone().unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
+
+        let (google, demo_google) = match &config.google {
+            GoogleSettings::Configured { client_id, client_secret, api_base } => {
+                let endpoints = api_base.as_deref().map(GoogleEndpoints::under).unwrap_or_else(GoogleEndpoints::google);
+                (GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints)?, None)
+            }
+            GoogleSettings::Demo { messages } => {
+                let mut demo = FakeGoogleConfig::demo();
+                demo.accounts[0] = DemoAccount::generated(MailboxSpec::demo(*messages));
+                let fake = FakeGoogle::start(demo).await?;
+                tracing::info!(url = %fake.base_url(), messages, "demo mode: simulated Google is running");
+                let endpoints = GoogleEndpoints::under(&fake.base_url());
+                (GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?, Some(fake))
+            }
+        };
+
         let leptos_options = LeptosOptions::builder()
             .output_name("rapport")
             .site_root(config.site_root.to_string_lossy().as_ref())
             .site_pkg_dir("pkg")
-            .site_addr(listener.local_addr()?)
+            .site_addr(local_addr)
             .build();
-        let state = AppState {
-            leptos_options,
-            db: db.clone(),
-            owner: owner.id,
-        };
-        Ok(Self {
-            listener,
-            router: router(state),
-            db,
-            embedded,
-        })
+        let state = AppState { leptos_options, db: db.clone(), google, secrets, demo: demo_google.is_some() };
+        let sessions = session_layer(&db, public_url.starts_with("https://"));
+        Ok(Self { listener, router: router(state, sessions), db, embedded, demo_google })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn db(&self) -> &Db {
@@ -90,16 +113,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then drains requests, closes the pool and stops
-    /// the embedded database.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    /// the embedded database and the demo Google.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "Rapport is serving");
-        axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await?;
         self.db.pool().close().await;
+        if let Some(fake) = self.demo_google {
+            fake.stop().await;
+        }
         if let Some(pg) = self.embedded {
             pg.stop().await?;
         }
@@ -107,7 +128,30 @@ impl Application {
     }
 }
 
-fn router(state: AppState) -> Router {
+/// Sessions live in Postgres; the cookie is HttpOnly, SameSite=Lax, Secure over https.
+fn session_layer(db: &Db, secure: bool) -> SessionManagerLayer<PgSessionStore> {
+    let store = PgSessionStore::new(db.pool().clone());
+    tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                if let Err(error) = store.delete_expired().await {
+                    tracing::warn!(%error, "could not delete expired sessions");
+                }
+            }
+        }
+    });
+    SessionManagerLayer::new(store)
+        .with_name("rapport_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(Duration::days(14)))
+}
+
+fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Router {
     let routes = generate_route_list(App);
     // Also registers every server function under /api with the same context.
     let render_context = {
@@ -118,14 +162,13 @@ fn router(state: AppState) -> Router {
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
-        .route(
-            "/",
-            get(|| async { axum::response::Redirect::to("/contacts") }),
-        )
-        .leptos_routes_with_context(&state, routes, render_context, move || {
-            shell(leptos_options.clone())
-        })
+        .route("/auth/google/start", get(auth::start))
+        .route("/auth/google/callback", get(auth::callback))
+        .route("/auth/logout", post(auth::logout))
+        .leptos_routes_with_context(&state, routes, render_context, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
+        .layer(sessions)
         .with_state(state);
     middleware::apply(router)
 }

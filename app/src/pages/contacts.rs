@@ -25,8 +25,8 @@ pub struct ContactList {
 
 #[server]
 pub async fn list_contacts() -> Result<ContactList, ServerFnError> {
-    use crate::ssr::{app_context, to_server_error};
-    let ctx = app_context()?;
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
     let page = ctx
         .scope()
         .list_contacts(PAGE_SIZE)
@@ -50,8 +50,8 @@ pub async fn list_contacts() -> Result<ContactList, ServerFnError> {
 
 #[server]
 pub async fn create_contact(name: String, email: String) -> Result<Uuid, ServerFnError> {
-    use crate::ssr::{app_context, to_server_error};
-    let ctx = app_context()?;
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
     let new = domain::contacts::NewContact::parse(&name, &email).map_err(to_server_error)?;
     ctx.scope()
         .create_contact(&new)

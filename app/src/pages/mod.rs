@@ -1,11 +1,13 @@
 pub mod ask;
 pub mod contacts;
+pub mod login;
 pub mod not_found;
 pub mod settings;
 pub mod timeline;
 
 pub use ask::AskPage;
 pub use contacts::ContactsPage;
+pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use timeline::TimelinePage;

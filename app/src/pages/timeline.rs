@@ -19,9 +19,9 @@ pub struct ActivityRow {
 
 #[server]
 pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
-    use crate::ssr::{app_context, to_server_error};
+    use crate::ssr::{request_context, to_server_error};
     const TIMELINE_SIZE: i64 = 50;
-    let ctx = app_context()?;
+    let ctx = request_context()?;
     let rows = ctx
         .scope()
         .recent_activities(TIMELINE_SIZE)

@@ -54,7 +54,7 @@ pub async fn fresh_db() -> Db {
 }
 
 pub async fn user(db: &Db, email: &str) -> UserId {
-    let id: Uuid = sqlx::query_scalar("insert into users (email) values ($1) returning id")
+    let id: Uuid = sqlx::query_scalar("insert into users (google_subject, email) values (gen_random_uuid()::text, $1) returning id")
         .bind(email)
         .fetch_one(db.pool())
         .await

@@ -2,12 +2,25 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use domain::crypto::SecretBox;
+use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
+use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
+use fakes::mailbox::MailboxSpec;
 use server::Application;
 use server::config::Config;
 use tokio::sync::{Mutex, OnceCell};
 
 const TEMPLATE_DB: &str = "rapport_template";
+pub const CLIENT_ID: &str = "rapport-test-client";
+pub const CLIENT_SECRET: &str = "rapport-test-secret";
+/// The owners of the fake Google's two mailboxes.
+pub const ALEX: &str = "alex.morgan@brightwater-labs.com";
+pub const SAM: &str = "sam.rivera@gmail.com";
+
+/// Token encryption key of the test apps (base64 of 32 bytes), so tests can open what
+/// the app sealed.
+pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// One cluster for the whole test binary. Its watchdog stops and removes it when the
 /// test process exits.
@@ -17,20 +30,12 @@ static CREATE_DB: Mutex<()> = Mutex::const_new(());
 async fn cluster() -> &'static EmbeddedPostgres {
     CLUSTER
         .get_or_init(|| async {
-            let data_dir =
-                std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
-            let pg = EmbeddedPostgres::start(EmbeddedOptions {
-                data_dir,
-                ephemeral: true,
-            })
-            .await
-            .expect("start the test PostgreSQL cluster");
-            pg.ensure_database(TEMPLATE_DB)
+            let data_dir = std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
+            let pg = EmbeddedPostgres::start(EmbeddedOptions { data_dir, ephemeral: true })
                 .await
-                .expect("create the template database");
-            let db = Db::connect(&pg.url(TEMPLATE_DB))
-                .await
-                .expect("connect to the template");
+                .expect("start the test PostgreSQL cluster");
+            pg.ensure_database(TEMPLATE_DB).await.expect("create the template database");
+            let db = Db::connect(&pg.url(TEMPLATE_DB)).await.expect("connect to the template");
             db.migrate().await.expect("migrate the template database");
             db.pool().close().await;
             pg
@@ -43,9 +48,7 @@ pub async fn fresh_database() -> String {
     let pg = cluster().await;
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let _serialized = CREATE_DB.lock().await;
-    let admin = Db::connect(&pg.url("postgres"))
-        .await
-        .expect("connect as admin");
+    let admin = Db::connect(&pg.url("postgres")).await.expect("connect as admin");
     sqlx::query(&format!("create database {name} template {TEMPLATE_DB}"))
         .execute(admin.pool())
         .await
@@ -58,55 +61,112 @@ pub fn site_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
 }
 
+/// A fake Google with two small mailboxes (Alex's and Sam's) and no quota.
+pub async fn fake_google() -> RunningFakeGoogle {
+    let mut sam = MailboxSpec::demo(100);
+    sam.seed = 4242;
+    sam.owner_name = "Sam Rivera".into();
+    sam.owner_email = SAM.into();
+    let config = FakeGoogleConfig {
+        accounts: vec![DemoAccount::generated(MailboxSpec::demo(120)), DemoAccount::generated(sam)],
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        quota: false,
+        ..FakeGoogleConfig::demo()
+    };
+    FakeGoogle::start(config).await.expect("start the fake Google")
+}
+
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
     pub db: Db,
-    pub owner: UserId,
+    pub google: RunningFakeGoogle,
+    /// A browser with no session.
+    pub anonymous: Browser,
 }
 
 pub async fn spawn_app() -> TestApp {
+    let google = fake_google().await;
     let database_url = fresh_database().await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
     let vars = HashMap::from([
         ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", database_url),
         ("RAPPORT_DATA_DIR", data_dir.to_string_lossy().into_owned()),
-        (
-            "RAPPORT_SITE_ROOT",
-            site_root().to_string_lossy().into_owned(),
-        ),
+        ("RAPPORT_SITE_ROOT", site_root().to_string_lossy().into_owned()),
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("GOOGLE_API_BASE", google.base_url().to_owned()),
+        ("RAPPORT_ENCRYPTION_KEY", TEST_KEY.to_owned()),
     ]);
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
-    let owner_email = config.owner_email.clone();
     let app = Application::build(config).await.expect("build the app");
     let address = format!("http://{}", app.local_addr());
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let owner = db
-        .ensure_local_owner(&owner_email, "Rapport Owner")
-        .await
-        .expect("owner")
-        .id;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    TestApp {
-        address,
-        client,
-        db,
-        owner,
-    }
+    let anonymous = Browser::new(&address);
+    TestApp { address, db, google, anonymous }
 }
 
 impl TestApp {
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
+    /// Signs in through the real flow: Rapport -> fake Google consent -> callback.
+    pub async fn sign_in(&self, email: &str) -> Browser {
+        let browser = Browser::new(&self.address);
+        let consent_url = browser.redirect_target(&format!("{}/auth/google/start", self.address)).await;
+        let code_url = browser.choose_account(&consent_url, email).await;
+        let landing = browser.redirect_target(&code_url).await;
+        assert_eq!(landing, "/contacts", "signed in and sent to the contacts page");
+        browser
+    }
+
+    /// The same Google client and key the app uses, for checking tokens from tests.
+    pub fn oauth(&self) -> (GoogleOAuth, SecretBox) {
+        let redirect = format!("{}/auth/google/callback", self.address);
+        let oauth = GoogleOAuth::new(CLIENT_ID, CLIENT_SECRET, redirect, GoogleEndpoints::under(&self.google.base_url()))
+            .expect("oauth client");
+        (oauth, SecretBox::from_base64(TEST_KEY).expect("test key"))
+    }
+
+    pub async fn google_account(&self, email: &str) -> uuid::Uuid {
+        sqlx::query_scalar("select id from accounts where provider = 'google' and display_name = $1")
+            .bind(email)
+            .fetch_one(self.db.pool())
             .await
-            .expect("GET")
+            .expect("google account exists")
+    }
+
+    pub async fn user_id(&self, email: &str) -> UserId {
+        let id: uuid::Uuid = sqlx::query_scalar("select id from users where email = $1")
+            .bind(email)
+            .fetch_one(self.db.pool())
+            .await
+            .expect("user exists");
+        UserId(id)
+    }
+}
+
+/// An HTTP client with its own cookie jar, like one browser profile.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(address: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        Self { address: address.to_owned(), client }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.address) }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
     }
 
     pub async fn get_html(&self, path: &str) -> (reqwest::StatusCode, String) {
@@ -115,35 +175,55 @@ impl TestApp {
         (status, response.text().await.expect("body"))
     }
 
+    /// GETs a URL that must redirect; returns where to.
+    pub async fn redirect_target(&self, url: &str) -> String {
+        let response = self.get(url).await;
+        assert!(response.status().is_redirection(), "{url} answered {}", response.status());
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// Picks `email` on the fake Google's consent page; returns the callback URL.
+    pub async fn choose_account(&self, consent_url: &str, email: &str) -> String {
+        let (status, html) = self.get_html(consent_url).await;
+        assert_eq!(status, 200, "consent page: {html}");
+        let mut form = hidden_inputs(&html);
+        form.push(("account".into(), email.into()));
+        let consent = reqwest::Url::parse(consent_url).unwrap();
+        let action = format!("{}://{}/o/oauth2/v2/auth", consent.scheme(), consent.authority());
+        let response = self.client.post(action).form(&form).send().await.expect("choose account");
+        assert!(response.status().is_redirection(), "consent answered {}", response.status());
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     /// Calls a server function the way a browser form does.
     pub async fn call_server_fn(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let host = self.address.trim_start_matches("http://").to_owned();
         self.client
-            .post(format!("{}{path}", self.address))
-            .header("origin", format!("http://{host}"))
+            .post(self.url(path))
+            .header("origin", &self.address)
             .header("accept", "application/json")
             .form(form)
             .send()
             .await
             .expect("POST server fn")
     }
+}
 
-    /// Another user with one contact of their own, for scoping tests.
-    pub async fn other_user_with_contact(&self, email: &str, contact_email: &str) -> UserId {
-        let id: uuid::Uuid =
-            sqlx::query_scalar("insert into users (email, name) values ($1, 'Other') returning id")
-                .bind(email)
-                .fetch_one(self.db.pool())
-                .await
-                .expect("insert other user");
-        let other = UserId(id);
-        let contact =
-            domain::contacts::NewContact::parse("Their Secret Contact", contact_email).unwrap();
-        self.db
-            .for_user(other)
-            .create_contact(&contact)
-            .await
-            .expect("other user's contact");
-        other
-    }
+/// The `name`/`value` pairs of `<input type="hidden">` elements.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(decode_entities(&tag[start..end]))
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            tag.contains("type=\"hidden\"").then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
+        })
+        .collect()
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }

@@ -18,7 +18,7 @@ async fn the_wasm_bundle_is_served_and_the_page_hydrates_in_chromium() {
         site_root().display()
     );
     let app = spawn_app().await;
-    let (_, html) = app.get_html("/contacts").await;
+    let (_, html) = app.anonymous.get_html("/login").await;
     let urls = pkg_urls(&html);
     let wasm = urls
         .iter()
@@ -29,12 +29,12 @@ async fn the_wasm_bundle_is_served_and_the_page_hydrates_in_chromium() {
         .find(|u| u.ends_with(".js"))
         .expect("the page loads the JS glue");
 
-    let response = app.get(wasm).await;
+    let response = app.anonymous.get(wasm).await;
     assert_eq!(response.status(), 200, "{wasm}");
     assert_eq!(response.headers()["content-type"], "application/wasm");
     let bytes = response.bytes().await.unwrap();
     assert_eq!(&bytes[..4], b"\0asm", "a real WebAssembly module");
-    assert_eq!(app.get(js).await.status(), 200, "{js}");
+    assert_eq!(app.anonymous.get(js).await.status(), 200, "{js}");
 
     // A real browser loads the page; the app marks <body> once hydration ran.
     let profile = tempfile::tempdir().unwrap();
@@ -53,7 +53,7 @@ async fn the_wasm_bundle_is_served_and_the_page_hydrates_in_chromium() {
             "--dump-dom",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("{}/contacts", app.address))
+        .arg(format!("{}/login", app.address))
         .output()
         .await
         .unwrap_or_else(|e| panic!("run {chromium}: {e}"));
@@ -63,5 +63,5 @@ async fn the_wasm_bundle_is_served_and_the_page_hydrates_in_chromium() {
         "the page did not hydrate; chromium stderr:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(dom.contains("No contacts yet"));
+    assert!(dom.contains("Sign in with Google"));
 }

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
-use crate::helpers::site_root;
+use app::pages::contacts::CreateContact;
+use leptos::server_fn::ServerFn;
+
+use crate::helpers::{ALEX, Browser, site_root};
 
 struct RunningServer {
     child: Child,
@@ -32,6 +35,9 @@ async fn start_server(data_dir: &Path) -> RunningServer {
         .env("RAPPORT_DATA_DIR", data_dir)
         .env("RAPPORT_SITE_ROOT", site_root())
         .env("RUST_LOG", "warn")
+        .env("RAPPORT_DEMO_MESSAGES", "200")
+        .env_remove("GOOGLE_CLIENT_ID")
+        .env_remove("GOOGLE_CLIENT_SECRET")
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -83,24 +89,33 @@ async fn postgres_stops(data_dir: &Path) -> bool {
     false
 }
 
+/// Signs in through the demo Google the binary runs in-process.
+async fn sign_in_to_demo(server: &RunningServer) -> Browser {
+    let browser = Browser::new(&server.address);
+    let consent = browser.redirect_target(&format!("{}/auth/google/start", server.address)).await;
+    let callback = browser.choose_account(&consent, ALEX).await;
+    assert_eq!(browser.redirect_target(&callback).await, "/contacts");
+    browser
+}
+
+async fn contacts_page(browser: &Browser, server: &RunningServer) -> String {
+    let response = browser.client.get(format!("{}/contacts", server.address)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "still signed in");
+    response.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
-    let data = tempfile::Builder::new()
-        .prefix("rapport-lifecycle-")
-        .tempdir()
-        .unwrap();
+    let data = tempfile::Builder::new().prefix("rapport-lifecycle-").tempdir().unwrap();
     // As root, postgres runs as the `postgres` user, which must be able to enter the folder.
     std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let server = start_server(data.path()).await;
-    let host = server.address.trim_start_matches("http://").to_owned();
-    let created = reqwest::Client::new()
-        .post(format!(
-            "{}{}",
-            server.address,
-            <app::pages::contacts::CreateContact as leptos::server_fn::ServerFn>::PATH
-        ))
-        .header("origin", format!("http://{host}"))
+    let browser = sign_in_to_demo(&server).await;
+    let created = browser
+        .client
+        .post(format!("{}{}", server.address, <CreateContact as ServerFn>::PATH))
+        .header("origin", &server.address)
         .form(&[("name", "Persistent Pat"), ("email", "pat@example.com")])
         .send()
         .await
@@ -108,35 +123,18 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     assert_eq!(created.status(), 200);
     server.signal("-TERM");
     assert!(server.wait().await.success(), "clean exit on SIGTERM");
-    assert!(
-        postgres_stops(data.path()).await,
-        "postgres stopped with the server"
-    );
+    assert!(postgres_stops(data.path()).await, "postgres stopped with the server");
 
-    // Killed without a chance to clean up: the watchdog stops postgres.
+    // Sessions live in Postgres: the same browser is still signed in after a restart.
     let server = start_server(data.path()).await;
-    let html = reqwest::get(format!("{}/contacts", server.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Persistent Pat"), "data survived the restart");
+    assert!(contacts_page(&browser, &server).await.contains("Persistent Pat"), "data survived the restart");
+    // Killed without a chance to clean up: the watchdog stops postgres.
     server.signal("-KILL");
     server.wait().await;
-    assert!(
-        postgres_stops(data.path()).await,
-        "the watchdog stopped the orphaned postgres"
-    );
+    assert!(postgres_stops(data.path()).await, "the watchdog stopped the orphaned postgres");
 
     let server = start_server(data.path()).await;
-    let html = reqwest::get(format!("{}/contacts", server.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("Persistent Pat"), "data survived the kill");
+    assert!(contacts_page(&browser, &server).await.contains("Persistent Pat"), "data survived the kill");
     server.signal("-TERM");
     assert!(server.wait().await.success());
     assert!(postgres_stops(data.path()).await);

@@ -1,0 +1,171 @@
+//! Sign-in with Google: the OAuth redirect and callback, sign-out, and the guard that
+//! sends anonymous visitors to /login (pages) or answers 401 (server functions, APIs).
+
+use app::ssr::CurrentUser;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::UserId;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::startup::AppState;
+
+const USER_KEY: &str = "user_id";
+const PENDING_KEY: &str = "pending_google_login";
+
+/// What the callback needs to finish the flow: checked once, then forgotten.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingLogin {
+    state: String,
+    pkce_verifier: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartParams {
+    login_hint: Option<String>,
+}
+
+pub async fn start(State(state): State<AppState>, session: Session, Query(params): Query<StartParams>) -> Response {
+    let request = match state.google.authorization_request(params.login_hint.as_deref()) {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::error!(%error, "could not build the Google consent URL");
+            return login_error("config");
+        }
+    };
+    let pending = PendingLogin { state: request.state, pkce_verifier: request.pkce_verifier };
+    if let Err(error) = session.insert(PENDING_KEY, pending).await {
+        tracing::error!(%error, "could not store the pending login");
+        return login_error("session");
+    }
+    Redirect::to(&request.url).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<CallbackParams>,
+) -> Response {
+    // Taken out of the session whatever happens next: a state is good for one try.
+    let pending: Option<PendingLogin> = session.remove(PENDING_KEY).await.ok().flatten();
+    if params.error.is_some() {
+        return login_error("denied");
+    }
+    let (Some(pending), Some(returned_state), Some(code)) = (pending, params.state, params.code) else {
+        return login_error("expired");
+    };
+    if !constant_time_eq(pending.state.as_bytes(), returned_state.as_bytes()) {
+        tracing::warn!("OAuth callback with a state that does not match the session");
+        return login_error("expired");
+    }
+    match finish_login(&state, &session, &code, &pending.pkce_verifier).await {
+        Ok(()) => Redirect::to("/contacts").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "Google sign-in failed");
+            login_error("google")
+        }
+    }
+}
+
+async fn finish_login(state: &AppState, session: &Session, code: &str, verifier: &str) -> anyhow::Result<()> {
+    let grant = state.google.exchange_code(code, verifier).await?;
+    let profile = state.google.userinfo(&grant.access_token).await?;
+    let user = state.db.upsert_google_user(&profile).await?;
+    let scope = state.db.for_user(user.id);
+    let account = scope.connect_google_account(&profile, &grant, &state.secrets).await?;
+    scope.enqueue_sync(account).await?;
+    // A new session id at the privilege change defeats session fixation.
+    session.cycle_id().await?;
+    session.insert(USER_KEY, user.id).await?;
+    tracing::info!(user = %user.id, "signed in with Google");
+    Ok(())
+}
+
+pub async fn logout(session: Session) -> Response {
+    if let Err(error) = session.flush().await {
+        tracing::warn!(%error, "could not clear the session");
+    }
+    Redirect::to("/login?signed_out=1").into_response()
+}
+
+fn login_error(reason: &str) -> Response {
+    Redirect::to(&format!("/login?error={reason}")).into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Paths anyone may load: the login page and the assets it needs, the OAuth flow,
+/// health checks.
+fn is_public(path: &str) -> bool {
+    path == "/login"
+        || path == "/api/visitor"
+        || path == "/healthz"
+        || path == "/favicon.ico"
+        || path.starts_with("/auth/")
+        || path.starts_with("/pkg/")
+}
+
+/// Resolves the signed-in user for every request and puts it in the request's
+/// extensions, where server functions and pages find it.
+pub async fn require_user(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let user = match session.get::<UserId>(USER_KEY).await {
+        Ok(Some(id)) => match state.db.user(id).await {
+            Ok(user) => Some(user),
+            Err(domain::DomainError::NotFound(_)) => {
+                let _ = session.flush().await;
+                None
+            }
+            Err(error) => {
+                tracing::error!(%error, "could not load the signed-in user");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        },
+        _ => None,
+    };
+    match user {
+        Some(user) => {
+            request.extensions_mut().insert(CurrentUser { id: user.id, email: user.email, name: user.name });
+            next.run(request).await
+        }
+        None if is_public(&path) => next.run(request).await,
+        None if path.starts_with("/api/") => {
+            (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": "sign in required" })))
+                .into_response()
+        }
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_login_flow_and_assets_are_public() {
+        for path in ["/login", "/auth/google/start", "/auth/google/callback", "/pkg/rapport.wasm", "/healthz"] {
+            assert!(is_public(path), "{path}");
+        }
+        for path in ["/", "/contacts", "/settings", "/api/list_contacts", "/loginx", "/pkgx"] {
+            assert!(!is_public(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn state_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}
