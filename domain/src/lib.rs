@@ -9,9 +9,11 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod gmail;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod sync;
 pub mod users;
 
 pub use db::{Db, UserScope};
