@@ -2,5 +2,8 @@
 //!
 //! Everything here is deterministic from a seed so that a failing test or a
 //! surprising evaluation score can always be reproduced byte for byte.
+//! [`google`] serves that data through a fake of Google's OAuth and Gmail
+//! APIs so the product runs without the internet.
 
+pub mod google;
 pub mod mailbox;
