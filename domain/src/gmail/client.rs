@@ -114,7 +114,9 @@ impl<A: GmailApi> QuotaClient<A> {
                 f(Arc::clone(&self.api)).await
             };
             match result {
-                Err(GmailError::RateLimited { retry_after }) if limited < self.policy.rate_limited => {
+                Err(GmailError::RateLimited { retry_after })
+                    if limited < self.policy.rate_limited =>
+                {
                     limited += 1;
                     self.rate_limited.fetch_add(1, Ordering::Relaxed);
                     self.limiter

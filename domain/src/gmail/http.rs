@@ -246,7 +246,11 @@ impl<T: AccessTokens> GmailApi for HttpGmail<T> {
     ) -> Result<MessagesPage, GmailError> {
         let mut params = vec![(
             "maxResults",
-            query.max_results.unwrap_or(MAX_PAGE).min(MAX_PAGE).to_string(),
+            query
+                .max_results
+                .unwrap_or(MAX_PAGE)
+                .min(MAX_PAGE)
+                .to_string(),
         )];
         if query.include_spam_trash {
             params.push(("includeSpamTrash", "true".to_owned()));

@@ -26,8 +26,10 @@ pub use types::{
 /// implementations map it to credentials. Every method is one API call.
 pub trait GmailApi: Send + Sync + 'static {
     /// `users.getProfile` (1 unit).
-    fn get_profile(&self, account: Uuid)
-    -> impl Future<Output = Result<Profile, GmailError>> + Send;
+    fn get_profile(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Profile, GmailError>> + Send;
 
     /// `users.messages.list` (5 units): one page of ids, newest first.
     fn list_messages(
@@ -54,8 +56,10 @@ pub trait GmailApi: Send + Sync + 'static {
     ) -> impl Future<Output = Result<HistoryPage, GmailError>> + Send;
 
     /// `users.labels.list` (1 unit).
-    fn list_labels(&self, account: Uuid)
-    -> impl Future<Output = Result<Vec<Label>, GmailError>> + Send;
+    fn list_labels(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Vec<Label>, GmailError>> + Send;
 
     /// `users.settings.sendAs.list` (1 unit): the owner's own addresses.
     fn list_send_as(

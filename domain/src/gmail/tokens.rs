@@ -20,8 +20,10 @@ pub enum TokenError {
 
 pub trait AccessTokens: Send + Sync + 'static {
     /// A valid access token for the account (cached or freshly refreshed).
-    fn access_token(&self, account: Uuid)
-    -> impl Future<Output = Result<String, TokenError>> + Send;
+    fn access_token(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<String, TokenError>> + Send;
 
     /// Called when Google rejected `token` with 401, so the next call refreshes.
     fn invalidate(&self, account: Uuid, token: &str) -> impl Future<Output = ()> + Send;

@@ -219,8 +219,16 @@ impl<A: GmailApi> GmailSync<A> {
                 Ok(None) => None,
                 Err(_quiet) => {
                     if !batch.is_empty() {
-                        self.flush(&scope, account, &mut batch, &mut pages, &mut checkpoint, reporter, report)
-                            .await?;
+                        self.flush(
+                            &scope,
+                            account,
+                            &mut batch,
+                            &mut pages,
+                            &mut checkpoint,
+                            reporter,
+                            report,
+                        )
+                        .await?;
                     }
                     continue;
                 }
@@ -249,12 +257,28 @@ impl<A: GmailApi> GmailSync<A> {
                 Item::Failed { page, id, error } => batch.failed.push((page, id, error)),
             }
             if batch.len() >= self.options.batch_size || pages_ready(&pages) {
-                self.flush(&scope, account, &mut batch, &mut pages, &mut checkpoint, reporter, report)
-                    .await?;
+                self.flush(
+                    &scope,
+                    account,
+                    &mut batch,
+                    &mut pages,
+                    &mut checkpoint,
+                    reporter,
+                    report,
+                )
+                .await?;
             }
         }
-        self.flush(&scope, account, &mut batch, &mut pages, &mut checkpoint, reporter, report)
-            .await?;
+        self.flush(
+            &scope,
+            account,
+            &mut batch,
+            &mut pages,
+            &mut checkpoint,
+            reporter,
+            report,
+        )
+        .await?;
         Ok(checkpoint)
     }
 
@@ -365,7 +389,11 @@ async fn fetch<A: GmailApi>(
     tx: mpsc::Sender<Item>,
 ) -> Result<(), GmailError> {
     let item = match client.get_message_raw(&id).await {
-        Ok(m) if m.label_ids.iter().any(|l| HIDDEN_LABELS.contains(&l.as_str())) => {
+        Ok(m)
+            if m.label_ids
+                .iter()
+                .any(|l| HIDDEN_LABELS.contains(&l.as_str())) =>
+        {
             Item::Gone { page, id }
         }
         Ok(m) => Item::Fetched {

@@ -12,9 +12,9 @@ use super::full::incoming;
 use super::progress::Reporter;
 use super::state::Stage;
 use super::{GmailSync, HIDDEN_LABELS, SyncError, SyncReport};
+use crate::UserId;
 use crate::gmail::{GmailApi, GmailError, HistoryId, HistoryRecord, QuotaClient, RawMessage};
 use crate::ingest::{IncomingEmail, LabelChange};
-use crate::UserId;
 
 /// The net effect of a history page on one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,10 @@ enum Change {
     Fetch,
     /// Deleted, or moved to spam/trash.
     Delete,
-    Labels { added: Vec<String>, removed: Vec<String> },
+    Labels {
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
 impl Change {
@@ -122,7 +125,9 @@ impl<A: GmailApi> GmailSync<A> {
                 match change {
                     Change::Fetch => fetch.push(id),
                     Change::Delete => delete.push(id),
-                    Change::Labels { added, removed } if !(added.is_empty() && removed.is_empty()) => {
+                    Change::Labels { added, removed }
+                        if !(added.is_empty() && removed.is_empty()) =>
+                    {
                         labels.push(LabelChange {
                             external_id: id,
                             added,
@@ -145,7 +150,9 @@ impl<A: GmailApi> GmailSync<A> {
                 }
             }
             for chunk in emails.chunks(self.options.batch_size.max(1)) {
-                scope.store_emails(account, chunk, &self.options.filter).await?;
+                scope
+                    .store_emails(account, chunk, &self.options.filter)
+                    .await?;
             }
             report.stored += emails.len() as u64;
             scope.record_fetch_failures(account, &failures).await?;

@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{GmailSync, SyncError};
+use crate::Db;
 use crate::gmail::GmailApi;
 use crate::jobs::{Job, JobError, JobHandler, NewJob, QueueError};
-use crate::Db;
 
 pub const SYNC_KIND: &str = "gmail.sync";
 pub const RECONCILE_KIND: &str = "gmail.reconcile";
@@ -24,14 +24,21 @@ pub struct AccountPayload {
 
 /// A sync of one account; at most one is queued or running per account.
 pub fn sync_job(account: Uuid) -> NewJob {
-    NewJob::new(SYNC_KIND, serde_json::json!(AccountPayload { account_id: account }))
-        .with_unique_key(format!("{SYNC_KIND}:{account}"))
+    NewJob::new(
+        SYNC_KIND,
+        serde_json::json!(AccountPayload {
+            account_id: account
+        }),
+    )
+    .with_unique_key(format!("{SYNC_KIND}:{account}"))
 }
 
 pub fn reconcile_job(account: Uuid) -> NewJob {
     NewJob::new(
         RECONCILE_KIND,
-        serde_json::json!(AccountPayload { account_id: account }),
+        serde_json::json!(AccountPayload {
+            account_id: account
+        }),
     )
     .with_unique_key(format!("{RECONCILE_KIND}:{account}"))
 }

@@ -67,9 +67,9 @@ impl UserScope<'_> {
             report.read += batch.len() as u64;
             let ids: Vec<String> = batch.iter().filter_map(|p| p.message_id.clone()).collect();
             let synced = self.message_ids_from_gmail(&ids).await?;
-            let (dupes, fresh): (Vec<Prepared>, Vec<Prepared>) = batch.into_iter().partition(|p| {
-                p.message_id.as_ref().is_some_and(|id| synced.contains(id))
-            });
+            let (dupes, fresh): (Vec<Prepared>, Vec<Prepared>) = batch
+                .into_iter()
+                .partition(|p| p.message_id.as_ref().is_some_and(|id| synced.contains(id)));
             let skipped: Vec<(String, String)> = dupes
                 .into_iter()
                 .map(|p| (p.email.external_id, DUPLICATE_RULE.to_owned()))
@@ -86,9 +86,7 @@ impl UserScope<'_> {
                 }
             }
         }
-        reader
-            .await
-            .map_err(|e| SyncError::Task(e.to_string()))?;
+        reader.await.map_err(|e| SyncError::Task(e.to_string()))?;
         Ok(report)
     }
 
@@ -160,7 +158,12 @@ fn prepare(message: MboxMessage) -> Prepared {
     let message_id = headers
         .as_ref()
         .and_then(|h| h.message_id())
-        .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+        .map(|id| {
+            id.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
         .filter(|id| !id.is_empty());
     let labels = header("X-Gmail-Labels")
         .map(|v| v.split(',').filter_map(label_id).collect())
@@ -169,7 +172,10 @@ fn prepare(message: MboxMessage) -> Prepared {
         let digest = Sha256::digest(&message.raw);
         format!(
             "sha256:{}",
-            digest.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         )
     });
     Prepared {

@@ -64,7 +64,8 @@ impl SyncError {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Gmail(e) => {
-                e.is_transient() || matches!(e, GmailError::RateLimited { .. } | GmailError::Decode(_))
+                e.is_transient()
+                    || matches!(e, GmailError::RateLimited { .. } | GmailError::Decode(_))
             }
             Self::Ingest(_) | Self::Database(_) | Self::Task(_) | Self::Io(_) => true,
             Self::AccountNotFound | Self::NotGmail | Self::Encode(_) => false,
@@ -174,7 +175,11 @@ impl<A: GmailApi> GmailSync<A> {
         if found.provider != "google" {
             return Err(SyncError::NotGmail);
         }
-        let last_success = found.state.progress.as_ref().and_then(|p| p.last_success_at);
+        let last_success = found
+            .state
+            .progress
+            .as_ref()
+            .and_then(|p| p.last_success_at);
         let mut reporter = progress::Reporter::new(
             self.db.clone(),
             user,
@@ -240,9 +245,7 @@ impl<A: GmailApi> GmailSync<A> {
             Err(SyncError::Gmail(GmailError::HistoryExpired)) => {
                 tracing::info!(%account, %cursor, "Gmail history expired; running a full sync");
                 report.full = true;
-                let cursor = self
-                    .full(user, client, None, reporter, &mut report)
-                    .await?;
+                let cursor = self.full(user, client, None, reporter, &mut report).await?;
                 self.incremental(user, client, cursor, reporter, &mut report)
                     .await?;
             }
@@ -257,7 +260,11 @@ impl<A: GmailApi> GmailSync<A> {
     }
 
     /// Compares Gmail's id set with the ledger; see [`reconcile`].
-    pub async fn reconcile(&self, user: UserId, account: Uuid) -> Result<ReconcileReport, SyncError> {
+    pub async fn reconcile(
+        &self,
+        user: UserId,
+        account: Uuid,
+    ) -> Result<ReconcileReport, SyncError> {
         let scope = self.db.for_user(user);
         let found = scope.sync_account(account).await?;
         if found.provider != "google" {

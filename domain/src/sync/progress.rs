@@ -92,8 +92,7 @@ impl UserScope<'_> {
         account: Uuid,
         progress: &SyncProgress,
     ) -> Result<(), SyncError> {
-        let value =
-            serde_json::to_value(progress).map_err(|e| SyncError::Encode(e.to_string()))?;
+        let value = serde_json::to_value(progress).map_err(|e| SyncError::Encode(e.to_string()))?;
         let event = json!({"account_id": account, "progress": &value});
         let mut tx = self.pool.begin().await?;
         sqlx::query!(

@@ -52,7 +52,9 @@ impl<A: GmailApi> GmailSync<A> {
         let mut ids = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            let page = client.list_messages(&ListQuery::default(), token.as_deref()).await?;
+            let page = client
+                .list_messages(&ListQuery::default(), token.as_deref())
+                .await?;
             ids.extend(page.messages.into_iter().map(|m| m.id));
             match page.next_page_token {
                 Some(next) => token = Some(next),
@@ -63,7 +65,9 @@ impl<A: GmailApi> GmailSync<A> {
         ids.dedup();
         let scope = self.db.for_user(user);
         let report = scope.compare_with_ledger(client.account(), &ids).await?;
-        scope.save_reconcile_report(client.account(), &report).await?;
+        scope
+            .save_reconcile_report(client.account(), &report)
+            .await?;
         Ok(report)
     }
 }

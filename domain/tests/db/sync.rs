@@ -49,7 +49,10 @@ async fn env(messages: usize, quota: bool, configure: impl FnOnce(&mut FakeGoogl
     let owner = user(&db, &spec.owner_email).await;
     let account = gmail_account(&db, owner, &spec.owner_email).await;
     let tokens = Arc::new(StaticTokens::new());
-    tokens.set(account, access_token(google.base_url(), &spec.owner_email).await);
+    tokens.set(
+        account,
+        access_token(google.base_url(), &spec.owner_email).await,
+    );
     let limiter = if quota {
         QuotaConfig::default()
     } else {
@@ -102,7 +105,10 @@ async fn access_token(base: &str, email: &str) -> String {
             ("client_id", "rapport-demo-client"),
             ("redirect_uri", redirect),
             ("response_type", "code"),
-            ("scope", "openid email https://www.googleapis.com/auth/gmail.readonly"),
+            (
+                "scope",
+                "openid email https://www.googleapis.com/auth/gmail.readonly",
+            ),
             ("state", "s"),
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
@@ -210,7 +216,11 @@ impl Env {
         let filtered = self.ledger_ids("filtered").await;
         let accounted: BTreeSet<String> = imported.union(&filtered).cloned().collect();
         assert_eq!(&accounted, expected, "ledger covers exactly Gmail's ids");
-        assert_eq!(self.stored_ids().await, imported, "live activities = imported");
+        assert_eq!(
+            self.stored_ids().await,
+            imported,
+            "live activities = imported"
+        );
         assert!(self.ledger_ids("failed").await.is_empty());
     }
 }
@@ -222,7 +232,10 @@ async fn full_sync_stores_exactly_gmails_messages() {
     let expected = listed_ids(&env.spec);
     assert!(report.full);
     env.assert_matches_gmail(&expected).await;
-    assert_eq!(env.activity_rows().await as usize, env.ledger_ids("imported").await.len());
+    assert_eq!(
+        env.activity_rows().await as usize,
+        env.ledger_ids("imported").await.len()
+    );
     let reconcile = report.reconcile.expect("a full sync reconciles");
     assert!(reconcile.is_clean(), "{reconcile:?}");
     assert_eq!(reconcile.gmail_messages as usize, expected.len());
@@ -234,10 +247,11 @@ async fn full_sync_stores_exactly_gmails_messages() {
     assert_eq!(progress.stage, domain::sync::Stage::Idle);
     assert!(progress.last_success_at.is_some());
     assert_eq!(env.status().await, ("active".to_owned(), None));
-    let events: i64 = sqlx::query_scalar("select count(*) from events where kind = 'sync.progress'")
-        .fetch_one(env.db.pool())
-        .await
-        .unwrap();
+    let events: i64 =
+        sqlx::query_scalar("select count(*) from events where kind = 'sync.progress'")
+            .fetch_one(env.db.pool())
+            .await
+            .unwrap();
     assert!(events >= 3, "progress was reported ({events} events)");
 
     // A second run is incremental and changes nothing.
@@ -256,7 +270,13 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
     let some: Vec<String> = expected.iter().take(3).cloned().collect();
 
     let added = control
-        .append(&env.email, NewMessage::Generated { reply_to: Some(some[0].clone()) }, &["INBOX", "UNREAD"])
+        .append(
+            &env.email,
+            NewMessage::Generated {
+                reply_to: Some(some[0].clone()),
+            },
+            &["INBOX", "UNREAD"],
+        )
         .unwrap();
     control.delete(&env.email, &some[1]).unwrap();
     control
@@ -275,22 +295,40 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
     expected.remove(&some[0]);
 
     let scope = env.db.for_user(env.user);
-    let new = scope.email_activity(env.account, &added.id).await.unwrap().unwrap();
+    let new = scope
+        .email_activity(env.account, &added.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(new.labels, ["INBOX", "UNREAD"]);
     for gone in &some[..2] {
-        let row = scope.email_activity(env.account, gone).await.unwrap().unwrap();
+        let row = scope
+            .email_activity(env.account, gone)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(row.deleted_at.is_some(), "{gone} marked deleted");
     }
-    let relabeled = scope.email_activity(env.account, &some[2]).await.unwrap().unwrap();
+    let relabeled = scope
+        .email_activity(env.account, &some[2])
+        .await
+        .unwrap()
+        .unwrap();
     assert!(relabeled.labels.contains(&"STARRED".to_owned()));
     assert!(!relabeled.labels.contains(&"INBOX".to_owned()));
     assert_eq!(env.stored_ids().await, env.ledger_ids("imported").await);
     assert!(env.stored_ids().await.is_subset(&expected));
 
     // Untrashing brings the message back.
-    control.modify_labels(&env.email, &some[0], &[], &["TRASH"]).unwrap();
+    control
+        .modify_labels(&env.email, &some[0], &[], &["TRASH"])
+        .unwrap();
     env.sync.sync_account(env.user, env.account).await.unwrap();
-    let back = scope.email_activity(env.account, &some[0]).await.unwrap().unwrap();
+    let back = scope
+        .email_activity(env.account, &some[0])
+        .await
+        .unwrap()
+        .unwrap();
     assert!(back.deleted_at.is_none());
     let report = env.sync.reconcile(env.user, env.account).await.unwrap();
     assert!(report.is_clean(), "{report:?}");
@@ -305,9 +343,15 @@ async fn expired_history_triggers_a_clean_full_resync() {
     let victim = expected.iter().nth(5).cloned().unwrap();
     let relabel = expected.iter().nth(6).cloned().unwrap();
     control.delete(&env.email, &victim).unwrap();
-    control.modify_labels(&env.email, &relabel, &["IMPORTANT"], &[]).unwrap();
+    control
+        .modify_labels(&env.email, &relabel, &["IMPORTANT"], &[])
+        .unwrap();
     let added = control
-        .append(&env.email, NewMessage::Generated { reply_to: None }, &["INBOX"])
+        .append(
+            &env.email,
+            NewMessage::Generated { reply_to: None },
+            &["INBOX"],
+        )
         .unwrap();
     control.expire_history(&env.email).unwrap();
     let rows_before = env.activity_rows().await;
@@ -319,9 +363,17 @@ async fn expired_history_triggers_a_clean_full_resync() {
     env.assert_matches_gmail(&expected).await;
     assert_eq!(env.activity_rows().await, rows_before + 1, "no duplicates");
     let scope = env.db.for_user(env.user);
-    let gone = scope.email_activity(env.account, &victim).await.unwrap().unwrap();
+    let gone = scope
+        .email_activity(env.account, &victim)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(gone.deleted_at.is_some());
-    let relabeled = scope.email_activity(env.account, &relabel).await.unwrap().unwrap();
+    let relabeled = scope
+        .email_activity(env.account, &relabel)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(relabeled.labels.contains(&"IMPORTANT".to_owned()));
     assert!(report.reconcile.unwrap().is_clean());
 }
@@ -342,7 +394,10 @@ async fn an_interrupted_full_sync_resumes_without_refetching() {
     let _ = task.await;
     let state = env.state().await;
     let checkpoint = state.full.expect("a checkpoint was left");
-    assert!(checkpoint.done >= 300 && state.history_id.is_none(), "{checkpoint:?}");
+    assert!(
+        checkpoint.done >= 300 && state.history_id.is_none(),
+        "{checkpoint:?}"
+    );
     let stored_before = env.ledger_ids("imported").await.len() as u64;
     let gets_before = env.google.control().stats().requests["users.messages.get"];
 
@@ -350,7 +405,10 @@ async fn an_interrupted_full_sync_resumes_without_refetching() {
     assert!(report.full);
     let expected = listed_ids(&env.spec);
     env.assert_matches_gmail(&expected).await;
-    assert_eq!(env.activity_rows().await as usize, env.ledger_ids("imported").await.len());
+    assert_eq!(
+        env.activity_rows().await as usize,
+        env.ledger_ids("imported").await.len()
+    );
     let gets = env.google.control().stats().requests["users.messages.get"];
     assert!(
         gets - gets_before <= expected.len() as u64 - stored_before + 64,
@@ -394,7 +452,12 @@ async fn server_errors_and_quota_pressure_lose_nothing() {
 async fn a_revoked_grant_stops_the_job_with_needs_reconnect() {
     let env = env(2_000, true, |_| {}).await;
     let queue = env.db.jobs();
-    let enqueued = env.db.for_user(env.user).enqueue_job(sync_job(env.account)).await.unwrap();
+    let enqueued = env
+        .db
+        .for_user(env.user)
+        .enqueue_job(sync_job(env.account))
+        .await
+        .unwrap();
     let worker = Worker::new(
         queue.clone(),
         WorkerId::generate(),
@@ -409,11 +472,13 @@ async fn a_revoked_grant_stops_the_job_with_needs_reconnect() {
         move || {
             let db = db.clone();
             async move {
-                sqlx::query_scalar::<_, i64>("select count(*) from sync_ledger where account_id = $1")
-                    .bind(account)
-                    .fetch_one(db.pool())
-                    .await
-                    .unwrap()
+                sqlx::query_scalar::<_, i64>(
+                    "select count(*) from sync_ledger where account_id = $1",
+                )
+                .bind(account)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
             }
         }
     };
@@ -431,8 +496,15 @@ async fn a_revoked_grant_stops_the_job_with_needs_reconnect() {
     let (status, error) = env.status().await;
     assert_eq!(status, "needs_reconnect");
     assert!(error.unwrap().contains("Reconnect"));
-    assert!(env.state().await.full.is_some(), "the checkpoint waits for reconnection");
-    assert_eq!(enqueue_incremental_syncs(&env.db).await.unwrap(), 0, "not scheduled");
+    assert!(
+        env.state().await.full.is_some(),
+        "the checkpoint waits for reconnection"
+    );
+    assert_eq!(
+        enqueue_incremental_syncs(&env.db).await.unwrap(),
+        0,
+        "not scheduled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -444,7 +516,11 @@ async fn scheduled_jobs_sync_active_accounts() {
         .await
         .unwrap();
     assert_eq!(enqueue_incremental_syncs(&env.db).await.unwrap(), 1);
-    assert_eq!(enqueue_incremental_syncs(&env.db).await.unwrap(), 0, "one per account");
+    assert_eq!(
+        enqueue_incremental_syncs(&env.db).await.unwrap(),
+        0,
+        "one per account"
+    );
     let worker = Worker::new(
         env.db.jobs(),
         WorkerId::generate(),
@@ -460,7 +536,11 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
     let env = env(200, false, |_| {}).await;
     env.sync.sync_account(env.user, env.account).await.unwrap();
     let mailbox = Mailbox::generate(&env.spec);
-    let synced: Vec<_> = mailbox.messages().take(50).filter(|m| !m.label_ids.iter().any(|l| l == "SPAM" || l == "TRASH")).collect();
+    let synced: Vec<_> = mailbox
+        .messages()
+        .take(50)
+        .filter(|m| !m.label_ids.iter().any(|l| l == "SPAM" || l == "TRASH"))
+        .collect();
     let mut mbox = Vec::new();
     for m in &synced {
         mbox.extend_from_slice(b"From 1@xxx Thu Jan 02 03:04:05 +0000 2025\n");
@@ -474,22 +554,44 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
     std::fs::write(file.path(), &mbox).unwrap();
 
     let scope = env.db.for_user(env.user);
-    let report = scope.import_mbox(file.path(), "takeout.mbox").await.unwrap();
+    let report = scope
+        .import_mbox(file.path(), "takeout.mbox")
+        .await
+        .unwrap();
     let with_id = synced
         .iter()
-        .filter(|m| domain::mail::parse_email(&m.raw, m.internal_date).message_id.is_some())
+        .filter(|m| {
+            domain::mail::parse_email(&m.raw, m.internal_date)
+                .message_id
+                .is_some()
+        })
         .count() as u64;
     assert_eq!(report.read, synced.len() as u64 + 1);
     assert_eq!(report.duplicates, with_id, "{report:?}");
-    assert_eq!(report.imported + report.filtered + report.failed, synced.len() as u64 + 1 - with_id);
+    assert_eq!(
+        report.imported + report.filtered + report.failed,
+        synced.len() as u64 + 1 - with_id
+    );
     let ledger = scope.sync_ledger(report.account).await.unwrap();
     assert_eq!(
-        ledger.iter().filter(|e| e.rule.as_deref() == Some("duplicate-message-id")).count() as u64,
+        ledger
+            .iter()
+            .filter(|e| e.rule.as_deref() == Some("duplicate-message-id"))
+            .count() as u64,
         with_id
     );
-    assert!(scope.email_activity(report.account, "takeout-only@example.org").await.unwrap().is_some());
+    assert!(
+        scope
+            .email_activity(report.account, "takeout-only@example.org")
+            .await
+            .unwrap()
+            .is_some()
+    );
 
-    let again = scope.import_mbox(file.path(), "takeout.mbox").await.unwrap();
+    let again = scope
+        .import_mbox(file.path(), "takeout.mbox")
+        .await
+        .unwrap();
     assert_eq!(again.imported, 0, "re-import adds nothing");
 }
 
@@ -497,7 +599,10 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
 /// `RAPPORT_SYNC_BENCH=<messages>` runs it at that size with quota on and off.
 pub async fn measure(messages: usize, quota: bool) -> Throughput {
     let env = env(messages, quota, |_| {}).await;
-    env.sync.measure_full_sync(env.user, env.account).await.unwrap()
+    env.sync
+        .measure_full_sync(env.user, env.account)
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
