@@ -205,30 +205,25 @@ impl<A: GmailApi> GmailSync<A> {
         &self,
         scope: UserScope<'_>,
         account: Uuid,
-        mut checkpoint: FullCheckpoint,
+        checkpoint: FullCheckpoint,
         mut rx: mpsc::Receiver<Item>,
         reporter: &mut Reporter,
         report: &mut SyncReport,
     ) -> Result<FullCheckpoint, SyncError> {
-        let mut pages: VecDeque<(u64, PageState)> = VecDeque::new();
-        let mut batch = Batch::default();
+        let mut run = StoreRun {
+            batch: Batch::default(),
+            pages: VecDeque::new(),
+            checkpoint,
+        };
         let mut first_fetch = true;
         loop {
             let item = match tokio::time::timeout(self.options.flush_after, rx.recv()).await {
                 Ok(Some(item)) => Some(item),
                 Ok(None) => None,
                 Err(_quiet) => {
-                    if !batch.is_empty() {
-                        self.flush(
-                            &scope,
-                            account,
-                            &mut batch,
-                            &mut pages,
-                            &mut checkpoint,
-                            reporter,
-                            report,
-                        )
-                        .await?;
+                    if !run.batch.is_empty() {
+                        self.flush(&scope, account, &mut run, reporter, report)
+                            .await?;
                     }
                     continue;
                 }
@@ -240,7 +235,7 @@ impl<A: GmailApi> GmailSync<A> {
                     pending,
                     token_after,
                 } => {
-                    pages.push_back((
+                    run.pages.push_back((
                         page,
                         PageState {
                             remaining: pending,
@@ -252,48 +247,31 @@ impl<A: GmailApi> GmailSync<A> {
                         reporter.stage(Stage::Fetching).await?;
                     }
                 }
-                Item::Fetched { page, email } => batch.emails.push((page, email)),
-                Item::Gone { page, id } => batch.gone.push((page, id)),
-                Item::Failed { page, id, error } => batch.failed.push((page, id, error)),
+                Item::Fetched { page, email } => run.batch.emails.push((page, email)),
+                Item::Gone { page, id } => run.batch.gone.push((page, id)),
+                Item::Failed { page, id, error } => run.batch.failed.push((page, id, error)),
             }
-            if batch.len() >= self.options.batch_size || pages_ready(&pages) {
-                self.flush(
-                    &scope,
-                    account,
-                    &mut batch,
-                    &mut pages,
-                    &mut checkpoint,
-                    reporter,
-                    report,
-                )
-                .await?;
+            if run.batch.len() >= self.options.batch_size || pages_ready(&run.pages) {
+                self.flush(&scope, account, &mut run, reporter, report)
+                    .await?;
             }
         }
-        self.flush(
-            &scope,
-            account,
-            &mut batch,
-            &mut pages,
-            &mut checkpoint,
-            reporter,
-            report,
-        )
-        .await?;
-        Ok(checkpoint)
+        self.flush(&scope, account, &mut run, reporter, report)
+            .await?;
+        Ok(run.checkpoint)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn flush(
         &self,
         scope: &UserScope<'_>,
         account: Uuid,
-        batch: &mut Batch,
-        pages: &mut VecDeque<(u64, PageState)>,
-        checkpoint: &mut FullCheckpoint,
+        run: &mut StoreRun,
         reporter: &mut Reporter,
         report: &mut SyncReport,
     ) -> Result<(), SyncError> {
-        let batch = std::mem::take(batch);
+        let batch = std::mem::take(&mut run.batch);
+        let pages = &mut run.pages;
+        let checkpoint = &mut run.checkpoint;
         let mut finished: Vec<u64> = Vec::with_capacity(batch.len());
         if !batch.emails.is_empty() {
             let (email_pages, emails): (Vec<u64>, Vec<IncomingEmail>) =
@@ -344,6 +322,14 @@ impl<A: GmailApi> GmailSync<A> {
 /// Pages whose messages were all skipped are complete at once; flushing records that.
 fn pages_ready(pages: &VecDeque<(u64, PageState)>) -> bool {
     pages.front().is_some_and(|(_, s)| s.remaining == 0)
+}
+
+/// The storer's working state: what awaits storing, the pages in flight (in listing
+/// order) and the checkpoint they move.
+struct StoreRun {
+    batch: Batch,
+    pages: VecDeque<(u64, PageState)>,
+    checkpoint: FullCheckpoint,
 }
 
 #[derive(Default)]
