@@ -16,7 +16,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     let header = move || {
         Suspend::new(async move {
             match visitor.await {
-                Ok(Visitor { session: Some(session), demo }) => view! { <SignedInHeader session demo/> }.into_any(),
+                Ok(Visitor {
+                    session: Some(session),
+                    demo,
+                }) => view! { <SignedInHeader session demo/> }.into_any(),
                 _ => view! { <a class="brand" href="/login">"Rapport"</a> }.into_any(),
             }
         })
@@ -38,7 +41,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
 
 #[component]
 fn SignedInHeader(session: SessionInfo, demo: bool) -> impl IntoView {
-    let who = session.name.clone().unwrap_or_else(|| session.email.clone());
+    let who = session
+        .name
+        .clone()
+        .unwrap_or_else(|| session.email.clone());
     view! {
         <a class="brand" href="/contacts">"Rapport"</a>
         <nav aria-label="Main">
@@ -79,7 +85,9 @@ pub fn urlencode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()

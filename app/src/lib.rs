@@ -3,8 +3,8 @@
 
 mod errors;
 mod layout;
-mod session;
 pub mod pages;
+mod session;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -24,9 +24,17 @@ pub async fn load_visitor() -> Result<Visitor, ServerFnError> {
     use crate::ssr::{app_context, current_user, to_server_error};
     let app = app_context()?;
     let Some(user) = current_user() else {
-        return Ok(Visitor { session: None, demo: app.demo });
+        return Ok(Visitor {
+            session: None,
+            demo: app.demo,
+        });
     };
-    let accounts = app.db.for_user(user.id).accounts().await.map_err(to_server_error)?;
+    let accounts = app
+        .db
+        .for_user(user.id)
+        .accounts()
+        .await
+        .map_err(to_server_error)?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {

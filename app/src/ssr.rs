@@ -39,11 +39,13 @@ impl RequestContext {
 }
 
 pub fn app_context() -> Result<AppContext, ServerFnError> {
-    use_context::<AppContext>().ok_or_else(|| ServerFnError::ServerError("server context missing".into()))
+    use_context::<AppContext>()
+        .ok_or_else(|| ServerFnError::ServerError("server context missing".into()))
 }
 
 pub fn current_user() -> Option<CurrentUser> {
-    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
 /// The acting user, or a 401 for an anonymous caller.
@@ -76,5 +78,8 @@ pub fn to_server_error(error: DomainError) -> ServerFnError {
 
 fn capitalize(message: &str) -> String {
     let mut chars = message.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -126,7 +126,12 @@ impl UserScope<'_> {
             }
         }
         let Some(refresh_enc) = row.refresh_token_enc else {
-            self.mark_needs_reconnect_in(&mut tx, account, "Google did not give Rapport offline access").await?;
+            self.mark_needs_reconnect_in(
+                &mut tx,
+                account,
+                "Google did not give Rapport offline access",
+            )
+            .await?;
             tx.commit().await?;
             return Err(TokenError::NeedsReconnect);
         };
@@ -150,7 +155,12 @@ impl UserScope<'_> {
                 Ok(grant.access_token)
             }
             Err(GoogleError::InvalidGrant) => {
-                self.mark_needs_reconnect_in(&mut tx, account, "Google access was revoked or expired").await?;
+                self.mark_needs_reconnect_in(
+                    &mut tx,
+                    account,
+                    "Google access was revoked or expired",
+                )
+                .await?;
                 tx.commit().await?;
                 Err(TokenError::NeedsReconnect)
             }
@@ -177,7 +187,11 @@ impl UserScope<'_> {
     }
 
     /// The decrypted refresh token, for revoking it at Google.
-    pub async fn google_refresh_token(&self, account: Uuid, secrets: &SecretBox) -> Result<Option<String>, TokenError> {
+    pub async fn google_refresh_token(
+        &self,
+        account: Uuid,
+        secrets: &SecretBox,
+    ) -> Result<Option<String>, TokenError> {
         let sealed = sqlx::query_scalar!(
             r#"select refresh_token_enc from accounts where id = $1 and user_id = $2"#,
             account,
@@ -186,12 +200,19 @@ impl UserScope<'_> {
         .fetch_optional(self.pool)
         .await?
         .ok_or(TokenError::NotFound)?;
-        sealed.map(|s| secrets.open(&s)).transpose().map_err(Into::into)
+        sealed
+            .map(|s| secrets.open(&s))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Forgets the tokens; with [`SyncedData::Delete`] also removes the account and
     /// everything synced through it (activities, participants, ledger).
-    pub async fn disconnect_account(&self, account: Uuid, data: SyncedData) -> Result<(), DomainError> {
+    pub async fn disconnect_account(
+        &self,
+        account: Uuid,
+        data: SyncedData,
+    ) -> Result<(), DomainError> {
         let affected = match data {
             SyncedData::Keep => sqlx::query!(
                 r#"update accounts set access_token_enc = null, refresh_token_enc = null,
@@ -203,10 +224,14 @@ impl UserScope<'_> {
             .execute(self.pool)
             .await?
             .rows_affected(),
-            SyncedData::Delete => sqlx::query!("delete from accounts where id = $1 and user_id = $2", account, self.user.0)
-                .execute(self.pool)
-                .await?
-                .rows_affected(),
+            SyncedData::Delete => sqlx::query!(
+                "delete from accounts where id = $1 and user_id = $2",
+                account,
+                self.user.0
+            )
+            .execute(self.pool)
+            .await?
+            .rows_affected(),
         };
         if affected == 0 {
             return Err(DomainError::NotFound("account"));
@@ -216,42 +241,67 @@ impl UserScope<'_> {
 
     /// Deletes the user and, through foreign keys, every row they own.
     pub async fn delete_user(&self) -> Result<(), DomainError> {
-        sqlx::query!("delete from users where id = $1", self.user.0).execute(self.pool).await?;
+        sqlx::query!("delete from users where id = $1", self.user.0)
+            .execute(self.pool)
+            .await?;
         Ok(())
     }
 }
 
-/// The Gmail sync job for an account; one live sync per account at a time.
-pub const GMAIL_SYNC_JOB: &str = "gmail.sync";
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobSummary {
-    pub kind: String,
-    pub state: String,
-    pub created_at: DateTime<Utc>,
-    pub last_error: Option<String>,
+/// Gmail access tokens for the sync: the stored grant, refreshed through Google when it
+/// is about to expire (see [`UserScope::google_access_token`]).
+#[derive(Clone, Debug)]
+pub struct GoogleTokens {
+    db: crate::Db,
+    oauth: GoogleOAuth,
+    secrets: SecretBox,
 }
 
-impl UserScope<'_> {
-    /// Queues a sync of the account (deduplicated while one is queued or running).
-    pub async fn enqueue_sync(&self, account: Uuid) -> Result<(), DomainError> {
-        let job = crate::jobs::NewJob::new(GMAIL_SYNC_JOB, serde_json::json!({ "account_id": account }))
-            .with_unique_key(format!("{GMAIL_SYNC_JOB}:{account}"));
-        self.enqueue_job(job).await.map_err(|e| DomainError::invalid("job", e.to_string()))?;
-        Ok(())
+impl GoogleTokens {
+    pub fn new(db: crate::Db, oauth: GoogleOAuth, secrets: SecretBox) -> Self {
+        Self { db, oauth, secrets }
     }
 
-    /// The user's most recent background jobs, newest first.
-    pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<JobSummary>, DomainError> {
-        let rows = sqlx::query_as!(
-            JobSummary,
-            r#"select kind, state, created_at, last_error from jobs
-               where user_id = $1 order by created_at desc, id limit $2"#,
-            self.user.0,
-            limit,
+    /// The owner of an account: workers know only the account id from the job.
+    async fn owner(&self, account: Uuid) -> Result<crate::UserId, sqlx::Error> {
+        sqlx::query_scalar!("select user_id from accounts where id = $1", account)
+            .fetch_one(self.db.pool())
+            .await
+            .map(crate::UserId)
+    }
+}
+
+impl crate::gmail::AccessTokens for GoogleTokens {
+    async fn access_token(&self, account: Uuid) -> Result<String, crate::gmail::TokenError> {
+        use crate::gmail::TokenError as Gmail;
+        let user = self
+            .owner(account)
+            .await
+            .map_err(|e| Gmail::Unavailable(e.to_string()))?;
+        match self
+            .db
+            .for_user(user)
+            .google_access_token(account, &self.oauth, &self.secrets)
+            .await
+        {
+            Ok(token) => Ok(token),
+            Err(
+                error @ (TokenError::NeedsReconnect | TokenError::NotFound | TokenError::Crypto(_)),
+            ) => Err(Gmail::NeedsReconnect(error.to_string())),
+            Err(other) => Err(Gmail::Unavailable(other.to_string())),
+        }
+    }
+
+    async fn invalidate(&self, account: Uuid, _token: &str) {
+        // Google refused the token before its expiry: make the next call refresh it.
+        let expired = sqlx::query!(
+            "update accounts set token_expires_at = now() where id = $1",
+            account
         )
-        .fetch_all(self.pool)
-        .await?;
-        Ok(rows)
+        .execute(self.db.pool())
+        .await;
+        if let Err(error) = expired {
+            tracing::warn!(%error, "could not mark the access token expired");
+        }
     }
 }

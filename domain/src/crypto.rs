@@ -22,7 +22,10 @@ pub enum CryptoError {
     #[error("stored secret could not be decrypted (wrong key or corrupted data)")]
     Decrypt,
     #[error("key file {path}: {source}")]
-    KeyFile { path: String, source: std::io::Error },
+    KeyFile {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Encrypts and decrypts secrets. Debug output never shows the key.
@@ -39,7 +42,9 @@ impl fmt::Debug for SecretBox {
 
 impl SecretBox {
     pub fn from_base64(key: &str) -> Result<Self, CryptoError> {
-        let bytes = STANDARD.decode(key.trim()).map_err(|_| CryptoError::BadKey)?;
+        let bytes = STANDARD
+            .decode(key.trim())
+            .map_err(|_| CryptoError::BadKey)?;
         Self::from_bytes(&bytes)
     }
 
@@ -50,7 +55,10 @@ impl SecretBox {
 
     /// Reads the key file, creating it (0600, random key) the first time.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
-        let err = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
+        let err = |source| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(path) {
             Ok(key) => Self::from_base64(&key),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -65,7 +73,8 @@ impl SecretBox {
                     .mode(0o600)
                     .open(path)
                     .map_err(err)?;
-                file.write_all(STANDARD.encode(key).as_bytes()).map_err(err)?;
+                file.write_all(STANDARD.encode(key).as_bytes())
+                    .map_err(err)?;
                 Self::from_bytes(&key)
             }
             Err(e) => Err(err(e)),
@@ -89,8 +98,10 @@ impl SecretBox {
             return Err(CryptoError::Decrypt);
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let plaintext =
-            self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Decrypt)?;
+        let plaintext = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), ciphertext)
+            .map_err(|_| CryptoError::Decrypt)?;
         String::from_utf8(plaintext).map_err(|_| CryptoError::Decrypt)
     }
 }

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken,
-    TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    RevocationUrl, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 
@@ -83,7 +83,10 @@ pub struct TokenGrant {
 
 impl std::fmt::Debug for TokenGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenGrant").field("expires_at", &self.expires_at).field("scopes", &self.scopes).finish()
+        f.debug_struct("TokenGrant")
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .finish()
     }
 }
 
@@ -98,7 +101,8 @@ pub struct GoogleProfile {
     pub picture: Option<String>,
 }
 
-type ConfiguredClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+type ConfiguredClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
 
 #[derive(Debug, Clone)]
 pub struct GoogleOAuth {
@@ -142,20 +146,31 @@ impl GoogleOAuth {
     }
 
     fn client(&self) -> Result<ConfiguredClient, GoogleError> {
-        let bad = |what: &str, e: oauth2::url::ParseError| GoogleError::Config(format!("{what}: {e}"));
+        let bad =
+            |what: &str, e: oauth2::url::ParseError| GoogleError::Config(format!("{what}: {e}"));
         Ok(BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(ClientSecret::new(self.client_secret.clone()))
-            .set_auth_uri(AuthUrl::new(self.endpoints.auth_url.clone()).map_err(|e| bad("auth url", e))?)
-            .set_token_uri(TokenUrl::new(self.endpoints.token_url.clone()).map_err(|e| bad("token url", e))?)
-            .set_revocation_url(
-                RevocationUrl::new(self.endpoints.revoke_url.clone()).map_err(|e| bad("revoke url", e))?,
+            .set_auth_uri(
+                AuthUrl::new(self.endpoints.auth_url.clone()).map_err(|e| bad("auth url", e))?,
             )
-            .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| bad("redirect uri", e))?))
+            .set_token_uri(
+                TokenUrl::new(self.endpoints.token_url.clone()).map_err(|e| bad("token url", e))?,
+            )
+            .set_revocation_url(
+                RevocationUrl::new(self.endpoints.revoke_url.clone())
+                    .map_err(|e| bad("revoke url", e))?,
+            )
+            .set_redirect_uri(
+                RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| bad("redirect uri", e))?,
+            ))
     }
 
     /// The consent URL: PKCE S256, a random state, offline access and a forced consent
     /// screen so Google returns a refresh token every time.
-    pub fn authorization_request(&self, login_hint: Option<&str>) -> Result<AuthorizationRequest, GoogleError> {
+    pub fn authorization_request(
+        &self,
+        login_hint: Option<&str>,
+    ) -> Result<AuthorizationRequest, GoogleError> {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let client = self.client()?;
         let mut request = client
@@ -176,7 +191,11 @@ impl GoogleOAuth {
         })
     }
 
-    pub async fn exchange_code(&self, code: &str, pkce_verifier: &str) -> Result<TokenGrant, GoogleError> {
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        pkce_verifier: &str,
+    ) -> Result<TokenGrant, GoogleError> {
         let response = self
             .client()?
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -200,7 +219,9 @@ impl GoogleOAuth {
     /// Revokes a refresh token (and with it its access tokens) at Google.
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), GoogleError> {
         self.client()?
-            .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.to_owned())))
+            .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(
+                refresh_token.to_owned(),
+            )))
             .map_err(|e| GoogleError::Config(e.to_string()))?
             .request_async(&self.http)
             .await
@@ -220,14 +241,22 @@ impl GoogleOAuth {
             .await
             .map_err(|e| GoogleError::Transport(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(GoogleError::Refused(format!("userinfo answered {}", response.status())));
+            return Err(GoogleError::Refused(format!(
+                "userinfo answered {}",
+                response.status()
+            )));
         }
-        response.json().await.map_err(|e| GoogleError::Protocol(format!("userinfo: {e}")))
+        response
+            .json()
+            .await
+            .map_err(|e| GoogleError::Protocol(format!("userinfo: {e}")))
     }
 }
 
 fn grant(response: &oauth2::basic::BasicTokenResponse) -> TokenGrant {
-    let lifetime = response.expires_in().unwrap_or(std::time::Duration::from_secs(3600));
+    let lifetime = response
+        .expires_in()
+        .unwrap_or(std::time::Duration::from_secs(3600));
     TokenGrant {
         access_token: response.access_token().secret().clone(),
         refresh_token: response.refresh_token().map(|t| t.secret().clone()),
@@ -243,7 +272,9 @@ fn token_error<RE: std::error::Error + 'static>(
     error: RequestTokenError<RE, oauth2::basic::BasicErrorResponse>,
 ) -> GoogleError {
     match error {
-        RequestTokenError::ServerResponse(response) if *response.error() == BasicErrorResponseType::InvalidGrant => {
+        RequestTokenError::ServerResponse(response)
+            if *response.error() == BasicErrorResponseType::InvalidGrant =>
+        {
             GoogleError::InvalidGrant
         }
         RequestTokenError::ServerResponse(response) => GoogleError::Refused(response.to_string()),
@@ -258,9 +289,16 @@ mod tests {
 
     #[test]
     fn the_consent_url_asks_for_offline_gmail_access_with_pkce() {
-        let oauth = GoogleOAuth::new("client", "secret", "http://127.0.0.1:3000/auth/google/callback", GoogleEndpoints::google())
+        let oauth = GoogleOAuth::new(
+            "client",
+            "secret",
+            "http://127.0.0.1:3000/auth/google/callback",
+            GoogleEndpoints::google(),
+        )
+        .unwrap();
+        let request = oauth
+            .authorization_request(Some("ada@example.com"))
             .unwrap();
-        let request = oauth.authorization_request(Some("ada@example.com")).unwrap();
         let url = oauth2::url::Url::parse(&request.url).unwrap();
         let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
         assert_eq!(params["response_type"], "code");

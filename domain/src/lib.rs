@@ -10,10 +10,12 @@ pub mod db;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod gmail;
 pub mod google;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod sync;
 pub mod users;
 
 pub use db::{Db, UserScope};

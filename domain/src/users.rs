@@ -39,14 +39,27 @@ impl Db {
         )
         .fetch_one(self.pool())
         .await?;
-        Ok(User { id: UserId(row.id), email: row.email, name: row.name, picture_url: row.picture_url })
+        Ok(User {
+            id: UserId(row.id),
+            email: row.email,
+            name: row.name,
+            picture_url: row.picture_url,
+        })
     }
 
     pub async fn user(&self, id: UserId) -> Result<User, DomainError> {
-        let row = sqlx::query!("select id, email, name, picture_url from users where id = $1", id.0)
-            .fetch_optional(self.pool())
-            .await?
-            .ok_or(DomainError::NotFound("user"))?;
-        Ok(User { id: UserId(row.id), email: row.email, name: row.name, picture_url: row.picture_url })
+        let row = sqlx::query!(
+            "select id, email, name, picture_url from users where id = $1",
+            id.0
+        )
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(DomainError::NotFound("user"))?;
+        Ok(User {
+            id: UserId(row.id),
+            email: row.email,
+            name: row.name,
+            picture_url: row.picture_url,
+        })
     }
 }

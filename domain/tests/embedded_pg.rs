@@ -22,10 +22,12 @@ async fn a_cluster_keeps_its_data_across_restarts() {
         .expect("creating an existing database is a no-op");
     let db = Db::connect(&pg.url("app")).await.unwrap();
     db.migrate().await.unwrap();
-    sqlx::query("insert into users (google_subject, email) values ('sub-kept', 'kept@example.com')")
-        .execute(db.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "insert into users (google_subject, email) values ('sub-kept', 'kept@example.com')",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
     db.pool().close().await;
     let first_port = pg.port();
     pg.stop().await.unwrap();

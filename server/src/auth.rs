@@ -27,15 +27,25 @@ pub struct StartParams {
     login_hint: Option<String>,
 }
 
-pub async fn start(State(state): State<AppState>, session: Session, Query(params): Query<StartParams>) -> Response {
-    let request = match state.google.authorization_request(params.login_hint.as_deref()) {
+pub async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<StartParams>,
+) -> Response {
+    let request = match state
+        .google
+        .authorization_request(params.login_hint.as_deref())
+    {
         Ok(request) => request,
         Err(error) => {
             tracing::error!(%error, "could not build the Google consent URL");
             return login_error("config");
         }
     };
-    let pending = PendingLogin { state: request.state, pkce_verifier: request.pkce_verifier };
+    let pending = PendingLogin {
+        state: request.state,
+        pkce_verifier: request.pkce_verifier,
+    };
     if let Err(error) = session.insert(PENDING_KEY, pending).await {
         tracing::error!(%error, "could not store the pending login");
         return login_error("session");
@@ -60,7 +70,8 @@ pub async fn callback(
     if params.error.is_some() {
         return login_error("denied");
     }
-    let (Some(pending), Some(returned_state), Some(code)) = (pending, params.state, params.code) else {
+    let (Some(pending), Some(returned_state), Some(code)) = (pending, params.state, params.code)
+    else {
         return login_error("expired");
     };
     if !constant_time_eq(pending.state.as_bytes(), returned_state.as_bytes()) {
@@ -76,13 +87,20 @@ pub async fn callback(
     }
 }
 
-async fn finish_login(state: &AppState, session: &Session, code: &str, verifier: &str) -> anyhow::Result<()> {
+async fn finish_login(
+    state: &AppState,
+    session: &Session,
+    code: &str,
+    verifier: &str,
+) -> anyhow::Result<()> {
     let grant = state.google.exchange_code(code, verifier).await?;
     let profile = state.google.userinfo(&grant.access_token).await?;
     let user = state.db.upsert_google_user(&profile).await?;
     let scope = state.db.for_user(user.id);
-    let account = scope.connect_google_account(&profile, &grant, &state.secrets).await?;
-    scope.enqueue_sync(account).await?;
+    let account = scope
+        .connect_google_account(&profile, &grant, &state.secrets)
+        .await?;
+    scope.enqueue_gmail_sync(account).await?;
     // A new session id at the privilege change defeats session fixation.
     session.cycle_id().await?;
     session.insert(USER_KEY, user.id).await?;
@@ -118,7 +136,12 @@ fn is_public(path: &str) -> bool {
 
 /// Resolves the signed-in user for every request and puts it in the request's
 /// extensions, where server functions and pages find it.
-pub async fn require_user(State(state): State<AppState>, session: Session, mut request: Request, next: Next) -> Response {
+pub async fn require_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_owned();
     let user = match session.get::<UserId>(USER_KEY).await {
         Ok(Some(id)) => match state.db.user(id).await {
@@ -136,14 +159,19 @@ pub async fn require_user(State(state): State<AppState>, session: Session, mut r
     };
     match user {
         Some(user) => {
-            request.extensions_mut().insert(CurrentUser { id: user.id, email: user.email, name: user.name });
+            request.extensions_mut().insert(CurrentUser {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+            });
             next.run(request).await
         }
         None if is_public(&path) => next.run(request).await,
-        None if path.starts_with("/api/") => {
-            (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": "sign in required" })))
-                .into_response()
-        }
+        None if path.starts_with("/api/") => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({ "error": "sign in required" })),
+        )
+            .into_response(),
         None => Redirect::to("/login").into_response(),
     }
 }
@@ -154,10 +182,23 @@ mod tests {
 
     #[test]
     fn only_the_login_flow_and_assets_are_public() {
-        for path in ["/login", "/auth/google/start", "/auth/google/callback", "/pkg/rapport.wasm", "/healthz"] {
+        for path in [
+            "/login",
+            "/auth/google/start",
+            "/auth/google/callback",
+            "/pkg/rapport.wasm",
+            "/healthz",
+        ] {
             assert!(is_public(path), "{path}");
         }
-        for path in ["/", "/contacts", "/settings", "/api/list_contacts", "/loginx", "/pkgx"] {
+        for path in [
+            "/",
+            "/contacts",
+            "/settings",
+            "/api/list_contacts",
+            "/loginx",
+            "/pkgx",
+        ] {
             assert!(!is_public(path), "{path}");
         }
     }

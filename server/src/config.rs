@@ -22,7 +22,11 @@ pub enum LogFormat {
 #[derive(Clone, PartialEq, Eq)]
 pub enum GoogleSettings {
     /// Real Google, or any server speaking its protocols under `api_base`.
-    Configured { client_id: String, client_secret: String, api_base: Option<String> },
+    Configured {
+        client_id: String,
+        client_secret: String,
+        api_base: Option<String>,
+    },
     /// No credentials: a fake Google runs in-process with a generated mailbox.
     Demo { messages: usize },
 }
@@ -30,7 +34,11 @@ pub enum GoogleSettings {
 impl std::fmt::Debug for GoogleSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Configured { client_id, api_base, .. } => f
+            Self::Configured {
+                client_id,
+                api_base,
+                ..
+            } => f
                 .debug_struct("Configured")
                 .field("client_id", client_id)
                 .field("client_secret", &"<redacted>")
@@ -71,7 +79,10 @@ impl std::fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("google", &self.google)
             .field("google_redirect_uri", &self.google_redirect_uri)
-            .field("encryption_key", &self.encryption_key.as_ref().map(|_| "<set>"))
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "<set>"),
+            )
             .field("log_format", &self.log_format)
             .finish()
     }
@@ -83,40 +94,75 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
-        let invalid =
-            |name: &'static str, value: &str, reason: String| ConfigError { name, value: value.to_owned(), reason };
+        let get =
+            |name: &'static str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+        let invalid = |name: &'static str, value: &str, reason: String| ConfigError {
+            name,
+            value: value.to_owned(),
+            reason,
+        };
 
         let addr_text = get("RAPPORT_ADDR", "127.0.0.1:3000");
-        let addr = addr_text
-            .parse()
-            .map_err(|e: std::net::AddrParseError| invalid("RAPPORT_ADDR", &addr_text, e.to_string()))?;
+        let addr = addr_text.parse().map_err(|e: std::net::AddrParseError| {
+            invalid("RAPPORT_ADDR", &addr_text, e.to_string())
+        })?;
         let log_text = get("RAPPORT_LOG_FORMAT", "text");
         let log_format = match log_text.as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
-            _ => return Err(invalid("RAPPORT_LOG_FORMAT", &log_text, "expected text or json".into())),
+            _ => {
+                return Err(invalid(
+                    "RAPPORT_LOG_FORMAT",
+                    &log_text,
+                    "expected text or json".into(),
+                ));
+            }
         };
         let google = match (lookup("GOOGLE_CLIENT_ID"), lookup("GOOGLE_CLIENT_SECRET")) {
-            (Some(client_id), Some(client_secret)) => {
-                GoogleSettings::Configured { client_id, client_secret, api_base: lookup("GOOGLE_API_BASE") }
-            }
+            (Some(client_id), Some(client_secret)) => GoogleSettings::Configured {
+                client_id,
+                client_secret,
+                api_base: lookup("GOOGLE_API_BASE"),
+            },
             (None, None) => {
                 let text = get("RAPPORT_DEMO_MESSAGES", "3000");
                 let messages = text
                     .parse::<usize>()
                     .ok()
                     .filter(|n| (100..=1_000_000).contains(n))
-                    .ok_or_else(|| invalid("RAPPORT_DEMO_MESSAGES", &text, "expected 100 to 1000000".into()))?;
+                    .ok_or_else(|| {
+                        invalid(
+                            "RAPPORT_DEMO_MESSAGES",
+                            &text,
+                            "expected 100 to 1000000".into(),
+                        )
+                    })?;
                 GoogleSettings::Demo { messages }
             }
-            (Some(_), None) => return Err(invalid("GOOGLE_CLIENT_SECRET", "", "set it together with GOOGLE_CLIENT_ID".into())),
-            (None, Some(_)) => return Err(invalid("GOOGLE_CLIENT_ID", "", "set it together with GOOGLE_CLIENT_SECRET".into())),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "GOOGLE_CLIENT_SECRET",
+                    "",
+                    "set it together with GOOGLE_CLIENT_ID".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "GOOGLE_CLIENT_ID",
+                    "",
+                    "set it together with GOOGLE_CLIENT_SECRET".into(),
+                ));
+            }
         };
-        let public_url = lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
+        let public_url =
+            lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("RAPPORT_PUBLIC_URL", url, "expected an http:// or https:// URL".into()));
+                return Err(invalid(
+                    "RAPPORT_PUBLIC_URL",
+                    url,
+                    "expected an http:// or https:// URL".into(),
+                ));
             }
         }
         Ok(Self {
@@ -140,7 +186,10 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -156,16 +205,32 @@ mod tests {
 
     #[test]
     fn google_credentials_switch_to_real_google() {
-        let config = config(&[("GOOGLE_CLIENT_ID", "id"), ("GOOGLE_CLIENT_SECRET", "s3cret")]).unwrap();
-        assert!(matches!(config.google, GoogleSettings::Configured { ref client_id, api_base: None, .. } if client_id == "id"));
-        assert!(!format!("{config:?}").contains("s3cret"), "secrets stay out of logs");
-        assert!(self::config(&[("GOOGLE_CLIENT_ID", "id")]).is_err(), "half a credential is an error");
+        let config = config(&[
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "s3cret"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(config.google, GoogleSettings::Configured { ref client_id, api_base: None, .. } if client_id == "id")
+        );
+        assert!(
+            !format!("{config:?}").contains("s3cret"),
+            "secrets stay out of logs"
+        );
+        assert!(
+            self::config(&[("GOOGLE_CLIENT_ID", "id")]).is_err(),
+            "half a credential is an error"
+        );
     }
 
     #[test]
     fn invalid_values_name_the_setting() {
         let err = config(&[("RAPPORT_ADDR", "nowhere")]).unwrap_err();
-        assert!(err.to_string().starts_with("invalid RAPPORT_ADDR=\"nowhere\""), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid RAPPORT_ADDR=\"nowhere\""),
+            "{err}"
+        );
         let err = config(&[("RAPPORT_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(err.to_string().contains("expected text or json"), "{err}");
         assert!(config(&[("RAPPORT_DEMO_MESSAGES", "5")]).is_err());

@@ -69,12 +69,18 @@ impl SessionStore for PgSessionStore {
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(backend)?;
-        data.map(|bytes| serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string())))
-            .transpose()
+        data.map(|bytes| {
+            serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
+        })
+        .transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("delete from sessions where id = $1").bind(id.to_string()).execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("delete from sessions where id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }
@@ -82,7 +88,10 @@ impl SessionStore for PgSessionStore {
 #[async_trait]
 impl ExpiredDeletion for PgSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        sqlx::query("delete from sessions where expiry_date < now()").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("delete from sessions where expiry_date < now()")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -39,7 +39,12 @@ pub struct AppState {
 
 impl AppState {
     fn context(&self) -> AppContext {
-        AppContext { db: self.db.clone(), google: self.google.clone(), secrets: self.secrets.clone(), demo: self.demo }
+        AppContext {
+            db: self.db.clone(),
+            google: self.google.clone(),
+            secrets: self.secrets.clone(),
+            demo: self.demo,
+        }
     }
 }
 
@@ -74,14 +79,29 @@ impl Application {
 
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let local_addr = listener.local_addr()?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
-        let redirect_uri =
-            config.google_redirect_uri.clone().unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local_addr}"));
+        let redirect_uri = config
+            .google_redirect_uri
+            .clone()
+            .unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
 
         let (google, demo_google) = match &config.google {
-            GoogleSettings::Configured { client_id, client_secret, api_base } => {
-                let endpoints = api_base.as_deref().map(GoogleEndpoints::under).unwrap_or_else(GoogleEndpoints::google);
-                (GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints)?, None)
+            GoogleSettings::Configured {
+                client_id,
+                client_secret,
+                api_base,
+            } => {
+                let endpoints = api_base
+                    .as_deref()
+                    .map(GoogleEndpoints::under)
+                    .unwrap_or_else(GoogleEndpoints::google);
+                (
+                    GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints)?,
+                    None,
+                )
             }
             GoogleSettings::Demo { messages } => {
                 let mut demo = FakeGoogleConfig::demo();
@@ -89,7 +109,10 @@ impl Application {
                 let fake = FakeGoogle::start(demo).await?;
                 tracing::info!(url = %fake.base_url(), messages, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(&fake.base_url());
-                (GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?, Some(fake))
+                (
+                    GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,
+                    Some(fake),
+                )
             }
         };
 
@@ -99,13 +122,27 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
-        let state = AppState { leptos_options, db: db.clone(), google, secrets, demo: demo_google.is_some() };
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+            google,
+            secrets,
+            demo: demo_google.is_some(),
+        };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
-        Ok(Self { listener, router: router(state, sessions), db, embedded, demo_google })
+        Ok(Self {
+            listener,
+            router: router(state, sessions),
+            db,
+            embedded,
+            demo_google,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn db(&self) -> &Db {
@@ -114,9 +151,14 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then drains requests, closes the pool and stops
     /// the embedded database and the demo Google.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "Rapport is serving");
-        axum::serve(self.listener, self.router.into_make_service()).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, self.router.into_make_service())
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.db.pool().close().await;
         if let Some(fake) = self.demo_google {
             fake.stop().await;
@@ -165,9 +207,14 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/start", get(auth::start))
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
-        .leptos_routes_with_context(&state, routes, render_context, move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(&state, routes, render_context, move || {
+            shell(leptos_options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_user))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ))
         .layer(sessions)
         .with_state(state);
     middleware::apply(router)

@@ -6,8 +6,12 @@ use crate::session::load_visitor;
 
 fn error_text(code: &str) -> &'static str {
     match code {
-        "denied" => "Google sign-in was cancelled. Rapport needs read access to your Gmail to build your contacts.",
-        "expired" => "That sign-in attempt expired or did not match this browser. Please try again.",
+        "denied" => {
+            "Google sign-in was cancelled. Rapport needs read access to your Gmail to build your contacts."
+        }
+        "expired" => {
+            "That sign-in attempt expired or did not match this browser. Please try again."
+        }
         "google" => "Google did not complete the sign-in. Please try again.",
         _ => "Sign-in failed. Please try again.",
     }

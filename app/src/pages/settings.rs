@@ -59,7 +59,12 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
             .collect(),
         jobs: jobs
             .into_iter()
-            .map(|j| JobRow { kind: j.kind, state: j.state, created_at: j.created_at, last_error: j.last_error })
+            .map(|j| JobRow {
+                kind: j.kind,
+                state: j.state,
+                created_at: j.created_at,
+                last_error: j.last_error,
+            })
             .collect(),
     })
 }
@@ -67,20 +72,33 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
 /// Revokes Rapport's access at Google, forgets the tokens, and keeps or deletes what
 /// was synced, as the user chose.
 #[server]
-pub async fn disconnect_account(account_id: Uuid, delete_data: Option<bool>) -> Result<(), ServerFnError> {
+pub async fn disconnect_account(
+    account_id: Uuid,
+    delete_data: Option<bool>,
+) -> Result<(), ServerFnError> {
     use domain::accounts::SyncedData;
 
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
     let scope = ctx.scope();
-    if let Ok(Some(refresh)) = scope.google_refresh_token(account_id, &ctx.app.secrets).await {
+    if let Ok(Some(refresh)) = scope
+        .google_refresh_token(account_id, &ctx.app.secrets)
+        .await
+    {
         if let Err(error) = ctx.app.google.revoke(&refresh).await {
             // The tokens are deleted either way; Google expires unused grants.
             tracing::warn!(%error, "revoking the Google token failed");
         }
     }
-    let data = if delete_data.unwrap_or(false) { SyncedData::Delete } else { SyncedData::Keep };
-    scope.disconnect_account(account_id, data).await.map_err(to_server_error)
+    let data = if delete_data.unwrap_or(false) {
+        SyncedData::Delete
+    } else {
+        SyncedData::Keep
+    };
+    scope
+        .disconnect_account(account_id, data)
+        .await
+        .map_err(to_server_error)
 }
 
 /// Deletes the user and everything they own, after revoking Google access. The user
@@ -91,11 +109,16 @@ pub async fn delete_account(confirm_email: String) -> Result<(), ServerFnError> 
     let ctx = request_context()?;
     if confirm_email.trim().to_lowercase() != ctx.user.email {
         crate::errors::set_status(422);
-        return Err(ServerFnError::ServerError("Type your email address exactly to confirm.".into()));
+        return Err(ServerFnError::ServerError(
+            "Type your email address exactly to confirm.".into(),
+        ));
     }
     let scope = ctx.scope();
     for account in scope.accounts().await.map_err(to_server_error)? {
-        if let Ok(Some(refresh)) = scope.google_refresh_token(account.id, &ctx.app.secrets).await {
+        if let Ok(Some(refresh)) = scope
+            .google_refresh_token(account.id, &ctx.app.secrets)
+            .await
+        {
             let _ = ctx.app.google.revoke(&refresh).await;
         }
     }
@@ -138,7 +161,10 @@ fn scope_label(scope: &str) -> String {
 }
 
 #[component]
-fn SettingsSections(data: SettingsData, disconnect: ServerAction<DisconnectAccount>) -> impl IntoView {
+fn SettingsSections(
+    data: SettingsData,
+    disconnect: ServerAction<DisconnectAccount>,
+) -> impl IntoView {
     let delete = ServerAction::<DeleteAccount>::new();
     let accounts = if data.accounts.is_empty() {
         view! {
@@ -203,10 +229,18 @@ fn SettingsSections(data: SettingsData, disconnect: ServerAction<DisconnectAccou
         }
     });
     let delete_error = move || {
-        delete.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+        delete
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
     };
     let disconnect_error = move || {
-        disconnect.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+        disconnect
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
     };
     view! {
         <section class="card">

@@ -8,6 +8,7 @@
 mod backoff;
 mod listener;
 mod queue;
+mod recent;
 mod worker;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +20,7 @@ use crate::UserId;
 pub use backoff::Backoff;
 pub use listener::WorkListener;
 pub use queue::JobQueue;
+pub use recent::JobSummary;
 pub use worker::{JobHandler, Worker, WorkerOptions};
 
 /// The channel `NOTIFY` uses when a job becomes queued (see the jobs_notify migration).

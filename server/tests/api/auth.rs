@@ -15,7 +15,10 @@ async fn anonymous_visitors_go_to_login_and_server_fns_answer_401() {
     let (status, html) = app.anonymous.get_html("/login").await;
     assert_eq!(status, 200);
     assert!(html.contains("Sign in with Google"));
-    let api = app.anonymous.call_server_fn("/api/list_contacts", &[]).await;
+    let api = app
+        .anonymous
+        .call_server_fn("/api/list_contacts", &[])
+        .await;
     assert_eq!(api.status(), 401);
 }
 
@@ -25,21 +28,35 @@ async fn signing_in_creates_the_user_the_account_and_a_sync_job() {
     let alex = app.sign_in(ALEX).await;
     let (status, html) = alex.get_html("/contacts").await;
     assert_eq!(status, 200);
-    assert!(html.contains("Alex Morgan"), "the user menu shows who is signed in");
+    assert!(
+        html.contains("Alex Morgan"),
+        "the user menu shows who is signed in"
+    );
     let (_, settings) = alex.get_html("/settings").await;
     assert!(settings.contains(ALEX));
-    assert!(settings.contains("Read Gmail"), "the granted Gmail scope is shown");
+    assert!(
+        settings.contains("Read Gmail"),
+        "the granted Gmail scope is shown"
+    );
     assert!(settings.contains("gmail.sync"), "the first sync is queued");
-    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where kind = 'gmail.sync' and state = 'queued'")
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let jobs: i64 = sqlx::query_scalar(
+        "select count(*) from jobs where kind = 'gmail.sync' and state = 'queued'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
     assert_eq!(jobs, 1);
 
     // Signing in again updates, it does not duplicate.
     app.sign_in(ALEX).await;
-    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(app.db.pool()).await.unwrap();
-    let accounts: i64 = sqlx::query_scalar("select count(*) from accounts").fetch_one(app.db.pool()).await.unwrap();
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let accounts: i64 = sqlx::query_scalar("select count(*) from accounts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!((users, accounts), (1, 1));
 }
 
@@ -47,22 +64,42 @@ async fn signing_in_creates_the_user_the_account_and_a_sync_job() {
 async fn a_wrong_or_replayed_state_is_rejected() {
     let app = spawn_app().await;
     let browser = crate::helpers::Browser::new(&app.address);
-    let consent = browser.redirect_target(&format!("{}/auth/google/start", app.address)).await;
+    let consent = browser
+        .redirect_target(&format!("{}/auth/google/start", app.address))
+        .await;
     let callback = browser.choose_account(&consent, ALEX).await;
     let tampered = callback.replace("state=", "state=x");
-    assert_eq!(browser.redirect_target(&tampered).await, "/login?error=expired");
+    assert_eq!(
+        browser.redirect_target(&tampered).await,
+        "/login?error=expired"
+    );
     // The state was used up by the failed attempt: the genuine callback fails too.
-    assert_eq!(browser.redirect_target(&callback).await, "/login?error=expired");
-    assert_eq!(browser.get("/contacts").await.status(), 303, "not signed in");
+    assert_eq!(
+        browser.redirect_target(&callback).await,
+        "/login?error=expired"
+    );
+    assert_eq!(
+        browser.get("/contacts").await.status(),
+        303,
+        "not signed in"
+    );
 }
 
 #[tokio::test]
 async fn a_denied_consent_explains_itself() {
     let app = spawn_app().await;
     let browser = crate::helpers::Browser::new(&app.address);
-    browser.redirect_target(&format!("{}/auth/google/start", app.address)).await;
-    let denied = format!("{}/auth/google/callback?error=access_denied&state=whatever", app.address);
-    assert_eq!(browser.redirect_target(&denied).await, "/login?error=denied");
+    browser
+        .redirect_target(&format!("{}/auth/google/start", app.address))
+        .await;
+    let denied = format!(
+        "{}/auth/google/callback?error=access_denied&state=whatever",
+        app.address
+    );
+    assert_eq!(
+        browser.redirect_target(&denied).await,
+        "/login?error=denied"
+    );
     let (_, html) = browser.get_html("/login?error=denied").await;
     assert!(html.contains("sign-in was cancelled"));
 }
@@ -80,9 +117,22 @@ async fn the_pkce_verifier_is_checked() {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let wrong = oauth.exchange_code(&code, "a-verifier-that-does-not-match-the-challenge-0123456789").await;
-    assert!(matches!(wrong, Err(domain::google::GoogleError::InvalidGrant)), "{wrong:?}");
-    assert!(oauth.exchange_code(&code, &request.pkce_verifier).await.is_ok());
+    let wrong = oauth
+        .exchange_code(
+            &code,
+            "a-verifier-that-does-not-match-the-challenge-0123456789",
+        )
+        .await;
+    assert!(
+        matches!(wrong, Err(domain::google::GoogleError::InvalidGrant)),
+        "{wrong:?}"
+    );
+    assert!(
+        oauth
+            .exchange_code(&code, &request.pkce_verifier)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -102,7 +152,10 @@ async fn tokens_are_encrypted_and_refreshed_before_expiry() {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-    let token = scope.google_access_token(account, &oauth, &secrets).await.unwrap();
+    let token = scope
+        .google_access_token(account, &oauth, &secrets)
+        .await
+        .unwrap();
     let (access_after, refresh_after): (Vec<u8>, Vec<u8>) =
         sqlx::query_as("select access_token_enc, refresh_token_enc from accounts where id = $1")
             .bind(account)
@@ -111,10 +164,23 @@ async fn tokens_are_encrypted_and_refreshed_before_expiry() {
             .unwrap();
     assert_ne!(access_before, access_after, "a new access token was stored");
     assert_eq!(secrets.open(&access_after).unwrap(), token);
-    assert!(!access_after.windows(token.len()).any(|w| w == token.as_bytes()), "stored encrypted");
-    assert_eq!(secrets.open(&refresh_before).unwrap(), secrets.open(&refresh_after).unwrap(), "refresh token kept");
+    assert!(
+        !access_after
+            .windows(token.len())
+            .any(|w| w == token.as_bytes()),
+        "stored encrypted"
+    );
+    assert_eq!(
+        secrets.open(&refresh_before).unwrap(),
+        secrets.open(&refresh_after).unwrap(),
+        "refresh token kept"
+    );
     let refresh = secrets.open(&refresh_after).unwrap();
-    assert!(!refresh_after.windows(refresh.len()).any(|w| w == refresh.as_bytes()));
+    assert!(
+        !refresh_after
+            .windows(refresh.len())
+            .any(|w| w == refresh.as_bytes())
+    );
     // The token works at Google.
     assert!(oauth.userinfo(&token).await.is_ok());
 }
@@ -127,7 +193,9 @@ async fn concurrent_refreshes_reach_google_once() {
     let (oauth, secrets) = app.oauth();
     let user = app.user_id(ALEX).await;
     let account = app.google_account(ALEX).await;
-    app.google.control().set_token_ttl(Duration::from_secs(3600));
+    app.google
+        .control()
+        .set_token_ttl(Duration::from_secs(3600));
     let scope = app.db.for_user(user);
     let tokens = futures_util::future::join_all(
         (0..5).map(|_| scope.google_access_token(account, &oauth, &secrets)),
@@ -135,7 +203,10 @@ async fn concurrent_refreshes_reach_google_once() {
     .await;
     let tokens: Vec<String> = tokens.into_iter().map(Result::unwrap).collect();
     // Each refresh at Google mints a new token: identical tokens mean one refresh.
-    assert!(tokens.windows(2).all(|w| w[0] == w[1]), "one refresh, not a stampede");
+    assert!(
+        tokens.windows(2).all(|w| w[0] == w[1]),
+        "one refresh, not a stampede"
+    );
 }
 
 #[tokio::test]
@@ -148,14 +219,26 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
     let account = app.google_account(ALEX).await;
     app.google.control().revoke_tokens(ALEX).unwrap();
 
-    let result = app.db.for_user(user).google_access_token(account, &oauth, &secrets).await;
-    assert!(matches!(result, Err(TokenError::NeedsReconnect)), "{result:?}");
+    let result = app
+        .db
+        .for_user(user)
+        .google_access_token(account, &oauth, &secrets)
+        .await;
+    assert!(
+        matches!(result, Err(TokenError::NeedsReconnect)),
+        "{result:?}"
+    );
     let (_, html) = alex.get_html("/contacts").await;
-    assert!(html.contains("Reconnect Google"), "the banner offers a reconnect");
+    assert!(
+        html.contains("Reconnect Google"),
+        "the banner offers a reconnect"
+    );
     let (_, settings) = alex.get_html("/settings").await;
     assert!(settings.contains("needs reconnect"));
 
-    app.google.control().set_token_ttl(Duration::from_secs(3600));
+    app.google
+        .control()
+        .set_token_ttl(Duration::from_secs(3600));
     app.sign_in(ALEX).await;
     let status: String = sqlx::query_scalar("select status from accounts where id = $1")
         .bind(account)
@@ -163,7 +246,13 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
         .await
         .unwrap();
     assert_eq!(status, "active");
-    assert!(app.db.for_user(user).google_access_token(account, &oauth, &secrets).await.is_ok());
+    assert!(
+        app.db
+            .for_user(user)
+            .google_access_token(account, &oauth, &secrets)
+            .await
+            .is_ok()
+    );
     let (_, html) = alex.get_html("/contacts").await;
     assert!(!html.contains("Reconnect Google"));
 }
@@ -175,13 +264,28 @@ async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     let (oauth, secrets) = app.oauth();
     let account = app.google_account(ALEX).await;
     let user = app.user_id(ALEX).await;
-    let refresh = app.db.for_user(user).google_refresh_token(account, &secrets).await.unwrap().unwrap();
+    let refresh = app
+        .db
+        .for_user(user)
+        .google_refresh_token(account, &secrets)
+        .await
+        .unwrap()
+        .unwrap();
 
     let keep = alex
-        .call_server_fn(DisconnectAccount::PATH, &[("account_id", &account.to_string())])
+        .call_server_fn(
+            DisconnectAccount::PATH,
+            &[("account_id", &account.to_string())],
+        )
         .await;
     assert_eq!(keep.status(), 200, "{}", keep.text().await.unwrap());
-    assert!(matches!(oauth.refresh(&refresh).await, Err(domain::google::GoogleError::InvalidGrant)), "revoked");
+    assert!(
+        matches!(
+            oauth.refresh(&refresh).await,
+            Err(domain::google::GoogleError::InvalidGrant)
+        ),
+        "revoked"
+    );
     let (status, has_tokens): (String, bool) = sqlx::query_as(
         "select status, access_token_enc is not null or refresh_token_enc is not null from accounts where id = $1",
     )
@@ -192,10 +296,19 @@ async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     assert_eq!((status.as_str(), has_tokens), ("disconnected", false));
 
     let delete = alex
-        .call_server_fn(DisconnectAccount::PATH, &[("account_id", &account.to_string()), ("delete_data", "true")])
+        .call_server_fn(
+            DisconnectAccount::PATH,
+            &[
+                ("account_id", &account.to_string()),
+                ("delete_data", "true"),
+            ],
+        )
         .await;
     assert_eq!(delete.status(), 200);
-    let left: i64 = sqlx::query_scalar("select count(*) from accounts").fetch_one(app.db.pool()).await.unwrap();
+    let left: i64 = sqlx::query_scalar("select count(*) from accounts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(left, 0);
 }
 
@@ -206,18 +319,32 @@ async fn one_user_cannot_touch_another_users_data() {
     let sam = app.sign_in(SAM).await;
     let create_path = <app::pages::contacts::CreateContact as ServerFn>::PATH;
     assert_eq!(
-        sam.call_server_fn(create_path, &[("name", "Sam's Secret"), ("email", "secret@sam.example")]).await.status(),
+        sam.call_server_fn(
+            create_path,
+            &[("name", "Sam's Secret"), ("email", "secret@sam.example")]
+        )
+        .await
+        .status(),
         200
     );
 
     let (_, html) = alex.get_html("/contacts").await;
     assert!(!html.contains("Sam's Secret") && !html.contains("secret@sam.example"));
     let (_, settings) = alex.get_html("/settings").await;
-    assert!(!settings.contains(SAM), "Alex's settings do not show Sam's Gmail");
+    assert!(
+        !settings.contains(SAM),
+        "Alex's settings do not show Sam's Gmail"
+    );
 
     let sams_account = app.google_account(SAM).await;
     let attempt = alex
-        .call_server_fn(DisconnectAccount::PATH, &[("account_id", &sams_account.to_string()), ("delete_data", "true")])
+        .call_server_fn(
+            DisconnectAccount::PATH,
+            &[
+                ("account_id", &sams_account.to_string()),
+                ("delete_data", "true"),
+            ],
+        )
         .await;
     assert_eq!(attempt.status(), 404);
     let status: String = sqlx::query_scalar("select status from accounts where id = $1")
@@ -232,7 +359,13 @@ async fn one_user_cannot_touch_another_users_data() {
 async fn signing_out_ends_the_session() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let out = alex.client.post(format!("{}/auth/logout", app.address)).header("origin", &app.address).send().await.unwrap();
+    let out = alex
+        .client
+        .post(format!("{}/auth/logout", app.address))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 303);
     assert_eq!(out.headers()["location"], "/login?signed_out=1");
     assert_eq!(alex.get("/contacts").await.status(), 303);
@@ -245,18 +378,44 @@ async fn deleting_the_account_removes_everything_and_revokes_google() {
     let (oauth, secrets) = app.oauth();
     let user = app.user_id(ALEX).await;
     let account = app.google_account(ALEX).await;
-    let refresh = app.db.for_user(user).google_refresh_token(account, &secrets).await.unwrap().unwrap();
+    let refresh = app
+        .db
+        .for_user(user)
+        .google_refresh_token(account, &secrets)
+        .await
+        .unwrap()
+        .unwrap();
 
-    let wrong = alex.call_server_fn(DeleteAccount::PATH, &[("confirm_email", "someone@else.example")]).await;
+    let wrong = alex
+        .call_server_fn(
+            DeleteAccount::PATH,
+            &[("confirm_email", "someone@else.example")],
+        )
+        .await;
     assert_eq!(wrong.status(), 422);
-    let deleted = alex.call_server_fn(DeleteAccount::PATH, &[("confirm_email", ALEX)]).await;
-    assert!(deleted.status().is_success() || deleted.status().is_redirection(), "{}", deleted.status());
+    let deleted = alex
+        .call_server_fn(DeleteAccount::PATH, &[("confirm_email", ALEX)])
+        .await;
+    assert!(
+        deleted.status().is_success() || deleted.status().is_redirection(),
+        "{}",
+        deleted.status()
+    );
 
     for table in ["users", "accounts", "jobs", "contacts"] {
-        let count: i64 =
-            sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(app.db.pool()).await.unwrap();
+        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
         assert_eq!(count, 0, "{table} emptied");
     }
-    assert!(matches!(oauth.refresh(&refresh).await, Err(domain::google::GoogleError::InvalidGrant)));
-    assert_eq!(alex.get("/contacts").await.status(), 303, "the old session no longer works");
+    assert!(matches!(
+        oauth.refresh(&refresh).await,
+        Err(domain::google::GoogleError::InvalidGrant)
+    ));
+    assert_eq!(
+        alex.get("/contacts").await.status(),
+        303,
+        "the old session no longer works"
+    );
 }

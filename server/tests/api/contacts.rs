@@ -7,13 +7,21 @@ use crate::helpers::{ALEX, SAM, spawn_app};
 async fn a_contact_created_through_the_server_fn_is_listed() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let response = alex.call_server_fn(CreateContact::PATH, &[("name", "Grace Hopper"), ("email", "Grace@Navy.MIL")]).await;
+    let response = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "Grace Hopper"), ("email", "Grace@Navy.MIL")],
+        )
+        .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 
     let (status, html) = alex.get_html("/contacts").await;
     assert_eq!(status, 200);
     assert!(html.contains("Grace Hopper"));
-    assert!(html.contains("grace@navy.mil"), "emails are stored lowercased");
+    assert!(
+        html.contains("grace@navy.mil"),
+        "emails are stored lowercased"
+    );
     assert!(html.contains(">1 contact<"));
 }
 
@@ -21,10 +29,26 @@ async fn a_contact_created_through_the_server_fn_is_listed() {
 async fn invalid_input_is_rejected_with_422_and_nothing_is_stored() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let response = alex.call_server_fn(CreateContact::PATH, &[("name", "X"), ("email", "no-at-sign")]).await;
+    let response = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "X"), ("email", "no-at-sign")],
+        )
+        .await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("Invalid email: has no @"));
-    let page = app.db.for_user(app.user_id(ALEX).await).list_contacts(50).await.unwrap();
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Invalid email: has no @")
+    );
+    let page = app
+        .db
+        .for_user(app.user_id(ALEX).await)
+        .list_contacts(50)
+        .await
+        .unwrap();
     assert_eq!(page.total, 0);
 }
 
@@ -32,11 +56,26 @@ async fn invalid_input_is_rejected_with_422_and_nothing_is_stored() {
 async fn a_duplicate_email_is_a_409() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let first = alex.call_server_fn(CreateContact::PATH, &[("name", "A"), ("email", "same@example.com")]).await;
+    let first = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "A"), ("email", "same@example.com")],
+        )
+        .await;
     assert_eq!(first.status(), 200);
-    let second = alex.call_server_fn(CreateContact::PATH, &[("name", "B"), ("email", "SAME@example.com")]).await;
+    let second = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "B"), ("email", "SAME@example.com")],
+        )
+        .await;
     assert_eq!(second.status(), 409);
-    let page = app.db.for_user(app.user_id(ALEX).await).list_contacts(50).await.unwrap();
+    let page = app
+        .db
+        .for_user(app.user_id(ALEX).await)
+        .list_contacts(50)
+        .await
+        .unwrap();
     assert_eq!(page.total, 1, "nothing half-stored");
 }
 
@@ -53,7 +92,12 @@ async fn cross_site_writes_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 403);
-    let page = app.db.for_user(app.user_id(ALEX).await).list_contacts(50).await.unwrap();
+    let page = app
+        .db
+        .for_user(app.user_id(ALEX).await)
+        .list_contacts(50)
+        .await
+        .unwrap();
     assert_eq!(page.total, 0);
 }
 
@@ -62,8 +106,19 @@ async fn users_see_only_their_own_contacts() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    sam.call_server_fn(CreateContact::PATH, &[("name", "Their Secret Contact"), ("email", "secret@other.example")]).await;
-    alex.call_server_fn(CreateContact::PATH, &[("name", "Mine"), ("email", "mine@example.com")]).await;
+    sam.call_server_fn(
+        CreateContact::PATH,
+        &[
+            ("name", "Their Secret Contact"),
+            ("email", "secret@other.example"),
+        ],
+    )
+    .await;
+    alex.call_server_fn(
+        CreateContact::PATH,
+        &[("name", "Mine"), ("email", "mine@example.com")],
+    )
+    .await;
 
     let (_, html) = alex.get_html("/contacts").await;
     assert!(html.contains("Mine"));
@@ -71,7 +126,10 @@ async fn users_see_only_their_own_contacts() {
 
     // The same email may exist for two users: identities are unique per user only.
     let again = alex
-        .call_server_fn(CreateContact::PATH, &[("name", "Also mine"), ("email", "secret@other.example")])
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "Also mine"), ("email", "secret@other.example")],
+        )
         .await;
     assert_eq!(again.status(), 200);
 }

@@ -1,8 +1,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use domain::crypto::SecretBox;
+use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
@@ -30,12 +30,20 @@ static CREATE_DB: Mutex<()> = Mutex::const_new(());
 async fn cluster() -> &'static EmbeddedPostgres {
     CLUSTER
         .get_or_init(|| async {
-            let data_dir = std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
-            let pg = EmbeddedPostgres::start(EmbeddedOptions { data_dir, ephemeral: true })
+            let data_dir =
+                std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
+            let pg = EmbeddedPostgres::start(EmbeddedOptions {
+                data_dir,
+                ephemeral: true,
+            })
+            .await
+            .expect("start the test PostgreSQL cluster");
+            pg.ensure_database(TEMPLATE_DB)
                 .await
-                .expect("start the test PostgreSQL cluster");
-            pg.ensure_database(TEMPLATE_DB).await.expect("create the template database");
-            let db = Db::connect(&pg.url(TEMPLATE_DB)).await.expect("connect to the template");
+                .expect("create the template database");
+            let db = Db::connect(&pg.url(TEMPLATE_DB))
+                .await
+                .expect("connect to the template");
             db.migrate().await.expect("migrate the template database");
             db.pool().close().await;
             pg
@@ -48,7 +56,9 @@ pub async fn fresh_database() -> String {
     let pg = cluster().await;
     let name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let _serialized = CREATE_DB.lock().await;
-    let admin = Db::connect(&pg.url("postgres")).await.expect("connect as admin");
+    let admin = Db::connect(&pg.url("postgres"))
+        .await
+        .expect("connect as admin");
     sqlx::query(&format!("create database {name} template {TEMPLATE_DB}"))
         .execute(admin.pool())
         .await
@@ -68,13 +78,18 @@ pub async fn fake_google() -> RunningFakeGoogle {
     sam.owner_name = "Sam Rivera".into();
     sam.owner_email = SAM.into();
     let config = FakeGoogleConfig {
-        accounts: vec![DemoAccount::generated(MailboxSpec::demo(120)), DemoAccount::generated(sam)],
+        accounts: vec![
+            DemoAccount::generated(MailboxSpec::demo(120)),
+            DemoAccount::generated(sam),
+        ],
         client_id: CLIENT_ID.into(),
         client_secret: CLIENT_SECRET.into(),
         quota: false,
         ..FakeGoogleConfig::demo()
     };
-    FakeGoogle::start(config).await.expect("start the fake Google")
+    FakeGoogle::start(config)
+        .await
+        .expect("start the fake Google")
 }
 
 pub struct TestApp {
@@ -93,7 +108,10 @@ pub async fn spawn_app() -> TestApp {
         ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", database_url),
         ("RAPPORT_DATA_DIR", data_dir.to_string_lossy().into_owned()),
-        ("RAPPORT_SITE_ROOT", site_root().to_string_lossy().into_owned()),
+        (
+            "RAPPORT_SITE_ROOT",
+            site_root().to_string_lossy().into_owned(),
+        ),
         ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
         ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
         ("GOOGLE_API_BASE", google.base_url().to_owned()),
@@ -105,34 +123,51 @@ pub async fn spawn_app() -> TestApp {
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let anonymous = Browser::new(&address);
-    TestApp { address, db, google, anonymous }
+    TestApp {
+        address,
+        db,
+        google,
+        anonymous,
+    }
 }
 
 impl TestApp {
     /// Signs in through the real flow: Rapport -> fake Google consent -> callback.
     pub async fn sign_in(&self, email: &str) -> Browser {
         let browser = Browser::new(&self.address);
-        let consent_url = browser.redirect_target(&format!("{}/auth/google/start", self.address)).await;
+        let consent_url = browser
+            .redirect_target(&format!("{}/auth/google/start", self.address))
+            .await;
         let code_url = browser.choose_account(&consent_url, email).await;
         let landing = browser.redirect_target(&code_url).await;
-        assert_eq!(landing, "/contacts", "signed in and sent to the contacts page");
+        assert_eq!(
+            landing, "/contacts",
+            "signed in and sent to the contacts page"
+        );
         browser
     }
 
     /// The same Google client and key the app uses, for checking tokens from tests.
     pub fn oauth(&self) -> (GoogleOAuth, SecretBox) {
         let redirect = format!("{}/auth/google/callback", self.address);
-        let oauth = GoogleOAuth::new(CLIENT_ID, CLIENT_SECRET, redirect, GoogleEndpoints::under(&self.google.base_url()))
-            .expect("oauth client");
+        let oauth = GoogleOAuth::new(
+            CLIENT_ID,
+            CLIENT_SECRET,
+            redirect,
+            GoogleEndpoints::under(&self.google.base_url()),
+        )
+        .expect("oauth client");
         (oauth, SecretBox::from_base64(TEST_KEY).expect("test key"))
     }
 
     pub async fn google_account(&self, email: &str) -> uuid::Uuid {
-        sqlx::query_scalar("select id from accounts where provider = 'google' and display_name = $1")
-            .bind(email)
-            .fetch_one(self.db.pool())
-            .await
-            .expect("google account exists")
+        sqlx::query_scalar(
+            "select id from accounts where provider = 'google' and display_name = $1",
+        )
+        .bind(email)
+        .fetch_one(self.db.pool())
+        .await
+        .expect("google account exists")
     }
 
     pub async fn user_id(&self, email: &str) -> UserId {
@@ -158,11 +193,18 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        Self { address: address.to_owned(), client }
+        Self {
+            address: address.to_owned(),
+            client,
+        }
     }
 
     fn url(&self, path: &str) -> String {
-        if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.address) }
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.address)
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -178,7 +220,11 @@ impl Browser {
     /// GETs a URL that must redirect; returns where to.
     pub async fn redirect_target(&self, url: &str) -> String {
         let response = self.get(url).await;
-        assert!(response.status().is_redirection(), "{url} answered {}", response.status());
+        assert!(
+            response.status().is_redirection(),
+            "{url} answered {}",
+            response.status()
+        );
         response.headers()["location"].to_str().unwrap().to_owned()
     }
 
@@ -189,9 +235,23 @@ impl Browser {
         let mut form = hidden_inputs(&html);
         form.push(("account".into(), email.into()));
         let consent = reqwest::Url::parse(consent_url).unwrap();
-        let action = format!("{}://{}/o/oauth2/v2/auth", consent.scheme(), consent.authority());
-        let response = self.client.post(action).form(&form).send().await.expect("choose account");
-        assert!(response.status().is_redirection(), "consent answered {}", response.status());
+        let action = format!(
+            "{}://{}/o/oauth2/v2/auth",
+            consent.scheme(),
+            consent.authority()
+        );
+        let response = self
+            .client
+            .post(action)
+            .form(&form)
+            .send()
+            .await
+            .expect("choose account");
+        assert!(
+            response.status().is_redirection(),
+            "consent answered {}",
+            response.status()
+        );
         response.headers()["location"].to_str().unwrap().to_owned()
     }
 
@@ -219,11 +279,16 @@ fn hidden_inputs(html: &str) -> Vec<(String, String)> {
         .skip(1)
         .filter_map(|rest| {
             let tag = &rest[..rest.find('>')?];
-            tag.contains("type=\"hidden\"").then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
+            tag.contains("type=\"hidden\"")
+                .then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
         })
         .collect()
 }
 
 fn decode_entities(text: &str) -> String {
-    text.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }

@@ -92,21 +92,31 @@ async fn postgres_stops(data_dir: &Path) -> bool {
 /// Signs in through the demo Google the binary runs in-process.
 async fn sign_in_to_demo(server: &RunningServer) -> Browser {
     let browser = Browser::new(&server.address);
-    let consent = browser.redirect_target(&format!("{}/auth/google/start", server.address)).await;
+    let consent = browser
+        .redirect_target(&format!("{}/auth/google/start", server.address))
+        .await;
     let callback = browser.choose_account(&consent, ALEX).await;
     assert_eq!(browser.redirect_target(&callback).await, "/contacts");
     browser
 }
 
 async fn contacts_page(browser: &Browser, server: &RunningServer) -> String {
-    let response = browser.client.get(format!("{}/contacts", server.address)).send().await.unwrap();
+    let response = browser
+        .client
+        .get(format!("{}/contacts", server.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200, "still signed in");
     response.text().await.unwrap()
 }
 
 #[tokio::test]
 async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
-    let data = tempfile::Builder::new().prefix("rapport-lifecycle-").tempdir().unwrap();
+    let data = tempfile::Builder::new()
+        .prefix("rapport-lifecycle-")
+        .tempdir()
+        .unwrap();
     // As root, postgres runs as the `postgres` user, which must be able to enter the folder.
     std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
@@ -114,7 +124,11 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     let browser = sign_in_to_demo(&server).await;
     let created = browser
         .client
-        .post(format!("{}{}", server.address, <CreateContact as ServerFn>::PATH))
+        .post(format!(
+            "{}{}",
+            server.address,
+            <CreateContact as ServerFn>::PATH
+        ))
         .header("origin", &server.address)
         .form(&[("name", "Persistent Pat"), ("email", "pat@example.com")])
         .send()
@@ -123,18 +137,34 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     assert_eq!(created.status(), 200);
     server.signal("-TERM");
     assert!(server.wait().await.success(), "clean exit on SIGTERM");
-    assert!(postgres_stops(data.path()).await, "postgres stopped with the server");
+    assert!(
+        postgres_stops(data.path()).await,
+        "postgres stopped with the server"
+    );
 
     // Sessions live in Postgres: the same browser is still signed in after a restart.
     let server = start_server(data.path()).await;
-    assert!(contacts_page(&browser, &server).await.contains("Persistent Pat"), "data survived the restart");
+    assert!(
+        contacts_page(&browser, &server)
+            .await
+            .contains("Persistent Pat"),
+        "data survived the restart"
+    );
     // Killed without a chance to clean up: the watchdog stops postgres.
     server.signal("-KILL");
     server.wait().await;
-    assert!(postgres_stops(data.path()).await, "the watchdog stopped the orphaned postgres");
+    assert!(
+        postgres_stops(data.path()).await,
+        "the watchdog stopped the orphaned postgres"
+    );
 
     let server = start_server(data.path()).await;
-    assert!(contacts_page(&browser, &server).await.contains("Persistent Pat"), "data survived the kill");
+    assert!(
+        contacts_page(&browser, &server)
+            .await
+            .contains("Persistent Pat"),
+        "data survived the kill"
+    );
     server.signal("-TERM");
     assert!(server.wait().await.success());
     assert!(postgres_stops(data.path()).await);

@@ -14,7 +14,10 @@ async fn every_page_renders_inside_the_layout() {
         assert_eq!(status, 200, "{path}");
         assert!(html.contains(heading), "{path} lacks {heading}");
         for link in ["/contacts", "/timeline", "/ask", "/settings"] {
-            assert!(html.contains(&format!("href=\"{link}\"")), "{path} lacks nav link {link}");
+            assert!(
+                html.contains(&format!("href=\"{link}\"")),
+                "{path} lacks nav link {link}"
+            );
         }
     }
 }
@@ -44,7 +47,10 @@ async fn unknown_pages_are_404_with_the_request_id() {
     let alex = app.sign_in(ALEX).await;
     let response = alex.get("/definitely/not/here").await;
     assert_eq!(response.status(), 404);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"));
     assert!(html.contains(&id), "the page shows the request id {id}");
@@ -55,14 +61,23 @@ async fn a_failing_query_gives_a_500_page_with_the_request_id() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     // Break only the contacts query; sign-in and sessions keep working.
-    sqlx::query("alter table contact_identities rename to contact_identities_gone").execute(app.db.pool()).await.unwrap();
+    sqlx::query("alter table contact_identities rename to contact_identities_gone")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     let response = alex.get("/contacts").await;
     assert_eq!(response.status(), 500);
-    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let html = response.text().await.unwrap();
     assert!(html.contains("Something went wrong"));
     assert!(html.contains(&id), "the page shows the request id {id}");
-    assert!(!html.contains("contact_identities"), "internal details stay in the logs");
+    assert!(
+        !html.contains("contact_identities"),
+        "internal details stay in the logs"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +86,10 @@ async fn the_timeline_lists_the_users_activities_newest_first() {
     let alex = app.sign_in(ALEX).await;
     let account = app.google_account(ALEX).await;
     let user = app.user_id(ALEX).await;
-    for (id, subject, when) in [("m1", "Older hello", "2026-01-01T10:00:00Z"), ("m2", "Newer hello", "2026-02-01T10:00:00Z")] {
+    for (id, subject, when) in [
+        ("m1", "Older hello", "2026-01-01T10:00:00Z"),
+        ("m2", "Newer hello", "2026-02-01T10:00:00Z"),
+    ] {
         sqlx::query(
             "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, subject)
              values ($1, $2, $3, 'email', 'inbound', $4::timestamptz, $5)",

@@ -1,0 +1,136 @@
+//! Progress reports: the account's `sync_state.progress`, a `sync.progress` event and a
+//! `NOTIFY rapport_events` carrying the user id, so the server can push progress over
+//! SSE. Throttled, since a fast sync would otherwise write an event per message.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::SyncError;
+use super::state::{Stage, SyncProgress};
+use crate::{Db, UserId, UserScope};
+
+/// The channel the server listens on for user-visible events.
+pub const EVENTS_CHANNEL: &str = "rapport_events";
+
+pub(super) struct Reporter {
+    db: Db,
+    user: UserId,
+    account: Uuid,
+    interval: Duration,
+    last_emit: Option<Instant>,
+    clock: Instant,
+    pub(super) progress: SyncProgress,
+    /// `done` when the rate clock started, so resumed work is not counted as speed.
+    done_at_start: u64,
+}
+
+impl Reporter {
+    pub(super) fn new(
+        db: Db,
+        user: UserId,
+        account: Uuid,
+        interval: Duration,
+        last_success_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            db,
+            user,
+            account,
+            interval,
+            last_emit: None,
+            clock: Instant::now(),
+            progress: SyncProgress {
+                stage: Stage::Listing,
+                done: 0,
+                total: None,
+                failed: 0,
+                rate: 0.0,
+                started_at: Some(Utc::now()),
+                last_success_at,
+                last_error: None,
+            },
+            done_at_start: 0,
+        }
+    }
+
+    /// Starts counting speed from the current `done` (after a resume or a stage change).
+    pub(super) fn restart_rate(&mut self) {
+        self.clock = Instant::now();
+        self.done_at_start = self.progress.done;
+    }
+
+    pub(super) async fn stage(&mut self, stage: Stage) -> Result<(), SyncError> {
+        self.progress.stage = stage;
+        self.emit(true).await
+    }
+
+    /// Writes the progress if the last write is older than the interval, or if `force`.
+    pub(super) async fn emit(&mut self, force: bool) -> Result<(), SyncError> {
+        if !force && self.last_emit.is_some_and(|t| t.elapsed() < self.interval) {
+            return Ok(());
+        }
+        let elapsed = self.clock.elapsed().as_secs_f64();
+        if elapsed > 0.0 {
+            let done = self.progress.done.saturating_sub(self.done_at_start) as f64;
+            self.progress.rate = (done * 60.0 / elapsed * 10.0).round() / 10.0;
+        }
+        self.last_emit = Some(Instant::now());
+        self.db
+            .for_user(self.user)
+            .record_sync_progress(self.account, &self.progress)
+            .await
+    }
+}
+
+impl UserScope<'_> {
+    /// One progress write: the state, the event and the notification, atomically.
+    pub(crate) async fn record_sync_progress(
+        &self,
+        account: Uuid,
+        progress: &SyncProgress,
+    ) -> Result<(), SyncError> {
+        let value = serde_json::to_value(progress).map_err(|e| SyncError::Encode(e.to_string()))?;
+        let event = json!({"account_id": account, "progress": &value});
+        let mut tx = self.pool.begin().await?;
+        sqlx::query!(
+            r#"update accounts set sync_state = jsonb_set(sync_state, '{progress}', $3::jsonb)
+               where user_id = $1 and id = $2"#,
+            self.user.0,
+            account,
+            value,
+        )
+        .execute(&mut *tx)
+        .await?;
+        self.publish_event(&mut tx, "sync.progress", event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends an event of this user and notifies listeners (delivered at commit).
+    pub(crate) async fn publish_event(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        kind: &str,
+        data: serde_json::Value,
+    ) -> Result<(), SyncError> {
+        sqlx::query!(
+            r#"insert into events (user_id, kind, data) values ($1, $2, $3)"#,
+            self.user.0,
+            kind,
+            data,
+        )
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query!(
+            r#"select pg_notify($1, $2::uuid::text)"#,
+            EVENTS_CHANNEL,
+            self.user.0,
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}

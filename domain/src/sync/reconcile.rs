@@ -1,0 +1,165 @@
+//! Reconciliation: Gmail's full id set (SPAM and TRASH excluded) against the ledger.
+//! *Missing* ids are in Gmail without an imported, filtered or failed ledger row (they
+//! were lost); *extra* ids are imported but no longer in Gmail and not marked deleted.
+//! Both should be zero after a sync; the report is kept in `sync_state.reconcile` and
+//! published as a `sync.reconcile` event.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::progress::Reporter;
+use super::state::Stage;
+use super::{GmailSync, SyncError};
+use crate::gmail::{GmailApi, ListQuery, QuotaClient};
+use crate::{UserId, UserScope};
+
+/// How many ids of each kind a report lists (the counts are always complete).
+const SAMPLE: i64 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileReport {
+    pub checked_at: DateTime<Utc>,
+    /// Messages Gmail lists (SPAM and TRASH excluded).
+    pub gmail_messages: u64,
+    pub imported: u64,
+    pub filtered: u64,
+    pub failed: u64,
+    pub missing: u64,
+    pub extra: u64,
+    /// Up to 100 missing ids, to look into.
+    pub missing_ids: Vec<String>,
+    pub extra_ids: Vec<String>,
+}
+
+impl ReconcileReport {
+    pub fn is_clean(&self) -> bool {
+        self.missing == 0 && self.extra == 0
+    }
+}
+
+impl<A: GmailApi> GmailSync<A> {
+    pub(super) async fn reconcile_with(
+        &self,
+        user: UserId,
+        client: &Arc<QuotaClient<A>>,
+        reporter: &mut Reporter,
+    ) -> Result<ReconcileReport, SyncError> {
+        reporter.stage(Stage::Reconciling).await?;
+        let mut ids = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .list_messages(&ListQuery::default(), token.as_deref())
+                .await?;
+            ids.extend(page.messages.into_iter().map(|m| m.id));
+            match page.next_page_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let scope = self.db.for_user(user);
+        let report = scope.compare_with_ledger(client.account(), &ids).await?;
+        scope
+            .save_reconcile_report(client.account(), &report)
+            .await?;
+        Ok(report)
+    }
+}
+
+impl UserScope<'_> {
+    /// Compares Gmail's ids with the account's ledger, in the database.
+    pub(crate) async fn compare_with_ledger(
+        &self,
+        account: Uuid,
+        gmail_ids: &[String],
+    ) -> Result<ReconcileReport, SyncError> {
+        let counts = sqlx::query!(
+            r#"select
+                 count(*) filter (where l.outcome = 'imported') as "imported!",
+                 count(*) filter (where l.outcome = 'filtered') as "filtered!",
+                 count(*) filter (where l.outcome = 'failed') as "failed!",
+                 count(*) filter (where l.outcome is null
+                   or l.outcome not in ('imported', 'filtered', 'failed')) as "missing!"
+               from unnest($3::text[]) as g(id)
+               left join sync_ledger l
+                 on l.user_id = $1 and l.account_id = $2 and l.external_id = g.id"#,
+            self.user.0,
+            account,
+            gmail_ids,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        let missing_ids = sqlx::query_scalar!(
+            r#"select g.id as "id!"
+               from unnest($3::text[]) as g(id)
+               left join sync_ledger l
+                 on l.user_id = $1 and l.account_id = $2 and l.external_id = g.id
+               where l.outcome is null or l.outcome not in ('imported', 'filtered', 'failed')
+               order by g.id limit $4"#,
+            self.user.0,
+            account,
+            gmail_ids,
+            SAMPLE,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let extra = sqlx::query!(
+            r#"select count(*) over () as "total!", l.external_id
+               from sync_ledger l
+               left join unnest($3::text[]) as g(id) on g.id = l.external_id
+               where l.user_id = $1 and l.account_id = $2 and l.outcome = 'imported'
+                 and g.id is null
+               order by l.external_id limit $4"#,
+            self.user.0,
+            account,
+            gmail_ids,
+            SAMPLE,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let as_u64 = |n: i64| u64::try_from(n).unwrap_or_default();
+        Ok(ReconcileReport {
+            checked_at: Utc::now(),
+            gmail_messages: gmail_ids.len() as u64,
+            imported: as_u64(counts.imported),
+            filtered: as_u64(counts.filtered),
+            failed: as_u64(counts.failed),
+            missing: as_u64(counts.missing),
+            extra: extra.first().map_or(0, |r| as_u64(r.total)),
+            missing_ids,
+            extra_ids: extra.into_iter().map(|r| r.external_id).collect(),
+        })
+    }
+
+    async fn save_reconcile_report(
+        &self,
+        account: Uuid,
+        report: &ReconcileReport,
+    ) -> Result<(), SyncError> {
+        let value = serde_json::to_value(report).map_err(|e| SyncError::Encode(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query!(
+            r#"update accounts set sync_state = jsonb_set(sync_state, '{reconcile}', $3::jsonb)
+               where user_id = $1 and id = $2"#,
+            self.user.0,
+            account,
+            value,
+        )
+        .execute(&mut *tx)
+        .await?;
+        self.publish_event(
+            &mut tx,
+            "sync.reconcile",
+            json!({"account_id": account, "report": value}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
