@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, Scope, StandardRevocableToken, TokenResponse, TokenUrl,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 
@@ -102,7 +102,7 @@ pub struct GoogleProfile {
 }
 
 type ConfiguredClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointSet>;
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 #[derive(Debug, Clone)]
 pub struct GoogleOAuth {
@@ -155,10 +155,6 @@ impl GoogleOAuth {
             )
             .set_token_uri(
                 TokenUrl::new(self.endpoints.token_url.clone()).map_err(|e| bad("token url", e))?,
-            )
-            .set_revocation_url(
-                RevocationUrl::new(self.endpoints.revoke_url.clone())
-                    .map_err(|e| bad("revoke url", e))?,
             )
             .set_redirect_uri(
                 RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| bad("redirect uri", e))?,
@@ -216,20 +212,24 @@ impl GoogleOAuth {
         Ok(grant(&response))
     }
 
-    /// Revokes a refresh token (and with it its access tokens) at Google.
+    /// Revokes a refresh token (and with it its access tokens) at Google. A plain POST:
+    /// the oauth2 crate refuses non-https revocation URLs, which the fake Google uses.
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), GoogleError> {
-        self.client()?
-            .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(
-                refresh_token.to_owned(),
-            )))
-            .map_err(|e| GoogleError::Config(e.to_string()))?
-            .request_async(&self.http)
+        let response = self
+            .http
+            .post(&self.endpoints.revoke_url)
+            .form(&[("token", refresh_token)])
+            .send()
             .await
-            .map_err(|e| match e {
-                RequestTokenError::ServerResponse(r) => GoogleError::Refused(r.to_string()),
-                RequestTokenError::Request(e) => GoogleError::Transport(e.to_string()),
-                other => GoogleError::Protocol(other.to_string()),
-            })
+            .map_err(|e| GoogleError::Transport(e.to_string()))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(GoogleError::Refused(format!(
+                "revoke answered {}",
+                response.status()
+            )))
+        }
     }
 
     pub async fn userinfo(&self, access_token: &str) -> Result<GoogleProfile, GoogleError> {

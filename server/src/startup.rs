@@ -204,6 +204,10 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
 
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/contacts") }),
+        )
         .route("/auth/google/start", get(auth::start))
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
