@@ -120,10 +120,10 @@ impl UserScope<'_> {
             return Err(TokenError::NeedsReconnect);
         }
         let fresh_until = Utc::now() + Duration::minutes(REFRESH_MARGIN_MINUTES);
-        if let (Some(access), Some(expires_at)) = (&row.access_token_enc, row.token_expires_at) {
-            if expires_at > fresh_until {
-                return Ok(secrets.open(access)?);
-            }
+        if let (Some(access), Some(expires_at)) = (&row.access_token_enc, row.token_expires_at)
+            && expires_at > fresh_until
+        {
+            return Ok(secrets.open(access)?);
         }
         let Some(refresh_enc) = row.refresh_token_enc else {
             self.mark_needs_reconnect_in(

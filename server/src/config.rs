@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::workers::WorkerSettings;
+
 #[derive(Debug, thiserror::Error)]
 #[error("invalid {name}={value:?}: {reason}")]
 pub struct ConfigError {
@@ -67,6 +69,7 @@ pub struct Config {
     /// Base64 of 32 bytes for token encryption; defaults to a key file in `data_dir`.
     pub encryption_key: Option<String>,
     pub log_format: LogFormat,
+    pub workers: WorkerSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Config {
                 &self.encryption_key.as_ref().map(|_| "<set>"),
             )
             .field("log_format", &self.log_format)
+            .field("workers", &self.workers)
             .finish()
     }
 }
@@ -154,16 +158,41 @@ impl Config {
                 ));
             }
         };
+        let number = |name: &'static str, default: &str, range: std::ops::RangeInclusive<u64>| {
+            let text = get(name, default);
+            text.parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        name,
+                        &text,
+                        format!(
+                            "expected a number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )
+                })
+        };
+        let workers = WorkerSettings {
+            workers: number("RAPPORT_WORKERS", "2", 0..=64)? as usize,
+            sync_every: std::time::Duration::from_secs(number(
+                "RAPPORT_SYNC_INTERVAL_SECS",
+                "60",
+                5..=86_400,
+            )?),
+        };
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid(
-                    "RAPPORT_PUBLIC_URL",
-                    url,
-                    "expected an http:// or https:// URL".into(),
-                ));
-            }
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "RAPPORT_PUBLIC_URL",
+                url,
+                "expected an http:// or https:// URL".into(),
+            ));
         }
         Ok(Self {
             addr,
@@ -175,6 +204,7 @@ impl Config {
             google_redirect_uri: lookup("GOOGLE_REDIRECT_URI"),
             encryption_key: lookup("RAPPORT_ENCRYPTION_KEY"),
             log_format,
+            workers,
         })
     }
 }
@@ -201,6 +231,8 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from(".data"));
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.google, GoogleSettings::Demo { messages: 3000 });
+        assert_eq!(config.workers.workers, 2);
+        assert_eq!(config.workers.sync_every.as_secs(), 60);
     }
 
     #[test]
@@ -235,5 +267,10 @@ mod tests {
         assert!(err.to_string().contains("expected text or json"), "{err}");
         assert!(config(&[("RAPPORT_DEMO_MESSAGES", "5")]).is_err());
         assert!(config(&[("RAPPORT_PUBLIC_URL", "ftp://x")]).is_err());
+        let err = config(&[("RAPPORT_WORKERS", "lots")]).unwrap_err();
+        assert!(
+            err.to_string().contains("expected a number from 0 to 64"),
+            "{err}"
+        );
     }
 }

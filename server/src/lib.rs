@@ -8,5 +8,6 @@ mod middleware;
 mod session_store;
 mod startup;
 pub mod telemetry;
+pub mod workers;
 
-pub use startup::Application;
+pub use startup::{Application, run_workers};

@@ -1,7 +1,7 @@
 use server::Application;
 use server::config::Config;
 
-const USAGE: &str = "usage: server [serve]\n\n  serve   run the web server (default)\n\nSettings come from the environment and .env; see .env.example.";
+const USAGE: &str = "usage: server [serve|worker]\n\n  serve   run the web server with its background workers (default)\n  worker  run background workers only, against a server's DATABASE_URL and Google settings\n\nSettings come from the environment and .env; see .env.example.";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -9,14 +9,8 @@ async fn main() -> std::process::ExitCode {
     let _ = dotenvy::dotenv();
     let command = std::env::args().nth(1);
     match command.as_deref() {
-        None | Some("serve") => match serve().await {
-            Ok(()) => std::process::ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!("{error:#}");
-                eprintln!("rapport: {error:#}");
-                std::process::ExitCode::FAILURE
-            }
-        },
+        None | Some("serve") => exit_code(serve().await),
+        Some("worker") => exit_code(worker().await),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             std::process::ExitCode::SUCCESS
@@ -26,6 +20,23 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+fn exit_code(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("rapport: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn worker() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    server::telemetry::init(config.log_format);
+    server::run_workers(config, shutdown_signal()).await
 }
 
 async fn serve() -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
+use crate::workers::{BackgroundWork, WorkerSettings};
 use crate::{auth, health, middleware};
 
 const DATABASE_NAME: &str = "rapport";
@@ -55,6 +56,7 @@ pub struct Application {
     db: Db,
     embedded: Option<EmbeddedPostgres>,
     demo_google: Option<RunningFakeGoogle>,
+    background: BackgroundWork,
 }
 
 impl Application {
@@ -72,10 +74,7 @@ impl Application {
             }
         };
         db.migrate().await?;
-        let secrets = match &config.encryption_key {
-            Some(key) => SecretBox::from_base64(key)?,
-            None => SecretBox::load_or_create(&config.data_dir.join("secret.key"))?,
-        };
+        let secrets = secret_box(&config)?;
 
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let local_addr = listener.local_addr()?;
@@ -108,7 +107,7 @@ impl Application {
                 demo.accounts[0] = DemoAccount::generated(MailboxSpec::demo(*messages));
                 let fake = FakeGoogle::start(demo).await?;
                 tracing::info!(url = %fake.base_url(), messages, "demo mode: simulated Google is running");
-                let endpoints = GoogleEndpoints::under(&fake.base_url());
+                let endpoints = GoogleEndpoints::under(fake.base_url());
                 (
                     GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,
                     Some(fake),
@@ -122,6 +121,7 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
+        let background = BackgroundWork::start(&db, &google, &secrets, config.workers);
         let state = AppState {
             leptos_options,
             db: db.clone(),
@@ -136,6 +136,7 @@ impl Application {
             db,
             embedded,
             demo_google,
+            background,
         })
     }
 
@@ -149,8 +150,8 @@ impl Application {
         &self.db
     }
 
-    /// Serves until `shutdown` resolves, then drains requests, closes the pool and stops
-    /// the embedded database and the demo Google.
+    /// Serves until `shutdown` resolves, then drains requests, lets running jobs finish,
+    /// closes the pool and stops the embedded database and the demo Google.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -159,6 +160,7 @@ impl Application {
         axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await?;
+        self.background.stop().await;
         self.db.pool().close().await;
         if let Some(fake) = self.demo_google {
             fake.stop().await;
@@ -168,6 +170,58 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// `server worker`: only background work, joining the database and Google of a running
+/// server, until `shutdown` resolves.
+pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let Some(url) = &config.database_url else {
+        anyhow::bail!(
+            "`server worker` needs DATABASE_URL: the embedded database belongs to the server process"
+        );
+    };
+    let GoogleSettings::Configured {
+        client_id,
+        client_secret,
+        api_base,
+    } = &config.google
+    else {
+        anyhow::bail!(
+            "`server worker` needs GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET: demo mode's Google lives inside the server"
+        );
+    };
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    // Workers only refresh tokens; the redirect URI is never used.
+    let google = GoogleOAuth::new(
+        client_id,
+        client_secret,
+        "http://127.0.0.1/unused",
+        endpoints(api_base),
+    )?;
+    let settings = WorkerSettings {
+        workers: config.workers.workers.max(1),
+        ..config.workers
+    };
+    let work = BackgroundWork::start(&db, &google, &secret_box(&config)?, settings);
+    shutdown.await;
+    work.stop().await;
+    db.pool().close().await;
+    Ok(())
+}
+
+fn secret_box(config: &Config) -> anyhow::Result<SecretBox> {
+    Ok(match &config.encryption_key {
+        Some(key) => SecretBox::from_base64(key)?,
+        None => SecretBox::load_or_create(&config.data_dir.join("secret.key"))?,
+    })
+}
+
+fn endpoints(api_base: &Option<String>) -> GoogleEndpoints {
+    api_base
+        .as_deref()
+        .map(GoogleEndpoints::under)
+        .unwrap_or_else(GoogleEndpoints::google)
 }
 
 /// Sessions live in Postgres; the cookie is HttpOnly, SameSite=Lax, Secure over https.

@@ -84,11 +84,10 @@ pub async fn disconnect_account(
     if let Ok(Some(refresh)) = scope
         .google_refresh_token(account_id, &ctx.app.secrets)
         .await
+        && let Err(error) = ctx.app.google.revoke(&refresh).await
     {
-        if let Err(error) = ctx.app.google.revoke(&refresh).await {
-            // The tokens are deleted either way; Google expires unused grants.
-            tracing::warn!(%error, "revoking the Google token failed");
-        }
+        // The tokens are deleted either way; Google expires unused grants.
+        tracing::warn!(%error, "revoking the Google token failed");
     }
     let data = if delete_data.unwrap_or(false) {
         SyncedData::Delete

@@ -100,7 +100,12 @@ pub struct TestApp {
     pub anonymous: Browser,
 }
 
+/// The app without background workers: tests see exactly what they did.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_workers(0).await
+}
+
+pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
     let google = fake_google().await;
     let database_url = fresh_database().await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
@@ -116,6 +121,7 @@ pub async fn spawn_app() -> TestApp {
         ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
         ("GOOGLE_API_BASE", google.base_url().to_owned()),
         ("RAPPORT_ENCRYPTION_KEY", TEST_KEY.to_owned()),
+        ("RAPPORT_WORKERS", workers.to_string()),
     ]);
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     let app = Application::build(config).await.expect("build the app");
@@ -154,7 +160,7 @@ impl TestApp {
             CLIENT_ID,
             CLIENT_SECRET,
             redirect,
-            GoogleEndpoints::under(&self.google.base_url()),
+            GoogleEndpoints::under(self.google.base_url()),
         )
         .expect("oauth client");
         (oauth, SecretBox::from_base64(TEST_KEY).expect("test key"))

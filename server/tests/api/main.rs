@@ -8,3 +8,4 @@ mod helpers;
 mod hydration;
 mod lifecycle;
 mod pages;
+mod sync;

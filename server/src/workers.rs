@@ -1,0 +1,93 @@
+//! Background work: job workers that run Gmail syncs and reconciliations, and the
+//! scheduler that queues an incremental sync for every active Gmail account. Runs inside
+//! the server by default, or alone with `server worker`; any number of processes may
+//! share one database (jobs are claimed with leases).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::Db;
+use domain::accounts::GoogleTokens;
+use domain::crypto::SecretBox;
+use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
+use domain::google::GoogleOAuth;
+use domain::jobs::{Worker, WorkerId, WorkerOptions};
+use domain::sync::jobs::{GmailJobs, run_scheduler};
+use domain::sync::{GmailSync, SyncOptions};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerSettings {
+    /// Concurrent job workers in this process; 0 runs none.
+    pub workers: usize,
+    /// How often active accounts get an incremental sync.
+    pub sync_every: Duration,
+}
+
+pub struct BackgroundWork {
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl BackgroundWork {
+    pub fn start(
+        db: &Db,
+        google: &GoogleOAuth,
+        secrets: &SecretBox,
+        settings: WorkerSettings,
+    ) -> Self {
+        let stop = CancellationToken::new();
+        let mut tasks = Vec::new();
+        if settings.workers == 0 {
+            return Self { stop, tasks };
+        }
+        let tokens = Arc::new(GoogleTokens::new(
+            db.clone(),
+            google.clone(),
+            secrets.clone(),
+        ));
+        let api = HttpGmail::new(
+            HttpGmail::<GoogleTokens>::default_client(),
+            &google.endpoints().gmail_api,
+            tokens,
+        );
+        // One limiter per Gmail account, shared by every worker of this process.
+        let limiters = Arc::new(Limiters::new(QuotaConfig::default()));
+        let sync = Arc::new(GmailSync::new(
+            db.clone(),
+            Arc::new(api),
+            limiters,
+            SyncOptions::default(),
+        ));
+        for _ in 0..settings.workers {
+            let worker = Worker::new(
+                db.jobs(),
+                WorkerId::generate(),
+                GmailJobs::new(Arc::clone(&sync)),
+                WorkerOptions::default(),
+            );
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = worker.run(stop).await {
+                    tracing::error!(%error, "a job worker stopped");
+                }
+            }));
+        }
+        tasks.push(tokio::spawn(run_scheduler(
+            db.clone(),
+            settings.sync_every,
+            stop.clone(),
+        )));
+        tracing::info!(workers = settings.workers, "background workers started");
+        Self { stop, tasks }
+    }
+
+    /// Lets running jobs finish, then returns.
+    pub async fn stop(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
