@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsData {
     pub email: String,
     pub name: Option<String>,
@@ -15,7 +15,7 @@ pub struct SettingsData {
     pub jobs: Vec<JobRow>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountRow {
     pub id: Uuid,
     pub provider: String,
@@ -24,6 +24,30 @@ pub struct AccountRow {
     pub status: String,
     pub last_error: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
+    pub sync: Option<SyncView>,
+}
+
+/// A Gmail account's sync as the user sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncView {
+    pub stage: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    /// Messages per second while running.
+    pub rate: f64,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Ledger outcomes: (imported | filtered | failed | ..., count).
+    pub outcomes: Vec<(String, i64)>,
+    pub reconcile: Option<ReconcileView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileView {
+    pub checked_at: DateTime<Utc>,
+    pub gmail_messages: u64,
+    pub missing: u64,
+    pub extra: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,24 +63,30 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
     let scope = ctx.scope();
-    let accounts = scope.accounts().await.map_err(to_server_error)?;
+    let mut accounts = Vec::new();
+    for a in scope.accounts().await.map_err(to_server_error)? {
+        let sync = if a.provider == "google" {
+            Some(sync_view(&scope, a.id).await?)
+        } else {
+            None
+        };
+        accounts.push(AccountRow {
+            id: a.id,
+            label: a.display_name.unwrap_or(a.external_id),
+            provider: a.provider,
+            scopes: a.scopes,
+            status: a.status,
+            last_error: a.last_error,
+            last_synced_at: a.last_synced_at,
+            sync,
+        });
+    }
     let jobs = scope.recent_jobs(10).await.map_err(to_server_error)?;
     Ok(SettingsData {
         email: ctx.user.email.clone(),
         name: ctx.user.name.clone(),
         demo: ctx.app.demo,
-        accounts: accounts
-            .into_iter()
-            .map(|a| AccountRow {
-                id: a.id,
-                label: a.display_name.unwrap_or(a.external_id),
-                provider: a.provider,
-                scopes: a.scopes,
-                status: a.status,
-                last_error: a.last_error,
-                last_synced_at: a.last_synced_at,
-            })
-            .collect(),
+        accounts,
         jobs: jobs
             .into_iter()
             .map(|j| JobRow {
@@ -66,6 +96,69 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
                 last_error: j.last_error,
             })
             .collect(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn sync_view(
+    scope: &domain::UserScope<'_>,
+    account: Uuid,
+) -> Result<SyncView, ServerFnError> {
+    use crate::ssr::to_server_error;
+    let state = match scope.sync_account(account).await {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::error!(%error, "could not read the sync state");
+            crate::errors::set_status(500);
+            return Err(ServerFnError::ServerError(
+                "Something went wrong on our side. Please try again.".into(),
+            ));
+        }
+    };
+    let outcomes = scope
+        .ledger_counts(account)
+        .await
+        .map_err(to_server_error)?;
+    let progress = state.state.progress;
+    Ok(SyncView {
+        stage: progress
+            .as_ref()
+            .map(|p| format!("{:?}", p.stage).to_lowercase())
+            .unwrap_or_else(|| "waiting".into()),
+        done: progress.as_ref().map_or(0, |p| p.done),
+        total: progress.as_ref().and_then(|p| p.total),
+        rate: progress.as_ref().map_or(0.0, |p| p.rate),
+        last_success_at: progress.as_ref().and_then(|p| p.last_success_at),
+        last_error: progress.and_then(|p| p.last_error),
+        outcomes,
+        reconcile: state.state.reconcile.map(|r| ReconcileView {
+            checked_at: r.checked_at,
+            gmail_messages: r.gmail_messages,
+            missing: r.missing,
+            extra: r.extra,
+        }),
+    })
+}
+
+/// Queues a sync now ("full" forgets the cursor and re-reads the whole mailbox).
+#[server]
+pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String, ServerFnError> {
+    use domain::sync::controls::SyncRequest;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let scope = ctx.scope();
+    let answer = if full.unwrap_or(false) {
+        scope.request_full_resync(account_id).await
+    } else {
+        scope.request_sync(account_id).await
+    }
+    .map_err(to_server_error)?;
+    Ok(match answer {
+        SyncRequest::Queued => "Sync queued.".into(),
+        SyncRequest::AlreadyRunning => {
+            "A sync of this account is already queued or running.".into()
+        }
     })
 }
 
@@ -189,6 +282,7 @@ fn SettingsSections(
                             <dd>{a.last_synced_at.map(when).unwrap_or_else(|| "Not synced yet".into())}</dd>
                         </dl>
                         {a.last_error.map(|e| view! { <p class="form-error">{e}</p> })}
+                        {a.sync.map(|sync| view! { <SyncPanel account=a.id sync/> })}
                         <div class="actions">
                             {reconnect.then(|| view! {
                                 <a class="button primary" rel="external" href=format!("/auth/google/start?login_hint={hint}")>
@@ -280,6 +374,105 @@ fn SettingsSections(
                 <button class="button danger" type="submit">"Delete my account"</button>
             </ActionForm>
             {delete_error}
+        </section>
+    }
+}
+
+fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn sync_headline(sync: &SyncView) -> String {
+    let of_total = sync
+        .total
+        .map(|t| format!(" of {}", count(t)))
+        .unwrap_or_default();
+    match sync.stage.as_str() {
+        "listing" => "Listing your mailbox…".into(),
+        "fetching" => format!(
+            "Importing {}{of_total} messages · {:.0}/min",
+            count(sync.done),
+            sync.rate * 60.0
+        ),
+        "incremental" => "Applying new changes from Gmail…".into(),
+        "reconciling" => "Checking that every message arrived…".into(),
+        "idle" => "Up to date".into(),
+        _ => "Waiting for the first sync to start".into(),
+    }
+}
+
+#[component]
+fn SyncPanel(account: Uuid, sync: SyncView) -> impl IntoView {
+    let request = ServerAction::<RequestSync>::new();
+    let answer = move || {
+        request.value().get().map(|result| match result {
+            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Err(e) => {
+                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+            }
+        })
+    };
+    let outcomes = sync
+        .outcomes
+        .iter()
+        .map(|(outcome, n)| format!("{} {outcome}", count(*n as u64)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let progress = match (sync.stage.as_str(), sync.total) {
+        ("fetching", Some(total)) if total > 0 => Some(
+            view! { <progress class="sync-progress" max=total.to_string() value=sync.done.to_string()></progress> },
+        ),
+        _ => None,
+    };
+    view! {
+        <section class="sync" aria-label="Sync">
+            <p class="sync-stage"><strong>{sync_headline(&sync)}</strong></p>
+            {progress}
+            <dl class="facts">
+                <dt>"Messages"</dt>
+                <dd>{if outcomes.is_empty() { "None yet".to_owned() } else { outcomes }}</dd>
+                <dt>"Last success"</dt>
+                <dd>{sync.last_success_at.map(when).unwrap_or_else(|| "Not yet".into())}</dd>
+                <dt>"Completeness"</dt>
+                <dd>
+                    {match sync.reconcile {
+                        Some(r) if r.missing == 0 && r.extra == 0 => format!(
+                            "All {} Gmail messages accounted for (checked {})",
+                            count(r.gmail_messages),
+                            when(r.checked_at)
+                        ),
+                        Some(r) => format!(
+                            "{} missing, {} extra of {} Gmail messages (checked {})",
+                            count(r.missing),
+                            count(r.extra),
+                            count(r.gmail_messages),
+                            when(r.checked_at)
+                        ),
+                        None => "Checked after the first full sync".to_owned(),
+                    }}
+                </dd>
+            </dl>
+            {sync.last_error.map(|e| view! { <p class="form-error">"Last error: " {e}</p> })}
+            <div class="actions">
+                <ActionForm action=request attr:class="inline-form">
+                    <input type="hidden" name="account_id" value=account.to_string()/>
+                    <button class="button" type="submit">"Sync now"</button>
+                </ActionForm>
+                <ActionForm action=request attr:class="inline-form">
+                    <input type="hidden" name="account_id" value=account.to_string()/>
+                    <input type="hidden" name="full" value="true"/>
+                    <button class="button" type="submit">"Full resync"</button>
+                </ActionForm>
+            </div>
+            {answer}
         </section>
     }
 }

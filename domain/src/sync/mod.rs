@@ -8,6 +8,7 @@
 //! changes it covers are committed. Re-running any step is harmless because storing is
 //! idempotent.
 
+pub mod controls;
 mod full;
 mod incremental;
 pub mod jobs;

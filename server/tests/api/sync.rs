@@ -1,6 +1,30 @@
 use std::time::Duration;
 
-use crate::helpers::{ALEX, spawn_app_with_workers};
+use app::pages::settings::RequestSync;
+use leptos::server_fn::ServerFn;
+
+use crate::helpers::{ALEX, SAM, TestApp, spawn_app_with_workers};
+
+/// Waits until `n` sync jobs have succeeded; returns the account's stored activities.
+async fn synced(app: &TestApp, account: uuid::Uuid, n: i64) -> i64 {
+    for _ in 0..240 {
+        let done: i64 = sqlx::query_scalar(
+            "select count(*) from jobs where kind = 'gmail.sync' and state = 'succeeded'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        if done >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    sqlx::query_scalar("select count(*) from activities where account_id = $1")
+        .bind(account)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
 
 /// Signing in queues the first sync; the server's own workers run it against the fake
 /// Gmail, and the mail shows up on the timeline.
@@ -52,4 +76,39 @@ async fn after_sign_in_the_mailbox_is_synced_by_the_servers_workers() {
         "synced mail is on the timeline"
     );
     assert!(!timeline.contains("Nothing captured yet"));
+}
+
+#[tokio::test]
+async fn settings_show_the_sync_and_full_resync_adds_no_duplicates() {
+    let app = spawn_app_with_workers(2).await;
+    let alex = app.sign_in(ALEX).await;
+    let account = app.google_account(ALEX).await;
+    let stored = synced(&app, account, 1).await;
+    assert!(stored > 50);
+
+    let (_, settings) = alex.get_html("/settings").await;
+    assert!(settings.contains("Up to date"), "the sync reached idle");
+    assert!(
+        settings.contains("Gmail messages accounted for"),
+        "the reconciliation is shown"
+    );
+    assert!(settings.contains("imported"));
+
+    let full = alex
+        .call_server_fn(
+            RequestSync::PATH,
+            &[("account_id", &account.to_string()), ("full", "true")],
+        )
+        .await;
+    assert_eq!(full.status(), 200);
+    assert!(full.text().await.unwrap().contains("Sync queued"));
+    let again = synced(&app, account, 2).await;
+    assert_eq!(again, stored, "a full resync stores nothing twice");
+
+    // Another user cannot trigger syncs of Alex's account.
+    let sam = app.sign_in(SAM).await;
+    let refused = sam
+        .call_server_fn(RequestSync::PATH, &[("account_id", &account.to_string())])
+        .await;
+    assert_eq!(refused.status(), 404);
 }
