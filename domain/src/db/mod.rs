@@ -2,6 +2,7 @@
 //! user-owned rows, so every such query is bound to the acting user.
 
 pub mod embedded;
+pub mod test_databases;
 
 use std::time::Duration;
 

@@ -1,56 +1,23 @@
-//! One embedded PostgreSQL per test binary; each test gets a fresh database cloned from
-//! a migrated template, so tests run in parallel without seeing each other's rows.
+//! Test data: a fresh database per test, users and accounts.
 
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use domain::db::test_databases::TestDatabases;
 use domain::{Db, UserId};
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-const TEMPLATE_DB: &str = "rapport_template";
-
-static CLUSTER: OnceCell<EmbeddedPostgres> = OnceCell::const_new();
-static CREATE_DB: Mutex<()> = Mutex::const_new(());
-
-async fn cluster() -> &'static EmbeddedPostgres {
-    CLUSTER
-        .get_or_init(|| async {
-            let data_dir =
-                std::env::temp_dir().join(format!("rapport-domain-pg-{}", Uuid::new_v4()));
-            let pg = EmbeddedPostgres::start(EmbeddedOptions {
-                data_dir,
-                ephemeral: true,
-            })
-            .await
-            .expect("start the test PostgreSQL cluster");
-            pg.ensure_database(TEMPLATE_DB)
-                .await
-                .expect("create the template database");
-            let db = Db::connect(&pg.url(TEMPLATE_DB))
-                .await
-                .expect("connect to the template");
-            db.migrate().await.expect("migrate the template database");
-            db.pool().close().await;
-            pg
-        })
-        .await
-}
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
 
 /// A new, migrated, empty database.
 pub async fn fresh_db() -> Db {
-    let pg = cluster().await;
-    let name = format!("test_{}", Uuid::new_v4().simple());
-    {
-        let _serialized = CREATE_DB.lock().await;
-        let admin = Db::connect(&pg.url("postgres"))
-            .await
-            .expect("connect as admin");
-        sqlx::query(&format!("create database {name} template {TEMPLATE_DB}"))
-            .execute(admin.pool())
-            .await
-            .expect("create test database");
-        admin.pool().close().await;
-    }
-    Db::connect(&pg.url(&name)).await.expect("connect")
+    let databases = DATABASES
+        .get_or_init(|| async {
+            TestDatabases::start()
+                .await
+                .expect("start the test PostgreSQL cluster")
+        })
+        .await;
+    let url = databases.fresh_url().await.expect("create a test database");
+    Db::connect(&url).await.expect("connect")
 }
 
 pub async fn user(db: &Db, email: &str) -> UserId {

@@ -2,16 +2,15 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use domain::crypto::SecretBox;
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use domain::db::test_databases::TestDatabases;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use server::Application;
 use server::config::Config;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::OnceCell;
 
-const TEMPLATE_DB: &str = "rapport_template";
 pub const CLIENT_ID: &str = "rapport-test-client";
 pub const CLIENT_SECRET: &str = "rapport-test-secret";
 /// The owners of the fake Google's two mailboxes.
@@ -22,49 +21,18 @@ pub const SAM: &str = "sam.rivera@gmail.com";
 /// the app sealed.
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-/// One cluster for the whole test binary. Its watchdog stops and removes it when the
-/// test process exits.
-static CLUSTER: OnceCell<EmbeddedPostgres> = OnceCell::const_new();
-static CREATE_DB: Mutex<()> = Mutex::const_new(());
-
-async fn cluster() -> &'static EmbeddedPostgres {
-    CLUSTER
-        .get_or_init(|| async {
-            let data_dir =
-                std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
-            let pg = EmbeddedPostgres::start(EmbeddedOptions {
-                data_dir,
-                ephemeral: true,
-            })
-            .await
-            .expect("start the test PostgreSQL cluster");
-            pg.ensure_database(TEMPLATE_DB)
-                .await
-                .expect("create the template database");
-            let db = Db::connect(&pg.url(TEMPLATE_DB))
-                .await
-                .expect("connect to the template");
-            db.migrate().await.expect("migrate the template database");
-            db.pool().close().await;
-            pg
-        })
-        .await
-}
+static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
 
 /// A new, migrated, empty database; returns its URL.
 pub async fn fresh_database() -> String {
-    let pg = cluster().await;
-    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let _serialized = CREATE_DB.lock().await;
-    let admin = Db::connect(&pg.url("postgres"))
-        .await
-        .expect("connect as admin");
-    sqlx::query(&format!("create database {name} template {TEMPLATE_DB}"))
-        .execute(admin.pool())
-        .await
-        .expect("create test database");
-    admin.pool().close().await;
-    pg.url(&name)
+    let databases = DATABASES
+        .get_or_init(|| async {
+            TestDatabases::start()
+                .await
+                .expect("start the test PostgreSQL cluster")
+        })
+        .await;
+    databases.fresh_url().await.expect("create a test database")
 }
 
 pub fn site_root() -> PathBuf {
