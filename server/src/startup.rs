@@ -92,19 +92,16 @@ impl Application {
                 client_id,
                 client_secret,
                 api_base,
-            } => {
-                let endpoints = api_base
-                    .as_deref()
-                    .map(GoogleEndpoints::under)
-                    .unwrap_or_else(GoogleEndpoints::google);
-                (
-                    GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints)?,
-                    None,
-                )
-            }
+            } => (
+                GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints(api_base))?,
+                None,
+            ),
             GoogleSettings::Demo { messages } => {
                 let mut demo = FakeGoogleConfig::demo();
                 demo.accounts[0] = DemoAccount::generated(MailboxSpec::demo(*messages));
+                // Keeps demo users connected across restarts of `make run`.
+                std::fs::create_dir_all(&config.data_dir)?;
+                demo.refresh_token_file = Some(config.data_dir.join("demo-google-grants.json"));
                 let fake = FakeGoogle::start(demo).await?;
                 tracing::info!(url = %fake.base_url(), messages, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(fake.base_url());

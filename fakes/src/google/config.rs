@@ -92,6 +92,10 @@ pub struct FakeGoogleConfig {
     pub faults: FaultConfig,
     /// Seeds token strings and history-id gaps.
     pub seed: u64,
+    /// Where to keep refresh grants across restarts. Demo mode sets it so that a user
+    /// who stays signed in to Rapport keeps working Gmail access after a restart;
+    /// `None` (tests) keeps them in memory only.
+    pub refresh_token_file: Option<PathBuf>,
 }
 
 impl FakeGoogleConfig {
@@ -116,6 +120,7 @@ impl FakeGoogleConfig {
             history_retention: Duration::from_secs(7 * 24 * 3600),
             faults: FaultConfig::default(),
             seed: 1,
+            refresh_token_file: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! code reading claims works unchanged.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -53,6 +54,7 @@ struct AccessGrant {
     refresh: Option<String>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct RefreshGrant {
     account: usize,
     client_id: String,
@@ -70,12 +72,13 @@ pub(crate) struct Tokens {
     codes: HashMap<String, CodeGrant>,
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
+    refresh_file: Option<PathBuf>,
 }
 
 impl Tokens {
     /// Seeded from the config seed and the clock: reproducible enough for
     /// debugging, different across restarts so stale tokens never work.
-    pub(crate) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64, refresh_file: Option<PathBuf>) -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
@@ -83,7 +86,25 @@ impl Tokens {
             rng: ChaCha20Rng::seed_from_u64(seed ^ nanos),
             codes: HashMap::new(),
             access: HashMap::new(),
-            refresh: HashMap::new(),
+            refresh: refresh_file
+                .as_deref()
+                .map(load_refresh_grants)
+                .unwrap_or_default(),
+            refresh_file,
+        }
+    }
+
+    /// Writes the refresh grants to the configured file, if any. A failed write only
+    /// costs the demo user a reconnect after the next restart, so it is logged, not fatal.
+    fn persist_refresh(&self) {
+        let Some(path) = &self.refresh_file else {
+            return;
+        };
+        let written = serde_json::to_vec(&self.refresh)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(path, bytes));
+        if let Err(error) = written {
+            tracing::warn!(%error, path = %path.display(), "could not save the fake Google's refresh grants");
         }
     }
 
@@ -155,6 +176,7 @@ impl Tokens {
             self.refresh.remove(&refresh);
             self.access
                 .retain(|_, g| g.refresh.as_deref() != Some(refresh.as_str()));
+            self.persist_refresh();
         }
         true
     }
@@ -164,8 +186,17 @@ impl Tokens {
         let before = self.access.len() + self.refresh.len();
         self.access.retain(|_, g| g.account != account);
         self.refresh.retain(|_, g| g.account != account);
+        self.persist_refresh();
         before - self.access.len() - self.refresh.len()
     }
+}
+
+/// Refresh grants saved by an earlier run; a missing or unreadable file means none.
+fn load_refresh_grants(path: &Path) -> HashMap<String, RefreshGrant> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
 }
 
 /// `Authorization: Bearer ...` → the grant behind it.
@@ -319,6 +350,7 @@ fn exchange(
                         scope: scope.clone(),
                     },
                 );
+                tokens.persist_refresh();
             }
             let access = tokens.issue_access(account, &scope, ttl, refresh.clone());
             if let Some(grant) = tokens.codes.get_mut(code) {

@@ -72,7 +72,7 @@ impl Shared {
             client_secret: config.client_secret.clone(),
             redirect_uris: config.redirect_uris.clone(),
             token_ttl: Mutex::new(config.access_token_ttl),
-            tokens: Mutex::new(Tokens::new(config.seed)),
+            tokens: Mutex::new(Tokens::new(config.seed, config.refresh_token_file.clone())),
             quota: QuotaSwitch::new(config.quota),
             faults: Faults::new(config.faults.clone()),
             stats: Mutex::new(Stats::default()),

@@ -111,6 +111,24 @@ async fn contacts_page(browser: &Browser, server: &RunningServer) -> String {
     response.text().await.unwrap()
 }
 
+/// The settings page once no sync is queued or running.
+async fn settled_settings(browser: &Browser, server: &RunningServer) -> String {
+    let mut html = String::new();
+    for _ in 0..120 {
+        let page = browser
+            .client
+            .get(format!("{}/settings", server.address))
+            .send()
+            .await;
+        html = page.unwrap().text().await.unwrap();
+        if !html.contains("badge state-queued") && !html.contains("badge state-running") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    html
+}
+
 #[tokio::test]
 async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     let data = tempfile::Builder::new()
@@ -149,6 +167,12 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
             .await
             .contains("Persistent Pat"),
         "data survived the restart"
+    );
+    // The demo Google kept its grants: the sync scheduled at start-up still works.
+    let settings = settled_settings(&browser, &server).await;
+    assert!(
+        !settings.contains("needs reconnect") && !settings.contains("state-dead"),
+        "{settings}"
     );
     // Killed without a chance to clean up: the watchdog stops postgres.
     server.signal("-KILL");
