@@ -2,7 +2,7 @@
 //! database per test cloned from a template, so tests run in parallel without seeing
 //! each other's rows. Used by the domain's and the server's integration tests.
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::embedded::{EmbeddedOptions, EmbeddedPgError, EmbeddedPostgres};
 use crate::Db;
@@ -56,4 +56,19 @@ fn setup_error(error: crate::DomainError) -> EmbeddedPgError {
         action: "preparing the test template".into(),
         detail: error.to_string(),
     }
+}
+
+static SHARED: OnceCell<TestDatabases> = OnceCell::const_new();
+
+/// A fresh database from this test process's cluster, which starts on first use and is
+/// stopped and removed by its watchdog when the process exits.
+pub async fn fresh_database_url() -> String {
+    let databases = SHARED
+        .get_or_init(|| async {
+            TestDatabases::start()
+                .await
+                .expect("start the test PostgreSQL cluster")
+        })
+        .await;
+    databases.fresh_url().await.expect("create a test database")
 }

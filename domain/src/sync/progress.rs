@@ -94,22 +94,36 @@ impl UserScope<'_> {
     ) -> Result<(), SyncError> {
         let value = serde_json::to_value(progress).map_err(|e| SyncError::Encode(e.to_string()))?;
         let event = json!({"account_id": account, "progress": &value});
+        self.store_sync_state_and_publish(account, "progress", value, "sync.progress", event)
+            .await
+    }
+
+    /// Sets one key of the account's `sync_state` and publishes an event about it in the
+    /// same transaction, so a listener never sees an event before the state it describes.
+    pub(crate) async fn store_sync_state_and_publish(
+        &self,
+        account: Uuid,
+        key: &str,
+        value: serde_json::Value,
+        event_kind: &str,
+        event: serde_json::Value,
+    ) -> Result<(), SyncError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(
-            r#"update accounts set sync_state = jsonb_set(sync_state, '{progress}', $3::jsonb)
+            r#"update accounts set sync_state = jsonb_set(sync_state, array[$4::text], $3::jsonb)
                where user_id = $1 and id = $2"#,
             self.user.0,
             account,
             value,
+            key,
         )
         .execute(&mut *tx)
         .await?;
-        self.publish_event(&mut tx, "sync.progress", event).await?;
+        self.publish_event(&mut tx, event_kind, event).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Appends an event of this user and notifies listeners (delivered at commit).
     pub(crate) async fn publish_event(
         &self,
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,

@@ -143,23 +143,8 @@ impl UserScope<'_> {
         report: &ReconcileReport,
     ) -> Result<(), SyncError> {
         let value = serde_json::to_value(report).map_err(|e| SyncError::Encode(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
-        sqlx::query!(
-            r#"update accounts set sync_state = jsonb_set(sync_state, '{reconcile}', $3::jsonb)
-               where user_id = $1 and id = $2"#,
-            self.user.0,
-            account,
-            value,
-        )
-        .execute(&mut *tx)
-        .await?;
-        self.publish_event(
-            &mut tx,
-            "sync.reconcile",
-            json!({"account_id": account, "report": value}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let event = json!({"account_id": account, "report": &value});
+        self.store_sync_state_and_publish(account, "reconcile", value, "sync.reconcile", event)
+            .await
     }
 }

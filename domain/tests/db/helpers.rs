@@ -1,23 +1,14 @@
 //! Test data: a fresh database per test, users and accounts.
 
-use domain::db::test_databases::TestDatabases;
+use domain::db::test_databases::fresh_database_url;
 use domain::{Db, UserId};
-use tokio::sync::OnceCell;
 use uuid::Uuid;
-
-static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
 
 /// A new, migrated, empty database.
 pub async fn fresh_db() -> Db {
-    let databases = DATABASES
-        .get_or_init(|| async {
-            TestDatabases::start()
-                .await
-                .expect("start the test PostgreSQL cluster")
-        })
-        .await;
-    let url = databases.fresh_url().await.expect("create a test database");
-    Db::connect(&url).await.expect("connect")
+    Db::connect(&fresh_database_url().await)
+        .await
+        .expect("connect")
 }
 
 pub async fn user(db: &Db, email: &str) -> UserId {

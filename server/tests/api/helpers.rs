@@ -2,14 +2,13 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use domain::crypto::SecretBox;
-use domain::db::test_databases::TestDatabases;
+use domain::db::test_databases::fresh_database_url;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use server::Application;
 use server::config::Config;
-use tokio::sync::OnceCell;
 
 pub const CLIENT_ID: &str = "rapport-test-client";
 pub const CLIENT_SECRET: &str = "rapport-test-secret";
@@ -20,20 +19,6 @@ pub const SAM: &str = "sam.rivera@gmail.com";
 /// Token encryption key of the test apps (base64 of 32 bytes), so tests can open what
 /// the app sealed.
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-static DATABASES: OnceCell<TestDatabases> = OnceCell::const_new();
-
-/// A new, migrated, empty database; returns its URL.
-pub async fn fresh_database() -> String {
-    let databases = DATABASES
-        .get_or_init(|| async {
-            TestDatabases::start()
-                .await
-                .expect("start the test PostgreSQL cluster")
-        })
-        .await;
-    databases.fresh_url().await.expect("create a test database")
-}
 
 pub fn site_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
@@ -75,7 +60,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
     let google = fake_google().await;
-    let database_url = fresh_database().await;
+    let database_url = fresh_database_url().await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
     let vars = HashMap::from([
         ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
