@@ -162,6 +162,20 @@ pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String
     })
 }
 
+/// Revokes the account's refresh token at Google, if it has one. The tokens are deleted
+/// by the caller either way, and Google expires unused grants, so a failure is logged.
+#[cfg(feature = "ssr")]
+async fn revoke_at_google(ctx: &crate::ssr::RequestContext, account: Uuid) {
+    if let Ok(Some(refresh)) = ctx
+        .scope()
+        .google_refresh_token(account, &ctx.app.secrets)
+        .await
+        && let Err(error) = ctx.app.google.revoke(&refresh).await
+    {
+        tracing::warn!(%error, "revoking the Google token failed");
+    }
+}
+
 /// Revokes Rapport's access at Google, forgets the tokens, and keeps or deletes what
 /// was synced, as the user chose.
 #[server]
@@ -174,14 +188,7 @@ pub async fn disconnect_account(
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
     let scope = ctx.scope();
-    if let Ok(Some(refresh)) = scope
-        .google_refresh_token(account_id, &ctx.app.secrets)
-        .await
-        && let Err(error) = ctx.app.google.revoke(&refresh).await
-    {
-        // The tokens are deleted either way; Google expires unused grants.
-        tracing::warn!(%error, "revoking the Google token failed");
-    }
+    revoke_at_google(&ctx, account_id).await;
     let data = if delete_data.unwrap_or(false) {
         SyncedData::Delete
     } else {
@@ -207,12 +214,7 @@ pub async fn delete_account(confirm_email: String) -> Result<(), ServerFnError> 
     }
     let scope = ctx.scope();
     for account in scope.accounts().await.map_err(to_server_error)? {
-        if let Ok(Some(refresh)) = scope
-            .google_refresh_token(account.id, &ctx.app.secrets)
-            .await
-        {
-            let _ = ctx.app.google.revoke(&refresh).await;
-        }
+        revoke_at_google(&ctx, account.id).await;
     }
     scope.delete_user().await.map_err(to_server_error)?;
     leptos_axum::redirect("/login?deleted=1");

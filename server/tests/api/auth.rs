@@ -261,16 +261,9 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
 async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let (oauth, secrets) = app.oauth();
+    let (oauth, _) = app.oauth();
     let account = app.google_account(ALEX).await;
-    let user = app.user_id(ALEX).await;
-    let refresh = app
-        .db
-        .for_user(user)
-        .google_refresh_token(account, &secrets)
-        .await
-        .unwrap()
-        .unwrap();
+    let refresh = app.stored_refresh_token(ALEX).await;
 
     let keep = alex
         .call_server_fn(
@@ -375,16 +368,8 @@ async fn signing_out_ends_the_session() {
 async fn deleting_the_account_removes_everything_and_revokes_google() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let (oauth, secrets) = app.oauth();
-    let user = app.user_id(ALEX).await;
-    let account = app.google_account(ALEX).await;
-    let refresh = app
-        .db
-        .for_user(user)
-        .google_refresh_token(account, &secrets)
-        .await
-        .unwrap()
-        .unwrap();
+    let (oauth, _) = app.oauth();
+    let refresh = app.stored_refresh_token(ALEX).await;
 
     let wrong = alex
         .call_server_fn(

@@ -129,6 +129,24 @@ impl TestApp {
         .expect("google account exists")
     }
 
+    /// The refresh token Rapport stored (encrypted) for the user's Gmail account.
+    pub async fn stored_refresh_token(&self, email: &str) -> String {
+        let (_, secrets) = self.oauth();
+        let account = self.google_account(email).await;
+        let scope = self.db.for_user(self.user_id(email).await);
+        let token = scope
+            .google_refresh_token(account, &secrets)
+            .await
+            .expect("read token");
+        token.expect("a refresh token is stored")
+    }
+
+    /// How many contacts the user has.
+    pub async fn contact_count(&self, email: &str) -> i64 {
+        let scope = self.db.for_user(self.user_id(email).await);
+        scope.list_contacts(50).await.expect("list contacts").total
+    }
+
     pub async fn user_id(&self, email: &str) -> UserId {
         let id: uuid::Uuid = sqlx::query_scalar("select id from users where email = $1")
             .bind(email)
