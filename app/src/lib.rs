@@ -2,7 +2,9 @@
 //! are thin: find the acting user, call the domain crate, return a DTO.
 
 mod errors;
+mod format;
 mod layout;
+mod live;
 pub mod pages;
 mod session;
 #[cfg(feature = "ssr")]
@@ -15,7 +17,7 @@ use leptos_router::{SsrMode, path};
 
 pub use errors::RequestId;
 use layout::AppLayout;
-use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage};
+use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage, WelcomePage};
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
 // reflects errors, and the page never jumps as data streams in.
@@ -54,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>
         </Router>

@@ -9,11 +9,13 @@ use axum::routing::{get, post};
 use domain::Db;
 use domain::crypto::SecretBox;
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use domain::events::EventHub;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -22,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{auth, health, middleware};
+use crate::{auth, health, live, middleware};
 
 const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
@@ -36,6 +38,7 @@ pub struct AppState {
     pub google: GoogleOAuth,
     pub secrets: SecretBox,
     pub demo: bool,
+    pub events: EventHub,
 }
 
 impl AppState {
@@ -57,6 +60,8 @@ pub struct Application {
     embedded: Option<EmbeddedPostgres>,
     demo_google: Option<RunningFakeGoogle>,
     background: BackgroundWork,
+    /// Ends live event streams at shutdown; open SSE responses would hold it up.
+    live_stop: CancellationToken,
 }
 
 impl Application {
@@ -119,12 +124,14 @@ impl Application {
             .site_addr(local_addr)
             .build();
         let background = BackgroundWork::start(&db, &google, &secrets, config.workers);
+        let live_stop = CancellationToken::new();
         let state = AppState {
             leptos_options,
             db: db.clone(),
             google,
             secrets,
             demo: demo_google.is_some(),
+            events: EventHub::start(&db, live_stop.clone()),
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -134,6 +141,7 @@ impl Application {
             embedded,
             demo_google,
             background,
+            live_stop,
         })
     }
 
@@ -154,8 +162,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "Rapport is serving");
+        let live_stop = self.live_stop.clone();
         axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                live_stop.cancel();
+            })
             .await?;
         self.background.stop().await;
         self.db.pool().close().await;
@@ -262,6 +274,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/start", get(auth::start))
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
+        .route("/api/events", get(live::events))
         .leptos_routes_with_context(&state, routes, render_context, move || {
             shell(leptos_options.clone())
         })

@@ -4,6 +4,7 @@ pub mod login;
 pub mod not_found;
 pub mod settings;
 pub mod timeline;
+pub mod welcome;
 
 pub use ask::AskPage;
 pub use contacts::ContactsPage;
@@ -11,3 +12,4 @@ pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use timeline::TimelinePage;
+pub use welcome::WelcomePage;

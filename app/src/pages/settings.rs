@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
+use crate::format::count;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsData {
@@ -33,7 +34,7 @@ pub struct SyncView {
     pub stage: String,
     pub done: u64,
     pub total: Option<u64>,
-    /// Messages per second while running.
+    /// Messages per minute while running.
     pub rate: f64,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -104,17 +105,8 @@ async fn sync_view(
     scope: &domain::UserScope<'_>,
     account: Uuid,
 ) -> Result<SyncView, ServerFnError> {
-    use crate::ssr::to_server_error;
-    let state = match scope.sync_account(account).await {
-        Ok(state) => state,
-        Err(error) => {
-            tracing::error!(%error, "could not read the sync state");
-            crate::errors::set_status(500);
-            return Err(ServerFnError::ServerError(
-                "Something went wrong on our side. Please try again.".into(),
-            ));
-        }
-    };
+    use crate::ssr::{internal_error, to_server_error};
+    let state = scope.sync_account(account).await.map_err(internal_error)?;
     let outcomes = scope
         .ledger_counts(account)
         .await
@@ -123,7 +115,7 @@ async fn sync_view(
     Ok(SyncView {
         stage: progress
             .as_ref()
-            .map(|p| format!("{:?}", p.stage).to_lowercase())
+            .map(|p| p.stage.as_str().to_owned())
             .unwrap_or_else(|| "waiting".into()),
         done: progress.as_ref().map_or(0, |p| p.done),
         total: progress.as_ref().and_then(|p| p.total),
@@ -380,18 +372,6 @@ fn SettingsSections(
     }
 }
 
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn sync_headline(sync: &SyncView) -> String {
     let of_total = sync
         .total
@@ -400,9 +380,9 @@ fn sync_headline(sync: &SyncView) -> String {
     match sync.stage.as_str() {
         "listing" => "Listing your mailbox…".into(),
         "fetching" => format!(
-            "Importing {}{of_total} messages · {:.0}/min",
+            "Importing {}{of_total} messages · {}/min",
             count(sync.done),
-            sync.rate * 60.0
+            count(sync.rate.round() as u64)
         ),
         "incremental" => "Applying new changes from Gmail…".into(),
         "reconciling" => "Checking that every message arrived…".into(),

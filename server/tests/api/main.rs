@@ -7,5 +7,6 @@ mod health;
 mod helpers;
 mod hydration;
 mod lifecycle;
+mod live;
 mod pages;
 mod sync;
