@@ -17,6 +17,7 @@ use leptos_router::{SsrMode, path};
 
 pub use errors::RequestId;
 use layout::AppLayout;
+pub use layout::urlencode;
 use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage, WelcomePage};
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then

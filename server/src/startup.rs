@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use app::ssr::AppContext;
 use app::{App, shell};
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use domain::Db;
 use domain::crypto::SecretBox;
@@ -24,9 +24,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{auth, health, live, middleware};
+use crate::{auth, health, import, live, middleware};
 
-const DATABASE_NAME: &str = "rapport";
+pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
 const DEMO_CLIENT_ID: &str = "rapport-demo-client";
 const DEMO_CLIENT_SECRET: &str = "rapport-demo-secret";
@@ -39,6 +39,9 @@ pub struct AppState {
     pub secrets: SecretBox,
     pub demo: bool,
     pub events: EventHub,
+    /// Where uploaded mbox files wait for their import job.
+    pub imports_dir: std::path::PathBuf,
+    pub max_mbox_bytes: u64,
 }
 
 impl AppState {
@@ -132,6 +135,8 @@ impl Application {
             secrets,
             demo: demo_google.is_some(),
             events: EventHub::start(&db, live_stop.clone()),
+            imports_dir: config.data_dir.join("imports"),
+            max_mbox_bytes: config.max_mbox_bytes,
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -275,6 +280,10 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route("/api/events", get(live::events))
+        .route(
+            "/settings/import-mbox",
+            post(import::upload_mbox).layer(DefaultBodyLimit::disable()),
+        )
         .leptos_routes_with_context(&state, routes, render_context, move || {
             shell(leptos_options.clone())
         })

@@ -6,6 +6,7 @@ mod contacts;
 mod health;
 mod helpers;
 mod hydration;
+mod import;
 mod lifecycle;
 mod live;
 mod pages;
