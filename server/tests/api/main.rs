@@ -11,3 +11,4 @@ mod lifecycle;
 mod live;
 mod pages;
 mod sync;
+mod worker_crash;
