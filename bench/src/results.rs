@@ -47,7 +47,7 @@ impl Results {
                     .map_or(existing.len(), |i| start + heading.len() + i + 1);
                 format!("{}{section}{}", &existing[..start], &existing[end..])
             }
-            None => format!("{}\n{section}", existing.trim_end()),
+            None => format!("{}\n\n{section}", existing.trim_end()),
         };
         std::fs::write(&path, updated.trim_end().to_owned() + "\n")?;
         Ok(())

@@ -110,11 +110,13 @@ impl UserScope<'_> {
         .fetch_all(self.pool)
         .await?;
         let extra = sqlx::query!(
-            r#"select count(*) over () as "total!", l.external_id
+            // `not exists` over a materialized set plans as a hash anti join; a left
+            // join against the bare unnest was planned as a nested loop (3 s at 10k ids).
+            r#"with gmail as materialized (select id from unnest($3::text[]) as g(id))
+               select count(*) over () as "total!", l.external_id
                from sync_ledger l
-               left join unnest($3::text[]) as g(id) on g.id = l.external_id
                where l.user_id = $1 and l.account_id = $2 and l.outcome = 'imported'
-                 and g.id is null
+                 and not exists (select 1 from gmail where gmail.id = l.external_id)
                order by l.external_id limit $4"#,
             self.user.0,
             account,
