@@ -451,7 +451,7 @@ async fn server_errors_and_quota_pressure_lose_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_grant_stops_the_job_with_needs_reconnect() {
+async fn a_revoked_grant_stops_the_job_until_reconnect_then_resumes() {
     let env = env(2_000, true, |_| {}).await;
     let queue = env.db.jobs();
     let enqueued = env
@@ -507,6 +507,28 @@ async fn a_revoked_grant_stops_the_job_with_needs_reconnect() {
         0,
         "not scheduled"
     );
+    let before_reconnect = env.ledger_ids("imported").await.len();
+
+    // Reconnecting grants a new token and reactivates the account (as the sign-in
+    // callback does); the next sync resumes from the checkpoint and completes.
+    env.tokens.set(
+        env.account,
+        access_token(env.google.base_url(), &env.email).await,
+    );
+    sqlx::query("update accounts set status = 'active', last_error = null where id = $1")
+        .bind(env.account)
+        .execute(env.db.pool())
+        .await
+        .unwrap();
+    env.google.control().reset_stats();
+    env.sync.sync_account(env.user, env.account).await.unwrap();
+    env.assert_matches_gmail(&listed_ids(&env.spec)).await;
+    let fetched = env.google.control().stats().requests["users.messages.get"] as usize;
+    assert!(
+        fetched <= listed_ids(&env.spec).len() - before_reconnect,
+        "resumed: {fetched} fetched after reconnect, {before_reconnect} were already stored"
+    );
+    assert_eq!(env.status().await.0, "active");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
