@@ -27,6 +27,7 @@ struct Built {
     title: Option<String>,
     company: Option<String>,
     company_domain: Option<String>,
+    company_named_in_signature: bool,
     phones: Vec<String>,
     linkedin: Option<String>,
     twitter: Option<String>,
@@ -76,6 +77,8 @@ struct Report {
     activities_per_second: f64,
     contacts: usize,
     expected_contacts: usize,
+    /// Second contacts of one person (one per address) until the user merges them.
+    duplicates_awaiting_merge: usize,
     bulk_or_spam_contacts: Vec<String>,
     unknown_contacts: Vec<String>,
     missed_people: Vec<String>,
@@ -175,12 +178,13 @@ type ContactRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
     serde_json::Value,
 );
 
 async fn built_contacts(db: &Db, user: UserId) -> Vec<Built> {
     let rows: Vec<ContactRow> = sqlx::query_as(
-        r#"select c.id, c.display_name, c.title, co.name, co.domain, c.links
+        r#"select c.id, c.display_name, c.title, co.name, co.domain, co.name_source, c.links
            from contacts c left join companies co on co.id = c.company_id
            where c.user_id = $1 and c.merged_into is null"#,
     )
@@ -197,7 +201,7 @@ async fn built_contacts(db: &Db, user: UserId) -> Vec<Built> {
     .expect("read identities");
     let mut by_contact: HashMap<Uuid, Built> = rows
         .into_iter()
-        .map(|(id, name, title, company, domain, links)| {
+        .map(|(id, name, title, company, domain, name_source, links)| {
             let link = |k: &str| links.get(k).and_then(|v| v.as_str()).map(str::to_owned);
             (
                 id,
@@ -206,6 +210,7 @@ async fn built_contacts(db: &Db, user: UserId) -> Vec<Built> {
                     title,
                     company,
                     company_domain: domain,
+                    company_named_in_signature: name_source.as_deref() == Some("signature"),
                     linkedin: link("linkedin"),
                     twitter: link("twitter")
                         .and_then(|u| u.rsplit('/').next().map(str::to_owned)),
@@ -246,8 +251,17 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
     let mut bulk_or_spam = Vec::new();
     let mut unknown = Vec::new();
     let mut matched: HashMap<u32, usize> = HashMap::new();
+    let owner_domain = truth
+        .owner
+        .email
+        .rsplit_once('@')
+        .and_then(|(_, host)| domain::extract::domains::registrable_domain(host));
+    let mut by_person: BTreeMap<u32, Vec<&Built>> = BTreeMap::new();
     for contact in built {
         let person = contact.emails.iter().find_map(|e| person_of.get(e.as_str()));
+        if let Some(p) = person {
+            by_person.entry(p.id).or_default().push(contact);
+        }
         match person {
             Some(p) if p.owner_wrote_to => {
                 creation.tp += 1;
@@ -267,7 +281,19 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
                 }
             }
         }
-        let Some(p) = person else { continue };
+    }
+    let people_by_id: HashMap<u32, &PersonTruth> = truth.people.iter().map(|p| (p.id, p)).collect();
+    let company_names: HashMap<&str, &str> = truth
+        .companies
+        .iter()
+        .map(|c| (c.domain.as_str(), c.name.as_str()))
+        .collect();
+    for (id, contacts) in &by_person {
+        let p = people_by_id[id];
+        // Until the user merges them, one person may have a contact per address;
+        // score what a merge would show.
+        let contact = merged(p, contacts);
+        let contact = &contact;
         let mut check = |field: &'static str, t: Option<&str>, b: Option<&str>| {
             let entry = fields.entry(field).or_default();
             let before = (entry.fp, entry.fn_);
@@ -281,12 +307,28 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         };
         check("name", Some(&p.name), contact.name.as_deref());
         check("title", p.title.as_deref(), contact.title.as_deref());
-        check("company", p.company.as_deref(), contact.company.as_deref());
-        check(
-            "company_domain",
-            p.company_domain.as_deref(),
-            contact.company_domain.as_deref(),
-        );
+        // The owner's own employer is never a company (colleagues are not leads), and
+        // a name guessed from the domain claims nothing: company_domain scores it.
+        let own_company = p.company_domain.as_deref() == owner_domain.as_deref();
+        if !own_company {
+            // A company's name read from a colleague's signature is the company's name.
+            let expected = p.company.as_deref().or_else(|| {
+                p.company_domain
+                    .as_deref()
+                    .filter(|_| contact.company_named_in_signature)
+                    .and_then(|d| company_names.get(d).copied())
+            });
+            let claimed = contact
+                .company
+                .as_deref()
+                .filter(|_| contact.company_named_in_signature || expected.is_some());
+            check("company", expected, claimed);
+            check(
+                "company_domain",
+                p.company_domain.as_deref(),
+                contact.company_domain.as_deref(),
+            );
+        }
         check("linkedin", p.linkedin.as_deref(), contact.linkedin.as_deref());
         check("twitter", p.twitter.as_deref(), contact.twitter.as_deref());
         check("website", p.website.as_deref(), contact.website.as_deref());
@@ -322,6 +364,7 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         activities_per_second: 0.0,
         contacts: built.len(),
         expected_contacts: expected.len(),
+        duplicates_awaiting_merge: duplicates,
         bulk_or_spam_contacts: bulk_or_spam,
         unknown_contacts: unknown.into_iter().take(20).collect(),
         missed_people: missed.into_iter().take(20).collect(),
@@ -331,17 +374,41 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
     }
 }
 
+/// The person's contact holding their primary address, with what their other contacts
+/// know filled in.
+fn merged(person: &PersonTruth, contacts: &[&Built]) -> Built {
+    let mut ordered: Vec<&Built> = contacts.to_vec();
+    ordered.sort_by_key(|c| !c.emails.contains(&person.emails[0]));
+    let mut out = Built::default();
+    for c in ordered {
+        out.emails.extend(c.emails.iter().cloned());
+        out.name = out.name.take().or_else(|| c.name.clone());
+        out.title = out.title.take().or_else(|| c.title.clone());
+        if out.company.is_none() {
+            out.company = c.company.clone();
+            out.company_named_in_signature = c.company_named_in_signature;
+        }
+        out.company_domain = out.company_domain.take().or_else(|| c.company_domain.clone());
+        out.phones.extend(c.phones.iter().filter(|p| !out.phones.contains(p)).cloned().collect::<Vec<_>>());
+        out.linkedin = out.linkedin.take().or_else(|| c.linkedin.clone());
+        out.twitter = out.twitter.take().or_else(|| c.twitter.clone());
+        out.website = out.website.take().or_else(|| c.website.clone());
+    }
+    out
+}
+
 fn print_table(report: &Report) {
     println!();
     println!(
-        "{} messages (seed {}): ingest {:.1}s, processing {:.1}s ({:.0} activities/s); {} contacts, {} expected",
+        "{} messages (seed {}): ingest {:.1}s, processing {:.1}s ({:.0} activities/s); {} contacts, {} expected, {} duplicates awaiting merge",
         report.messages,
         report.seed,
         report.ingest_seconds,
         report.processing_seconds,
         report.activities_per_second,
         report.contacts,
-        report.expected_contacts
+        report.expected_contacts,
+        report.duplicates_awaiting_merge
     );
     println!("{:<16} {:>6} {:>6} {:>6} {:>10} {:>8}", "field", "tp", "fp", "fn", "precision", "recall");
     let rows = std::iter::once(("contacts", &report.creation)).chain(report.fields.iter().map(|(k, v)| (*k, v)));

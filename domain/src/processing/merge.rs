@@ -76,7 +76,10 @@ pub fn merge_person(
         return changed;
     };
     let prov = evidence.provenance(FieldSource::Signature);
+    // A signature's full name outranks header names; a lone first name from a sign-off
+    // says less than the headers do.
     if let Some(name) = &sig.name
+        && name.split_whitespace().count() >= 2
         && fields.display_name.as_deref() != Some(name)
         && prov.replaces(Provenance::of(&fields.field_sources, "display_name").as_ref(), true)
     {
