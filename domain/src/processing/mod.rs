@@ -13,6 +13,7 @@
 pub mod apply;
 mod merge;
 pub mod plan;
+mod events;
 mod policy;
 mod processor;
 mod provenance;
@@ -20,6 +21,7 @@ mod queue;
 
 use serde::{Deserialize, Serialize};
 
+pub use events::{CONTACTS_TOUCHED_EVENT, PublishContactsTouched};
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
 pub use queue::{ActivityQueue, ClaimedActivity, FailedState, MAX_ATTEMPTS};
