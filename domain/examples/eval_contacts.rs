@@ -138,7 +138,11 @@ async fn main() {
     for processor in processors {
         let outcome: BatchOutcome = processor.await.expect("processor task");
         activities += outcome.completed;
-        assert_eq!(outcome.failed + outcome.dead, 0, "processing failures: {outcome:?}");
+        assert_eq!(
+            outcome.failed + outcome.dead,
+            0,
+            "processing failures: {outcome:?}"
+        );
     }
     let processing_seconds = started.elapsed().as_secs_f64();
 
@@ -149,7 +153,10 @@ async fn main() {
     report.ingest_seconds = ingest_seconds;
     report.processing_seconds = processing_seconds;
     report.activities_per_second = activities as f64 / processing_seconds.max(1e-9);
-    println!("{}", serde_json::to_string(&report).expect("report serializes"));
+    println!(
+        "{}",
+        serde_json::to_string(&report).expect("report serializes")
+    );
     print_table(&report);
 }
 
@@ -212,8 +219,7 @@ async fn built_contacts(db: &Db, user: UserId) -> Vec<Built> {
                     company_domain: domain,
                     company_named_in_signature: name_source.as_deref() == Some("signature"),
                     linkedin: link("linkedin"),
-                    twitter: link("twitter")
-                        .and_then(|u| u.rsplit('/').next().map(str::to_owned)),
+                    twitter: link("twitter").and_then(|u| u.rsplit('/').next().map(str::to_owned)),
                     website: link("website"),
                     ..Built::default()
                 },
@@ -258,7 +264,10 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         .and_then(|(_, host)| domain::extract::domains::registrable_domain(host));
     let mut by_person: BTreeMap<u32, Vec<&Built>> = BTreeMap::new();
     for contact in built {
-        let person = contact.emails.iter().find_map(|e| person_of.get(e.as_str()));
+        let person = contact
+            .emails
+            .iter()
+            .find_map(|e| person_of.get(e.as_str()));
         if let Some(p) = person {
             by_person.entry(p.id).or_default().push(contact);
         }
@@ -329,7 +338,11 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
                 contact.company_domain.as_deref(),
             );
         }
-        check("linkedin", p.linkedin.as_deref(), contact.linkedin.as_deref());
+        check(
+            "linkedin",
+            p.linkedin.as_deref(),
+            contact.linkedin.as_deref(),
+        );
         check("twitter", p.twitter.as_deref(), contact.twitter.as_deref());
         check("website", p.website.as_deref(), contact.website.as_deref());
         let phones = fields.entry("phone").or_default();
@@ -388,8 +401,17 @@ fn merged(person: &PersonTruth, contacts: &[&Built]) -> Built {
             out.company = c.company.clone();
             out.company_named_in_signature = c.company_named_in_signature;
         }
-        out.company_domain = out.company_domain.take().or_else(|| c.company_domain.clone());
-        out.phones.extend(c.phones.iter().filter(|p| !out.phones.contains(p)).cloned().collect::<Vec<_>>());
+        out.company_domain = out
+            .company_domain
+            .take()
+            .or_else(|| c.company_domain.clone());
+        out.phones.extend(
+            c.phones
+                .iter()
+                .filter(|p| !out.phones.contains(p))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         out.linkedin = out.linkedin.take().or_else(|| c.linkedin.clone());
         out.twitter = out.twitter.take().or_else(|| c.twitter.clone());
         out.website = out.website.take().or_else(|| c.website.clone());
@@ -410,8 +432,12 @@ fn print_table(report: &Report) {
         report.expected_contacts,
         report.duplicates_awaiting_merge
     );
-    println!("{:<16} {:>6} {:>6} {:>6} {:>10} {:>8}", "field", "tp", "fp", "fn", "precision", "recall");
-    let rows = std::iter::once(("contacts", &report.creation)).chain(report.fields.iter().map(|(k, v)| (*k, v)));
+    println!(
+        "{:<16} {:>6} {:>6} {:>6} {:>10} {:>8}",
+        "field", "tp", "fp", "fn", "precision", "recall"
+    );
+    let rows = std::iter::once(("contacts", &report.creation))
+        .chain(report.fields.iter().map(|(k, v)| (*k, v)));
     for (name, s) in rows {
         println!(
             "{:<16} {:>6} {:>6} {:>6} {:>9.1}% {:>7.1}%",
@@ -424,7 +450,10 @@ fn print_table(report: &Report) {
         );
     }
     if !report.bulk_or_spam_contacts.is_empty() {
-        println!("bulk/spam senders made contacts: {:?}", report.bulk_or_spam_contacts);
+        println!(
+            "bulk/spam senders made contacts: {:?}",
+            report.bulk_or_spam_contacts
+        );
     }
     for (field, list) in &report.mismatches {
         println!("{field} mismatches (first {}):", list.len());
@@ -436,6 +465,9 @@ fn print_table(report: &Report) {
         println!("missed people (first 20): {:?}", report.missed_people);
     }
     if !report.unknown_contacts.is_empty() {
-        println!("contacts not expected (first 20): {:?}", report.unknown_contacts);
+        println!(
+            "contacts not expected (first 20): {:?}",
+            report.unknown_contacts
+        );
     }
 }

@@ -172,7 +172,10 @@ pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String
 /// Changes which correspondents of the account become contacts; past mail is processed
 /// again under the new policy.
 #[server]
-pub async fn save_contact_policy(account_id: Uuid, policy: String) -> Result<String, ServerFnError> {
+pub async fn save_contact_policy(
+    account_id: Uuid,
+    policy: String,
+) -> Result<String, ServerFnError> {
     use domain::processing::ContactPolicy;
 
     use crate::ssr::{request_context, to_server_error};

@@ -281,7 +281,10 @@ pub fn ends_with_role(line: &str) -> bool {
         && line
             .split_whitespace()
             .last()
-            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
             .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()))
 }
 

@@ -24,13 +24,18 @@ pub fn twitter_handle(raw: &str) -> Option<String> {
         h.to_owned()
     } else {
         let (host, path) = host_and_path(raw)?;
-        if !matches!(host.as_str(), "twitter.com" | "x.com" | "mobile.twitter.com") {
+        if !matches!(
+            host.as_str(),
+            "twitter.com" | "x.com" | "mobile.twitter.com"
+        ) {
             return None;
         }
         path.split('/').find(|p| !p.is_empty())?.to_owned()
     };
     let valid = (1..=15).contains(&handle.len())
-        && handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     valid.then_some(handle)
 }
 

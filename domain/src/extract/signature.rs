@@ -209,7 +209,11 @@ pub(crate) fn address_spells_name(email: &str, words: &[String]) -> bool {
     let (Some(first), Some(last)) = (words.first(), words.last()) else {
         return false;
     };
-    let contains = |word: &str| fold_variants(word).iter().any(|v| v.len() >= 2 && letters.contains(v.as_str()));
+    let contains = |word: &str| {
+        fold_variants(word)
+            .iter()
+            .any(|v| v.len() >= 2 && letters.contains(v.as_str()))
+    };
     let initial = fold_variants(first)
         .iter()
         .any(|v| v.chars().next().is_some_and(|c| letters.starts_with(c)));
@@ -397,7 +401,9 @@ fn classify_cell(
     // A lone "@handle" cell in a signature is an X/Twitter handle.
     if let Some(handle) = text.strip_prefix('@')
         && (1..=15).contains(&handle.len())
-        && handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         sig.twitter.get_or_insert(Field {
             value: text.to_string(),
@@ -407,7 +413,11 @@ fn classify_cell(
     }
     // A bare host with a known public suffix ("janedoe.design") is a website.
     if is_bare_host(text) {
-        if !sig.websites.iter().any(|w| w.value.eq_ignore_ascii_case(text)) {
+        if !sig
+            .websites
+            .iter()
+            .any(|w| w.value.eq_ignore_ascii_case(text))
+        {
             sig.websites.push(Field {
                 value: text.to_string(),
                 line: i,
@@ -444,8 +454,11 @@ fn is_bare_host(text: &str) -> bool {
         && t.contains('.')
         && !t.starts_with('.')
         && !t.ends_with('.')
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        && t.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && t.rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
         && crate::extract::domains::registrable_domain(t).is_some()
 }
 

@@ -190,9 +190,15 @@ impl UserScope<'_> {
         let allowed = match policy {
             ContactPolicy::Nobody => false,
             ContactPolicy::Everyone => true,
-            ContactPolicy::Sent => person.owner_wrote_here || self.owner_wrote_to(tx, &person.address).await?,
+            ContactPolicy::Sent => {
+                person.owner_wrote_here || self.owner_wrote_to(tx, &person.address).await?
+            }
         };
-        Ok(if allowed { Ok(()) } else { Err(policy_reason(policy)) })
+        Ok(if allowed {
+            Ok(())
+        } else {
+            Err(policy_reason(policy))
+        })
     }
 
     /// Whether any stored outbound mail of this user has the address as a recipient,
@@ -324,7 +330,8 @@ impl UserScope<'_> {
             )
             .fetch_all(&mut *tx)
             .await?;
-            let prov = Provenance::from_mail(FieldSource::Signature, evidence.activity_id, evidence.at);
+            let prov =
+                Provenance::from_mail(FieldSource::Signature, evidence.activity_id, evidence.at);
             for phone in &added {
                 if let Some(sources) = fields.field_sources.as_object_mut() {
                     let entry = sources.entry("phones").or_insert_with(|| json!({}));

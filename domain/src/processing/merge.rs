@@ -81,14 +81,20 @@ pub fn merge_person(
     if let Some(name) = &sig.name
         && name.split_whitespace().count() >= 2
         && fields.display_name.as_deref() != Some(name)
-        && prov.replaces(Provenance::of(&fields.field_sources, "display_name").as_ref(), true)
+        && prov.replaces(
+            Provenance::of(&fields.field_sources, "display_name").as_ref(),
+            true,
+        )
     {
         fields.display_name = Some(name.clone());
         set_source(&mut fields.field_sources, "display_name", &prov);
         changed.push("display_name");
     }
     if let Some(title) = &sig.title
-        && prov.replaces(Provenance::of(&fields.field_sources, "title").as_ref(), true)
+        && prov.replaces(
+            Provenance::of(&fields.field_sources, "title").as_ref(),
+            true,
+        )
     {
         if fields.title.as_deref() != Some(title) {
             changed.push("title");
@@ -170,21 +176,36 @@ mod tests {
     #[test]
     fn fills_fields_with_their_source_message() {
         let mut fields = empty();
-        let changed = merge_person(&mut fields, &person(Some("Jane Roe"), Some("CTO")), None, evidence(3));
+        let changed = merge_person(
+            &mut fields,
+            &person(Some("Jane Roe"), Some("CTO")),
+            None,
+            evidence(3),
+        );
         assert_eq!(changed, ["display_name", "title", "linkedin"]);
         assert_eq!(fields.title.as_deref(), Some("CTO"));
         assert_eq!(fields.links["linkedin"], "https://www.linkedin.com/in/jane");
         let title = Provenance::of(&fields.field_sources, "title").unwrap();
         assert_eq!(title.source, FieldSource::Signature);
         assert_eq!(title.activity_id, Some(evidence(3).activity_id));
-        assert_eq!(Provenance::of(&fields.field_sources, "display_name").unwrap().source, FieldSource::Header);
+        assert_eq!(
+            Provenance::of(&fields.field_sources, "display_name")
+                .unwrap()
+                .source,
+            FieldSource::Header
+        );
     }
 
     #[test]
     fn newest_signature_wins_whatever_the_processing_order() {
         let mut fields = empty();
         merge_person(&mut fields, &person(None, Some("CTO")), None, evidence(9));
-        merge_person(&mut fields, &person(None, Some("Engineer")), None, evidence(2));
+        merge_person(
+            &mut fields,
+            &person(None, Some("Engineer")),
+            None,
+            evidence(2),
+        );
         assert_eq!(fields.title.as_deref(), Some("CTO"));
         merge_person(&mut fields, &person(None, Some("CEO")), None, evidence(12));
         assert_eq!(fields.title.as_deref(), Some("CEO"));
@@ -198,7 +219,12 @@ mod tests {
             field_sources: json!({"display_name": {"source": "user"}, "title": {"source": "user"}}),
             ..empty()
         };
-        let changed = merge_person(&mut fields, &person(Some("Jane Roe"), Some("CTO")), None, evidence(3));
+        let changed = merge_person(
+            &mut fields,
+            &person(Some("Jane Roe"), Some("CTO")),
+            None,
+            evidence(3),
+        );
         assert_eq!(changed, ["linkedin"]);
         assert_eq!(fields.display_name.as_deref(), Some("Janey"));
         assert_eq!(fields.title.as_deref(), Some("Boss"));
@@ -208,7 +234,12 @@ mod tests {
     fn a_fuller_header_name_replaces_a_single_token() {
         let mut fields = empty();
         merge_person(&mut fields, &person(Some("Jane"), None), None, evidence(3));
-        merge_person(&mut fields, &person(Some("Jane Roe"), None), None, evidence(1));
+        merge_person(
+            &mut fields,
+            &person(Some("Jane Roe"), None),
+            None,
+            evidence(1),
+        );
         merge_person(&mut fields, &person(Some("J"), None), None, evidence(5));
         assert_eq!(fields.display_name.as_deref(), Some("Jane Roe"));
     }

@@ -11,9 +11,9 @@
 //! address and re-queues earlier activities from it so their names and signatures count.
 
 pub mod apply;
+mod events;
 mod merge;
 pub mod plan;
-mod events;
 mod policy;
 mod processor;
 mod provenance;

@@ -145,7 +145,11 @@ pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
     let bulk = is_bulk(&bulk_headers(&facts.headers)).map(|r| format!("{r:?}"));
     let outbound = facts.direction.as_deref() == Some("outbound");
     let mut people: Vec<PersonPlan> = Vec::new();
-    for p in facts.participants.iter().filter(|p| p.address_kind == "email") {
+    for p in facts
+        .participants
+        .iter()
+        .filter(|p| p.address_kind == "email")
+    {
         let address = p.address.trim().to_lowercase();
         if owner.is_owner(&address) {
             continue;

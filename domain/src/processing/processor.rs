@@ -115,14 +115,20 @@ impl Processor {
         for (n, activity) in claimed.iter().enumerate() {
             if renewed.elapsed() > self.options.lease / 3 {
                 let rest: Vec<Uuid> = claimed[n..].iter().map(|a| a.id).collect();
-                self.queue.renew(&self.id, &rest, self.options.lease).await?;
+                self.queue
+                    .renew(&self.id, &rest, self.options.lease)
+                    .await?;
                 renewed = Instant::now();
             }
             match self.process_one(activity, &mut contexts).await {
                 Ok(touched) => {
                     outcome.completed += 1;
                     if !touched.is_empty() {
-                        outcome.touched.entry(activity.user).or_default().extend(touched);
+                        outcome
+                            .touched
+                            .entry(activity.user)
+                            .or_default()
+                            .extend(touched);
                     }
                 }
                 Err(ProcessingError::LeaseLost(id)) => {
@@ -131,7 +137,11 @@ impl Processor {
                 }
                 Err(error) => {
                     tracing::info!(activity = %activity.id, %error, "processing an activity failed");
-                    match self.queue.mark_failed(activity, &self.id, &error.to_string()).await {
+                    match self
+                        .queue
+                        .mark_failed(activity, &self.id, &error.to_string())
+                        .await
+                    {
                         Ok(FailedState::Failed) => outcome.failed += 1,
                         Ok(FailedState::Dead) => outcome.dead += 1,
                         Err(ProcessingError::LeaseLost(_)) => outcome.lost += 1,
@@ -199,7 +209,9 @@ impl Processor {
                         continue;
                     }
                 }
-                Err(e) => tracing::warn!(worker = %self.id, error = %e, "activity processing error"),
+                Err(e) => {
+                    tracing::warn!(worker = %self.id, error = %e, "activity processing error")
+                }
             }
             if let Err(e) = self.queue.release_expired().await {
                 tracing::warn!(worker = %self.id, error = %e, "releasing expired leases failed");

@@ -191,15 +191,23 @@ async fn two_concurrent_processors_never_complete_the_same_activity() {
             tokio::spawn(async move {
                 let worker = WorkerId::new(format!("w{n}"));
                 loop {
-                    let claimed = queue.claim_next(&worker, 5, Duration::from_secs(60)).await.unwrap();
+                    let claimed = queue
+                        .claim_next(&worker, 5, Duration::from_secs(60))
+                        .await
+                        .unwrap();
                     if claimed.is_empty() {
                         break;
                     }
                     for a in claimed {
                         let mut tx = db.pool().begin().await.unwrap();
-                        ActivityQueue::mark_completed(&mut tx, a.id, &worker, &serde_json::json!({}))
-                            .await
-                            .unwrap();
+                        ActivityQueue::mark_completed(
+                            &mut tx,
+                            a.id,
+                            &worker,
+                            &serde_json::json!({}),
+                        )
+                        .await
+                        .unwrap();
                         tx.commit().await.unwrap();
                         completions.lock().unwrap().push(a.id);
                         tokio::task::yield_now().await;
@@ -217,19 +225,21 @@ async fn two_concurrent_processors_never_complete_the_same_activity() {
     assert_eq!(unique.len(), 120, "no activity completed twice");
 
     // The real processors, concurrently over re-queued mail: one contact per sender.
-    o.db.for_user(o.user).reprocess_account(o.account).await.unwrap();
+    o.db.for_user(o.user)
+        .reprocess_account(o.account)
+        .await
+        .unwrap();
     let first = Processor::new(&db, WorkerId::new("a"), ProcessorOptions::default());
     let second = Processor::new(&db, WorkerId::new("b"), ProcessorOptions::default());
     let (a, b) = tokio::join!(first.drain(), second.drain());
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.completed + b.completed, 120);
     assert_eq!(o.contact_count().await, 7);
-    let states: Vec<(String, i64)> = sqlx::query_as(
-        "select state, count(*) from activities group by state",
-    )
-    .fetch_all(db.pool())
-    .await
-    .unwrap();
+    let states: Vec<(String, i64)> =
+        sqlx::query_as("select state, count(*) from activities group by state")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
     assert_eq!(states, [("completed".to_owned(), 120)]);
 }
 
@@ -237,29 +247,51 @@ async fn two_concurrent_processors_never_complete_the_same_activity() {
 async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
     let db = fresh_db().await;
     let o = owner(&db, OWNER).await;
-    o.store(&[mail("m1", 1, "jane@acme.com", OWNER, "hi")]).await;
+    o.store(&[mail("m1", 1, "jane@acme.com", OWNER, "hi")])
+        .await;
     let queue = db.activity_queue();
     let dead = WorkerId::new("dead");
-    let claimed = queue.claim_next(&dead, 10, Duration::from_millis(50)).await.unwrap();
+    let claimed = queue
+        .claim_next(&dead, 10, Duration::from_millis(50))
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1);
     let other = WorkerId::new("other");
-    assert!(queue.claim_next(&other, 10, Duration::from_secs(60)).await.unwrap().is_empty());
+    assert!(
+        queue
+            .claim_next(&other, 10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(queue.release_expired().await.unwrap(), 1);
-    let taken = queue.claim_next(&other, 10, Duration::from_secs(60)).await.unwrap();
+    let taken = queue
+        .claim_next(&other, 10, Duration::from_secs(60))
+        .await
+        .unwrap();
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].id, claimed[0].id);
     assert_eq!(taken[0].attempts, 2);
 
     let mut tx = db.pool().begin().await.unwrap();
-    let late = ActivityQueue::mark_completed(&mut tx, claimed[0].id, &dead, &serde_json::json!({})).await;
-    assert!(matches!(late, Err(ProcessingError::LeaseLost(_))), "{late:?}");
+    let late =
+        ActivityQueue::mark_completed(&mut tx, claimed[0].id, &dead, &serde_json::json!({})).await;
+    assert!(
+        matches!(late, Err(ProcessingError::LeaseLost(_))),
+        "{late:?}"
+    );
     drop(tx);
     let mut tx = db.pool().begin().await.unwrap();
-    ActivityQueue::mark_completed(&mut tx, taken[0].id, &other, &serde_json::json!({"ok": true}))
-        .await
-        .unwrap();
+    ActivityQueue::mark_completed(
+        &mut tx,
+        taken[0].id,
+        &other,
+        &serde_json::json!({"ok": true}),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let (state, processed): (String, serde_json::Value) =
         sqlx::query_as("select state, processed from activities where id = $1")
@@ -267,14 +299,18 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
             .fetch_one(db.pool())
             .await
             .unwrap();
-    assert_eq!((state.as_str(), processed), ("completed", serde_json::json!({"ok": true})));
+    assert_eq!(
+        (state.as_str(), processed),
+        ("completed", serde_json::json!({"ok": true}))
+    );
 }
 
 #[tokio::test]
 async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     let db = fresh_db().await;
     let o = owner(&db, OWNER).await;
-    o.store(&[mail("m1", 1, "jane@acme.com", OWNER, "hi")]).await;
+    o.store(&[mail("m1", 1, "jane@acme.com", OWNER, "hi")])
+        .await;
     let queue = db
         .activity_queue()
         .with_max_attempts(3)
@@ -285,10 +321,16 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     let worker = WorkerId::new("w");
     let mut delays = Vec::new();
     for attempt in 1..=3 {
-        let claimed = queue.claim_next(&worker, 1, Duration::from_secs(60)).await.unwrap();
+        let claimed = queue
+            .claim_next(&worker, 1, Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt} is claimable");
         assert_eq!(claimed[0].attempts, attempt);
-        let state = queue.mark_failed(&claimed[0], &worker, &format!("boom {attempt}")).await.unwrap();
+        let state = queue
+            .mark_failed(&claimed[0], &worker, &format!("boom {attempt}"))
+            .await
+            .unwrap();
         let (next, error): (chrono::DateTime<Utc>, Option<String>) =
             sqlx::query_as("select next_attempt_at, last_error from activities where id = $1")
                 .bind(claimed[0].id)
@@ -298,7 +340,14 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
         assert_eq!(error.as_deref(), Some(format!("boom {attempt}").as_str()));
         if attempt < 3 {
             assert_eq!(state, FailedState::Failed);
-            assert!(queue.claim_next(&worker, 1, Duration::from_secs(60)).await.unwrap().is_empty(), "backing off");
+            assert!(
+                queue
+                    .claim_next(&worker, 1, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "backing off"
+            );
             delays.push((next - Utc::now()).num_seconds());
             sqlx::query("update activities set next_attempt_at = now()")
                 .execute(db.pool())
@@ -311,7 +360,13 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     // 60s then 120s, each jittered into [50%, 100%].
     assert!((25..=60).contains(&delays[0]), "{delays:?}");
     assert!((55..=120).contains(&delays[1]), "{delays:?}");
-    assert!(queue.claim_next(&worker, 1, Duration::from_secs(60)).await.unwrap().is_empty());
+    assert!(
+        queue
+            .claim_next(&worker, 1, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 // ---- policy -------------------------------------------------------------------------
@@ -323,20 +378,41 @@ async fn policy_sent_creates_people_the_owner_wrote_to_in_any_processing_order()
     // Jane writes first and is processed before the owner's reply even exists.
     o.store(&[
         mail("in1", 2, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED),
-        mail("in2", 3, "Stranger <stranger@other.com>", OWNER, "buy my stuff"),
+        mail(
+            "in2",
+            3,
+            "Stranger <stranger@other.com>",
+            OWNER,
+            "buy my stuff",
+        ),
     ])
     .await;
     process_all(&db).await;
     assert_eq!(o.contact_count().await, 0);
 
-    o.store(&[mail("out1", 4, OWNER, "Jane Roe <jane@acme.co.uk>, Bob <bob@bobs.io>", "Thanks!")])
-        .await;
+    o.store(&[mail(
+        "out1",
+        4,
+        OWNER,
+        "Jane Roe <jane@acme.co.uk>, Bob <bob@bobs.io>",
+        "Thanks!",
+    )])
+    .await;
     process_all(&db).await;
-    let jane = o.contact("jane@acme.co.uk").await.expect("Jane, written to");
+    let jane = o
+        .contact("jane@acme.co.uk")
+        .await
+        .expect("Jane, written to");
     assert!(o.contact("bob@bobs.io").await.is_some(), "Bob, written to");
-    assert!(o.contact("stranger@other.com").await.is_none(), "never written to");
+    assert!(
+        o.contact("stranger@other.com").await.is_none(),
+        "never written to"
+    );
     assert!(o.contact(OWNER).await.is_none(), "never the owner");
-    assert_eq!(o.links("jane@acme.co.uk").await, [Some(jane.id), Some(jane.id)]);
+    assert_eq!(
+        o.links("jane@acme.co.uk").await,
+        [Some(jane.id), Some(jane.id)]
+    );
     // The earlier message's signature counted once the contact existed.
     assert_eq!(jane.title.as_deref(), Some("Head of Partnerships"));
     assert_eq!(o.links("stranger@other.com").await, [None]);
@@ -347,7 +423,15 @@ async fn policy_everyone_and_nobody() {
     let db = fresh_db().await;
     let everyone = owner(&db, OWNER).await;
     everyone.policy(ContactPolicy::Everyone).await;
-    everyone.store(&[mail("in1", 2, "Stranger <stranger@other.com>", OWNER, "hello")]).await;
+    everyone
+        .store(&[mail(
+            "in1",
+            2,
+            "Stranger <stranger@other.com>",
+            OWNER,
+            "hello",
+        )])
+        .await;
 
     let nobody = owner(&db, "nobody@elsewhere.org").await;
     nobody.policy(ContactPolicy::Nobody).await;
@@ -358,15 +442,35 @@ async fn policy_everyone_and_nobody() {
         .unwrap();
     nobody
         .store(&[
-            mail("n1", 2, "nobody@elsewhere.org", "Pat <pat@pats.io>, known@acme.com", "hi"),
-            mail("n2", 3, "Known Person <known@acme.com>", "nobody@elsewhere.org", "hi back"),
+            mail(
+                "n1",
+                2,
+                "nobody@elsewhere.org",
+                "Pat <pat@pats.io>, known@acme.com",
+                "hi",
+            ),
+            mail(
+                "n2",
+                3,
+                "Known Person <known@acme.com>",
+                "nobody@elsewhere.org",
+                "hi back",
+            ),
         ])
         .await;
     process_all(&db).await;
 
     assert!(everyone.contact("stranger@other.com").await.is_some());
-    assert_eq!(nobody.contact_count().await, 1, "no contact created under nobody");
-    assert_eq!(nobody.links("known@acme.com").await, [Some(known), Some(known)], "known contacts still link");
+    assert_eq!(
+        nobody.contact_count().await,
+        1,
+        "no contact created under nobody"
+    );
+    assert_eq!(
+        nobody.links("known@acme.com").await,
+        [Some(known), Some(known)],
+        "known contacts still link"
+    );
     assert_eq!(nobody.links("pat@pats.io").await, [None]);
 }
 
@@ -393,13 +497,27 @@ async fn bulk_and_machine_senders_are_never_created_but_link_when_known() {
             headers: "Auto-Submitted: auto-replied\r\n",
             ..mail("b3", 3, "Out Of Office <ooo@acme.com>", OWNER, "I am away")
         },
-        mail("n1", 4, "GitHub <noreply@github.com>", OWNER, "build failed"),
+        mail(
+            "n1",
+            4,
+            "GitHub <noreply@github.com>",
+            OWNER,
+            "build failed",
+        ),
         mail("g1", 5, "Acme Support <support@acme.com>", OWNER, "ticket"),
     ])
     .await;
     process_all(&db).await;
-    for address in ["jane@acme.com", "ooo@acme.com", "noreply@github.com", "support@acme.com"] {
-        assert!(o.contact(address).await.is_none(), "{address} must not be a contact");
+    for address in [
+        "jane@acme.com",
+        "ooo@acme.com",
+        "noreply@github.com",
+        "support@acme.com",
+    ] {
+        assert!(
+            o.contact(address).await.is_none(),
+            "{address} must not be a contact"
+        );
     }
     assert_eq!(o.contact_count().await, 1);
     assert_eq!(o.links("news@acme.com").await, [Some(known)]);
@@ -423,10 +541,21 @@ async fn changing_the_policy_relinks_past_mail() {
     process_all(&db).await;
     assert_eq!(o.links("ann@berg.se").await, [None, None]);
 
-    assert_eq!(o.policy(ContactPolicy::Everyone).await, 2, "past mail queued again");
-    assert_eq!(o.policy(ContactPolicy::Everyone).await, 0, "no change, nothing queued");
+    assert_eq!(
+        o.policy(ContactPolicy::Everyone).await,
+        2,
+        "past mail queued again"
+    );
+    assert_eq!(
+        o.policy(ContactPolicy::Everyone).await,
+        0,
+        "no change, nothing queued"
+    );
     process_all(&db).await;
-    let ann = o.contact("ann@berg.se").await.expect("created under everyone");
+    let ann = o
+        .contact("ann@berg.se")
+        .await
+        .expect("created under everyone");
     assert_eq!(ann.display_name.as_deref(), Some("Ann Berg"));
     assert_eq!(o.links("ann@berg.se").await, [Some(ann.id), Some(ann.id)]);
     let policy = db.for_user(o.user).contact_policy(o.account).await.unwrap();
@@ -442,15 +571,28 @@ async fn signature_fields_with_provenance_and_the_newest_signature_wins() {
     o.policy(ContactPolicy::Everyone).await;
     let newer = "Thanks,\nJane Roe\nChief Operating Officer\nAcme Widgets Ltd\nTel: 020 7946 0958\nMobile: 07911 123456\nTwitter: @janeroe\n";
     o.store(&[
-        mail("new", 20, "\"Roe, Jane\" <jane@mail.acme.co.uk>", OWNER, newer),
+        mail(
+            "new",
+            20,
+            "\"Roe, Jane\" <jane@mail.acme.co.uk>",
+            OWNER,
+            newer,
+        ),
         mail("old", 2, "Jane <jane@mail.acme.co.uk>", OWNER, SIGNED),
     ])
     .await;
     process_all(&db).await;
     let jane = o.contact("jane@mail.acme.co.uk").await.expect("Jane");
     assert_eq!(jane.display_name.as_deref(), Some("Jane Roe"));
-    assert_eq!(jane.title.as_deref(), Some("Chief Operating Officer"), "newest signature");
-    assert_eq!(jane.links["linkedin"], "https://www.linkedin.com/in/janeroe");
+    assert_eq!(
+        jane.title.as_deref(),
+        Some("Chief Operating Officer"),
+        "newest signature"
+    );
+    assert_eq!(
+        jane.links["linkedin"],
+        "https://www.linkedin.com/in/janeroe"
+    );
     assert_eq!(jane.links["website"], "https://www.acme.co.uk");
     assert_eq!(jane.links["twitter"], "https://x.com/janeroe");
     let new_id: Uuid = sqlx::query_scalar("select id from activities where external_id = 'new'")
@@ -469,7 +611,11 @@ async fn signature_fields_with_provenance_and_the_newest_signature_wins() {
         ]
     );
     assert_eq!(jane.company.as_deref(), Some("Acme Widgets Ltd"));
-    assert_eq!(jane.company_domain.as_deref(), Some("acme.co.uk"), "multi-level TLD");
+    assert_eq!(
+        jane.company_domain.as_deref(),
+        Some("acme.co.uk"),
+        "multi-level TLD"
+    );
     assert_eq!(jane.name_source.as_deref(), Some("signature"));
 }
 
@@ -478,7 +624,8 @@ async fn a_users_edit_survives_reprocessing() {
     let db = fresh_db().await;
     let o = owner(&db, OWNER).await;
     o.policy(ContactPolicy::Everyone).await;
-    o.store(&[mail("in1", 2, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED)]).await;
+    o.store(&[mail("in1", 2, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED)])
+        .await;
     process_all(&db).await;
     let jane = o.contact("jane@acme.co.uk").await.unwrap();
     sqlx::query(
@@ -490,8 +637,12 @@ async fn a_users_edit_survives_reprocessing() {
     .execute(db.pool())
     .await
     .unwrap();
-    db.for_user(o.user).reprocess_account(o.account).await.unwrap();
-    o.store(&[mail("in2", 9, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED)]).await;
+    db.for_user(o.user)
+        .reprocess_account(o.account)
+        .await
+        .unwrap();
+    o.store(&[mail("in2", 9, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED)])
+        .await;
     process_all(&db).await;
     let jane = o.contact("jane@acme.co.uk").await.unwrap();
     assert_eq!(jane.display_name.as_deref(), Some("Janey"));
@@ -506,7 +657,13 @@ async fn companies_never_from_free_mail_or_the_owners_domain() {
     o.policy(ContactPolicy::Everyone).await;
     o.store(&[
         mail("f1", 1, "Kim Lee <kim.lee@gmail.com>", OWNER, "hi"),
-        mail("c1", 2, "Colleague Person <colleague@mycorp.com>", OWNER, "hi"),
+        mail(
+            "c1",
+            2,
+            "Colleague Person <colleague@mycorp.com>",
+            OWNER,
+            "hi",
+        ),
         mail("d1", 3, "Tom Bell <tom@eu.globex.com.au>", OWNER, "hi"),
     ])
     .await;
@@ -542,10 +699,20 @@ async fn one_users_processing_never_touches_another_users_contacts() {
         .execute(db.pool())
         .await
         .unwrap();
-    b.store(&[mail("b1", 2, "Jane Roe <jane@acme.co.uk>", "b@bcorp.org", SIGNED)]).await;
+    b.store(&[mail(
+        "b1",
+        2,
+        "Jane Roe <jane@acme.co.uk>",
+        "b@bcorp.org",
+        SIGNED,
+    )])
+    .await;
     let outcome = process_all(&db).await;
 
-    let b_jane = b.contact("jane@acme.co.uk").await.expect("B gets their own Jane");
+    let b_jane = b
+        .contact("jane@acme.co.uk")
+        .await
+        .expect("B gets their own Jane");
     assert_ne!(b_jane.id, a_jane);
     assert_eq!(b_jane.title.as_deref(), Some("Head of Partnerships"));
     let a_view = a.contact("jane@acme.co.uk").await.unwrap();
@@ -554,5 +721,8 @@ async fn one_users_processing_never_touches_another_users_contacts() {
     assert_eq!(a.contact_count().await, 1);
     assert_eq!(b.links("jane@acme.co.uk").await, [Some(b_jane.id)]);
     assert!(!outcome.touched.contains_key(&a.user));
-    assert_eq!(outcome.touched[&b.user].iter().copied().collect::<Vec<_>>(), [b_jane.id]);
+    assert_eq!(
+        outcome.touched[&b.user].iter().copied().collect::<Vec<_>>(),
+        [b_jane.id]
+    );
 }

@@ -12,7 +12,12 @@ fn participant(role: &str, address: &str, name: Option<&str>) -> ParticipantFact
     }
 }
 
-fn facts(direction: &str, headers: serde_json::Value, body: &str, people: Vec<ParticipantFacts>) -> ActivityFacts {
+fn facts(
+    direction: &str,
+    headers: serde_json::Value,
+    body: &str,
+    people: Vec<ParticipantFacts>,
+) -> ActivityFacts {
     ActivityFacts {
         id: Uuid::nil(),
         direction: Some(direction.to_owned()),
@@ -24,7 +29,10 @@ fn facts(direction: &str, headers: serde_json::Value, body: &str, people: Vec<Pa
 }
 
 fn owner() -> Owner {
-    Owner::new(["me@mycorp.co.uk".to_owned(), "ME.alias@gmail.com".to_owned()])
+    Owner::new([
+        "me@mycorp.co.uk".to_owned(),
+        "ME.alias@gmail.com".to_owned(),
+    ])
 }
 
 #[test]
@@ -58,7 +66,10 @@ fn machines_groups_and_bulk_mail_never_create() {
             "inbound",
             json!({"list_unsubscribe": ["<mailto:u@news.acme.com>"]}),
             "Our news",
-            vec![participant("from", "jane@acme.com", Some("Jane Roe")), participant("to", "me@mycorp.co.uk", None)],
+            vec![
+                participant("from", "jane@acme.com", Some("Jane Roe")),
+                participant("to", "me@mycorp.co.uk", None),
+            ],
         ),
         &owner(),
     );
@@ -78,7 +89,11 @@ fn machines_groups_and_bulk_mail_never_create() {
         ),
         &owner(),
     );
-    let creatable: Vec<_> = plan.people.iter().map(|p| (p.address.as_str(), p.creatable)).collect();
+    let creatable: Vec<_> = plan
+        .people
+        .iter()
+        .map(|p| (p.address.as_str(), p.creatable))
+        .collect();
     assert_eq!(
         creatable,
         [
@@ -99,7 +114,10 @@ fn inbound_sender_signature_becomes_fields_in_stored_forms() {
             "inbound",
             json!({}),
             body,
-            vec![participant("from", "jane@mail.acme.co.uk", Some("Jane Roe")), participant("to", "me@mycorp.co.uk", None)],
+            vec![
+                participant("from", "jane@mail.acme.co.uk", Some("Jane Roe")),
+                participant("to", "me@mycorp.co.uk", None),
+            ],
         ),
         &owner(),
     );
@@ -109,7 +127,10 @@ fn inbound_sender_signature_becomes_fields_in_stored_forms() {
     assert_eq!(sig.title.as_deref(), Some("Head of Partnerships"));
     assert_eq!(sig.company.as_deref(), Some("Acme Widgets Ltd"));
     assert_eq!(sig.phones, ["+442079460958"]);
-    assert_eq!(sig.linkedin.as_deref(), Some("https://www.linkedin.com/in/janeroe"));
+    assert_eq!(
+        sig.linkedin.as_deref(),
+        Some("https://www.linkedin.com/in/janeroe")
+    );
     assert_eq!(sig.twitter.as_deref(), Some("https://x.com/janeroe"));
     assert_eq!(sig.website.as_deref(), Some("https://www.acme.co.uk"));
 }
@@ -122,7 +143,10 @@ fn outbound_mail_has_no_signature_facts_about_recipients() {
             "outbound",
             json!({}),
             body,
-            vec![participant("from", "me@mycorp.co.uk", None), participant("to", "jane@acme.com", None)],
+            vec![
+                participant("from", "me@mycorp.co.uk", None),
+                participant("to", "jane@acme.com", None),
+            ],
         ),
         &owner(),
     );
