@@ -191,7 +191,7 @@ impl Processor {
 
     /// Runs until `stop` is cancelled: processes while work is due, otherwise sleeps
     /// until a `rapport_activities` notification, the next retry, or `idle_wait`.
-    /// Expired leases of dead workers are released on every idle pass.
+    /// Expired leases of dead workers are released before every batch.
     pub async fn run(
         self,
         stop: CancellationToken,
@@ -200,6 +200,11 @@ impl Processor {
         let mut listener = PgListener::connect_with(self.db.pool()).await?;
         listener.listen(CHANNEL).await?;
         while !stop.is_cancelled() {
+            // Also under constant load, so a dead worker's claims never wait for an idle
+            // moment.
+            if let Err(e) = self.queue.release_expired().await {
+                tracing::warn!(worker = %self.id, error = %e, "releasing expired leases failed");
+            }
             match self.process_batch().await {
                 Ok(batch) => {
                     for (user, contacts) in &batch.touched {
@@ -212,9 +217,6 @@ impl Processor {
                 Err(e) => {
                     tracing::warn!(worker = %self.id, error = %e, "activity processing error")
                 }
-            }
-            if let Err(e) = self.queue.release_expired().await {
-                tracing::warn!(worker = %self.id, error = %e, "releasing expired leases failed");
             }
             let wait = match self.queue.next_due().await {
                 Ok(Some(at)) => (at - Utc::now())
