@@ -354,10 +354,20 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
                 phones.fp += 1;
             }
         }
-        phones.fn_ += truth_phones
+        let missed: Vec<&&String> = truth_phones
             .iter()
             .filter(|t| !contact.phones.contains(t))
-            .count();
+            .collect();
+        phones.fn_ += missed.len();
+        if !missed.is_empty() || contact.phones.iter().any(|c| !truth_phones.contains(&c)) {
+            let list = mismatches.entry("phone").or_default();
+            if list.len() < 8 {
+                list.push(format!(
+                    "{}: truth {truth_phones:?}, built {:?}",
+                    p.emails[0], contact.phones
+                ));
+            }
+        }
     }
     let missed: Vec<String> = expected
         .iter()
