@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p domain -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare clean bench bench-sync
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync
 
 setup:
 	@.ci/setup.sh
@@ -57,6 +57,18 @@ bench: bench-sync
 bench-sync: setup
 	cargo build --release -p bench -p fakes --bins
 	target/release/bench sync $(BENCH_SYNC_ARGS)
+
+## Contact-building quality: the real pipeline over the synthetic mailbox vs its ground
+## truth (MESSAGES, SEED optional). Prints one JSON object and a table.
+MESSAGES ?= 3000
+SEED ?= 42
+eval:
+	cargo run --release -p domain --example eval_contacts -- $(MESSAGES) $(SEED)
+
+## Signature extraction against annotated mail: make eval-signatures DIR=<dir>
+eval-signatures:
+	@test -n "$(DIR)" || { echo "usage: make eval-signatures DIR=<annotations dir>"; exit 2; }
+	cargo run --release -p domain --bin eval-signatures -- $(DIR)
 
 ## Regenerate the offline query cache after changing a query (needs a database).
 sqlx-prepare:

@@ -16,6 +16,7 @@ pub mod google;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod processing;
 pub mod sync;
 pub mod users;
 

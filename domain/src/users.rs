@@ -4,8 +4,7 @@ use uuid::Uuid;
 use crate::google::GoogleProfile;
 use crate::{Db, DomainError, EmailAddress};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct UserId(pub Uuid);
 
 impl std::fmt::Display for UserId {

@@ -1,5 +1,6 @@
-//! Background work: job workers that run Gmail syncs and reconciliations, and the
-//! scheduler that queues an incremental sync for every active Gmail account. Runs inside
+//! Background work: job workers that run Gmail syncs and reconciliations, activity
+//! processors that build contacts from stored mail, and the scheduler that queues an
+//! incremental sync for every active Gmail account. Runs inside
 //! the server by default, or alone with `server worker`; any number of processes may
 //! share one database (jobs are claimed with leases).
 
@@ -12,6 +13,7 @@ use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jobs::{Worker, WorkerId, WorkerOptions};
+use domain::processing::{Processor, ProcessorOptions, PublishContactsTouched};
 use domain::sync::jobs::{GmailJobs, run_scheduler};
 use domain::sync::{GmailSync, SyncOptions};
 use tokio::task::JoinHandle;
@@ -19,7 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerSettings {
-    /// Concurrent job workers in this process; 0 runs none.
+    /// Concurrent job workers in this process, and as many activity processors; 0 runs
+    /// none.
     pub workers: usize,
     /// How often active accounts get an incremental sync.
     pub sync_every: Duration,
@@ -84,6 +87,18 @@ impl BackgroundWork {
             tasks.push(tokio::spawn(async move {
                 if let Err(error) = worker.run(stop).await {
                     tracing::error!(%error, "a job worker stopped");
+                }
+            }));
+        }
+        // Processors wake on NOTIFY rapport_activities (new mail, re-processing) and
+        // poll as a fallback; they share the table with any other process's.
+        for _ in 0..settings.workers {
+            let processor = Processor::new(db, WorkerId::generate(), ProcessorOptions::default());
+            let hook = PublishContactsTouched::new(db);
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = processor.run(stop, hook).await {
+                    tracing::error!(%error, "an activity processor stopped");
                 }
             }));
         }

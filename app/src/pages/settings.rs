@@ -28,6 +28,8 @@ pub struct AccountRow {
     pub sync: Option<SyncView>,
     /// For imported mail files: messages by outcome (imported, filtered, ...).
     pub imported: Vec<(String, i64)>,
+    /// Which correspondents become contacts: `sent`, `everyone` or `nobody`.
+    pub contact_policy: String,
 }
 
 /// A Gmail account's sync as the user sees it.
@@ -78,7 +80,12 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
         } else {
             Vec::new()
         };
+        let contact_policy = scope
+            .contact_policy(a.id)
+            .await
+            .map_err(|e| to_server_error(e.into()))?;
         accounts.push(AccountRow {
+            contact_policy: contact_policy.as_str().to_owned(),
             id: a.id,
             label: a.display_name.unwrap_or(a.external_id),
             provider: a.provider,
@@ -159,6 +166,33 @@ pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String
         SyncRequest::AlreadyRunning => {
             "A sync of this account is already queued or running.".into()
         }
+    })
+}
+
+/// Changes which correspondents of the account become contacts; past mail is processed
+/// again under the new policy.
+#[server]
+pub async fn save_contact_policy(
+    account_id: Uuid,
+    policy: String,
+) -> Result<String, ServerFnError> {
+    use domain::processing::ContactPolicy;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let policy = ContactPolicy::parse(&policy).map_err(to_server_error)?;
+    let queued = ctx
+        .scope()
+        .set_contact_policy(account_id, policy)
+        .await
+        .map_err(|e| to_server_error(e.into()))?;
+    Ok(if queued == 0 {
+        "Contact policy saved.".into()
+    } else {
+        format!(
+            "Contact policy saved; {} past messages are being processed again.",
+            count(queued)
+        )
     })
 }
 
@@ -361,6 +395,7 @@ fn SettingsSections(
                         }}
                         {a.last_error.map(|e| view! { <p class="form-error">{e}</p> })}
                         {a.sync.map(|sync| view! { <SyncPanel account=a.id sync/> })}
+                        <ContactPolicyForm account=a.id policy=a.contact_policy.clone()/>
                         <div class="actions">
                             {reconnect.then(|| view! {
                                 <a class="button primary" rel="external" href=format!("/auth/google/start?login_hint={hint}")>
@@ -534,6 +569,46 @@ fn SyncPanel(account: Uuid, sync: SyncView) -> impl IntoView {
                     <button class="button" type="submit">"Full resync"</button>
                 </ActionForm>
             </div>
+            {answer}
+        </section>
+    }
+}
+
+/// The choices of the contact policy select: stored value and label.
+const CONTACT_POLICIES: [(&str, &str); 3] = [
+    ("sent", "People I have written to"),
+    ("everyone", "Everyone I exchange mail with"),
+    ("nobody", "Nobody (only link mail to existing contacts)"),
+];
+
+#[component]
+fn ContactPolicyForm(account: Uuid, policy: String) -> impl IntoView {
+    let save = ServerAction::<SaveContactPolicy>::new();
+    let answer = move || {
+        save.value().get().map(|result| match result {
+            Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
+            Err(e) => {
+                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+            }
+        })
+    };
+    let select_id = format!("contact-policy-{account}");
+    view! {
+        <section class="contact-policy" aria-label="Contacts from mail">
+            <ActionForm action=save attr:class="inline-form">
+                <input type="hidden" name="account_id" value=account.to_string()/>
+                <label for=select_id.clone()>"Create contacts for"</label>
+                <select id=select_id name="policy">
+                    {CONTACT_POLICIES
+                        .iter()
+                        .map(|(value, label)| {
+                            view! { <option value=*value selected=policy == *value>{*label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <button class="button" type="submit">"Save"</button>
+            </ActionForm>
+            <p class="muted">"Automated senders, shared mailboxes and newsletters never become contacts; their mail is still linked to contacts you have."</p>
             {answer}
         </section>
     }

@@ -141,6 +141,16 @@ const TITLE_WORDS: &[&str] = &[
     "programmer",
     "auditor",
     "member",
+    "writer",
+    "author",
+    "journalist",
+    "photographer",
+    "illustrator",
+    "translator",
+    "coach",
+    "investor",
+    "freelance",
+    "freelancer",
     "geschäftsführer",
     "leiter",
     "directeur",
@@ -261,6 +271,21 @@ pub fn looks_like_title(line: &str) -> bool {
         && words(t).any(|w| {
             TITLE_WORDS.contains(&w.trim_end_matches(['.', '-', '&']).trim_start_matches('-'))
         })
+}
+
+/// A title-like line whose last word is a role ("Solutions Architect", "Sales
+/// Manager"): titles end in the role, company names in a legal form or an
+/// organisation word ("Acme Solutions", "Smith & Partners").
+pub fn ends_with_role(line: &str) -> bool {
+    looks_like_title(line)
+        && line
+            .split_whitespace()
+            .last()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()))
 }
 
 /// "Best regards," / "Thanks!" / "Cheers -" alone on a line, or followed by a

@@ -7,6 +7,7 @@ pub mod address;
 pub mod domains;
 pub mod eval;
 pub mod lexicon;
+pub mod links;
 pub mod names;
 pub mod phone;
 pub mod quotes;

@@ -13,7 +13,7 @@ use regex::Regex;
 
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
-    closing, is_disclaimer, is_mobile_footer, looks_like_company, looks_like_title,
+    closing, ends_with_role, is_disclaimer, is_mobile_footer, looks_like_company, looks_like_title,
 };
 use crate::extract::names::clean_display_name;
 use crate::extract::phone::{
@@ -152,7 +152,7 @@ fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
     (dense >= 2 && numbers <= 4 && !prose && para.len() <= MAX_BLOCK_LINES).then_some(start)
 }
 
-/// Lowercase name tokens of the sender (from display name, else address).
+/// Lowercase name tokens of the sender's display name.
 fn name_tokens(hint: &SenderHint) -> Vec<String> {
     let from_name = hint.name.and_then(clean_display_name).map(|n| {
         n.as_str()
@@ -166,7 +166,8 @@ fn name_tokens(hint: &SenderHint) -> Vec<String> {
 
 /// A short line made of name-like words whose first token (or first and
 /// last) matches the sender's name, e.g. "Jane", "Jane Doe", "Jane M. Doe",
-/// "-- Jane".
+/// "-- Jane". Without a display name, a line of two or more words matches
+/// when the address spells it (see [`address_spells_name`]).
 fn is_sender_name_line(line: &str, hint: &SenderHint) -> bool {
     let tokens = name_tokens(hint);
     let t = line.trim().trim_start_matches(['-', '–', '—', ' ']).trim();
@@ -174,16 +175,67 @@ fn is_sender_name_line(line: &str, hint: &SenderHint) -> bool {
         .split_whitespace()
         .map(|w| w.trim_matches([',', '.']).to_lowercase())
         .collect();
-    if tokens.is_empty()
-        || words.is_empty()
+    if words.is_empty()
         || words.len() > 5
         || t.chars().any(|c| c.is_ascii_digit() || c == '@')
+        || !t.chars().next().is_some_and(char::is_uppercase)
     {
         return false;
     }
+    if tokens.is_empty() {
+        return words.len() >= 2
+            && hint
+                .email
+                .is_some_and(|email| address_spells_name(email, &words));
+    }
     let first_matches = tokens.iter().any(|tok| *tok == words[0]);
     let last_ok = words.len() == 1 || tokens.iter().any(|tok| words.last() == Some(tok));
-    first_matches && last_ok && t.chars().next().is_some_and(char::is_uppercase)
+    first_matches && last_ok
+}
+
+/// Whether an address's local part spells the name `words` (lower-cased): it holds
+/// the last name and either the first name or starts with its initial, compared
+/// without diacritics (`mdvorak@` for "Malik Dvořák", `sofia.mueller@` for "Sofia
+/// Müller", `siennacastellano70@` for "Sienna Castellano").
+pub(crate) fn address_spells_name(email: &str, words: &[String]) -> bool {
+    let Some((local, _)) = email.rsplit_once('@') else {
+        return false;
+    };
+    let letters: String = local
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
+        return false;
+    };
+    let contains = |word: &str| {
+        fold_variants(word)
+            .iter()
+            .any(|v| v.len() >= 2 && letters.contains(v.as_str()))
+    };
+    let initial = fold_variants(first)
+        .iter()
+        .any(|v| v.chars().next().is_some_and(|c| letters.starts_with(c)));
+    contains(last) && (contains(first) || initial)
+}
+
+/// ASCII spellings of a word: diacritics dropped (`müller` -> `muller`) and the
+/// German transliteration (`müller` -> `mueller`); non-letters removed.
+fn fold_variants(word: &str) -> [String; 2] {
+    use unicode_normalization::UnicodeNormalization;
+    let strip = |w: &str| -> String {
+        w.nfd()
+            .filter(char::is_ascii_alphabetic)
+            .collect::<String>()
+            .to_ascii_lowercase()
+    };
+    let german = word
+        .replace('ä', "ae")
+        .replace('ö', "oe")
+        .replace('ü', "ue")
+        .replace('ß', "ss");
+    [strip(word), strip(&german)]
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
@@ -346,12 +398,41 @@ fn classify_cell(
     if text.is_empty() || text.len() > 80 {
         return;
     }
+    // A lone "@handle" cell in a signature is an X/Twitter handle.
+    if let Some(handle) = text.strip_prefix('@')
+        && (1..=15).contains(&handle.len())
+        && handle
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        sig.twitter.get_or_insert(Field {
+            value: text.to_string(),
+            line: i,
+        });
+        return;
+    }
+    // A bare host with a known public suffix ("janedoe.design") is a website.
+    if is_bare_host(text) {
+        if !sig
+            .websites
+            .iter()
+            .any(|w| w.value.eq_ignore_ascii_case(text))
+        {
+            sig.websites.push(Field {
+                value: text.to_string(),
+                line: i,
+            });
+        }
+        return;
+    }
     if sig.name.is_none() && is_sender_name_line(text, hint) {
         sig.name = Some(Field {
             value: text.trim_start_matches(['-', ' ']).to_string(),
             line: i,
         });
-    } else if sig.title.is_none() && looks_like_title(text) && !is_company_line(text, company_label)
+    } else if sig.title.is_none()
+        && looks_like_title(text)
+        && (ends_with_role(text) || !is_company_line(text, company_label))
     {
         sig.title = Some(Field {
             value: text.to_string(),
@@ -363,6 +444,22 @@ fn classify_cell(
             line: i,
         });
     }
+}
+
+/// One token of host syntax whose suffix is in the public suffix list and whose
+/// top-level label is alphabetic (so "3.5" and "e.g." are not hosts).
+fn is_bare_host(text: &str) -> bool {
+    let t = text.trim_end_matches('/');
+    !t.contains(char::is_whitespace)
+        && t.contains('.')
+        && !t.starts_with('.')
+        && !t.ends_with('.')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && t.rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        && crate::extract::domains::registrable_domain(t).is_some()
 }
 
 /// Include a preceding "Tel:"-style label when blanking a phone out of the

@@ -3,4 +3,5 @@
 mod helpers;
 mod ingest;
 mod jobs;
+mod processing;
 mod sync;

@@ -2,6 +2,7 @@
 //! database per test), the real server on a random port, real HTTP.
 
 mod auth;
+mod contact_policy;
 mod contacts;
 mod health;
 mod helpers;

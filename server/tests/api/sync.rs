@@ -36,17 +36,19 @@ async fn after_sign_in_the_mailbox_is_synced_by_the_servers_workers() {
 
     let mut state = (String::new(), 0_i64);
     for _ in 0..240 {
+        // The job's success first, then the account: read the other way round, the
+        // account could still say "syncing" from just before the job finished.
+        let done: bool = sqlx::query_scalar(
+            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
         state = sqlx::query_as(
             "select a.status, (select count(*) from activities x where x.account_id = a.id)
              from accounts a where a.id = $1",
         )
         .bind(account)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        let done: bool = sqlx::query_scalar(
-            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
-        )
         .fetch_one(app.db.pool())
         .await
         .unwrap();

@@ -159,3 +159,60 @@ fn twitter_handle_and_pipe_separated_line() {
     assert_eq!(s.twitter.as_ref().unwrap().value, "@samortiz");
     assert_eq!(s.websites[0].value, "https://parcelly.io");
 }
+
+#[test]
+fn bare_address_senders_get_their_signature_name_when_the_address_spells_it() {
+    let hint = SenderHint {
+        name: None,
+        email: Some("sofia.mueller@hotmail.com"),
+        default_region: Some("DE"),
+    };
+    let sig = extract_signature(
+        "Danke!\n\nSofia Müller\nProduct Designer\n+49 30 901820\n",
+        &hint,
+    )
+    .expect("signature");
+    assert_eq!(sig.name.unwrap().value, "Sofia Müller");
+    let initial = SenderHint {
+        name: None,
+        email: Some("mdvorak@silverpine-legal.de"),
+        default_region: Some("DE"),
+    };
+    let sig = extract_signature("Best,\nMalik Dvořák\nPartner\n+49 30 901820\n", &initial)
+        .expect("signature");
+    assert_eq!(sig.name.unwrap().value, "Malik Dvořák");
+    let stranger = SenderHint {
+        name: None,
+        email: Some("ops@acme.com"),
+        default_region: Some("US"),
+    };
+    let sig = extract_signature("Best,\nMalik Dvořák\nPartner\n+1 415 555 0100\n", &stranger);
+    assert!(sig.is_none_or(|s| s.name.is_none()));
+}
+
+#[test]
+fn lone_handles_and_bare_hosts_in_a_signature() {
+    let hint = SenderHint {
+        name: Some("Monica Harrington"),
+        email: Some("monica.harrington@gmail.com"),
+        default_region: Some("US"),
+    };
+    let sig = extract_signature(
+        "See you.\n\nMonica Harrington\nIllustrator\nmonicaharrington.design\n@monica_h\n",
+        &hint,
+    )
+    .expect("signature");
+    assert_eq!(sig.websites[0].value, "monicaharrington.design");
+    assert_eq!(sig.twitter.unwrap().value, "@monica_h");
+}
+
+#[test]
+fn a_title_ending_in_a_role_is_a_title_even_with_a_company_word() {
+    let sig = extract_signature(
+        "Thanks,\nBeatrix Nunez\nSolutions Architect\nUmberfield Foods Inc.\n+1 415 555 0100\n",
+        &hint("Beatrix Nunez", "beatrix.nunez@umberfield-foods.io"),
+    )
+    .expect("signature");
+    assert_eq!(sig.title.unwrap().value, "Solutions Architect");
+    assert_eq!(sig.company.unwrap().value, "Umberfield Foods Inc.");
+}

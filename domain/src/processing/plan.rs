@@ -1,0 +1,295 @@
+//! Pure planning of one activity: which participants are people that may become
+//! contacts, and what each message tells about them (name from the headers, fields
+//! from the sender's signature, company domain). No I/O: [`super::apply`] writes the
+//! plan.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::extract::address::{SenderKind, classify_sender, is_bulk};
+use crate::extract::domains::{CompanyDomain, region_from_tld};
+use crate::extract::links::{canonical_linkedin, canonical_website, twitter_handle, twitter_url};
+use crate::extract::names::{DisplayName, clean_display_name};
+use crate::extract::phone::PhoneKind;
+use crate::extract::quotes::own_text;
+use crate::extract::signature::{SenderHint, extract_signature};
+
+/// Region for national phone numbers when neither the signature nor the sender's
+/// domain names one.
+pub const FALLBACK_REGION: &str = "US";
+
+/// An activity as stored, with what planning needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityFacts {
+    pub id: Uuid,
+    /// `inbound`, `outbound`, or `None` when unknown (treated as inbound).
+    pub direction: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// The `activities.headers` object written by ingest (list and auto-reply headers).
+    pub headers: serde_json::Value,
+    pub body_text: Option<String>,
+    pub participants: Vec<ParticipantFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantFacts {
+    pub role: String,
+    pub address_kind: String,
+    pub address: String,
+    pub display_name: Option<String>,
+}
+
+/// The mailbox owner: their addresses are never contacts and their domains never
+/// companies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// Lower-cased: the user's email, the account address and send-as aliases.
+    pub addresses: Vec<String>,
+    /// Registrable domains of those addresses, free-mail excluded.
+    pub domains: Vec<String>,
+    /// Region for national phone numbers (from the owner's ccTLD, else [`FALLBACK_REGION`]).
+    pub default_region: String,
+}
+
+impl Owner {
+    pub fn new(addresses: impl IntoIterator<Item = String>) -> Self {
+        let mut addresses: Vec<String> = addresses
+            .into_iter()
+            .map(|a| a.trim().to_lowercase())
+            .collect();
+        addresses.sort();
+        addresses.dedup();
+        let mut domains: Vec<String> = addresses
+            .iter()
+            .filter_map(|a| CompanyDomain::from_email(a))
+            .map(|d| d.as_str().to_owned())
+            .collect();
+        domains.sort();
+        domains.dedup();
+        let default_region = addresses
+            .iter()
+            .find_map(|a| region_from_tld(a))
+            .unwrap_or(FALLBACK_REGION)
+            .to_owned();
+        Self {
+            addresses,
+            domains,
+            default_region,
+        }
+    }
+
+    pub fn is_owner(&self, address: &str) -> bool {
+        self.addresses.iter().any(|a| a == address)
+    }
+}
+
+/// Why a participant may be linked to a known contact but never creates one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotAPerson {
+    /// noreply, notifications, bounces.
+    Automated,
+    /// Shared role mailboxes (info@, support@).
+    Group,
+    /// Part of list, newsletter or auto-submitted mail.
+    BulkMail,
+}
+
+/// Contact fields found in the sender's signature, in their stored forms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SignatureFacts {
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub company: Option<String>,
+    /// E.164, fax and pager numbers left out.
+    pub phones: Vec<String>,
+    pub linkedin: Option<String>,
+    pub twitter: Option<String>,
+    pub website: Option<String>,
+}
+
+impl SignatureFacts {
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// One distinct non-owner participant of the activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonPlan {
+    /// Lower-cased email address.
+    pub address: String,
+    /// `Err` when this address must never create a contact.
+    pub creatable: Result<(), NotAPerson>,
+    /// The owner wrote this message to them (To, Cc or Bcc of outbound mail).
+    pub owner_wrote_here: bool,
+    pub name: Option<DisplayName>,
+    /// The employer's registrable domain: never free-mail, never the owner's.
+    pub company_domain: Option<CompanyDomain>,
+    pub signature: Option<SignatureFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityPlan {
+    pub activity_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    /// Why the message is bulk mail, if it is.
+    pub bulk: Option<String>,
+    pub people: Vec<PersonPlan>,
+}
+
+/// Plans one activity. Participants come out once per address, in address order (the
+/// order locks are taken in), owner addresses left out.
+pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
+    let bulk = is_bulk(&bulk_headers(&facts.headers)).map(|r| format!("{r:?}"));
+    let outbound = facts.direction.as_deref() == Some("outbound");
+    let mut people: Vec<PersonPlan> = Vec::new();
+    for p in facts
+        .participants
+        .iter()
+        .filter(|p| p.address_kind == "email")
+    {
+        let address = p.address.trim().to_lowercase();
+        if owner.is_owner(&address) {
+            continue;
+        }
+        let name = p.display_name.as_deref().and_then(clean_display_name);
+        let wrote = outbound && matches!(p.role.as_str(), "to" | "cc" | "bcc");
+        if let Some(existing) = people.iter_mut().find(|e| e.address == address) {
+            existing.owner_wrote_here |= wrote;
+            if better_name(name.as_ref(), existing.name.as_ref()) {
+                existing.name = name;
+            }
+            continue;
+        }
+        let creatable = match (classify_sender(&address), &bulk) {
+            (SenderKind::Automated, _) => Err(NotAPerson::Automated),
+            (SenderKind::Group, _) => Err(NotAPerson::Group),
+            (SenderKind::Person, Some(_)) => Err(NotAPerson::BulkMail),
+            (SenderKind::Person, None) => Ok(()),
+        };
+        let company_domain = CompanyDomain::from_email(&address)
+            .filter(|d| !owner.domains.iter().any(|o| o == d.as_str()));
+        people.push(PersonPlan {
+            address,
+            creatable,
+            owner_wrote_here: wrote,
+            name,
+            company_domain,
+            signature: None,
+        });
+    }
+    if !outbound {
+        attach_signature(facts, owner, &mut people);
+    }
+    people.sort_by(|a, b| a.address.cmp(&b.address));
+    ActivityPlan {
+        activity_id: facts.id,
+        occurred_at: facts.occurred_at,
+        bulk,
+        people,
+    }
+}
+
+/// The sender's signature from their own text (quoted replies and forwards removed).
+/// Only for a single person sender of mail that is not bulk: a signature is evidence
+/// about its author alone.
+fn attach_signature(facts: &ActivityFacts, owner: &Owner, people: &mut [PersonPlan]) {
+    let senders: Vec<&ParticipantFacts> = facts
+        .participants
+        .iter()
+        .filter(|p| p.role == "from" && p.address_kind == "email")
+        .collect();
+    let [sender] = senders.as_slice() else {
+        return;
+    };
+    let Some(person) = people
+        .iter_mut()
+        .find(|p| p.address == sender.address.trim().to_lowercase() && p.creatable.is_ok())
+    else {
+        return;
+    };
+    let Some(body) = facts.body_text.as_deref() else {
+        return;
+    };
+    let name = person.name.as_ref().map(|n| n.as_str().to_owned());
+    let hint = SenderHint {
+        name: name.as_deref(),
+        email: Some(&person.address),
+        default_region: Some(&owner.default_region),
+    };
+    let Some(sig) = extract_signature(&own_text(body), &hint) else {
+        return;
+    };
+    let facts = SignatureFacts {
+        name: sig
+            .name
+            .as_ref()
+            .and_then(|f| clean_display_name(&f.value))
+            .map(|n| n.as_str().to_owned()),
+        title: sig.title.map(|f| f.value),
+        company: sig.company.map(|f| f.value),
+        phones: sig
+            .phones
+            .iter()
+            .filter(|p| !matches!(p.kind, PhoneKind::Fax | PhoneKind::Pager))
+            .map(|p| p.number.as_str().to_owned())
+            .fold(Vec::new(), |mut all, p| {
+                if !all.contains(&p) {
+                    all.push(p);
+                }
+                all
+            }),
+        linkedin: sig.linkedin.and_then(|f| canonical_linkedin(&f.value)),
+        twitter: sig
+            .twitter
+            .and_then(|f| twitter_handle(&f.value))
+            .map(|h| twitter_url(&h)),
+        website: sig
+            .websites
+            .iter()
+            .find_map(|f| canonical_website(&f.value)),
+    };
+    if !facts.is_empty() {
+        person.signature = Some(facts);
+    }
+}
+
+/// Header names: a full name beats a single token, more tokens beat fewer.
+pub fn better_name(candidate: Option<&DisplayName>, current: Option<&DisplayName>) -> bool {
+    match (candidate, current) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(new), Some(old)) => {
+            (new.quality(), new.as_str().split_whitespace().count())
+                > (old.quality(), old.as_str().split_whitespace().count())
+        }
+    }
+}
+
+/// The stored header object as the name/value pairs bulk detection reads.
+fn bulk_headers(headers: &serde_json::Value) -> Vec<(String, String)> {
+    let text = |key: &str| headers.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let mut out = Vec::new();
+    if let Some(v) = text("list_id") {
+        out.push(("List-Id".to_owned(), v));
+    }
+    if let Some(list) = headers.get("list_unsubscribe").and_then(|v| v.as_array()) {
+        out.extend(
+            list.iter()
+                .filter_map(|v| v.as_str())
+                .map(|v| ("List-Unsubscribe".to_owned(), v.to_owned())),
+        );
+    }
+    if let Some(v) = text("precedence") {
+        out.push(("Precedence".to_owned(), v));
+    }
+    if let Some(v) = text("auto_submitted") {
+        out.push(("Auto-Submitted".to_owned(), v));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

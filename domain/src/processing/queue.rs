@@ -1,0 +1,236 @@
+//! Work stealing over `activities`. Each operation is one statement; lease checks live in
+//! the `where` clauses, so a worker that lost its lease finds out on its next write and
+//! nothing completes twice.
+//!
+//! Claims take the activities that have been due longest (`next_attempt_at`, then id):
+//! new mail is due from its insert, a retry from the end of its backoff, so work is
+//! served in the order it became possible, retries never starve fresh mail of a busy
+//! user, and the `activities_claimable` index answers the query. Processing results do
+//! not depend on the order (see the module docs), so nothing needs newest-first.
+
+use std::time::Duration;
+
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::ProcessingError;
+use crate::jobs::{Backoff, WorkerId};
+use crate::{Db, UserId};
+
+/// Claims after which a failing activity is given up as `dead` (its error is kept).
+pub const MAX_ATTEMPTS: i32 = 6;
+
+/// Handle to the processing columns of `activities`. Activities of every user are
+/// claimed here (a worker serves everyone); the work on each goes through its user's
+/// [`crate::UserScope`].
+#[derive(Debug, Clone)]
+pub struct ActivityQueue {
+    pool: PgPool,
+    backoff: Backoff,
+    max_attempts: i32,
+}
+
+/// An activity held under this worker's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedActivity {
+    pub id: Uuid,
+    pub user: UserId,
+    pub account_id: Uuid,
+    /// Claims so far, this one included.
+    pub attempts: i32,
+}
+
+/// Where a failed activity went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedState {
+    /// Retried after the backoff.
+    Failed,
+    /// Out of attempts; stays with its error until re-processing is requested.
+    Dead,
+}
+
+impl Db {
+    pub fn activity_queue(&self) -> ActivityQueue {
+        ActivityQueue {
+            pool: self.pool().clone(),
+            backoff: Backoff {
+                base: Duration::from_secs(30),
+                max: Duration::from_secs(6 * 60 * 60),
+            },
+            max_attempts: MAX_ATTEMPTS,
+        }
+    }
+}
+
+impl ActivityQueue {
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn with_max_attempts(mut self, attempts: i32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
+    /// `worker` until now + `lease`. Rows another worker is claiming are skipped, not
+    /// waited for. Each claim counts as an attempt, so an activity that crashes its
+    /// worker every time still ends up dead.
+    pub async fn claim_next(
+        &self,
+        worker: &WorkerId,
+        batch: i64,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedActivity>, ProcessingError> {
+        let rows = sqlx::query!(
+            r#"update activities a
+               set state = 'processing', claimed_by = $1, attempts = a.attempts + 1,
+                   lease_expires_at = now() + make_interval(secs => $2)
+               from (select id from activities
+                     where state in ('raw', 'failed') and next_attempt_at <= now()
+                     order by next_attempt_at, id
+                     limit $3
+                     for update skip locked) due
+               where a.id = due.id
+               returning a.id, a.user_id, a.account_id, a.attempts"#,
+            worker.as_str(),
+            lease.as_secs_f64(),
+            batch,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed: Vec<ClaimedActivity> = rows
+            .into_iter()
+            .map(|r| ClaimedActivity {
+                id: r.id,
+                user: UserId(r.user_id),
+                account_id: r.account_id,
+                attempts: r.attempts,
+            })
+            .collect();
+        claimed.sort_by_key(|c| c.id);
+        Ok(claimed)
+    }
+
+    /// Extends the leases `worker` still holds on `ids`; returns the ids still held.
+    pub async fn renew(
+        &self,
+        worker: &WorkerId,
+        ids: &[Uuid],
+        lease: Duration,
+    ) -> Result<Vec<Uuid>, ProcessingError> {
+        Ok(sqlx::query_scalar!(
+            r#"update activities set lease_expires_at = now() + make_interval(secs => $3)
+               where id = any($1) and state = 'processing' and claimed_by = $2
+               returning id"#,
+            ids,
+            worker.as_str(),
+            lease.as_secs_f64(),
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records the outcome of processing (`processed`: contacts matched and created,
+    /// fields extracted) on `conn`, which should be the transaction that wrote those
+    /// effects: if the lease was lost the caller rolls everything back.
+    pub async fn mark_completed(
+        conn: &mut PgConnection,
+        id: Uuid,
+        worker: &WorkerId,
+        processed: &serde_json::Value,
+    ) -> Result<(), ProcessingError> {
+        let done = sqlx::query!(
+            r#"update activities
+               set state = 'completed', processed = $3, processed_at = now(), last_error = null,
+                   claimed_by = null, lease_expires_at = null
+               where id = $1 and state = 'processing' and claimed_by = $2"#,
+            id,
+            worker.as_str(),
+            processed,
+        )
+        .execute(conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ProcessingError::LeaseLost(id));
+        }
+        Ok(())
+    }
+
+    /// Records a failure: the error is kept, and the activity is retried after an
+    /// exponential backoff with jitter, or is `dead` once it has used its attempts.
+    pub async fn mark_failed(
+        &self,
+        activity: &ClaimedActivity,
+        worker: &WorkerId,
+        error: &str,
+    ) -> Result<FailedState, ProcessingError> {
+        let delay = self.backoff.delay(activity.attempts, rand::random::<f64>());
+        let state = sqlx::query_scalar!(
+            r#"update activities
+               set state = case when attempts >= $4 then 'dead' else 'failed' end,
+                   last_error = $3, claimed_by = null, lease_expires_at = null,
+                   next_attempt_at = now() + make_interval(secs => $5)
+               where id = $1 and state = 'processing' and claimed_by = $2
+               returning state"#,
+            activity.id,
+            worker.as_str(),
+            error,
+            self.max_attempts,
+            delay.as_secs_f64(),
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(ProcessingError::LeaseLost(activity.id))?;
+        Ok(if state == "dead" {
+            FailedState::Dead
+        } else {
+            FailedState::Failed
+        })
+    }
+
+    /// Puts activities whose lease expired (their worker died or stalled) back in line:
+    /// failed and due now, or dead when out of attempts. Returns how many were released.
+    pub async fn release_expired(&self) -> Result<u64, ProcessingError> {
+        let released = sqlx::query!(
+            r#"update activities
+               set state = case when attempts >= $1 then 'dead' else 'failed' end,
+                   last_error = 'lease expired: its worker stopped before finishing',
+                   claimed_by = null, lease_expires_at = null, next_attempt_at = now()
+               where state = 'processing' and lease_expires_at < now()"#,
+            self.max_attempts,
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if released > 0 {
+            notify_claimable(&self.pool).await?;
+        }
+        Ok(released)
+    }
+
+    /// When the next failed activity becomes due, for sleeping until then.
+    pub async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, ProcessingError> {
+        Ok(sqlx::query_scalar!(
+            r#"select min(next_attempt_at) from activities where state in ('raw', 'failed')"#
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+/// Wakes idle processors (the insert trigger covers new mail; this covers activities
+/// put back in line).
+pub(crate) async fn notify_claimable(
+    conn: impl sqlx::PgExecutor<'_>,
+) -> Result<(), ProcessingError> {
+    sqlx::query!("select pg_notify('rapport_activities', '')")
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+use std::time::Duration;
+
+use app::pages::settings::SaveContactPolicy;
+use leptos::server_fn::ServerFn;
+
+use crate::helpers::{ALEX, SAM, TestApp, spawn_app, spawn_app_with_workers};
+
+async fn policy_of(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar("select contact_policy from accounts where id = $1")
+        .bind(app.google_account(email).await)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_contact_policy_is_chosen_in_settings_and_only_for_ones_own_accounts() {
+    let app = spawn_app().await;
+    let alex = app.sign_in(ALEX).await;
+    let _sam = app.sign_in(SAM).await;
+    let (_, settings) = alex.get_html("/settings").await;
+    assert!(settings.contains("Create contacts for"));
+    assert!(
+        settings.contains(r#"<option value="sent" selected"#),
+        "sent is the default"
+    );
+
+    let account = app.google_account(ALEX).await.to_string();
+    let saved = alex
+        .call_server_fn(
+            SaveContactPolicy::PATH,
+            &[("account_id", &account), ("policy", "everyone")],
+        )
+        .await;
+    assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
+    assert_eq!(policy_of(&app, ALEX).await, "everyone");
+    let (_, settings) = alex.get_html("/settings").await;
+    assert!(settings.contains(r#"<option value="everyone" selected"#));
+
+    let invalid = alex
+        .call_server_fn(
+            SaveContactPolicy::PATH,
+            &[("account_id", &account), ("policy", "all")],
+        )
+        .await;
+    assert_eq!(invalid.status(), 422);
+
+    let sams = app.google_account(SAM).await.to_string();
+    let foreign = alex
+        .call_server_fn(
+            SaveContactPolicy::PATH,
+            &[("account_id", &sams), ("policy", "nobody")],
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+    assert_eq!(policy_of(&app, SAM).await, "sent");
+}
+
+/// The server's processors build contacts from the mail its sync workers store.
+#[tokio::test]
+async fn synced_mail_becomes_contacts_in_the_background() {
+    let app = spawn_app_with_workers(1).await;
+    let _alex = app.sign_in(ALEX).await;
+    let mut contacts = 0;
+    let mut pending = i64::MAX;
+    for _ in 0..240 {
+        contacts = app.contact_count(ALEX).await;
+        pending = sqlx::query_scalar("select count(*) from activities where state <> 'completed'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let synced: bool = sqlx::query_scalar(
+            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        if synced && pending == 0 && contacts > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(pending, 0, "every stored message was processed");
+    assert!(contacts > 0, "people Alex wrote to became contacts");
+}
