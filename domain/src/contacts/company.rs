@@ -127,8 +127,16 @@ mod tests {
         assert_eq!(
             combined,
             vec![
-                MonthVolume { month: "2026-01".into(), sent: 4, received: 2 },
-                MonthVolume { month: "2026-02".into(), sent: 0, received: 5 },
+                MonthVolume {
+                    month: "2026-01".into(),
+                    sent: 4,
+                    received: 2
+                },
+                MonthVolume {
+                    month: "2026-02".into(),
+                    sent: 0,
+                    received: 5
+                },
             ]
         );
     }

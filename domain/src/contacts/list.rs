@@ -88,7 +88,8 @@ pub struct ContactListPage {
     pub page_count: i64,
 }
 
-const LIST_COLUMNS: &str = "select c.id, c.display_name, c.company_id, co.name as company, c.title, c.tags,
+const LIST_COLUMNS: &str =
+    "select c.id, c.display_name, c.company_id, co.name as company, c.title, c.tags,
         s.strength, s.email_count, s.last_interaction_at, s.unanswered_inbound,
         (select ci.value from contact_identities ci
           where ci.contact_id = c.id and ci.kind = 'email'

@@ -75,9 +75,10 @@ impl ProfileEdit {
         phones.sort();
         phones.dedup();
         let mut links = BTreeMap::new();
-        for (kind, value) in LINK_KINDS
-            .into_iter()
-            .zip([&form.linkedin, &form.website, &form.twitter])
+        for (kind, value) in
+            LINK_KINDS
+                .into_iter()
+                .zip([&form.linkedin, &form.website, &form.twitter])
         {
             if let Some(url) = optional_text("link", value, MAX_FIELD_LEN)? {
                 links.insert(kind.to_owned(), url);
@@ -100,7 +101,12 @@ impl ProfileEdit {
             ));
         }
         let mut custom_fields = BTreeMap::new();
-        for line in form.custom_fields.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        for line in form
+            .custom_fields
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
             let Some((key, value)) = line.split_once(':') else {
                 return Err(DomainError::invalid(
                     "custom fields",
