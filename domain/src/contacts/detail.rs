@@ -24,6 +24,43 @@ pub struct ContactProfile {
     pub created_at: DateTime<Utc>,
 }
 
+impl ContactProfile {
+    /// The links as (kind, url) pairs, by kind.
+    pub fn link_pairs(&self) -> Vec<(String, String)> {
+        text_pairs(&self.links)
+    }
+
+    /// The custom fields as (name, value) pairs, by name.
+    pub fn custom_field_pairs(&self) -> Vec<(String, String)> {
+        text_pairs(&self.custom_fields)
+    }
+
+    /// Fields the user edited: sync never overwrites them.
+    pub fn user_edited_fields(&self) -> Vec<String> {
+        self.field_sources
+            .as_object()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter(|(_, source)| source["source"] == "user")
+                    .map(|(field, _)| field.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn text_pairs(object: &serde_json::Value) -> Vec<(String, String)> {
+    object
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
     pub kind: String,
