@@ -11,9 +11,9 @@ export LEPTOS_OUTPUT_NAME := rapport
 # Compile-time checked queries use the committed .sqlx cache; no database needed to build.
 export SQLX_OFFLINE := true
 
-CARGO_TEST_FLAGS := --release -p domain -p fakes -p server
+CARGO_TEST_FLAGS := --release -p domain -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare clean
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare clean bench bench-sync bench-contacts
 
 setup:
 	@.ci/setup.sh
@@ -34,7 +34,7 @@ fmt-check:
 	cargo fmt --all -- --check
 
 lint:
-	cargo clippy --release -p domain -p fakes -p server --all-targets -- -D warnings
+	cargo clippy --release -p domain -p fakes -p server -p bench --all-targets -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 ## The browser bundle must not pull in server-only crates.
@@ -49,6 +49,19 @@ unit:
 
 e2e:
 	cd end2end && npx playwright test
+
+## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
+bench: bench-sync bench-contacts
+
+## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
+bench-sync: setup
+	cargo build --release -p bench -p fakes --bins
+	target/release/bench sync $(BENCH_SYNC_ARGS)
+
+## Contacts list and contact page p50/p99 over HTTP with 100k contacts and 1M emails.
+bench-contacts: setup
+	cargo build --release -p bench --bins
+	target/release/bench contacts $(BENCH_CONTACTS_ARGS)
 
 ## Regenerate the offline query cache after changing a query (needs a database).
 sqlx-prepare:

@@ -5,7 +5,9 @@
 #![recursion_limit = "256"]
 
 mod errors;
+mod format;
 mod layout;
+mod live;
 pub mod pages;
 mod session;
 #[cfg(feature = "ssr")]
@@ -18,9 +20,10 @@ use leptos_router::{SsrMode, path};
 
 pub use errors::RequestId;
 use layout::AppLayout;
+pub use layout::urlencode;
 use pages::{
     AskPage, CompanyPage, ContactDetailPage, ContactsPage, LoginPage, NotFound, SettingsPage,
-    TimelinePage,
+    TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
@@ -62,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>
         </Router>

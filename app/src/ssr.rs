@@ -67,13 +67,19 @@ pub fn to_server_error(error: DomainError) -> ServerFnError {
         DomainError::Conflict(_) => 409,
         DomainError::Database(_) | DomainError::Migration(_) => 500,
     };
-    crate::errors::set_status(status);
     if status == 500 {
-        tracing::error!(error = %error, "server function failed");
-        ServerFnError::ServerError("Something went wrong on our side. Please try again.".into())
-    } else {
-        ServerFnError::ServerError(capitalize(&error.to_string()))
+        return internal_error(error);
     }
+    crate::errors::set_status(status);
+    ServerFnError::ServerError(capitalize(&error.to_string()))
+}
+
+/// For failures the user cannot act on (a broken query, a state that does not load):
+/// logged with detail, answered with a 500 and a generic sentence.
+pub fn internal_error(error: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(%error, "server function failed");
+    crate::errors::set_status(500);
+    ServerFnError::ServerError("Something went wrong on our side. Please try again.".into())
 }
 
 fn capitalize(message: &str) -> String {

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod gmail;
 pub mod google;

@@ -62,4 +62,13 @@ impl Db {
             picture_url: row.picture_url,
         })
     }
+
+    /// The user signed in with `email` (any case), for tools run from the command line.
+    pub async fn user_by_email(&self, email: &str) -> Result<UserId, DomainError> {
+        sqlx::query_scalar!("select id from users where email = lower($1)", email.trim())
+            .fetch_optional(self.pool())
+            .await?
+            .map(UserId)
+            .ok_or(DomainError::NotFound("user"))
+    }
 }

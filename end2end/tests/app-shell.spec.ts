@@ -1,26 +1,5 @@
-import { expect, test, type ConsoleMessage, type Page } from "@playwright/test";
-
-/** Fails the test on any browser console error (hydration mismatches log there). */
-function watchConsole(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (msg: ConsoleMessage) => {
-    if (msg.type() === "error") errors.push(msg.text());
-  });
-  page.on("pageerror", (err) => errors.push(err.message));
-  return errors;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-/** Signs in through the demo's simulated Google consent page. */
-async function signIn(page: Page) {
-  await page.goto("/login");
-  await page.getByRole("link", { name: "Sign in with Google" }).click();
-  await page.getByRole("button", { name: /Alex Morgan/ }).click();
-  await expect(page).toHaveURL(/\/contacts$/);
-}
+import { expect, test } from "@playwright/test";
+import { hydrated, signIn, watchConsole } from "./support";
 
 test("contacts page hydrates and adds a contact through a server function", async ({ page }, testInfo) => {
   const errors = watchConsole(page);

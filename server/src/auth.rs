@@ -79,7 +79,7 @@ pub async fn callback(
         return login_error("expired");
     }
     match finish_login(&state, &session, &code, &pending.pkce_verifier).await {
-        Ok(()) => Redirect::to("/contacts").into_response(),
+        Ok(landing) => Redirect::to(landing).into_response(),
         Err(error) => {
             tracing::warn!(%error, "Google sign-in failed");
             login_error("google")
@@ -92,7 +92,7 @@ async fn finish_login(
     session: &Session,
     code: &str,
     verifier: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<&'static str> {
     let grant = state.google.exchange_code(code, verifier).await?;
     let profile = state.google.userinfo(&grant.access_token).await?;
     let user = state.db.upsert_google_user(&profile).await?;
@@ -101,11 +101,22 @@ async fn finish_login(
         .connect_google_account(&profile, &grant, &state.secrets)
         .await?;
     scope.enqueue_gmail_sync(account).await?;
+    // Until the first import finishes, the user lands on its live progress.
+    let first_import = scope
+        .sync_account(account)
+        .await?
+        .state
+        .history_id
+        .is_none();
     // A new session id at the privilege change defeats session fixation.
     session.cycle_id().await?;
     session.insert(USER_KEY, user.id).await?;
     tracing::info!(user = %user.id, "signed in with Google");
-    Ok(())
+    Ok(if first_import {
+        "/welcome"
+    } else {
+        "/contacts"
+    })
 }
 
 pub async fn logout(session: Session) -> Response {

@@ -70,6 +70,8 @@ pub struct Config {
     pub encryption_key: Option<String>,
     pub log_format: LogFormat,
     pub workers: WorkerSettings,
+    /// Largest mbox file accepted by the Settings upload.
+    pub max_mbox_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -182,7 +184,13 @@ impl Config {
                 "60",
                 5..=86_400,
             )?),
+            lease: std::time::Duration::from_secs(number(
+                "RAPPORT_JOB_LEASE_SECS",
+                "60",
+                2..=3600,
+            )?),
         };
+        let max_mbox_bytes = number("RAPPORT_MAX_MBOX_BYTES", "8589934592", 1024..=(1 << 40))?;
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
@@ -205,6 +213,7 @@ impl Config {
             encryption_key: lookup("RAPPORT_ENCRYPTION_KEY"),
             log_format,
             workers,
+            max_mbox_bytes,
         })
     }
 }
@@ -233,6 +242,8 @@ mod tests {
         assert_eq!(config.google, GoogleSettings::Demo { messages: 3000 });
         assert_eq!(config.workers.workers, 2);
         assert_eq!(config.workers.sync_every.as_secs(), 60);
+        assert_eq!(config.workers.lease.as_secs(), 60);
+        assert_eq!(config.max_mbox_bytes, 8 << 30);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 mod auth;
 pub mod config;
 mod health;
+pub mod import;
+mod live;
 mod middleware;
 mod session_store;
 mod startup;

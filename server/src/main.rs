@@ -1,7 +1,7 @@
 use server::Application;
 use server::config::Config;
 
-const USAGE: &str = "usage: server [serve|worker]\n\n  serve   run the web server with its background workers (default)\n  worker  run background workers only, against a server's DATABASE_URL and Google settings\n\nSettings come from the environment and .env; see .env.example.";
+const USAGE: &str = "usage: server [serve|worker|import-mbox]\n\n  serve        run the web server with its background workers (default)\n  worker       run background workers only, against a server's DATABASE_URL and Google settings\n  import-mbox  FILE --user EMAIL [--name NAME]: import a Google Takeout mbox file\n\nSettings come from the environment and .env; see .env.example.";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -11,6 +11,7 @@ async fn main() -> std::process::ExitCode {
     match command.as_deref() {
         None | Some("serve") => exit_code(serve().await),
         Some("worker") => exit_code(worker().await),
+        Some("import-mbox") => exit_code(import_mbox().await),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             std::process::ExitCode::SUCCESS
@@ -37,6 +38,13 @@ async fn worker() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     server::telemetry::init(config.log_format);
     server::run_workers(config, shutdown_signal()).await
+}
+
+async fn import_mbox() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    server::telemetry::init(config.log_format);
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    server::import::import_mbox_command(config, &args).await
 }
 
 async fn serve() -> anyhow::Result<()> {

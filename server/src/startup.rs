@@ -4,16 +4,18 @@ use std::net::SocketAddr;
 use app::ssr::AppContext;
 use app::{App, shell};
 use axum::Router;
-use axum::extract::FromRef;
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use domain::Db;
 use domain::crypto::SecretBox;
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use domain::events::EventHub;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -22,9 +24,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{auth, health, middleware};
+use crate::{auth, health, import, live, middleware};
 
-const DATABASE_NAME: &str = "rapport";
+pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
 const DEMO_CLIENT_ID: &str = "rapport-demo-client";
 const DEMO_CLIENT_SECRET: &str = "rapport-demo-secret";
@@ -36,6 +38,10 @@ pub struct AppState {
     pub google: GoogleOAuth,
     pub secrets: SecretBox,
     pub demo: bool,
+    pub events: EventHub,
+    /// Where uploaded mbox files wait for their import job.
+    pub imports_dir: std::path::PathBuf,
+    pub max_mbox_bytes: u64,
 }
 
 impl AppState {
@@ -57,6 +63,8 @@ pub struct Application {
     embedded: Option<EmbeddedPostgres>,
     demo_google: Option<RunningFakeGoogle>,
     background: BackgroundWork,
+    /// Ends live event streams at shutdown; open SSE responses would hold it up.
+    live_stop: CancellationToken,
 }
 
 impl Application {
@@ -119,12 +127,16 @@ impl Application {
             .site_addr(local_addr)
             .build();
         let background = BackgroundWork::start(&db, &google, &secrets, config.workers);
+        let live_stop = CancellationToken::new();
         let state = AppState {
             leptos_options,
             db: db.clone(),
             google,
             secrets,
             demo: demo_google.is_some(),
+            events: EventHub::start(&db, live_stop.clone()),
+            imports_dir: config.data_dir.join("imports"),
+            max_mbox_bytes: config.max_mbox_bytes,
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -134,6 +146,7 @@ impl Application {
             embedded,
             demo_google,
             background,
+            live_stop,
         })
     }
 
@@ -154,8 +167,12 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "Rapport is serving");
+        let live_stop = self.live_stop.clone();
         axum::serve(self.listener, self.router.into_make_service())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                live_stop.cancel();
+            })
             .await?;
         self.background.stop().await;
         self.db.pool().close().await;
@@ -262,6 +279,11 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/start", get(auth::start))
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
+        .route("/api/events", get(live::events))
+        .route(
+            "/settings/import-mbox",
+            post(import::upload_mbox).layer(DefaultBodyLimit::disable()),
+        )
         .leptos_routes_with_context(&state, routes, render_context, move || {
             shell(leptos_options.clone())
         })

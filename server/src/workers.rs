@@ -23,6 +23,19 @@ pub struct WorkerSettings {
     pub workers: usize,
     /// How often active accounts get an incremental sync.
     pub sync_every: Duration,
+    /// How long a job stays claimed by a worker that stopped heartbeating (crashed)
+    /// before another worker takes it over.
+    pub lease: Duration,
+}
+
+impl WorkerSettings {
+    fn worker_options(&self) -> WorkerOptions {
+        WorkerOptions {
+            lease: self.lease,
+            heartbeat: self.lease / 4,
+            idle_wait: self.lease.min(Duration::from_secs(60)) / 2,
+        }
+    }
 }
 
 pub struct BackgroundWork {
@@ -65,7 +78,7 @@ impl BackgroundWork {
                 db.jobs(),
                 WorkerId::generate(),
                 GmailJobs::new(Arc::clone(&sync)),
-                WorkerOptions::default(),
+                settings.worker_options(),
             );
             let stop = stop.clone();
             tasks.push(tokio::spawn(async move {

@@ -7,6 +7,7 @@ pub mod not_found;
 pub mod settings;
 pub mod timeline;
 pub mod volume_chart;
+pub mod welcome;
 
 pub use ask::AskPage;
 pub use company::CompanyPage;
@@ -16,3 +17,4 @@ pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use timeline::TimelinePage;
+pub use welcome::WelcomePage;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
+use crate::format::count;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsData {
@@ -25,6 +26,8 @@ pub struct AccountRow {
     pub last_error: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub sync: Option<SyncView>,
+    /// For imported mail files: messages by outcome (imported, filtered, ...).
+    pub imported: Vec<(String, i64)>,
 }
 
 /// A Gmail account's sync as the user sees it.
@@ -33,7 +36,7 @@ pub struct SyncView {
     pub stage: String,
     pub done: u64,
     pub total: Option<u64>,
-    /// Messages per second while running.
+    /// Messages per minute while running.
     pub rate: f64,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
@@ -70,6 +73,11 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
         } else {
             None
         };
+        let imported = if a.provider == "mbox" {
+            scope.ledger_counts(a.id).await.map_err(to_server_error)?
+        } else {
+            Vec::new()
+        };
         accounts.push(AccountRow {
             id: a.id,
             label: a.display_name.unwrap_or(a.external_id),
@@ -79,6 +87,7 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
             last_error: a.last_error,
             last_synced_at: a.last_synced_at,
             sync,
+            imported,
         });
     }
     let jobs = scope.recent_jobs(10).await.map_err(to_server_error)?;
@@ -104,17 +113,8 @@ async fn sync_view(
     scope: &domain::UserScope<'_>,
     account: Uuid,
 ) -> Result<SyncView, ServerFnError> {
-    use crate::ssr::to_server_error;
-    let state = match scope.sync_account(account).await {
-        Ok(state) => state,
-        Err(error) => {
-            tracing::error!(%error, "could not read the sync state");
-            crate::errors::set_status(500);
-            return Err(ServerFnError::ServerError(
-                "Something went wrong on our side. Please try again.".into(),
-            ));
-        }
-    };
+    use crate::ssr::{internal_error, to_server_error};
+    let state = scope.sync_account(account).await.map_err(internal_error)?;
     let outcomes = scope
         .ledger_counts(account)
         .await
@@ -123,7 +123,7 @@ async fn sync_view(
     Ok(SyncView {
         stage: progress
             .as_ref()
-            .map(|p| format!("{:?}", p.stage).to_lowercase())
+            .map(|p| p.stage.as_str().to_owned())
             .unwrap_or_else(|| "waiting".into()),
         done: progress.as_ref().map_or(0, |p| p.done),
         total: progress.as_ref().and_then(|p| p.total),
@@ -244,6 +244,71 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%e %b %Y, %H:%M UTC").to_string()
 }
 
+fn provider_label(provider: &str) -> &'static str {
+    match provider {
+        "google" => "Gmail",
+        "mbox" => "Mail import",
+        _ => "Source",
+    }
+}
+
+/// "1,204 imported · 3 filtered", or "None yet".
+fn outcome_counts(outcomes: &[(String, i64)]) -> String {
+    if outcomes.is_empty() {
+        return "None yet".to_owned();
+    }
+    outcomes
+        .iter()
+        .map(|(outcome, n)| format!("{} {outcome}", count(u64::try_from(*n).unwrap_or_default())))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The Takeout upload: a plain multipart form, so it works before (or without) the
+/// wasm app; the server answers with a redirect back here carrying the outcome.
+#[component]
+fn ImportMail() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let outcome = move || {
+        query.with(|q| {
+            if let Some(error) = q.get("import_error") {
+                Some(view! { <p class="form-error" role="alert">"Upload refused: " {error}</p> }.into_any())
+            } else if q.get("import").as_deref() == Some("queued") {
+                Some(view! {
+                    <p class="notice" role="status">
+                        "Upload received. The import runs in the background: follow it under Background work; "
+                        "the mail appears on the timeline as it is stored."
+                    </p>
+                }.into_any())
+            } else {
+                None
+            }
+        })
+    };
+    view! {
+        <section class="card" id="import" aria-labelledby="import-heading">
+            <h2 id="import-heading">"Import mail"</h2>
+            <p class="muted">
+                "Bring in older mail from a Google Takeout export (the .mbox file in its Mail folder) or "
+                "any other mbox file. Messages Rapport already has from Gmail are recognised by their "
+                "Message-ID and skipped."
+            </p>
+            {outcome}
+            <form class="inline-form" method="post" action="/settings/import-mbox" enctype="multipart/form-data">
+                <label>
+                    "Mailbox file"
+                    <input type="file" name="file" accept=".mbox,application/mbox,text/plain" required/>
+                </label>
+                <label>
+                    "Name (optional)"
+                    <input type="text" name="name" maxlength="80" placeholder="Old work mail"/>
+                </label>
+                <button class="button" type="submit">"Upload and import"</button>
+            </form>
+        </section>
+    }
+}
+
 fn scope_label(scope: &str) -> String {
     match scope {
         "openid" => "Sign-in".into(),
@@ -274,15 +339,26 @@ fn SettingsSections(
                 view! {
                     <article class="card account" data-account-id=a.id.to_string()>
                         <header class="account-head">
-                            <h3>{if a.provider == "google" { "Gmail" } else { "Source" }} " · " {a.label.clone()}</h3>
+                            <h3>{provider_label(&a.provider)} " · " {a.label.clone()}</h3>
                             <span class=format!("badge status-{}", a.status)>{a.status.replace('_', " ")}</span>
                         </header>
-                        <dl class="facts">
-                            <dt>"Access"</dt>
-                            <dd>{a.scopes.iter().map(|s| scope_label(s)).collect::<Vec<_>>().join(", ")}</dd>
-                            <dt>"Last sync"</dt>
-                            <dd>{a.last_synced_at.map(when).unwrap_or_else(|| "Not synced yet".into())}</dd>
-                        </dl>
+                        {if a.provider == "mbox" {
+                            view! {
+                                <dl class="facts">
+                                    <dt>"Messages"</dt>
+                                    <dd>{outcome_counts(&a.imported)}</dd>
+                                </dl>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <dl class="facts">
+                                    <dt>"Access"</dt>
+                                    <dd>{a.scopes.iter().map(|s| scope_label(s)).collect::<Vec<_>>().join(", ")}</dd>
+                                    <dt>"Last sync"</dt>
+                                    <dd>{a.last_synced_at.map(when).unwrap_or_else(|| "Not synced yet".into())}</dd>
+                                </dl>
+                            }.into_any()
+                        }}
                         {a.last_error.map(|e| view! { <p class="form-error">{e}</p> })}
                         {a.sync.map(|sync| view! { <SyncPanel account=a.id sync/> })}
                         <div class="actions">
@@ -355,6 +431,7 @@ fn SettingsSections(
             {disconnect_error}
             {accounts}
         </section>
+        <ImportMail/>
         {jobs}
         <section class="card">
             <h2>"Session"</h2>
@@ -380,18 +457,6 @@ fn SettingsSections(
     }
 }
 
-fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn sync_headline(sync: &SyncView) -> String {
     let of_total = sync
         .total
@@ -400,9 +465,9 @@ fn sync_headline(sync: &SyncView) -> String {
     match sync.stage.as_str() {
         "listing" => "Listing your mailbox…".into(),
         "fetching" => format!(
-            "Importing {}{of_total} messages · {:.0}/min",
+            "Importing {}{of_total} messages · {}/min",
             count(sync.done),
-            sync.rate * 60.0
+            count(sync.rate.round() as u64)
         ),
         "incremental" => "Applying new changes from Gmail…".into(),
         "reconciling" => "Checking that every message arrived…".into(),
@@ -422,12 +487,7 @@ fn SyncPanel(account: Uuid, sync: SyncView) -> impl IntoView {
             }
         })
     };
-    let outcomes = sync
-        .outcomes
-        .iter()
-        .map(|(outcome, n)| format!("{} {outcome}", count(*n as u64)))
-        .collect::<Vec<_>>()
-        .join(" · ");
+    let outcomes = outcome_counts(&sync.outcomes);
     let progress = match (sync.stage.as_str(), sync.total) {
         ("fetching", Some(total)) if total > 0 => Some(
             view! { <progress class="sync-progress" max=total.to_string() value=sync.done.to_string()></progress> },
@@ -440,7 +500,7 @@ fn SyncPanel(account: Uuid, sync: SyncView) -> impl IntoView {
             {progress}
             <dl class="facts">
                 <dt>"Messages"</dt>
-                <dd>{if outcomes.is_empty() { "None yet".to_owned() } else { outcomes }}</dd>
+                <dd>{outcomes}</dd>
                 <dt>"Last success"</dt>
                 <dd>{sync.last_success_at.map(when).unwrap_or_else(|| "Not yet".into())}</dd>
                 <dt>"Completeness"</dt>

@@ -78,6 +78,16 @@ pub struct EmbeddedPostgres {
     stopped: bool,
 }
 
+/// Whether a postgres process is alive for the cluster in `data_dir` (its
+/// `postmaster.pid` names a running process): a second program must not adopt a cluster
+/// that a running server owns, since it would stop it on exit.
+pub fn cluster_running(data_dir: &Path) -> bool {
+    std::fs::read_to_string(data_dir.join("postmaster.pid"))
+        .ok()
+        .and_then(|pid_file| pid_file.lines().next()?.trim().parse::<u32>().ok())
+        .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
 impl EmbeddedPostgres {
     pub async fn start(options: EmbeddedOptions) -> Result<Self, EmbeddedPgError> {
         let bin_dir = find_bin_dir().await?;

@@ -1,7 +1,9 @@
 //! Sync work on the job queue: `gmail.sync` (full or incremental, decided by the
-//! cursor) and `gmail.reconcile`, one live job of each per account (unique keys), and a
-//! scheduler that queues incremental syncs for active Google accounts.
+//! cursor) and `gmail.reconcile`, one live job of each per account (unique keys),
+//! `mbox.import` for uploaded Takeout files, and a scheduler that queues incremental
+//! syncs for active Google accounts.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +18,14 @@ use crate::jobs::{Job, JobError, JobHandler, NewJob, QueueError};
 
 pub const SYNC_KIND: &str = "gmail.sync";
 pub const RECONCILE_KIND: &str = "gmail.reconcile";
+pub const MBOX_IMPORT_KIND: &str = "mbox.import";
+
+/// An uploaded mbox file waiting to be imported into the mbox account `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MboxImportPayload {
+    pub path: PathBuf,
+    pub name: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountPayload {
@@ -56,13 +66,20 @@ impl<A> GmailJobs<A> {
 
 impl<A: GmailApi> JobHandler for GmailJobs<A> {
     fn kinds(&self) -> Vec<String> {
-        vec![SYNC_KIND.to_owned(), RECONCILE_KIND.to_owned()]
+        vec![
+            SYNC_KIND.to_owned(),
+            RECONCILE_KIND.to_owned(),
+            MBOX_IMPORT_KIND.to_owned(),
+        ]
     }
 
     async fn run(&self, job: &Job) -> Result<(), JobError> {
         let user = job
             .user
             .ok_or_else(|| JobError::Permanent("sync job without a user".to_owned()))?;
+        if job.kind == MBOX_IMPORT_KIND {
+            return import_uploaded_mbox(&self.sync.db, user, job).await;
+        }
         let payload: AccountPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
         let result = match job.kind.as_str() {
@@ -80,6 +97,32 @@ impl<A: GmailApi> JobHandler for GmailJobs<A> {
         };
         result.map_err(job_error)
     }
+}
+
+/// Imports an uploaded file, announces the result, and deletes the upload. A retry
+/// after a crash re-reads the file: ids come from Message-IDs, so nothing doubles.
+async fn import_uploaded_mbox(db: &Db, user: crate::UserId, job: &Job) -> Result<(), JobError> {
+    let payload: MboxImportPayload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+    if !payload.path.exists() {
+        return Err(JobError::Permanent(format!(
+            "the uploaded file {} is gone",
+            payload.path.display()
+        )));
+    }
+    let scope = db.for_user(user);
+    let report = scope
+        .import_mbox(&payload.path, &payload.name)
+        .await
+        .map_err(job_error)?;
+    scope
+        .announce_mbox_import(&payload.name, &report)
+        .await
+        .map_err(job_error)?;
+    if let Err(error) = std::fs::remove_file(&payload.path) {
+        tracing::warn!(%error, path = %payload.path.display(), "could not delete an imported upload");
+    }
+    Ok(())
 }
 
 /// Revoked access stops the job at once (only the user can fix it, and the account
@@ -133,6 +176,15 @@ impl crate::UserScope<'_> {
         account: Uuid,
     ) -> Result<crate::jobs::Enqueued, QueueError> {
         self.enqueue_job(sync_job(account)).await
+    }
+
+    /// Queues the import of an uploaded mbox file (which the job deletes when done).
+    pub async fn enqueue_mbox_import(
+        &self,
+        payload: &MboxImportPayload,
+    ) -> Result<crate::jobs::Enqueued, QueueError> {
+        self.enqueue_job(NewJob::new(MBOX_IMPORT_KIND, serde_json::json!(payload)))
+            .await
     }
 
     pub async fn enqueue_gmail_reconcile(

@@ -25,7 +25,7 @@ pub const DUPLICATE_RULE: &str = "duplicate-message-id";
 /// Messages handed from the reader thread to the storer at a time.
 const BATCH: usize = 200;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MboxImportReport {
     pub account: Uuid,
     pub read: u64,
@@ -88,6 +88,19 @@ impl UserScope<'_> {
         }
         reader.await.map_err(|e| SyncError::Task(e.to_string()))?;
         Ok(report)
+    }
+
+    /// Tells the user's open pages that an import finished, with its counts.
+    pub(crate) async fn announce_mbox_import(
+        &self,
+        name: &str,
+        report: &MboxImportReport,
+    ) -> Result<(), SyncError> {
+        let mut tx = self.pool.begin().await?;
+        let data = serde_json::json!({"name": name, "report": report});
+        self.publish_event(&mut tx, "import.finished", data).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn mbox_account(&self, name: &str) -> Result<Uuid, SyncError> {

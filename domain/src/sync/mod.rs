@@ -29,7 +29,6 @@ use crate::ingest::{IngestError, IngestFilter};
 use crate::{Db, UserId};
 
 pub use measure::Throughput;
-pub use progress::EVENTS_CHANNEL;
 pub use reconcile::ReconcileReport;
 pub use state::{AccountStatus, FullCheckpoint, Stage, SyncAccount, SyncProgress, SyncState};
 

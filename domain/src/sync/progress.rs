@@ -12,9 +12,6 @@ use super::SyncError;
 use super::state::{Stage, SyncProgress};
 use crate::{Db, UserId, UserScope};
 
-/// The channel the server listens on for user-visible events.
-pub const EVENTS_CHANNEL: &str = "rapport_events";
-
 pub(super) struct Reporter {
     db: Db,
     user: UserId,
@@ -51,6 +48,7 @@ impl Reporter {
                 started_at: Some(Utc::now()),
                 last_success_at,
                 last_error: None,
+                people_seen: 0,
             },
             done_at_start: 0,
         }
@@ -78,14 +76,29 @@ impl Reporter {
             self.progress.rate = (done * 60.0 / elapsed * 10.0).round() / 10.0;
         }
         self.last_emit = Some(Instant::now());
-        self.db
-            .for_user(self.user)
+        let scope = self.db.for_user(self.user);
+        self.progress.people_seen = scope.people_seen().await?;
+        scope
             .record_sync_progress(self.account, &self.progress)
             .await
     }
 }
 
 impl UserScope<'_> {
+    /// How many other people (distinct email addresses that are not one of the user's
+    /// accounts) appear in the user's stored mail.
+    pub(crate) async fn people_seen(&self) -> Result<u64, SyncError> {
+        let n = sqlx::query_scalar!(
+            r#"select count(distinct p.address) as "n!" from activity_participants p
+               where p.user_id = $1 and p.address_kind = 'email'
+                 and p.address not in (select lower(external_id) from accounts where user_id = $1)"#,
+            self.user.0,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
     /// One progress write: the state, the event and the notification, atomically.
     pub(crate) async fn record_sync_progress(
         &self,
@@ -121,30 +134,6 @@ impl UserScope<'_> {
         .await?;
         self.publish_event(&mut tx, event_kind, event).await?;
         tx.commit().await?;
-        Ok(())
-    }
-
-    pub(crate) async fn publish_event(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        kind: &str,
-        data: serde_json::Value,
-    ) -> Result<(), SyncError> {
-        sqlx::query!(
-            r#"insert into events (user_id, kind, data) values ($1, $2, $3)"#,
-            self.user.0,
-            kind,
-            data,
-        )
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query!(
-            r#"select pg_notify($1, $2::uuid::text)"#,
-            EVENTS_CHANNEL,
-            self.user.0,
-        )
-        .execute(&mut **tx)
-        .await?;
         Ok(())
     }
 }

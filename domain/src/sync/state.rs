@@ -54,6 +54,19 @@ pub enum Stage {
     Idle,
 }
 
+impl Stage {
+    /// The name used in the stored state and in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Listing => "listing",
+            Self::Fetching => "fetching",
+            Self::Incremental => "incremental",
+            Self::Reconciling => "reconciling",
+            Self::Idle => "idle",
+        }
+    }
+}
+
 /// Shown to the user while a sync runs and after it ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncProgress {
@@ -68,6 +81,9 @@ pub struct SyncProgress {
     pub last_success_at: Option<DateTime<Utc>>,
     /// In plain words, for the account page.
     pub last_error: Option<String>,
+    /// Distinct addresses other than the user's own seen in the mail stored so far.
+    #[serde(default)]
+    pub people_seen: u64,
 }
 
 /// Account status values the sync sets.
@@ -174,5 +190,23 @@ impl UserScope<'_> {
         Ok(sqlx::query_scalar!(r#"select now() as "now!""#)
             .fetch_one(self.pool)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_names_match_the_stored_state() {
+        for stage in [
+            Stage::Listing,
+            Stage::Fetching,
+            Stage::Incremental,
+            Stage::Reconciling,
+            Stage::Idle,
+        ] {
+            assert_eq!(serde_json::to_value(stage).unwrap(), stage.as_str());
+        }
     }
 }

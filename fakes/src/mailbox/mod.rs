@@ -22,6 +22,7 @@ mod render;
 mod rng;
 mod senders;
 mod signature;
+mod takeout;
 mod threads;
 mod truth;
 
@@ -32,6 +33,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+pub use takeout::write_takeout_message;
 pub use truth::{CompanyTruth, GroundTruth, OwnerTruth, PersonTruth};
 
 use plan::{HISTORY_DAYS, MsgRef, PersonStats};

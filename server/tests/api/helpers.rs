@@ -48,6 +48,8 @@ pub async fn fake_google() -> RunningFakeGoogle {
 pub struct TestApp {
     pub address: String,
     pub db: Db,
+    pub database_url: String,
+    pub data_dir: PathBuf,
     pub google: RunningFakeGoogle,
     /// A browser with no session.
     pub anonymous: Browser,
@@ -59,12 +61,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
+    spawn_app_with(workers, &[]).await
+}
+
+/// The app with `workers` background workers and extra settings (`(name, value)`).
+pub async fn spawn_app_with(workers: usize, settings: &[(&'static str, &str)]) -> TestApp {
     let google = fake_google().await;
     let database_url = fresh_database_url().await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
-    let vars = HashMap::from([
+    let mut vars = HashMap::from([
         ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", database_url),
+        ("DATABASE_URL", database_url.clone()),
         ("RAPPORT_DATA_DIR", data_dir.to_string_lossy().into_owned()),
         (
             "RAPPORT_SITE_ROOT",
@@ -76,6 +83,7 @@ pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
         ("RAPPORT_ENCRYPTION_KEY", TEST_KEY.to_owned()),
         ("RAPPORT_WORKERS", workers.to_string()),
     ]);
+    vars.extend(settings.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     let app = Application::build(config).await.expect("build the app");
     let address = format!("http://{}", app.local_addr());
@@ -85,6 +93,8 @@ pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
     TestApp {
         address,
         db,
+        database_url,
+        data_dir,
         google,
         anonymous,
     }
@@ -93,17 +103,23 @@ pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
 impl TestApp {
     /// Signs in through the real flow: Rapport -> fake Google consent -> callback.
     pub async fn sign_in(&self, email: &str) -> Browser {
+        self.sign_in_landing(email).await.0
+    }
+
+    /// Signs in and also returns where the callback sent the browser: the live import
+    /// (`/welcome`) until the first full sync is done, then the contacts.
+    pub async fn sign_in_landing(&self, email: &str) -> (Browser, String) {
         let browser = Browser::new(&self.address);
         let consent_url = browser
             .redirect_target(&format!("{}/auth/google/start", self.address))
             .await;
         let code_url = browser.choose_account(&consent_url, email).await;
         let landing = browser.redirect_target(&code_url).await;
-        assert_eq!(
-            landing, "/contacts",
-            "signed in and sent to the contacts page"
+        assert!(
+            landing == "/welcome" || landing == "/contacts",
+            "signed in and sent into the app, not to {landing}"
         );
-        browser
+        (browser, landing)
     }
 
     /// The same Google client and key the app uses, for checking tokens from tests.

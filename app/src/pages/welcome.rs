@@ -1,0 +1,207 @@
+//! Right after the first sign-in: the first Gmail import, live. Stage, messages done of
+//! Gmail's total, speed, time left and people found so far, updated as the server
+//! publishes progress. Nothing here blocks the app; every link works while it runs.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::ErrorPanel;
+use crate::format::{count, duration_words};
+use crate::live::listen_live;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncOverview {
+    pub accounts: Vec<AccountProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountProgress {
+    pub id: Uuid,
+    pub label: String,
+    pub status: String,
+    pub stage: String,
+    /// Messages stored by the running full sync.
+    pub done: u64,
+    /// Gmail's `messagesTotal` (includes spam and trash, which are not imported).
+    pub total: Option<u64>,
+    pub per_minute: f64,
+    pub people_seen: u64,
+    /// Messages stored from this account over all syncs.
+    pub stored: u64,
+    /// The first full sync has finished.
+    pub complete: bool,
+    pub last_error: Option<String>,
+}
+
+impl AccountProgress {
+    fn fraction(&self) -> f64 {
+        if self.complete {
+            return 1.0;
+        }
+        match self.total {
+            Some(total) if total > 0 => (self.done as f64 / total as f64).min(1.0),
+            _ => 0.0,
+        }
+    }
+
+    fn minutes_left(&self) -> Option<f64> {
+        let total = self.total?;
+        (!self.complete && self.per_minute > 0.0 && total > self.done)
+            .then(|| (total - self.done) as f64 / self.per_minute)
+    }
+}
+
+#[server]
+pub async fn load_sync_overview() -> Result<SyncOverview, ServerFnError> {
+    use crate::ssr::{internal_error, request_context, to_server_error};
+    let ctx = request_context()?;
+    let scope = ctx.scope();
+    let mut accounts = Vec::new();
+    for account in scope.accounts().await.map_err(to_server_error)? {
+        if account.provider != "google" {
+            continue;
+        }
+        let sync = scope
+            .sync_account(account.id)
+            .await
+            .map_err(internal_error)?;
+        let stored = scope
+            .ledger_counts(account.id)
+            .await
+            .map_err(to_server_error)?
+            .into_iter()
+            .filter(|(outcome, _)| outcome == "imported")
+            .map(|(_, n)| u64::try_from(n).unwrap_or_default())
+            .sum();
+        let progress = sync.state.progress;
+        accounts.push(AccountProgress {
+            id: account.id,
+            label: account.display_name.unwrap_or(account.external_id),
+            status: account.status,
+            stage: progress
+                .as_ref()
+                .map(|p| p.stage.as_str().to_owned())
+                .unwrap_or_else(|| "waiting".into()),
+            done: progress.as_ref().map_or(0, |p| p.done),
+            total: progress.as_ref().and_then(|p| p.total),
+            per_minute: progress.as_ref().map_or(0.0, |p| p.rate),
+            people_seen: progress.as_ref().map_or(0, |p| p.people_seen),
+            stored,
+            complete: sync.state.history_id.is_some(),
+            last_error: progress.and_then(|p| p.last_error),
+        });
+    }
+    Ok(SyncOverview { accounts })
+}
+
+#[component]
+pub fn WelcomePage() -> impl IntoView {
+    // Bumped by every live progress event; the overview is re-read for each.
+    let updates = RwSignal::new(0_u64);
+    let overview = Resource::new(move || updates.get(), |_| load_sync_overview());
+    listen_live(&["sync.progress"], move || updates.update(|n| *n += 1));
+    view! {
+        <Title text="Importing your mail"/>
+        <section class="page welcome">
+            <header class="page-header"><h1>"Welcome to Rapport"</h1></header>
+            <p class="lead">
+                "Rapport is reading your Gmail to build your network: who you write to, how often, "
+                "and how quickly you both reply. Recent mail comes first, so your closest contacts "
+                "appear within seconds. You can use the app while this runs."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading your import…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        overview.await.map(|data| view! { <ImportProgress data/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+            <nav class="actions" aria-label="Next">
+                <a class="button primary" href="/contacts">"Go to your contacts"</a>
+                <a class="button" href="/timeline">"See your mail on the timeline"</a>
+            </nav>
+        </section>
+    }
+}
+
+#[component]
+fn ImportProgress(data: SyncOverview) -> impl IntoView {
+    if data.accounts.is_empty() {
+        return view! {
+            <div class="empty-state">
+                <h2>"No mailbox connected"</h2>
+                <p>"Sign out and sign in with Google again to connect Gmail."</p>
+            </div>
+        }
+        .into_any();
+    }
+    data.accounts
+        .into_iter()
+        .map(|a| view! { <AccountImport account=a/> })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn AccountImport(account: AccountProgress) -> impl IntoView {
+    let percent = (account.fraction() * 100.0).round();
+    let headline = if account.complete {
+        format!("Done: {} messages imported", count(account.stored))
+    } else {
+        match account.stage.as_str() {
+            "waiting" => "Waiting to start…".to_owned(),
+            "listing" => "Listing your mailbox…".to_owned(),
+            "reconciling" => "Checking that every message arrived…".to_owned(),
+            _ => match account.total {
+                Some(total) => format!(
+                    "Imported {} of {} messages",
+                    count(account.done),
+                    count(total)
+                ),
+                None => format!("Imported {} messages", count(account.done)),
+            },
+        }
+    };
+    let speed = (!account.complete && account.per_minute > 0.0).then(|| {
+        format!(
+            "{} messages a minute",
+            count(account.per_minute.round() as u64)
+        )
+    });
+    let left = account
+        .minutes_left()
+        .map(|minutes| format!("about {} left", duration_words(minutes * 60.0)));
+    let state = if account.complete { "done" } else { "running" };
+    view! {
+        <article class="card import" data-account-id=account.id.to_string() data-state=state>
+            <header class="account-head">
+                <h2>"Gmail · " {account.label.clone()}</h2>
+                <span class=format!("badge status-{}", account.status)>{account.status.replace('_', " ")}</span>
+            </header>
+            <p class="import-headline" role="status" aria-live="polite">
+                <strong>{headline}</strong>
+            </p>
+            <div
+                class="meter"
+                role="progressbar"
+                aria-label="Import progress"
+                aria-valuemin="0"
+                aria-valuemax="100"
+                aria-valuenow=percent.to_string()
+            >
+                <div class="meter-fill" style=format!("width: {percent}%")></div>
+            </div>
+            <dl class="facts import-facts">
+                <dt>"Progress"</dt>
+                <dd data-testid="percent">{format!("{percent}%")}</dd>
+                <dt>"People found"</dt>
+                <dd data-testid="people">{count(account.people_seen)}</dd>
+                {speed.map(|s| view! { <dt>"Speed"</dt><dd>{s}</dd> })}
+                {left.map(|l| view! { <dt>"Time left"</dt><dd>{l}</dd> })}
+            </dl>
+            {account.last_error.map(|e| view! { <p class="form-error">"Last problem: " {e}</p> })}
+        </article>
+    }
+}

@@ -1,0 +1,128 @@
+//! `make bench`: measures Rapport against fakes on 127.0.0.1 and a durable embedded
+//! PostgreSQL, then records the figures in bench/RESULTS.md and bench/results.json.
+//!
+//! ```text
+//! bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
+//! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
+//!                [--concurrency 4] [--out DIR]
+//! ```
+
+mod contacts;
+mod process;
+mod results;
+mod sync;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use domain::Db;
+use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+
+use results::Results;
+
+const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
+       bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]";
+
+#[derive(PartialEq, Eq)]
+enum Benchmark {
+    Sync,
+    Contacts,
+}
+
+struct Options {
+    benchmark: Benchmark,
+    sizes: Vec<usize>,
+    mbox: usize,
+    contacts: contacts::Scale,
+    out: std::path::PathBuf,
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Options> {
+    let mut options = Options {
+        benchmark: Benchmark::Sync,
+        contacts: contacts::Scale {
+            contacts: 100_000,
+            activities: 1_000_000,
+            requests: 2_000,
+            concurrency: 4,
+        },
+        sizes: vec![1_000, 10_000],
+        mbox: 100_000,
+        out: results::default_dir(),
+    };
+    let mut args = args.iter();
+    match args.next().map(String::as_str) {
+        Some("sync") => {}
+        Some("contacts") => options.benchmark = Benchmark::Contacts,
+        _ => anyhow::bail!(USAGE),
+    }
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--sizes" => {
+                options.sizes = value
+                    .split(',')
+                    .map(|n| n.trim().parse())
+                    .collect::<Result<_, _>>()?
+            }
+            "--mbox" => options.mbox = value.parse()?,
+            "--contacts" => options.contacts.contacts = value.parse()?,
+            "--activities" => options.contacts.activities = value.parse()?,
+            "--requests" => options.contacts.requests = value.parse()?,
+            "--concurrency" => options.contacts.concurrency = value.parse()?,
+            "--out" => options.out = value.into(),
+            other => anyhow::bail!("unknown option {other}\n{USAGE}"),
+        }
+    }
+    Ok(options)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = parse(&args)?;
+
+    // Durable (fsync on), like `make run`, so the figures are what users get.
+    let data = tempfile::tempdir()?;
+    let pg = EmbeddedPostgres::start(EmbeddedOptions {
+        data_dir: data.path().join("postgres"),
+        ephemeral: false,
+    })
+    .await?;
+    let databases = AtomicUsize::new(0);
+    let new_db = async || {
+        let name = format!("bench_{}", databases.fetch_add(1, Ordering::SeqCst));
+        pg.ensure_database(&name).await?;
+        let url = pg.url(&name);
+        let db = Db::connect(&url).await?;
+        db.migrate().await?;
+        db.pool().close().await;
+        anyhow::Ok(url)
+    };
+    let (outcome, title) = match options.benchmark {
+        Benchmark::Sync => (
+            sync::run(new_db, &options.sizes, options.mbox).await,
+            "Gmail sync and Takeout import",
+        ),
+        Benchmark::Contacts => {
+            let outcome = match new_db().await {
+                Ok(url) => contacts::run(&url, &options.contacts).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Contacts list and contact page")
+        }
+    };
+    pg.stop().await?;
+    let (figures, markdown) = outcome?;
+
+    let results = Results::new(&options.out);
+    results.record(&figures)?;
+    results.write_section(title, &markdown)?;
+    println!("{}", serde_json::to_string_pretty(&figures)?);
+    Ok(())
+}

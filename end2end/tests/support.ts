@@ -1,0 +1,34 @@
+import { expect, type ConsoleMessage, type Page } from "@playwright/test";
+
+/** Collects browser console errors (hydration mismatches log there) for a final check. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (msg: ConsoleMessage) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (err) => errors.push(err.message));
+  return errors;
+}
+
+/** Waits until the wasm app has taken over the server-rendered page. */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/**
+ * Signs in through the demo's simulated Google consent page as `who` (a name on it).
+ * A first sign-in lands on the live import (/welcome), later ones on /contacts.
+ */
+export async function signInAs(page: Page, who: RegExp) {
+  await page.goto("/login");
+  await page.getByRole("link", { name: "Sign in with Google" }).click();
+  await page.getByRole("button", { name: who }).click();
+  await expect(page).toHaveURL(/\/(welcome|contacts)$/);
+}
+
+/** Signs in as the demo's Alex Morgan and opens the contacts page. */
+export async function signIn(page: Page) {
+  await signInAs(page, /Alex Morgan/);
+  if (!page.url().endsWith("/contacts")) await page.goto("/contacts");
+  await expect(page).toHaveURL(/\/contacts$/);
+}

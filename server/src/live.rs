@@ -1,0 +1,123 @@
+//! `GET /api/events`: the signed-in user's events (sync progress, imports) as
+//! Server-Sent Events. Each SSE id is the event row's id, so a browser that reconnects
+//! (`Last-Event-ID`) or a page that says where it rendered from (`?after=`) gets exactly
+//! what it has not seen.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::ssr::CurrentUser;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use domain::events::{Event, Wake};
+use domain::{Db, UserId};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use crate::startup::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// The newest event id the page already reflects.
+    after: Option<i64>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    // Subscribe before the first read, so nothing committed in between goes unheard.
+    let wakes = state.events.subscribe();
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let last_id = match resume.or(query.after) {
+        Some(id) => id.max(0),
+        None => state
+            .db
+            .for_user(user.id)
+            .last_event_id()
+            .await
+            .unwrap_or_default(),
+    };
+    let feed = Feed {
+        db: state.db.clone(),
+        user: user.id,
+        last_id,
+        wakes,
+        pending: VecDeque::new(),
+        stop: state.events.stopping(),
+    };
+    let stream = futures_util::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(to_sse(event)), feed))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+fn to_sse(event: Event) -> SseEvent {
+    let data = serde_json::json!({ "data": event.data, "at": event.created_at });
+    SseEvent::default()
+        .id(event.id.to_string())
+        .event(event.kind)
+        .data(data.to_string())
+}
+
+struct Feed {
+    db: Db,
+    user: UserId,
+    last_id: i64,
+    wakes: broadcast::Receiver<Wake>,
+    pending: VecDeque<Event>,
+    stop: CancellationToken,
+}
+
+impl Feed {
+    /// The next unseen event, waiting for one; `None` when the server shuts down.
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            match self.db.for_user(self.user).events_after(self.last_id).await {
+                Ok(events) if !events.is_empty() => {
+                    self.last_id = events.last().map_or(self.last_id, |e| e.id);
+                    self.pending.extend(events);
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "could not read events for a live view");
+                    tokio::select! {
+                        _ = self.stop.cancelled() => return None,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            }
+            self.wait_for_wake().await?;
+        }
+    }
+
+    async fn wait_for_wake(&mut self) -> Option<()> {
+        loop {
+            tokio::select! {
+                _ = self.stop.cancelled() => return None,
+                wake = self.wakes.recv() => match wake {
+                    Ok(wake) if wake.concerns(self.user) => return Some(()),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => return Some(()),
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The live import view: the first sign-in lands on /welcome, and /api/events streams
+//! the signed-in user's sync progress (and nobody else's) as Server-Sent Events.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{ALEX, Browser, SAM, spawn_app, spawn_app_with_workers};
+
+#[derive(Debug)]
+struct SseEvent {
+    id: i64,
+    kind: String,
+    data: Value,
+}
+
+/// An open event stream, read chunk by chunk.
+struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    async fn open(browser: &Browser, path: &str, last_event_id: Option<i64>) -> Self {
+        let mut request = browser.client.get(format!("{}{path}", browser.address));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.expect("open the event stream");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            "text/event-stream"
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped), or None after `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<SseEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                if let Some(event) = parse(&block) {
+                    return Some(event);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?
+                .expect("read the event stream")?;
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    /// Events until one whose progress says the sync is idle after a success.
+    async fn until_synced(&mut self) -> Vec<SseEvent> {
+        let mut seen = Vec::new();
+        while let Some(event) = self.next(Duration::from_secs(60)).await {
+            let progress = &event.data["data"]["progress"];
+            let finished = event.kind == "sync.progress"
+                && progress["stage"] == "idle"
+                && !progress["last_success_at"].is_null();
+            seen.push(event);
+            if finished {
+                return seen;
+            }
+        }
+        panic!("the sync did not finish; saw {seen:#?}");
+    }
+}
+
+fn parse(block: &str) -> Option<SseEvent> {
+    let (mut id, mut kind, mut data) = (None, None, String::new());
+    for line in block.lines() {
+        if let Some(v) = line.strip_prefix("id:") {
+            id = v.trim().parse().ok();
+        } else if let Some(v) = line.strip_prefix("event:") {
+            kind = Some(v.trim().to_owned());
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data.push_str(v.trim_start());
+        }
+    }
+    Some(SseEvent {
+        id: id?,
+        kind: kind?,
+        data: serde_json::from_str(&data).expect("event data is JSON"),
+    })
+}
+
+#[tokio::test]
+async fn the_event_stream_needs_a_session() {
+    let app = spawn_app().await;
+    let response = app.anonymous.get("/api/events").await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn the_first_sign_in_shows_the_import_live_and_only_to_its_owner() {
+    let app = spawn_app_with_workers(2).await;
+    let (alex, landing) = app.sign_in_landing(ALEX).await;
+    assert_eq!(landing, "/welcome", "a new user lands on the live import");
+    let (sam, _) = app.sign_in_landing(SAM).await;
+    let alex_account = app.google_account(ALEX).await.to_string();
+    let sam_account = app.google_account(SAM).await.to_string();
+
+    // From the start (after=0): everything since sign-in is replayed, in order.
+    let mut stream = EventStream::open(&alex, "/api/events?after=0", None).await;
+    let events = stream.until_synced().await;
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id), "ids ascend");
+    assert!(
+        events
+            .iter()
+            .all(|e| ["sync.progress", "sync.reconcile"].contains(&e.kind.as_str())),
+        "{events:#?}"
+    );
+    let reconciled = events.iter().find(|e| e.kind == "sync.reconcile");
+    let reconciled = reconciled.expect("the full sync ends with a reconciliation");
+    assert_eq!(
+        reconciled.data["data"]["report"]["missing"], 0,
+        "{reconciled:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.data["data"]["account_id"] == alex_account.as_str()),
+        "Alex's stream carries only Alex's account"
+    );
+    let fetching: Vec<&Value> = events
+        .iter()
+        .map(|e| &e.data["data"]["progress"])
+        .filter(|p| p["stage"] == "fetching")
+        .collect();
+    assert!(!fetching.is_empty(), "progress while fetching: {events:#?}");
+    let last = &events.last().unwrap().data["data"]["progress"];
+    assert_eq!(last["total"], 120, "Gmail's messagesTotal");
+    assert!(last["done"].as_u64().unwrap() > 100, "{last}");
+    assert!(last["people_seen"].as_u64().unwrap() > 5, "{last}");
+
+    // A reconnecting browser sends Last-Event-ID and gets what follows it, nothing older.
+    let middle = events[events.len() / 2].id;
+    let mut resumed = EventStream::open(&alex, "/api/events", Some(middle)).await;
+    let first = resumed.next(Duration::from_secs(10)).await.unwrap();
+    assert!(first.id > middle);
+    assert_eq!(first.id, events[events.len() / 2 + 1].id);
+
+    // Sam's replay holds his own sync and none of Alex's.
+    let mut sams = EventStream::open(&sam, "/api/events?after=0", None).await;
+    let sam_events = sams.until_synced().await;
+    assert!(
+        sam_events
+            .iter()
+            .all(|e| e.data["data"]["account_id"] == sam_account.as_str())
+    );
+
+    // The page itself, once done: the count is the ledger's.
+    let imported: i64 = sqlx::query_scalar(
+        "select count(*) from sync_ledger l join accounts a on a.id = l.account_id
+         where a.display_name = $1 and l.outcome = 'imported'",
+    )
+    .bind(ALEX)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let (status, html) = alex.get_html("/welcome").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("Done: {imported} messages imported")),
+        "{html}"
+    );
+    assert!(html.contains("data-state=\"done\""));
+    assert!(html.contains("aria-valuenow=\"100\""));
+
+    // Signing in again once imported goes straight to the contacts.
+    let (_, landing) = app.sign_in_landing(ALEX).await;
+    assert_eq!(landing, "/contacts");
+}
+
+#[tokio::test]
+async fn the_welcome_page_shows_a_waiting_import_before_workers_start() {
+    let app = spawn_app().await;
+    let (alex, _) = app.sign_in_landing(ALEX).await;
+    let (status, html) = alex.get_html("/welcome").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Waiting to start"), "{html}");
+    assert!(html.contains("data-state=\"running\""));
+    assert!(html.contains(ALEX));
+    assert!(
+        html.contains("href=\"/contacts\""),
+        "the app is usable meanwhile"
+    );
+}
