@@ -146,25 +146,24 @@ impl UserScope<'_> {
             .push(" and c.merged_into is null");
         if let Some(pattern) = query.search.as_deref().and_then(search_pattern) {
             // Three index lookups (trigram on names, addresses, companies), then the join.
-            sql.push(
-                " and c.id in (select id from contacts
-                                where user_id = c.user_id and merged_into is null
-                                  and lower(display_name) like ",
-            )
-            .push_bind(pattern.clone())
-            .push(
-                " union select contact_id from contact_identities
-                    where user_id = c.user_id and value like ",
-            )
-            .push_bind(pattern.clone())
-            .push(
-                " union select c2.id from companies co2
-                    join contacts c2 on c2.user_id = co2.user_id and c2.company_id = co2.id
-                   where co2.user_id = c.user_id
-                     and lower(coalesce(co2.name, '') || ' ' || co2.domain) like ",
-            )
-            .push_bind(pattern)
-            .push(")");
+            // The user id is bound, not taken from `c`, so the subquery runs once.
+            sql.push(" and c.id in (select id from contacts where user_id = ")
+                .push_bind(self.user.0)
+                .push(" and merged_into is null and lower(display_name) like ")
+                .push_bind(pattern.clone())
+                .push(" union select contact_id from contact_identities where user_id = ")
+                .push_bind(self.user.0)
+                .push(" and value like ")
+                .push_bind(pattern.clone())
+                .push(
+                    " union select c2.id from companies co2
+                        join contacts c2 on c2.user_id = co2.user_id and c2.company_id = co2.id
+                       where co2.user_id = ",
+                )
+                .push_bind(self.user.0)
+                .push(" and lower(coalesce(co2.name, '') || ' ' || co2.domain) like ")
+                .push_bind(pattern)
+                .push(")");
         }
         if let Some(company) = query.company {
             sql.push(" and c.company_id = ").push_bind(company);
