@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p domain -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync bench-contacts
 
 setup:
 	@.ci/setup.sh
@@ -51,12 +51,17 @@ e2e:
 	cd end2end && npx playwright test
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
-bench: bench-sync
+bench: bench-sync bench-contacts
 
 ## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
 bench-sync: setup
 	cargo build --release -p bench -p fakes --bins
 	target/release/bench sync $(BENCH_SYNC_ARGS)
+
+## Contacts list and contact page p50/p99 over HTTP with 100k contacts and 1M emails.
+bench-contacts: setup
+	cargo build --release -p bench --bins
+	target/release/bench contacts $(BENCH_CONTACTS_ARGS)
 
 ## Contact-building quality: the real pipeline over the synthetic mailbox vs its ground
 ## truth (MESSAGES, SEED optional). Prints one JSON object and a table.

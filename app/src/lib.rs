@@ -1,6 +1,9 @@
 //! Rapport's UI: server-rendered with Leptos, hydrated in the browser. Server functions
 //! are thin: find the acting user, call the domain crate, return a DTO.
 
+// The contact page's view type nests deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 mod errors;
 mod format;
 mod layout;
@@ -18,7 +21,10 @@ use leptos_router::{SsrMode, path};
 pub use errors::RequestId;
 use layout::AppLayout;
 pub use layout::urlencode;
-use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage, WelcomePage};
+use pages::{
+    AskPage, CompanyPage, ContactDetailPage, ContactsPage, LoginPage, NotFound, SettingsPage,
+    TimelinePage, WelcomePage,
+};
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
 // reflects errors, and the page never jumps as data streams in.
@@ -54,6 +60,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/contacts/:id") view=ContactDetailPage ssr=SsrMode::Async/>
+                    <Route path=path!("/companies/:id") view=CompanyPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>

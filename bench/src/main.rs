@@ -3,8 +3,11 @@
 //!
 //! ```text
 //! bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
+//! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
+//!                [--concurrency 4] [--out DIR]
 //! ```
 
+mod contacts;
 mod process;
 mod results;
 mod sync;
@@ -16,16 +19,32 @@ use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 
 use results::Results;
 
-const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]";
+const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
+       bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]";
+
+#[derive(PartialEq, Eq)]
+enum Benchmark {
+    Sync,
+    Contacts,
+}
 
 struct Options {
+    benchmark: Benchmark,
     sizes: Vec<usize>,
     mbox: usize,
+    contacts: contacts::Scale,
     out: std::path::PathBuf,
 }
 
 fn parse(args: &[String]) -> anyhow::Result<Options> {
     let mut options = Options {
+        benchmark: Benchmark::Sync,
+        contacts: contacts::Scale {
+            contacts: 100_000,
+            activities: 1_000_000,
+            requests: 2_000,
+            concurrency: 4,
+        },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -33,6 +52,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
     let mut args = args.iter();
     match args.next().map(String::as_str) {
         Some("sync") => {}
+        Some("contacts") => options.benchmark = Benchmark::Contacts,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -47,6 +67,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
                     .collect::<Result<_, _>>()?
             }
             "--mbox" => options.mbox = value.parse()?,
+            "--contacts" => options.contacts.contacts = value.parse()?,
+            "--activities" => options.contacts.activities = value.parse()?,
+            "--requests" => options.contacts.requests = value.parse()?,
+            "--concurrency" => options.contacts.concurrency = value.parse()?,
             "--out" => options.out = value.into(),
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }
@@ -80,13 +104,25 @@ async fn main() -> anyhow::Result<()> {
         db.pool().close().await;
         anyhow::Ok(url)
     };
-    let outcome = sync::run(new_db, &options.sizes, options.mbox).await;
+    let (outcome, title) = match options.benchmark {
+        Benchmark::Sync => (
+            sync::run(new_db, &options.sizes, options.mbox).await,
+            "Gmail sync and Takeout import",
+        ),
+        Benchmark::Contacts => {
+            let outcome = match new_db().await {
+                Ok(url) => contacts::run(&url, &options.contacts).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Contacts list and contact page")
+        }
+    };
     pg.stop().await?;
     let (figures, markdown) = outcome?;
 
     let results = Results::new(&options.out);
     results.record(&figures)?;
-    results.write_section("Gmail sync and Takeout import", &markdown)?;
+    results.write_section(title, &markdown)?;
     println!("{}", serde_json::to_string_pretty(&figures)?);
     Ok(())
 }

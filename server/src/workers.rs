@@ -13,7 +13,7 @@ use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jobs::{Worker, WorkerId, WorkerOptions};
-use domain::processing::{Processor, ProcessorOptions, PublishContactsTouched};
+use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::sync::jobs::{GmailJobs, run_scheduler};
 use domain::sync::{GmailSync, SyncOptions};
 use tokio::task::JoinHandle;
@@ -94,7 +94,7 @@ impl BackgroundWork {
         // poll as a fallback; they share the table with any other process's.
         for _ in 0..settings.workers {
             let processor = Processor::new(db, WorkerId::generate(), ProcessorOptions::default());
-            let hook = PublishContactsTouched::new(db);
+            let hook = RefreshContactsTouched::new(db);
             let stop = stop.clone();
             tasks.push(tokio::spawn(async move {
                 if let Err(error) = processor.run(stop, hook).await {

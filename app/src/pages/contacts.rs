@@ -1,50 +1,200 @@
+//! The contacts list: search, filters, sort links, pages addressed by query string (so
+//! every view has a URL and works without JavaScript), the top contacts strip, bulk
+//! tagging and the manual "Add contact".
+
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
+use crate::layout::urlencode;
 
-/// How many contacts the list shows at once.
-pub const PAGE_SIZE: i64 = 50;
+/// How many contacts the top strip shows.
+const TOP_CONTACTS: i64 = 8;
+const SORTS: [(&str, &str); 4] = [
+    ("strength", "Strength"),
+    ("recent", "Most recent"),
+    ("emails", "Most emails"),
+    ("name", "Name"),
+];
+
+/// The list's query string: every field is text as typed in the URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListParams {
+    pub q: String,
+    pub company: String,
+    pub tag: String,
+    pub unanswered: bool,
+    /// Last interaction on or after this day (YYYY-MM-DD).
+    pub from: String,
+    /// Last interaction on or before this day (YYYY-MM-DD).
+    pub to: String,
+    pub sort: String,
+    pub page: i64,
+}
+
+impl ListParams {
+    pub fn from_query(query: &ParamsMap) -> Self {
+        let text = |key: &str| query.get(key).unwrap_or_default().trim().to_owned();
+        Self {
+            q: text("q"),
+            company: text("company"),
+            tag: text("tag"),
+            unanswered: !text("unanswered").is_empty(),
+            from: text("from"),
+            to: text("to"),
+            sort: text("sort"),
+            page: text("page").parse().unwrap_or(1).max(1),
+        }
+    }
+
+    /// `/contacts?...` for these parameters, leaving out empty ones.
+    pub fn href(&self) -> String {
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("q", self.q.clone()),
+            ("company", self.company.clone()),
+            ("tag", self.tag.clone()),
+            ("from", self.from.clone()),
+            ("to", self.to.clone()),
+            ("sort", self.sort.clone()),
+        ];
+        if self.unanswered {
+            pairs.push(("unanswered", "1".into()));
+        }
+        if self.page > 1 {
+            pairs.push(("page", self.page.to_string()));
+        }
+        let query: Vec<String> = pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencode(&v)))
+            .collect();
+        if query.is_empty() {
+            "/contacts".to_owned()
+        } else {
+            format!("/contacts?{}", query.join("&"))
+        }
+    }
+
+    fn is_filtered(&self) -> bool {
+        !(self.q.is_empty()
+            && self.company.is_empty()
+            && self.tag.is_empty()
+            && !self.unanswered
+            && self.from.is_empty()
+            && self.to.is_empty())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactRow {
     pub id: Uuid,
-    pub name: Option<String>,
+    /// The name, else the email address.
+    pub name: String,
     pub email: Option<String>,
+    pub company_id: Option<Uuid>,
     pub company: Option<String>,
     pub title: Option<String>,
+    pub tags: Vec<String>,
+    pub strength: i16,
+    pub emails: i32,
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    pub unanswered: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactList {
     pub contacts: Vec<ContactRow>,
     pub total: i64,
+    pub page: i64,
+    pub page_count: i64,
+    pub top: Vec<ContactRow>,
+    pub tags: Vec<String>,
+    /// The company filtered on, by name, for the filter chip.
+    pub company_name: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::contacts::ContactListItem> for ContactRow {
+    fn from(c: domain::contacts::ContactListItem) -> Self {
+        Self {
+            id: c.id,
+            name: c
+                .display_name
+                .clone()
+                .or_else(|| c.primary_email.clone())
+                .unwrap_or_else(|| "(no name)".into()),
+            email: c.primary_email,
+            company_id: c.company_id,
+            company: c.company,
+            title: c.title,
+            tags: c.tags,
+            strength: c.strength,
+            emails: c.email_count,
+            last_interaction_at: c.last_interaction_at,
+            unanswered: c.unanswered_inbound,
+        }
+    }
+}
+
+/// A day typed as YYYY-MM-DD, as the start of that day (UTC); `None` when blank or not
+/// a date (the filter is then ignored, as a typo in a URL should not break the page).
+#[cfg(feature = "ssr")]
+fn day_start(day: &str, days_later: i64) -> Option<DateTime<Utc>> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .map(|d| {
+            (d + chrono::Days::new(days_later as u64))
+                .and_time(chrono::NaiveTime::MIN)
+                .and_utc()
+        })
 }
 
 #[server]
-pub async fn list_contacts() -> Result<ContactList, ServerFnError> {
+pub async fn list_contacts(
+    #[server(default)] params: ListParams,
+) -> Result<ContactList, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
+    use domain::contacts::{ContactQuery, ContactSort};
     let ctx = request_context()?;
-    let page = ctx
-        .scope()
-        .list_contacts(PAGE_SIZE)
+    let scope = ctx.scope();
+    let company = params.company.parse::<Uuid>().ok();
+    let query = ContactQuery {
+        search: Some(params.q.clone()).filter(|q| !q.is_empty()),
+        company,
+        tag: Some(params.tag.clone()).filter(|t| !t.is_empty()),
+        unanswered: params.unanswered,
+        last_from: day_start(&params.from, 0),
+        last_to: day_start(&params.to, 1),
+        sort: ContactSort::from_param(&params.sort),
+        page: params.page,
+    };
+    let page = scope.list_contacts(&query).await.map_err(to_server_error)?;
+    let top = scope
+        .top_contacts(TOP_CONTACTS)
         .await
         .map_err(to_server_error)?;
+    let tags = scope.contact_tags().await.map_err(to_server_error)?;
+    let company_name = match company {
+        Some(id) => scope
+            .company_overview(id)
+            .await
+            .ok()
+            .map(|c| c.name.unwrap_or(c.domain)),
+        None => None,
+    };
     Ok(ContactList {
+        contacts: page.contacts.into_iter().map(ContactRow::from).collect(),
         total: page.total,
-        contacts: page
-            .contacts
-            .into_iter()
-            .map(|c| ContactRow {
-                id: c.id,
-                name: c.display_name,
-                email: c.primary_email,
-                company: c.company,
-                title: c.title,
-            })
-            .collect(),
+        page: page.page,
+        page_count: page.page_count,
+        top: top.into_iter().map(ContactRow::from).collect(),
+        tags,
+        company_name,
     })
 }
 
@@ -59,10 +209,30 @@ pub async fn create_contact(name: String, email: String) -> Result<Uuid, ServerF
         .map_err(to_server_error)
 }
 
+/// Adds a tag to the checked contacts; returns how many gained it.
+#[server]
+pub async fn tag_contacts(
+    #[server(default)] ids: Vec<Uuid>,
+    tag: String,
+) -> Result<u64, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .tag_contacts(&ids, &tag)
+        .await
+        .map_err(to_server_error)
+}
+
 #[component]
 pub fn ContactsPage() -> impl IntoView {
     let create = ServerAction::<CreateContact>::new();
-    let contacts = Resource::new(move || create.version().get(), |_| list_contacts());
+    let tag = ServerAction::<TagContacts>::new();
+    let query = use_query_map();
+    let params = Memo::new(move |_| query.with(ListParams::from_query));
+    let contacts = Resource::new(
+        move || (params.get(), create.version().get(), tag.version().get()),
+        |(params, _, _)| list_contacts(params),
+    );
     let (adding, set_adding) = signal(false);
 
     // Close the form after a contact was saved.
@@ -110,7 +280,8 @@ pub fn ContactsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading contacts…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
-                        contacts.await.map(|list| view! { <ContactTable list/> })
+                        let params = params.get_untracked();
+                        contacts.await.map(|list| view! { <ContactsView list params tag/> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -119,8 +290,12 @@ pub fn ContactsPage() -> impl IntoView {
 }
 
 #[component]
-fn ContactTable(list: ContactList) -> impl IntoView {
-    if list.contacts.is_empty() {
+fn ContactsView(
+    list: ContactList,
+    params: ListParams,
+    tag: ServerAction<TagContacts>,
+) -> impl IntoView {
+    if list.total == 0 && !params.is_filtered() {
         return view! {
             <div class="empty-state">
                 <h2>"No contacts yet"</h2>
@@ -135,43 +310,237 @@ fn ContactTable(list: ContactList) -> impl IntoView {
         }
         .into_any();
     }
-    let shown = list.contacts.len();
     view! {
-        <p class="muted count">
-            {if (shown as i64) < list.total {
-                format!("Showing the {shown} newest of {} contacts", list.total)
-            } else if list.total == 1 {
-                "1 contact".to_owned()
-            } else {
-                format!("{} contacts", list.total)
-            }}
-        </p>
-        <table class="contacts">
-            <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Email"</th>
-                    <th scope="col">"Company"</th>
-                    <th scope="col">"Title"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .contacts
-                    .into_iter()
-                    .map(|c| {
-                        view! {
-                            <tr data-contact-id=c.id.to_string()>
-                                <td>{c.name.clone().or_else(|| c.email.clone()).unwrap_or_default()}</td>
-                                <td>{c.email}</td>
-                                <td>{c.company}</td>
-                                <td>{c.title}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <TopStrip top=list.top.clone()/>
+        <Filters params=params.clone() tags=list.tags.clone() company_name=list.company_name.clone()/>
+        <SortLinks params=params.clone()/>
+        <ContactTable list=list.clone() tag/>
+        <Pagination params page=list.page page_count=list.page_count/>
     }
     .into_any()
+}
+
+#[component]
+fn TopStrip(top: Vec<ContactRow>) -> impl IntoView {
+    (!top.is_empty()).then(|| {
+        view! {
+            <section class="top-contacts" aria-labelledby="top-contacts-heading">
+                <h2 id="top-contacts-heading">"Top contacts"</h2>
+                <ol>
+                    {top
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <li>
+                                    <a href=format!("/contacts/{}", c.id)>
+                                        <span class="top-name">{c.name}</span>
+                                        <span class="strength-pill" title="Relationship strength">{c.strength}</span>
+                                    </a>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            </section>
+        }
+    })
+}
+
+#[component]
+fn Filters(params: ListParams, tags: Vec<String>, company_name: Option<String>) -> impl IntoView {
+    let company_chip = company_name.map(|name| {
+        let without = ListParams {
+            company: String::new(),
+            page: 1,
+            ..params.clone()
+        };
+        view! {
+            <p class="filter-chip">
+                "Company: " <strong>{name}</strong> " "
+                <a href=without.href() aria-label="Remove the company filter">"×"</a>
+            </p>
+        }
+    });
+    let selected_tag = params.tag.clone();
+    view! {
+        <form class="filters card" method="get" action="/contacts" role="search">
+            <label class="grow">
+                "Search"
+                <input type="search" name="q" value=params.q.clone() placeholder="Name, email or company"/>
+            </label>
+            <label>
+                "Tag"
+                <select name="tag">
+                    <option value="" selected=selected_tag.is_empty()>"Any"</option>
+                    {tags
+                        .into_iter()
+                        .map(|t| {
+                            let selected = t == selected_tag;
+                            view! { <option value=t.clone() selected=selected>{t.clone()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Last contact from"
+                <input type="date" name="from" value=params.from.clone()/>
+            </label>
+            <label>
+                "to"
+                <input type="date" name="to" value=params.to.clone()/>
+            </label>
+            <label class="check">
+                <input type="checkbox" name="unanswered" value="1" checked=params.unanswered/>
+                "Waiting for my reply"
+            </label>
+            <input type="hidden" name="sort" value=params.sort.clone()/>
+            <input type="hidden" name="company" value=params.company.clone()/>
+            <button class="button primary" type="submit">"Apply"</button>
+            {params.is_filtered().then(|| view! { <a class="button" href="/contacts">"Clear"</a> })}
+        </form>
+        {company_chip}
+    }
+}
+
+#[component]
+fn SortLinks(params: ListParams) -> impl IntoView {
+    let current = if params.sort.is_empty() {
+        "strength".to_owned()
+    } else {
+        params.sort.clone()
+    };
+    view! {
+        <nav class="sort-links" aria-label="Sort contacts">
+            "Sort by: "
+            {SORTS
+                .into_iter()
+                .map(|(key, label)| {
+                    let href = ListParams {
+                        sort: key.to_owned(),
+                        page: 1,
+                        ..params.clone()
+                    }
+                    .href();
+                    let here = current == key;
+                    view! {
+                        <a href=href class:current=here aria-current=here.then_some("true")>{label}</a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn ContactTable(list: ContactList, tag: ServerAction<TagContacts>) -> impl IntoView {
+    let shown = list.contacts.len() as i64;
+    let count = if list.total == 1 {
+        "1 contact".to_owned()
+    } else if shown < list.total {
+        format!(
+            "{} contacts, page {} of {}",
+            list.total, list.page, list.page_count
+        )
+    } else {
+        format!("{} contacts", list.total)
+    };
+    let tag_result = move || {
+        tag.value().get().map(|result| match result {
+            Ok(n) => {
+                view! { <p class="form-ok" role="status">{format!("Tagged {n} contacts.")}</p> }
+                    .into_any()
+            }
+            Err(e) => {
+                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+            }
+        })
+    };
+    if list.contacts.is_empty() {
+        return view! {
+            <p class="muted count">"No contacts match these filters."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <p class="muted count">{count}</p>
+        <ActionForm action=tag attr:class="bulk-tag">
+            <div class="bulk-bar">
+                <label>
+                    "Tag the checked contacts"
+                    <input name="tag" required placeholder="investor" autocomplete="off"/>
+                </label>
+                <button class="button" type="submit" disabled=move || tag.pending().get()>"Add tag"</button>
+                {tag_result}
+            </div>
+            <table class="contacts">
+                <thead>
+                    <tr>
+                        <th scope="col"><span class="visually-hidden">"Select"</span></th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Company"</th>
+                        <th scope="col">"Title"</th>
+                        <th scope="col" class="num">"Strength"</th>
+                        <th scope="col" class="num">"Emails"</th>
+                        <th scope="col">"Last contact"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.contacts.into_iter().map(|c| view! { <ContactTableRow c/> }).collect_view()}
+                </tbody>
+            </table>
+        </ActionForm>
+    }
+    .into_any()
+}
+
+#[component]
+fn ContactTableRow(c: ContactRow) -> impl IntoView {
+    let label = format!("Select {}", c.name);
+    view! {
+        <tr data-contact-id=c.id.to_string()>
+            <td><input type="checkbox" name="ids[]" value=c.id.to_string() aria-label=label/></td>
+            <td>
+                <a href=format!("/contacts/{}", c.id)>{c.name.clone()}</a>
+                {(c.unanswered > 0).then(|| view! { <span class="badge waiting" title="Waiting for your reply">"waiting"</span> })}
+                {c.tags.into_iter().map(|t| view! { <span class="tag">{t}</span> }).collect_view()}
+            </td>
+            <td>{c.email}</td>
+            <td>
+                {match (c.company_id, c.company) {
+                    (Some(id), Some(name)) => view! { <a href=format!("/companies/{id}")>{name}</a> }.into_any(),
+                    (Some(id), None) => view! { <a href=format!("/companies/{id}")>"company"</a> }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </td>
+            <td>{c.title}</td>
+            <td class="num">{c.strength}</td>
+            <td class="num">{c.emails}</td>
+            <td>
+                {c.last_interaction_at.map(|at| view! {
+                    <time datetime=at.to_rfc3339()>{at.format("%e %b %Y").to_string()}</time>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Pagination(params: ListParams, page: i64, page_count: i64) -> impl IntoView {
+    (page_count > 1).then(|| {
+        let link = |to: i64| {
+            ListParams {
+                page: to,
+                ..params.clone()
+            }
+            .href()
+        };
+        view! {
+            <nav class="pagination" aria-label="Pages">
+                {(page > 1).then(|| view! { <a rel="prev" href=link(page - 1)>"← Previous"</a> })}
+                <span>{format!("Page {page} of {page_count}")}</span>
+                {(page < page_count).then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
+            </nav>
+        }
+    })
 }

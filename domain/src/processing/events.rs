@@ -1,6 +1,6 @@
-//! The default [`ContactsTouched`] hook: one `contacts.touched` event per user and batch
-//! (the live feed's NOTIFY follows), so pages showing those contacts can refresh. A
-//! stats refresh plugs in as another implementation of the same trait.
+//! The default [`ContactsTouched`] hook: recompute the touched contacts' stats, then
+//! publish one `contacts.touched` event per user and batch (the live feed's NOTIFY
+//! follows), so pages showing those contacts can refresh.
 
 use std::collections::BTreeSet;
 
@@ -12,18 +12,23 @@ use crate::{Db, UserId};
 
 pub const CONTACTS_TOUCHED_EVENT: &str = "contacts.touched";
 
-pub struct PublishContactsTouched {
+pub struct RefreshContactsTouched {
     db: Db,
 }
 
-impl PublishContactsTouched {
+impl RefreshContactsTouched {
     pub fn new(db: &Db) -> Self {
         Self { db: db.clone() }
     }
 }
 
-impl ContactsTouched for PublishContactsTouched {
+impl ContactsTouched for RefreshContactsTouched {
     async fn contacts_touched(&self, user: UserId, contacts: &BTreeSet<Uuid>) {
+        let ids: Vec<Uuid> = contacts.iter().copied().collect();
+        if let Err(error) = crate::contacts::stats::refresh(self.db.for_user(user), &ids).await {
+            // The next batch touching them, or a full recompute, catches up.
+            tracing::warn!(%user, %error, "refreshing contact stats failed");
+        }
         let published = async {
             let mut tx = self.db.pool().begin().await?;
             self.db

@@ -21,7 +21,7 @@ mod queue;
 
 use serde::{Deserialize, Serialize};
 
-pub use events::{CONTACTS_TOUCHED_EVENT, PublishContactsTouched};
+pub use events::{CONTACTS_TOUCHED_EVENT, RefreshContactsTouched};
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
 pub use queue::{ActivityQueue, ClaimedActivity, FailedState, MAX_ATTEMPTS};

@@ -82,4 +82,23 @@ async fn synced_mail_becomes_contacts_in_the_background() {
     }
     assert_eq!(pending, 0, "every stored message was processed");
     assert!(contacts > 0, "people Alex wrote to became contacts");
+
+    // Processing keeps the stats current: every contact's counts match its linked mail.
+    let mismatched: i64 = sqlx::query_scalar(
+        "select count(*) from contacts c join contact_stats s on s.contact_id = c.id
+         where c.merged_into is null and s.email_count <> (
+           select count(distinct p.activity_id) from activity_participants p
+           join activities a on a.id = p.activity_id
+           where p.contact_id = c.id and a.deleted_at is null)",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(mismatched, 0, "stats follow the processed mail");
+    let with_strength: i64 =
+        sqlx::query_scalar("select count(*) from contact_stats where strength > 0")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(with_strength > 0, "strength is computed");
 }

@@ -160,7 +160,11 @@ impl TestApp {
     /// How many contacts the user has.
     pub async fn contact_count(&self, email: &str) -> i64 {
         let scope = self.db.for_user(self.user_id(email).await);
-        scope.list_contacts(50).await.expect("list contacts").total
+        scope
+            .list_contacts(&domain::contacts::ContactQuery::default())
+            .await
+            .expect("list contacts")
+            .total
     }
 
     pub async fn user_id(&self, email: &str) -> UserId {

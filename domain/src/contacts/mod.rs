@@ -1,28 +1,27 @@
-//! Contacts as the user sees them. Extraction from mail, merging and stats come later;
-//! this module holds the user-scoped reads and the manual create.
+//! Contacts as the user sees them: the list, one contact's page, a company's page,
+//! profile edits, relationship stats and strength, duplicates and merges. Creating
+//! contacts from mail lives in `processing`; the manual create is here.
 
-use chrono::{DateTime, Utc};
+pub mod company;
+pub mod detail;
+pub mod list;
+pub mod merge;
+pub mod profile;
+pub mod stats;
+pub mod strength;
+
+pub use company::CompanyOverview;
+pub use detail::{ContactProfile, Identity, RecentThread};
+pub use list::{ContactListItem, ContactListPage, ContactQuery, ContactSort, PAGE_SIZE};
+pub use merge::{DuplicateSuggestion, MergeRecord};
+pub use profile::{ProfileEdit, ProfileForm};
+pub use stats::{ContactStats, MonthVolume};
+
 use uuid::Uuid;
 
 use crate::{DomainError, EmailAddress, UserScope};
 
 pub const MAX_NAME_LEN: usize = 200;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactSummary {
-    pub id: Uuid,
-    pub display_name: Option<String>,
-    pub primary_email: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContactPage {
-    pub contacts: Vec<ContactSummary>,
-    pub total: i64,
-}
 
 /// A contact the user typed in by hand: a name and/or an email address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,34 +62,6 @@ impl NewContact {
 }
 
 impl UserScope<'_> {
-    /// Newest first, at most `limit` rows, plus the total count for the user.
-    pub async fn list_contacts(&self, limit: i64) -> Result<ContactPage, DomainError> {
-        let contacts = sqlx::query_as!(
-            ContactSummary,
-            r#"select c.id, c.display_name, c.title, c.created_at,
-                      co.name as "company?",
-                      (select ci.value from contact_identities ci
-                        where ci.contact_id = c.id and ci.kind = 'email'
-                        order by ci.created_at limit 1) as "primary_email?"
-               from contacts c
-               left join companies co on co.id = c.company_id
-               where c.user_id = $1 and c.merged_into is null
-               order by c.created_at desc, c.id
-               limit $2"#,
-            self.user.0,
-            limit,
-        )
-        .fetch_all(self.pool)
-        .await?;
-        let total = sqlx::query_scalar!(
-            r#"select count(*) as "count!" from contacts where user_id = $1 and merged_into is null"#,
-            self.user.0,
-        )
-        .fetch_one(self.pool)
-        .await?;
-        Ok(ContactPage { contacts, total })
-    }
-
     pub async fn create_contact(&self, new: &NewContact) -> Result<Uuid, DomainError> {
         let mut tx = self.pool.begin().await?;
         let id = sqlx::query_scalar!(

@@ -1,0 +1,329 @@
+//! Contacts list and contact page latency at scale: one user with 100,000 contacts and
+//! 1,000,000 emails (seeded with `generate_series`), the real server over real HTTP,
+//! several clients at once.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use domain::{Db, UserId};
+use server::Application;
+use server::config::Config;
+use uuid::Uuid;
+
+pub struct Scale {
+    pub contacts: i64,
+    pub activities: i64,
+    pub requests: usize,
+    pub concurrency: usize,
+}
+
+/// The demo account the bench signs in as (the in-process fake Google's first mailbox).
+const DEMO_EMAIL: &str = "alex.morgan@brightwater-labs.com";
+
+/// Seeds, serves, measures; returns the figures and the RESULTS.md section.
+pub async fn run(
+    database_url: &str,
+    scale: &Scale,
+) -> anyhow::Result<(BTreeMap<String, f64>, String)> {
+    let data = tempfile::tempdir()?;
+    let vars = std::collections::HashMap::from([
+        ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
+        ("DATABASE_URL", database_url.to_owned()),
+        (
+            "RAPPORT_DATA_DIR",
+            data.path().to_string_lossy().into_owned(),
+        ),
+        ("RAPPORT_WORKERS", "0".to_owned()),
+        ("RAPPORT_DEMO_MESSAGES", "100".to_owned()),
+    ]);
+    let config = Config::from_lookup(|name| vars.get(name).cloned())?;
+    let app = Application::build(config).await?;
+    let address = format!("http://{}", app.local_addr());
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    let client = sign_in(&address).await?;
+    let user: Uuid = sqlx::query_scalar("select id from users where email = $1")
+        .bind(DEMO_EMAIL)
+        .fetch_one(db.pool())
+        .await?;
+    let seeded = Instant::now();
+    let contact_ids = seed(&db, UserId(user), scale).await?;
+    let seed_secs = seeded.elapsed().as_secs_f64();
+    eprintln!("seeded in {seed_secs:.0} s");
+
+    let lists = list_urls();
+    let pages: Vec<String> = contact_ids
+        .iter()
+        .map(|id| format!("/contacts/{id}"))
+        .collect();
+    // Warm the pool, the plan cache and Postgres's buffers.
+    measure(
+        &client,
+        &address,
+        &lists,
+        scale.requests / 10,
+        scale.concurrency,
+    )
+    .await?;
+    measure(
+        &client,
+        &address,
+        &pages,
+        scale.requests / 10,
+        scale.concurrency,
+    )
+    .await?;
+    let list = measure(&client, &address, &lists, scale.requests, scale.concurrency).await?;
+    let page = measure(&client, &address, &pages, scale.requests, scale.concurrency).await?;
+
+    let figures = BTreeMap::from([
+        ("contacts.list.p50_ms".to_owned(), list.p50),
+        ("contacts.list.p99_ms".to_owned(), list.p99),
+        ("contacts.page.p50_ms".to_owned(), page.p50),
+        ("contacts.page.p99_ms".to_owned(), page.p99),
+        ("contacts.seed_s".to_owned(), seed_secs),
+    ]);
+    let markdown = format!(
+        "One user with {} contacts and {} emails; {} requests per kind from {} concurrent \
+         clients over HTTP to the real server (release build), after a warm-up. Times are \
+         the full request as the client sees it on 127.0.0.1.\n\n\
+         | request | p50 | p99 | max |\n|---|---|---|---|\n\
+         | contacts list (mixed search, filters, sorts, pages) | {:.1} ms | {:.1} ms | {:.1} ms |\n\
+         | contact page | {:.1} ms | {:.1} ms | {:.1} ms |\n\n\
+         Seeding (generate_series, then stats for every contact): {seed_secs:.0} s.\n",
+        scale.contacts,
+        scale.activities,
+        scale.requests,
+        scale.concurrency,
+        list.p50,
+        list.p99,
+        list.max,
+        page.p50,
+        page.p99,
+        page.max,
+    );
+    Ok((figures, markdown))
+}
+
+/// The list views people use: default, each sort, search, filters, later pages.
+fn list_urls() -> Vec<String> {
+    let mut urls = vec![
+        "/contacts".to_owned(),
+        "/contacts?sort=recent".to_owned(),
+        "/contacts?sort=emails".to_owned(),
+        "/contacts?sort=name".to_owned(),
+        "/contacts?unanswered=1".to_owned(),
+        "/contacts?tag=investor".to_owned(),
+        "/contacts?q=company17".to_owned(),
+        "/contacts?q=ab&sort=recent".to_owned(),
+        "/contacts?from=2026-01-01&to=2026-06-30".to_owned(),
+    ];
+    for page in [2, 5, 20] {
+        urls.push(format!("/contacts?page={page}"));
+    }
+    for name in ["anna", "lee", "p4242@"] {
+        urls.push(format!("/contacts?q={name}"));
+    }
+    urls
+}
+
+/// Signs in through the demo's fake Google; the client keeps the session cookie.
+async fn sign_in(address: &str) -> anyhow::Result<reqwest::Client> {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let location = |response: &reqwest::Response| -> anyhow::Result<String> {
+        Ok(response
+            .headers()
+            .get("location")
+            .ok_or_else(|| anyhow::anyhow!("no redirect from {}", response.url()))?
+            .to_str()?
+            .to_owned())
+    };
+    let start = client
+        .get(format!("{address}/auth/google/start"))
+        .send()
+        .await?;
+    let consent_url = location(&start)?;
+    let consent = client.get(&consent_url).send().await?.text().await?;
+    let mut form = hidden_inputs(&consent);
+    form.push(("account".into(), DEMO_EMAIL.into()));
+    let consent_base = reqwest::Url::parse(&consent_url)?;
+    let chosen = client
+        .post(format!(
+            "{}://{}/o/oauth2/v2/auth",
+            consent_base.scheme(),
+            consent_base.authority()
+        ))
+        .form(&form)
+        .send()
+        .await?;
+    let callback = location(&chosen)?;
+    let landed = client.get(&callback).send().await?;
+    anyhow::ensure!(
+        landed.status().is_redirection(),
+        "sign-in callback answered {}",
+        landed.status()
+    );
+    Ok(client)
+}
+
+/// The `name`/`value` pairs of the consent page's hidden inputs.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            tag.contains("type=\"hidden\"")
+                .then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
+        })
+        .collect()
+}
+
+/// Companies, contacts with one email each, threads of four emails spread over two
+/// years (a tenth of them with a few busy contacts), then every contact's stats.
+/// Returns a sample of contact ids for the page requests.
+async fn seed(db: &Db, user: UserId, scale: &Scale) -> anyhow::Result<Vec<Uuid>> {
+    let pool = db.pool();
+    let account: Uuid = sqlx::query_scalar(
+        "insert into accounts (user_id, provider, external_id) values ($1, 'mbox', 'bench') returning id",
+    )
+    .bind(user.0)
+    .fetch_one(pool)
+    .await?;
+    let statements = [
+        "insert into companies (user_id, domain, name)
+         select $1, 'company' || g || '.example', 'Company ' || g from generate_series(1, 5000) g",
+        "create unlogged table bench_contacts as
+         select g as n, gen_random_uuid() as id from generate_series(1, $2::int8) g",
+        "insert into contacts (id, user_id, display_name, title, company_id, tags)
+         select b.id, $1,
+                initcap(substr(md5(b.n::text), 1, 5)) || ' ' || initcap(substr(md5((b.n * 7)::text), 1, 7)),
+                case when b.n % 3 = 0 then 'Engineer' end,
+                co.id,
+                case when b.n % 50 = 0 then array['investor'] else '{}' end
+         from bench_contacts b
+         left join companies co on co.user_id = $1 and co.domain = 'company' || (b.n % 5000 + 1) || '.example'",
+        "insert into contact_identities (user_id, contact_id, kind, value, source)
+         select $1, id, 'email', 'p' || n || '@company' || (n % 5000 + 1) || '.example', 'header'
+         from bench_contacts",
+    ];
+    for sql in statements {
+        let query = sqlx::query(sql).bind(user.0);
+        let query = if sql.contains("$2") {
+            query.bind(scale.contacts)
+        } else {
+            query
+        };
+        query.execute(pool).await?;
+    }
+    // Thread t (four emails, alternating in and out) belongs to contact
+    // (t * 7919) mod contacts, or for one thread in ten to one of the first 200.
+    sqlx::query(
+        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at,
+                                 thread_key, subject, snippet, state)
+         select $1, $2, 'bench-' || g, 'email',
+                case when g % 2 = 0 then 'inbound' else 'outbound' end,
+                now() - ((g / 4) % 730 + 1) * interval '1 day' + (g % 4) * interval '3 hours',
+                'thread-' || (g / 4), 'Subject ' || (g / 4), 'A short snippet of the email', 'completed'
+         from generate_series(0, $3::int8 - 1) g",
+    )
+    .bind(user.0)
+    .bind(account)
+    .bind(scale.activities)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
+         select $1, a.id, case when a.direction = 'inbound' then 'from' else 'to' end, 'email',
+                'p' || b.n || '@company' || (b.n % 5000 + 1) || '.example', b.id, a.occurred_at
+         from activities a
+         cross join lateral (select (split_part(a.thread_key, '-', 2))::int8 as t) thread
+         join bench_contacts b on b.n = case when thread.t % 10 = 0 then thread.t % 200 + 1
+                                             else (thread.t * 7919) % $2 + 1 end
+         where a.user_id = $1 and a.account_id = $3",
+    )
+    .bind(user.0)
+    .bind(scale.contacts)
+    .bind(account)
+    .execute(pool)
+    .await?;
+    sqlx::query("vacuum analyze").execute(pool).await?;
+    domain::contacts::stats::recompute_all(db.for_user(user)).await?;
+    sqlx::query("analyze contact_stats").execute(pool).await?;
+    let sample: Vec<Uuid> =
+        sqlx::query_scalar("select id from bench_contacts where n % ($1::int8 / 500) = 0")
+            .bind(scale.contacts)
+            .fetch_all(pool)
+            .await?;
+    sqlx::query("drop table bench_contacts")
+        .execute(pool)
+        .await?;
+    Ok(sample)
+}
+
+struct Latency {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// `requests` GETs cycling through `paths`, from `concurrency` clients at once.
+async fn measure(
+    client: &reqwest::Client,
+    address: &str,
+    paths: &[String],
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<Latency> {
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let client = client.clone();
+        let urls: Vec<String> = (worker..requests)
+            .step_by(concurrency)
+            .map(|i| format!("{address}{}", paths[i % paths.len()]))
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(urls.len());
+            for url in urls {
+                let started = Instant::now();
+                let response = client.get(&url).send().await?;
+                let status = response.status();
+                response.bytes().await?;
+                anyhow::ensure!(status.is_success(), "{url} answered {status}");
+                times.push(started.elapsed());
+            }
+            anyhow::Ok(times)
+        }));
+    }
+    let mut times: Vec<Duration> = Vec::with_capacity(requests);
+    for task in tasks {
+        times.extend(task.await??);
+    }
+    times.sort();
+    let at = |q: f64| {
+        times
+            .get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Ok(Latency {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: at(1.0),
+    })
+}

@@ -1,0 +1,298 @@
+//! `contact_stats`: per-contact counts, reply times, unanswered mail, monthly volume and
+//! scores, recomputed from `activities` for a set of contacts in two set-based queries.
+//!
+//! A contact's emails are the outbound ones it received (to, cc or bcc) and the inbound
+//! ones it sent (from). Deleted activities do not count. A reply is a message in the same
+//! thread whose previous message with this contact went the other way; its reply time
+//! is the gap between the two. An unanswered inbound is a thread whose last message from
+//! the contact has no later outbound message in the thread.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::strength::{self, StrengthInputs};
+use crate::{DomainError, UserId, UserScope};
+
+/// How many contacts `recompute_all` refreshes per statement.
+const RECOMPUTE_BATCH: usize = 2_000;
+
+/// Sent and received emails in one calendar month (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthVolume {
+    /// "2026-03"
+    pub month: String,
+    pub sent: i64,
+    pub received: i64,
+}
+
+/// A contact's stored stats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactStats {
+    pub sent_count: i32,
+    pub received_count: i32,
+    pub first_interaction_at: Option<DateTime<Utc>>,
+    pub last_interaction_at: Option<DateTime<Utc>>,
+    pub last_sent_at: Option<DateTime<Utc>>,
+    pub last_received_at: Option<DateTime<Utc>>,
+    pub my_reply_median_secs: Option<f64>,
+    pub my_reply_mean_secs: Option<f64>,
+    pub my_reply_count: i32,
+    pub their_reply_median_secs: Option<f64>,
+    pub their_reply_mean_secs: Option<f64>,
+    pub their_reply_count: i32,
+    pub unanswered_inbound: i32,
+    pub sent_90d: i32,
+    pub received_90d: i32,
+    pub monthly: Vec<MonthVolume>,
+    pub frequency_score: i16,
+    pub strength: i16,
+    pub computed_at: DateTime<Utc>,
+}
+
+impl ContactStats {
+    pub fn strength_inputs(&self, now: DateTime<Utc>) -> StrengthInputs {
+        StrengthInputs {
+            sent_90d: non_negative(self.sent_90d),
+            received_90d: non_negative(self.received_90d),
+            sent_total: non_negative(self.sent_count),
+            received_total: non_negative(self.received_count),
+            days_since_last: self
+                .last_interaction_at
+                .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
+            my_reply_median_secs: self.my_reply_median_secs,
+            their_reply_median_secs: self.their_reply_median_secs,
+        }
+    }
+
+    /// The strength in plain words, as of `now`.
+    pub fn explanation(&self, now: DateTime<Utc>) -> String {
+        strength::explain(&self.strength_inputs(now))
+    }
+}
+
+fn non_negative(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+/// Recomputes the stats of `contacts` (ids of `user`'s contacts; others are ignored) as
+/// of now. The processing pipeline calls this after it links activities to contacts.
+pub async fn refresh(scope: UserScope<'_>, contacts: &[Uuid]) -> Result<(), DomainError> {
+    let mut conn = scope.pool.acquire().await?;
+    refresh_as_of(&mut conn, scope.user, contacts, Utc::now()).await
+}
+
+/// Recomputes every contact of the user, in batches.
+pub async fn recompute_all(scope: UserScope<'_>) -> Result<(), DomainError> {
+    let ids = sqlx::query_scalar!(
+        "select id from contacts where user_id = $1 order by id",
+        scope.user.0
+    )
+    .fetch_all(scope.pool)
+    .await?;
+    let mut conn = scope.pool.acquire().await?;
+    let now = Utc::now();
+    for batch in ids.chunks(RECOMPUTE_BATCH) {
+        refresh_as_of(&mut conn, scope.user, batch, now).await?;
+    }
+    Ok(())
+}
+
+/// The set-based recomputation, on a connection the caller may hold a transaction on.
+/// `now` anchors the 90-day window and recency.
+pub async fn refresh_as_of(
+    conn: &mut PgConnection,
+    user: UserId,
+    contacts: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let inputs = sqlx::query!(
+        r#"with msgs as (
+             select distinct ap.contact_id, a.id as activity_id, a.occurred_at, a.thread_key,
+                    a.direction = 'outbound' as sent
+             from activity_participants ap
+             join activities a on a.user_id = ap.user_id and a.id = ap.activity_id
+             where ap.user_id = $1 and ap.contact_id = any($2)
+               and a.deleted_at is null
+               and ((a.direction = 'outbound' and ap.role in ('to', 'cc', 'bcc'))
+                 or (a.direction = 'inbound' and ap.role = 'from'))
+           ),
+           ordered as (
+             select contact_id, sent, thread_key,
+                    extract(epoch from occurred_at - lag(occurred_at) over w)::float8 as gap,
+                    lag(sent) over w as prev_sent
+             from msgs
+             where thread_key is not null
+             window w as (partition by contact_id, thread_key order by occurred_at, activity_id)
+           ),
+           replies as (
+             select contact_id,
+                    percentile_cont(0.5) within group (order by gap) filter (where sent and not prev_sent) as my_median,
+                    avg(gap) filter (where sent and not prev_sent) as my_mean,
+                    count(*) filter (where sent and not prev_sent) as my_count,
+                    percentile_cont(0.5) within group (order by gap) filter (where not sent and prev_sent) as their_median,
+                    avg(gap) filter (where not sent and prev_sent) as their_mean,
+                    count(*) filter (where not sent and prev_sent) as their_count
+             from ordered
+             where prev_sent is not null
+             group by contact_id
+           ),
+           last_inbound as (
+             select contact_id, thread_key, max(occurred_at) as at
+             from msgs
+             where not sent and thread_key is not null
+             group by contact_id, thread_key
+           ),
+           unanswered as (
+             select contact_id, count(*) as n
+             from last_inbound li
+             where not exists (
+               select 1 from activities o
+               where o.user_id = $1 and o.thread_key = li.thread_key and o.direction = 'outbound'
+                 and o.deleted_at is null and o.occurred_at > li.at)
+             group by contact_id
+           ),
+           months as (
+             select contact_id, jsonb_agg(jsonb_build_object(
+                      'month', to_char(month, 'YYYY-MM'), 'sent', sent, 'received', received)
+                      order by month) as series
+             from (select contact_id, date_trunc('month', occurred_at at time zone 'UTC') as month,
+                          count(*) filter (where sent) as sent,
+                          count(*) filter (where not sent) as received
+                   from msgs group by 1, 2) m
+             group by contact_id
+           ),
+           totals as (
+             select contact_id,
+                    count(*) filter (where sent) as sent_count,
+                    count(*) filter (where not sent) as received_count,
+                    min(occurred_at) as first_at, max(occurred_at) as last_at,
+                    max(occurred_at) filter (where sent) as last_sent_at,
+                    max(occurred_at) filter (where not sent) as last_received_at,
+                    count(*) filter (where sent and occurred_at > $3::timestamptz - interval '90 days') as sent_90d,
+                    count(*) filter (where not sent and occurred_at > $3::timestamptz - interval '90 days') as received_90d
+             from msgs group by contact_id
+           )
+           insert into contact_stats as s (
+             user_id, contact_id, sent_count, received_count, first_interaction_at,
+             last_interaction_at, last_sent_at, last_received_at,
+             my_reply_median_secs, my_reply_mean_secs, my_reply_count,
+             their_reply_median_secs, their_reply_mean_secs, their_reply_count,
+             unanswered_inbound, sent_90d, received_90d, monthly, computed_at)
+           select $1, c.id, coalesce(t.sent_count, 0), coalesce(t.received_count, 0), t.first_at,
+                  t.last_at, t.last_sent_at, t.last_received_at,
+                  r.my_median, r.my_mean, coalesce(r.my_count, 0),
+                  r.their_median, r.their_mean, coalesce(r.their_count, 0),
+                  coalesce(u.n, 0), coalesce(t.sent_90d, 0), coalesce(t.received_90d, 0),
+                  coalesce(m.series, '[]'::jsonb), $3
+           from contacts c
+           left join totals t on t.contact_id = c.id
+           left join replies r on r.contact_id = c.id
+           left join unanswered u on u.contact_id = c.id
+           left join months m on m.contact_id = c.id
+           where c.user_id = $1 and c.id = any($2)
+           on conflict (user_id, contact_id) do update set
+             sent_count = excluded.sent_count, received_count = excluded.received_count,
+             first_interaction_at = excluded.first_interaction_at,
+             last_interaction_at = excluded.last_interaction_at,
+             last_sent_at = excluded.last_sent_at, last_received_at = excluded.last_received_at,
+             my_reply_median_secs = excluded.my_reply_median_secs,
+             my_reply_mean_secs = excluded.my_reply_mean_secs, my_reply_count = excluded.my_reply_count,
+             their_reply_median_secs = excluded.their_reply_median_secs,
+             their_reply_mean_secs = excluded.their_reply_mean_secs,
+             their_reply_count = excluded.their_reply_count,
+             unanswered_inbound = excluded.unanswered_inbound,
+             sent_90d = excluded.sent_90d, received_90d = excluded.received_90d,
+             monthly = excluded.monthly, computed_at = excluded.computed_at
+           returning s.contact_id, s.sent_count, s.received_count, s.last_interaction_at,
+                     s.sent_90d, s.received_90d, s.my_reply_median_secs, s.their_reply_median_secs"#,
+        user.0,
+        contacts,
+        now,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut ids = Vec::with_capacity(inputs.len());
+    let mut frequencies = Vec::with_capacity(inputs.len());
+    let mut strengths = Vec::with_capacity(inputs.len());
+    for row in inputs {
+        let scored = StrengthInputs {
+            sent_90d: non_negative(row.sent_90d),
+            received_90d: non_negative(row.received_90d),
+            sent_total: non_negative(row.sent_count),
+            received_total: non_negative(row.received_count),
+            days_since_last: row
+                .last_interaction_at
+                .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
+            my_reply_median_secs: row.my_reply_median_secs,
+            their_reply_median_secs: row.their_reply_median_secs,
+        };
+        ids.push(row.contact_id);
+        frequencies.push(i16::from(strength::frequency_score(
+            scored.sent_90d + scored.received_90d,
+        )));
+        strengths.push(i16::from(strength::strength(&scored)));
+    }
+    sqlx::query!(
+        r#"update contact_stats s set frequency_score = v.frequency, strength = v.strength
+           from unnest($2::uuid[], $3::int2[], $4::int2[]) as v(contact_id, frequency, strength)
+           where s.user_id = $1 and s.contact_id = v.contact_id"#,
+        user.0,
+        &ids,
+        &frequencies,
+        &strengths,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl UserScope<'_> {
+    /// The stored stats of one of the user's contacts.
+    pub async fn contact_stats(&self, contact: Uuid) -> Result<ContactStats, DomainError> {
+        let row = sqlx::query!(
+            r#"select sent_count, received_count, first_interaction_at, last_interaction_at,
+                      last_sent_at, last_received_at, my_reply_median_secs, my_reply_mean_secs,
+                      my_reply_count, their_reply_median_secs, their_reply_mean_secs,
+                      their_reply_count, unanswered_inbound, sent_90d, received_90d, monthly,
+                      frequency_score, strength, computed_at
+               from contact_stats where user_id = $1 and contact_id = $2"#,
+            self.user.0,
+            contact,
+        )
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(DomainError::NotFound("contact"))?;
+        Ok(ContactStats {
+            sent_count: row.sent_count,
+            received_count: row.received_count,
+            first_interaction_at: row.first_interaction_at,
+            last_interaction_at: row.last_interaction_at,
+            last_sent_at: row.last_sent_at,
+            last_received_at: row.last_received_at,
+            my_reply_median_secs: row.my_reply_median_secs,
+            my_reply_mean_secs: row.my_reply_mean_secs,
+            my_reply_count: row.my_reply_count,
+            their_reply_median_secs: row.their_reply_median_secs,
+            their_reply_mean_secs: row.their_reply_mean_secs,
+            their_reply_count: row.their_reply_count,
+            unanswered_inbound: row.unanswered_inbound,
+            sent_90d: row.sent_90d,
+            received_90d: row.received_90d,
+            monthly: parse_monthly(row.monthly),
+            frequency_score: row.frequency_score,
+            strength: row.strength,
+            computed_at: row.computed_at,
+        })
+    }
+}
+
+/// The stored series; a malformed value (never written by this module) reads as empty.
+pub(crate) fn parse_monthly(value: serde_json::Value) -> Vec<MonthVolume> {
+    serde_json::from_value(value).unwrap_or_default()
+}

@@ -1,0 +1,765 @@
+//! Contacts against a real PostgreSQL: stats on a hand-computed fixture, list queries,
+//! profile provenance, merge and un-merge, and user scoping.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use domain::contacts::stats::{refresh, refresh_as_of};
+use domain::contacts::strength::{self, StrengthInputs};
+use domain::contacts::{ContactQuery, ContactSort, MonthVolume, ProfileEdit, ProfileForm};
+use domain::{Db, DomainError, UserId};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::helpers::{fresh_db, gmail_account, user};
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+}
+
+/// A contact with the given name and email addresses, straight into the tables.
+async fn contact(db: &Db, user: UserId, name: &str, emails: &[&str]) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "insert into contacts (user_id, display_name) values ($1, $2) returning id",
+    )
+    .bind(user.0)
+    .bind(name)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    for email in emails {
+        sqlx::query("insert into contact_identities (user_id, contact_id, kind, value, source) values ($1, $2, 'email', $3, 'header')")
+            .bind(user.0)
+            .bind(id)
+            .bind(email)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// One email in `thread`; `people` are (role, address, contact).
+async fn email(
+    db: &Db,
+    user: UserId,
+    account: Uuid,
+    thread: &str,
+    direction: &str,
+    when: DateTime<Utc>,
+    people: &[(&str, &str, Uuid)],
+) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, thread_key, subject)
+         values ($1, $2, gen_random_uuid()::text, 'email', $3, $4, $5, 'Subject ' || $5) returning id",
+    )
+    .bind(user.0)
+    .bind(account)
+    .bind(direction)
+    .bind(when)
+    .bind(thread)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    for (role, address, contact) in people {
+        sqlx::query(
+            "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
+             values ($1, $2, $3, 'email', $4, $5, $6)",
+        )
+        .bind(user.0)
+        .bind(id)
+        .bind(role)
+        .bind(address)
+        .bind(contact)
+        .bind(when)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    id
+}
+
+struct Fixture {
+    db: Db,
+    me: UserId,
+    account: Uuid,
+    ada: Uuid,
+    bob: Uuid,
+}
+
+const ADA: &str = "ada@engines.example";
+const BOB: &str = "bob@engines.example";
+
+/// Three threads with Ada (and Bob cc'd once); the expected values are worked out in
+/// `stats_match_hand_computed_values`.
+async fn fixture() -> Fixture {
+    let db = fresh_db().await;
+    let me = user(&db, "me@example.com").await;
+    let account = gmail_account(&db, me, "me@example.com").await;
+    let ada = contact(&db, me, "Ada Lovelace", &[ADA]).await;
+    let bob = contact(&db, me, "Bob Babbage", &[BOB]).await;
+    let t0 = at(2026, 1, 10, 10);
+    // T1: Ada writes, I reply in 2 h, she replies in 3 h, I reply in 4 h.
+    email(&db, me, account, "t1", "inbound", t0, &[("from", ADA, ada)]).await;
+    email(
+        &db,
+        me,
+        account,
+        "t1",
+        "outbound",
+        t0 + Duration::hours(2),
+        &[("to", ADA, ada)],
+    )
+    .await;
+    email(
+        &db,
+        me,
+        account,
+        "t1",
+        "inbound",
+        t0 + Duration::hours(5),
+        &[("from", ADA, ada)],
+    )
+    .await;
+    email(
+        &db,
+        me,
+        account,
+        "t1",
+        "outbound",
+        t0 + Duration::hours(9),
+        &[("to", ADA, ada)],
+    )
+    .await;
+    // T2: I write to Ada (Bob cc), she replies in 6 h; I never answer.
+    let t2 = at(2026, 2, 3, 9);
+    email(
+        &db,
+        me,
+        account,
+        "t2",
+        "outbound",
+        t2,
+        &[("to", ADA, ada), ("cc", BOB, bob)],
+    )
+    .await;
+    email(
+        &db,
+        me,
+        account,
+        "t2",
+        "inbound",
+        t2 + Duration::hours(6),
+        &[("from", ADA, ada)],
+    )
+    .await;
+    // T3: Ada writes, no answer; her follow-up was deleted and must not count.
+    email(
+        &db,
+        me,
+        account,
+        "t3",
+        "inbound",
+        at(2026, 2, 20, 12),
+        &[("from", ADA, ada)],
+    )
+    .await;
+    let deleted = email(
+        &db,
+        me,
+        account,
+        "t3",
+        "inbound",
+        at(2026, 2, 21, 12),
+        &[("from", ADA, ada)],
+    )
+    .await;
+    sqlx::query("update activities set deleted_at = now() where id = $1")
+        .bind(deleted)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    Fixture {
+        db,
+        me,
+        account,
+        ada,
+        bob,
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    at(2026, 3, 1, 12)
+}
+
+async fn refresh_fixture(f: &Fixture) {
+    let mut conn = f.db.pool().acquire().await.unwrap();
+    refresh_as_of(&mut conn, f.me, &[f.ada, f.bob], now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn stats_match_hand_computed_values() {
+    let f = fixture().await;
+    refresh_fixture(&f).await;
+    let scope = f.db.for_user(f.me);
+    let ada = scope.contact_stats(f.ada).await.unwrap();
+    assert_eq!((ada.sent_count, ada.received_count), (3, 4));
+    assert_eq!(ada.first_interaction_at, Some(at(2026, 1, 10, 10)));
+    assert_eq!(ada.last_interaction_at, Some(at(2026, 2, 20, 12)));
+    assert_eq!(ada.last_sent_at, Some(at(2026, 2, 3, 9)));
+    assert_eq!(ada.last_received_at, Some(at(2026, 2, 20, 12)));
+    // My replies: 2 h and 4 h. Hers: 3 h and 6 h.
+    assert_eq!(ada.my_reply_count, 2);
+    assert_eq!(ada.my_reply_median_secs, Some(3.0 * 3600.0));
+    assert_eq!(ada.my_reply_mean_secs, Some(3.0 * 3600.0));
+    assert_eq!(ada.their_reply_count, 2);
+    assert_eq!(ada.their_reply_median_secs, Some(4.5 * 3600.0));
+    assert_eq!(ada.their_reply_mean_secs, Some(4.5 * 3600.0));
+    // T2 and T3 end with Ada's message; T1 ends with mine.
+    assert_eq!(ada.unanswered_inbound, 2);
+    assert_eq!(
+        ada.monthly,
+        vec![
+            MonthVolume {
+                month: "2026-01".into(),
+                sent: 2,
+                received: 2
+            },
+            MonthVolume {
+                month: "2026-02".into(),
+                sent: 1,
+                received: 2
+            },
+        ]
+    );
+    assert_eq!((ada.sent_90d, ada.received_90d), (3, 4));
+    let inputs = StrengthInputs {
+        sent_90d: 3,
+        received_90d: 4,
+        sent_total: 3,
+        received_total: 4,
+        days_since_last: Some(9.0),
+        my_reply_median_secs: Some(3.0 * 3600.0),
+        their_reply_median_secs: Some(4.5 * 3600.0),
+    };
+    assert_eq!(ada.strength, i16::from(strength::strength(&inputs)));
+    assert_eq!(ada.frequency_score, i16::from(strength::frequency_score(7)));
+    assert_eq!(
+        ada.explanation(now()),
+        "7 emails both ways in 90 days, you reply in 3 h, they reply in 5 h, last contact 9 days ago"
+    );
+
+    let bob = scope.contact_stats(f.bob).await.unwrap();
+    assert_eq!((bob.sent_count, bob.received_count), (1, 0));
+    assert_eq!(bob.unanswered_inbound, 0);
+    assert_eq!(bob.my_reply_count + bob.their_reply_count, 0);
+}
+
+#[tokio::test]
+async fn a_new_contact_has_empty_stats_and_a_later_reply_updates_them() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let fresh = scope.contact_stats(f.ada).await.unwrap();
+    assert_eq!(
+        (fresh.sent_count, fresh.strength),
+        (0, 0),
+        "the row exists before any refresh"
+    );
+    refresh_fixture(&f).await;
+    // I answer T3: one fewer unanswered thread.
+    email(
+        &f.db,
+        f.me,
+        f.account,
+        "t3",
+        "outbound",
+        at(2026, 2, 22, 8),
+        &[("to", ADA, f.ada)],
+    )
+    .await;
+    refresh(scope, &[f.ada]).await.unwrap();
+    let after = scope.contact_stats(f.ada).await.unwrap();
+    assert_eq!(after.unanswered_inbound, 1);
+    assert_eq!(after.sent_count, 4);
+}
+
+/// Everything a merge may touch, to compare before and after an un-merge.
+async fn merge_state(db: &Db) -> Vec<Value> {
+    let mut state = Vec::new();
+    for sql in [
+        "select jsonb_agg(to_jsonb(c) - 'updated_at' order by id) from contacts c",
+        "select jsonb_agg(to_jsonb(i) order by id) from contact_identities i",
+        "select jsonb_agg(to_jsonb(p) order by activity_id, role, address) from activity_participants p",
+        "select jsonb_agg(to_jsonb(n) - 'updated_at' order by id) from notes n",
+        "select jsonb_agg(to_jsonb(s) - 'computed_at' order by contact_id) from contact_stats s",
+    ] {
+        state.push(
+            sqlx::query_scalar::<_, Option<Value>>(sql)
+                .fetch_one(db.pool())
+                .await
+                .unwrap()
+                .unwrap_or(Value::Null),
+        );
+    }
+    state
+}
+
+#[tokio::test]
+async fn merge_then_unmerge_restores_exactly() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let ada_home = contact(&f.db, f.me, "Ada Lovelace", &["ada@home.example"]).await;
+    sqlx::query("update contacts set title = 'Countess', tags = '{friend}' where id = $1")
+        .bind(ada_home)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("insert into notes (user_id, contact_id, author_kind, author_name, body) values ($1, $2, 'user', 'me', 'Met at the salon')")
+        .bind(f.me.0)
+        .bind(ada_home)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    email(
+        &f.db,
+        f.me,
+        f.account,
+        "t4",
+        "inbound",
+        at(2026, 2, 25, 12),
+        &[("from", "ada@home.example", ada_home)],
+    )
+    .await;
+    stats_for_all(&f).await;
+    let before = merge_state(&f.db).await;
+
+    let suggestions = scope.duplicate_suggestions(f.ada).await.unwrap();
+    assert_eq!(suggestions.len(), 1);
+    assert_eq!(suggestions[0].contact_id, ada_home);
+    assert_eq!(
+        suggestions[0].reasons,
+        ["Same name, different email address"]
+    );
+
+    let merge = scope
+        .merge_contacts(f.ada, ada_home, Some("Same name"))
+        .await
+        .unwrap();
+    let profile = scope.contact_profile(f.ada).await.unwrap();
+    assert_eq!(
+        profile.title.as_deref(),
+        Some("Countess"),
+        "blank fields filled from the loser"
+    );
+    assert_eq!(profile.tags, ["friend"]);
+    let identities: Vec<String> = scope
+        .contact_identities(f.ada)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.value)
+        .collect();
+    assert_eq!(identities, [ADA, "ada@home.example"]);
+    let stats = scope.contact_stats(f.ada).await.unwrap();
+    assert_eq!(stats.received_count, 5, "stats recomputed over both");
+    assert_eq!(
+        scope.contact_profile(ada_home).await.unwrap().merged_into,
+        Some(f.ada)
+    );
+    let listed = scope.list_contacts(&ContactQuery::default()).await.unwrap();
+    assert_eq!(listed.total, 2, "the merged-away contact is not listed");
+    assert!(listed.contacts.iter().all(|c| c.id != ada_home));
+    let log = scope.merge_log(f.ada).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].id, log[0].unmerged_at), (merge, None));
+
+    scope.unmerge(merge).await.unwrap();
+    assert_eq!(
+        merge_state(&f.db).await,
+        before,
+        "un-merge restores every row"
+    );
+    assert!(
+        scope.merge_log(f.ada).await.unwrap()[0]
+            .unmerged_at
+            .is_some()
+    );
+    assert!(matches!(
+        scope.unmerge(merge).await,
+        Err(DomainError::NotFound(_))
+    ));
+}
+
+async fn stats_for_all(f: &Fixture) {
+    domain::contacts::stats::recompute_all(f.db.for_user(f.me))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn duplicates_by_phone_and_linkedin_are_suggested_with_reasons() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let other = contact(&f.db, f.me, "A. King", &["countess@example.org"]).await;
+    for (id, phone) in [(f.ada, "+442079460958"), (other, "+12079460958")] {
+        sqlx::query("insert into contact_identities (user_id, contact_id, kind, value) values ($1, $2, 'phone', $3)")
+            .bind(f.me.0)
+            .bind(id)
+            .bind(phone)
+            .execute(f.db.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query("update contacts set links = '{\"linkedin\": \"https://linkedin.com/in/ada\"}' where id = any($1)")
+        .bind(vec![f.ada, other])
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    let suggestions = scope.duplicate_suggestions(f.ada).await.unwrap();
+    assert_eq!(suggestions.len(), 1);
+    assert_eq!(
+        suggestions[0].reasons,
+        ["Same LinkedIn profile", "Same phone number (…0958)"]
+    );
+    assert_eq!(
+        suggestions[0].primary_email.as_deref(),
+        Some("countess@example.org")
+    );
+}
+
+#[tokio::test]
+async fn user_edits_are_marked_with_user_provenance() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let form = ProfileForm {
+        display_name: "Ada King".into(),
+        title: "Analyst".into(),
+        company: "engines.example".into(),
+        emails: format!("{ADA}\nada@new.example"),
+        phones: "+44 20 7946 0958".into(),
+        linkedin: "https://linkedin.com/in/ada".into(),
+        tags: "vip".into(),
+        notes: "Prefers mornings".into(),
+        custom_fields: "City: London".into(),
+        ..ProfileForm::default()
+    };
+    scope
+        .update_profile(f.ada, &ProfileEdit::parse(&form).unwrap())
+        .await
+        .unwrap();
+    let profile = scope.contact_profile(f.ada).await.unwrap();
+    assert_eq!(profile.display_name.as_deref(), Some("Ada King"));
+    assert_eq!(profile.company_domain.as_deref(), Some("engines.example"));
+    assert_eq!(profile.custom_fields["City"], "London");
+    let sources = profile.field_sources.as_object().unwrap();
+    for field in [
+        "display_name",
+        "title",
+        "company",
+        "emails",
+        "phones",
+        "links",
+        "tags",
+        "notes",
+        "custom_fields",
+    ] {
+        assert_eq!(sources[field]["source"], "user", "{field}");
+        assert!(sources[field]["at"].is_string(), "{field} has a time");
+    }
+    let identities = scope.contact_identities(f.ada).await.unwrap();
+    assert_eq!(identities.len(), 3);
+
+    // Saving again with one change marks only that field anew.
+    let retitled = ProfileForm {
+        title: "Engineer".into(),
+        ..form
+    };
+    scope
+        .update_profile(f.ada, &ProfileEdit::parse(&retitled).unwrap())
+        .await
+        .unwrap();
+    let again = scope.contact_profile(f.ada).await.unwrap();
+    assert_eq!(again.field_sources["title"]["source"], "user");
+    assert_eq!(again.field_sources["notes"]["at"], sources["notes"]["at"]);
+
+    // Bob's address cannot be taken over by Ada.
+    let stolen = ProfileForm {
+        emails: BOB.into(),
+        ..ProfileForm::default()
+    };
+    let err = scope
+        .update_profile(f.ada, &ProfileEdit::parse(&stolen).unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Conflict(_)), "{err}");
+}
+
+#[tokio::test]
+async fn the_list_searches_filters_sorts_and_pages() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    for n in 0..58 {
+        contact(
+            &f.db,
+            f.me,
+            &format!("Person {n:02}"),
+            &[&format!("p{n}@people.example")],
+        )
+        .await;
+    }
+    refresh_fixture(&f).await;
+    sqlx::query("update contacts set tags = '{investor}' where id = $1")
+        .bind(f.bob)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    let company: Uuid = sqlx::query_scalar("insert into companies (user_id, domain, name) values ($1, 'analytical.example', 'Analytical Engines') returning id")
+        .bind(f.me.0)
+        .fetch_one(f.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("update contacts set company_id = $2 where id = $1")
+        .bind(f.ada)
+        .bind(company)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+
+    let first = scope.list_contacts(&ContactQuery::default()).await.unwrap();
+    assert_eq!(
+        (first.total, first.page_count, first.contacts.len()),
+        (60, 2, 50)
+    );
+    assert_eq!(first.contacts[0].id, f.ada, "strongest first");
+    let second = scope
+        .list_contacts(&ContactQuery {
+            page: 2,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(second.contacts.len(), 10);
+    assert!(
+        second
+            .contacts
+            .iter()
+            .all(|c| first.contacts.iter().all(|d| d.id != c.id))
+    );
+
+    let search = |text: &str| ContactQuery {
+        search: Some(text.into()),
+        ..ContactQuery::default()
+    };
+    let ids = |page: domain::contacts::ContactListPage| -> Vec<Uuid> {
+        page.contacts.into_iter().map(|c| c.id).collect()
+    };
+    assert_eq!(
+        ids(scope.list_contacts(&search("lovelace")).await.unwrap()),
+        [f.ada]
+    );
+    assert_eq!(
+        ids(scope.list_contacts(&search("BOB@ENGINES")).await.unwrap()),
+        [f.bob]
+    );
+    assert_eq!(
+        ids(scope.list_contacts(&search("analytical")).await.unwrap()),
+        [f.ada]
+    );
+    assert_eq!(
+        scope
+            .list_contacts(&search("person 1"))
+            .await
+            .unwrap()
+            .total,
+        10
+    );
+    assert_eq!(scope.list_contacts(&search("100%")).await.unwrap().total, 0);
+
+    let filtered = |q: ContactQuery| async move { ids(scope.list_contacts(&q).await.unwrap()) };
+    assert_eq!(
+        filtered(ContactQuery {
+            tag: Some("investor".into()),
+            ..Default::default()
+        })
+        .await,
+        [f.bob]
+    );
+    assert_eq!(
+        filtered(ContactQuery {
+            company: Some(company),
+            ..Default::default()
+        })
+        .await,
+        [f.ada]
+    );
+    assert_eq!(
+        filtered(ContactQuery {
+            unanswered: true,
+            ..Default::default()
+        })
+        .await,
+        [f.ada]
+    );
+    assert_eq!(
+        filtered(ContactQuery {
+            last_from: Some(at(2026, 2, 1, 0)),
+            last_to: Some(at(2026, 2, 10, 0)),
+            ..Default::default()
+        })
+        .await,
+        [f.bob]
+    );
+    let by_name = scope
+        .list_contacts(&ContactQuery {
+            sort: ContactSort::Name,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        by_name.contacts[0].display_name.as_deref(),
+        Some("Ada Lovelace")
+    );
+    assert_eq!(
+        by_name.contacts[1].display_name.as_deref(),
+        Some("Bob Babbage")
+    );
+    let recent = scope
+        .list_contacts(&ContactQuery {
+            sort: ContactSort::Recent,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(recent.contacts[0].id, f.ada);
+    assert_eq!(recent.contacts[1].id, f.bob);
+    let volume = scope
+        .list_contacts(&ContactQuery {
+            sort: ContactSort::MostEmails,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(volume.contacts[0].email_count, 7);
+
+    let top = scope.top_contacts(8).await.unwrap();
+    assert_eq!(top.iter().map(|c| c.id).collect::<Vec<_>>(), [f.ada, f.bob]);
+
+    let tagged = scope
+        .tag_contacts(&[f.ada, f.bob], "Investor")
+        .await
+        .unwrap();
+    assert_eq!(tagged, 1, "Bob had the tag already");
+    assert_eq!(scope.contact_tags().await.unwrap(), ["investor"]);
+}
+
+#[tokio::test]
+async fn users_cannot_read_edit_or_merge_each_others_contacts() {
+    let f = fixture().await;
+    let other = user(&f.db, "other@example.com").await;
+    let theirs = f.db.for_user(other);
+    let mine_too = contact(&f.db, other, "Ada Lovelace", &["ada@other.example"]).await;
+    let not_found = |r: Result<(), DomainError>| matches!(r, Err(DomainError::NotFound(_)));
+
+    assert!(not_found(theirs.contact_profile(f.ada).await.map(|_| ())));
+    assert!(not_found(theirs.contact_stats(f.ada).await.map(|_| ())));
+    let edit = ProfileEdit::parse(&ProfileForm {
+        display_name: "Hacked".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(not_found(theirs.update_profile(f.ada, &edit).await));
+    assert!(not_found(
+        theirs
+            .merge_contacts(mine_too, f.ada, None)
+            .await
+            .map(|_| ())
+    ));
+    assert!(not_found(
+        f.db.for_user(f.me)
+            .merge_contacts(f.ada, mine_too, None)
+            .await
+            .map(|_| ())
+    ));
+    assert_eq!(theirs.tag_contacts(&[f.ada], "x").await.unwrap(), 0);
+    assert!(theirs.contact_identities(f.ada).await.unwrap().is_empty());
+    assert!(theirs.recent_threads(f.ada, 10).await.unwrap().is_empty());
+    assert!(
+        theirs
+            .duplicate_suggestions(mine_too)
+            .await
+            .unwrap()
+            .is_empty(),
+        "my Ada is not suggested to them"
+    );
+    let merge =
+        f.db.for_user(f.me)
+            .merge_contacts(f.ada, f.bob, None)
+            .await
+            .unwrap();
+    assert!(not_found(theirs.unmerge(merge).await));
+    assert!(theirs.merge_log(f.ada).await.unwrap().is_empty());
+    assert_eq!(
+        theirs
+            .list_contacts(&ContactQuery::default())
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let mine = f.db.for_user(f.me).contact_profile(f.ada).await.unwrap();
+    assert_eq!(
+        mine.display_name.as_deref(),
+        Some("Ada Lovelace"),
+        "untouched"
+    );
+}
+
+#[tokio::test]
+async fn recent_threads_and_company_overview() {
+    let f = fixture().await;
+    refresh_fixture(&f).await;
+    let scope = f.db.for_user(f.me);
+    let threads = scope.recent_threads(f.ada, 10).await.unwrap();
+    let keys: Vec<_> = threads
+        .iter()
+        .map(|t| t.thread_key.clone().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["t3", "t2", "t1"],
+        "newest first, deleted mail left out"
+    );
+    assert_eq!(threads[2].messages, 4);
+    assert!(threads[0].from_gmail);
+
+    let company: Uuid = sqlx::query_scalar("insert into companies (user_id, domain, name) values ($1, 'engines.example', 'Engines') returning id")
+        .bind(f.me.0)
+        .fetch_one(f.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("update contacts set company_id = $2 where id = any($1)")
+        .bind(vec![f.ada, f.bob])
+        .bind(company)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    let overview = scope.company_overview(company).await.unwrap();
+    assert_eq!(overview.people_count, 2);
+    assert_eq!((overview.sent_count, overview.received_count), (4, 4));
+    assert_eq!(overview.unanswered_inbound, 2);
+    assert_eq!(
+        overview.monthly[1],
+        MonthVolume {
+            month: "2026-02".into(),
+            sent: 2,
+            received: 2
+        }
+    );
+    assert!(matches!(
+        f.db.for_user(user(&f.db, "x@example.com").await)
+            .company_overview(company)
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+}
