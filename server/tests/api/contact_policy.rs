@@ -83,13 +83,16 @@ async fn synced_mail_becomes_contacts_in_the_background() {
     assert_eq!(pending, 0, "every stored message was processed");
     assert!(contacts > 0, "people Alex wrote to became contacts");
 
-    // Processing keeps the stats current: every contact's counts match its linked mail.
+    // Processing keeps the stats current: every contact's counts match the mail it
+    // exchanged with the user (the user wrote to them, or they wrote to the user).
     let mismatched: i64 = sqlx::query_scalar(
         "select count(*) from contacts c join contact_stats s on s.contact_id = c.id
          where c.merged_into is null and s.email_count <> (
            select count(distinct p.activity_id) from activity_participants p
            join activities a on a.id = p.activity_id
-           where p.contact_id = c.id and a.deleted_at is null)",
+           where p.contact_id = c.id and a.deleted_at is null
+             and ((a.direction = 'outbound' and p.role in ('to', 'cc', 'bcc'))
+               or (a.direction = 'inbound' and p.role = 'from')))",
     )
     .fetch_one(app.db.pool())
     .await
