@@ -12,6 +12,7 @@ use super::volume_chart::{MonthBar, VolumeChart};
 use crate::errors::{RequestIdLine, user_message};
 
 /// How many threads the contact page lists.
+#[cfg(feature = "ssr")]
 const THREADS_SHOWN: i64 = 15;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

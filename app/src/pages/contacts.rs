@@ -14,6 +14,7 @@ use crate::errors::{ErrorPanel, user_message};
 use crate::layout::urlencode;
 
 /// How many contacts the top strip shows.
+#[cfg(feature = "ssr")]
 const TOP_CONTACTS: i64 = 8;
 const SORTS: [(&str, &str); 4] = [
     ("strength", "Strength"),
