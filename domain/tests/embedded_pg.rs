@@ -43,6 +43,15 @@ async fn a_cluster_keeps_its_data_across_restarts() {
         .await
         .unwrap();
     assert_eq!(emails, ["kept@example.com"]);
+    // Names are searched case-insensitively in every script, and sorted by code point.
+    let (folded, first): (String, String) = sqlx::query_as(
+        "select lower('ÅSA ŁUKASZ Zoë'), min(n) from unnest(array['b', 'Å', 'a']) as t(n)",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(folded, "åsa łukasz zoë");
+    assert_eq!(first, "a");
     db.migrate().await.expect("migrations are idempotent");
     db.pool().close().await;
     assert!(pg.port() > 0 && first_port > 0);

@@ -35,7 +35,8 @@ test("contacts from mail: sort, search, filter, open one, see its stats, edit it
   await page.getByRole("navigation", { name: "Sort contacts" }).getByRole("link", { name: "Name" }).click();
   await expect(page).toHaveURL(/sort=name/);
   const names = (await rows(page).locator("td:nth-child(2) a").allInnerTexts()).map((n) => n.toLowerCase());
-  expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  // Code point order, as the database sorts (C collation).
+  expect(names).toEqual([...names].sort());
 
   // Search by name, then filter to people waiting for a reply: both in the URL.
   await page.getByRole("searchbox").fill(name);

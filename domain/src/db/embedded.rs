@@ -326,7 +326,10 @@ async fn init_cluster(
             "--auth=scram-sha-256",
             "-E",
             "UTF8",
+            // Byte-order collation (fast, predictable), but Unicode-aware case mapping,
+            // so lower() and ILIKE fold "Åsa" and "ŁUKASZ" like their ASCII neighbours.
             "--locale=C",
+            "--lc-ctype=C.UTF-8",
             "--no-instructions",
         ],
         run_as,
