@@ -18,7 +18,10 @@ use leptos_router::{SsrMode, path};
 pub use errors::RequestId;
 use layout::AppLayout;
 pub use layout::urlencode;
-use pages::{AskPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage, WelcomePage};
+use pages::{
+    AskPage, ChannelsPage, ContactsPage, LoginPage, NotFound, SettingsPage, TimelinePage,
+    WelcomePage,
+};
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
 // reflects errors, and the page never jumps as data streams in.
@@ -57,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>

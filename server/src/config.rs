@@ -194,9 +194,12 @@ impl Config {
         };
         let max_mbox_bytes = number("RAPPORT_MAX_MBOX_BYTES", "8589934592", 1024..=(1 << 40))?;
         // Postmark posts inbound mail of up to 35 MB with attachments inline.
-        let max_webhook_bytes =
-            usize::try_from(number("RAPPORT_MAX_WEBHOOK_BYTES", "41943040", 1024..=(1 << 30))?)
-                .unwrap_or(usize::MAX);
+        let max_webhook_bytes = usize::try_from(number(
+            "RAPPORT_MAX_WEBHOOK_BYTES",
+            "41943040",
+            1024..=(1 << 30),
+        )?)
+        .unwrap_or(usize::MAX);
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url

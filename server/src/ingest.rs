@@ -26,10 +26,16 @@ pub async fn receive(
     request: Request,
 ) -> Response {
     let Some(key) = presented_key(request.headers()) else {
-        return refuse(StatusCode::UNAUTHORIZED, "missing ingestion key: send it as Authorization: Bearer <key> or X-Ingestion-Key");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing ingestion key: send it as Authorization: Bearer <key> or X-Ingestion-Key",
+        );
     };
     let Ok(channel) = Uuid::parse_str(&channel) else {
-        return refuse(StatusCode::UNAUTHORIZED, &ChannelError::Unauthorized.to_string());
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            &ChannelError::Unauthorized.to_string(),
+        );
     };
     let auth = match state.db.authorize_channel(channel, &key).await {
         Ok(auth) => auth,
@@ -51,7 +57,12 @@ pub async fn receive(
                 &format!("payload is larger than {limit} bytes"),
             );
         }
-        Err(BodyError::Broken) => return refuse(StatusCode::BAD_REQUEST, "the request body could not be read"),
+        Err(BodyError::Broken) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
     };
     let parsed = match parse_webhook(auth.provider, auth.defaults, &body, Utc::now()) {
         Ok(parsed) => parsed,
@@ -72,8 +83,14 @@ fn presented_key(headers: &HeaderMap) -> Option<String> {
             let (scheme, token) = v.trim().split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
-    let custom = headers.get(KEY_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
-    bearer.or(custom).filter(|k| !k.is_empty()).map(str::to_owned)
+    let custom = headers
+        .get(KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    bearer
+        .or(custom)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
 }
 
 /// `application/json; charset=utf-8` -> `application/json`.
@@ -133,7 +150,10 @@ fn channel_error(error: ChannelError) -> Response {
         }
         ChannelError::Database(cause) => {
             tracing::error!(error = %cause, "storing a webhook failed");
-            refuse(StatusCode::SERVICE_UNAVAILABLE, "could not store the payload; retry later")
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the payload; retry later",
+            )
         }
     }
 }

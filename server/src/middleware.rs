@@ -218,7 +218,11 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(webhook.status(), StatusCode::OK, "webhooks carry their own key");
+        assert_eq!(
+            webhook.status(),
+            StatusCode::OK,
+            "webhooks carry their own key"
+        );
 
         let refused = router
             .oneshot(

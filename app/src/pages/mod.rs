@@ -1,4 +1,5 @@
 pub mod ask;
+pub mod channels;
 pub mod contacts;
 pub mod login;
 pub mod not_found;
@@ -7,6 +8,7 @@ pub mod timeline;
 pub mod welcome;
 
 pub use ask::AskPage;
+pub use channels::ChannelsPage;
 pub use contacts::ContactsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

@@ -18,8 +18,9 @@ impl BlockEntry {
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let input = input.trim();
         if let Some(domain) = input.strip_prefix("*@") {
-            let address = EmailAddress::parse(&format!("any@{domain}"))
-                .map_err(|_| DomainError::invalid("blocklist entry", "*@ needs a domain, like *@example.com"))?;
+            let address = EmailAddress::parse(&format!("any@{domain}")).map_err(|_| {
+                DomainError::invalid("blocklist entry", "*@ needs a domain, like *@example.com")
+            })?;
             return Ok(BlockEntry::Domain(address.domain().to_owned()));
         }
         if input.contains('@') {
@@ -27,12 +28,14 @@ impl BlockEntry {
                 .map(BlockEntry::Email)
                 .map_err(|_| DomainError::invalid("blocklist entry", "not a valid email address"));
         }
-        PhoneNumber::parse(input).map(BlockEntry::Phone).map_err(|_| {
-            DomainError::invalid(
-                "blocklist entry",
-                "write an email, *@domain or a phone number in international format",
-            )
-        })
+        PhoneNumber::parse(input)
+            .map(BlockEntry::Phone)
+            .map_err(|_| {
+                DomainError::invalid(
+                    "blocklist entry",
+                    "write an email, *@domain or a phone number in international format",
+                )
+            })
     }
 
     /// Rebuilds an entry from its stored `(kind, value)`.
@@ -83,9 +86,15 @@ mod tests {
 
     #[test]
     fn entries_parse_by_shape() {
-        assert_eq!(BlockEntry::parse(" Spam@Example.com ").unwrap().kind(), "email");
+        assert_eq!(
+            BlockEntry::parse(" Spam@Example.com ").unwrap().kind(),
+            "email"
+        );
         let domain = BlockEntry::parse("*@News.Example.com").unwrap();
-        assert_eq!((domain.kind(), domain.value()), ("domain", "news.example.com"));
+        assert_eq!(
+            (domain.kind(), domain.value()),
+            ("domain", "news.example.com")
+        );
         assert_eq!(domain.display(), "*@news.example.com");
         let phone = BlockEntry::parse("+1 415 555 2671").unwrap();
         assert_eq!((phone.kind(), phone.value()), ("phone", "+14155552671"));

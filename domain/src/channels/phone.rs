@@ -64,16 +64,29 @@ mod tests {
     #[test]
     fn provider_formats_become_e164() {
         assert_eq!(e164("+14155552671").as_deref(), Some("+14155552671"));
-        assert_eq!(e164("whatsapp:+14155552671").as_deref(), Some("+14155552671"));
+        assert_eq!(
+            e164("whatsapp:+14155552671").as_deref(),
+            Some("+14155552671")
+        );
         assert_eq!(e164("+44 7700 900123").as_deref(), Some("+447700900123"));
-        assert_eq!(e164("0044 (7700) 900-123").as_deref(), Some("+447700900123"));
+        assert_eq!(
+            e164("0044 (7700) 900-123").as_deref(),
+            Some("+447700900123")
+        );
         assert_eq!(e164("14155552671").as_deref(), Some("+14155552671"));
         assert_eq!(e164("+123456789").as_deref(), Some("+123456789"));
     }
 
     #[test]
     fn non_numbers_are_refused() {
-        for bad in ["", "+", "client:alice", "+0123456789", "12345", "+1234567890123456"] {
+        for bad in [
+            "",
+            "+",
+            "client:alice",
+            "+0123456789",
+            "12345",
+            "+1234567890123456",
+        ] {
             assert_eq!(e164(bad), None, "{bad:?}");
         }
     }

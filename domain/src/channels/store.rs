@@ -373,9 +373,18 @@ impl UserScope<'_> {
             self.user.0,
             id,
             activity.occurred_at,
-            &people.iter().map(|p| p.role.as_str().to_owned()).collect::<Vec<_>>(),
-            &people.iter().map(|p| p.address.kind().to_owned()).collect::<Vec<_>>(),
-            &people.iter().map(|p| pg(p.address.value())).collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| p.role.as_str().to_owned())
+                .collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| p.address.kind().to_owned())
+                .collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| pg(p.address.value()))
+                .collect::<Vec<_>>(),
             &people
                 .iter()
                 .map(|p| p.display_name.as_deref().map(pg))

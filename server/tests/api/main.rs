@@ -7,6 +7,7 @@ mod health;
 mod helpers;
 mod hydration;
 mod import;
+mod ingest;
 mod lifecycle;
 mod live;
 mod pages;

@@ -58,9 +58,10 @@ impl<'a> Fields<'a> {
     pub(super) fn number(&self, key: &str) -> Result<Option<u64>, ChannelError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| {
-                ChannelError::invalid(self.path(key), "must be a whole number")
-            }),
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| ChannelError::invalid(self.path(key), "must be a whole number")),
             Some(_) => Err(ChannelError::invalid(self.path(key), "must be a number")),
         }
     }
@@ -69,7 +70,10 @@ impl<'a> Fields<'a> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ChannelError::invalid(self.path(key), "must be true or false")),
+            Some(_) => Err(ChannelError::invalid(
+                self.path(key),
+                "must be true or false",
+            )),
         }
     }
 

@@ -26,16 +26,18 @@ pub(super) fn parse(
         None => defaults.channel,
     };
     let direction = match body.text("direction")? {
-        Some(d) => {
-            Direction::parse(d).map_err(|_| ChannelError::invalid("direction", "must be inbound or outbound"))?
-        }
+        Some(d) => Direction::parse(d)
+            .map_err(|_| ChannelError::invalid("direction", "must be inbound or outbound"))?,
         None => defaults.direction,
     };
     let occurred_at = match body.text("occurred_at")? {
         Some(t) => DateTime::parse_from_rfc3339(t)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
-                ChannelError::invalid("occurred_at", "must be an RFC 3339 time like 2026-11-20T09:30:00Z")
+                ChannelError::invalid(
+                    "occurred_at",
+                    "must be an RFC 3339 time like 2026-11-20T09:30:00Z",
+                )
             })?,
         None => received_at,
     };
@@ -95,15 +97,18 @@ fn attachment(item: &Fields<'_>) -> Result<Value, ChannelError> {
     match (item.text("url")?, item.text("content_base64")?) {
         (Some(url), _) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(ChannelError::invalid(item.path("url"), "must be an http(s) URL"));
+                return Err(ChannelError::invalid(
+                    item.path("url"),
+                    "must be an http(s) URL",
+                ));
             }
             Ok(json!({"filename": filename, "content_type": content_type,
                       "size": item.number("size")?, "url": url}))
         }
         (None, Some(content)) => {
-            let bytes = STANDARD
-                .decode(content.trim())
-                .map_err(|_| ChannelError::invalid(item.path("content_base64"), "is not valid base64"))?;
+            let bytes = STANDARD.decode(content.trim()).map_err(|_| {
+                ChannelError::invalid(item.path("content_base64"), "is not valid base64")
+            })?;
             Ok(json!({"filename": filename, "content_type": content_type,
                       "size": bytes.len(), "inline": true}))
         }

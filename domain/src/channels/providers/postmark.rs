@@ -21,7 +21,11 @@ pub(super) fn parse(
         .object("FromFull")?
         .ok_or_else(|| ChannelError::invalid("FromFull", "is required"))?;
     let mut participants = vec![recipient(&from, Role::From)?];
-    for (key, role) in [("ToFull", Role::To), ("CcFull", Role::Cc), ("BccFull", Role::Bcc)] {
+    for (key, role) in [
+        ("ToFull", Role::To),
+        ("CcFull", Role::Cc),
+        ("BccFull", Role::Bcc),
+    ] {
         for person in body.objects(key)? {
             participants.push(recipient(&person, role)?);
         }

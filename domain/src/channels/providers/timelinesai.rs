@@ -49,9 +49,12 @@ pub(super) fn parse(
     let account = body.object("whatsapp_account")?;
     // The chat is the contact (or group), the WhatsApp account is the user: they stand
     // in for a missing sender or recipient.
-    let chat_person = chat.as_ref().map(|c| (c.path("phone"), c.text("phone"), c.text("full_name")));
-    let account_person =
-        account.as_ref().map(|a| (a.path("phone"), a.text("phone"), a.text("full_name")));
+    let chat_person = chat
+        .as_ref()
+        .map(|c| (c.path("phone"), c.text("phone"), c.text("full_name")));
+    let account_person = account
+        .as_ref()
+        .map(|a| (a.path("phone"), a.text("phone"), a.text("full_name")));
     let (sender_fallback, recipient_fallback) = match direction {
         Direction::Inbound => (chat_person, account_person),
         Direction::Outbound => (account_person, chat_person),
@@ -62,7 +65,11 @@ pub(super) fn parse(
         ("recipient", Role::To, recipient_fallback),
     ] {
         let (path, number, name) = match message.object(key)? {
-            Some(person) => (person.path("phone"), person.text("phone")?, person.text("full_name")?),
+            Some(person) => (
+                person.path("phone"),
+                person.text("phone")?,
+                person.text("full_name")?,
+            ),
             None => match fallback {
                 Some((path, number, name)) => (path, number?, name?),
                 None => continue,
@@ -70,7 +77,10 @@ pub(super) fn parse(
         };
         let Some(number) = number else {
             if role == Role::From {
-                return Err(ChannelError::invalid(path, "the sender's phone is required"));
+                return Err(ChannelError::invalid(
+                    path,
+                    "the sender's phone is required",
+                ));
             }
             continue;
         };
