@@ -158,15 +158,3 @@ impl ChannelError {
         }
     }
 }
-
-impl From<ChannelError> for DomainError {
-    fn from(e: ChannelError) -> Self {
-        match e {
-            ChannelError::Unauthorized | ChannelError::Disabled => DomainError::NotFound("channel"),
-            ChannelError::InvalidPayload { message, .. } => {
-                DomainError::invalid("payload", message)
-            }
-            ChannelError::Database(e) => DomainError::Database(e),
-        }
-    }
-}
