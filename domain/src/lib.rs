@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod channels;
 pub mod contacts;
 pub mod crypto;
 pub mod db;

@@ -143,6 +143,8 @@ fn is_public(path: &str) -> bool {
         || path == "/favicon.ico"
         || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
+        // Webhooks authenticate with the channel's key, not a session.
+        || path.starts_with("/ingest/")
 }
 
 /// Resolves the signed-in user for every request and puts it in the request's

@@ -72,6 +72,8 @@ pub struct Config {
     pub workers: WorkerSettings,
     /// Largest mbox file accepted by the Settings upload.
     pub max_mbox_bytes: u64,
+    /// Largest webhook body accepted by `POST /ingest/{channel}`.
+    pub max_webhook_bytes: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -191,6 +193,13 @@ impl Config {
             )?),
         };
         let max_mbox_bytes = number("RAPPORT_MAX_MBOX_BYTES", "8589934592", 1024..=(1 << 40))?;
+        // Postmark posts inbound mail of up to 35 MB with attachments inline.
+        let max_webhook_bytes = usize::try_from(number(
+            "RAPPORT_MAX_WEBHOOK_BYTES",
+            "41943040",
+            1024..=(1 << 30),
+        )?)
+        .unwrap_or(usize::MAX);
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
@@ -214,6 +223,7 @@ impl Config {
             log_format,
             workers,
             max_mbox_bytes,
+            max_webhook_bytes,
         })
     }
 }
@@ -244,6 +254,7 @@ mod tests {
         assert_eq!(config.workers.sync_every.as_secs(), 60);
         assert_eq!(config.workers.lease.as_secs(), 60);
         assert_eq!(config.max_mbox_bytes, 8 << 30);
+        assert_eq!(config.max_webhook_bytes, 40 << 20);
     }
 
     #[test]

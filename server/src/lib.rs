@@ -5,6 +5,7 @@ mod auth;
 pub mod config;
 mod health;
 pub mod import;
+mod ingest;
 mod live;
 mod middleware;
 mod session_store;

@@ -24,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{auth, health, import, live, middleware};
+use crate::{auth, health, import, ingest, live, middleware};
 
 pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
@@ -42,6 +42,7 @@ pub struct AppState {
     /// Where uploaded mbox files wait for their import job.
     pub imports_dir: std::path::PathBuf,
     pub max_mbox_bytes: u64,
+    pub max_webhook_bytes: usize,
 }
 
 impl AppState {
@@ -137,6 +138,7 @@ impl Application {
             events: EventHub::start(&db, live_stop.clone()),
             imports_dir: config.data_dir.join("imports"),
             max_mbox_bytes: config.max_mbox_bytes,
+            max_webhook_bytes: config.max_webhook_bytes,
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -280,6 +282,10 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route("/api/events", get(live::events))
+        .route(
+            "/ingest/{channel}",
+            post(ingest::receive).layer(DefaultBodyLimit::disable()),
+        )
         .route(
             "/settings/import-mbox",
             post(import::upload_mbox).layer(DefaultBodyLimit::disable()),

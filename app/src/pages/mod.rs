@@ -1,4 +1,5 @@
 pub mod ask;
+pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod contacts;
@@ -10,6 +11,7 @@ pub mod volume_chart;
 pub mod welcome;
 
 pub use ask::AskPage;
+pub use channels::ChannelsPage;
 pub use company::CompanyPage;
 pub use contact::ContactDetailPage;
 pub use contacts::ContactsPage;

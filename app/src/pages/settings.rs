@@ -467,6 +467,7 @@ fn SettingsSections(
             {accounts}
         </section>
         <ImportMail/>
+        <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>
         {jobs}
         <section class="card">
             <h2>"Session"</h2>

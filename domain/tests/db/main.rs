@@ -1,5 +1,6 @@
 //! Domain tests against a real PostgreSQL.
 
+mod channels;
 mod contacts;
 mod helpers;
 mod ingest;

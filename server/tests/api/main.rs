@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod hydration;
 mod import;
+mod ingest;
 mod lifecycle;
 mod live;
 mod pages;

@@ -1,0 +1,384 @@
+//! Settings → Channels: webhook channels (create, enable/disable, rotate the key, see
+//! what arrived) and the blocklist of senders whose messages are dropped at ingest.
+//! A key is shown once, in the answer to the action that made it.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::{ErrorPanel, user_message};
+use crate::format::count;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsData {
+    pub channels: Vec<ChannelView>,
+    pub blocklist: Vec<BlockView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: String,
+    pub default_channel: String,
+    pub default_direction: String,
+    pub enabled: bool,
+    pub received: i64,
+    pub duplicates: i64,
+    pub dropped: i64,
+    pub last_received_at: Option<DateTime<Utc>>,
+    pub key_rotated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockView {
+    pub id: Uuid,
+    pub entry: String,
+    pub hits: i64,
+}
+
+/// A newly issued key and where to send webhooks with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedKey {
+    pub channel_id: Uuid,
+    pub endpoint: String,
+    pub key: String,
+}
+
+fn endpoint(channel: Uuid) -> String {
+    format!("/ingest/{channel}")
+}
+
+#[server]
+pub async fn load_channels() -> Result<ChannelsData, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let scope = ctx.scope();
+    let channels = scope.channels().await.map_err(to_server_error)?;
+    let blocklist = scope.blocklist().await.map_err(to_server_error)?;
+    Ok(ChannelsData {
+        channels: channels
+            .into_iter()
+            .map(|c| ChannelView {
+                id: c.id,
+                name: c.name,
+                provider: c.provider,
+                default_channel: c.default_channel,
+                default_direction: c.default_direction,
+                enabled: c.enabled,
+                received: c.received_count,
+                duplicates: c.duplicate_count,
+                dropped: c.dropped_count,
+                last_received_at: c.last_received_at,
+                key_rotated_at: c.key_rotated_at,
+            })
+            .collect(),
+        blocklist: blocklist
+            .into_iter()
+            .map(|b| BlockView {
+                id: b.id,
+                entry: b.entry.display(),
+                hits: b.hits,
+            })
+            .collect(),
+    })
+}
+
+#[server]
+pub async fn create_channel(
+    name: String,
+    provider: String,
+    default_channel: String,
+    default_direction: String,
+) -> Result<IssuedKey, ServerFnError> {
+    use domain::channels::{
+        ActivityChannel, ChannelDefaults, ChannelProvider, Direction, NewChannel,
+    };
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let new = NewChannel {
+        name,
+        provider: ChannelProvider::parse(&provider).map_err(to_server_error)?,
+        defaults: ChannelDefaults {
+            channel: ActivityChannel::parse(&default_channel).map_err(to_server_error)?,
+            direction: Direction::parse(&default_direction).map_err(to_server_error)?,
+        },
+    };
+    let (channel, key) = ctx
+        .scope()
+        .create_channel(&new)
+        .await
+        .map_err(to_server_error)?;
+    Ok(IssuedKey {
+        channel_id: channel.id,
+        endpoint: endpoint(channel.id),
+        key: key.expose().to_owned(),
+    })
+}
+
+#[server]
+pub async fn set_channel_enabled(channel_id: Uuid, enabled: bool) -> Result<(), ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .set_channel_enabled(channel_id, enabled)
+        .await
+        .map_err(to_server_error)
+}
+
+/// Issues a new key; the old one stops working at once.
+#[server]
+pub async fn rotate_channel_key(channel_id: Uuid) -> Result<IssuedKey, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let key = ctx
+        .scope()
+        .rotate_channel_key(channel_id)
+        .await
+        .map_err(to_server_error)?;
+    Ok(IssuedKey {
+        channel_id,
+        endpoint: endpoint(channel_id),
+        key: key.expose().to_owned(),
+    })
+}
+
+#[server]
+pub async fn add_blocklist_entry(entry: String) -> Result<(), ServerFnError> {
+    use domain::channels::BlockEntry;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let entry = BlockEntry::parse(&entry).map_err(to_server_error)?;
+    ctx.scope()
+        .add_to_blocklist(&entry)
+        .await
+        .map(|_| ())
+        .map_err(to_server_error)
+}
+
+#[server]
+pub async fn remove_blocklist_entry(entry_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .remove_from_blocklist(entry_id)
+        .await
+        .map_err(to_server_error)
+}
+
+const PROVIDERS: [(&str, &str); 4] = [
+    ("generic", "Generic JSON"),
+    ("twilio", "Twilio (SMS, WhatsApp, calls)"),
+    ("postmark", "Postmark inbound email"),
+    ("timelinesai", "TimelinesAI (WhatsApp)"),
+];
+
+const ACTIVITY_KINDS: [&str; 8] = [
+    "sms",
+    "whatsapp",
+    "call",
+    "email",
+    "meeting",
+    "messenger",
+    "instagram",
+    "file",
+];
+
+fn provider_name(provider: &str) -> &str {
+    PROVIDERS
+        .iter()
+        .find(|(value, _)| *value == provider)
+        .map_or(provider, |(_, label)| label)
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%e %b %Y, %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn ChannelsPage() -> impl IntoView {
+    let create = ServerAction::<CreateChannel>::new();
+    let rotate = ServerAction::<RotateChannelKey>::new();
+    let toggle = ServerAction::<SetChannelEnabled>::new();
+    let block = ServerAction::<AddBlocklistEntry>::new();
+    let unblock = ServerAction::<RemoveBlocklistEntry>::new();
+    let data = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                rotate.version().get(),
+                toggle.version().get(),
+                block.version().get(),
+                unblock.version().get(),
+            )
+        },
+        |_| load_channels(),
+    );
+    let issued = move || {
+        let latest = rotate.value().get().or_else(|| create.value().get());
+        latest.map(|result| match result {
+            Ok(issued) => view! {
+                <div class="card notice key-once" role="status">
+                    <p><strong>"Copy this key now: it is shown only once."</strong></p>
+                    <p>"Endpoint: " <code>"POST " {issued.endpoint}</code></p>
+                    <p>"Key: " <code class="ingestion-key">{issued.key}</code></p>
+                    <p class="muted">"Send it as " <code>"Authorization: Bearer <key>"</code> " or " <code>"X-Ingestion-Key: <key>"</code> "."</p>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+        })
+    };
+    let failed = move || {
+        [
+            toggle.value().get(),
+            block.value().get(),
+            unblock.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
+        .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+    };
+    view! {
+        <Title text="Channels"/>
+        <section class="page">
+            <header class="page-header">
+                <h1>"Channels"</h1>
+                <a href="/settings">"Back to Settings"</a>
+            </header>
+            <p class="muted">
+                "A channel is a webhook address that Twilio, Postmark, TimelinesAI or your own system "
+                "posts messages and calls to. What arrives is stored at once and processed in the background."
+            </p>
+            {issued}
+            {failed}
+            <section class="card">
+                <h2>"New channel"</h2>
+                <ActionForm action=create attr:class="inline-form">
+                    <label>"Name" <input name="name" required maxlength="80" placeholder="Work phone"/></label>
+                    <label>
+                        "Provider"
+                        <select name="provider">
+                            {PROVIDERS.map(|(value, label)| view! { <option value=value>{label}</option> })}
+                        </select>
+                    </label>
+                    <label>
+                        "Default type"
+                        <select name="default_channel">
+                            {ACTIVITY_KINDS.map(|kind| view! { <option value=kind>{kind}</option> })}
+                        </select>
+                    </label>
+                    <label>
+                        "Default direction"
+                        <select name="default_direction">
+                            <option value="inbound">"inbound"</option>
+                            <option value="outbound">"outbound"</option>
+                        </select>
+                    </label>
+                    <button class="button primary" type="submit">"Create channel"</button>
+                </ActionForm>
+            </section>
+            <Transition fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        data.await.map(|data| view! {
+                            <ChannelList channels=data.channels rotate toggle/>
+                            <Blocklist entries=data.blocklist block unblock/>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ChannelList(
+    channels: Vec<ChannelView>,
+    rotate: ServerAction<RotateChannelKey>,
+    toggle: ServerAction<SetChannelEnabled>,
+) -> impl IntoView {
+    if channels.is_empty() {
+        return view! { <p class="muted">"No channels yet."</p> }.into_any();
+    }
+    channels
+        .into_iter()
+        .map(|c| {
+            let status = if c.enabled { "enabled" } else { "disabled" };
+            view! {
+                <article class="card channel" data-channel-id=c.id.to_string()>
+                    <header class="account-head">
+                        <h3>{c.name.clone()} " · " {provider_name(&c.provider).to_owned()}</h3>
+                        <span class=format!("badge status-{status}")>{status}</span>
+                    </header>
+                    <dl class="facts">
+                        <dt>"Endpoint"</dt>
+                        <dd><code>"POST " {endpoint(c.id)}</code></dd>
+                        <dt>"Defaults"</dt>
+                        <dd>{format!("{}, {}", c.default_channel, c.default_direction)}</dd>
+                        <dt>"Received"</dt>
+                        <dd class="channel-received">{count(u64::try_from(c.received).unwrap_or_default())}</dd>
+                        <dt>"Retries ignored"</dt>
+                        <dd>{count(u64::try_from(c.duplicates).unwrap_or_default())}</dd>
+                        <dt>"Dropped (blocklist)"</dt>
+                        <dd class="channel-dropped">{count(u64::try_from(c.dropped).unwrap_or_default())}</dd>
+                        <dt>"Last received"</dt>
+                        <dd>{c.last_received_at.map(when).unwrap_or_else(|| "Nothing yet".into())}</dd>
+                        <dt>"Key issued"</dt>
+                        <dd>{when(c.key_rotated_at)}</dd>
+                    </dl>
+                    <div class="actions">
+                        <ActionForm action=toggle attr:class="inline-form">
+                            <input type="hidden" name="channel_id" value=c.id.to_string()/>
+                            <input type="hidden" name="enabled" value=(!c.enabled).to_string()/>
+                            <button class="button" type="submit">{if c.enabled { "Disable" } else { "Enable" }}</button>
+                        </ActionForm>
+                        <ActionForm action=rotate attr:class="inline-form">
+                            <input type="hidden" name="channel_id" value=c.id.to_string()/>
+                            <button class="button" type="submit">"Rotate key"</button>
+                        </ActionForm>
+                    </div>
+                </article>
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+#[component]
+fn Blocklist(
+    entries: Vec<BlockView>,
+    block: ServerAction<AddBlocklistEntry>,
+    unblock: ServerAction<RemoveBlocklistEntry>,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="blocklist-heading">
+            <h2 id="blocklist-heading">"Blocklist"</h2>
+            <p class="muted">
+                "Messages from these senders are dropped on arrival and only counted. Write an email "
+                "address, " <code>"*@domain.com"</code> " for a whole domain, or a phone number in international format."
+            </p>
+            <ActionForm action=block attr:class="inline-form">
+                <label>"Sender" <input name="entry" required placeholder="*@spam.example"/></label>
+                <button class="button" type="submit">"Block"</button>
+            </ActionForm>
+            <ul class="blocklist">
+                {entries.into_iter().map(|b| view! {
+                    <li>
+                        <code>{b.entry}</code>
+                        <span class="muted">{format!(" {} dropped ", count(u64::try_from(b.hits).unwrap_or_default()))}</span>
+                        <ActionForm action=unblock attr:class="inline-form">
+                            <input type="hidden" name="entry_id" value=b.id.to_string()/>
+                            <button class="button" type="submit">"Remove"</button>
+                        </ActionForm>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}

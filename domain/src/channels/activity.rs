@@ -1,0 +1,98 @@
+//! The provider-neutral shape every webhook payload is parsed into.
+
+use chrono::{DateTime, Utc};
+
+use super::{ActivityChannel, Direction, PhoneNumber};
+use crate::EmailAddress;
+
+/// How a participant is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Email(EmailAddress),
+    Phone(PhoneNumber),
+    /// Neither: a Twilio client or SIP identity, kept as given.
+    Handle(String),
+}
+
+impl Address {
+    /// `activity_participants.address_kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Address::Email(_) => "email",
+            Address::Phone(_) => "phone",
+            Address::Handle(_) => "handle",
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            Address::Email(e) => e.as_str(),
+            Address::Phone(p) => p.as_str(),
+            Address::Handle(h) => h,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    From,
+    To,
+    Cc,
+    Bcc,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::From => "from",
+            Role::To => "to",
+            Role::Cc => "cc",
+            Role::Bcc => "bcc",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub role: Role,
+    pub address: Address,
+    pub display_name: Option<String>,
+}
+
+/// One message, call or event from a webhook, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookActivity {
+    /// The provider's id (MessageSid, CallSid, Postmark MessageID, message_uid, ...):
+    /// the idempotency key within the channel.
+    pub external_id: String,
+    pub channel: ActivityChannel,
+    pub direction: Direction,
+    pub occurred_at: DateTime<Utc>,
+    pub thread_key: Option<String>,
+    pub subject: Option<String>,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub participants: Vec<Participant>,
+    /// Metadata per attachment: filename, content_type, size, and url or `inline`.
+    pub attachments: Vec<serde_json::Value>,
+    /// Provider details worth querying later (call status and duration, headers).
+    pub headers: serde_json::Value,
+}
+
+impl WebhookActivity {
+    /// The senders, which the blocklist is checked against.
+    pub fn senders(&self) -> impl Iterator<Item = &Address> {
+        self.participants
+            .iter()
+            .filter(|p| p.role == Role::From)
+            .map(|p| &p.address)
+    }
+
+    /// The first 200 characters of the text, for lists.
+    pub fn snippet(&self) -> Option<String> {
+        self.text.as_deref().map(|t| {
+            let flat = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            flat.chars().take(200).collect()
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! Webhook ingestion channels: a channel is a URL (`POST /ingest/{channel}`) plus a key
+//! that a provider (Twilio, Postmark, TimelinesAI, or anything speaking the generic JSON
+//! schema) uses to push messages and calls. Payloads are parsed by pure functions into a
+//! [`WebhookActivity`], checked against the user's blocklist, and stored as a `raw`
+//! activity for the processing workers; the raw payload is kept with it.
+
+mod activity;
+mod blocklist;
+mod key;
+mod phone;
+pub mod providers;
+mod store;
+
+pub use activity::{Address, Participant, Role, WebhookActivity};
+pub use blocklist::{BlockEntry, BlocklistEntry};
+pub use key::{IngestionKey, KeyHash};
+pub use phone::PhoneNumber;
+pub use store::{ChannelAuth, ChannelSummary, IngestOutcome, NewChannel};
+
+use crate::DomainError;
+
+/// Who sends to a channel, which decides how its payloads are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelProvider {
+    Generic,
+    Twilio,
+    Postmark,
+    TimelinesAi,
+}
+
+impl ChannelProvider {
+    pub const ALL: [ChannelProvider; 4] = [
+        ChannelProvider::Generic,
+        ChannelProvider::Twilio,
+        ChannelProvider::Postmark,
+        ChannelProvider::TimelinesAi,
+    ];
+
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == value)
+            .ok_or_else(|| DomainError::invalid("provider", format!("unknown provider {value:?}")))
+    }
+
+    /// The name stored in `ingestion_channels.provider` and `accounts.provider`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelProvider::Generic => "generic",
+            ChannelProvider::Twilio => "twilio",
+            ChannelProvider::Postmark => "postmark",
+            ChannelProvider::TimelinesAi => "timelinesai",
+        }
+    }
+
+    /// The media type its webhooks arrive in.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ChannelProvider::Twilio => "application/x-www-form-urlencoded",
+            _ => "application/json",
+        }
+    }
+}
+
+/// The kinds of activity a channel may default to (`activities.channel`).
+pub const ACTIVITY_CHANNELS: [&str; 8] = [
+    "email",
+    "whatsapp",
+    "sms",
+    "call",
+    "meeting",
+    "messenger",
+    "instagram",
+    "file",
+];
+
+/// An activity kind, checked against [`ACTIVITY_CHANNELS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityChannel(&'static str);
+
+impl ActivityChannel {
+    pub const EMAIL: ActivityChannel = ActivityChannel("email");
+    pub const WHATSAPP: ActivityChannel = ActivityChannel("whatsapp");
+    pub const SMS: ActivityChannel = ActivityChannel("sms");
+    pub const CALL: ActivityChannel = ActivityChannel("call");
+
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        ACTIVITY_CHANNELS
+            .into_iter()
+            .find(|c| *c == value)
+            .map(ActivityChannel)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "channel",
+                    format!("must be one of {}", ACTIVITY_CHANNELS.join(", ")),
+                )
+            })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        match value {
+            "inbound" => Ok(Direction::Inbound),
+            "outbound" => Ok(Direction::Outbound),
+            _ => Err(DomainError::invalid(
+                "direction",
+                "must be inbound or outbound",
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// What a channel falls back to when a payload does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelDefaults {
+    pub channel: ActivityChannel,
+    pub direction: Direction,
+}
+
+/// Why a webhook was refused. The HTTP layer maps each to its status.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    /// No key, a wrong key, or an unknown channel: indistinguishable on purpose.
+    #[error("missing or invalid ingestion key")]
+    Unauthorized,
+    #[error("this channel is disabled")]
+    Disabled,
+    /// The payload does not parse; `field` names what is wrong.
+    #[error("invalid payload: {field}: {message}")]
+    InvalidPayload { field: String, message: String },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ChannelError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ChannelError::InvalidPayload {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

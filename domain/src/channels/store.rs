@@ -1,0 +1,442 @@
+//! Channels, their keys and counters, the blocklist, and storing a webhook's activity.
+//! A webhook is written in one transaction: the activity (state `raw`, for the
+//! processing workers), its participants, its ledger row and the channel's counters, or
+//! nothing at all.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::providers::ParsedWebhook;
+use super::{
+    ActivityChannel, Address, BlockEntry, BlocklistEntry, ChannelDefaults, ChannelError,
+    ChannelProvider, Direction, IngestionKey, KeyHash,
+};
+use crate::{Db, DomainError, UserId, UserScope};
+
+/// What the user asks for when creating a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChannel {
+    pub name: String,
+    pub provider: ChannelProvider,
+    pub defaults: ChannelDefaults,
+}
+
+/// A channel as its owner sees it (never its key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSummary {
+    pub id: Uuid,
+    pub name: String,
+    pub provider: String,
+    pub default_channel: String,
+    pub default_direction: String,
+    pub enabled: bool,
+    pub received_count: i64,
+    pub duplicate_count: i64,
+    pub dropped_count: i64,
+    pub last_received_at: Option<DateTime<Utc>>,
+    pub key_rotated_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A channel whose key was checked: the only way to write through a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelAuth {
+    pub user: UserId,
+    pub channel: Uuid,
+    pub account: Uuid,
+    pub provider: ChannelProvider,
+    pub defaults: ChannelDefaults,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    /// A new `raw` activity.
+    Stored(Uuid),
+    /// The provider sent this id before (a retry); nothing changed.
+    Duplicate(Uuid),
+    /// A sender is on the blocklist; counted, not stored.
+    Dropped { entry: String },
+}
+
+impl Db {
+    /// Checks a presented key against the channel's stored hash, in constant time. An
+    /// unknown channel, a missing key and a wrong key are the same answer; a disabled
+    /// channel is told apart only once the key is right.
+    pub async fn authorize_channel(
+        &self,
+        channel: Uuid,
+        presented_key: &str,
+    ) -> Result<ChannelAuth, ChannelError> {
+        let row = sqlx::query!(
+            r#"select user_id, account_id, provider, default_channel, default_direction,
+                      key_sha256, enabled
+               from ingestion_channels where id = $1"#,
+            channel,
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        // Hash and compare even for an unknown channel, so timing tells nothing.
+        let stored = row.as_ref().map(|r| r.key_sha256.as_slice()).unwrap_or(&[]);
+        let key_matches = KeyHash::from_stored(stored).matches(presented_key);
+        let Some(row) = row.filter(|_| key_matches) else {
+            return Err(ChannelError::Unauthorized);
+        };
+        if !row.enabled {
+            return Err(ChannelError::Disabled);
+        }
+        let stored_value = |e: DomainError| ChannelError::Database(sqlx::Error::Decode(e.into()));
+        Ok(ChannelAuth {
+            user: UserId(row.user_id),
+            channel,
+            account: row.account_id,
+            provider: ChannelProvider::parse(&row.provider).map_err(stored_value)?,
+            defaults: ChannelDefaults {
+                channel: ActivityChannel::parse(&row.default_channel).map_err(stored_value)?,
+                direction: Direction::parse(&row.default_direction).map_err(stored_value)?,
+            },
+        })
+    }
+
+    /// Stores a parsed webhook for the channel's owner.
+    pub async fn ingest_webhook(
+        &self,
+        auth: &ChannelAuth,
+        webhook: &ParsedWebhook,
+    ) -> Result<IngestOutcome, ChannelError> {
+        self.for_user(auth.user).ingest_webhook(auth, webhook).await
+    }
+}
+
+impl UserScope<'_> {
+    /// Creates a channel with its own account row and a fresh key, which is returned
+    /// once and never stored.
+    pub async fn create_channel(
+        &self,
+        new: &NewChannel,
+    ) -> Result<(ChannelSummary, IngestionKey), DomainError> {
+        let name = new.name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(DomainError::invalid("name", "must be 1 to 80 characters"));
+        }
+        let key = IngestionKey::generate();
+        let channel = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        let account = sqlx::query_scalar!(
+            r#"insert into accounts (user_id, provider, external_id, display_name)
+               values ($1, $2, $3, $4) returning id"#,
+            self.user.0,
+            new.provider.as_str(),
+            format!("channel:{channel}"),
+            name,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query!(
+            r#"insert into ingestion_channels (id, user_id, account_id, name, provider,
+                 default_channel, default_direction, key_sha256)
+               values ($1, $2, $3, $4, $5, $6, $7, $8)"#,
+            channel,
+            self.user.0,
+            account,
+            name,
+            new.provider.as_str(),
+            new.defaults.channel.as_str(),
+            new.defaults.direction.as_str(),
+            key.hash().0.to_vec(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let summary = self
+            .channel(channel)
+            .await?
+            .ok_or(DomainError::NotFound("channel"))?;
+        Ok((summary, key))
+    }
+
+    pub async fn channels(&self) -> Result<Vec<ChannelSummary>, DomainError> {
+        Ok(sqlx::query_as!(
+            ChannelSummary,
+            r#"select id, name, provider, default_channel, default_direction, enabled,
+                      received_count, duplicate_count, dropped_count, last_received_at,
+                      key_rotated_at, created_at
+               from ingestion_channels where user_id = $1 order by created_at, id"#,
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelSummary>, DomainError> {
+        Ok(sqlx::query_as!(
+            ChannelSummary,
+            r#"select id, name, provider, default_channel, default_direction, enabled,
+                      received_count, duplicate_count, dropped_count, last_received_at,
+                      key_rotated_at, created_at
+               from ingestion_channels where user_id = $1 and id = $2"#,
+            self.user.0,
+            id,
+        )
+        .fetch_optional(self.pool)
+        .await?)
+    }
+
+    pub async fn set_channel_enabled(&self, id: Uuid, enabled: bool) -> Result<(), DomainError> {
+        let done = sqlx::query!(
+            "update ingestion_channels set enabled = $3 where user_id = $1 and id = $2",
+            self.user.0,
+            id,
+            enabled,
+        )
+        .execute(self.pool)
+        .await?;
+        match done.rows_affected() {
+            0 => Err(DomainError::NotFound("channel")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Replaces the channel's key: the old one stops working at once.
+    pub async fn rotate_channel_key(&self, id: Uuid) -> Result<IngestionKey, DomainError> {
+        let key = IngestionKey::generate();
+        let done = sqlx::query!(
+            r#"update ingestion_channels set key_sha256 = $3, key_rotated_at = now()
+               where user_id = $1 and id = $2"#,
+            self.user.0,
+            id,
+            key.hash().0.to_vec(),
+        )
+        .execute(self.pool)
+        .await?;
+        match done.rows_affected() {
+            0 => Err(DomainError::NotFound("channel")),
+            _ => Ok(key),
+        }
+    }
+
+    pub async fn blocklist(&self) -> Result<Vec<BlocklistEntry>, DomainError> {
+        let rows = sqlx::query!(
+            "select id, kind, value, hits from blocklist where user_id = $1 order by kind, value",
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                BlockEntry::from_stored(&r.kind, &r.value).map(|entry| BlocklistEntry {
+                    id: r.id,
+                    entry,
+                    hits: r.hits,
+                })
+            })
+            .collect())
+    }
+
+    pub async fn add_to_blocklist(&self, entry: &BlockEntry) -> Result<Uuid, DomainError> {
+        sqlx::query_scalar!(
+            r#"insert into blocklist (user_id, kind, value) values ($1, $2, $3)
+               on conflict (user_id, kind, value) do nothing returning id"#,
+            self.user.0,
+            entry.kind(),
+            entry.value(),
+        )
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(DomainError::Conflict("blocklist entry"))
+    }
+
+    pub async fn remove_from_blocklist(&self, id: Uuid) -> Result<(), DomainError> {
+        let done = sqlx::query!(
+            "delete from blocklist where user_id = $1 and id = $2",
+            self.user.0,
+            id,
+        )
+        .execute(self.pool)
+        .await?;
+        match done.rows_affected() {
+            0 => Err(DomainError::NotFound("blocklist entry")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Stores one webhook activity of this user's channel; see [`IngestOutcome`].
+    pub async fn ingest_webhook(
+        &self,
+        auth: &ChannelAuth,
+        webhook: &ParsedWebhook,
+    ) -> Result<IngestOutcome, ChannelError> {
+        if auth.user != self.user {
+            return Err(ChannelError::Unauthorized);
+        }
+        let activity = &webhook.activity;
+        let mut tx = self.pool.begin().await?;
+
+        let (emails, domains, phones) = sender_keys(activity.senders());
+        let blocked = sqlx::query!(
+            r#"update blocklist set hits = hits + 1
+               where user_id = $1 and ((kind = 'email' and value = any($2))
+                  or (kind = 'domain' and value = any($3))
+                  or (kind = 'phone' and value = any($4)))
+               returning kind, value"#,
+            self.user.0,
+            &emails,
+            &domains,
+            &phones,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Some(hit) = blocked.first() {
+            let entry = BlockEntry::from_stored(&hit.kind, &hit.value)
+                .map_or_else(|| hit.value.clone(), |e| e.display());
+            sqlx::query!(
+                r#"update ingestion_channels
+                   set dropped_count = dropped_count + 1, last_received_at = now()
+                   where user_id = $1 and id = $2"#,
+                self.user.0,
+                auth.channel,
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                r#"insert into sync_ledger (user_id, account_id, external_id, outcome, rule)
+                   values ($1, $2, $3, 'filtered', $4)
+                   on conflict (account_id, external_id) do update
+                     set outcome = excluded.outcome, rule = excluded.rule"#,
+                self.user.0,
+                auth.account,
+                activity.external_id,
+                format!("blocklist:{entry}"),
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(IngestOutcome::Dropped { entry });
+        }
+
+        let inserted = sqlx::query_scalar!(
+            r#"insert into activities (user_id, account_id, external_id, channel, direction,
+                 occurred_at, thread_key, subject, snippet, body_text, body_html, headers,
+                 attachments, raw_payload, size_bytes)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+               on conflict (account_id, external_id) do nothing
+               returning id"#,
+            self.user.0,
+            auth.account,
+            activity.external_id,
+            activity.channel.as_str(),
+            activity.direction.as_str(),
+            activity.occurred_at,
+            activity.thread_key.as_deref().map(pg),
+            activity.subject.as_deref().map(pg),
+            activity.snippet().as_deref().map(pg),
+            activity.text.as_deref().map(pg),
+            activity.html.as_deref().map(pg),
+            &activity.headers,
+            serde_json::Value::from(activity.attachments.clone()),
+            &webhook.raw,
+            i64::try_from(webhook.raw.to_string().len()).unwrap_or(i64::MAX),
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = inserted else {
+            let existing = sqlx::query_scalar!(
+                r#"select id from activities
+                   where user_id = $1 and account_id = $2 and external_id = $3"#,
+                self.user.0,
+                auth.account,
+                activity.external_id,
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query!(
+                r#"update ingestion_channels
+                   set duplicate_count = duplicate_count + 1, last_received_at = now()
+                   where user_id = $1 and id = $2"#,
+                self.user.0,
+                auth.channel,
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(IngestOutcome::Duplicate(existing));
+        };
+
+        let people = &activity.participants;
+        sqlx::query!(
+            r#"insert into activity_participants
+                 (user_id, activity_id, role, address_kind, address, display_name, occurred_at)
+               select $1, $2, p.role, p.kind, p.address, p.display_name, $3
+               from unnest($4::text[], $5::text[], $6::text[], $7::text[])
+                 as p(role, kind, address, display_name)
+               on conflict do nothing"#,
+            self.user.0,
+            id,
+            activity.occurred_at,
+            &people
+                .iter()
+                .map(|p| p.role.as_str().to_owned())
+                .collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| p.address.kind().to_owned())
+                .collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| pg(p.address.value()))
+                .collect::<Vec<_>>(),
+            &people
+                .iter()
+                .map(|p| p.display_name.as_deref().map(pg))
+                .collect::<Vec<_>>() as &[Option<String>],
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            r#"insert into sync_ledger (user_id, account_id, external_id, outcome, activity_id)
+               values ($1, $2, $3, 'imported', $4)
+               on conflict (account_id, external_id) do update
+                 set outcome = excluded.outcome, rule = null, activity_id = excluded.activity_id"#,
+            self.user.0,
+            auth.account,
+            activity.external_id,
+            id,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            r#"update ingestion_channels
+               set received_count = received_count + 1, last_received_at = now()
+               where user_id = $1 and id = $2"#,
+            self.user.0,
+            auth.channel,
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(IngestOutcome::Stored(id))
+    }
+}
+
+/// Postgres text cannot hold NUL.
+fn pg(text: &str) -> String {
+    text.replace('\0', "")
+}
+
+/// The senders as the blocklist stores them: emails, their domains, phone numbers.
+fn sender_keys<'a>(
+    senders: impl Iterator<Item = &'a Address>,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut emails, mut domains, mut phones) = (Vec::new(), Vec::new(), Vec::new());
+    for sender in senders {
+        match sender {
+            Address::Email(e) => {
+                emails.push(e.as_str().to_owned());
+                domains.push(e.domain().to_owned());
+            }
+            Address::Phone(p) => phones.push(p.as_str().to_owned()),
+            Address::Handle(_) => {}
+        }
+    }
+    (emails, domains, phones)
+}

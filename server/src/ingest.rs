@@ -1,0 +1,163 @@
+//! `POST /ingest/{channel}`: webhooks from Twilio, Postmark, TimelinesAI and the generic
+//! JSON schema. The key comes only in a header (`Authorization: Bearer` or
+//! `X-Ingestion-Key`), never in the URL, where logs and proxies would keep it. The
+//! activity is stored `raw` and the answer goes back at once; the processing workers
+//! take it from there. Errors are JSON: `{"error": "..."}`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use domain::channels::providers::parse_webhook;
+use domain::channels::{ChannelError, ChannelProvider, IngestOutcome};
+use futures_util::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::startup::AppState;
+
+const KEY_HEADER: &str = "x-ingestion-key";
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(key) = presented_key(request.headers()) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "missing ingestion key: send it as Authorization: Bearer <key> or X-Ingestion-Key",
+        );
+    };
+    let Ok(channel) = Uuid::parse_str(&channel) else {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            &ChannelError::Unauthorized.to_string(),
+        );
+    };
+    let auth = match state.db.authorize_channel(channel, &key).await {
+        Ok(auth) => auth,
+        Err(error) => return channel_error(error),
+    };
+    let expected = auth.provider.content_type();
+    if media_type(request.headers()).as_deref() != Some(expected) {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &format!("this channel takes Content-Type: {expected}"),
+        );
+    }
+    let limit = state.max_webhook_bytes;
+    let body = match read_limited(request.into_body(), limit).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("payload is larger than {limit} bytes"),
+            );
+        }
+        Err(BodyError::Broken) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+    };
+    let parsed = match parse_webhook(auth.provider, auth.defaults, &body, Utc::now()) {
+        Ok(parsed) => parsed,
+        Err(error) => return channel_error(error),
+    };
+    match state.db.ingest_webhook(&auth, &parsed).await {
+        Ok(outcome) => accepted(auth.provider, &outcome),
+        Err(error) => channel_error(error),
+    }
+}
+
+/// The key from `Authorization: Bearer` or `X-Ingestion-Key`.
+fn presented_key(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    let custom = headers
+        .get(KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    bearer
+        .or(custom)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+}
+
+/// `application/json; charset=utf-8` -> `application/json`.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next()?.trim().to_ascii_lowercase())
+}
+
+enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads the body, stopping as soon as it passes `limit` (a lying or absent
+/// Content-Length cannot make the server buffer more).
+async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn accepted(provider: ChannelProvider, outcome: &IngestOutcome) -> Response {
+    if provider == ChannelProvider::Twilio {
+        // Twilio reads the answer as TwiML: an empty response means "do nothing more".
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/xml")],
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
+        )
+            .into_response();
+    }
+    let body = match outcome {
+        IngestOutcome::Stored(id) => json!({"status": "stored", "activity_id": id}),
+        IngestOutcome::Duplicate(id) => json!({"status": "duplicate", "activity_id": id}),
+        IngestOutcome::Dropped { .. } => json!({"status": "dropped"}),
+    };
+    let status = match outcome {
+        IngestOutcome::Stored(_) => StatusCode::ACCEPTED,
+        _ => StatusCode::OK,
+    };
+    (status, Json(body)).into_response()
+}
+
+fn channel_error(error: ChannelError) -> Response {
+    match &error {
+        ChannelError::Unauthorized => refuse(StatusCode::UNAUTHORIZED, &error.to_string()),
+        ChannelError::Disabled => refuse(StatusCode::FORBIDDEN, &error.to_string()),
+        ChannelError::InvalidPayload { .. } => {
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string())
+        }
+        ChannelError::Database(cause) => {
+            tracing::error!(error = %cause, "storing a webhook failed");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the payload; retry later",
+            )
+        }
+    }
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
