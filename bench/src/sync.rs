@@ -10,13 +10,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig, StaticTokens};
 use domain::sync::{GmailSync, SyncOptions};
 use domain::{Db, UserId};
+use fakes::google::sign_in::{OAuthClient, access_token};
 use fakes::mailbox::{Mailbox, MailboxSpec, write_takeout_message};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::process::{cpu_time, peak_rss_mib, reset_peak_memory};
@@ -90,10 +88,14 @@ pub async fn full_sync(db_url: &str, scenario: &Scenario) -> anyhow::Result<Sync
     .fetch_one(db.pool())
     .await?;
     let tokens = Arc::new(StaticTokens::new());
-    tokens.set(
-        account,
-        access_token(&google.base_url, &spec.owner_email).await?,
-    );
+    let demo_client = OAuthClient {
+        client_id: "rapport-demo-client",
+        client_secret: "rapport-demo-secret",
+    };
+    let token = access_token(&google.base_url, &demo_client, &spec.owner_email)
+        .await
+        .map_err(|e| anyhow::anyhow!("signing in to the fake: {e}"))?;
+    tokens.set(account, token);
     let quota = if scenario.quota {
         QuotaConfig::default()
     } else {
@@ -191,62 +193,6 @@ async fn insert_user(db: &Db, email: &str) -> anyhow::Result<UserId> {
     .fetch_one(db.pool())
     .await?;
     Ok(UserId(id))
-}
-
-/// Signs in to the fake the way a browser would (consent, then the code exchange).
-async fn access_token(base: &str, email: &str) -> anyhow::Result<String> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let verifier = "a-verifier-of-sufficient-length-for-pkce-0123456789";
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let redirect = "http://localhost:3000/auth/google/callback";
-    let consent = http
-        .post(format!("{base}/o/oauth2/v2/auth"))
-        .form(&[
-            ("client_id", "rapport-demo-client"),
-            ("redirect_uri", redirect),
-            ("response_type", "code"),
-            (
-                "scope",
-                "openid email https://www.googleapis.com/auth/gmail.readonly",
-            ),
-            ("state", "bench"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("account", email),
-        ])
-        .send()
-        .await?;
-    let location = consent
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| anyhow::anyhow!("the fake's consent did not redirect"))?;
-    let url = reqwest::Url::parse(location)?;
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| anyhow::anyhow!("no code in {location}"))?;
-    let token: serde_json::Value = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", verifier),
-            ("redirect_uri", redirect),
-            ("client_id", "rapport-demo-client"),
-            ("client_secret", "rapport-demo-secret"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    token["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("no access token: {token}"))
 }
 
 /// Runs every sync scenario and the import; returns flat keys and a Markdown section.

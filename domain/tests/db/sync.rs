@@ -5,16 +5,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig, StaticTokens};
 use domain::jobs::{JobState, Worker, WorkerId, WorkerOptions};
 use domain::sync::jobs::{GmailJobs, enqueue_incremental_syncs, sync_job};
 use domain::sync::{GmailSync, SyncOptions, SyncState, Throughput};
 use domain::{Db, UserId};
+use fakes::google::sign_in::{self, OAuthClient};
 use fakes::google::{FakeGoogle, FakeGoogleConfig, FaultConfig, NewMessage, RunningFakeGoogle};
 use fakes::mailbox::{Mailbox, MailboxSpec};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::helpers::{fresh_db, gmail_account, user};
@@ -90,62 +88,15 @@ fn sync_engine(
     )
 }
 
-/// The OAuth dance with the fake: consent for `email`, then the code exchange.
+/// A token for `email` from the fake's consent and code exchange.
 async fn access_token(base: &str, email: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let verifier = "a-verifier-of-sufficient-length-for-pkce-0123456789";
-    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let redirect = "http://localhost:3000/oauth/callback";
-    let response = http
-        .post(format!("{base}/o/oauth2/v2/auth"))
-        .form(&[
-            ("client_id", "rapport-demo-client"),
-            ("redirect_uri", redirect),
-            ("response_type", "code"),
-            (
-                "scope",
-                "openid email https://www.googleapis.com/auth/gmail.readonly",
-            ),
-            ("state", "s"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("account", email),
-        ])
-        .send()
+    let client = OAuthClient {
+        client_id: "rapport-demo-client",
+        client_secret: "rapport-demo-secret",
+    };
+    sign_in::access_token(base, &client, email)
         .await
-        .unwrap();
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let code = location
-        .split_once('?')
-        .unwrap()
-        .1
-        .split('&')
-        .find_map(|p| p.strip_prefix("code="))
-        .unwrap()
-        .replace("%2F", "/");
-    let token: serde_json::Value = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", verifier),
-            ("redirect_uri", redirect),
-            ("client_id", "rapport-demo-client"),
-            ("client_secret", "rapport-demo-secret"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    token["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no access token: {token} ({location})"))
-        .to_owned()
+        .expect("sign in to the fake")
 }
 
 /// Ids Gmail lists for the generated mailbox: all but SPAM and TRASH.

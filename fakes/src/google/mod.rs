@@ -35,6 +35,7 @@ mod mime_tree;
 mod oauth;
 mod query;
 mod quota;
+pub mod sign_in;
 mod sources;
 mod state;
 mod store;
