@@ -265,7 +265,11 @@ async fn seed(db: &Db, user: UserId, scale: &Scale) -> anyhow::Result<Vec<Uuid>>
     .await?;
     sqlx::query("vacuum analyze").execute(pool).await?;
     domain::contacts::stats::recompute_all(db.for_user(user)).await?;
-    sqlx::query("analyze contact_stats").execute(pool).await?;
+    // Recomputing every contact's stats rewrote every row; autovacuum would set the
+    // visibility map again within a minute, which the list's index-only scans rely on.
+    sqlx::query("vacuum analyze contact_stats")
+        .execute(pool)
+        .await?;
     let sample: Vec<Uuid> =
         sqlx::query_scalar("select id from bench_contacts where n % ($1::int8 / 500) = 0")
             .bind(scale.contacts)

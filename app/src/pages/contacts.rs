@@ -110,9 +110,13 @@ pub struct ContactRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactList {
     pub contacts: Vec<ContactRow>,
+    /// Contacts matching, counted up to a limit (`total_is_floor` when there are more).
     pub total: i64,
+    pub total_is_floor: bool,
     pub page: i64,
+    /// Pages known to exist: all of them for an exact total.
     pub page_count: i64,
+    pub has_next: bool,
     pub top: Vec<ContactRow>,
     pub tags: Vec<String>,
     /// The company filtered on, by name, for the filter chip.
@@ -160,7 +164,7 @@ pub async fn list_contacts(
     #[server(default)] params: ListParams,
 ) -> Result<ContactList, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
-    use domain::contacts::{ContactQuery, ContactSort};
+    use domain::contacts::{ContactQuery, ContactSort, ListTotal};
     let ctx = request_context()?;
     let scope = ctx.scope();
     let company = params.company.parse::<Uuid>().ok();
@@ -189,10 +193,14 @@ pub async fn list_contacts(
         None => None,
     };
     Ok(ContactList {
+        has_next: page.has_next(),
         contacts: page.contacts.into_iter().map(ContactRow::from).collect(),
-        total: page.total,
+        total: match page.total {
+            ListTotal::Exactly(n) | ListTotal::MoreThan(n) => n,
+        },
+        total_is_floor: matches!(page.total, ListTotal::MoreThan(_)),
         page: page.page,
-        page_count: page.page_count,
+        page_count: page.total.known_pages(),
         top: top.into_iter().map(ContactRow::from).collect(),
         tags,
         company_name,
@@ -316,7 +324,7 @@ fn ContactsView(
         <Filters params=params.clone() tags=list.tags.clone() company_name=list.company_name.clone()/>
         <SortLinks params=params.clone()/>
         <ContactTable list=list.clone() tag/>
-        <Pagination params page=list.page page_count=list.page_count/>
+        <Pagination params list=list.clone()/>
     }
     .into_any()
 }
@@ -434,16 +442,20 @@ fn SortLinks(params: ListParams) -> impl IntoView {
 
 #[component]
 fn ContactTable(list: ContactList, tag: ServerAction<TagContacts>) -> impl IntoView {
-    let shown = list.contacts.len() as i64;
-    let count = if list.total == 1 {
-        "1 contact".to_owned()
-    } else if shown < list.total {
-        format!(
+    let count = match (list.total, list.total_is_floor) {
+        (1, false) => "1 contact".to_owned(),
+        (total, false) if list.page > 1 || list.has_next => format!(
             "{} contacts, page {} of {}",
-            list.total, list.page, list.page_count
-        )
-    } else {
-        format!("{} contacts", list.total)
+            crate::format::count(total.unsigned_abs()),
+            list.page,
+            list.page_count
+        ),
+        (total, false) => format!("{} contacts", crate::format::count(total.unsigned_abs())),
+        (total, true) => format!(
+            "More than {} contacts, page {}",
+            crate::format::count(total.unsigned_abs()),
+            list.page
+        ),
     };
     let tag_result = move || {
         tag.value().get().map(|result| match result {
@@ -527,8 +539,9 @@ fn ContactTableRow(c: ContactRow) -> impl IntoView {
 }
 
 #[component]
-fn Pagination(params: ListParams, page: i64, page_count: i64) -> impl IntoView {
-    (page_count > 1).then(|| {
+fn Pagination(params: ListParams, list: ContactList) -> impl IntoView {
+    let page = list.page;
+    (page > 1 || list.has_next).then(|| {
         let link = |to: i64| {
             ListParams {
                 page: to,
@@ -539,8 +552,14 @@ fn Pagination(params: ListParams, page: i64, page_count: i64) -> impl IntoView {
         view! {
             <nav class="pagination" aria-label="Pages">
                 {(page > 1).then(|| view! { <a rel="prev" href=link(page - 1)>"← Previous"</a> })}
-                <span>{format!("Page {page} of {page_count}")}</span>
-                {(page < page_count).then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
+                <span>
+                    {if list.total_is_floor {
+                        format!("Page {page}")
+                    } else {
+                        format!("Page {page} of {}", list.page_count)
+                    }}
+                </span>
+                {list.has_next.then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
             </nav>
         }
     })

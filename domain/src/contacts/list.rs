@@ -82,94 +82,134 @@ pub struct ContactListItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactListPage {
     pub contacts: Vec<ContactListItem>,
-    /// Contacts matching the query, on all pages.
-    pub total: i64,
+    /// Contacts matching the query, counted up to [`COUNT_LIMIT`].
+    pub total: ListTotal,
     pub page: i64,
-    pub page_count: i64,
 }
 
-const LIST_COLUMNS: &str =
+/// Matches beyond this many are not counted: counting is a scan of every match, and past a
+/// thousand nobody pages through by number; they search or filter.
+pub const COUNT_LIMIT: i64 = 1000;
+
+/// How many contacts match, exactly up to [`COUNT_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListTotal {
+    Exactly(i64),
+    MoreThan(i64),
+}
+
+impl ListTotal {
+    /// Pages known to exist: all of them for an exact count, else those up to the limit.
+    pub fn known_pages(self) -> i64 {
+        let (Self::Exactly(n) | Self::MoreThan(n)) = self;
+        ((n + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+    }
+}
+
+impl ContactListPage {
+    /// Whether a page after this one has contacts.
+    pub fn has_next(&self) -> bool {
+        match self.total {
+            ListTotal::Exactly(_) => self.page < self.total.known_pages(),
+            ListTotal::MoreThan(_) => self.contacts.len() as i64 == PAGE_SIZE,
+        }
+    }
+}
+
+/// The start of a page of `contact_stats` rows, before `<order>) as n from …`: only
+/// columns the sort indexes carry, so the page can be an index-only scan.
+const PAGE_ROWS: &str = "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
+        s.last_interaction_at, s.unanswered_inbound, row_number() over (order by ";
+
+/// The list's columns for one page of `contact_stats` rows (`page`), in the page's order.
+const PAGE_COLUMNS: &str =
     "select c.id, c.display_name, c.company_id, co.name as company, c.title, c.tags,
-        s.strength, s.email_count, s.last_interaction_at, s.unanswered_inbound,
+        page.strength, page.email_count, page.last_interaction_at, page.unanswered_inbound,
         (select ci.value from contact_identities ci
-          where ci.contact_id = c.id and ci.kind = 'email'
+          where ci.user_id = c.user_id and ci.contact_id = c.id and ci.kind = 'email'
           order by ci.created_at, ci.value limit 1) as primary_email
-   from contacts c
-   join contact_stats s on s.user_id = c.user_id and s.contact_id = c.id
-   left join companies co on co.id = c.company_id";
+   from page
+   join contacts c on c.user_id = page.user_id and c.id = page.contact_id
+   left join companies co on co.user_id = c.user_id and co.id = c.company_id
+  order by page.n";
 
 impl UserScope<'_> {
     /// One page of the user's contacts (merged-away contacts never appear).
     ///
     /// Built with a `QueryBuilder` instead of `query_as!`: the sort column and the set of
     /// filters vary, and each combination must be its own statement so Postgres plans it
-    /// with the index for that sort rather than one generic plan for all of them.
+    /// with the index for that sort rather than one generic plan for all of them. Filters
+    /// and sorts read `contact_stats` only (see the contact_list_rows migration); the
+    /// page's 50 rows are then joined for display.
     pub async fn list_contacts(
         &self,
         query: &ContactQuery,
     ) -> Result<ContactListPage, DomainError> {
         let page = query.page.max(1);
-        let mut rows = QueryBuilder::<Postgres>::new(LIST_COLUMNS);
+        let order = match query.sort {
+            ContactSort::Strength => "s.strength desc, s.contact_id",
+            ContactSort::Recent => "s.last_interaction_at desc nulls last, s.contact_id",
+            ContactSort::MostEmails => "s.email_count desc, s.contact_id",
+            ContactSort::Name => "s.name_key nulls last, s.contact_id",
+        };
+        let mut rows = QueryBuilder::<Postgres>::new(PAGE_ROWS);
+        rows.push(order).push(") as n from contact_stats s");
         self.push_filters(&mut rows, query);
-        rows.push(match query.sort {
-            ContactSort::Strength => " order by s.strength desc, s.contact_id",
-            ContactSort::Recent => " order by s.last_interaction_at desc nulls last, s.contact_id",
-            ContactSort::MostEmails => " order by s.email_count desc, s.contact_id",
-            ContactSort::Name => " order by lower(c.display_name) nulls last, c.id",
-        });
-        rows.push(" limit ")
+        rows.push(" order by ")
+            .push(order)
+            .push(" limit ")
             .push_bind(PAGE_SIZE)
             .push(" offset ")
-            .push_bind((page - 1) * PAGE_SIZE);
+            .push_bind((page - 1) * PAGE_SIZE)
+            .push(") ")
+            .push(PAGE_COLUMNS);
         let contacts = rows
             .build_query_as::<ContactListItem>()
             .fetch_all(self.pool)
             .await?;
 
-        let mut count = QueryBuilder::<Postgres>::new(
-            "select count(*) from contacts c
-               join contact_stats s on s.user_id = c.user_id and s.contact_id = c.id",
-        );
+        let mut count =
+            QueryBuilder::<Postgres>::new("select count(*) from (select 1 from contact_stats s");
         self.push_filters(&mut count, query);
-        let total: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
+        count
+            .push(" limit ")
+            .push_bind(COUNT_LIMIT + 1)
+            .push(") matches");
+        let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
+        let total = if counted > COUNT_LIMIT {
+            ListTotal::MoreThan(COUNT_LIMIT)
+        } else {
+            ListTotal::Exactly(counted)
+        };
         Ok(ContactListPage {
             contacts,
             total,
             page,
-            page_count: ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1),
         })
     }
 
     fn push_filters<'q>(&self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
-        sql.push(" where c.user_id = ")
+        sql.push(" where s.user_id = ")
             .push_bind(self.user.0)
-            .push(" and c.merged_into is null");
-        if let Some(pattern) = query.search.as_deref().and_then(search_pattern) {
-            // Three index lookups (trigram on names, addresses, companies), then the join.
-            // The user id is bound, not taken from `c`, so the subquery runs once.
-            sql.push(" and c.id in (select id from contacts where user_id = ")
-                .push_bind(self.user.0)
-                .push(" and merged_into is null and lower(display_name) like ")
-                .push_bind(pattern.clone())
-                .push(" union select contact_id from contact_identities where user_id = ")
-                .push_bind(self.user.0)
-                .push(" and value like ")
-                .push_bind(pattern.clone())
-                .push(
-                    " union select c2.id from companies co2
-                        join contacts c2 on c2.user_id = co2.user_id and c2.company_id = co2.id
-                       where co2.user_id = ",
-                )
-                .push_bind(self.user.0)
-                .push(" and lower(coalesce(co2.name, '') || ' ' || co2.domain) like ")
-                .push_bind(pattern)
-                .push(")");
+            .push(" and s.listed");
+        match query.search.as_deref().and_then(SearchText::parse) {
+            Some(SearchText::Substring(pattern)) => {
+                sql.push(" and s.search_text like ").push_bind(pattern);
+            }
+            Some(SearchText::WordStart { first, inner }) => {
+                sql.push(" and (s.search_text like ")
+                    .push_bind(first)
+                    .push(" or s.search_text like ")
+                    .push_bind(inner)
+                    .push(")");
+            }
+            None => {}
         }
         if let Some(company) = query.company {
-            sql.push(" and c.company_id = ").push_bind(company);
+            sql.push(" and s.company_id = ").push_bind(company);
         }
         if let Some(tag) = &query.tag {
-            sql.push(" and c.tags @> array[")
+            sql.push(" and s.tags @> array[")
                 .push_bind(tag.as_str())
                 .push("]::text[]");
         }
@@ -186,12 +226,17 @@ impl UserScope<'_> {
 
     /// The strongest relationships, for the strip above the list.
     pub async fn top_contacts(&self, limit: i64) -> Result<Vec<ContactListItem>, DomainError> {
-        let mut rows = QueryBuilder::<Postgres>::new(LIST_COLUMNS);
-        rows.push(" where c.user_id = ")
-            .push_bind(self.user.0)
-            .push(" and c.merged_into is null and s.strength > 0")
-            .push(" order by s.strength desc, s.contact_id limit ")
-            .push_bind(limit);
+        let mut rows = QueryBuilder::<Postgres>::new(
+            "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
+                    s.last_interaction_at, s.unanswered_inbound,
+                    row_number() over (order by s.strength desc, s.contact_id) as n
+               from contact_stats s where s.user_id = ",
+        );
+        rows.push_bind(self.user.0)
+            .push(" and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit ")
+            .push_bind(limit)
+            .push(") ")
+            .push(PAGE_COLUMNS);
         Ok(rows
             .build_query_as::<ContactListItem>()
             .fetch_all(self.pool)
@@ -221,8 +266,8 @@ impl UserScope<'_> {
     /// Every tag the user has used, for the filter menu.
     pub async fn contact_tags(&self) -> Result<Vec<String>, DomainError> {
         Ok(sqlx::query_scalar!(
-            r#"select distinct unnest(tags) as "tag!" from contacts
-               where user_id = $1 and merged_into is null order by 1"#,
+            r#"select distinct unnest(tags) as "tag!" from contact_stats
+               where user_id = $1 and listed and tags <> '{}' order by 1"#,
             self.user.0,
         )
         .fetch_all(self.pool)
@@ -230,23 +275,41 @@ impl UserScope<'_> {
     }
 }
 
-/// `%text%` for a case-insensitive LIKE, with LIKE's wildcards escaped; `None` when the
-/// search is blank.
-fn search_pattern(search: &str) -> Option<String> {
-    let text: String = search
-        .trim()
-        .to_lowercase()
-        .chars()
-        .take(MAX_SEARCH_CHARS)
-        .collect();
-    if text.is_empty() {
-        return None;
+/// What a search box text matches in `contact_stats.search_text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SearchText {
+    /// `%text%`: anywhere, for three characters or more (the trigram index needs three).
+    Substring(String),
+    /// The start of any word, for one or two characters, where "anywhere" would match
+    /// nearly everyone: `ab` finds Abbott and abby@example.com, not Rabbit.
+    WordStart { first: String, inner: String },
+}
+
+impl SearchText {
+    /// Lowercased and trimmed, LIKE's wildcards escaped; `None` when blank.
+    fn parse(search: &str) -> Option<Self> {
+        let text: String = search
+            .trim()
+            .to_lowercase()
+            .chars()
+            .take(MAX_SEARCH_CHARS)
+            .collect();
+        if text.is_empty() {
+            return None;
+        }
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        Some(if text.chars().count() < 3 {
+            Self::WordStart {
+                first: format!("{escaped}%"),
+                inner: format!("% {escaped}%"),
+            }
+        } else {
+            Self::Substring(format!("%{escaped}%"))
+        })
     }
-    let escaped = text
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    Some(format!("%{escaped}%"))
 }
 
 #[cfg(test)]
@@ -254,10 +317,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_patterns_escape_wildcards() {
-        assert_eq!(search_pattern("  "), None);
-        assert_eq!(search_pattern(" Ada "), Some("%ada%".into()));
-        assert_eq!(search_pattern("50%_x"), Some("%50\\%\\_x%".into()));
+    fn search_texts_escape_wildcards() {
+        assert_eq!(SearchText::parse("  "), None);
+        assert_eq!(
+            SearchText::parse(" Ada "),
+            Some(SearchText::Substring("%ada%".into()))
+        );
+        assert_eq!(
+            SearchText::parse("50%_x"),
+            Some(SearchText::Substring("%50\\%\\_x%".into()))
+        );
+    }
+
+    #[test]
+    fn short_searches_match_word_starts() {
+        assert_eq!(
+            SearchText::parse("Ab"),
+            Some(SearchText::WordStart {
+                first: "ab%".into(),
+                inner: "% ab%".into()
+            })
+        );
+        assert_eq!(
+            SearchText::parse("%"),
+            Some(SearchText::WordStart {
+                first: "\\%%".into(),
+                inner: "% \\%%".into()
+            })
+        );
+    }
+
+    #[test]
+    fn known_pages_stop_at_the_count_limit() {
+        assert_eq!(ListTotal::Exactly(0).known_pages(), 1);
+        assert_eq!(ListTotal::Exactly(50).known_pages(), 1);
+        assert_eq!(ListTotal::Exactly(51).known_pages(), 2);
+        assert_eq!(ListTotal::MoreThan(COUNT_LIMIT).known_pages(), 20);
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod strength;
 
 pub use company::CompanyOverview;
 pub use detail::{ContactProfile, Identity, RecentThread};
-pub use list::{ContactListItem, ContactListPage, ContactQuery, ContactSort, PAGE_SIZE};
+pub use list::{
+    COUNT_LIMIT, ContactListItem, ContactListPage, ContactQuery, ContactSort, ListTotal, PAGE_SIZE,
+};
 pub use merge::{DuplicateSuggestion, MergeRecord};
 pub use profile::{ProfileEdit, ProfileForm};
 pub use stats::{ContactStats, MonthVolume};

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::contacts::stats::{refresh, refresh_as_of};
 use domain::contacts::strength::{self, StrengthInputs};
-use domain::contacts::{ContactQuery, ContactSort, MonthVolume, ProfileEdit, ProfileForm};
+use domain::contacts::{
+    COUNT_LIMIT, ContactQuery, ContactSort, ListTotal, MonthVolume, ProfileEdit, ProfileForm,
+};
 use domain::{Db, DomainError, UserId};
 use serde_json::Value;
 use uuid::Uuid;
@@ -367,7 +369,11 @@ async fn merge_then_unmerge_restores_exactly() {
         Some(f.ada)
     );
     let listed = scope.list_contacts(&ContactQuery::default()).await.unwrap();
-    assert_eq!(listed.total, 2, "the merged-away contact is not listed");
+    assert_eq!(
+        listed.total,
+        ListTotal::Exactly(2),
+        "the merged-away contact is not listed"
+    );
     assert!(listed.contacts.iter().all(|c| c.id != ada_home));
     let log = scope.merge_log(f.ada).await.unwrap();
     assert_eq!(log.len(), 1);
@@ -527,9 +533,10 @@ async fn the_list_searches_filters_sorts_and_pages() {
 
     let first = scope.list_contacts(&ContactQuery::default()).await.unwrap();
     assert_eq!(
-        (first.total, first.page_count, first.contacts.len()),
-        (60, 2, 50)
+        (first.total, first.total.known_pages(), first.contacts.len()),
+        (ListTotal::Exactly(60), 2, 50)
     );
+    assert!(first.has_next());
     assert_eq!(first.contacts[0].id, f.ada, "strongest first");
     let second = scope
         .list_contacts(&ContactQuery {
@@ -539,6 +546,7 @@ async fn the_list_searches_filters_sorts_and_pages() {
         .await
         .unwrap();
     assert_eq!(second.contacts.len(), 10);
+    assert!(!second.has_next());
     assert!(
         second
             .contacts
@@ -571,9 +579,22 @@ async fn the_list_searches_filters_sorts_and_pages() {
             .await
             .unwrap()
             .total,
-        10
+        ListTotal::Exactly(10)
     );
-    assert_eq!(scope.list_contacts(&search("100%")).await.unwrap().total, 0);
+    assert_eq!(
+        scope.list_contacts(&search("100%")).await.unwrap().total,
+        ListTotal::Exactly(0)
+    );
+    // One or two characters match the start of a word: "bo" is Bob, "lo" is Lovelace,
+    // not every name with an "o" inside (Person 00, …).
+    assert_eq!(
+        ids(scope.list_contacts(&search("Bo")).await.unwrap()),
+        [f.bob]
+    );
+    assert_eq!(
+        ids(scope.list_contacts(&search("lo")).await.unwrap()),
+        [f.ada]
+    );
 
     let filtered = |q: ContactQuery| async move { ids(scope.list_contacts(&q).await.unwrap()) };
     assert_eq!(
@@ -653,6 +674,129 @@ async fn the_list_searches_filters_sorts_and_pages() {
     assert_eq!(scope.contact_tags().await.unwrap(), ["investor"]);
 }
 
+/// The list's search reads a copy of names, addresses and company kept by triggers:
+/// every way those change must reach it.
+#[tokio::test]
+async fn search_follows_names_addresses_companies_and_merges() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let search = |text: &str| ContactQuery {
+        search: Some(text.into()),
+        ..ContactQuery::default()
+    };
+    let found = |text: &'static str| {
+        let query = search(text);
+        async move {
+            scope
+                .list_contacts(&query)
+                .await
+                .unwrap()
+                .contacts
+                .into_iter()
+                .map(|c| c.id)
+                .collect::<Vec<Uuid>>()
+        }
+    };
+    let pool = f.db.pool();
+
+    sqlx::query("update contacts set display_name = 'Augusta King' where id = $1")
+        .bind(f.ada)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(found("augusta").await, [f.ada], "renamed");
+    assert!(found("lovelace").await.is_empty(), "old name gone");
+
+    sqlx::query("insert into contact_identities (user_id, contact_id, kind, value, source) values ($1, $2, 'phone', '+442071234567', 'signature')")
+        .bind(f.me.0)
+        .bind(f.ada)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(found("2071234567").await, [f.ada], "new phone");
+
+    let company: Uuid = sqlx::query_scalar(
+        "insert into companies (user_id, domain) values ($1, 'difference.example') returning id",
+    )
+    .bind(f.me.0)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("update contacts set company_id = $2 where id = $1")
+        .bind(f.bob)
+        .bind(company)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(found("difference.example").await, [f.bob], "company domain");
+    sqlx::query("update companies set name = 'Difference Engines Ltd' where id = $1")
+        .bind(company)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(found("engines ltd").await, [f.bob], "company renamed");
+
+    let merge = scope.merge_contacts(f.ada, f.bob, None).await.unwrap();
+    assert_eq!(
+        found("difference").await,
+        [f.ada],
+        "Bob is merged away; Ada, who had no company, takes his"
+    );
+    assert_eq!(found("bob@").await, [f.ada], "Bob's address moved to Ada");
+    scope.unmerge(merge).await.unwrap();
+    assert_eq!(found("bob@").await, [f.bob], "un-merged");
+    assert_eq!(found("difference").await, [f.bob]);
+
+    sqlx::query("delete from contact_identities where contact_id = $1 and kind = 'phone'")
+        .bind(f.ada)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(found("2071234567").await.is_empty(), "phone removed");
+}
+
+/// Past [`COUNT_LIMIT`] matches the list stops counting; paging goes on by "next".
+#[tokio::test]
+async fn large_lists_count_up_to_the_limit() {
+    let f = fixture().await;
+    sqlx::query(
+        "insert into contacts (user_id, display_name)
+         select $1, 'Bulk ' || g from generate_series(1, $2::int8) g",
+    )
+    .bind(f.me.0)
+    .bind(COUNT_LIMIT + 10)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    let scope = f.db.for_user(f.me);
+    let page = |n: i64| ContactQuery {
+        page: n,
+        ..ContactQuery::default()
+    };
+    let first = scope.list_contacts(&page(1)).await.unwrap();
+    assert_eq!(first.total, ListTotal::MoreThan(COUNT_LIMIT));
+    assert!(first.has_next());
+    let last = scope.list_contacts(&page(21)).await.unwrap();
+    assert_eq!(
+        last.contacts.len(),
+        12,
+        "1,010 bulk contacts and the fixture's 2"
+    );
+    assert!(!last.has_next());
+    let bulk = scope
+        .list_contacts(&ContactQuery {
+            search: Some("bulk 100".into()),
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        bulk.total,
+        ListTotal::Exactly(11),
+        "bulk 100 and 1000 to 1009"
+    );
+}
+
 #[tokio::test]
 async fn users_cannot_read_edit_or_merge_each_others_contacts() {
     let f = fixture().await;
@@ -705,7 +849,7 @@ async fn users_cannot_read_edit_or_merge_each_others_contacts() {
             .await
             .unwrap()
             .total,
-        1
+        ListTotal::Exactly(1)
     );
     let mine = f.db.for_user(f.me).contact_profile(f.ada).await.unwrap();
     assert_eq!(
