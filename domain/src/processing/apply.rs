@@ -122,10 +122,19 @@ impl UserScope<'_> {
             let mut created = false;
             if contact.is_none() {
                 match self.may_create(tx, person, policy).await? {
-                    Ok(()) => {
-                        contact = Some(self.create_from_mail(tx, person, plan.activity_id).await?);
-                        created = true;
-                    }
+                    Ok(()) => match self.same_person_elsewhere(tx, person).await? {
+                        Some(existing) => {
+                            self.attach_address(tx, existing, &person.address, plan.activity_id)
+                                .await?;
+                            record["linked_by_signature"] = json!(true);
+                            contact = Some(existing);
+                        }
+                        None => {
+                            contact =
+                                Some(self.create_from_mail(tx, person, plan.activity_id).await?);
+                            created = true;
+                        }
+                    },
                     Err(reason) => record["skipped"] = json!(reason),
                 }
             }
@@ -222,10 +231,42 @@ impl UserScope<'_> {
         .await?)
     }
 
-    /// A new contact with the address as its identity. Every earlier participation of
-    /// the address is linked to it, and earlier completed activities it took part in
-    /// are processed again, so names and signatures seen before the contact existed
-    /// still count (processing order does not matter).
+    /// The live contact this new address belongs to, when the message proves it: the
+    /// sender's header name is the contact's name *and* their signature carries a phone
+    /// number or LinkedIn profile the contact already has (a person writing from a
+    /// second address keeps their signature). A name alone is not enough: two people
+    /// can share one; that stays a duplicate suggestion for the user to decide.
+    async fn same_person_elsewhere(
+        &self,
+        tx: &mut PgConnection,
+        person: &PersonPlan,
+    ) -> Result<Option<Uuid>, ProcessingError> {
+        let (Some(name), Some(signature)) = (&person.name, &person.signature) else {
+            return Ok(None);
+        };
+        if signature.phones.is_empty() && signature.linkedin.is_none() {
+            return Ok(None);
+        }
+        Ok(sqlx::query_scalar!(
+            r#"select c.id from contacts c
+               where c.user_id = $1 and c.merged_into is null
+                 and lower(c.display_name) = lower($2)
+                 and (exists (select 1 from contact_identities ci
+                              where ci.user_id = c.user_id and ci.contact_id = c.id
+                                and ci.kind = 'phone' and ci.value = any($3))
+                      or lower(c.links ->> 'linkedin') = lower($4))
+               order by c.created_at, c.id
+               limit 1"#,
+            self.user.0,
+            name.as_str(),
+            &signature.phones,
+            signature.linkedin.as_deref(),
+        )
+        .fetch_optional(&mut *tx)
+        .await?)
+    }
+
+    /// A new contact with the address as its identity (see [`Self::attach_address`]).
     async fn create_from_mail(
         &self,
         tx: &mut PgConnection,
@@ -238,12 +279,28 @@ impl UserScope<'_> {
         )
         .fetch_one(&mut *tx)
         .await?;
+        self.attach_address(tx, id, &person.address, activity)
+            .await?;
+        Ok(id)
+    }
+
+    /// Gives `contact` the email address as an identity. Every earlier participation of
+    /// the address is linked to it, and earlier completed activities it took part in
+    /// are processed again, so names and signatures seen before the address was known
+    /// still count (processing order does not matter).
+    async fn attach_address(
+        &self,
+        tx: &mut PgConnection,
+        id: Uuid,
+        address: &str,
+        activity: Uuid,
+    ) -> Result<(), ProcessingError> {
         sqlx::query!(
             r#"insert into contact_identities (user_id, contact_id, kind, value, source)
                values ($1, $2, 'email', $3, 'header')"#,
             self.user.0,
             id,
-            person.address,
+            address,
         )
         .execute(&mut *tx)
         .await?;
@@ -264,7 +321,7 @@ impl UserScope<'_> {
                  returning 1)
                select (select count(*) from earlier) as "requeued!""#,
             self.user.0,
-            person.address,
+            address,
             activity,
             id,
         )
@@ -273,7 +330,7 @@ impl UserScope<'_> {
         if requeued > 0 {
             notify_claimable(&mut *tx).await?;
         }
-        Ok(id)
+        Ok(())
     }
 
     /// Merges the message's facts into the contact (locked for the update), its

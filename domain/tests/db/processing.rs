@@ -619,6 +619,43 @@ async fn signature_fields_with_provenance_and_the_newest_signature_wins() {
     assert_eq!(jane.name_source.as_deref(), Some("signature"));
 }
 
+/// One person writing from a second address is one contact when their signature
+/// proves it (the same name and a phone the contact already has); the same name alone,
+/// without a matching signature, is someone else until the user merges.
+#[tokio::test]
+async fn a_second_address_with_the_same_signature_joins_the_contact() {
+    let db = fresh_db().await;
+    let o = owner(&db, OWNER).await;
+    o.policy(ContactPolicy::Everyone).await;
+    o.store(&[
+        mail("work", 2, "Jane Roe <jane@mail.acme.co.uk>", OWNER, SIGNED),
+        mail("home", 5, "Jane Roe <jane.roe@gmail.com>", OWNER, SIGNED),
+        mail(
+            "namesake",
+            6,
+            "Jane Roe <jroe@elsewhere.example>",
+            OWNER,
+            "Hi,\n\nSee you Tuesday.\n\nJane\n",
+        ),
+    ])
+    .await;
+    process_all(&db).await;
+    let work = o.contact("jane@mail.acme.co.uk").await.expect("Jane");
+    let home = o.contact("jane.roe@gmail.com").await.expect("Jane at home");
+    assert_eq!(work.id, home.id, "one contact for both addresses");
+    let namesake = o
+        .contact("jroe@elsewhere.example")
+        .await
+        .expect("the other Jane");
+    assert_ne!(namesake.id, work.id, "a name alone does not join");
+    assert_eq!(o.contact_count().await, 2);
+    assert_eq!(
+        o.links("jane.roe@gmail.com").await,
+        [Some(work.id)],
+        "the mail from the second address is linked"
+    );
+}
+
 #[tokio::test]
 async fn a_users_edit_survives_reprocessing() {
     let db = fresh_db().await;
