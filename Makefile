@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p domain -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync bench-contacts
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync bench-contacts bench-ingest
 
 setup:
 	@.ci/setup.sh
@@ -51,7 +51,7 @@ e2e:
 	cd end2end && npx playwright test
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
-bench: bench-sync bench-contacts
+bench: bench-sync bench-contacts bench-ingest
 
 ## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
 bench-sync: setup
@@ -62,6 +62,12 @@ bench-sync: setup
 bench-contacts: setup
 	cargo build --release -p bench --bins
 	target/release/bench contacts $(BENCH_CONTACTS_ARGS)
+
+## Webhook ingest (wrk, from Debian) and activity processing with 1, 2 and 4 processors.
+bench-ingest: setup
+	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+	cargo build --release -p bench --bins
+	target/release/bench ingest $(BENCH_INGEST_ARGS)
 
 ## Contact-building quality: the real pipeline over the synthetic mailbox vs its ground
 ## truth (MESSAGES, SEED optional). Prints one JSON object and a table.

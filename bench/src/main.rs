@@ -5,9 +5,11 @@
 //! bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
 //! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
 //!                [--concurrency 4] [--out DIR]
+//! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! ```
 
 mod contacts;
+mod ingest;
 mod process;
 mod results;
 mod sync;
@@ -20,12 +22,14 @@ use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use results::Results;
 
 const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
-       bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]";
+       bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
+       bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
     Sync,
     Contacts,
+    Ingest,
 }
 
 struct Options {
@@ -33,6 +37,7 @@ struct Options {
     sizes: Vec<usize>,
     mbox: usize,
     contacts: contacts::Scale,
+    ingest: ingest::Scale,
     out: std::path::PathBuf,
 }
 
@@ -45,6 +50,11 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             requests: 2_000,
             concurrency: 4,
         },
+        ingest: ingest::Scale {
+            seconds: 20,
+            connections: 8,
+            messages: 3_000,
+        },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -53,6 +63,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
     match args.next().map(String::as_str) {
         Some("sync") => {}
         Some("contacts") => options.benchmark = Benchmark::Contacts,
+        Some("ingest") => options.benchmark = Benchmark::Ingest,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -71,6 +82,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--activities" => options.contacts.activities = value.parse()?,
             "--requests" => options.contacts.requests = value.parse()?,
             "--concurrency" => options.contacts.concurrency = value.parse()?,
+            "--seconds" => options.ingest.seconds = value.parse()?,
+            "--connections" => options.ingest.connections = value.parse()?,
+            "--messages" => options.ingest.messages = value.parse()?,
             "--out" => options.out = value.into(),
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }
@@ -116,6 +130,10 @@ async fn main() -> anyhow::Result<()> {
             };
             (outcome, "Contacts list and contact page")
         }
+        Benchmark::Ingest => (
+            ingest::run(new_db, &options.ingest).await,
+            "Webhook ingest and activity processing",
+        ),
     };
     pg.stop().await?;
     let (figures, markdown) = outcome?;
