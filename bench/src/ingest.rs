@@ -198,7 +198,7 @@ impl WrkReport {
                     parsed.requests = n.parse()?;
                     parsed.seconds = duration_ms(time.trim_end_matches(','))? / 1000.0;
                 }
-                ["Non-2xx", "or", "3xx", "responses:", n] => parsed.failed = n.parse()?,
+                ["Non-2xx", "or", "3xx", "responses:", n] => parsed.failed += n.parse::<u64>()?,
                 ["Socket", "errors:", ..] => {
                     let errors: u64 = words
                         .iter()
