@@ -1,0 +1,7 @@
+//! Ask Rapport: questions in plain language over the user's own network. The engines
+//! never write SQL: they answer through the typed, read-only [`tools`], which run on a
+//! [`crate::UserScope`] and so only ever see the acting user's rows.
+
+pub mod period;
+pub mod tools;
+pub mod parse;
