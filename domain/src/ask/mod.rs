@@ -5,3 +5,8 @@
 pub mod period;
 pub mod tools;
 pub mod parse;
+pub mod answer;
+pub mod offline;
+pub mod relationship;
+
+pub use answer::{Answer, AnswerValue, Person};
