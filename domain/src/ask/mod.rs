@@ -2,11 +2,12 @@
 //! never write SQL: they answer through the typed, read-only [`tools`], which run on a
 //! [`crate::UserScope`] and so only ever see the acting user's rows.
 
-pub mod period;
-pub mod tools;
-pub mod parse;
 pub mod answer;
 pub mod offline;
+pub mod parse;
+pub mod period;
 pub mod relationship;
+pub mod tools;
 
 pub use answer::{Answer, AnswerValue, Person};
+pub mod grade;

@@ -72,8 +72,12 @@ impl Run<'_> {
                 period,
                 person,
             } => self.unanswered(awaiting, period, person).await,
-            Intent::LastInteraction { person, flow } => self.interaction(&person, flow, false).await,
-            Intent::FirstInteraction { person, flow } => self.interaction(&person, flow, true).await,
+            Intent::LastInteraction { person, flow } => {
+                self.interaction(&person, flow, false).await
+            }
+            Intent::FirstInteraction { person, flow } => {
+                self.interaction(&person, flow, true).await
+            }
             Intent::CountMessages {
                 person,
                 flow,
@@ -133,7 +137,10 @@ impl Run<'_> {
     /// The company `text` names: by domain, else by name.
     async fn company(&mut self, text: &str) -> Result<Result<CompanyRow, String>, DomainError> {
         self.called("companies");
-        let rows = self.scope.ask_companies(Some(text), Limit::parse(20)?).await?;
+        let rows = self
+            .scope
+            .ask_companies(Some(text), Limit::parse(20)?)
+            .await?;
         let wanted = text.trim().to_lowercase();
         let exact: Vec<&CompanyRow> = rows
             .iter()
@@ -202,7 +209,10 @@ impl Run<'_> {
             .map(|(i, (p, sent, received, strength))| {
                 let figure = match metric {
                     Metric::Strength => format!("strength {strength}"),
-                    _ => format!("{} emails ({sent} sent, {received} received)", sent + received),
+                    _ => format!(
+                        "{} emails ({sent} sent, {received} received)",
+                        sent + received
+                    ),
                 };
                 format!("{}. {} — {figure}", i + 1, p.link())
             })
@@ -226,7 +236,10 @@ impl Run<'_> {
         let ranked = ranked_people(&rows, Metric::Emails);
         let people: Vec<Person> = ranked.into_iter().map(|r| r.0).collect();
         let text = if people.is_empty() {
-            format!("You exchanged no email with anyone {}.", period_words(Some(period), ""))
+            format!(
+                "You exchanged no email with anyone {}.",
+                period_words(Some(period), "")
+            )
         } else {
             format!(
                 "{} people {}: {}",
@@ -252,7 +265,10 @@ impl Run<'_> {
             None => None,
         };
         self.called("unanswered_threads");
-        let contacts = who.as_ref().map(|p| p.contact_ids.clone()).unwrap_or_default();
+        let contacts = who
+            .as_ref()
+            .map(|p| p.contact_ids.clone())
+            .unwrap_or_default();
         let threads = self
             .scope
             .ask_unanswered(
@@ -285,14 +301,20 @@ impl Run<'_> {
                     .unwrap_or_default();
                 let subject = t.subject.as_deref().unwrap_or("(no subject)");
                 let href = format!("{}#activity-{}", contact_href(t.contact_id), t.activity_id);
-                format!("• {person}: {} ({})", link(subject, &href), t.at.format("%Y-%m-%d"))
+                format!(
+                    "• {person}: {} ({})",
+                    link(subject, &href),
+                    t.at.format("%Y-%m-%d")
+                )
             })
             .collect();
         self.done(
             format!(
                 "{} thread(s) {waiting}{}:\n{}",
                 threads.len(),
-                period.map(|p| format!(" {}", period_words(Some(p), ""))).unwrap_or_default(),
+                period
+                    .map(|p| format!(" {}", period_words(Some(p), "")))
+                    .unwrap_or_default(),
                 lines.join("\n")
             ),
             AnswerValue::People(people),
@@ -320,7 +342,13 @@ impl Run<'_> {
         self.called("timeline");
         let messages = self
             .scope
-            .ask_timeline(&person.contact_ids, None, None, first, Limit::parse(MAX_SCAN)?)
+            .ask_timeline(
+                &person.contact_ids,
+                None,
+                None,
+                first,
+                Limit::parse(MAX_SCAN)?,
+            )
             .await?;
         let wanted = |m: &&MessageRef| match flow {
             Flow::Both => true,
@@ -367,7 +395,10 @@ impl Run<'_> {
         let (n, words) = match flow {
             Flow::Both => (
                 sent + received,
-                format!("emails with {} ({sent} sent, {received} received)", person.link()),
+                format!(
+                    "emails with {} ({sent} sent, {received} received)",
+                    person.link()
+                ),
             ),
             Flow::Sent => (sent, format!("emails sent to {}", person.link())),
             Flow::Received => (received, format!("emails received from {}", person.link())),
@@ -384,7 +415,10 @@ impl Run<'_> {
             Err(refusal) => return Ok(Err(refusal)),
         };
         self.called("contact_details");
-        let details = self.scope.ask_contact_details(person.contact_ids[0]).await?;
+        let details = self
+            .scope
+            .ask_contact_details(person.contact_ids[0])
+            .await?;
         let c = &details.contact;
         let role = match (&c.title, &c.company) {
             (Some(t), Some(co)) => format!(", {t} at {co}"),
@@ -437,10 +471,10 @@ impl Run<'_> {
             Field::Employer => "company",
         };
         if values.is_empty() {
-            return self.done(
-                format!("I don't know {}'s {what}.", person.link()),
-                AnswerValue::Nothing,
-            );
+            return Ok(Err(format!(
+                "I don't know {}'s {what}: it is in none of their emails' signatures or their profile.",
+                person.link()
+            )));
         }
         self.done(
             format!("{}'s {what}: {}.", person.link(), values.join(", ")),
@@ -466,7 +500,11 @@ impl Run<'_> {
         let label = company_label(&company);
         if count {
             return self.done(
-                format!("You know {} people at {label}: {}", people.len(), listed(&people)),
+                format!(
+                    "You know {} people at {label}: {}",
+                    people.len(),
+                    listed(&people)
+                ),
                 AnswerValue::Number(people.len() as i64),
             );
         }
@@ -506,7 +544,10 @@ impl Run<'_> {
             Err(refusal) => return Ok(Err(refusal)),
         };
         self.called("contact_details");
-        let d = self.scope.ask_contact_details(person.contact_ids[0]).await?;
+        let d = self
+            .scope
+            .ask_contact_details(person.contact_ids[0])
+            .await?;
         self.called("timeline");
         let recent = self
             .scope
@@ -524,17 +565,31 @@ impl Run<'_> {
         self.called("timeline");
         let messages = self
             .scope
-            .ask_timeline(&person.contact_ids, period, None, false, Limit::parse(LISTED as i64)?)
+            .ask_timeline(
+                &person.contact_ids,
+                period,
+                None,
+                false,
+                Limit::parse(LISTED as i64)?,
+            )
             .await?;
         let header = format!(
             "Latest messages with {} {}",
             person.link(),
             period_words(period, "")
         );
-        self.done(message_list(header.trim_end(), &messages), AnswerValue::Messages(messages))
+        self.done(
+            message_list(header.trim_end(), &messages),
+            AnswerValue::Messages(messages),
+        )
     }
 
-    async fn search(&mut self, text: &str, person: Option<String>, period: Option<Period>) -> Outcome {
+    async fn search(
+        &mut self,
+        text: &str,
+        person: Option<String>,
+        period: Option<Period>,
+    ) -> Outcome {
         let who = match person {
             Some(name) => match self.person(&name).await? {
                 Ok(p) => Some(p),
@@ -545,7 +600,10 @@ impl Run<'_> {
         self.called("search_messages");
         let filter = MessageFilter {
             text: Some(text.to_owned()),
-            contacts: who.as_ref().map(|p| p.contact_ids.clone()).unwrap_or_default(),
+            contacts: who
+                .as_ref()
+                .map(|p| p.contact_ids.clone())
+                .unwrap_or_default(),
             period,
             ..MessageFilter::default()
         };
@@ -554,7 +612,10 @@ impl Run<'_> {
             .ask_search_messages(&filter, Limit::parse(LISTED as i64)?)
             .await?;
         let header = format!("Messages mentioning “{text}”");
-        self.done(message_list(&header, &messages), AnswerValue::Messages(messages))
+        self.done(
+            message_list(&header, &messages),
+            AnswerValue::Messages(messages),
+        )
     }
 
     async fn top_companies(&mut self, limit: i64) -> Outcome {
@@ -584,7 +645,10 @@ impl Run<'_> {
 
     async fn count_contacts(&mut self) -> Outcome {
         self.called("search_contacts");
-        let total = self.scope.list_contacts(&crate::contacts::ContactQuery::default()).await?;
+        let total = self
+            .scope
+            .list_contacts(&crate::contacts::ContactQuery::default())
+            .await?;
         self.done(
             format!("You have {} contacts.", total.total),
             AnswerValue::Number(total.total),
@@ -624,7 +688,9 @@ fn pick_person(wanted: &str, hits: &[ContactHit]) -> Result<Person, String> {
         .into_iter()
         .find(|set| !set.is_empty());
     let Some(candidates) = candidates else {
-        return Err(format!("I couldn't find anyone called “{wanted}” in your contacts."));
+        return Err(format!(
+            "I couldn't find anyone called “{wanted}” in your contacts."
+        ));
     };
     let mut people = people_of(&candidates);
     if people.len() == 1 {
@@ -633,7 +699,13 @@ fn pick_person(wanted: &str, hits: &[ContactHit]) -> Result<Person, String> {
     let names: Vec<String> = people
         .iter()
         .take(10)
-        .map(|p| format!("{} ({})", p.link(), p.emails.first().cloned().unwrap_or_default()))
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p.link(),
+                p.emails.first().cloned().unwrap_or_default()
+            )
+        })
         .collect();
     Err(format!(
         "Several people match “{wanted}”: {}. Which one do you mean? Ask again with the full name or email address.",
@@ -647,7 +719,9 @@ fn ranked_people(rows: &[ContactCount], metric: Metric) -> Vec<(Person, i64, i64
     let mut ranked: Vec<(Person, i64, i64, i16)> = people_of(&hits)
         .into_iter()
         .map(|p| {
-            let mine = rows.iter().filter(|r| p.contact_ids.contains(&r.contact.id));
+            let mine = rows
+                .iter()
+                .filter(|r| p.contact_ids.contains(&r.contact.id));
             let (sent, received, strength) = mine.fold((0, 0, 0), |(s, r, st), row| {
                 (s + row.sent, r + row.received, st.max(row.contact.strength))
             });
@@ -756,9 +830,19 @@ mod tests {
         let dana_ito = pick_person("dana ito", &hits).unwrap();
         assert_eq!(dana_ito.contact_ids.len(), 2, "one person, two addresses");
         assert_eq!(pick_person("sam", &hits).unwrap().label(), "Sam Lee");
-        assert_eq!(pick_person("dw@x.com", &hits).unwrap().label(), "Dana Whitfield");
+        assert_eq!(
+            pick_person("dw@x.com", &hits).unwrap().label(),
+            "Dana Whitfield"
+        );
         let refusal = pick_person("dana", &hits).unwrap_err();
-        assert!(refusal.contains("Several people match") && refusal.contains("Dana Whitfield"), "{refusal}");
-        assert!(pick_person("zed", &hits).unwrap_err().contains("couldn't find"));
+        assert!(
+            refusal.contains("Several people match") && refusal.contains("Dana Whitfield"),
+            "{refusal}"
+        );
+        assert!(
+            pick_person("zed", &hits)
+                .unwrap_err()
+                .contains("couldn't find")
+        );
     }
 }

@@ -125,16 +125,19 @@ static FIELD_OF: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static WHERE_WORKS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(?:where|which company|what company) (?:does|is) (.+?) (?:work(?: at| for)?|employed(?: at)?|at|with)$")
+    re(
+        r"^(?:where|which company|what company) (?:does|is) (.+?) (?:work(?: at| for)?|employed(?: at)?|at|with)$",
+    )
 });
 static WHAT_DOES_DO: LazyLock<Regex> =
     LazyLock::new(|| re(r"^what does (.+?) do(?: for a living)?$"));
 static WHO_IS: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:who(?:'s| is)|whos) (.+)$"));
-static HOW_MANY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^how many (?:e-?mails|messages|mails|times)\b(.*)$")
-});
+static HOW_MANY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^how many (?:e-?mails|messages|mails|times)\b(.*)$"));
 static HOW_MANY_PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^how many (?:people|contacts|persons|colleagues|employees)(?: do i know| do i have| are there)?\s*(?:(?:who )?(?:work(?:ing)?|are|is)?\s*(?:at|from|in) (.+?)(?: do i know| do i have)?)?$")
+    re(
+        r"^how many (?:people|contacts|persons|colleagues|employees)(?: do i know| do i have| are there)?\s*(?:(?:who )?(?:work(?:ing)?|are|is)?\s*(?:at|from|in) (.+?)(?: do i know| do i have)?)?$",
+    )
 });
 static PEOPLE_AT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -144,10 +147,15 @@ static PEOPLE_AT: LazyLock<Regex> = LazyLock::new(|| {
 static TOP_COMPANIES: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\b(?:which|what|top|my top|list)(?: (\d+))? (compan(?:y|ies)|organi[sz]ations?)\b")
 });
-static TOP_N: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(?:top|best|first) (\d{1,2})\b|\b(\d{1,2}) (?:\w+ )?(?:people|contacts|persons|relationships)\b"));
+static TOP_N: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:top|best|first) (\d{1,2})\b|\b(\d{1,2}) (?:\w+ )?(?:people|contacts|persons|relationships)\b",
+    )
+});
 static AT_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:at|from) ([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|[a-z0-9][a-z0-9&' -]*?)(?: by| in| this| last|$)")
+    re(
+        r"\b(?:at|from) ([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|[a-z0-9][a-z0-9&' -]*?)(?: by| in| this| last|$)",
+    )
 });
 static DORMANT: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -262,8 +270,11 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
         });
     }
     if let Some(c) = TOP_COMPANIES.captures(&rest) {
-        let limit = explicit_limit(c.get(1).map(|m| m.as_str()))
-            .unwrap_or(if &c[2] == "company" { 1 } else { 5 });
+        let limit = explicit_limit(c.get(1).map(|m| m.as_str())).unwrap_or(if &c[2] == "company" {
+            1
+        } else {
+            5
+        });
         return Some(Intent::TopCompanies { limit });
     }
     if let Some(intent) = top_contacts(&rest, period) {
@@ -329,9 +340,17 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
 /// "top 5 people at acme.com by emails this quarter", "who emailed me most", "my
 /// strongest relationships".
 fn top_contacts(text: &str, period: Option<Period>) -> Option<Intent> {
-    let ranks = ["most", "top", "strongest", "closest", "best", "biggest", "frequent"]
-        .iter()
-        .any(|w| text.split(' ').any(|t| t == *w || t.starts_with("most")));
+    let ranks = [
+        "most",
+        "top",
+        "strongest",
+        "closest",
+        "best",
+        "biggest",
+        "frequent",
+    ]
+    .iter()
+    .any(|w| text.split(' ').any(|t| t == *w || t.starts_with("most")));
     if !ranks {
         return None;
     }
@@ -383,9 +402,16 @@ fn top_contacts(text: &str, period: Option<Period>) -> Option<Intent> {
         .captures(text)
         .and_then(|c| explicit_limit(c.get(1).or(c.get(2)).map(|m| m.as_str())))
         .unwrap_or_else(|| {
-            let plural = ["people", "contacts", "top", "who are", "relationships", "persons"]
-                .iter()
-                .any(|w| text.contains(w));
+            let plural = [
+                "people",
+                "contacts",
+                "top",
+                "who are",
+                "relationships",
+                "persons",
+            ]
+            .iter()
+            .any(|w| text.contains(w));
             if plural { 5 } else { 1 }
         });
     let company = AT_COMPANY
@@ -428,14 +454,7 @@ fn flow_of(text: &str) -> Flow {
         .replace("last ", "")
         .replace("ever ", "");
     let received = [
-        " me",
-        "from",
-        "hear",
-        "heard",
-        "receive",
-        "received",
-        "get from",
-        "got from",
+        " me", "from", "hear", "heard", "receive", "received", "get from", "got from",
     ];
     let sent = [
         "i email",
@@ -540,7 +559,9 @@ const FILLER_TAIL: &[&str] = &[
     "to me",
     "with me",
 ];
-const FILLER_HEAD: &[&str] = &["my ", "the ", "to ", "with ", "from ", "about ", "mr ", "ms "];
+const FILLER_HEAD: &[&str] = &[
+    "my ", "the ", "to ", "with ", "from ", "about ", "mr ", "ms ",
+];
 
 /// A name or company as written, without fillers around it; `None` when nothing is left.
 fn clean(raw: &str) -> Option<String> {
@@ -608,14 +629,26 @@ mod tests {
     fn the_issues_examples() {
         assert!(matches!(
             parsed("Who haven't I replied to this week?"),
-            Intent::Unanswered { awaiting: Awaiting::MyReply, period: Some(_), person: None }
+            Intent::Unanswered {
+                awaiting: Awaiting::MyReply,
+                period: Some(_),
+                person: None
+            }
         ));
         match parsed("top 5 people at acme.com by emails this quarter") {
-            Intent::TopContacts { metric, period, company, limit } => {
+            Intent::TopContacts {
+                metric,
+                period,
+                company,
+                limit,
+            } => {
                 assert_eq!(metric, Metric::Emails);
                 assert_eq!(limit, 5);
                 assert_eq!(company.as_deref(), Some("acme.com"));
-                assert_eq!(period.unwrap().from, Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap());
+                assert_eq!(
+                    period.unwrap().from,
+                    Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap()
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -623,22 +656,55 @@ mod tests {
             parsed("When did I last talk to Dana?"),
             Intent::LastInteraction { ref person, flow: Flow::Both } if person == "dana"
         ));
-        assert_eq!(parsed("summarize my relationship with Sam"), Intent::Summary { person: "sam".into() });
+        assert_eq!(
+            parsed("summarize my relationship with Sam"),
+            Intent::Summary {
+                person: "sam".into()
+            }
+        );
     }
 
     #[test]
     fn rankings() {
         match parsed("who emailed me most last month") {
-            Intent::TopContacts { metric, limit, company, period } => {
+            Intent::TopContacts {
+                metric,
+                limit,
+                company,
+                period,
+            } => {
                 assert_eq!((metric, limit, company), (Metric::Received, 1, None));
-                assert_eq!(period.unwrap().from, Utc.with_ymd_and_hms(2025, 5, 1, 0, 0, 0).unwrap());
+                assert_eq!(
+                    period.unwrap().from,
+                    Utc.with_ymd_and_hms(2025, 5, 1, 0, 0, 0).unwrap()
+                );
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(parsed("who did I email the most"), Intent::TopContacts { metric: Metric::Sent, limit: 1, .. }));
-        assert!(matches!(parsed("my 3 strongest relationships"), Intent::TopContacts { metric: Metric::Strength, limit: 3, .. }));
-        assert!(matches!(parsed("which companies do I email most"), Intent::TopCompanies { limit: 5 }));
-        assert!(matches!(parsed("which company do I email the most?"), Intent::TopCompanies { limit: 1 }));
+        assert!(matches!(
+            parsed("who did I email the most"),
+            Intent::TopContacts {
+                metric: Metric::Sent,
+                limit: 1,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parsed("my 3 strongest relationships"),
+            Intent::TopContacts {
+                metric: Metric::Strength,
+                limit: 3,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parsed("which companies do I email most"),
+            Intent::TopCompanies { limit: 5 }
+        ));
+        assert!(matches!(
+            parsed("which company do I email the most?"),
+            Intent::TopCompanies { limit: 1 }
+        ));
     }
 
     #[test]
@@ -647,46 +713,137 @@ mod tests {
             Intent::CountMessages { person, flow, .. } => (person, flow),
             other => panic!("{text}: {other:?}"),
         };
-        assert_eq!(q("how many emails did I exchange with Sam Lee?"), ("sam lee".into(), Flow::Both));
-        assert_eq!(q("how many emails did I send to Sam Lee"), ("sam lee".into(), Flow::Sent));
-        assert_eq!(q("how many emails have I received from sam.lee@acme.com"), ("sam.lee@acme.com".into(), Flow::Received));
-        assert_eq!(q("how many emails did Sam Lee send me"), ("sam lee".into(), Flow::Received));
+        assert_eq!(
+            q("how many emails did I exchange with Sam Lee?"),
+            ("sam lee".into(), Flow::Both)
+        );
+        assert_eq!(
+            q("how many emails did I send to Sam Lee"),
+            ("sam lee".into(), Flow::Sent)
+        );
+        assert_eq!(
+            q("how many emails have I received from sam.lee@acme.com"),
+            ("sam.lee@acme.com".into(), Flow::Received)
+        );
+        assert_eq!(
+            q("how many emails did Sam Lee send me"),
+            ("sam lee".into(), Flow::Received)
+        );
         assert_eq!(parsed("how many contacts do I have"), Intent::CountContacts);
-        assert_eq!(parsed("how many people do I know at acme.com"), Intent::PeopleAt { company: "acme.com".into(), count: true });
+        assert_eq!(
+            parsed("how many people do I know at acme.com"),
+            Intent::PeopleAt {
+                company: "acme.com".into(),
+                count: true
+            }
+        );
     }
 
     #[test]
     fn people_and_fields() {
-        assert_eq!(parsed("who is Dana"), Intent::WhoIs { person: "dana".into() });
-        assert_eq!(parsed("What's Sam's phone?"), Intent::ContactField { person: "sam".into(), field: Field::Phone });
-        assert_eq!(parsed("what is the email address of Sam Lee"), Intent::ContactField { person: "sam lee".into(), field: Field::Email });
-        assert_eq!(parsed("where does Dana Ito work"), Intent::ContactField { person: "dana ito".into(), field: Field::Employer });
-        assert_eq!(parsed("what is Dana Ito's title"), Intent::ContactField { person: "dana ito".into(), field: Field::Title });
-        assert_eq!(parsed("who at acme.com"), Intent::PeopleAt { company: "acme.com".into(), count: false });
-        assert_eq!(parsed("who works at Acme Corp?"), Intent::PeopleAt { company: "acme corp".into(), count: false });
+        assert_eq!(
+            parsed("who is Dana"),
+            Intent::WhoIs {
+                person: "dana".into()
+            }
+        );
+        assert_eq!(
+            parsed("What's Sam's phone?"),
+            Intent::ContactField {
+                person: "sam".into(),
+                field: Field::Phone
+            }
+        );
+        assert_eq!(
+            parsed("what is the email address of Sam Lee"),
+            Intent::ContactField {
+                person: "sam lee".into(),
+                field: Field::Email
+            }
+        );
+        assert_eq!(
+            parsed("where does Dana Ito work"),
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Employer
+            }
+        );
+        assert_eq!(
+            parsed("what is Dana Ito's title"),
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Title
+            }
+        );
+        assert_eq!(
+            parsed("who at acme.com"),
+            Intent::PeopleAt {
+                company: "acme.com".into(),
+                count: false
+            }
+        );
+        assert_eq!(
+            parsed("who works at Acme Corp?"),
+            Intent::PeopleAt {
+                company: "acme corp".into(),
+                count: false
+            }
+        );
     }
 
     #[test]
     fn interactions_and_gaps() {
-        assert!(matches!(parsed("when did I first email Sam"), Intent::FirstInteraction { flow: Flow::Sent, .. }));
+        assert!(matches!(
+            parsed("when did I first email Sam"),
+            Intent::FirstInteraction {
+                flow: Flow::Sent,
+                ..
+            }
+        ));
         assert_eq!(person_of("when did I first email Sam"), "sam");
         assert_eq!(person_of("When did Dana last email me?"), "dana");
-        assert!(matches!(parsed("When did Dana last email me?"), Intent::LastInteraction { flow: Flow::Received, .. }));
+        assert!(matches!(
+            parsed("When did Dana last email me?"),
+            Intent::LastInteraction {
+                flow: Flow::Received,
+                ..
+            }
+        ));
         assert_eq!(person_of("last email from Dana Ito"), "dana ito");
-        let Intent::Dormant { before } = parsed("people I haven't talked to in 90 days") else { panic!() };
+        let Intent::Dormant { before } = parsed("people I haven't talked to in 90 days") else {
+            panic!()
+        };
         assert_eq!(before, now() - Duration::days(90));
-        assert!(matches!(parsed("unanswered emails from Sam"), Intent::Unanswered { awaiting: Awaiting::MyReply, person: Some(ref p), .. } if p == "sam"));
-        assert!(matches!(parsed("who hasn't replied to me this month"), Intent::Unanswered { awaiting: Awaiting::TheirReply, person: None, .. }));
-        assert!(matches!(parsed("who did I talk to this week"), Intent::ActiveContacts { .. }));
+        assert!(
+            matches!(parsed("unanswered emails from Sam"), Intent::Unanswered { awaiting: Awaiting::MyReply, person: Some(ref p), .. } if p == "sam")
+        );
+        assert!(matches!(
+            parsed("who hasn't replied to me this month"),
+            Intent::Unanswered {
+                awaiting: Awaiting::TheirReply,
+                person: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            parsed("who did I talk to this week"),
+            Intent::ActiveContacts { .. }
+        ));
     }
 
     #[test]
     fn messages() {
         assert_eq!(
             parsed("emails about the invoice from Sam"),
-            Intent::SearchMessages { text: "invoice".into(), person: Some("sam".into()), period: None }
+            Intent::SearchMessages {
+                text: "invoice".into(),
+                person: Some("sam".into()),
+                period: None
+            }
         );
-        assert!(matches!(parsed("show my emails with Dana last month"), Intent::Timeline { ref person, period: Some(_) } if person == "dana"));
+        assert!(
+            matches!(parsed("show my emails with Dana last month"), Intent::Timeline { ref person, period: Some(_) } if person == "dana")
+        );
     }
 
     #[test]

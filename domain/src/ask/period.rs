@@ -103,11 +103,8 @@ pub fn find_period(text: &str, now: DateTime<Utc>) -> Option<FoundPeriod> {
         });
     }
     if let Some(c) = SINCE_DATE.captures(text) {
-        let date = NaiveDate::from_ymd_opt(
-            c[2].parse().ok()?,
-            c[3].parse().ok()?,
-            c[4].parse().ok()?,
-        )?;
+        let date =
+            NaiveDate::from_ymd_opt(c[2].parse().ok()?, c[3].parse().ok()?, c[4].parse().ok()?)?;
         let day = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?);
         let period = match &c[1] {
             "before" => Period::new(DateTime::<Utc>::MIN_UTC, day)?,
@@ -189,7 +186,11 @@ fn named(unit: &str, current: bool, now: DateTime<Utc>) -> Option<Period> {
 }
 
 fn start_of_day(at: DateTime<Utc>) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&at.date_naive().and_hms_opt(0, 0, 0).expect("midnight exists"))
+    Utc.from_utc_datetime(
+        &at.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists"),
+    )
 }
 
 fn month_start(year: i32, month: u32) -> Option<DateTime<Utc>> {

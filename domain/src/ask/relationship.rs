@@ -118,10 +118,7 @@ pub fn template_draft(
         .as_deref()
         .and_then(|n| n.split_whitespace().next())
         .unwrap_or("there");
-    let sign = sender_name
-        .split_whitespace()
-        .next()
-        .unwrap_or(sender_name);
+    let sign = sender_name.split_whitespace().next().unwrap_or(sender_name);
     let latest_inbound = recent
         .iter()
         .find(|m| m.direction.as_deref() == Some("inbound"));
@@ -238,7 +235,12 @@ mod tests {
         assert_eq!(reconnect.subject, "Catching up");
         assert!(reconnect.body.contains("6 months") && reconnect.body.contains("at Acme"));
         let url = reply.gmail_compose_url();
-        assert!(url.starts_with("https://mail.google.com/mail/?view=cm&fs=1&to=dana%40acme.com&su=Re%3A+Pricing"), "{url}");
+        assert!(
+            url.starts_with(
+                "https://mail.google.com/mail/?view=cm&fs=1&to=dana%40acme.com&su=Re%3A+Pricing"
+            ),
+            "{url}"
+        );
     }
 
     #[test]
@@ -248,9 +250,29 @@ mod tests {
             name: Some("Dana Ito".into()),
             emails: vec!["dana@acme.com".into()],
         };
-        let text = summary_text(&person, &details(1, 3, 4, 5), &[message("Pricing", true)], now());
-        assert!(text.starts_with(&format!("You and [Dana Ito](/contacts/{}) (CTO at Acme) have exchanged 9 emails", Uuid::nil())), "{text}");
-        assert!(text.contains(&format!("[Pricing](/contacts/{0}#activity-{0})", Uuid::nil())), "{text}");
-        assert!(text.contains("Reply to their 1 unanswered thread(s)."), "{text}");
+        let text = summary_text(
+            &person,
+            &details(1, 3, 4, 5),
+            &[message("Pricing", true)],
+            now(),
+        );
+        assert!(
+            text.starts_with(&format!(
+                "You and [Dana Ito](/contacts/{}) (CTO at Acme) have exchanged 9 emails",
+                Uuid::nil()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "[Pricing](/contacts/{0}#activity-{0})",
+                Uuid::nil()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("Reply to their 1 unanswered thread(s)."),
+            "{text}"
+        );
     }
 }

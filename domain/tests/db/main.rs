@@ -1,5 +1,6 @@
 //! Domain tests against a real PostgreSQL.
 
+mod ask;
 mod channels;
 mod contacts;
 mod helpers;
