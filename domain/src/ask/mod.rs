@@ -11,3 +11,5 @@ pub mod tools;
 
 pub use answer::{Answer, AnswerValue, Person};
 pub mod grade;
+pub mod model;
+pub mod model_tools;
