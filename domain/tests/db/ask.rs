@@ -501,3 +501,81 @@ async fn no_question_by_one_user_returns_anything_of_another() {
     }
     assert!(answered > 10, "A's own questions are answered ({answered})");
 }
+
+#[tokio::test]
+async fn questions_are_answered_recorded_per_user_and_announced() {
+    let f = fixture().await;
+    let me = f.db.for_user(f.me);
+    let question =
+        domain::ask::history::Question::parse("  How many emails did I exchange with Dana? ")
+            .unwrap();
+    let mut streamed = Vec::new();
+    let exchange = domain::ask::history::ask(me, None, &question, now(), &mut |p| streamed.push(p))
+        .await
+        .unwrap();
+    assert_eq!(
+        exchange.question,
+        "How many emails did I exchange with Dana?"
+    );
+    assert!(
+        exchange.answer.starts_with("4 emails with [Dana Ito]"),
+        "{}",
+        exchange.answer
+    );
+    assert_eq!(exchange.engine, "offline engine");
+    assert_eq!(exchange.tools, ["search_contacts", "message_counts"]);
+    assert!(!exchange.refused);
+    assert_eq!(
+        streamed.last(),
+        Some(&domain::ask::model::Progress::Text(exchange.answer.clone()))
+    );
+
+    let refused = domain::ask::history::Question::parse("Tell me a joke").unwrap();
+    domain::ask::history::ask(me, None, &refused, now(), &mut |_| {})
+        .await
+        .unwrap();
+    let history = me.ask_history(10).await.unwrap();
+    let asked: Vec<(&str, bool)> = history
+        .iter()
+        .map(|e| (e.question.as_str(), e.refused))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            ("How many emails did I exchange with Dana?", false),
+            ("Tell me a joke", true)
+        ]
+    );
+
+    let events = me.events_after(0).await.unwrap();
+    let logged: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e.kind == "ask.answered")
+        .map(|e| &e.data)
+        .collect();
+    assert_eq!(logged.len(), 2);
+    assert_eq!(logged[0]["engine"], "offline engine");
+    assert_eq!(
+        logged[0]["tools"],
+        serde_json::json!(["search_contacts", "message_counts"])
+    );
+    assert!(logged[0]["latency_ms"].as_i64().unwrap() >= 0);
+
+    let other = user(&f.db, "other@example.com").await;
+    assert!(
+        f.db.for_user(other)
+            .ask_history(10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "history is per user"
+    );
+    assert!(
+        f.db.for_user(other)
+            .events_after(0)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != "ask.answered")
+    );
+}
