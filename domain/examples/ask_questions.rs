@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 /// The demo's mailbox (`RAPPORT_DEMO_MESSAGES` default).
 const MESSAGES: usize = 3_000;
 
+/// What a ranking question ranks people by.
+type Measure = fn(&PersonTruth) -> i64;
+/// `[from, to)`
+type Range = (DateTime<Utc>, DateTime<Utc>);
+
 /// One person's mail as the headers show it.
 #[derive(Default)]
 struct Mail {
@@ -181,7 +186,7 @@ fn main() {
 
     // Rankings over all time.
     let wrote_to: Vec<&PersonTruth> = truth.people.iter().filter(|p| p.owner_wrote_to).collect();
-    let rankings: [(&str, fn(&PersonTruth) -> i64, usize); 5] = [
+    let rankings: [(&str, Measure, usize); 5] = [
         (
             "Who did I email the most?",
             |p| i64::from(p.sent_by_owner),
@@ -268,10 +273,10 @@ fn main() {
         );
     }
     let mail = &mail;
-    let in_period = |range: (DateTime<Utc>, DateTime<Utc>), sent: Option<bool>| {
+    let in_period = |range: Range, sent: Option<bool>| {
         move |p: &PersonTruth| mail[&p.id].count_between(range.0, range.1, sent) as i64
     };
-    let periodic: [(&str, (DateTime<Utc>, DateTime<Utc>), Option<bool>, usize); 3] = [
+    let periodic: [(&str, Range, Option<bool>, usize); 3] = [
         ("Who emailed me most last month?", may, Some(false), 1),
         ("Who did I email most this quarter?", quarter, Some(true), 1),
         ("Top 3 people by emails last month", may, None, 3),

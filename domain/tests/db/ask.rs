@@ -44,46 +44,53 @@ async fn contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
     id
 }
 
-/// One email; `people` are (role, address, contact).
-async fn email(
-    db: &Db,
-    user: UserId,
+/// Where fixture mail goes.
+struct Inbox<'a> {
+    db: &'a Db,
+    me: UserId,
     account: Uuid,
-    thread: &str,
-    direction: &str,
-    when: DateTime<Utc>,
-    subject: &str,
-    people: &[(&str, &str, Uuid)],
-) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, thread_key, subject, body_text)
-         values ($1, $2, gen_random_uuid()::text, 'email', $3, $4, $5, $6, 'Body of ' || $6) returning id",
-    )
-    .bind(user.0)
-    .bind(account)
-    .bind(direction)
-    .bind(when)
-    .bind(thread)
-    .bind(subject)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    for (role, address, contact) in people {
-        sqlx::query(
-            "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
-             values ($1, $2, $3, 'email', $4, $5, $6)",
+}
+
+impl Inbox<'_> {
+    /// One email; `people` are (role, address, contact).
+    async fn email(
+        &self,
+        thread: &str,
+        direction: &str,
+        when: DateTime<Utc>,
+        subject: &str,
+        people: &[(&str, &str, Uuid)],
+    ) -> Uuid {
+        let id: Uuid = sqlx::query_scalar(
+            "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, thread_key, subject, body_text)
+             values ($1, $2, gen_random_uuid()::text, 'email', $3, $4, $5, $6, 'Body of ' || $6) returning id",
         )
-        .bind(user.0)
-        .bind(id)
-        .bind(role)
-        .bind(address)
-        .bind(contact)
+        .bind(self.me.0)
+        .bind(self.account)
+        .bind(direction)
         .bind(when)
-        .execute(db.pool())
+        .bind(thread)
+        .bind(subject)
+        .fetch_one(self.db.pool())
         .await
         .unwrap();
+        for (role, address, contact) in people {
+            sqlx::query(
+                "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
+                 values ($1, $2, $3, 'email', $4, $5, $6)",
+            )
+            .bind(self.me.0)
+            .bind(id)
+            .bind(role)
+            .bind(address)
+            .bind(contact)
+            .bind(when)
+            .execute(self.db.pool())
+            .await
+            .unwrap();
+        }
+        id
     }
-    id
 }
 
 struct Fixture {
@@ -105,72 +112,59 @@ async fn fixture() -> Fixture {
     let account = gmail_account(&db, me, "me@example.com").await;
     let dana = contact(&db, me, "Dana Ito", DANA).await;
     let sam = contact(&db, me, "Sam Lee", SAM).await;
-    email(
-        &db,
+    let inbox = Inbox {
+        db: &db,
         me,
         account,
-        "t1",
-        "inbound",
-        at(2, 9),
-        "Kickoff",
-        &[("from", DANA, dana)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t1",
-        "outbound",
-        at(2, 11),
-        "Re: Kickoff",
-        &[("to", DANA, dana)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t2",
-        "outbound",
-        at(20, 9),
-        "Pricing",
-        &[("to", DANA, dana), ("cc", SAM, sam)],
-    )
-    .await;
-    let t2_reply = email(
-        &db,
-        me,
-        account,
-        "t2",
-        "inbound",
-        at(24, 15),
-        "Re: Pricing",
-        &[("from", DANA, dana)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t3",
-        "outbound",
-        at(10, 9),
-        "Invoice",
-        &[("to", SAM, sam)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t3",
-        "outbound",
-        at(25, 9),
-        "Invoice reminder",
-        &[("to", SAM, sam)],
-    )
-    .await;
+    };
+    inbox
+        .email(
+            "t1",
+            "inbound",
+            at(2, 9),
+            "Kickoff",
+            &[("from", DANA, dana)],
+        )
+        .await;
+    inbox
+        .email(
+            "t1",
+            "outbound",
+            at(2, 11),
+            "Re: Kickoff",
+            &[("to", DANA, dana)],
+        )
+        .await;
+    inbox
+        .email(
+            "t2",
+            "outbound",
+            at(20, 9),
+            "Pricing",
+            &[("to", DANA, dana), ("cc", SAM, sam)],
+        )
+        .await;
+    let t2_reply = inbox
+        .email(
+            "t2",
+            "inbound",
+            at(24, 15),
+            "Re: Pricing",
+            &[("from", DANA, dana)],
+        )
+        .await;
+    inbox
+        .email("t3", "outbound", at(10, 9), "Invoice", &[("to", SAM, sam)])
+        .await;
+    inbox
+        .email(
+            "t3",
+            "outbound",
+            at(25, 9),
+            "Invoice reminder",
+            &[("to", SAM, sam)],
+        )
+        .await;
     let mut conn = db.pool().acquire().await.unwrap();
     domain::contacts::stats::refresh_as_of(&mut conn, me, &[dana, sam], now())
         .await
