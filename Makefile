@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p domain -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-signatures clean bench bench-sync bench-contacts bench-ingest
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean bench bench-sync bench-contacts bench-ingest
 
 setup:
 	@.ci/setup.sh
@@ -75,6 +75,13 @@ MESSAGES ?= 3000
 SEED ?= 42
 eval:
 	cargo run --release -p domain --example eval_contacts -- $(MESSAGES) $(SEED)
+
+## Ask Rapport's offline engine over the seeded demo mailbox: accuracy as JSON. FILE is a
+## .jsonl of {"question", "expected"} lines (default domain/eval/ask.jsonl, whose figure
+## also goes to bench/results.json as ask.offline.accuracy).
+FILE ?=
+eval-ask:
+	cargo run --release -p domain --example eval_ask -- --file "$(FILE)"
 
 ## Signature extraction against annotated mail: make eval-signatures DIR=<dir>
 eval-signatures:

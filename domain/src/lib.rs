@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod ask;
 pub mod channels;
 pub mod contacts;
 pub mod crypto;

@@ -7,3 +7,4 @@
 
 pub mod google;
 pub mod mailbox;
+pub mod openai;

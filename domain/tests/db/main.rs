@@ -1,5 +1,7 @@
 //! Domain tests against a real PostgreSQL.
 
+mod ask;
+mod ask_model;
 mod channels;
 mod contacts;
 mod helpers;

@@ -1,0 +1,209 @@
+//! What an engine answers: text with inline links (`[label](/contacts/{id})`), the
+//! citations behind them, and a typed value that evaluation compares with expected
+//! answers.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::tools::{CompanyRow, ContactHit, MessageRef};
+
+/// One person as answers show them: the contacts that carry their name (one per
+/// address until the user merges them), their name and addresses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub contact_ids: Vec<Uuid>,
+    pub name: Option<String>,
+    pub emails: Vec<String>,
+}
+
+impl Person {
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.emails.first().cloned())
+            .unwrap_or_else(|| "(no name)".into())
+    }
+
+    /// The contact page of the person's main contact.
+    pub fn href(&self) -> String {
+        contact_href(self.contact_ids[0])
+    }
+
+    /// `[Name](/contacts/{id})`
+    pub fn link(&self) -> String {
+        link(&self.label(), &self.href())
+    }
+}
+
+pub fn contact_href(id: Uuid) -> String {
+    format!("/contacts/{id}")
+}
+
+/// A message's place: its contact's page, scrolled to the activity.
+pub fn message_href(message: &MessageRef) -> Option<String> {
+    message
+        .contact_id
+        .map(|c| format!("/contacts/{c}#activity-{}", message.activity_id))
+}
+
+/// A Markdown-style link; brackets in the label are dropped so the link stays one link.
+pub fn link(label: &str, href: &str) -> String {
+    let label: String = label.chars().filter(|c| !matches!(c, '[' | ']')).collect();
+    format!("[{label}]({href})")
+}
+
+/// Folds contacts into people by name (case- and accent-insensitive), keeping the
+/// order in which each person first appears. Contacts without a name stay alone.
+pub fn people_of(contacts: &[ContactHit]) -> Vec<Person> {
+    let mut people: Vec<(Option<String>, Person)> = Vec::new();
+    for c in contacts {
+        let key = c.name.as_deref().map(name_key);
+        match people.iter_mut().find(|(k, _)| k.is_some() && *k == key) {
+            Some((_, person)) => {
+                person.contact_ids.push(c.id);
+                person.emails.extend(c.emails.iter().cloned());
+            }
+            None => people.push((
+                key,
+                Person {
+                    contact_ids: vec![c.id],
+                    name: c.name.clone(),
+                    emails: c.emails.clone(),
+                },
+            )),
+        }
+    }
+    people.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Lowercase, accents removed, single spaces: "Anaïs  Moreau" and "anais moreau" meet.
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = name
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The comparable part of an answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum AnswerValue {
+    People(Vec<Person>),
+    Number(i64),
+    Date(DateTime<Utc>),
+    /// Field values: phone numbers, addresses, a title, a company.
+    Facts(Vec<String>),
+    Messages(Vec<MessageRef>),
+    Companies(Vec<CompanyRow>),
+    /// Refusals and "nothing found".
+    Nothing,
+}
+
+/// An engine's answer to one question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// Plain text with `[label](/path)` links to every contact or message mentioned.
+    pub text: String,
+    pub value: AnswerValue,
+    /// True when the engine did not answer: not understood, ambiguous or unknown name.
+    pub refused: bool,
+    /// Tools called, in order.
+    pub tools: Vec<String>,
+}
+
+impl Answer {
+    pub fn answered(text: String, value: AnswerValue, tools: Vec<String>) -> Self {
+        Self {
+            text,
+            value,
+            refused: false,
+            tools,
+        }
+    }
+
+    pub fn refusal(text: String, tools: Vec<String>) -> Self {
+        Self {
+            text,
+            value: AnswerValue::Nothing,
+            refused: true,
+            tools,
+        }
+    }
+
+    /// The internal links in the text, in order: what the UI lists as citations.
+    pub fn citations(&self) -> Vec<(String, String)> {
+        links_in(&self.text)
+    }
+}
+
+/// `(label, href)` of each `[label](/href)` in `text`; only site-relative hrefs count.
+pub fn links_in(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find("](") else { break };
+        let label = &after[..close];
+        let target = &after[close + 2..];
+        let Some(end) = target.find(')') else { break };
+        let href = &target[..end];
+        if href.starts_with('/') && !href.starts_with("//") && !label.contains('[') {
+            out.push((label.to_owned(), href.to_owned()));
+        }
+        rest = &target[end..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(name: Option<&str>, email: &str) -> ContactHit {
+        ContactHit {
+            id: Uuid::new_v4(),
+            name: name.map(str::to_owned),
+            emails: vec![email.into()],
+            title: None,
+            company_id: None,
+            company: None,
+            company_domain: None,
+            email_count: 0,
+            strength: 0,
+            last_interaction_at: None,
+        }
+    }
+
+    #[test]
+    fn same_name_contacts_are_one_person() {
+        let hits = [
+            hit(Some("Anaïs Moreau"), "a@x.fr"),
+            hit(Some("Sam Lee"), "s@y.com"),
+            hit(Some("anais  moreau"), "anais@gmail.com"),
+            hit(None, "n1@z.com"),
+            hit(None, "n2@z.com"),
+        ];
+        let people = people_of(&hits);
+        assert_eq!(people.len(), 4);
+        assert_eq!(people[0].emails, ["a@x.fr", "anais@gmail.com"]);
+        assert_eq!(people[0].contact_ids.len(), 2);
+        assert_eq!(people[2].label(), "n1@z.com");
+    }
+
+    #[test]
+    fn links_are_extracted_and_only_internal() {
+        let text = "Ask [Sam](/contacts/1) or [evil](https://x.com) and [Dana [x]](/c) then [D](/contacts/2).";
+        assert_eq!(
+            links_in(text),
+            [
+                ("Sam".to_owned(), "/contacts/1".to_owned()),
+                ("D".to_owned(), "/contacts/2".to_owned())
+            ]
+        );
+        assert_eq!(link("A [b]", "/x"), "[A b](/x)");
+    }
+}

@@ -1,0 +1,179 @@
+//! Asking a question end to end: pick the engine (the model when one is configured,
+//! else the offline engine), answer, and record the exchange in the user's chat history
+//! (`ask_messages`) and as an `ask.answered` event (question, engine, tools, latency,
+//! tokens).
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::answer::Answer;
+use super::model::{self, ModelConfig, Progress};
+use super::offline;
+use crate::{DomainError, UserScope};
+
+/// Longest question accepted.
+pub const MAX_QUESTION_CHARS: usize = 1000;
+/// Exchanges the Ask page shows.
+pub const HISTORY_SHOWN: i64 = 50;
+
+/// A question worth asking: trimmed, not empty, at most [`MAX_QUESTION_CHARS`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question(String);
+
+impl Question {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(DomainError::invalid("question", "is empty"));
+        }
+        if text.chars().count() > MAX_QUESTION_CHARS {
+            return Err(DomainError::invalid(
+                "question",
+                format!("is longer than {MAX_QUESTION_CHARS} characters"),
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One question and its answer, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    pub id: i64,
+    pub question: String,
+    pub answer: String,
+    /// "offline engine" or "model <name>".
+    pub engine: String,
+    pub refused: bool,
+    pub tools: Vec<String>,
+    pub latency_ms: i32,
+    pub tokens: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Answers `question` for the scope's user, streaming the model's text through
+/// `progress` (the offline engine reports its whole answer at once), and records it.
+pub async fn ask(
+    scope: UserScope<'_>,
+    model_config: Option<&ModelConfig>,
+    question: &Question,
+    now: DateTime<Utc>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<Exchange, DomainError> {
+    let started = Instant::now();
+    let (answer, engine, tokens) = match model_config {
+        Some(config) => {
+            match model::answer(scope, config, question.as_str(), now, progress).await {
+                Ok(a) => (a.answer, format!("model {}", a.model), a.tokens),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the model could not answer");
+                    let text = e.polite();
+                    progress(Progress::Text(text.clone()));
+                    (
+                        Answer::refusal(text, Vec::new()),
+                        format!("model {}", config.model),
+                        0,
+                    )
+                }
+            }
+        }
+        None => {
+            let answer = offline::answer(scope, question.as_str(), now).await?;
+            for tool in &answer.tools {
+                progress(Progress::Tool(tool.clone()));
+            }
+            progress(Progress::Text(answer.text.clone()));
+            (answer, "offline engine".to_owned(), 0)
+        }
+    };
+    let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    scope
+        .record_exchange(question, &answer, &engine, latency_ms, tokens)
+        .await
+}
+
+impl UserScope<'_> {
+    /// Stores an answered question and announces it as an `ask.answered` event.
+    pub async fn record_exchange(
+        &self,
+        question: &Question,
+        answer: &Answer,
+        engine: &str,
+        latency_ms: i32,
+        tokens: u32,
+    ) -> Result<Exchange, DomainError> {
+        let tokens = i32::try_from(tokens).unwrap_or(i32::MAX);
+        let mut tx = self.pool.begin().await?;
+        let exchange = sqlx::query_as!(
+            Exchange,
+            r#"insert into ask_messages (user_id, question, answer, engine, refused, tools, latency_ms, tokens)
+               values ($1, $2, $3, $4, $5, $6, $7, $8)
+               returning id, question, answer, engine, refused, tools, latency_ms, tokens, created_at"#,
+            self.user.0,
+            question.as_str(),
+            answer.text,
+            engine,
+            answer.refused,
+            &answer.tools,
+            latency_ms.max(0),
+            tokens,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        self.publish_event(
+            &mut tx,
+            "ask.answered",
+            json!({
+                "question": exchange.question,
+                "engine": exchange.engine,
+                "tools": exchange.tools,
+                "refused": exchange.refused,
+                "latency_ms": exchange.latency_ms,
+                "tokens": exchange.tokens,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(exchange)
+    }
+
+    /// The user's latest exchanges, oldest first (as a chat reads).
+    pub async fn ask_history(&self, limit: i64) -> Result<Vec<Exchange>, DomainError> {
+        let mut rows = sqlx::query_as!(
+            Exchange,
+            r#"select id, question, answer, engine, refused, tools, latency_ms, tokens, created_at
+               from ask_messages where user_id = $1 order by id desc limit $2"#,
+            self.user.0,
+            limit.clamp(1, 500),
+        )
+        .fetch_all(self.pool)
+        .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_trimmed_and_bounded() {
+        assert_eq!(
+            Question::parse("  Who is Dana? ").unwrap().as_str(),
+            "Who is Dana?"
+        );
+        assert_eq!(
+            Question::parse(" ").unwrap_err().to_string(),
+            "invalid question: is empty"
+        );
+        assert!(Question::parse(&"x".repeat(MAX_QUESTION_CHARS + 1)).is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! Ask Rapport: questions in plain language over the user's own network. The engines
+//! never write SQL: they answer through the typed, read-only [`tools`], which run on a
+//! [`crate::UserScope`] and so only ever see the acting user's rows.
+
+pub mod answer;
+pub mod offline;
+pub mod parse;
+pub mod period;
+pub mod relationship;
+pub mod tools;
+
+pub use answer::{Answer, AnswerValue, Person};
+pub mod grade;
+pub mod history;
+pub mod model;
+pub mod model_tools;
