@@ -645,13 +645,10 @@ impl Run<'_> {
 
     async fn count_contacts(&mut self) -> Outcome {
         self.called("search_contacts");
-        let total = self
-            .scope
-            .list_contacts(&crate::contacts::ContactQuery::default())
-            .await?;
+        let total = self.scope.contact_count().await?;
         self.done(
-            format!("You have {} contacts.", total.total),
-            AnswerValue::Number(total.total),
+            format!("You have {total} contacts."),
+            AnswerValue::Number(total),
         )
     }
 }

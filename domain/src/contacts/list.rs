@@ -263,6 +263,17 @@ impl UserScope<'_> {
         Ok(updated.rows_affected())
     }
 
+    /// Exactly how many contacts the user has (merged-away ones not counted): a scan of
+    /// them all, for a question asked once, not for the list.
+    pub async fn contact_count(&self) -> Result<i64, DomainError> {
+        Ok(sqlx::query_scalar!(
+            r#"select count(*) as "count!" from contact_stats where user_id = $1 and listed"#,
+            self.user.0,
+        )
+        .fetch_one(self.pool)
+        .await?)
+    }
+
     /// Every tag the user has used, for the filter menu.
     pub async fn contact_tags(&self) -> Result<Vec<String>, DomainError> {
         Ok(sqlx::query_scalar!(
