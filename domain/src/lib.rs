@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod api_tokens;
 pub mod channels;
 pub mod contacts;
 pub mod crypto;
@@ -17,6 +18,7 @@ pub mod google;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod notes;
 pub mod processing;
 pub mod sync;
 pub mod users;
