@@ -113,10 +113,15 @@ pub async fn delete_note(note_id: Uuid) -> Result<(), ServerFnError> {
         .map_err(to_server_error)
 }
 
+/// The list's actions and its edit state. The state lives in the panel, not in each
+/// note, because the list is rebuilt whenever the notes are re-read (any
+/// `notes.changed` event): a note being edited stays open, with the text typed so far.
 #[derive(Clone, Copy)]
 struct NoteActions {
     edit: ServerAction<EditNote>,
     delete: ServerAction<DeleteNote>,
+    editing: RwSignal<Option<Uuid>>,
+    draft: RwSignal<String>,
 }
 
 #[component]
@@ -125,7 +130,14 @@ pub fn NotesPanel(contact: Uuid) -> impl IntoView {
     let actions = NoteActions {
         edit: ServerAction::<EditNote>::new(),
         delete: ServerAction::<DeleteNote>::new(),
+        editing: RwSignal::new(None),
+        draft: RwSignal::new(String::new()),
     };
+    Effect::new(move |_| {
+        if matches!(actions.edit.value().get(), Some(Ok(()))) {
+            actions.editing.set(None);
+        }
+    });
     // Bumped by every `notes.changed` event (and when the stream opens).
     let changes = RwSignal::new(0_u64);
     listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
@@ -192,7 +204,8 @@ fn when(t: DateTime<Utc>) -> String {
 
 #[component]
 fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
-    let editing = RwSignal::new(false);
+    let NoteActions { editing, draft, .. } = actions;
+    let note_id = note.id;
     let id = note.id.to_string();
     let author = if note.author_kind == "agent" {
         view! { <span class="badge agent-badge" title="Written by an agent through the API">"Agent · " {note.author_name.clone()}</span> }.into_any()
@@ -209,23 +222,35 @@ fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
     });
     let body = note.body.clone();
     let shown = move || {
-        let text = body.clone();
-        if editing.get() {
+        if editing.get() == Some(note_id) {
             view! {
                 <ActionForm action=actions.edit attr:class="note-edit-form">
-                    <input type="hidden" name="note_id" value=note.id.to_string()/>
-                    <textarea name="body" rows="4" required maxlength="20000" aria-label="Note text">{text}</textarea>
+                    <input type="hidden" name="note_id" value=note_id.to_string()/>
+                    <textarea
+                        name="body"
+                        rows="4"
+                        required
+                        maxlength="20000"
+                        aria-label="Note text"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    ></textarea>
                     <button class="button primary" type="submit">"Save"</button>
-                    <button class="button" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    <button class="button" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
                 </ActionForm>
             }
             .into_any()
         } else {
-            view! { <p class="note-body">{text}</p> }.into_any()
+            view! { <p class="note-body">{body.clone()}</p> }.into_any()
         }
     };
     let edit_button = note.editable.then(|| {
-        view! { <button class="button" type="button" on:click=move |_| editing.set(true)>"Edit"</button> }
+        let body = note.body.clone();
+        let start = move |_| {
+            draft.set(body.clone());
+            editing.set(Some(note_id));
+        };
+        view! { <button class="button" type="button" on:click=start>"Edit"</button> }
     });
     view! {
         <li class=format!("note note-{}", note.author_kind) data-note-id=note.id.to_string()>
