@@ -55,7 +55,7 @@ impl AgentOptions {
 /// What a run did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentOutcome {
-    Wrote(NoteJson),
+    Wrote(Box<NoteJson>),
     /// The contact has no completed activity yet: nothing to summarise, nothing written.
     NothingToSummarise,
 }
@@ -85,7 +85,7 @@ pub async fn run(options: &AgentOptions) -> anyhow::Result<AgentOutcome> {
         .send()
         .await
         .context("could not reach Rapport")?;
-    Ok(AgentOutcome::Wrote(ok_json(response).await?))
+    Ok(AgentOutcome::Wrote(Box::new(ok_json(response).await?)))
 }
 
 fn activities_url(options: &AgentOptions) -> anyhow::Result<reqwest::Url> {
