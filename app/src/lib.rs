@@ -22,8 +22,8 @@ pub use errors::RequestId;
 use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
-    AskPage, ChannelsPage, CompanyPage, ContactDetailPage, ContactsPage, LoginPage, NotFound,
-    SettingsPage, TimelinePage, WelcomePage,
+    ApiTokensPage, AskPage, ChannelsPage, CompanyPage, ContactDetailPage, ContactsPage, LoginPage,
+    NotFound, SettingsPage, TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/channels") view=ChannelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod activities;
+pub mod api_tokens;
 pub mod ask;
 pub mod channels;
 pub mod contacts;
@@ -18,6 +19,7 @@ pub mod google;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod notes;
 pub mod processing;
 pub mod sync;
 pub mod users;

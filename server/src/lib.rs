@@ -1,6 +1,8 @@
 //! The Rapport server: wires configuration, the database (embedded or external), the
 //! Leptos app and the HTTP routes together. `main.rs` is a thin CLI over this.
 
+pub mod agent;
+pub mod api_v1;
 mod auth;
 pub mod config;
 mod health;

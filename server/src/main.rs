@@ -1,7 +1,7 @@
 use server::Application;
 use server::config::Config;
 
-const USAGE: &str = "usage: server [serve|worker|import-mbox]\n\n  serve        run the web server with its background workers (default)\n  worker       run background workers only, against a server's DATABASE_URL and Google settings\n  import-mbox  FILE --user EMAIL [--name NAME]: import a Google Takeout mbox file\n\nSettings come from the environment and .env; see .env.example.";
+const USAGE: &str = "usage: server [serve|worker|import-mbox|agent]\n\n  serve        run the web server with its background workers (default)\n  worker       run background workers only, against a server's DATABASE_URL and Google settings\n  import-mbox  FILE --user EMAIL [--name NAME]: import a Google Takeout mbox file\n  agent        --base-url URL --token TOKEN --contact EMAIL: summarise a contact's completed activities into a note through the Notes API\n\nSettings come from the environment and .env; see .env.example.";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -12,6 +12,7 @@ async fn main() -> std::process::ExitCode {
         None | Some("serve") => exit_code(serve().await),
         Some("worker") => exit_code(worker().await),
         Some("import-mbox") => exit_code(import_mbox().await),
+        Some("agent") => exit_code(agent().await),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             std::process::ExitCode::SUCCESS
@@ -45,6 +46,25 @@ async fn import_mbox() -> anyhow::Result<()> {
     server::telemetry::init(config.log_format);
     let args: Vec<String> = std::env::args().skip(2).collect();
     server::import::import_mbox_command(config, &args).await
+}
+
+/// Runs the example agent once and says what it did.
+async fn agent() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let options =
+        server::agent::AgentOptions::parse(&args, std::env::var("RAPPORT_API_TOKEN").ok())?;
+    match server::agent::run(&options).await? {
+        server::agent::AgentOutcome::Wrote(note) => {
+            println!(
+                "wrote note {} on contact {}:\n{}",
+                note.id, note.contact_id, note.body
+            );
+        }
+        server::agent::AgentOutcome::NothingToSummarise => {
+            println!("no completed activities yet: nothing to summarise");
+        }
+    }
+    Ok(())
 }
 
 async fn serve() -> anyhow::Result<()> {

@@ -45,10 +45,16 @@ fn request_id(headers: &HeaderMap) -> &str {
 /// A state-changing request from a browser must come from our own origin. Browsers send
 /// `Sec-Fetch-Site` and/or `Origin` on such requests; clients that send neither (curl,
 /// webhooks) carry no ambient cookies from a victim's browser and pass.
-/// Webhooks (`/ingest/`) are exempt: they authenticate with a key in a header, which a
-/// browser never attaches on its own, so a cross-site page cannot forge one.
+/// Webhooks (`/ingest/`) and the token API (`/api/v1/`) are exempt: they authenticate
+/// with a key or token in a header, which a browser never attaches on its own, so a
+/// cross-site page cannot forge one (and `/api/v1/` reads no session cookie).
+const HEADER_AUTHENTICATED: [&str; 2] = ["/ingest/", "/api/v1/"];
+
 async fn refuse_cross_site_writes(request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/ingest/")
+    let path = request.uri().path();
+    if !HEADER_AUTHENTICATED
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
         && is_cross_site_write(request.method(), request.headers())
     {
         tracing::warn!("refused a cross-site {} request", request.method());
@@ -184,7 +190,8 @@ mod tests {
             Router::new()
                 .route("/boom", get(boom))
                 .route("/write", post(|| async { "written" }))
-                .route("/ingest/{channel}", post(|| async { "ingested" })),
+                .route("/ingest/{channel}", post(|| async { "ingested" }))
+                .route("/api/v1/contacts/{c}/notes", post(|| async { "noted" })),
         );
         let response = router
             .clone()
@@ -222,6 +229,23 @@ mod tests {
             webhook.status(),
             StatusCode::OK,
             "webhooks carry their own key"
+        );
+
+        let api = router
+            .clone()
+            .oneshot(
+                Request::post("/api/v1/contacts/c/notes")
+                    .header("origin", "https://evil.example")
+                    .header("host", "127.0.0.1:3000")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            api.status(),
+            StatusCode::OK,
+            "the API carries its own token"
         );
 
         let refused = router

@@ -24,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{auth, health, import, ingest, live, middleware};
+use crate::{api_v1, auth, health, import, ingest, live, middleware};
 
 pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
@@ -299,6 +299,9 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
             auth::require_user,
         ))
         .layer(sessions)
+        // Token-authenticated: added after the session and sign-in layers, so a cookie
+        // never stands in for (or interferes with) the bearer token.
+        .merge(api_v1::routes())
         .with_state(state);
     middleware::apply(router)
 }

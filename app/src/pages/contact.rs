@@ -440,6 +440,9 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>
             </section>
+            <div class="dual-timeline">
+                <super::notes_panel::NotesPanel contact=data.id/>
+            </div>
             <div class="two-columns">
                 <div>
                     <ProfileEditor id=data.id values=data.profile.clone() user_fields=data.user_fields.clone() save=actions.save/>

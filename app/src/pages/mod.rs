@@ -1,3 +1,4 @@
+pub mod api_tokens;
 pub mod ask;
 pub mod channels;
 pub mod company;
@@ -5,11 +6,13 @@ pub mod contact;
 pub mod contacts;
 pub mod login;
 pub mod not_found;
+pub mod notes_panel;
 pub mod settings;
 pub mod timeline;
 pub mod volume_chart;
 pub mod welcome;
 
+pub use api_tokens::ApiTokensPage;
 pub use ask::AskPage;
 pub use channels::ChannelsPage;
 pub use company::CompanyPage;

@@ -1,6 +1,7 @@
 //! Channel keys: 32 random bytes, base64url, prefixed `rk_` so a leaked key is
 //! recognisable. Only the SHA-256 of the key text is stored; checks compare digests in
-//! constant time.
+//! constant time. Personal API tokens ([`crate::api_tokens`]) are made and hashed the
+//! same way under their own prefix.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,9 +17,7 @@ pub struct IngestionKey(String);
 
 impl IngestionKey {
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        Self(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
+        Self(random_secret(PREFIX))
     }
 
     pub fn expose(&self) -> &str {
@@ -34,6 +33,13 @@ impl std::fmt::Debug for IngestionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("IngestionKey(<redacted>)")
     }
+}
+
+/// `prefix` followed by 32 random bytes in base64url (43 characters).
+pub(crate) fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// The SHA-256 of a key's text.

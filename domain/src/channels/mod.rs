@@ -13,6 +13,7 @@ mod store;
 
 pub use activity::{Address, Participant, Role, WebhookActivity};
 pub use blocklist::{BlockEntry, BlocklistEntry};
+pub(crate) use key::random_secret;
 pub use key::{IngestionKey, KeyHash};
 pub use phone::PhoneNumber;
 pub use store::{ChannelAuth, ChannelSummary, IngestOutcome, NewChannel};

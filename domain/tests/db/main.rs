@@ -7,5 +7,6 @@ mod contacts;
 mod helpers;
 mod ingest;
 mod jobs;
+mod notes;
 mod processing;
 mod sync;

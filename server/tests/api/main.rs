@@ -11,6 +11,7 @@ mod import;
 mod ingest;
 mod lifecycle;
 mod live;
+mod notes_api;
 mod pages;
 mod sync;
 mod worker_crash;

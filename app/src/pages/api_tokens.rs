@@ -1,0 +1,177 @@
+//! Settings → API tokens (`/settings/tokens`): personal tokens for the Notes API. A token
+//! is shown once, in the answer to the action that made it; the list shows only its
+//! first characters, when it was last used, and lets the user revoke it.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::{ErrorPanel, user_message};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub display_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A newly made token: the only time its full text leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token: String,
+}
+
+#[server]
+pub async fn load_api_tokens() -> Result<Vec<ApiTokenView>, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let tokens = ctx.scope().api_tokens().await.map_err(to_server_error)?;
+    Ok(tokens
+        .into_iter()
+        .map(|t| ApiTokenView {
+            id: t.id,
+            name: t.name,
+            display_prefix: t.display_prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn create_api_token(name: String) -> Result<IssuedApiToken, ServerFnError> {
+    use domain::api_tokens::TokenName;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let name = TokenName::parse(&name).map_err(to_server_error)?;
+    let (summary, token) = ctx
+        .scope()
+        .create_api_token(&name)
+        .await
+        .map_err(to_server_error)?;
+    Ok(IssuedApiToken {
+        id: summary.id,
+        name: summary.name,
+        token: token.expose().to_owned(),
+    })
+}
+
+#[server]
+pub async fn revoke_api_token(token_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .revoke_api_token(token_id)
+        .await
+        .map_err(to_server_error)
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%e %b %Y, %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn ApiTokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| load_api_tokens(),
+    );
+    let issued = move || {
+        create.value().get().map(|result| match result {
+            Ok(issued) => view! {
+                <div class="card notice key-once" role="status">
+                    <p><strong>"Copy this token now: it is shown only once."</strong></p>
+                    <p>{issued.name} ": " <code class="api-token">{issued.token}</code></p>
+                    <p class="muted">"Send it as " <code>"Authorization: Bearer <token>"</code> " to " <code>"/api/v1/…"</code> "."</p>
+                </div>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+        })
+    };
+    let revoke_failed = move || {
+        revoke
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+    };
+    view! {
+        <Title text="API tokens"/>
+        <section class="page">
+            <header class="page-header">
+                <h1>"API tokens"</h1>
+                <a href="/settings">"Back to Settings"</a>
+            </header>
+            <p class="muted">
+                "A token lets an agent or a script read your contacts' activities and write notes "
+                "through the Notes API, as you. Notes it writes carry the token's name. Revoke a token "
+                "and it stops working at once."
+            </p>
+            {issued}
+            {revoke_failed}
+            <section class="card">
+                <h2>"New token"</h2>
+                <ActionForm action=create attr:class="inline-form">
+                    <label>"Name" <input name="name" required maxlength="80" placeholder="Meeting summariser"/></label>
+                    <button class="button primary" type="submit">"Create token"</button>
+                </ActionForm>
+            </section>
+            <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        tokens.await.map(|tokens| view! { <TokenList tokens revoke/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TokenList(tokens: Vec<ApiTokenView>, revoke: ServerAction<RevokeApiToken>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="muted">"No tokens yet."</p> }.into_any();
+    }
+    view! {
+        <table class="api-tokens">
+            <thead>
+                <tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th></tr>
+            </thead>
+            <tbody>
+                {tokens.into_iter().map(|t| {
+                    let status = match t.revoked_at {
+                        Some(at) => view! { <span class="badge status-disabled">"revoked " {when(at)}</span> }.into_any(),
+                        None => view! {
+                            <ActionForm action=revoke attr:class="inline-form">
+                                <input type="hidden" name="token_id" value=t.id.to_string()/>
+                                <button class="button" type="submit">"Revoke"</button>
+                            </ActionForm>
+                        }.into_any(),
+                    };
+                    view! {
+                        <tr class="api-token-row" data-token-id=t.id.to_string()>
+                            <td>{t.name}</td>
+                            <td><code>{t.display_prefix} "…"</code></td>
+                            <td>{when(t.created_at)}</td>
+                            <td>{t.last_used_at.map(when).unwrap_or_else(|| "Never".into())}</td>
+                            <td>{status}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

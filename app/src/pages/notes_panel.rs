@@ -1,0 +1,283 @@
+//! The contact page's Notes: the permanent outcomes kept on a contact, newest first.
+//! The user writes, edits and deletes their own notes; agents write through the Notes
+//! API and their notes carry the agent's name (the user may delete them, not edit them:
+//! see `domain::notes`). The forms are plain `<form>` posts, so they work before (or
+//! without) the wasm bundle; the list re-reads on every `notes.changed` event, so a note
+//! written in another tab or by an agent appears by itself.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::user_message;
+use crate::live::listen_live;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRow {
+    pub id: Uuid,
+    /// `user` or `agent`.
+    pub author_kind: String,
+    pub author_name: String,
+    pub body: String,
+    pub editable: bool,
+    pub source: Option<NoteSourceRow>,
+    pub created_at: DateTime<Utc>,
+    pub edited: bool,
+}
+
+/// The activity a note came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteSourceRow {
+    pub id: Uuid,
+    pub channel: String,
+    /// Its subject, else its snippet.
+    pub label: String,
+    pub occurred_at: DateTime<Utc>,
+}
+
+#[server]
+pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let notes = ctx
+        .scope()
+        .notes(contact_id)
+        .await
+        .map_err(to_server_error)?;
+    Ok(notes
+        .into_iter()
+        .map(|note| NoteRow {
+            id: note.id,
+            editable: note.editable(),
+            author_kind: note.author.kind().to_owned(),
+            author_name: note.author.name().to_owned(),
+            edited: note.updated_at > note.created_at,
+            body: note.body,
+            source: note.source.map(|s| NoteSourceRow {
+                id: s.id,
+                channel: s.channel,
+                label: s
+                    .subject
+                    .filter(|s| !s.trim().is_empty())
+                    .or(s.snippet)
+                    .unwrap_or_else(|| "(no subject)".into()),
+                occurred_at: s.occurred_at,
+            }),
+            created_at: note.created_at,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn create_note(contact_id: Uuid, body: String) -> Result<(), ServerFnError> {
+    use domain::notes::{Author, NewNote, NoteBody};
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let author = Author::user(ctx.user.name.as_deref().unwrap_or_default());
+    let new = NewNote {
+        contact: contact_id,
+        body: NoteBody::parse(&body).map_err(to_server_error)?,
+        author,
+        source_activity: None,
+    };
+    ctx.scope()
+        .create_note(&new)
+        .await
+        .map(|_| ())
+        .map_err(to_server_error)
+}
+
+#[server]
+pub async fn edit_note(note_id: Uuid, body: String) -> Result<(), ServerFnError> {
+    use domain::notes::NoteBody;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let body = NoteBody::parse(&body).map_err(to_server_error)?;
+    ctx.scope()
+        .edit_note(note_id, &body)
+        .await
+        .map(|_| ())
+        .map_err(to_server_error)
+}
+
+#[server]
+pub async fn delete_note(note_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .delete_note(note_id)
+        .await
+        .map_err(to_server_error)
+}
+
+/// The list's actions and its edit state. The state lives in the panel, not in each
+/// note, because the list is rebuilt whenever the notes are re-read (any
+/// `notes.changed` event): a note being edited stays open, with the text typed so far.
+#[derive(Clone, Copy)]
+struct NoteActions {
+    edit: ServerAction<EditNote>,
+    delete: ServerAction<DeleteNote>,
+    editing: RwSignal<Option<Uuid>>,
+    draft: RwSignal<String>,
+}
+
+#[component]
+pub fn NotesPanel(contact: Uuid) -> impl IntoView {
+    let create = ServerAction::<CreateNote>::new();
+    let actions = NoteActions {
+        edit: ServerAction::<EditNote>::new(),
+        delete: ServerAction::<DeleteNote>::new(),
+        editing: RwSignal::new(None),
+        draft: RwSignal::new(String::new()),
+    };
+    Effect::new(move |_| {
+        if matches!(actions.edit.value().get(), Some(Ok(()))) {
+            actions.editing.set(None);
+        }
+    });
+    // Bumped by every `notes.changed` event (and when the stream opens).
+    let changes = RwSignal::new(0_u64);
+    listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
+    let notes = Resource::new(
+        move || {
+            (
+                changes.get(),
+                create.version().get(),
+                actions.edit.version().get(),
+                actions.delete.version().get(),
+            )
+        },
+        move |_| load_notes(contact),
+    );
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(())))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+    let failed = move || {
+        [
+            create.value().get(),
+            actions.edit.value().get(),
+            actions.delete.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(Result::err)
+        .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+    };
+    view! {
+        <section class="card notes-panel" aria-labelledby="notes-heading">
+            <h2 id="notes-heading">"Notes"</h2>
+            <ActionForm action=create node_ref=form attr:class="note-form">
+                <input type="hidden" name="contact_id" value=contact.to_string()/>
+                <label class="visually-hidden" for="new-note">"New note"</label>
+                <textarea id="new-note" name="body" rows="3" required maxlength="20000" placeholder="What came out of it?"></textarea>
+                <button class="button primary" type="submit">"Add note"</button>
+            </ActionForm>
+            {failed}
+            <Transition fallback=|| view! { <p class="muted">"Loading notes…"</p> }>
+                {move || Suspend::new(async move {
+                    match notes.await {
+                        Ok(notes) if notes.is_empty() => view! { <p class="muted notes-empty">"No notes yet."</p> }.into_any(),
+                        Ok(notes) => view! {
+                            <ol class="notes">
+                                {notes.into_iter().map(|note| view! { <NoteItem note actions/> }).collect_view()}
+                            </ol>
+                        }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%e %b %Y, %H:%M").to_string()
+}
+
+#[component]
+fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
+    let NoteActions { editing, draft, .. } = actions;
+    let note_id = note.id;
+    let id = note.id.to_string();
+    let author = if note.author_kind == "agent" {
+        view! { <span class="badge agent-badge" title="Written by an agent through the API">"Agent · " {note.author_name.clone()}</span> }.into_any()
+    } else {
+        view! { <span class="note-author">{note.author_name.clone()}</span> }.into_any()
+    };
+    let source = note.source.clone().map(|s| {
+        view! {
+            <p class="note-source muted">
+                "From " <a href=format!("#activity-{}", s.id)>{s.channel} ": " {s.label}</a>
+                " · " {when(s.occurred_at)}
+            </p>
+        }
+    });
+    let body = note.body.clone();
+    let shown = move || {
+        if editing.get() == Some(note_id) {
+            view! {
+                <ActionForm action=actions.edit attr:class="note-edit-form">
+                    <input type="hidden" name="note_id" value=note_id.to_string()/>
+                    <textarea
+                        name="body"
+                        rows="4"
+                        required
+                        maxlength="20000"
+                        aria-label="Note text"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    ></textarea>
+                    <button class="button primary" type="submit">"Save"</button>
+                    <button class="button" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+                </ActionForm>
+            }
+            .into_any()
+        } else {
+            view! { <p class="note-body">{body.clone()}</p> }.into_any()
+        }
+    };
+    let edit_button = note.editable.then(|| {
+        let body = note.body.clone();
+        let start = move |_| {
+            draft.set(body.clone());
+            editing.set(Some(note_id));
+        };
+        view! { <button class="button" type="button" on:click=start>"Edit"</button> }
+    });
+    view! {
+        <li class=format!("note note-{}", note.author_kind) data-note-id=note.id.to_string()>
+            <header class="note-head">
+                {author}
+                <time class="muted" datetime=note.created_at.to_rfc3339()>{when(note.created_at)}</time>
+                {note.edited.then(|| view! { <span class="muted">" (edited)"</span> })}
+            </header>
+            {shown}
+            {source}
+            <div class="note-actions">
+                {edit_button}
+                <ActionForm action=actions.delete attr:class="inline-form">
+                    <input type="hidden" name="note_id" value=id/>
+                    <button class="button" type="submit" on:click=confirm_delete>"Delete"</button>
+                </ActionForm>
+            </div>
+        </li>
+    }
+}
+
+/// Asks before a delete; cancelling the dialog cancels the form's submission.
+fn confirm_delete(ev: leptos::ev::MouseEvent) {
+    let confirmed = window()
+        .confirm_with_message("Delete this note? This cannot be undone.")
+        .unwrap_or(false);
+    if !confirmed {
+        ev.prevent_default();
+    }
+}
