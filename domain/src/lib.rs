@@ -12,6 +12,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod files;
 pub mod gmail;
 pub mod google;
 pub mod ingest;
@@ -19,6 +20,7 @@ pub mod jobs;
 pub mod mail;
 pub mod processing;
 pub mod sync;
+pub mod timeline;
 pub mod users;
 
 pub use db::{Db, UserScope};

@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod config;
+mod files;
 mod health;
 pub mod import;
 mod ingest;
@@ -10,6 +11,7 @@ mod live;
 mod middleware;
 mod session_store;
 mod startup;
+mod streaming;
 pub mod telemetry;
 pub mod workers;
 

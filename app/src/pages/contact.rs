@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::activity_timeline::ActivityTimeline;
 use super::volume_chart::{MonthBar, VolumeChart};
 use crate::errors::{RequestIdLine, user_message};
 
@@ -440,6 +441,9 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>
             </section>
+            <div class="dual-timeline">
+                <ActivityTimeline contact=data.id/>
+            </div>
             <div class="two-columns">
                 <div>
                     <ProfileEditor id=data.id values=data.profile.clone() user_fields=data.user_fields.clone() save=actions.save/>

@@ -1,8 +1,10 @@
+pub mod activity_timeline;
 pub mod ask;
 pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod contacts;
+pub mod file_upload;
 pub mod login;
 pub mod not_found;
 pub mod settings;

@@ -4,6 +4,7 @@
 mod auth;
 mod contact_policy;
 mod contacts;
+mod files;
 mod health;
 mod helpers;
 mod hydration;
@@ -13,4 +14,5 @@ mod lifecycle;
 mod live;
 mod pages;
 mod sync;
+mod timeline;
 mod worker_crash;
