@@ -104,11 +104,17 @@ mod tests {
 
     #[test]
     fn queries_check_the_channel_and_bound_the_rows() {
-        assert_eq!(TimelineQuery::new(None, 10_000).unwrap().limit, MAX_TIMELINE_ROWS);
+        assert_eq!(
+            TimelineQuery::new(None, 10_000).unwrap().limit,
+            MAX_TIMELINE_ROWS
+        );
         assert_eq!(TimelineQuery::new(Some(""), 0).unwrap().limit, 1);
         assert_eq!(TimelineQuery::new(Some(""), 5).unwrap().channel, None);
         assert_eq!(
-            TimelineQuery::new(Some("file"), 5).unwrap().channel.as_deref(),
+            TimelineQuery::new(Some("file"), 5)
+                .unwrap()
+                .channel
+                .as_deref(),
             Some("file")
         );
         assert!(TimelineQuery::new(Some("fax"), 5).is_err());

@@ -13,8 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::DomainError;
 use domain::files::{
-    FileError, FileName, FileStore, IncomingFile, NewFile, StoredContent, content_type,
-    human_size,
+    FileError, FileName, FileStore, IncomingFile, NewFile, StoredContent, content_type, human_size,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -60,7 +59,11 @@ impl IntoResponse for UploadError {
         if self.status().is_server_error() {
             tracing::error!(error = ?self, "file upload failed");
         }
-        (self.status(), axum::Json(json!({ "error": self.to_string() }))).into_response()
+        (
+            self.status(),
+            axum::Json(json!({ "error": self.to_string() })),
+        )
+            .into_response()
     }
 }
 
@@ -85,13 +88,10 @@ async fn receive(
     mut multipart: Multipart,
 ) -> Result<Vec<serde_json::Value>, UploadError> {
     let scope = state.db.for_user(user.id);
-    let contact = scope
-        .upload_target(contact)
-        .await
-        .map_err(|e| match e {
-            DomainError::NotFound(_) => UploadError::NoContact,
-            other => UploadError::Database(other),
-        })?;
+    let contact = scope.upload_target(contact).await.map_err(|e| match e {
+        DomainError::NotFound(_) => UploadError::NoContact,
+        other => UploadError::Database(other),
+    })?;
     let mut received: Vec<NewFile> = Vec::new();
     let result = async {
         while let Some(mut field) = multipart.next_field().await? {
@@ -215,7 +215,10 @@ pub async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     response
 }
 

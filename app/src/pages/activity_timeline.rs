@@ -80,7 +80,9 @@ pub async fn contact_timeline(
                     .filter(|s| !s.trim().is_empty())
                     .or_else(|| e.snippet.clone())
                     .unwrap_or_else(|| "(no subject)".into()),
-                snippet: e.snippet.filter(|s| e.subject.as_deref() != Some(s.as_str())),
+                snippet: e
+                    .snippet
+                    .filter(|s| e.subject.as_deref() != Some(s.as_str())),
                 id: e.id,
                 channel: e.channel,
                 direction: e.direction,

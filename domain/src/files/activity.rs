@@ -118,7 +118,10 @@ impl UserScope<'_> {
                 .content_type
                 .unwrap_or_else(|| "application/octet-stream".into()),
             hash,
-            size: row.size_bytes.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+            size: row
+                .size_bytes
+                .and_then(|s| u64::try_from(s).ok())
+                .unwrap_or(0),
         })
     }
 }

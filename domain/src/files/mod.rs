@@ -26,7 +26,13 @@ pub enum FileError {
 /// `type/subtype`, else a guess from the extension, else `application/octet-stream`.
 pub fn content_type(sent: Option<&str>, name: &FileName) -> String {
     let sent = sent
-        .map(|s| s.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|s| {
+            s.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|s| is_media_type(s) && s != "application/octet-stream");
     sent.or_else(|| {
         name.extension()
@@ -53,7 +59,10 @@ mod tests {
     #[test]
     fn content_types_come_from_the_browser_or_the_extension() {
         let pdf = FileName::parse("a.pdf");
-        assert_eq!(content_type(Some("application/pdf"), &pdf), "application/pdf");
+        assert_eq!(
+            content_type(Some("application/pdf"), &pdf),
+            "application/pdf"
+        );
         assert_eq!(content_type(None, &pdf), "application/pdf");
         assert_eq!(
             content_type(Some("application/octet-stream"), &pdf),

@@ -49,7 +49,10 @@ impl FileName {
         };
         let suffix = extension.map(|e| format!(".{e}")).unwrap_or_default();
         let room = MAX_FILE_NAME_BYTES - suffix.len();
-        Self(format!("{}{suffix}", truncate_to_bytes(&stem, room).trim_end()))
+        Self(format!(
+            "{}{suffix}",
+            truncate_to_bytes(&stem, room).trim_end()
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -123,7 +126,11 @@ fn decode_rfc2231(raw: &str) -> Option<String> {
     let charset = parts.next()?;
     let _language = parts.next()?;
     let encoded = parts.next()?;
-    if charset.is_empty() || !charset.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+    if charset.is_empty()
+        || !charset
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
         return None;
     }
     let bytes = percent_decode(encoded)?;
@@ -245,7 +252,10 @@ mod tests {
     #[test]
     fn encoded_names_are_decoded() {
         assert_eq!(parse("=?UTF-8?B?0J7RgtGH0ZHRgi5wZGY=?="), "Отчёт.pdf");
-        assert_eq!(parse("=?iso-8859-1?Q?R=E9sum=E9_final.pdf?="), "Résumé final.pdf");
+        assert_eq!(
+            parse("=?iso-8859-1?Q?R=E9sum=E9_final.pdf?="),
+            "Résumé final.pdf"
+        );
         assert_eq!(parse("=?UTF-8?Q?a?= =?UTF-8?Q?b.txt?="), "ab.txt");
         assert_eq!(parse("UTF-8''%E2%82%AC%20rates.pdf"), "€ rates.pdf");
         assert_eq!(parse("iso-8859-1'en'%A3%20rates.pdf"), "£ rates.pdf");
@@ -272,7 +282,10 @@ mod tests {
 
     #[test]
     fn extensions_are_short_and_alphanumeric() {
-        assert_eq!(FileName::parse("Photo.JPG").extension().as_deref(), Some("jpg"));
+        assert_eq!(
+            FileName::parse("Photo.JPG").extension().as_deref(),
+            Some("jpg")
+        );
         assert_eq!(FileName::parse("README").extension(), None);
         assert_eq!(FileName::parse("v1.2 draft").extension(), None);
     }

@@ -222,7 +222,11 @@ impl ActivityQueue {
         }
         let (mut failed, mut dead) = (StateChanges::default(), StateChanges::default());
         for row in &released {
-            let changes = if row.state == "dead" { &mut dead } else { &mut failed };
+            let changes = if row.state == "dead" {
+                &mut dead
+            } else {
+                &mut failed
+            };
             changes.add(UserId(row.user_id), row.id);
         }
         failed.publish(&mut tx, "failed").await?;

@@ -131,7 +131,14 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
     let events = state_events(&alex).await;
     assert_eq!(
         states_of(&events, id),
-        ["raw", "processing", "completed", "raw", "processing", "completed"],
+        [
+            "raw",
+            "processing",
+            "completed",
+            "raw",
+            "processing",
+            "completed"
+        ],
         "{events:?}"
     );
     assert!(
@@ -221,7 +228,10 @@ async fn a_worker_killed_mid_processing_is_replaced_and_each_activity_completes_
     tokio::time::sleep(Duration::from_millis(500)).await;
     first.kill().await.expect("SIGKILL the worker");
     assert!(
-        states(&app, &ids).await.values().all(|(s, _)| s == "processing"),
+        states(&app, &ids)
+            .await
+            .values()
+            .all(|(s, _)| s == "processing"),
         "nothing it was working on got completed"
     );
 
