@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod files;
 pub mod gmail;
 pub mod google;
 pub mod ingest;
@@ -22,6 +23,7 @@ pub mod mail;
 pub mod notes;
 pub mod processing;
 pub mod sync;
+pub mod timeline;
 pub mod users;
 
 pub use db::{Db, UserScope};

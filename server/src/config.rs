@@ -74,6 +74,8 @@ pub struct Config {
     pub max_mbox_bytes: u64,
     /// Largest webhook body accepted by `POST /ingest/{channel}`.
     pub max_webhook_bytes: usize,
+    /// Largest file accepted by a contact's file upload.
+    pub max_file_bytes: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -191,6 +193,16 @@ impl Config {
                 "60",
                 2..=3600,
             )?),
+            processing_lease: std::time::Duration::from_secs(number(
+                "RAPPORT_PROCESSING_LEASE_SECS",
+                "120",
+                2..=3600,
+            )?),
+            processing_pause: std::time::Duration::from_millis(number(
+                "RAPPORT_TEST_PROCESSING_PAUSE_MS",
+                "0",
+                0..=60_000,
+            )?),
         };
         let max_mbox_bytes = number("RAPPORT_MAX_MBOX_BYTES", "8589934592", 1024..=(1 << 40))?;
         // Postmark posts inbound mail of up to 35 MB with attachments inline.
@@ -200,6 +212,7 @@ impl Config {
             1024..=(1 << 30),
         )?)
         .unwrap_or(usize::MAX);
+        let max_file_bytes = number("RAPPORT_MAX_FILE_BYTES", "52428800", 1024..=(1 << 40))?;
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
@@ -224,6 +237,7 @@ impl Config {
             workers,
             max_mbox_bytes,
             max_webhook_bytes,
+            max_file_bytes,
         })
     }
 }
@@ -254,6 +268,7 @@ mod tests {
         assert_eq!(config.workers.sync_every.as_secs(), 60);
         assert_eq!(config.workers.lease.as_secs(), 60);
         assert_eq!(config.max_mbox_bytes, 8 << 30);
+        assert_eq!(config.max_file_bytes, 50 << 20);
         assert_eq!(config.max_webhook_bytes, 40 << 20);
     }
 

@@ -18,6 +18,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::startup::{AppState, DATABASE_NAME};
+use crate::streaming::{ChunkSink, stream_field};
 
 pub const IMPORT_USAGE: &str = "usage: server import-mbox FILE --user EMAIL [--name NAME]";
 
@@ -177,6 +178,12 @@ enum UploadError {
     Queue(#[source] domain::jobs::QueueError),
 }
 
+impl From<axum::extract::multipart::MultipartError> for UploadError {
+    fn from(e: axum::extract::multipart::MultipartError) -> Self {
+        Self::Malformed(e.body_text())
+    }
+}
+
 impl UploadError {
     fn status(&self) -> StatusCode {
         match self {
@@ -288,37 +295,56 @@ async fn save_field(
     path: &Path,
     limit: u64,
 ) -> Result<(), UploadError> {
-    let mut file = tokio::fs::File::create(path)
+    let file = tokio::fs::File::create(path)
         .await
         .map_err(UploadError::Storage)?;
-    let mut written: u64 = 0;
-    let mut head = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| UploadError::Malformed(e.body_text()))?
-    {
-        written += chunk.len() as u64;
-        if written > limit {
-            return Err(UploadError::TooLarge(limit));
+    let mut sink = MboxSink {
+        file,
+        written: 0,
+        head: Vec::new(),
+        limit,
+    };
+    stream_field(&mut field, &mut sink).await?;
+    if sink.written == 0 {
+        return Err(UploadError::NoFile);
+    }
+    if !looks_like_mbox(&sink.head) {
+        return Err(UploadError::NotMbox);
+    }
+    sink.file.flush().await.map_err(UploadError::Storage)?;
+    sink.file.sync_all().await.map_err(UploadError::Storage)?;
+    Ok(())
+}
+
+/// An mbox being written: refuses it once past the limit or when its start is not an
+/// mbox's.
+struct MboxSink {
+    file: tokio::fs::File,
+    written: u64,
+    head: Vec<u8>,
+    limit: u64,
+}
+
+impl ChunkSink for MboxSink {
+    type Error = UploadError;
+
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+        self.written += chunk.len() as u64;
+        if self.written > self.limit {
+            return Err(UploadError::TooLarge(self.limit));
         }
-        if head.len() < 512 {
-            head.extend_from_slice(&chunk[..chunk.len().min(512 - head.len())]);
-            if head.len() >= 5 && !looks_like_mbox(&head) {
+        if self.head.len() < 512 {
+            let take = chunk.len().min(512 - self.head.len());
+            self.head.extend_from_slice(&chunk[..take]);
+            if self.head.len() >= 5 && !looks_like_mbox(&self.head) {
                 return Err(UploadError::NotMbox);
             }
         }
-        file.write_all(&chunk).await.map_err(UploadError::Storage)?;
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(UploadError::Storage)
     }
-    if written == 0 {
-        return Err(UploadError::NoFile);
-    }
-    if !looks_like_mbox(&head) {
-        return Err(UploadError::NotMbox);
-    }
-    file.flush().await.map_err(UploadError::Storage)?;
-    file.sync_all().await.map_err(UploadError::Storage)?;
-    Ok(())
 }
 
 #[cfg(test)]

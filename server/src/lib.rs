@@ -5,6 +5,7 @@ pub mod agent;
 pub mod api_v1;
 mod auth;
 pub mod config;
+mod files;
 mod health;
 pub mod import;
 mod ingest;
@@ -12,6 +13,7 @@ mod live;
 mod middleware;
 mod session_store;
 mod startup;
+mod streaming;
 pub mod telemetry;
 pub mod workers;
 

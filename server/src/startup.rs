@@ -24,7 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{api_v1, auth, health, import, ingest, live, middleware};
+use crate::{api_v1, auth, files, health, import, ingest, live, middleware};
 
 pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
@@ -43,6 +43,10 @@ pub struct AppState {
     pub imports_dir: std::path::PathBuf,
     pub max_mbox_bytes: u64,
     pub max_webhook_bytes: usize,
+    /// Uploaded files, content-addressed.
+    pub files: domain::files::FileStore,
+    #[from_ref(skip)]
+    pub max_file_bytes: u64,
 }
 
 impl AppState {
@@ -139,6 +143,8 @@ impl Application {
             imports_dir: config.data_dir.join("imports"),
             max_mbox_bytes: config.max_mbox_bytes,
             max_webhook_bytes: config.max_webhook_bytes,
+            files: domain::files::FileStore::new(config.data_dir.join("files")),
+            max_file_bytes: config.max_file_bytes,
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -286,6 +292,11 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
             "/ingest/{channel}",
             post(ingest::receive).layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/api/contacts/{contact}/files",
+            post(files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/files/{activity}", get(files::download))
         .route(
             "/settings/import-mbox",
             post(import::upload_mbox).layer(DefaultBodyLimit::disable()),

@@ -29,6 +29,11 @@ pub struct WorkerSettings {
     /// How long a job stays claimed by a worker that stopped heartbeating (crashed)
     /// before another worker takes it over.
     pub lease: Duration,
+    /// How long an activity processor's claim lasts (renewed while it works).
+    pub processing_lease: Duration,
+    /// Test only (`RAPPORT_TEST_PROCESSING_PAUSE_MS`): how long each activity's
+    /// transaction stays open before it commits, so a test can kill a worker mid-batch.
+    pub processing_pause: Duration,
 }
 
 impl WorkerSettings {
@@ -93,7 +98,12 @@ impl BackgroundWork {
         // Processors wake on NOTIFY rapport_activities (new mail, re-processing) and
         // poll as a fallback; they share the table with any other process's.
         for _ in 0..settings.workers {
-            let processor = Processor::new(db, WorkerId::generate(), ProcessorOptions::default());
+            let options = ProcessorOptions {
+                lease: settings.processing_lease,
+                pause_before_commit: settings.processing_pause,
+                ..ProcessorOptions::default()
+            };
+            let processor = Processor::new(db, WorkerId::generate(), options);
             let hook = RefreshContactsTouched::new(db);
             let stop = stop.clone();
             tasks.push(tokio::spawn(async move {

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::activity_timeline::ActivityTimeline;
 use super::volume_chart::{MonthBar, VolumeChart};
 use crate::errors::{RequestIdLine, user_message};
 
@@ -441,6 +442,7 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
                 <VolumeChart months=data.chart.clone()/>
             </section>
             <div class="dual-timeline">
+                <ActivityTimeline contact=data.id/>
                 <super::notes_panel::NotesPanel contact=data.id/>
             </div>
             <div class="two-columns">

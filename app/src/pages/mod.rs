@@ -1,9 +1,11 @@
+pub mod activity_timeline;
 pub mod api_tokens;
 pub mod ask;
 pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod contacts;
+pub mod file_upload;
 pub mod login;
 pub mod not_found;
 pub mod notes_panel;

@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::ErrorPanel;
+use crate::live::listen_live;
+use crate::pages::contacts::{ListParams, list_contacts};
+use crate::pages::file_upload::FileDrop;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityRow {
@@ -47,12 +50,15 @@ pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
 
 #[component]
 pub fn TimelinePage() -> impl IntoView {
-    let activities = Resource::new(|| (), |_| recent_activities());
+    let changes = RwSignal::new(0_u64);
+    listen_live(&["activity.state"], move || changes.update(|n| *n += 1));
+    let activities = Resource::new(move || changes.get(), |_| recent_activities());
     view! {
         <Title text="Timeline"/>
         <section class="page">
             <header class="page-header"><h1>"Timeline"</h1></header>
             <p class="muted">"Every email, message, call and file Rapport has captured, newest first."</p>
+            <UploadToContact on_uploaded=move || changes.update(|n| *n += 1)/>
             <Suspense fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
@@ -60,6 +66,69 @@ pub fn TimelinePage() -> impl IntoView {
                     })}
                 </ErrorBoundary>
             </Suspense>
+        </section>
+    }
+}
+
+/// Files dropped on the Timeline page go to the contact picked here.
+#[component]
+fn UploadToContact<F>(on_uploaded: F) -> impl IntoView
+where
+    F: Fn() + Copy + Send + Sync + 'static,
+{
+    let search = RwSignal::new(String::new());
+    let picked = RwSignal::new(None::<Uuid>);
+    let matches = Resource::new(
+        move || search.get(),
+        |q| async move {
+            if q.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            let params = ListParams {
+                q,
+                ..ListParams::default()
+            };
+            list_contacts(params)
+                .await
+                .map(|list| list.contacts.into_iter().take(8).collect::<Vec<_>>())
+        },
+    );
+    view! {
+        <section class="card upload-to-contact">
+            <h2>"Add files to a contact"</h2>
+            <label>
+                "Contact "
+                <input
+                    type="search"
+                    placeholder="Search by name or email"
+                    data-testid="contact-search"
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+            </label>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let found = matches.await.unwrap_or_default();
+                    view! {
+                        <select
+                            data-testid="contact-picker"
+                            on:change=move |ev| picked.set(event_target_value(&ev).parse().ok())
+                        >
+                            <option value="">"Choose a contact"</option>
+                            {found
+                                .into_iter()
+                                .map(|c| {
+                                    let label = match c.email {
+                                        Some(email) => format!("{} <{email}>", c.name),
+                                        None => c.name,
+                                    };
+                                    view! { <option value=c.id.to_string()>{label}</option> }
+                                })
+                                .collect_view()}
+                        </select>
+                    }
+                })}
+            </Transition>
+            <FileDrop contact=picked.into() on_uploaded/>
         </section>
     }
 }

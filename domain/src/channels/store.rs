@@ -362,11 +362,18 @@ impl UserScope<'_> {
             return Ok(IngestOutcome::Duplicate(existing));
         };
 
+        // Known contacts (email, or phone in E.164) are linked at once, so the activity
+        // shows on their timelines while it waits for processing.
         let people = &activity.participants;
         sqlx::query!(
             r#"insert into activity_participants
-                 (user_id, activity_id, role, address_kind, address, display_name, occurred_at)
-               select $1, $2, p.role, p.kind, p.address, p.display_name, $3
+                 (user_id, activity_id, role, address_kind, address, display_name, occurred_at,
+                  contact_id)
+               select $1, $2, p.role, p.kind, p.address, p.display_name, $3,
+                      (select coalesce(c.merged_into, c.id)
+                       from contact_identities ci
+                       join contacts c on c.user_id = ci.user_id and c.id = ci.contact_id
+                       where ci.user_id = $1 and ci.kind = p.kind and ci.value = p.address)
                from unnest($4::text[], $5::text[], $6::text[], $7::text[])
                  as p(role, kind, address, display_name)
                on conflict do nothing"#,

@@ -18,6 +18,8 @@ mod policy;
 mod processor;
 mod provenance;
 mod queue;
+mod retry;
+mod state_events;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +27,7 @@ pub use events::{CONTACTS_TOUCHED_EVENT, RefreshContactsTouched};
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
 pub use queue::{ActivityQueue, ClaimedActivity, FailedState, MAX_ATTEMPTS};
+pub use state_events::{ACTIVITY_STATE_EVENT, StateChanges};
 
 /// The channel `NOTIFY` uses when activities become claimable.
 pub const CHANNEL: &str = "rapport_activities";

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::apply::AccountContext;
 use super::plan::plan_activity;
 use super::queue::FailedState;
-use super::{ActivityQueue, CHANNEL, ClaimedActivity, ProcessingError};
+use super::{ActivityQueue, CHANNEL, ClaimedActivity, ProcessingError, StateChanges};
 use crate::jobs::WorkerId;
 use crate::{Db, UserId};
 
@@ -26,6 +26,9 @@ pub struct ProcessorOptions {
     pub lease: Duration,
     /// Longest idle sleep between looks at the table when no notification arrives.
     pub idle_wait: Duration,
+    /// Zero except in tests that kill a worker mid-processing: each activity's
+    /// transaction is held open this long before it commits.
+    pub pause_before_commit: Duration,
 }
 
 impl Default for ProcessorOptions {
@@ -34,6 +37,7 @@ impl Default for ProcessorOptions {
             batch: 25,
             lease: Duration::from_secs(120),
             idle_wait: Duration::from_secs(30),
+            pause_before_commit: Duration::ZERO,
         }
     }
 }
@@ -111,6 +115,9 @@ impl Processor {
             ..BatchOutcome::default()
         };
         let mut contexts: HashMap<Uuid, AccountContext> = HashMap::new();
+        let mut completed = StateChanges::default();
+        let mut failed = StateChanges::default();
+        let mut dead = StateChanges::default();
         let mut renewed = Instant::now();
         for (n, activity) in claimed.iter().enumerate() {
             if renewed.elapsed() > self.options.lease / 3 {
@@ -123,6 +130,7 @@ impl Processor {
             match self.process_one(activity, &mut contexts).await {
                 Ok(touched) => {
                     outcome.completed += 1;
+                    completed.add(activity.user, activity.id);
                     if !touched.is_empty() {
                         outcome
                             .touched
@@ -142,15 +150,44 @@ impl Processor {
                         .mark_failed(activity, &self.id, &error.to_string())
                         .await
                     {
-                        Ok(FailedState::Failed) => outcome.failed += 1,
-                        Ok(FailedState::Dead) => outcome.dead += 1,
+                        Ok(FailedState::Failed) => {
+                            outcome.failed += 1;
+                            failed.add(activity.user, activity.id);
+                        }
+                        Ok(FailedState::Dead) => {
+                            outcome.dead += 1;
+                            dead.add(activity.user, activity.id);
+                        }
                         Err(ProcessingError::LeaseLost(_)) => outcome.lost += 1,
                         Err(e) => return Err(e),
                     }
                 }
             }
         }
+        for (user, contacts) in &outcome.touched {
+            completed.add_contacts(*user, contacts.iter().copied());
+        }
+        self.publish_states(&[(completed, "completed"), (failed, "failed"), (dead, "dead")])
+            .await?;
         Ok(outcome)
+    }
+
+    /// Announces a batch's outcomes once it is done: each activity committed in its own
+    /// transaction, and one event per user and state (not per activity) keeps a sync of
+    /// thousands of messages from flooding the live feed.
+    async fn publish_states(
+        &self,
+        outcomes: &[(StateChanges, &str)],
+    ) -> Result<(), ProcessingError> {
+        if outcomes.iter().all(|(changes, _)| changes.is_empty()) {
+            return Ok(());
+        }
+        let mut tx = self.db.pool().begin().await?;
+        for (changes, state) in outcomes {
+            changes.publish(&mut tx, state).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Processes batches until none is due; for tools and tests that want everything
@@ -185,6 +222,9 @@ impl Processor {
         let mut tx = self.db.pool().begin().await?;
         let applied = scope.apply_plan(&mut tx, &plan, context.policy).await?;
         ActivityQueue::mark_completed(&mut tx, activity.id, &self.id, &applied.processed).await?;
+        if !self.options.pause_before_commit.is_zero() {
+            tokio::time::sleep(self.options.pause_before_commit).await;
+        }
         tx.commit().await?;
         Ok(applied.touched)
     }

@@ -14,6 +14,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::ProcessingError;
+use super::state_events::StateChanges;
 use crate::jobs::{Backoff, WorkerId};
 use crate::{Db, UserId};
 
@@ -87,6 +88,7 @@ impl ActivityQueue {
         batch: i64,
         lease: Duration,
     ) -> Result<Vec<ClaimedActivity>, ProcessingError> {
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query!(
             r#"update activities a
                set state = 'processing', claimed_by = $1, attempts = a.attempts + 1,
@@ -102,8 +104,14 @@ impl ActivityQueue {
             lease.as_secs_f64(),
             batch,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        let mut processing = StateChanges::default();
+        for row in &rows {
+            processing.add(UserId(row.user_id), row.id);
+        }
+        processing.publish(&mut tx, "processing").await?;
+        tx.commit().await?;
         let mut claimed: Vec<ClaimedActivity> = rows
             .into_iter()
             .map(|r| ClaimedActivity {
@@ -197,21 +205,35 @@ impl ActivityQueue {
     /// Puts activities whose lease expired (their worker died or stalled) back in line:
     /// failed and due now, or dead when out of attempts. Returns how many were released.
     pub async fn release_expired(&self) -> Result<u64, ProcessingError> {
+        let mut tx = self.pool.begin().await?;
         let released = sqlx::query!(
             r#"update activities
                set state = case when attempts >= $1 then 'dead' else 'failed' end,
                    last_error = 'lease expired: its worker stopped before finishing',
                    claimed_by = null, lease_expires_at = null, next_attempt_at = now()
-               where state = 'processing' and lease_expires_at < now()"#,
+               where state = 'processing' and lease_expires_at < now()
+               returning id, user_id, state"#,
             self.max_attempts,
         )
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if released > 0 {
-            notify_claimable(&self.pool).await?;
+        .fetch_all(&mut *tx)
+        .await?;
+        if released.is_empty() {
+            return Ok(0);
         }
-        Ok(released)
+        let (mut failed, mut dead) = (StateChanges::default(), StateChanges::default());
+        for row in &released {
+            let changes = if row.state == "dead" {
+                &mut dead
+            } else {
+                &mut failed
+            };
+            changes.add(UserId(row.user_id), row.id);
+        }
+        failed.publish(&mut tx, "failed").await?;
+        dead.publish(&mut tx, "dead").await?;
+        notify_claimable(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(released.len() as u64)
     }
 
     /// When the next failed activity becomes due, for sleeping until then.

@@ -4,6 +4,7 @@
 mod auth;
 mod contact_policy;
 mod contacts;
+mod files;
 mod health;
 mod helpers;
 mod hydration;
@@ -14,4 +15,5 @@ mod live;
 mod notes_api;
 mod pages;
 mod sync;
+mod timeline;
 mod worker_crash;

@@ -1,0 +1,284 @@
+//! The contact page's activity timeline: every activity linked to the contact, newest
+//! first, with its processing state kept current over the live feed (`activity.state`
+//! events re-read the shown window, so a badge moves raw -> processing -> completed in
+//! every open tab), Retry for failed ones, a channel filter, "Load more", and a drop zone
+//! for files.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::errors::user_message;
+use crate::live::listen_live;
+use crate::pages::file_upload::FileDrop;
+
+/// Rows shown first and added by each "Load more".
+const PAGE: i64 = 25;
+
+/// Filter choices: `(value, label)`; the empty value shows every channel.
+const CHANNEL_FILTERS: [(&str, &str); 9] = [
+    ("", "All channels"),
+    ("email", "Email"),
+    ("whatsapp", "WhatsApp"),
+    ("sms", "SMS"),
+    ("call", "Calls"),
+    ("meeting", "Meetings"),
+    ("messenger", "Messenger"),
+    ("instagram", "Instagram"),
+    ("file", "Files"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineItem {
+    pub id: Uuid,
+    pub channel: String,
+    pub direction: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub headline: String,
+    pub snippet: Option<String>,
+    pub state: String,
+    pub attempts: i32,
+    pub error: Option<String>,
+    /// Where a `file` activity downloads from.
+    pub download: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineWindow {
+    pub items: Vec<TimelineItem>,
+    /// Older activities exist beyond the window.
+    pub more: bool,
+}
+
+/// The newest `limit` activities of `contact` (optionally one `channel`).
+#[server]
+pub async fn contact_timeline(
+    contact: Uuid,
+    #[server(default)] channel: String,
+    limit: i64,
+) -> Result<TimelineWindow, ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    use domain::timeline::TimelineQuery;
+    let ctx = request_context()?;
+    let query = TimelineQuery::new(Some(&channel), limit).map_err(to_server_error)?;
+    let page = ctx
+        .scope()
+        .contact_timeline(contact, &query)
+        .await
+        .map_err(to_server_error)?;
+    Ok(TimelineWindow {
+        more: page.more,
+        items: page
+            .entries
+            .into_iter()
+            .map(|e| TimelineItem {
+                download: (e.channel == "file").then(|| format!("/files/{}", e.id)),
+                headline: e
+                    .subject
+                    .clone()
+                    .filter(|s| !s.trim().is_empty())
+                    .or_else(|| e.snippet.clone())
+                    .unwrap_or_else(|| "(no subject)".into()),
+                snippet: e
+                    .snippet
+                    .filter(|s| e.subject.as_deref() != Some(s.as_str())),
+                id: e.id,
+                channel: e.channel,
+                direction: e.direction,
+                occurred_at: e.occurred_at,
+                error: e
+                    .last_error
+                    .filter(|_| e.state == "failed" || e.state == "dead"),
+                state: e.state,
+                attempts: e.attempts,
+            })
+            .collect(),
+    })
+}
+
+/// Queues a failed or dead activity again (attempts reset; see `domain::processing::retry`).
+#[server]
+pub async fn retry_activity(activity: Uuid) -> Result<(), ServerFnError> {
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    ctx.scope()
+        .retry_activity(activity)
+        .await
+        .map_err(to_server_error)
+}
+
+#[component]
+pub fn ActivityTimeline(contact: Uuid) -> impl IntoView {
+    let channel = RwSignal::new(String::new());
+    let limit = RwSignal::new(PAGE);
+    let changes = RwSignal::new(0_u64);
+    listen_live(&["activity.state"], move || {
+        changes.update(|n| *n += 1);
+    });
+    let retry = ServerAction::<RetryActivity>::new();
+    let window = Resource::new(
+        move || {
+            (
+                channel.get(),
+                limit.get(),
+                changes.get(),
+                retry.version().get(),
+            )
+        },
+        move |(channel, limit, _, _)| contact_timeline(contact, channel, limit),
+    );
+    let retry_error = move || {
+        retry
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+    };
+    view! {
+        <section class="card activity-timeline" data-testid="activity-timeline">
+            <header class="timeline-header">
+                <h2>"Activity"</h2>
+                <label class="channel-filter">
+                    <span class="visually-hidden">"Channel"</span>
+                    <select
+                        data-testid="channel-filter"
+                        on:change=move |ev| {
+                            channel.set(event_target_value(&ev));
+                            limit.set(PAGE);
+                        }
+                    >
+                        {CHANNEL_FILTERS
+                            .iter()
+                            .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </header>
+            <FileDrop contact=Signal::derive(move || Some(contact)) on_uploaded=move || changes.update(|n| *n += 1)/>
+            {retry_error}
+            <Transition fallback=|| view! { <p class="muted">"Loading activity…"</p> }>
+                {move || Suspend::new(async move {
+                    match window.await {
+                        Ok(window) => view! { <TimelineRows window retry limit/> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }
+                            .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TimelineRows(
+    window: TimelineWindow,
+    retry: ServerAction<RetryActivity>,
+    limit: RwSignal<i64>,
+) -> impl IntoView {
+    if window.items.is_empty() {
+        return view! {
+            <p class="muted empty-timeline">
+                "Nothing yet from this contact on this channel. Emails, messages and calls appear here "
+                "as they arrive; drop files above to add them."
+            </p>
+        }
+        .into_any();
+    }
+    let more = window.more.then(|| {
+        view! {
+            <button type="button" class="secondary load-more" on:click=move |_| limit.update(|l| *l += PAGE)>
+                "Load more"
+            </button>
+        }
+    });
+    view! {
+        <ol class="timeline activity-list">
+            {window.items.into_iter().map(|item| view! { <TimelineRow item retry/> }).collect_view()}
+        </ol>
+        {more}
+    }
+    .into_any()
+}
+
+#[component]
+fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl IntoView {
+    let id = item.id;
+    let direction = match item.direction.as_deref() {
+        Some("inbound") => "↙ received",
+        Some("outbound") => "↗ sent",
+        _ => "",
+    };
+    let indicator = (item.state == "processing" || item.state == "raw").then(|| {
+        view! { <span class="spinner" aria-hidden="true"></span> }
+    });
+    let failure = item.error.clone().map(|error| {
+        view! {
+            <p class="activity-error" role="status">{error}</p>
+            <button
+                type="button"
+                class="secondary retry"
+                disabled=move || retry.pending().get()
+                on:click=move |_| {
+                    retry.dispatch(RetryActivity { activity: id });
+                }
+            >
+                "Retry"
+            </button>
+        }
+    });
+    let download = item.download.clone().map(|href| {
+        view! { <a class="download" href=href download="">"Download"</a> }
+    });
+    view! {
+        <li class="timeline-item activity" data-activity-id=id.to_string() data-state=item.state.clone()>
+            <span class=format!("channel channel-{}", item.channel) title=item.channel.clone()>
+                <span aria-hidden="true">{channel_icon(&item.channel)}</span>
+                " "
+                {item.channel.clone()}
+            </span>
+            <div class="timeline-body">
+                <p class="headline">{item.headline.clone()}</p>
+                {item.snippet.clone().map(|s| view! { <p class="snippet muted">{s}</p> })}
+                <p class="muted">
+                    {direction}
+                    {(!direction.is_empty()).then_some(" · ")}
+                    <time datetime=item.occurred_at.to_rfc3339()>
+                        {item.occurred_at.format("%e %b %Y, %H:%M UTC").to_string()}
+                    </time>
+                </p>
+                {failure}
+                {download}
+            </div>
+            <span class=format!("badge state-{}", item.state) data-testid="state-badge">
+                {indicator}
+                {state_label(&item.state)}
+            </span>
+        </li>
+    }
+}
+
+fn channel_icon(channel: &str) -> &'static str {
+    match channel {
+        "email" => "✉",
+        "whatsapp" => "💬",
+        "sms" => "📱",
+        "call" => "📞",
+        "meeting" => "📅",
+        "messenger" => "💭",
+        "instagram" => "📷",
+        "file" => "📎",
+        _ => "•",
+    }
+}
+
+fn state_label(state: &str) -> &'static str {
+    match state {
+        "raw" => "raw",
+        "processing" => "processing",
+        "completed" => "completed",
+        "failed" => "failed",
+        "dead" => "dead",
+        _ => "unknown",
+    }
+}

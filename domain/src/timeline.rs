@@ -1,0 +1,122 @@
+//! A contact's activity timeline: every activity linked to the contact, from every
+//! channel, newest first, at most [`MAX_TIMELINE_ROWS`] at a time. The page shows a
+//! window of the newest rows that "Load more" widens; the whole window is re-read when
+//! an activity changes state, so every badge in it stays current.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{DomainError, UserScope};
+
+/// Most rows one read returns.
+pub const MAX_TIMELINE_ROWS: i64 = 500;
+
+/// The channels an activity can come from (the `activities.channel` check).
+pub const CHANNELS: [&str; 8] = [
+    "email",
+    "whatsapp",
+    "sms",
+    "call",
+    "meeting",
+    "messenger",
+    "instagram",
+    "file",
+];
+
+/// Which part of a timeline to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineQuery {
+    /// Only this channel (one of [`CHANNELS`]).
+    pub channel: Option<String>,
+    pub limit: i64,
+}
+
+impl TimelineQuery {
+    pub fn new(channel: Option<&str>, limit: i64) -> Result<Self, DomainError> {
+        let channel = match channel.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) if CHANNELS.contains(&c) => Some(c.to_owned()),
+            Some(_) => return Err(DomainError::invalid("channel", "unknown channel")),
+        };
+        Ok(Self {
+            channel,
+            limit: limit.clamp(1, MAX_TIMELINE_ROWS),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineEntry {
+    pub id: Uuid,
+    pub channel: String,
+    pub direction: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub subject: Option<String>,
+    pub snippet: Option<String>,
+    pub state: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub size_bytes: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelinePage {
+    pub entries: Vec<TimelineEntry>,
+    /// Older rows follow the last entry.
+    pub more: bool,
+}
+
+impl UserScope<'_> {
+    /// A page of `contact`'s timeline. `NotFound` for a contact that is not this user's.
+    pub async fn contact_timeline(
+        &self,
+        contact: Uuid,
+        query: &TimelineQuery,
+    ) -> Result<TimelinePage, DomainError> {
+        let contact = self.upload_target(contact).await?;
+        let mut entries = sqlx::query_as!(
+            TimelineEntry,
+            r#"select a.id, a.channel, a.direction, a.occurred_at, a.subject, a.snippet,
+                      a.state, a.attempts, a.last_error, a.size_bytes
+               from activities a
+               where a.user_id = $1 and a.deleted_at is null
+                 and a.id in (select p.activity_id from activity_participants p
+                              where p.user_id = $1 and p.contact_id = $2)
+                 and ($3::text is null or a.channel = $3)
+               order by a.occurred_at desc, a.id desc
+               limit $4"#,
+            self.user.0,
+            contact,
+            query.channel.as_deref(),
+            query.limit + 1,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let more = entries.len() as i64 > query.limit;
+        entries.truncate(query.limit as usize);
+        Ok(TimelinePage { entries, more })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_check_the_channel_and_bound_the_rows() {
+        assert_eq!(
+            TimelineQuery::new(None, 10_000).unwrap().limit,
+            MAX_TIMELINE_ROWS
+        );
+        assert_eq!(TimelineQuery::new(Some(""), 0).unwrap().limit, 1);
+        assert_eq!(TimelineQuery::new(Some(""), 5).unwrap().channel, None);
+        assert_eq!(
+            TimelineQuery::new(Some("file"), 5)
+                .unwrap()
+                .channel
+                .as_deref(),
+            Some("file")
+        );
+        assert!(TimelineQuery::new(Some("fax"), 5).is_err());
+    }
+}

@@ -1,0 +1,96 @@
+import { expect, test, type Page } from "@playwright/test";
+import { hydrated, signIn, watchConsole } from "./support";
+
+const EMAIL = "webhook.person@example.com";
+
+/** Creates a contact through the contacts page; returns its id. */
+async function addContact(page: Page, name: string, email: string): Promise<string> {
+  await page.goto("/contacts");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
+  await page.getByRole("button", { name: "Save contact" }).click();
+  return (await (await saved).json()) as string;
+}
+
+/** Creates a generic webhook channel in Settings -> Channels; returns its endpoint and key. */
+async function createChannel(page: Page): Promise<{ endpoint: string; key: string }> {
+  await page.goto("/settings/channels");
+  await hydrated(page);
+  await page.getByLabel("Name").fill("Timeline test hook");
+  await page.getByLabel("Provider").selectOption("generic");
+  await page.getByLabel("Default type").selectOption("email");
+  await page.getByRole("button", { name: "Create channel" }).click();
+  const key = (await page.locator("code.ingestion-key").innerText()).trim();
+  const endpoint = (await page.getByText(/^POST \/ingest\//).first().innerText()).replace("POST ", "").trim();
+  return { endpoint, key };
+}
+
+const activity = (page: Page, text: string) =>
+  page.locator(".activity-list li.activity", { hasText: text });
+
+test("the activity timeline updates live in two tabs and takes dropped files", async ({ page, context, request }) => {
+  test.setTimeout(120_000);
+  const errors = watchConsole(page);
+  await signIn(page);
+  const id = await addContact(page, "Webhook Person", EMAIL);
+  const { endpoint, key } = await createChannel(page);
+
+  // The same contact open in two tabs.
+  const other = await context.newPage();
+  const otherErrors = watchConsole(other);
+  for (const tab of [page, other]) {
+    await tab.goto(`/contacts/${id}`);
+    await hydrated(tab);
+    await expect(tab.getByTestId("activity-timeline")).toBeVisible();
+  }
+
+  // A webhook arrives (as curl would post it): it appears and completes in both tabs.
+  const subject = `Proposal follow-up ${Date.now()}`;
+  const posted = await request.post(endpoint, {
+    headers: { authorization: `Bearer ${key}` },
+    data: {
+      external_id: `e2e-${Date.now()}`,
+      channel: "email",
+      direction: "inbound",
+      from: { email: EMAIL, name: "Webhook Person" },
+      subject,
+      text: "Shall we meet on Thursday?",
+    },
+  });
+  expect(posted.status()).toBeLessThan(300);
+  for (const tab of [page, other]) {
+    const row = activity(tab, subject);
+    await expect(row).toBeVisible({ timeout: 30_000 });
+    await expect(row).toHaveAttribute("data-state", "completed", { timeout: 30_000 });
+    await expect(row.getByTestId("state-badge")).toHaveText(/completed/);
+  }
+
+  // Three files at once: each gets a progress row, then shows in the timeline with a link.
+  await page.getByTestId("file-input").setInputFiles([
+    { name: "offer.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.7 offer") },
+    { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("call back Monday") },
+    { name: "photo.png", mimeType: "image/png", buffer: Buffer.from("\x89PNG fake") },
+  ]);
+  await expect(page.locator(".uploads li.upload.done")).toHaveCount(3, { timeout: 30_000 });
+  for (const name of ["offer.pdf", "notes.txt", "photo.png"]) {
+    for (const tab of [page, other]) {
+      await expect(activity(tab, name)).toBeVisible({ timeout: 30_000 });
+    }
+    const href = await activity(page, name).locator("a.download").getAttribute("href");
+    expect(href).toMatch(/^\/files\//);
+    const download = await page.request.get(href!);
+    expect(download.status()).toBe(200);
+    expect(download.headers()["content-disposition"]).toContain(name);
+  }
+  await expect(activity(page, "notes.txt")).toHaveAttribute("data-state", "completed", { timeout: 30_000 });
+
+  // The channel filter narrows the list to files.
+  await page.getByTestId("channel-filter").selectOption("file");
+  await expect(page.locator(".activity-list li.activity")).toHaveCount(3);
+
+  expect(errors).toEqual([]);
+  expect(otherErrors).toEqual([]);
+});

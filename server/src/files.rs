@@ -1,0 +1,267 @@
+//! Files on a contact: `POST /api/contacts/{contact}/files` (multipart, one or more
+//! `file` parts) streams each part into the content-addressed store, refusing a part as
+//! soon as it passes the size limit, then records each file as a `file` activity;
+//! `GET /files/{activity}` serves one back to its owner as a download. Both sit behind
+//! the session check, and the upload behind the cross-site write check (middleware).
+
+use app::ssr::CurrentUser;
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::multipart::MultipartError;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::DomainError;
+use domain::files::{
+    FileError, FileName, FileStore, IncomingFile, NewFile, StoredContent, content_type, human_size,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::startup::AppState;
+use crate::streaming::{ChunkSink, stream_field};
+
+#[derive(Debug, thiserror::Error)]
+enum UploadError {
+    #[error("choose one or more files to upload")]
+    NoFile,
+    #[error("{0} is too large: files may be at most {1}")]
+    TooLarge(String, String),
+    #[error("the upload could not be read: {0}")]
+    Malformed(String),
+    #[error("contact not found")]
+    NoContact,
+    #[error("the file could not be stored")]
+    Storage(#[source] FileError),
+    #[error("the file could not be recorded")]
+    Database(#[source] DomainError),
+}
+
+impl From<MultipartError> for UploadError {
+    fn from(e: MultipartError) -> Self {
+        Self::Malformed(e.body_text())
+    }
+}
+
+impl UploadError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NoFile | Self::Malformed(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NoContact => StatusCode::NOT_FOUND,
+            Self::Storage(_) | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for UploadError {
+    fn into_response(self) -> Response {
+        if self.status().is_server_error() {
+            tracing::error!(error = ?self, "file upload failed");
+        }
+        (
+            self.status(),
+            axum::Json(json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(contact): Path<Uuid>,
+    multipart: Multipart,
+) -> Response {
+    match receive(&state, &user, contact, multipart).await {
+        Ok(files) => (StatusCode::CREATED, axum::Json(json!({ "files": files }))).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Stores every part first and records them only when all arrived, so a refused part
+/// leaves nothing of the request behind.
+async fn receive(
+    state: &AppState,
+    user: &CurrentUser,
+    contact: Uuid,
+    mut multipart: Multipart,
+) -> Result<Vec<serde_json::Value>, UploadError> {
+    let scope = state.db.for_user(user.id);
+    let contact = scope.upload_target(contact).await.map_err(|e| match e {
+        DomainError::NotFound(_) => UploadError::NoContact,
+        other => UploadError::Database(other),
+    })?;
+    let mut received: Vec<NewFile> = Vec::new();
+    let result = async {
+        while let Some(mut field) = multipart.next_field().await? {
+            if field.name() != Some("file") {
+                continue;
+            }
+            let name = FileName::parse(field.file_name().unwrap_or_default());
+            let sent_type = field.content_type().map(str::to_owned);
+            let content = store_part(&state.files, &mut field, &name, state.max_file_bytes).await?;
+            received.push(NewFile {
+                content_type: content_type(sent_type.as_deref(), &name),
+                name,
+                content,
+            });
+        }
+        if received.is_empty() {
+            return Err(UploadError::NoFile);
+        }
+        let mut recorded = Vec::with_capacity(received.len());
+        for file in &received {
+            let id = scope
+                .record_file(contact, file)
+                .await
+                .map_err(UploadError::Database)?;
+            recorded.push(json!({
+                "activity_id": id,
+                "name": file.name.as_str(),
+                "content_type": file.content_type,
+                "size": file.content.size,
+                "download": format!("/files/{id}"),
+            }));
+        }
+        Ok(recorded)
+    }
+    .await;
+    if result.is_err() {
+        for file in &received {
+            let _ = state.files.discard(&file.content).await;
+        }
+    }
+    result
+}
+
+async fn store_part(
+    files: &FileStore,
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &FileName,
+    limit: u64,
+) -> Result<StoredContent, UploadError> {
+    let mut sink = FileSink {
+        incoming: files.begin(limit).await.map_err(UploadError::Storage)?,
+        name,
+    };
+    stream_field(field, &mut sink).await?;
+    sink.incoming.finish().await.map_err(UploadError::Storage)
+}
+
+/// A file being received into the store under its size limit.
+struct FileSink<'a> {
+    incoming: IncomingFile,
+    name: &'a FileName,
+}
+
+impl ChunkSink for FileSink<'_> {
+    type Error = UploadError;
+
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+        self.incoming.write(chunk).await.map_err(|e| match e {
+            FileError::TooLarge(limit) => {
+                UploadError::TooLarge(self.name.to_string(), human_size(limit))
+            }
+            other => UploadError::Storage(other),
+        })
+    }
+}
+
+/// `GET /files/{activity}`: the file as an attachment under its sanitized name. 404 for
+/// anything that is not one of the user's files.
+pub async fn download(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(activity): Path<String>,
+) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, "File not found.").into_response();
+    let Ok(activity) = activity.parse::<Uuid>() else {
+        return not_found();
+    };
+    let file = match state.db.for_user(user.id).file_download(activity).await {
+        Ok(file) => file,
+        Err(DomainError::NotFound(_)) => return not_found(),
+        Err(error) => {
+            tracing::error!(%error, "looking up a download failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let opened = match tokio::fs::File::open(state.files.path_of(&file.hash)).await {
+        Ok(opened) => opened,
+        Err(error) => {
+            tracing::error!(%error, %activity, "a recorded file is missing from the store");
+            return not_found();
+        }
+    };
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(opened));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&file.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(file.size));
+    if let Ok(disposition) = HeaderValue::from_str(&content_disposition(&file.name)) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Uploaded HTML or SVG opened in the browser runs with no origin and no scripts.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    response
+}
+
+/// `attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266).
+fn content_disposition(name: &FileName) -> String {
+    let fallback: String = name
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .as_str()
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloads_are_attachments_with_an_ascii_and_a_utf8_name() {
+        assert_eq!(
+            content_disposition(&FileName::parse("Résumé v2.pdf")),
+            "attachment; filename=\"R_sum_ v2.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20v2.pdf"
+        );
+        assert_eq!(
+            content_disposition(&FileName::parse("a;b.txt")),
+            "attachment; filename=\"a;b.txt\"; filename*=UTF-8''a%3Bb.txt"
+        );
+    }
+}
