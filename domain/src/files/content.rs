@@ -3,7 +3,7 @@
 //! or refused upload never appears under a content address, and the same bytes uploaded
 //! twice are stored once.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
@@ -37,10 +37,6 @@ pub struct FileStore {
 impl FileStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 
     /// The path of the file with this content.

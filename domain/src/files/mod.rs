@@ -9,9 +9,6 @@ pub use activity::{FileDownload, NewFile, human_size};
 pub use content::{ContentHash, FileStore, IncomingFile, StoredContent};
 pub use name::{FileName, MAX_FILE_NAME_BYTES};
 
-/// The largest file accepted, unless configured otherwise.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 50 * 1024 * 1024;
-
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     #[error("the file is larger than the {} MB allowed", .0 / (1024 * 1024))]
