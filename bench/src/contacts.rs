@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use domain::{Db, UserId};
-use server::Application;
-use server::config::Config;
 use uuid::Uuid;
 
 pub struct Scale {
@@ -25,22 +23,8 @@ pub async fn run(
     database_url: &str,
     scale: &Scale,
 ) -> anyhow::Result<(BTreeMap<String, f64>, String)> {
-    let data = tempfile::tempdir()?;
-    let vars = std::collections::HashMap::from([
-        ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", database_url.to_owned()),
-        (
-            "RAPPORT_DATA_DIR",
-            data.path().to_string_lossy().into_owned(),
-        ),
-        ("RAPPORT_WORKERS", "0".to_owned()),
-        ("RAPPORT_DEMO_MESSAGES", "100".to_owned()),
-    ]);
-    let config = Config::from_lookup(|name| vars.get(name).cloned())?;
-    let app = Application::build(config).await?;
-    let address = format!("http://{}", app.local_addr());
-    let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let server = crate::serve::start(database_url).await?;
+    let (address, db) = (server.address.clone(), server.db.clone());
 
     let client = sign_in(&address).await?;
     let user: Uuid = sqlx::query_scalar("select id from users where email = $1")

@@ -15,8 +15,6 @@ use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::{Db, UserId};
 use fakes::mailbox::{Mailbox, MailboxSpec};
-use server::Application;
-use server::config::Config;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -89,22 +87,8 @@ struct WebhookRun {
 }
 
 async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRun> {
-    let data = tempfile::tempdir()?;
-    let vars = std::collections::HashMap::from([
-        ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", database_url.to_owned()),
-        (
-            "RAPPORT_DATA_DIR",
-            data.path().to_string_lossy().into_owned(),
-        ),
-        ("RAPPORT_WORKERS", "0".to_owned()),
-        ("RAPPORT_DEMO_MESSAGES", "100".to_owned()),
-    ]);
-    let config = Config::from_lookup(|name| vars.get(name).cloned())?;
-    let app = Application::build(config).await?;
-    let address = format!("http://{}", app.local_addr());
-    let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let server = crate::serve::start(database_url).await?;
+    let (address, db) = (server.address.clone(), server.db.clone());
 
     let (user, _) = owner(&db, "bench@example.com").await?;
     let (channel, key) = db
@@ -118,7 +102,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
             },
         })
         .await?;
-    let script = data.path().join("webhook.lua");
+    let script = server.data.path().join("webhook.lua");
     std::fs::write(&script, wrk_script(key.expose()))?;
     let output = tokio::process::Command::new("wrk")
         .args(["-t2", &format!("-c{}", scale.connections)])

@@ -12,6 +12,7 @@ mod contacts;
 mod ingest;
 mod process;
 mod results;
+mod serve;
 mod sync;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

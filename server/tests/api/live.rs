@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::helpers::{ALEX, Browser, SAM, spawn_app, spawn_app_with_workers};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SseEvent {
     id: i64,
     kind: String,
@@ -110,13 +110,46 @@ async fn the_first_sign_in_shows_the_import_live_and_only_to_its_owner() {
 
     // From the start (after=0): everything since sign-in is replayed, in order.
     let mut stream = EventStream::open(&alex, "/api/events?after=0", None).await;
-    let events = stream.until_synced().await;
-    assert!(events.windows(2).all(|w| w[0].id < w[1].id), "ids ascend");
+    let all_events = stream.until_synced().await;
     assert!(
-        events
+        all_events.windows(2).all(|w| w[0].id < w[1].id),
+        "ids ascend"
+    );
+    // Sync progress, and the processing of the imported mail (activity states, contacts).
+    let (events, processing): (Vec<SseEvent>, Vec<SseEvent>) = all_events
+        .iter()
+        .cloned()
+        .partition(|e| e.kind.starts_with("sync."));
+    assert!(
+        processing
             .iter()
-            .all(|e| ["sync.progress", "sync.reconcile"].contains(&e.kind.as_str())),
-        "{events:#?}"
+            .all(|e| ["activity.state", "contacts.touched"].contains(&e.kind.as_str())),
+        "{processing:#?}"
+    );
+    let announced: Vec<uuid::Uuid> = processing
+        .iter()
+        .filter(|e| e.kind == "activity.state")
+        .flat_map(|e| {
+            e.data["data"]["activity_ids"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|id| id.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(!announced.is_empty(), "new activities are announced");
+    let not_alexs: i64 = sqlx::query_scalar(
+        "select count(*) from activities a join users u on u.id = a.user_id
+         where a.id = any($1) and u.email <> $2",
+    )
+    .bind(&announced)
+    .bind(ALEX)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        not_alexs, 0,
+        "Alex's stream announces only Alex's activities"
     );
     let reconciled = events.iter().find(|e| e.kind == "sync.reconcile");
     let reconciled = reconciled.expect("the full sync ends with a reconciliation");
@@ -142,11 +175,11 @@ async fn the_first_sign_in_shows_the_import_live_and_only_to_its_owner() {
     assert!(last["people_seen"].as_u64().unwrap() > 5, "{last}");
 
     // A reconnecting browser sends Last-Event-ID and gets what follows it, nothing older.
-    let middle = events[events.len() / 2].id;
+    let middle = all_events[all_events.len() / 2].id;
     let mut resumed = EventStream::open(&alex, "/api/events", Some(middle)).await;
     let first = resumed.next(Duration::from_secs(10)).await.unwrap();
     assert!(first.id > middle);
-    assert_eq!(first.id, events[events.len() / 2 + 1].id);
+    assert_eq!(first.id, all_events[all_events.len() / 2 + 1].id);
 
     // Sam's replay holds his own sync and none of Alex's.
     let mut sams = EventStream::open(&sam, "/api/events?after=0", None).await;
@@ -154,6 +187,7 @@ async fn the_first_sign_in_shows_the_import_live_and_only_to_its_owner() {
     assert!(
         sam_events
             .iter()
+            .filter(|e| e.kind.starts_with("sync."))
             .all(|e| e.data["data"]["account_id"] == sam_account.as_str())
     );
 
