@@ -66,6 +66,9 @@ test("the activity timeline updates live in two tabs and takes dropped files", a
     await expect(row).toBeVisible({ timeout: 30_000 });
     await expect(row).toHaveAttribute("data-state", "completed", { timeout: 30_000 });
     await expect(row.getByTestId("state-badge")).toHaveText(/completed/);
+    // Notes and Ask answers link to `#activity-{id}`: the row is that anchor.
+    const activityId = await row.getAttribute("data-activity-id");
+    await expect(row).toHaveAttribute("id", `activity-${activityId}`);
   }
 
   // Three files at once: each gets a progress row, then shows in the timeline with a link.

@@ -231,7 +231,7 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
         view! { <a class="download" href=href download="">"Download"</a> }
     });
     view! {
-        <li class="timeline-item activity" data-activity-id=id.to_string() data-state=item.state.clone()>
+        <li class="timeline-item activity" id=format!("activity-{id}") data-activity-id=id.to_string() data-state=item.state.clone()>
             <span class=format!("channel channel-{}", item.channel) title=item.channel.clone()>
                 <span aria-hidden="true">{channel_icon(&item.channel)}</span>
                 " "
