@@ -7,6 +7,8 @@
 //! is the gap between the two. An unanswered inbound is a thread whose last message from
 //! the contact has no later outbound message in the thread.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -17,6 +19,10 @@ use crate::{DomainError, UserId, UserScope};
 
 /// How many contacts `recompute_all` refreshes per statement.
 const RECOMPUTE_BATCH: usize = 2_000;
+/// `refresh` pauses this long when rows it needs are locked, doubling each round; after
+/// the round that paused `REFRESH_LAST_PAUSE` (about 5 s in all) it waits for them.
+const REFRESH_FIRST_PAUSE: Duration = Duration::from_millis(10);
+const REFRESH_LAST_PAUSE: Duration = Duration::from_millis(2_560);
 
 /// Sent and received emails in one calendar month (UTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,9 +84,53 @@ fn non_negative(n: i32) -> u32 {
 
 /// Recomputes the stats of `contacts` (ids of `user`'s contacts; others are ignored) as
 /// of now. The processing pipeline calls this after it links activities to contacts.
+///
+/// It never waits on a row lock. Processing transactions lock stats rows in whatever
+/// order their triggers fire (a renamed contact, a new identity), so a refresh that
+/// waited on one row while holding others deadlocked with them (86 times in one
+/// benchmark run, each costing `deadlock_timeout`). Instead each round locks the rows
+/// nobody holds (`skip locked`), refreshes and commits them, and comes back for the rest
+/// after a short pause; the holders are short transactions.
 pub async fn refresh(scope: UserScope<'_>, contacts: &[Uuid]) -> Result<(), DomainError> {
-    let mut conn = scope.pool.acquire().await?;
-    refresh_as_of(&mut conn, scope.user, contacts, Utc::now()).await
+    let mut pending: Vec<Uuid> = contacts.to_vec();
+    pending.sort_unstable();
+    pending.dedup();
+    let mut pause = REFRESH_FIRST_PAUSE;
+    loop {
+        let mut tx = scope.pool.begin().await?;
+        let free = sqlx::query_scalar!(
+            "select contact_id from contact_stats where user_id = $1 and contact_id = any($2)
+             order by contact_id for no key update skip locked",
+            scope.user.0,
+            &pending,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        refresh_as_of(&mut tx, scope.user, &free, Utc::now()).await?;
+        tx.commit().await?;
+        // What is left either has a stats row someone holds, or none at all (another
+        // user's id, a deleted contact, one not committed yet): only the first kind waits.
+        pending = sqlx::query_scalar!(
+            "select contact_id from contact_stats
+             where user_id = $1 and contact_id = any($2) and not contact_id = any($3)",
+            scope.user.0,
+            &pending,
+            &free,
+        )
+        .fetch_all(scope.pool)
+        .await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        if pause > REFRESH_LAST_PAUSE {
+            // Held for seconds: a long transaction, not a processing batch; wait for it
+            // like any update would.
+            let mut conn = scope.pool.acquire().await?;
+            return refresh_as_of(&mut conn, scope.user, &pending, Utc::now()).await;
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    }
 }
 
 /// Recomputes every contact of the user, in batches.

@@ -257,6 +257,63 @@ async fn stats_match_hand_computed_values() {
     assert_eq!(bob.my_reply_count + bob.their_reply_count, 0);
 }
 
+async fn sent_count(db: &Db, contact: Uuid) -> i32 {
+    sqlx::query_scalar("select sent_count from contact_stats where contact_id = $1")
+        .bind(contact)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+}
+
+/// A processing transaction locks stats rows in its own order (its triggers copy names
+/// and search text into them). A refresh that held one row while waiting for another
+/// deadlocked with it; now it refreshes what is free and comes back for the rest.
+#[tokio::test]
+async fn a_refresh_works_around_rows_a_transaction_holds() {
+    let f = fixture().await;
+    let (first, second) = if f.ada < f.bob {
+        (f.ada, f.bob)
+    } else {
+        (f.bob, f.ada)
+    };
+    let mut processing = f.db.pool().begin().await.unwrap();
+    let rename = "update contacts set display_name = display_name || '.' where id = $1";
+    sqlx::query(rename)
+        .bind(second)
+        .execute(&mut *processing)
+        .await
+        .unwrap();
+
+    let refreshing = tokio::spawn({
+        let (db, me) = (f.db.clone(), f.me);
+        async move { refresh(db.for_user(me), &[first, second]).await }
+    });
+    let mut waited = 0;
+    while sent_count(&f.db, first).await == 0 {
+        assert!(
+            waited < 100,
+            "the free row was not refreshed while the other was held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    assert_eq!(sent_count(&f.db, second).await, 0, "the held row waits");
+
+    // A refresh waiting on `second` while holding `first` would deadlock here.
+    sqlx::query(rename)
+        .bind(first)
+        .execute(&mut *processing)
+        .await
+        .unwrap();
+    processing.commit().await.unwrap();
+    refreshing.await.unwrap().unwrap();
+    let scope = f.db.for_user(f.me);
+    let sent = |id| if id == f.ada { 3 } else { 1 };
+    for id in [first, second] {
+        assert_eq!(scope.contact_stats(id).await.unwrap().sent_count, sent(id));
+    }
+}
+
 #[tokio::test]
 async fn a_new_contact_has_empty_stats_and_a_later_reply_updates_them() {
     let f = fixture().await;
