@@ -108,26 +108,63 @@ pub async fn retry_activity(activity: Uuid) -> Result<(), ServerFnError> {
         .map_err(to_server_error)
 }
 
+/// The timeline's controls and data. The contact page creates it above its Suspense:
+/// a server render walks a Suspense's children twice, so a resource created in there
+/// loaded twice per page, and only once the contact itself had loaded.
+#[derive(Clone, Copy)]
+pub struct ActivityFeed {
+    channel: RwSignal<String>,
+    limit: RwSignal<i64>,
+    changes: RwSignal<u64>,
+    retry: ServerAction<RetryActivity>,
+    window: Resource<Result<TimelineWindow, ServerFnError>>,
+}
+
+impl ActivityFeed {
+    pub fn new(contact: Memo<Option<Uuid>>) -> Self {
+        let channel = RwSignal::new(String::new());
+        let limit = RwSignal::new(PAGE);
+        let changes = RwSignal::new(0_u64);
+        listen_live(&["activity.state"], move || {
+            changes.update(|n| *n += 1);
+        });
+        let retry = ServerAction::<RetryActivity>::new();
+        let window = Resource::new(
+            move || {
+                (
+                    contact.get(),
+                    channel.get(),
+                    limit.get(),
+                    changes.get(),
+                    retry.version().get(),
+                )
+            },
+            |(contact, channel, limit, _, _)| async move {
+                match contact {
+                    Some(contact) => contact_timeline(contact, channel, limit).await,
+                    None => Err(ServerFnError::ServerError("Contact not found".into())),
+                }
+            },
+        );
+        Self {
+            channel,
+            limit,
+            changes,
+            retry,
+            window,
+        }
+    }
+}
+
 #[component]
-pub fn ActivityTimeline(contact: Uuid) -> impl IntoView {
-    let channel = RwSignal::new(String::new());
-    let limit = RwSignal::new(PAGE);
-    let changes = RwSignal::new(0_u64);
-    listen_live(&["activity.state"], move || {
-        changes.update(|n| *n += 1);
-    });
-    let retry = ServerAction::<RetryActivity>::new();
-    let window = Resource::new(
-        move || {
-            (
-                channel.get(),
-                limit.get(),
-                changes.get(),
-                retry.version().get(),
-            )
-        },
-        move |(channel, limit, _, _)| contact_timeline(contact, channel, limit),
-    );
+pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
+    let ActivityFeed {
+        channel,
+        limit,
+        changes,
+        retry,
+        window,
+    } = feed;
     let retry_error = move || {
         retry
             .value()

@@ -8,7 +8,8 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::activity_timeline::ActivityTimeline;
+use super::activity_timeline::{ActivityFeed, ActivityTimeline};
+use super::notes_panel::{NotesData, NotesPanel};
 use super::volume_chart::{MonthBar, VolumeChart};
 use crate::errors::{RequestIdLine, user_message};
 
@@ -364,6 +365,8 @@ pub fn ContactDetailPage() -> impl IntoView {
         save,
         merge,
         unmerge,
+        feed: ActivityFeed::new(id),
+        notes: NotesData::new(id),
     };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading contact…"</p> }>
@@ -391,11 +394,15 @@ pub fn LoadError(error: ServerFnError) -> impl IntoView {
     }
 }
 
+/// What the page creates above its Suspense (see `ActivityFeed`): actions, and the
+/// timelines' data, which load alongside the contact rather than after it.
 #[derive(Clone, Copy)]
 struct ContactActions {
     save: ServerAction<SaveProfile>,
     merge: ServerAction<MergeContacts>,
     unmerge: ServerAction<UnmergeContacts>,
+    feed: ActivityFeed,
+    notes: NotesData,
 }
 
 #[component]
@@ -442,8 +449,8 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
                 <VolumeChart months=data.chart.clone()/>
             </section>
             <div class="dual-timeline">
-                <ActivityTimeline contact=data.id/>
-                <super::notes_panel::NotesPanel contact=data.id/>
+                <ActivityTimeline contact=data.id feed=actions.feed/>
+                <NotesPanel contact=data.id data=actions.notes/>
             </div>
             <div class="two-columns">
                 <div>

@@ -178,12 +178,10 @@ pub async fn list_contacts(
         sort: ContactSort::from_param(&params.sort),
         page: params.page,
     };
-    let page = scope.list_contacts(&query).await.map_err(to_server_error)?;
-    let top = scope
-        .top_contacts(TOP_CONTACTS)
+    let (page, top, tags) = scope
+        .contacts_page(&query, TOP_CONTACTS)
         .await
         .map_err(to_server_error)?;
-    let tags = scope.contact_tags().await.map_err(to_server_error)?;
     let company_name = match company {
         Some(id) => scope
             .company_overview(id)

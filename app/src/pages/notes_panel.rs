@@ -124,34 +124,64 @@ struct NoteActions {
     draft: RwSignal<String>,
 }
 
+/// The panel's actions and notes. The contact page creates them above its Suspense,
+/// for the reason given on `ActivityFeed`.
+#[derive(Clone, Copy)]
+pub struct NotesData {
+    create: ServerAction<CreateNote>,
+    actions: NoteActions,
+    notes: Resource<Result<Vec<NoteRow>, ServerFnError>>,
+}
+
+impl NotesData {
+    pub fn new(contact: Memo<Option<Uuid>>) -> Self {
+        let create = ServerAction::<CreateNote>::new();
+        let actions = NoteActions {
+            edit: ServerAction::<EditNote>::new(),
+            delete: ServerAction::<DeleteNote>::new(),
+            editing: RwSignal::new(None),
+            draft: RwSignal::new(String::new()),
+        };
+        // Bumped by every `notes.changed` event (and when the stream opens).
+        let changes = RwSignal::new(0_u64);
+        listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
+        let notes = Resource::new(
+            move || {
+                (
+                    contact.get(),
+                    changes.get(),
+                    create.version().get(),
+                    actions.edit.version().get(),
+                    actions.delete.version().get(),
+                )
+            },
+            |(contact, ..)| async move {
+                match contact {
+                    Some(contact) => load_notes(contact).await,
+                    None => Err(ServerFnError::ServerError("Contact not found".into())),
+                }
+            },
+        );
+        Self {
+            create,
+            actions,
+            notes,
+        }
+    }
+}
+
 #[component]
-pub fn NotesPanel(contact: Uuid) -> impl IntoView {
-    let create = ServerAction::<CreateNote>::new();
-    let actions = NoteActions {
-        edit: ServerAction::<EditNote>::new(),
-        delete: ServerAction::<DeleteNote>::new(),
-        editing: RwSignal::new(None),
-        draft: RwSignal::new(String::new()),
-    };
+pub fn NotesPanel(contact: Uuid, data: NotesData) -> impl IntoView {
+    let NotesData {
+        create,
+        actions,
+        notes,
+    } = data;
     Effect::new(move |_| {
         if matches!(actions.edit.value().get(), Some(Ok(()))) {
             actions.editing.set(None);
         }
     });
-    // Bumped by every `notes.changed` event (and when the stream opens).
-    let changes = RwSignal::new(0_u64);
-    listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
-    let notes = Resource::new(
-        move || {
-            (
-                changes.get(),
-                create.version().get(),
-                actions.edit.version().get(),
-                actions.delete.version().get(),
-            )
-        },
-        move |_| load_notes(contact),
-    );
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(())))

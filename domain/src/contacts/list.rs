@@ -168,18 +168,27 @@ impl UserScope<'_> {
             .fetch_all(self.pool)
             .await?;
 
-        let mut count =
-            QueryBuilder::<Postgres>::new("select count(*) from (select 1 from contact_stats s");
-        self.push_filters(&mut count, query);
-        count
-            .push(" limit ")
-            .push_bind(COUNT_LIMIT + 1)
-            .push(") matches");
-        let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
-        let total = if counted > COUNT_LIMIT {
-            ListTotal::MoreThan(COUNT_LIMIT)
+        let before = (page - 1) * PAGE_SIZE;
+        let shown = contacts.len() as i64;
+        // A page that is neither full nor past the end is the last one: it gives the
+        // count, and a search matching a handful of people costs one query, not two.
+        let total = if shown < PAGE_SIZE && (shown > 0 || page == 1) {
+            ListTotal::Exactly(before + shown)
         } else {
-            ListTotal::Exactly(counted)
+            let mut count = QueryBuilder::<Postgres>::new(
+                "select count(*) from (select 1 from contact_stats s",
+            );
+            self.push_filters(&mut count, query);
+            count
+                .push(" limit ")
+                .push_bind(COUNT_LIMIT + 1)
+                .push(") matches");
+            let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
+            if counted > COUNT_LIMIT {
+                ListTotal::MoreThan(COUNT_LIMIT)
+            } else {
+                ListTotal::Exactly(counted)
+            }
         };
         Ok(ContactListPage {
             contacts,
@@ -222,6 +231,21 @@ impl UserScope<'_> {
         if let Some(to) = query.last_to {
             sql.push(" and s.last_interaction_at < ").push_bind(to);
         }
+    }
+
+    /// What the contacts page shows: a page, the top-contacts strip and the tag menu,
+    /// read at once on three pooled connections, so the page waits for the slowest
+    /// read rather than their sum.
+    pub async fn contacts_page(
+        &self,
+        query: &ContactQuery,
+        top: i64,
+    ) -> Result<(ContactListPage, Vec<ContactListItem>, Vec<String>), DomainError> {
+        tokio::try_join!(
+            self.list_contacts(query),
+            self.top_contacts(top),
+            self.contact_tags()
+        )
     }
 
     /// The strongest relationships, for the strip above the list.

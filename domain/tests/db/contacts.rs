@@ -840,6 +840,14 @@ async fn large_lists_count_up_to_the_limit() {
         "1,010 bulk contacts and the fixture's 2"
     );
     assert!(!last.has_next());
+    assert_eq!(
+        last.total,
+        ListTotal::Exactly(COUNT_LIMIT + 12),
+        "the last page knows the count"
+    );
+    let past_the_end = scope.list_contacts(&page(30)).await.unwrap();
+    assert!(past_the_end.contacts.is_empty());
+    assert_eq!(past_the_end.total, ListTotal::MoreThan(COUNT_LIMIT));
     let bulk = scope
         .list_contacts(&ContactQuery {
             search: Some("bulk 100".into()),
