@@ -93,6 +93,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
     Ok(options)
 }
 
+// The server runs in this process; it allocates as the `server` binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
