@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use domain::Db;
 use domain::accounts::GoogleTokens;
+use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jobs::{Worker, WorkerId, WorkerOptions};
-use domain::ask::model::ModelConfig;
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
 use domain::sync::jobs::{GmailJobs, run_scheduler};

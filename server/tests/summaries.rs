@@ -20,9 +20,12 @@ use helpers::{ALEX, spawn_app_with};
 async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
     // Enough replies for the signed-in user's Gmail import as well: every message the
     // workers process may be summarised.
-    let fake = FakeOpenAi::start(vec![Reply::text(&["Dana is running ten minutes late."]); 400])
-        .await
-        .unwrap();
+    let fake = FakeOpenAi::start(vec![
+        Reply::text(&["Dana is running ten minutes late."]);
+        400
+    ])
+    .await
+    .unwrap();
     // SAFETY: the only test in this binary sets these before starting any thread
     // that reads the environment.
     unsafe {
@@ -87,7 +90,10 @@ async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(summary.as_deref(), Some("Dana is running ten minutes late."));
+    assert_eq!(
+        summary.as_deref(),
+        Some("Dana is running ten minutes late.")
+    );
     let state: String = sqlx::query_scalar("select state from activities where id = $1")
         .bind(activity)
         .fetch_one(app.db.pool())

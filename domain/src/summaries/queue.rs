@@ -217,9 +217,7 @@ impl SummaryQueue {
     }
 
     /// When the next failed summary becomes due, for sleeping until then.
-    pub async fn next_retry(
-        &self,
-    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, SummaryError> {
+    pub async fn next_retry(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, SummaryError> {
         Ok(sqlx::query_scalar!(
             r#"select min(next_attempt_at) from activity_summaries where state = 'failed'"#
         )

@@ -170,12 +170,10 @@ impl Summariser {
             .for_user(claim.user)
             .summary_source(claim.activity_id)
             .await?;
-        let completion = tokio::time::timeout(
-            self.options.timeout,
-            self.complete(&user_message(&source)),
-        )
-        .await
-        .map_err(|_| ModelError::Timeout(self.options.timeout))??;
+        let completion =
+            tokio::time::timeout(self.options.timeout, self.complete(&user_message(&source)))
+                .await
+                .map_err(|_| ModelError::Timeout(self.options.timeout))??;
         let summary = clean_summary(&completion.text).ok_or(SummaryError::EmptyReply)?;
         self.queue
             .mark_done(

@@ -233,15 +233,17 @@ async fn a_processed_email_gets_a_summary_from_its_text_as_data() {
     assert_eq!(activity_state(&db, activity).await, "completed");
     assert!(summary_row(&db, bulk).await.is_none());
 
-    let events: Vec<Value> = sqlx::query_scalar(
-        "select data from events where user_id = $1 and kind = $2",
-    )
-    .bind(me.user.0)
-    .bind(ACTIVITY_SUMMARISED_EVENT)
-    .fetch_all(db.pool())
-    .await
-    .unwrap();
-    assert_eq!(events, vec![serde_json::json!({ "activity_ids": [activity] })]);
+    let events: Vec<Value> =
+        sqlx::query_scalar("select data from events where user_id = $1 and kind = $2")
+            .bind(me.user.0)
+            .bind(ACTIVITY_SUMMARISED_EVENT)
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        events,
+        vec![serde_json::json!({ "activity_ids": [activity] })]
+    );
 
     let dana = me.dana().await;
     assert_eq!(
@@ -412,7 +414,8 @@ async fn each_user_sees_only_their_own_summaries() {
     let alex = owner(&db, "alex@mycorp.example").await;
     let sam = owner(&db, "sam@othercorp.example").await;
     alex.receive("a1", 3, "", "Alex, can we meet Friday?").await;
-    sam.receive("s1", 2, "", "Sam, the invoice is attached.").await;
+    sam.receive("s1", 2, "", "Sam, the invoice is attached.")
+        .await;
     // Claimed newest first: Alex's message, then Sam's.
     let fake = FakeOpenAi::start(vec![
         Reply::text(&["Dana asks Alex to meet on Friday."]),
