@@ -57,6 +57,8 @@ pub struct TimelineEntry {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub size_bytes: Option<i64>,
+    /// The AI summary, once one was written (see [`crate::summaries`]).
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +79,10 @@ impl UserScope<'_> {
         let mut entries = sqlx::query_as!(
             TimelineEntry,
             r#"select a.id, a.channel, a.direction, a.occurred_at, a.subject, a.snippet,
-                      a.state, a.attempts, a.last_error, a.size_bytes
+                      a.state, a.attempts, a.last_error, a.size_bytes, s.summary
                from activities a
+               left join activity_summaries s
+                 on s.activity_id = a.id and s.user_id = $1 and s.state = 'done'
                where a.user_id = $1 and a.deleted_at is null
                  and a.id in (select p.activity_id from activity_participants p
                               where p.user_id = $1 and p.contact_id = $2)

@@ -1,6 +1,7 @@
 //! Background work: job workers that run Gmail syncs and reconciliations, activity
-//! processors that build contacts from stored mail, and the scheduler that queues an
-//! incremental sync for every active Gmail account. Runs inside
+//! processors that build contacts from stored mail, a summariser that writes AI
+//! summaries of processed activities when a model is configured (`OPENAI_*`), and the
+//! scheduler that queues an incremental sync for every active Gmail account. Runs inside
 //! the server by default, or alone with `server worker`; any number of processes may
 //! share one database (jobs are claimed with leases).
 
@@ -9,11 +10,13 @@ use std::time::Duration;
 
 use domain::Db;
 use domain::accounts::GoogleTokens;
+use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jobs::{Worker, WorkerId, WorkerOptions};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
+use domain::summaries::{Summariser, SummariserOptions};
 use domain::sync::jobs::{GmailJobs, run_scheduler};
 use domain::sync::{GmailSync, SyncOptions};
 use tokio::task::JoinHandle;
@@ -109,6 +112,23 @@ impl BackgroundWork {
             tasks.push(tokio::spawn(async move {
                 if let Err(error) = processor.run(stop, hook).await {
                     tracing::error!(%error, "an activity processor stopped");
+                }
+            }));
+        }
+        // One summariser per process: its model calls run a few at a time, and the
+        // provider's rate limit, not this machine, bounds how fast summaries can go.
+        if let Some(model) = ModelConfig::from_env(|k| std::env::var(k).ok()) {
+            tracing::info!(model = %model.model, "activity summaries enabled");
+            let summariser = Summariser::new(
+                db,
+                model,
+                WorkerId::generate(),
+                SummariserOptions::default(),
+            );
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(error) = summariser.run(stop).await {
+                    tracing::error!(%error, "the activity summariser stopped");
                 }
             }));
         }

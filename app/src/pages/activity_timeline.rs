@@ -1,7 +1,7 @@
 //! The contact page's activity timeline: every activity linked to the contact, newest
 //! first, with its processing state kept current over the live feed (`activity.state`
 //! events re-read the shown window, so a badge moves raw -> processing -> completed in
-//! every open tab), Retry for failed ones, a channel filter, "Load more", and a drop zone
+//! every open tab, and `activity.summarised` events bring in AI summaries), Retry for failed ones, a channel filter, "Load more", and a drop zone
 //! for files.
 
 use chrono::{DateTime, Utc};
@@ -42,6 +42,8 @@ pub struct TimelineItem {
     pub error: Option<String>,
     /// Where a `file` activity downloads from.
     pub download: Option<String>,
+    /// The AI summary, when a model is configured and has written one.
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +94,7 @@ pub async fn contact_timeline(
                     .filter(|_| e.state == "failed" || e.state == "dead"),
                 state: e.state,
                 attempts: e.attempts,
+                summary: e.summary,
             })
             .collect(),
     })
@@ -125,7 +128,7 @@ impl ActivityFeed {
         let channel = RwSignal::new(String::new());
         let limit = RwSignal::new(PAGE);
         let changes = RwSignal::new(0_u64);
-        listen_live(&["activity.state"], move || {
+        listen_live(&["activity.state", "activity.summarised"], move || {
             changes.update(|n| *n += 1);
         });
         let retry = ServerAction::<RetryActivity>::new();
@@ -277,6 +280,7 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
             <div class="timeline-body">
                 <p class="headline">{item.headline.clone()}</p>
                 {item.snippet.clone().map(|s| view! { <p class="snippet muted">{s}</p> })}
+                {item.summary.clone().map(|s| view! { <p class="summary" data-testid="activity-summary" title="AI summary">{s}</p> })}
                 <p class="muted">
                     {direction}
                     {(!direction.is_empty()).then_some(" · ")}

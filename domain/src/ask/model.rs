@@ -157,11 +157,20 @@ fn tools() -> Vec<ChatCompletionTool> {
 
 /// One streamed completion, assembled.
 #[derive(Debug, Default)]
-struct Completion {
-    text: String,
+pub(crate) struct Completion {
+    pub(crate) text: String,
     tool_calls: Vec<ChatCompletionMessageToolCall>,
     finish: Option<FinishReason>,
-    tokens: u32,
+    pub(crate) tokens: u32,
+}
+
+/// The API client for `config`; shared by Ask and the activity summariser.
+pub(crate) fn client(config: &ModelConfig) -> Client<OpenAIConfig> {
+    Client::with_config(
+        OpenAIConfig::new()
+            .with_api_key(config.api_key.clone())
+            .with_api_base(config.base_url.trim_end_matches('/')),
+    )
 }
 
 /// Answers `question` for the scope's user with the model, reporting progress.
@@ -185,11 +194,7 @@ async fn run(
     now: DateTime<Utc>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ModelAnswer, ModelError> {
-    let client = Client::with_config(
-        OpenAIConfig::new()
-            .with_api_key(config.api_key.clone())
-            .with_api_base(config.base_url.trim_end_matches('/')),
-    );
+    let client = client(config);
     let build = |e: OpenAIError| ModelError::Transport(e.to_string());
     let mut messages: Vec<ChatCompletionRequestMessage> = vec![
         ChatCompletionRequestSystemMessageArgs::default()
@@ -258,7 +263,8 @@ async fn run(
     Err(ModelError::TooManyRounds(config.max_rounds))
 }
 
-async fn stream_completion(
+/// Sends `request` (which must ask for a stream) and assembles the answer.
+pub(crate) async fn stream_completion(
     client: &Client<OpenAIConfig>,
     request: async_openai::types::CreateChatCompletionRequest,
     progress: &mut (dyn FnMut(Progress) + Send),

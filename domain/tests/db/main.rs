@@ -9,4 +9,5 @@ mod ingest;
 mod jobs;
 mod notes;
 mod processing;
+mod summaries;
 mod sync;

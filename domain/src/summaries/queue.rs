@@ -1,0 +1,254 @@
+//! The summariser's work items in `activity_summaries`. A claim takes failed summaries
+//! past their backoff (`FOR UPDATE SKIP LOCKED`) and then the newest completed
+//! activities that have no summary row yet (inserted under this worker's lease; a
+//! concurrent claim of the same activity loses on the primary key and skips it). Every
+//! write checks the lease, so a worker that stalled past it finds out and stores nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::SummaryError;
+use crate::events::EVENTS_CHANNEL;
+use crate::jobs::{Backoff, WorkerId};
+use crate::{Db, UserId};
+
+/// Claims after which a failing summary is given up as `dead` (its error is kept).
+pub const MAX_SUMMARY_ATTEMPTS: i32 = 5;
+
+/// The live-feed event announcing new summaries: `{activity_ids}` per user.
+pub const ACTIVITY_SUMMARISED_EVENT: &str = "activity.summarised";
+
+/// An activity whose summary this worker holds the lease on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedSummary {
+    pub activity_id: Uuid,
+    pub user: UserId,
+    /// Claims so far, this one included.
+    pub attempts: i32,
+}
+
+/// Where a failed summary went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryFailed {
+    /// Retried after the backoff.
+    Retrying,
+    /// Out of attempts; the activity stays without a summary.
+    Dead,
+}
+
+#[derive(Debug, Clone)]
+pub struct SummaryQueue {
+    pool: PgPool,
+    backoff: Backoff,
+    max_attempts: i32,
+}
+
+impl Db {
+    pub fn summary_queue(&self) -> SummaryQueue {
+        SummaryQueue {
+            pool: self.pool().clone(),
+            backoff: Backoff {
+                base: Duration::from_secs(60),
+                max: Duration::from_secs(2 * 60 * 60),
+            },
+            max_attempts: MAX_SUMMARY_ATTEMPTS,
+        }
+    }
+}
+
+impl SummaryQueue {
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    pub fn with_max_attempts(mut self, attempts: i32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Claims up to `batch` retries that are due, then fills the batch with the newest
+    /// summarisable activities not yet taken on: completed email, SMS, WhatsApp, call
+    /// and file activities with text that are not bulk mail.
+    pub async fn claim_next(
+        &self,
+        worker: &WorkerId,
+        batch: i64,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedSummary>, SummaryError> {
+        let retries = sqlx::query!(
+            r#"update activity_summaries s
+               set state = 'summarising', claimed_by = $1, attempts = s.attempts + 1,
+                   lease_expires_at = now() + make_interval(secs => $2)
+               from (select activity_id from activity_summaries
+                     where state = 'failed' and next_attempt_at <= now()
+                     order by next_attempt_at, activity_id
+                     limit $3
+                     for update skip locked) due
+               where s.activity_id = due.activity_id
+               returning s.activity_id, s.user_id, s.attempts"#,
+            worker.as_str(),
+            lease.as_secs_f64(),
+            batch,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed: Vec<ClaimedSummary> = retries
+            .into_iter()
+            .map(|r| ClaimedSummary {
+                activity_id: r.activity_id,
+                user: UserId(r.user_id),
+                attempts: r.attempts,
+            })
+            .collect();
+        let room = batch - claimed.len() as i64;
+        if room > 0 {
+            let fresh = sqlx::query!(
+                r#"insert into activity_summaries
+                     (user_id, activity_id, state, attempts, claimed_by, lease_expires_at)
+                   select a.user_id, a.id, 'summarising', 1, $1, now() + make_interval(secs => $2)
+                   from activities a
+                   where a.state = 'completed' and a.deleted_at is null
+                     and a.channel in ('email', 'sms', 'whatsapp', 'call', 'file')
+                     and a.processed ->> 'bulk' is null
+                     and a.body_text is not null and a.body_text <> ''
+                     and not exists (select 1 from activity_summaries s where s.activity_id = a.id)
+                   order by a.occurred_at desc
+                   limit $3
+                   on conflict do nothing
+                   returning activity_id, user_id, attempts"#,
+                worker.as_str(),
+                lease.as_secs_f64(),
+                room,
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            claimed.extend(fresh.into_iter().map(|r| ClaimedSummary {
+                activity_id: r.activity_id,
+                user: UserId(r.user_id),
+                attempts: r.attempts,
+            }));
+        }
+        Ok(claimed)
+    }
+
+    /// Stores a summary `worker` still holds the lease on.
+    pub async fn mark_done(
+        &self,
+        claim: &ClaimedSummary,
+        worker: &WorkerId,
+        summary: &str,
+        model: &str,
+        tokens: u32,
+    ) -> Result<(), SummaryError> {
+        let done = sqlx::query!(
+            r#"update activity_summaries
+               set state = 'done', summary = $4, model = $5, tokens = $6, summarised_at = now(),
+                   last_error = null, claimed_by = null, lease_expires_at = null
+               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3"#,
+            claim.activity_id,
+            claim.user.0,
+            worker.as_str(),
+            summary,
+            model,
+            i32::try_from(tokens).unwrap_or(i32::MAX),
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(SummaryError::LeaseLost(claim.activity_id));
+        }
+        Ok(())
+    }
+
+    /// Records a failure: retried after an exponential backoff with jitter, or `dead`
+    /// once the attempts are used up or when retrying cannot help (`permanent`).
+    pub async fn mark_failed(
+        &self,
+        claim: &ClaimedSummary,
+        worker: &WorkerId,
+        error: &str,
+        permanent: bool,
+    ) -> Result<SummaryFailed, SummaryError> {
+        let delay = self.backoff.delay(claim.attempts, rand::random::<f64>());
+        let state = sqlx::query_scalar!(
+            r#"update activity_summaries
+               set state = case when attempts >= $5 or $7 then 'dead' else 'failed' end,
+                   last_error = $4, claimed_by = null, lease_expires_at = null,
+                   next_attempt_at = now() + make_interval(secs => $6)
+               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3
+               returning state"#,
+            claim.activity_id,
+            claim.user.0,
+            worker.as_str(),
+            error,
+            self.max_attempts,
+            delay.as_secs_f64(),
+            permanent,
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(SummaryError::LeaseLost(claim.activity_id))?;
+        Ok(if state == "dead" {
+            SummaryFailed::Dead
+        } else {
+            SummaryFailed::Retrying
+        })
+    }
+
+    /// Puts summaries whose worker stopped before finishing back in line (due now), or
+    /// gives them up when out of attempts. Returns how many were released.
+    pub async fn release_expired(&self) -> Result<u64, SummaryError> {
+        let released = sqlx::query!(
+            r#"update activity_summaries
+               set state = case when attempts >= $1 then 'dead' else 'failed' end,
+                   last_error = 'lease expired: its worker stopped before finishing',
+                   claimed_by = null, lease_expires_at = null, next_attempt_at = now()
+               where state = 'summarising' and lease_expires_at < now()"#,
+            self.max_attempts,
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(released.rows_affected())
+    }
+
+    /// When the next failed summary becomes due, for sleeping until then.
+    pub async fn next_retry(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, SummaryError> {
+        Ok(sqlx::query_scalar!(
+            r#"select min(next_attempt_at) from activity_summaries where state = 'failed'"#
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Tells each user's open tabs which of their activities got a summary: one event
+    /// per user, however many summaries a batch stored.
+    pub async fn announce(
+        &self,
+        summarised: &BTreeMap<UserId, BTreeSet<Uuid>>,
+    ) -> Result<(), SummaryError> {
+        if summarised.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (user, activities) in summarised {
+            sqlx::query!(
+                r#"with stored as (
+                     insert into events (user_id, kind, data) values ($1, $2, $3) returning user_id)
+                   select pg_notify($4, user_id::text) from stored"#,
+                user.0,
+                ACTIVITY_SUMMARISED_EVENT,
+                json!({ "activity_ids": activities }),
+                EVENTS_CHANNEL,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
