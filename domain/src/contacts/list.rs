@@ -256,9 +256,13 @@ impl UserScope<'_> {
                     row_number() over (order by s.strength desc, s.contact_id) as n
                from contact_stats s where s.user_id = ",
         );
+        // The limit is written into the statement, not bound: with only the user as a
+        // parameter Postgres keeps one generic plan instead of planning every call
+        // (half a millisecond, on every contacts page).
         rows.push_bind(self.user.0)
-            .push(" and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit ")
-            .push_bind(limit)
+            .push(format!(
+                " and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit {limit}"
+            ))
             .push(") ")
             .push(PAGE_COLUMNS);
         Ok(rows
