@@ -26,7 +26,7 @@ function lastAnswer(page: Page) {
 async function ask(page: Page, question: string) {
   const before = await page.locator(".ask-history li.exchange:not(.live)").count();
   const streamed = page.waitForResponse((r) => r.url().endsWith("/api/ask") && r.status() === 200);
-  await page.getByLabel("Your question").fill(question);
+  await page.getByRole("textbox", { name: "Your question" }).fill(question);
   await page.getByRole("button", { name: "Ask", exact: true }).click();
   const response = await streamed;
   expect(response.headers()["content-type"]).toContain("text/event-stream");
@@ -80,7 +80,7 @@ test("three questions stream cited answers; a citation opens the contact, whose 
   await expect(message).toBeVisible();
 
   // Ctrl+K focuses the header's box from anywhere, even from inside a field.
-  await page.getByLabel("Your question").focus();
+  await page.getByRole("textbox", { name: "Your question" }).focus();
   await page.keyboard.press("Control+k");
   await expect(page.getByRole("searchbox", { name: "Ask Rapport" })).toBeFocused();
 

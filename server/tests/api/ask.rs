@@ -300,3 +300,38 @@ async fn the_form_without_javascript_answers_and_returns_to_the_exchange() {
     assert!(html.contains("Invalid question: is empty"));
     assert_eq!(stored_exchanges(&app).await, 1);
 }
+
+#[tokio::test]
+async fn the_contact_page_summarizes_suggests_and_drafts_without_sending() {
+    let app = spawn_app().await;
+    let alex = app.sign_in(ALEX).await;
+    let created = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "Grace Hopper"), ("email", "grace@navy.mil")],
+        )
+        .await;
+    assert_eq!(created.status(), 200);
+    let id: uuid::Uuid = created.json().await.unwrap();
+
+    let (status, html) = alex.get_html(&format!("/contacts/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("relationship-panel"), "{html}");
+    assert!(
+        html.contains(&format!("You and <a class=\"citation\" href=\"/contacts/{id}\">Grace Hopper</a> have exchanged 0 emails")),
+        "the summary links the contact: {html}"
+    );
+    assert!(html.contains("Introduce yourself: you have no emails with them yet."));
+    assert!(html.contains("Hi Grace,"), "the draft greets them");
+    assert!(
+        html.contains("https://mail.google.com/mail/?view=cm&amp;fs=1&amp;to=grace%40navy.mil&amp;su=Hello&amp;body=Hi%20Grace%2C"),
+        "Open in Gmail carries the draft"
+    );
+    assert!(html.contains("target=\"_blank\" rel=\"noopener\""));
+
+    // Another user's contact has no panel for them: the page is a 404.
+    let sam = app.sign_in(SAM).await;
+    let (status, html) = sam.get_html(&format!("/contacts/{id}")).await;
+    assert_eq!(status, 404);
+    assert!(!html.contains("Grace"));
+}
