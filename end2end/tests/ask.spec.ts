@@ -62,7 +62,7 @@ test("three questions stream cited answers; a citation opens the contact, whose 
   // 2: threads waiting for a reply, asked from the header's box through the "/" shortcut.
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await page.keyboard.press("/");
-  const box = page.getByRole("searchbox", { name: "Ask Rapport" });
+  const box = page.getByRole("textbox", { name: "Ask Rapport" });
   await expect(box).toBeFocused();
   await box.fill("Who haven't I replied to?");
   await box.press("Enter");
@@ -82,7 +82,7 @@ test("three questions stream cited answers; a citation opens the contact, whose 
   // Ctrl+K focuses the header's box from anywhere, even from inside a field.
   await page.getByRole("textbox", { name: "Your question" }).focus();
   await page.keyboard.press("Control+k");
-  await expect(page.getByRole("searchbox", { name: "Ask Rapport" })).toBeFocused();
+  await expect(page.getByRole("textbox", { name: "Ask Rapport" })).toBeFocused();
 
   // The history persists across a reload.
   const asked = await page.locator(".ask-history li.exchange").count();

@@ -15,7 +15,9 @@ pub fn GlobalAsk() -> impl IntoView {
             <label class="visually-hidden" for=BOX_ID>"Ask Rapport"</label>
             <input
                 id=BOX_ID
-                type="search"
+                // A text field, not type=search: the form is already the search landmark,
+                // and pages keep their own search box as the page's one searchbox.
+                type="text"
                 name="q"
                 maxlength="1000"
                 autocomplete="off"
