@@ -160,7 +160,7 @@ fn Relationship(view: RelationshipView) -> impl IntoView {
                         "Copy"
                     </button>
                     <a class="button primary gmail-compose" href=gmail target="_blank" rel="noopener">"Open in Gmail"</a>
-                    <span class="muted small" role="status">{move || copied.get().then_some("Copied.")}</span>
+                    {move || copied.get().then(|| view! { <span class="muted small" role="status">"Copied."</span> })}
                 </div>
                 <p class="muted small">"Rapport never sends email: review the draft, then copy it or finish it in Gmail."</p>
             </div>
