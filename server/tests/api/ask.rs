@@ -319,7 +319,7 @@ async fn the_contact_page_summarizes_suggests_and_drafts_without_sending() {
     assert!(html.contains("relationship-panel"), "{html}");
     assert!(
         html.contains(&format!(
-            "<a class=\"citation\" href=\"/contacts/{id}\">Grace Hopper</a>"
+            "href=\"/contacts/{id}\" class=\"citation\">Grace Hopper</a>"
         )) && html.contains("have exchanged 0 emails"),
         "the summary links the contact: {html}"
     );
