@@ -250,9 +250,11 @@ fn AskView(
 
 #[component]
 fn Exchange(exchange: ExchangeView) -> impl IntoView {
-    let tools = (!exchange.tools.is_empty())
-        .then(|| format!(" · tools: {}", exchange.tools.join(", ")))
-        .unwrap_or_default();
+    let tools = if exchange.tools.is_empty() {
+        String::new()
+    } else {
+        format!(" · tools: {}", exchange.tools.join(", "))
+    };
     view! {
         <li class="exchange" id=format!("exchange-{}", exchange.id) data-refused=exchange.refused.to_string()>
             <p class="question"><span class="speaker">"You"</span>{exchange.question}</p>
