@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::GlobalAsk;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
 const NAV: [(&str, &str); 4] = [
@@ -52,6 +53,7 @@ fn SignedInHeader(session: SessionInfo, demo: bool) -> impl IntoView {
                 {NAV.into_iter().map(|(href, label)| view! { <li><A href=href>{label}</A></li> }).collect_view()}
             </ul>
         </nav>
+        <GlobalAsk/>
         <div class="user-menu">
             {demo.then(|| view! { <span class="badge demo" title="Simulated Google account and mailbox">"Demo"</span> })}
             <span class="who" title=session.email.clone()>{who}</span>

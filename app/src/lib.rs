@@ -4,6 +4,7 @@
 // The contact page's view type nests deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+mod components;
 mod errors;
 mod format;
 mod layout;

@@ -2,6 +2,7 @@
 //! signed-in user the auth middleware resolved, and the single mapping from domain
 //! errors to what the browser sees.
 
+use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::google::GoogleOAuth;
 use domain::{Db, DomainError, UserId, UserScope};
@@ -15,6 +16,8 @@ pub struct AppContext {
     pub secrets: SecretBox,
     /// Running against the built-in fake Google with a simulated mailbox.
     pub demo: bool,
+    /// Ask Rapport's language model (`OPENAI_*`); `None` answers with the offline engine.
+    pub model: Option<ModelConfig>,
 }
 
 /// Put into the request's extensions by the server's auth middleware.

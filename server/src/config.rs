@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use domain::ask::model::ModelConfig;
+
 use crate::workers::WorkerSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,8 @@ pub struct Config {
     pub max_webhook_bytes: usize,
     /// Largest file accepted by a contact's file upload.
     pub max_file_bytes: u64,
+    /// The language model Ask Rapport uses (`OPENAI_*`); `None` runs the offline engine.
+    pub model: Option<ModelConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -94,6 +98,14 @@ impl std::fmt::Debug for Config {
             )
             .field("log_format", &self.log_format)
             .field("workers", &self.workers)
+            // The API key stays out of logs.
+            .field(
+                "model",
+                &self
+                    .model
+                    .as_ref()
+                    .map(|m| format!("{} at {}", m.model, m.base_url)),
+            )
             .finish()
     }
 }
@@ -238,6 +250,7 @@ impl Config {
             max_mbox_bytes,
             max_webhook_bytes,
             max_file_bytes,
+            model: ModelConfig::from_env(&lookup),
         })
     }
 }
@@ -270,6 +283,30 @@ mod tests {
         assert_eq!(config.max_mbox_bytes, 8 << 30);
         assert_eq!(config.max_file_bytes, 50 << 20);
         assert_eq!(config.max_webhook_bytes, 40 << 20);
+        assert_eq!(
+            config.model, None,
+            "no OPENAI_* settings: the offline engine"
+        );
+    }
+
+    #[test]
+    fn openai_settings_configure_the_model_and_the_key_stays_out_of_logs() {
+        let config = config(&[
+            ("OPENAI_API_KEY", "sk-s3cret"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1"),
+            ("OPENAI_MODEL", "llama3"),
+        ])
+        .unwrap();
+        let model = config.model.as_ref().expect("a model is configured");
+        assert_eq!(
+            (model.base_url.as_str(), model.model.as_str()),
+            ("http://127.0.0.1:8080/v1", "llama3")
+        );
+        let logged = format!("{config:?}");
+        assert!(
+            logged.contains("llama3") && !logged.contains("sk-s3cret"),
+            "{logged}"
+        );
     }
 
     #[test]

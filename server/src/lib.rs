@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod api_v1;
+mod ask;
 mod auth;
 pub mod config;
 mod files;

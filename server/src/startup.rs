@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
 use domain::Db;
+use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
 use domain::events::EventHub;
@@ -24,7 +25,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, WorkerSettings};
-use crate::{api_v1, auth, files, health, import, ingest, live, middleware};
+use crate::{api_v1, ask, auth, files, health, import, ingest, live, middleware};
 
 pub(crate) const DATABASE_NAME: &str = "rapport";
 /// The demo Google's client credentials (they only open the in-process fake).
@@ -47,6 +48,9 @@ pub struct AppState {
     pub files: domain::files::FileStore,
     #[from_ref(skip)]
     pub max_file_bytes: u64,
+    /// Ask Rapport's language model; `None` answers with the offline engine.
+    #[from_ref(skip)]
+    pub model: Option<ModelConfig>,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
             google: self.google.clone(),
             secrets: self.secrets.clone(),
             demo: self.demo,
+            model: self.model.clone(),
         }
     }
 }
@@ -145,6 +150,7 @@ impl Application {
             max_webhook_bytes: config.max_webhook_bytes,
             files: domain::files::FileStore::new(config.data_dir.join("files")),
             max_file_bytes: config.max_file_bytes,
+            model: config.model.clone(),
         };
         let sessions = session_layer(&db, public_url.starts_with("https://"));
         Ok(Self {
@@ -288,6 +294,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         .route("/auth/google/callback", get(auth::callback))
         .route("/auth/logout", post(auth::logout))
         .route("/api/events", get(live::events))
+        .route("/api/ask", post(ask::ask))
         .route(
             "/ingest/{channel}",
             post(ingest::receive).layer(DefaultBodyLimit::disable()),

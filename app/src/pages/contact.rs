@@ -444,6 +444,7 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
             {merged_notice}
             <p class="strength-explanation">{data.stats.explanation.clone()}</p>
             <StatsCards stats=data.stats.clone()/>
+            <super::relationship_panel::RelationshipPanel contact=data.id/>
             <section class="card">
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>

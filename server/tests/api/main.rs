@@ -1,6 +1,7 @@
 //! Integration tests: a real PostgreSQL (one embedded cluster per test run, a fresh
 //! database per test), the real server on a random port, real HTTP.
 
+mod ask;
 mod auth;
 mod contact_policy;
 mod contacts;

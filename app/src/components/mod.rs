@@ -1,0 +1,5 @@
+//! Pieces of the layout shared by every page.
+
+pub mod global_ask;
+
+pub use global_ask::GlobalAsk;

@@ -1,0 +1,198 @@
+//! The contact page's relationship panel: a summary of the relationship (with links to
+//! the contact and the last message), next actions from the stats, and a draft email
+//! to review, copy or open in Gmail. Rapport never sends it.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ask_text::AnswerText;
+use crate::errors::user_message;
+use crate::layout::urlencode;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationshipView {
+    pub summary: String,
+    pub actions: Vec<String>,
+    pub to: Option<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The panel's content; `None` for a contact merged into another (the panel is then
+/// the other contact's to show).
+#[server]
+pub async fn load_relationship(contact: Uuid) -> Result<Option<RelationshipView>, ServerFnError> {
+    use chrono::Utc;
+    use domain::DomainError;
+    use domain::ask::Person;
+    use domain::ask::relationship::{next_actions, summary_text, template_draft};
+    use domain::ask::tools::Limit;
+
+    use crate::ssr::{request_context, to_server_error};
+    let ctx = request_context()?;
+    let scope = ctx.scope();
+    let now = Utc::now();
+    let details = match scope.ask_contact_details(contact).await {
+        Ok(d) => d,
+        Err(DomainError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(to_server_error(e)),
+    };
+    let recent = scope
+        .ask_timeline(
+            &[contact],
+            None,
+            None,
+            false,
+            Limit::parse(5).map_err(to_server_error)?,
+        )
+        .await
+        .map_err(to_server_error)?;
+    let person = Person {
+        contact_ids: vec![contact],
+        name: details.contact.name.clone(),
+        emails: details.contact.emails.clone(),
+    };
+    let sender = ctx
+        .user
+        .name
+        .clone()
+        .unwrap_or_else(|| ctx.user.email.clone());
+    let draft = template_draft(&details, &recent, &sender, now);
+    let summary = summary_text(&person, &details, &recent, now);
+    // The panel lists the next actions itself; the summary's closing "Next: …" would
+    // repeat them.
+    let summary = summary
+        .split_once(" Next: ")
+        .map_or(summary.clone(), |(before, _)| before.to_owned());
+    Ok(Some(RelationshipView {
+        summary,
+        actions: next_actions(&details, now),
+        to: draft.to,
+        subject: draft.subject,
+        body: draft.body,
+    }))
+}
+
+/// Gmail's compose window filled with a draft (the same link as the domain's
+/// `Draft::gmail_compose_url`, rebuilt here so edits to the draft carry over).
+pub fn gmail_compose_url(to: Option<&str>, subject: &str, body: &str) -> String {
+    format!(
+        "https://mail.google.com/mail/?view=cm&fs=1&to={}&su={}&body={}",
+        urlencode(to.unwrap_or_default()),
+        urlencode(subject),
+        urlencode(body)
+    )
+}
+
+#[component]
+pub fn RelationshipPanel(contact: Uuid) -> impl IntoView {
+    let data = Resource::new(move || contact, load_relationship);
+    view! {
+        <Suspense fallback=|| view! { <section class="card relationship-panel"><p class="muted">"Summarizing…"</p></section> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(view)) => view! { <Relationship view/> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(error) => view! {
+                        <section class="card relationship-panel">
+                            <p class="form-error" role="alert">{user_message(&error)}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Relationship(view: RelationshipView) -> impl IntoView {
+    let subject = RwSignal::new(view.subject);
+    let body = RwSignal::new(view.body);
+    let copied = RwSignal::new(false);
+    let to = view.to;
+    let gmail = move || gmail_compose_url(to.as_deref(), &subject.get(), &body.get());
+    view! {
+        <section class="card relationship-panel" aria-labelledby="relationship-heading">
+            <h2 id="relationship-heading">"Relationship"</h2>
+            <div class="relationship-summary">
+                <AnswerText text=view.summary/>
+            </div>
+            <h3>"Next actions"</h3>
+            <ul class="next-actions">
+                {view.actions.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}
+            </ul>
+            <h3>"Draft"</h3>
+            <div class="draft">
+                <label>
+                    "Subject"
+                    <input
+                        class="draft-subject"
+                        prop:value=subject
+                        value=subject.get_untracked()
+                        on:input=move |ev| subject.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    "Message"
+                    <textarea
+                        class="draft-body"
+                        rows="8"
+                        prop:value=body
+                        on:input=move |ev| {
+                            copied.set(false);
+                            body.set(event_target_value(&ev));
+                        }
+                    >
+                        {body.get_untracked()}
+                    </textarea>
+                </label>
+                <div class="draft-actions">
+                    <button
+                        class="button"
+                        type="button"
+                        on:click=move |_| {
+                            copy_to_clipboard(&format!("Subject: {}\n\n{}", subject.get_untracked(), body.get_untracked()));
+                            copied.set(true);
+                        }
+                    >
+                        "Copy"
+                    </button>
+                    <a class="button primary gmail-compose" href=gmail target="_blank" rel="noopener">"Open in Gmail"</a>
+                    {move || copied.get().then(|| view! { <span class="muted small" role="status">"Copied."</span> })}
+                </div>
+                <p class="muted small">"Rapport never sends email: review the draft, then copy it or finish it in Gmail."</p>
+            </div>
+        </section>
+    }
+}
+
+/// Puts `text` on the clipboard (browser only).
+fn copy_to_clipboard(text: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_gmail_link_carries_the_draft() {
+        assert_eq!(
+            gmail_compose_url(Some("dana@acme.com"), "Re: Q3 & more", "Hi Dana,\n\nBest"),
+            "https://mail.google.com/mail/?view=cm&fs=1&to=dana%40acme.com&su=Re%3A%20Q3%20%26%20more&body=Hi%20Dana%2C%0A%0ABest"
+        );
+        assert_eq!(
+            gmail_compose_url(None, "Hello", ""),
+            "https://mail.google.com/mail/?view=cm&fs=1&to=&su=Hello&body="
+        );
+    }
+}
