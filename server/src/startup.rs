@@ -136,7 +136,13 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
-        let background = BackgroundWork::start(&db, &google, &secrets, config.workers);
+        let background = BackgroundWork::start(
+            &db,
+            &google,
+            &secrets,
+            config.workers,
+            config.model.as_ref(),
+        );
         let live_stop = CancellationToken::new();
         let state = AppState {
             leptos_options,
@@ -231,7 +237,13 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
         workers: config.workers.workers.max(1),
         ..config.workers
     };
-    let work = BackgroundWork::start(&db, &google, &secret_box(&config)?, settings);
+    let work = BackgroundWork::start(
+        &db,
+        &google,
+        &secret_box(&config)?,
+        settings,
+        config.model.as_ref(),
+    );
     shutdown.await;
     work.stop().await;
     db.pool().close().await;

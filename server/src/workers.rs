@@ -60,6 +60,7 @@ impl BackgroundWork {
         google: &GoogleOAuth,
         secrets: &SecretBox,
         settings: WorkerSettings,
+        model: Option<&ModelConfig>,
     ) -> Self {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -117,7 +118,7 @@ impl BackgroundWork {
         }
         // One summariser per process: its model calls run a few at a time, and the
         // provider's rate limit, not this machine, bounds how fast summaries can go.
-        if let Some(model) = ModelConfig::from_env(|k| std::env::var(k).ok()) {
+        if let Some(model) = model.cloned() {
             tracing::info!(model = %model.model, "activity summaries enabled");
             let summariser = Summariser::new(
                 db,

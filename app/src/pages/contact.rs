@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::activity_timeline::{ActivityFeed, ActivityTimeline};
 use super::notes_panel::{NotesData, NotesPanel};
+use super::relationship_panel::{RelationshipData, RelationshipPanel, relationship_data};
 use super::volume_chart::{MonthBar, VolumeChart};
 use crate::errors::{RequestIdLine, user_message};
 
@@ -367,6 +368,7 @@ pub fn ContactDetailPage() -> impl IntoView {
         unmerge,
         feed: ActivityFeed::new(id),
         notes: NotesData::new(id),
+        relationship: relationship_data(id),
     };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading contact…"</p> }>
@@ -403,6 +405,7 @@ struct ContactActions {
     unmerge: ServerAction<UnmergeContacts>,
     feed: ActivityFeed,
     notes: NotesData,
+    relationship: RelationshipData,
 }
 
 #[component]
@@ -444,7 +447,7 @@ fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
             {merged_notice}
             <p class="strength-explanation">{data.stats.explanation.clone()}</p>
             <StatsCards stats=data.stats.clone()/>
-            <super::relationship_panel::RelationshipPanel contact=data.id/>
+            <RelationshipPanel data=actions.relationship/>
             <section class="card">
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>

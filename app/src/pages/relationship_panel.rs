@@ -85,9 +85,24 @@ pub fn gmail_compose_url(to: Option<&str>, subject: &str, body: &str) -> String 
     )
 }
 
+/// The panel's data, created by the contact page above its Suspense (see
+/// `ActivityFeed`): it loads alongside the contact, once per render.
+pub type RelationshipData = Resource<Result<Option<RelationshipView>, ServerFnError>>;
+
+pub fn relationship_data(contact: Memo<Option<Uuid>>) -> RelationshipData {
+    Resource::new(
+        move || contact.get(),
+        |contact| async move {
+            match contact {
+                Some(contact) => load_relationship(contact).await,
+                None => Ok(None),
+            }
+        },
+    )
+}
+
 #[component]
-pub fn RelationshipPanel(contact: Uuid) -> impl IntoView {
-    let data = Resource::new(move || contact, load_relationship);
+pub fn RelationshipPanel(data: RelationshipData) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <section class="card relationship-panel"><p class="muted">"Summarizing…"</p></section> }>
             {move || Suspend::new(async move {
