@@ -17,20 +17,68 @@ pub struct RelationshipView {
     pub to: Option<String>,
     pub subject: String,
     pub body: String,
+    pub contact: Uuid,
+    /// The configured model's name, which can rewrite the summary and the draft.
+    pub model: Option<String>,
 }
 
-/// The panel's content; `None` for a contact merged into another (the panel is then
-/// the other contact's to show).
+/// A summary and a draft body written by the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelWritten {
+    pub summary: String,
+    pub body: String,
+    pub written_by: String,
+}
+
+/// The panel's content, from the templates; `None` for a contact merged into another
+/// (the panel is then the other contact's to show).
 #[server]
 pub async fn load_relationship(contact: Uuid) -> Result<Option<RelationshipView>, ServerFnError> {
+    let ctx = crate::ssr::request_context()?;
+    Ok(template_view(&ctx, contact).await?.map(|(view, _)| view))
+}
+
+/// The summary and the draft written by the configured model. Asked for with a button,
+/// not on every page view: the page stays fast, and a call costs the user money.
+#[server]
+pub async fn write_relationship(contact: Uuid) -> Result<ModelWritten, ServerFnError> {
+    use domain::ask::relationship_model;
+    let ctx = crate::ssr::request_context()?;
+    let Some(model) = ctx.app.model.clone() else {
+        return Err(ServerFnError::ServerError(
+            "No language model is configured (set OPENAI_API_KEY).".into(),
+        ));
+    };
+    let Some((_, facts)) = template_view(&ctx, contact).await? else {
+        return Err(ServerFnError::ServerError("Contact not found".into()));
+    };
+    match relationship_model::write(&model, &facts).await {
+        Ok(written) => Ok(ModelWritten {
+            summary: written.summary,
+            body: written.draft_body,
+            written_by: format!("Written by model {}", written.model),
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "the model could not write the relationship panel");
+            Err(ServerFnError::ServerError(error.polite()))
+        }
+    }
+}
+
+/// The template panel for `contact`, and the facts a model would be given.
+#[cfg(feature = "ssr")]
+async fn template_view(
+    ctx: &crate::ssr::RequestContext,
+    contact: Uuid,
+) -> Result<Option<(RelationshipView, String)>, ServerFnError> {
     use chrono::Utc;
     use domain::DomainError;
     use domain::ask::Person;
     use domain::ask::relationship::{next_actions, summary_text, template_draft};
+    use domain::ask::relationship_model;
     use domain::ask::tools::Limit;
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
+    use crate::ssr::to_server_error;
     let scope = ctx.scope();
     let now = Utc::now();
     let details = match scope.ask_contact_details(contact).await {
@@ -65,13 +113,17 @@ pub async fn load_relationship(contact: Uuid) -> Result<Option<RelationshipView>
     let summary = summary
         .split_once(" Next: ")
         .map_or(summary.clone(), |(before, _)| before.to_owned());
-    Ok(Some(RelationshipView {
+    let facts = relationship_model::facts(&sender, &summary, &recent);
+    let view = RelationshipView {
         summary,
         actions: next_actions(&details, now),
         to: draft.to,
         subject: draft.subject,
         body: draft.body,
-    }))
+        contact,
+        model: ctx.app.model.as_ref().map(|m| m.model.clone()),
+    };
+    Ok(Some((view, facts)))
 }
 
 /// Gmail's compose window filled with a draft (the same link as the domain's
@@ -125,15 +177,53 @@ pub fn RelationshipPanel(data: RelationshipData) -> impl IntoView {
 fn Relationship(view: RelationshipView) -> impl IntoView {
     let subject = RwSignal::new(view.subject);
     let body = RwSignal::new(view.body);
+    let summary = RwSignal::new(view.summary);
+    let written_by = RwSignal::new("Written from your stats by templates".to_owned());
     let copied = RwSignal::new(false);
     let to = view.to;
+    let contact = view.contact;
+    let rewrite = ServerAction::<WriteRelationship>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(written)) = rewrite.value().get() {
+            summary.set(written.summary);
+            body.set(written.body);
+            written_by.set(written.written_by);
+            copied.set(false);
+        }
+    });
+    let rewrite_button = view.model.map(|model| {
+        let label = format!("Rewrite with {model}");
+        view! {
+            <button
+                class="button secondary rewrite"
+                type="button"
+                data-testid="rewrite-with-model"
+                disabled=move || rewrite.pending().get()
+                on:click=move |_| {
+                    rewrite.dispatch(WriteRelationship { contact });
+                }
+            >
+                {move || if rewrite.pending().get() { "Writing…".to_owned() } else { label.clone() }}
+            </button>
+        }
+    });
+    let rewrite_error = move || {
+        rewrite
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+    };
     let gmail = move || gmail_compose_url(to.as_deref(), &subject.get(), &body.get());
     view! {
         <section class="card relationship-panel" aria-labelledby="relationship-heading">
             <h2 id="relationship-heading">"Relationship"</h2>
             <div class="relationship-summary">
-                <AnswerText text=view.summary/>
+                <AnswerText text=summary/>
             </div>
+            <p class="muted written-by" data-testid="relationship-written-by">{written_by}</p>
+            {rewrite_button}
+            {rewrite_error}
             <h3>"Next actions"</h3>
             <ul class="next-actions">
                 {view.actions.into_iter().map(|a| view! { <li>{a}</li> }).collect_view()}

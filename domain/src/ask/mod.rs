@@ -7,6 +7,7 @@ pub mod offline;
 pub mod parse;
 pub mod period;
 pub mod relationship;
+pub mod relationship_model;
 pub mod tools;
 
 pub use answer::{Answer, AnswerValue, Person};

@@ -93,6 +93,16 @@ pub enum ProcessingError {
     Database(#[from] sqlx::Error),
 }
 
+impl ProcessingError {
+    /// Postgres aborted the transaction to break a deadlock or a serialization
+    /// conflict with another transaction: nothing is wrong with the activity, and
+    /// running it again succeeds.
+    pub fn is_transient_conflict(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("40P01" | "40001")))
+    }
+}
+
 impl From<ProcessingError> for crate::DomainError {
     fn from(e: ProcessingError) -> Self {
         match e {

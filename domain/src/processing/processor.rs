@@ -17,6 +17,11 @@ use super::{ActivityQueue, CHANNEL, ClaimedActivity, ProcessingError, StateChang
 use crate::jobs::WorkerId;
 use crate::{Db, UserId};
 
+/// Two processors handling mail from the same people (a new company, a shared contact)
+/// can deadlock, and Postgres aborts one of them. That is not the activity's fault: it
+/// is processed again at once, up to this many times, before it counts as failed.
+const CONFLICT_RETRIES: usize = 3;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessorOptions {
     /// Activities per claim: enough to amortize the claim, few enough that a dead
@@ -127,7 +132,17 @@ impl Processor {
                     .await?;
                 renewed = Instant::now();
             }
-            match self.process_one(activity, &mut contexts).await {
+            let mut result = self.process_one(activity, &mut contexts).await;
+            for _ in 0..CONFLICT_RETRIES {
+                match &result {
+                    Err(e) if e.is_transient_conflict() => {
+                        tracing::info!(activity = %activity.id, error = %e, "processing conflicted with another transaction; again");
+                        result = self.process_one(activity, &mut contexts).await;
+                    }
+                    _ => break,
+                }
+            }
+            match result {
                 Ok(touched) => {
                     outcome.completed += 1;
                     completed.add(activity.user, activity.id);

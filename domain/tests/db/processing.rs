@@ -369,6 +369,60 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     );
 }
 
+/// Postgres breaks a deadlock between two processors by aborting one: that activity is
+/// processed again at once, not failed. A test-only trigger aborts the first attempt
+/// to commit with the deadlock's error code; a unique violation (a real fault) still
+/// fails.
+#[tokio::test]
+async fn a_deadlock_abort_is_processed_again_at_once() {
+    let db = fresh_db().await;
+    let o = owner(&db, OWNER).await;
+    o.store(&[mail("m1", 1, "jane@acme.com", OWNER, "hi")])
+        .await;
+    for sql in [
+        // A sequence, not a table: the count must survive the aborted transaction.
+        "create sequence completions_tried",
+        "create table aborts (code text not null)",
+        "insert into aborts values ('40P01')",
+        "create function abort_once() returns trigger language plpgsql as $$
+         declare c text;
+         begin
+           if nextval('completions_tried') = 1 then
+             select code into c from aborts;
+             raise exception 'simulated abort' using errcode = c;
+           end if;
+           return null;
+         end $$",
+        "create trigger abort_once after update on activities
+         for each row when (new.state = 'completed') execute function abort_once()",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.unwrap();
+    }
+    let outcome = process_all(&db).await;
+    assert_eq!((outcome.completed, outcome.failed), (1, 0));
+    let (state, attempts): (String, i32) = sqlx::query_as("select state, attempts from activities")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!((state.as_str(), attempts), ("completed", 1));
+    let tried: i64 = sqlx::query_scalar("select last_value from completions_tried")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(tried, 2, "aborted once, then completed");
+
+    // A constraint violation is the activity's own problem: it fails and backs off.
+    o.store(&[mail("m2", 2, "joe@acme.com", OWNER, "hi")]).await;
+    for sql in [
+        "update aborts set code = '23505'",
+        "alter sequence completions_tried restart",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.unwrap();
+    }
+    let outcome = process_all(&db).await;
+    assert_eq!((outcome.completed, outcome.failed), (0, 1));
+}
+
 // ---- policy -------------------------------------------------------------------------
 
 #[tokio::test]

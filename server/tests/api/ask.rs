@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::pages::ask::AskQuestion;
 use app::pages::contacts::CreateContact;
+use app::pages::relationship_panel::WriteRelationship;
 use fakes::openai::{FakeOpenAi, Reply};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -336,4 +337,91 @@ async fn the_contact_page_summarizes_suggests_and_drafts_without_sending() {
     let (status, html) = sam.get_html(&format!("/contacts/{id}")).await;
     assert_eq!(status, 404);
     assert!(!html.contains("Grace"));
+}
+
+#[tokio::test]
+async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templates() {
+    let fake = FakeOpenAi::start(vec![
+        Reply::text(&[
+            "Grace and you have not written yet.",
+            "\n---\n",
+            "Hi Grace,\n\nLovely to meet you at the conference.\n\nAlex",
+        ]),
+        Reply::Error {
+            status: 400,
+            kind: "invalid_request_error".into(),
+            message: "context too long".into(),
+        },
+    ])
+    .await
+    .unwrap();
+    let base_url = fake.base_url();
+    let app = spawn_app_with(
+        0,
+        &[
+            ("OPENAI_BASE_URL", base_url.as_str()),
+            ("OPENAI_MODEL", "fake-gpt"),
+        ],
+    )
+    .await;
+    let alex = app.sign_in(ALEX).await;
+    let created = alex
+        .call_server_fn(
+            CreateContact::PATH,
+            &[("name", "Grace Hopper"), ("email", "grace@navy.mil")],
+        )
+        .await;
+    let id: uuid::Uuid = created.json().await.unwrap();
+
+    let (status, html) = alex.get_html(&format!("/contacts/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Rewrite with fake-gpt"), "{html}");
+    assert!(
+        fake.requests().is_empty(),
+        "viewing the page calls no model"
+    );
+
+    let id_text = id.to_string();
+    let written = alex
+        .call_server_fn(WriteRelationship::PATH, &[("contact", id_text.as_str())])
+        .await;
+    assert_eq!(written.status(), 200);
+    let written: Value = written.json().await.unwrap();
+    assert_eq!(written["summary"], "Grace and you have not written yet.");
+    assert_eq!(
+        written["body"],
+        "Hi Grace,\n\nLovely to meet you at the conference.\n\nAlex"
+    );
+    assert_eq!(written["written_by"], "Written by model fake-gpt");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "one completion per rewrite");
+    let messages = &requests[0]["messages"];
+    assert_eq!(messages[0]["role"], "system");
+    assert!(!messages[0]["content"].to_string().contains("Grace"));
+    let facts = messages[1]["content"].to_string();
+    assert!(
+        facts.contains("<facts>") && facts.contains("Grace Hopper"),
+        "the contact's facts go in as data: {facts}"
+    );
+
+    // The model fails: the error is polite and the page still has the templates.
+    let failed = alex
+        .call_server_fn(WriteRelationship::PATH, &[("contact", id_text.as_str())])
+        .await;
+    assert_ne!(failed.status(), 200);
+    assert!(
+        failed.text().await.unwrap().contains("could not answer"),
+        "a polite error"
+    );
+    let (status, html) = alex.get_html(&format!("/contacts/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Hi Grace,"), "the template draft: {html}");
+
+    // Another user cannot have a model write about Alex's contact.
+    let sam = app.sign_in(SAM).await;
+    let refused = sam
+        .call_server_fn(WriteRelationship::PATH, &[("contact", id_text.as_str())])
+        .await;
+    assert_ne!(refused.status(), 200);
+    assert_eq!(fake.requests().len(), 2, "no request made for Sam");
 }
