@@ -38,7 +38,8 @@ impl Results {
             "# Benchmark results\n\nWritten by `make bench`; each section is replaced when its benchmark reruns.\n".to_owned()
         });
         let heading = format!("## {title}\n");
-        let section = format!("{heading}\n{}\n{}\n", provenance(), body.trim_end());
+        // A blank line ends the section, before the next heading or the file's end.
+        let section = format!("{heading}\n{}\n{}\n\n", provenance(), body.trim_end());
         let updated = match existing.find(&heading) {
             Some(start) => {
                 let rest = &existing[start + heading.len()..];
@@ -126,5 +127,9 @@ mod tests {
         assert!(md.contains("second") && !md.contains("first"), "{md}");
         assert!(md.find("## Sync").unwrap() < md.find("## Contacts").unwrap());
         assert!(md.contains("other"));
+        assert!(
+            md.contains("second\n\n## Contacts"),
+            "a blank line between sections: {md}"
+        );
     }
 }

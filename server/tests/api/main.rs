@@ -15,6 +15,7 @@ mod lifecycle;
 mod live;
 mod notes_api;
 mod pages;
+mod summaries;
 mod sync;
 mod timeline;
 mod worker_crash;

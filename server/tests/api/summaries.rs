@@ -1,11 +1,5 @@
-//! AI summaries end to end: a server whose environment names an OpenAI-compatible model
-//! (the fake, on loopback) summarises a webhook's activity after processing it. Its own
-//! test binary, because the summariser reads `OPENAI_*` from the process environment,
-//! which the other server tests must not see.
-
-#[path = "api/helpers.rs"]
-#[allow(dead_code)] // shared with the `api` tests, which use all of it
-mod helpers;
+//! AI summaries end to end: a server configured with an OpenAI-compatible model (the
+//! fake, on loopback) summarises a webhook's activity after processing it.
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +8,7 @@ use fakes::openai::{FakeOpenAi, Reply};
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use helpers::{ALEX, spawn_app_with};
+use crate::helpers::{ALEX, spawn_app_with};
 
 #[tokio::test]
 async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
@@ -26,14 +20,16 @@ async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
     ])
     .await
     .unwrap();
-    // SAFETY: the only test in this binary sets these before starting any thread
-    // that reads the environment.
-    unsafe {
-        std::env::set_var("OPENAI_BASE_URL", fake.base_url());
-        std::env::set_var("OPENAI_API_KEY", "sk-test");
-        std::env::set_var("OPENAI_MODEL", "fake-summary-model");
-    }
-    let app = spawn_app_with(1, &[]).await;
+    let base_url = fake.base_url();
+    let app = spawn_app_with(
+        1,
+        &[
+            ("OPENAI_BASE_URL", base_url.as_str()),
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_MODEL", "fake-summary-model"),
+        ],
+    )
+    .await;
     let alex = app.sign_in(ALEX).await;
     let response = alex
         .call_server_fn(
