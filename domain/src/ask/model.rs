@@ -173,6 +173,40 @@ pub(crate) fn client(config: &ModelConfig) -> Client<OpenAIConfig> {
     )
 }
 
+/// One streamed completion of a fixed system prompt and one user message, no tools:
+/// the summariser's and the relationship panel's request. The user message carries
+/// other people's words and stays out of the system prompt.
+pub(crate) async fn complete(
+    config: &ModelConfig,
+    system: &str,
+    user: &str,
+    max_tokens: u32,
+) -> Result<Completion, ModelError> {
+    let build = |e: OpenAIError| ModelError::Transport(e.to_string());
+    let request = CreateChatCompletionRequestArgs::default()
+        .model(config.model.clone())
+        .messages(vec![
+            ChatCompletionRequestSystemMessageArgs::default()
+                .content(system)
+                .build()
+                .map_err(build)?
+                .into(),
+            ChatCompletionRequestUserMessageArgs::default()
+                .content(user)
+                .build()
+                .map_err(build)?
+                .into(),
+        ])
+        .max_completion_tokens(max_tokens)
+        .stream(true)
+        .stream_options(ChatCompletionStreamOptions {
+            include_usage: true,
+        })
+        .build()
+        .map_err(build)?;
+    stream_completion(&client(config), request, &mut |_| {}).await
+}
+
 /// Answers `question` for the scope's user with the model, reporting progress.
 pub async fn answer(
     scope: UserScope<'_>,

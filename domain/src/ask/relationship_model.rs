@@ -4,12 +4,6 @@
 //! people's words); the system prompt is fixed. The caller falls back to the templates
 //! on any failure, so the panel always has something useful.
 
-use async_openai::error::OpenAIError;
-use async_openai::types::{
-    ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    ChatCompletionStreamOptions, CreateChatCompletionRequestArgs,
-};
-
 use super::answer::links_in;
 use super::model::{self, ModelConfig, ModelError};
 use super::tools::MessageRef;
@@ -94,31 +88,14 @@ pub fn parse_reply(reply: &str) -> Option<(String, String)> {
 
 /// Asks the model for the panel's summary and draft, within the configured timeout.
 pub async fn write(config: &ModelConfig, facts: &str) -> Result<ModelRelationship, ModelError> {
-    let build = |e: OpenAIError| ModelError::Transport(e.to_string());
-    let request = CreateChatCompletionRequestArgs::default()
-        .model(config.model.clone())
-        .messages(vec![
-            ChatCompletionRequestSystemMessageArgs::default()
-                .content(SYSTEM_PROMPT)
-                .build()
-                .map_err(build)?
-                .into(),
-            ChatCompletionRequestUserMessageArgs::default()
-                .content(facts)
-                .build()
-                .map_err(build)?
-                .into(),
-        ])
-        .max_completion_tokens(MAX_TOKENS.min(config.max_tokens))
-        .stream(true)
-        .stream_options(ChatCompletionStreamOptions {
-            include_usage: true,
-        })
-        .build()
-        .map_err(build)?;
     let completion = tokio::time::timeout(
         config.timeout,
-        model::stream_completion(&model::client(config), request, &mut |_| {}),
+        model::complete(
+            config,
+            SYSTEM_PROMPT,
+            facts,
+            MAX_TOKENS.min(config.max_tokens),
+        ),
     )
     .await
     .map_err(|_| ModelError::Timeout(config.timeout))??;

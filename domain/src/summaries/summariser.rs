@@ -5,11 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use async_openai::error::OpenAIError;
-use async_openai::types::{
-    ChatCompletionRequestSystemMessageArgs, ChatCompletionRequestUserMessageArgs,
-    ChatCompletionStreamOptions, CreateChatCompletionRequestArgs,
-};
 use chrono::Utc;
 use futures::StreamExt;
 use sqlx::postgres::PgListener;
@@ -170,10 +165,17 @@ impl Summariser {
             .for_user(claim.user)
             .summary_source(claim.activity_id)
             .await?;
-        let completion =
-            tokio::time::timeout(self.options.timeout, self.complete(&user_message(&source)))
-                .await
-                .map_err(|_| ModelError::Timeout(self.options.timeout))??;
+        let completion = tokio::time::timeout(
+            self.options.timeout,
+            model::complete(
+                &self.model,
+                SYSTEM_PROMPT,
+                &user_message(&source),
+                MAX_SUMMARY_TOKENS,
+            ),
+        )
+        .await
+        .map_err(|_| ModelError::Timeout(self.options.timeout))??;
         let summary = clean_summary(&completion.text).ok_or(SummaryError::EmptyReply)?;
         self.queue
             .mark_done(
@@ -184,33 +186,6 @@ impl Summariser {
                 completion.tokens,
             )
             .await
-    }
-
-    /// One streamed completion: the fixed system prompt, then the activity as data.
-    async fn complete(&self, message: &str) -> Result<model::Completion, ModelError> {
-        let build = |e: OpenAIError| ModelError::Transport(e.to_string());
-        let request = CreateChatCompletionRequestArgs::default()
-            .model(self.model.model.clone())
-            .messages(vec![
-                ChatCompletionRequestSystemMessageArgs::default()
-                    .content(SYSTEM_PROMPT)
-                    .build()
-                    .map_err(build)?
-                    .into(),
-                ChatCompletionRequestUserMessageArgs::default()
-                    .content(message)
-                    .build()
-                    .map_err(build)?
-                    .into(),
-            ])
-            .max_completion_tokens(MAX_SUMMARY_TOKENS)
-            .stream(true)
-            .stream_options(ChatCompletionStreamOptions {
-                include_usage: true,
-            })
-            .build()
-            .map_err(build)?;
-        model::stream_completion(&model::client(&self.model), request, &mut |_| {}).await
     }
 
     /// Runs until `stop` is cancelled: summarises while work is due, otherwise sleeps
