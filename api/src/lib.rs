@@ -1,0 +1,15 @@
+//! What the server and the browser agree on. The closed sets ([`Channel`],
+//! [`ActivityState`], [`AccountStatus`], [`Provider`], [`Direction`]) are enums written
+//! once: the database stores their snake_case names (`text` columns with `check`
+//! constraints), serde uses the same names, and nothing compares those strings in Rust.
+//! The request/response types of server functions live beside them, so the UI and the
+//! domain use one definition.
+//!
+//! This crate compiles to wasm: sqlx support is behind the `sqlx` feature, which only the
+//! server side enables.
+
+mod closed_set;
+mod kinds;
+
+pub use closed_set::{ClosedSet, UnknownValue};
+pub use kinds::{AccountStatus, ActivityState, Channel, Direction, Provider};
