@@ -11,7 +11,7 @@ export LEPTOS_OUTPUT_NAME := rapport
 # Compile-time checked queries use the committed .sqlx cache; no database needed to build.
 export SQLX_OFFLINE := true
 
-CARGO_TEST_FLAGS := --release -p api -p domain -p fakes -p server -p bench
+CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench
 
 .PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean bench bench-sync bench-contacts bench-ingest
 
@@ -34,7 +34,7 @@ fmt-check:
 	cargo fmt --all -- --check
 
 lint:
-	cargo clippy --release -p api -p domain -p fakes -p server -p bench --all-targets -- -D warnings
+	cargo clippy --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench --all-targets -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 ## The browser bundle must not pull in server-only crates.
@@ -74,19 +74,19 @@ bench-ingest: setup
 MESSAGES ?= 3000
 SEED ?= 42
 eval:
-	cargo run --release -p domain --example eval_contacts -- $(MESSAGES) $(SEED)
+	cargo run --release -p evals --bin eval-contacts -- $(MESSAGES) $(SEED)
 
 ## Ask Rapport's offline engine over the seeded demo mailbox: accuracy as JSON. FILE is a
-## .jsonl of {"question", "expected"} lines (default domain/eval/ask.jsonl, whose figure
+## .jsonl of {"question", "expected"} lines (default evals/ask.jsonl, whose figure
 ## also goes to bench/results.json as ask.offline.accuracy).
 FILE ?=
 eval-ask:
-	cargo run --release -p domain --example eval_ask -- --file "$(FILE)"
+	cargo run --release -p evals --bin eval-ask -- --file "$(FILE)"
 
 ## Signature extraction against annotated mail: make eval-signatures DIR=<dir>
 eval-signatures:
 	@test -n "$(DIR)" || { echo "usage: make eval-signatures DIR=<annotations dir>"; exit 2; }
-	cargo run --release -p domain --bin eval-signatures -- $(DIR)
+	cargo run --release -p evals --bin eval-signatures -- $(DIR)
 
 ## Regenerate the offline query cache after changing a query (needs a database).
 sqlx-prepare:

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use domain::{Db, UserId};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub struct Scale {
@@ -29,10 +30,10 @@ pub async fn run(
     let client = sign_in(&address).await?;
     let user: Uuid = sqlx::query_scalar("select id from users where email = $1")
         .bind(DEMO_EMAIL)
-        .fetch_one(db.pool())
+        .fetch_one(&server.sql)
         .await?;
     let seeded = Instant::now();
-    let contact_ids = seed(&db, UserId(user), scale).await?;
+    let contact_ids = seed(&db, &server.sql, UserId(user), scale).await?;
     let seed_secs = seeded.elapsed().as_secs_f64();
     eprintln!("seeded in {seed_secs:.0} s");
 
@@ -182,8 +183,7 @@ fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 /// Companies, contacts with one email each, threads of four emails spread over two
 /// years (a tenth of them with a few busy contacts), then every contact's stats.
 /// Returns a sample of contact ids for the page requests.
-async fn seed(db: &Db, user: UserId, scale: &Scale) -> anyhow::Result<Vec<Uuid>> {
-    let pool = db.pool();
+async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Result<Vec<Uuid>> {
     let account: Uuid = sqlx::query_scalar(
         "insert into accounts (user_id, provider, external_id) values ($1, 'mbox', 'bench') returning id",
     )

@@ -14,6 +14,7 @@ use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::{Db, UserId};
+use sqlx::PgPool;
 use fakes::mailbox::{Mailbox, MailboxSpec};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -90,7 +91,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
     let server = crate::serve::start(database_url).await?;
     let (address, db) = (server.address.clone(), server.db.clone());
 
-    let (user, _) = owner(&db, "bench@example.com").await?;
+    let (user, _) = owner(&server.sql, "bench@example.com").await?;
     let (channel, key) = db
         .for_user(user)
         .create_channel(&NewChannel {
@@ -121,7 +122,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
          where c.id = $1",
     )
     .bind(channel.id)
-    .fetch_one(db.pool())
+    .fetch_one(&server.sql)
     .await?;
     let wrk = WrkReport::parse(&report)?;
     Ok(WebhookRun {
@@ -231,8 +232,9 @@ async fn processing(
     workers: usize,
 ) -> anyhow::Result<ProcessingRun> {
     let db = Db::connect(database_url).await?;
+    let sql = PgPool::connect(database_url).await?;
     let spec = MailboxSpec::demo(messages);
-    let (user, account) = owner(&db, &spec.owner_email).await?;
+    let (user, account) = owner(&sql, &spec.owner_email).await?;
     let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
         .messages()
         .map(|m| IncomingEmail {
@@ -249,7 +251,7 @@ async fn processing(
             .store_emails(account, batch, &IngestFilter::default())
             .await?;
     }
-    sqlx::query("vacuum analyze").execute(db.pool()).await?;
+    sqlx::query("vacuum analyze").execute(&sql).await?;
 
     let stop = CancellationToken::new();
     let started = Instant::now();
@@ -269,7 +271,7 @@ async fn processing(
             "select count(*) from activities where state in ('raw', 'processing')
                 or (state = 'failed' and next_attempt_at <= now())",
         )
-        .fetch_one(db.pool())
+        .fetch_one(&sql)
         .await?;
         if left == 0 {
             break;
@@ -285,10 +287,11 @@ async fn processing(
         "select count(*), count(*) filter (where state <> 'completed'), coalesce(sum(attempts), 0)
          from activities",
     )
-    .fetch_one(db.pool())
+    .fetch_one(&sql)
     .await?;
     anyhow::ensure!(failed == 0, "{failed} activities were not completed");
-    db.pool().close().await;
+    db.close().await;
+    sql.close().await;
     Ok(ProcessingRun {
         messages: usize::try_from(stored)?,
         processed,
@@ -296,19 +299,19 @@ async fn processing(
     })
 }
 
-async fn owner(db: &Db, email: &str) -> anyhow::Result<(UserId, Uuid)> {
+async fn owner(sql: &PgPool, email: &str) -> anyhow::Result<(UserId, Uuid)> {
     let user: Uuid = sqlx::query_scalar(
         "insert into users (google_subject, email) values ($1, $1) returning id",
     )
     .bind(email)
-    .fetch_one(db.pool())
+    .fetch_one(sql)
     .await?;
     let account: Uuid = sqlx::query_scalar(
         "insert into accounts (user_id, provider, external_id) values ($1, 'google', $2) returning id",
     )
     .bind(user)
     .bind(email)
-    .fetch_one(db.pool())
+    .fetch_one(sql)
     .await?;
     Ok((UserId(user), account))
 }

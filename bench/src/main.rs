@@ -18,7 +18,7 @@ mod sync;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use domain::Db;
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 
 use results::Results;
 
@@ -120,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
         let url = pg.url(&name);
         let db = Db::connect(&url).await?;
         db.migrate().await?;
-        db.pool().close().await;
+        db.close().await;
         anyhow::Ok(url)
     };
     let (outcome, title) = match options.benchmark {

@@ -1,6 +1,7 @@
 //! The real server, in this process, for the benchmarks that measure it over HTTP.
 
 use domain::Db;
+use sqlx::PgPool;
 use server::Application;
 use server::config::Config;
 
@@ -9,6 +10,8 @@ use server::config::Config;
 pub struct Running {
     pub address: String,
     pub db: Db,
+    /// A pool of the bench's own, for seeding and checking rows with plain SQL.
+    pub sql: PgPool,
     pub data: tempfile::TempDir,
 }
 
@@ -28,6 +31,12 @@ pub async fn start(database_url: &str) -> anyhow::Result<Running> {
     let app = Application::build(config).await?;
     let address = format!("http://{}", app.local_addr());
     let db = app.db().clone();
+    let sql = PgPool::connect(database_url).await?;
     tokio::spawn(app.run_until_stopped(std::future::pending()));
-    Ok(Running { address, db, data })
+    Ok(Running {
+        address,
+        db,
+        sql,
+        data,
+    })
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig, StaticTokens};
 use domain::sync::{GmailSync, SyncOptions};
 use domain::{Db, UserId};
+use sqlx::PgPool;
 use fakes::google::sign_in::{OAuthClient, access_token};
 use fakes::mailbox::{Mailbox, MailboxSpec, write_takeout_message};
 use uuid::Uuid;
@@ -78,14 +79,15 @@ impl Drop for FakeGoogleProcess {
 pub async fn full_sync(db_url: &str, scenario: &Scenario) -> anyhow::Result<SyncFigures> {
     let google = FakeGoogleProcess::start(scenario.messages, scenario.quota)?;
     let db = Db::connect(db_url).await?;
+    let sql = PgPool::connect(db_url).await?;
     let spec = MailboxSpec::demo(scenario.messages);
-    let user = insert_user(&db, &spec.owner_email).await?;
+    let user = insert_user(&sql, &spec.owner_email).await?;
     let account: Uuid = sqlx::query_scalar(
         "insert into accounts (user_id, provider, external_id, display_name) values ($1, 'google', $2, $2) returning id",
     )
     .bind(user.0)
     .bind(&spec.owner_email)
-    .fetch_one(db.pool())
+    .fetch_one(&sql)
     .await?;
     let tokens = Arc::new(StaticTokens::new());
     let demo_client = OAuthClient {
@@ -123,13 +125,14 @@ pub async fn full_sync(db_url: &str, scenario: &Scenario) -> anyhow::Result<Sync
         "select coalesce((sync_state -> 'reconcile' ->> 'missing')::bigint, -1) from accounts where id = $1",
     )
     .bind(account)
-    .fetch_one(db.pool())
+    .fetch_one(&sql)
     .await?;
     anyhow::ensure!(
         missing == 0,
         "reconciliation reports {missing} missing messages"
     );
-    db.pool().close().await;
+    db.close().await;
+    sql.close().await;
     let messages = throughput.messages;
     Ok(SyncFigures {
         messages,
@@ -165,12 +168,14 @@ pub async fn mbox_import(db_url: &str, messages: usize) -> anyhow::Result<Import
     }
     drop(mailbox);
     let db = Db::connect(db_url).await?;
-    let user = insert_user(&db, &spec.owner_email).await?;
+    let sql = PgPool::connect(db_url).await?;
+    let user = insert_user(&sql, &spec.owner_email).await?;
+    sql.close().await;
     reset_peak_memory();
     let started = Instant::now();
     let report = db.for_user(user).import_mbox(&path, "takeout").await?;
     let seconds = started.elapsed().as_secs_f64();
-    db.pool().close().await;
+    db.close().await;
     anyhow::ensure!(
         report.read == messages as u64,
         "read {} of {messages}",
@@ -185,12 +190,12 @@ pub async fn mbox_import(db_url: &str, messages: usize) -> anyhow::Result<Import
     })
 }
 
-async fn insert_user(db: &Db, email: &str) -> anyhow::Result<UserId> {
+async fn insert_user(sql: &PgPool, email: &str) -> anyhow::Result<UserId> {
     let id: Uuid = sqlx::query_scalar(
         "insert into users (google_subject, email) values (gen_random_uuid()::text, $1) returning id",
     )
     .bind(email)
-    .fetch_one(db.pool())
+    .fetch_one(sql)
     .await?;
     Ok(UserId(id))
 }

@@ -12,7 +12,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Db;
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
+use embedded_pg::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
 use domain::sync::jobs::MboxImportPayload;
 use tokio::io::AsyncWriteExt;
 
@@ -27,7 +27,7 @@ pub async fn import_mbox_command(config: Config, args: &[String]) -> anyhow::Res
     let command = ImportCommand::parse(args)?;
     let (db, embedded) = open_database(&config).await?;
     let result = run_import(&db, &command).await;
-    db.pool().close().await;
+    db.close().await;
     if let Some(pg) = embedded {
         pg.stop().await?;
     }

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use domain::Db;
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
-use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres};
+use embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use domain::events::EventHub;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
@@ -195,7 +195,7 @@ impl Application {
             })
             .await?;
         self.background.stop().await;
-        self.db.pool().close().await;
+        self.db.close().await;
         if let Some(fake) = self.demo_google {
             fake.stop().await;
         }
@@ -246,7 +246,7 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
     );
     shutdown.await;
     work.stop().await;
-    db.pool().close().await;
+    db.close().await;
     Ok(())
 }
 
@@ -266,7 +266,7 @@ fn endpoints(api_base: &Option<String>) -> GoogleEndpoints {
 
 /// Sessions live in Postgres; the cookie is HttpOnly, SameSite=Lax, Secure over https.
 fn session_layer(db: &Db, secure: bool) -> SessionManagerLayer<PgSessionStore> {
-    let store = PgSessionStore::new(db.pool().clone());
+    let store = PgSessionStore::new(db.sessions());
     tokio::spawn({
         let store = store.clone();
         async move {

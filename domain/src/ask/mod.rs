@@ -11,7 +11,6 @@ pub mod relationship_model;
 pub mod tools;
 
 pub use answer::{Answer, AnswerValue, Person};
-pub mod grade;
 pub mod history;
 pub mod model;
 pub mod model_tools;

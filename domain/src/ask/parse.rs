@@ -194,7 +194,7 @@ static TIMELINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Lowercase, straight apostrophes, no trailing punctuation, single spaces.
-pub fn normalize(question: &str) -> String {
+fn normalize(question: &str) -> String {
     let lower = question.trim().to_lowercase().replace(['’', '‘'], "'");
     let trimmed = lower.trim_end_matches(['?', '.', '!', ' ']);
     SPACES.replace_all(trimmed, " ").trim().to_owned()

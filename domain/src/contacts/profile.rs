@@ -15,7 +15,7 @@ const MAX_FIELD_LEN: usize = 300;
 const MAX_NOTES_LEN: usize = 20_000;
 const MAX_TAG_LEN: usize = 40;
 /// Links the profile form offers, by key in `contacts.links`.
-pub const LINK_KINDS: [&str; 3] = ["linkedin", "website", "twitter"];
+const LINK_KINDS: [&str; 3] = ["linkedin", "website", "twitter"];
 
 /// The profile form as typed: lists are one item per line (or comma-separated for tags),
 /// custom fields are `key: value` lines.

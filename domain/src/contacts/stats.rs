@@ -58,7 +58,7 @@ pub struct ContactStats {
 }
 
 impl ContactStats {
-    pub fn strength_inputs(&self, now: DateTime<Utc>) -> StrengthInputs {
+    fn strength_inputs(&self, now: DateTime<Utc>) -> StrengthInputs {
         StrengthInputs {
             sent_90d: non_negative(self.sent_90d),
             received_90d: non_negative(self.received_90d),

@@ -1,8 +1,7 @@
 //! Postgres access. [`Db`] owns the pool; [`UserScope`] is the only way to reach
 //! user-owned rows, so every such query is bound to the acting user.
 
-pub mod embedded;
-pub mod test_databases;
+mod sessions;
 
 use std::time::Duration;
 
@@ -10,6 +9,8 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::{DomainError, UserId};
+
+pub use sessions::Sessions;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -32,18 +33,33 @@ impl Db {
         Ok(Self { pool })
     }
 
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
-    }
-
     pub async fn migrate(&self) -> Result<(), DomainError> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
     }
 
-    /// For infrastructure that is not user data (sessions store, health checks).
+    /// The raw pool, for the domain's own queries. Tests (and only tests: enable the
+    /// `test-support` feature in `[dev-dependencies]`) reach it to arrange and inspect
+    /// rows directly.
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The raw pool, for tests that arrange and inspect rows directly.
+    #[cfg(feature = "test-support")]
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Closes every connection once the ones in use are returned (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The web sessions' store (the `sessions` table).
+    pub fn sessions(&self) -> Sessions {
+        Sessions::new(self.pool.clone())
     }
 
     /// A round trip to the database, for health checks.

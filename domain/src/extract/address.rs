@@ -26,7 +26,7 @@ pub fn parse_address_list(value: &str) -> Vec<Mailbox> {
 }
 
 /// Parse a single `Name <addr>` / `addr (Name)` / `addr` entry.
-pub fn parse_mailbox(entry: &str) -> Option<Mailbox> {
+fn parse_mailbox(entry: &str) -> Option<Mailbox> {
     let entry = entry.trim();
     let (name_part, addr) = match (entry.rfind('<'), entry.rfind('>')) {
         (Some(l), Some(r)) if l < r => (

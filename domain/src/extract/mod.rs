@@ -1,11 +1,10 @@
 //! Pure extraction rules for building CRM contacts from email: display
 //! names, address lists and sender kinds, company domains, quoted-text
 //! removal, signature parsing and phone normalisation. No I/O here; the
-//! `eval-signatures` binary is the only part that reads files.
+//! `evals` crate's `eval-signatures` scores them on annotated mail.
 
 pub mod address;
 pub mod domains;
-pub mod eval;
 pub mod lexicon;
 pub mod links;
 pub mod names;

@@ -16,11 +16,6 @@ impl DisplayName {
         &self.0
     }
 
-    /// First whitespace-separated token, used to spot "Thanks, Anna" sign-offs.
-    pub fn first_token(&self) -> &str {
-        self.0.split_whitespace().next().unwrap_or("")
-    }
-
     /// How informative the name is; higher is better (see [`best_name`]).
     pub fn quality(&self) -> NameQuality {
         let tokens = self.0.split_whitespace().count();

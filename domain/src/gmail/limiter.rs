@@ -28,9 +28,6 @@ pub struct QuotaConfig {
 }
 
 impl QuotaConfig {
-    /// Gmail's documented per-user limit.
-    pub const GMAIL_UNITS_PER_SECOND: f64 = 250.0;
-
     /// No rate limit, only bounded concurrency: for servers without quota.
     pub fn unlimited(concurrency: usize) -> Self {
         Self {

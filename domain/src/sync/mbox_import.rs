@@ -20,7 +20,7 @@ use crate::ingest::{IncomingEmail, IngestFilter, StoreOutcome};
 use crate::mail::mbox::{MboxMessage, MboxReader};
 
 /// The ledger rule of messages skipped because a Gmail sync already stored them.
-pub const DUPLICATE_RULE: &str = "duplicate-message-id";
+const DUPLICATE_RULE: &str = "duplicate-message-id";
 
 /// Messages handed from the reader thread to the storer at a time.
 const BATCH: usize = 200;

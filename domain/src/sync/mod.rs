@@ -73,7 +73,7 @@ impl SyncError {
     }
 
     /// For the account page: what happened and what to do, without internals.
-    pub fn plain_words(&self) -> String {
+    fn plain_words(&self) -> String {
         match self {
             e if e.needs_reconnect() => {
                 "Google no longer accepts Rapport's access. Reconnect the account.".to_owned()

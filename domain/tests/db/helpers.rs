@@ -1,12 +1,12 @@
 //! Test data: a fresh database per test, users and accounts.
 
-use domain::db::test_databases::fresh_database_url;
+use embedded_pg::test_databases::fresh_database_url;
 use domain::{Db, UserId};
 use uuid::Uuid;
 
 /// A new, migrated, empty database.
 pub async fn fresh_db() -> Db {
-    Db::connect(&fresh_database_url().await)
+    Db::connect(&fresh_database_url(&domain::db::MIGRATOR).await)
         .await
         .expect("connect")
 }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use domain::crypto::SecretBox;
-use domain::db::test_databases::fresh_database_url;
+use embedded_pg::test_databases::fresh_database_url;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
@@ -67,7 +67,7 @@ pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
 /// The app with `workers` background workers and extra settings (`(name, value)`).
 pub async fn spawn_app_with(workers: usize, settings: &[(&'static str, &str)]) -> TestApp {
     let google = fake_google().await;
-    let database_url = fresh_database_url().await;
+    let database_url = fresh_database_url(&domain::db::MIGRATOR).await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
     let mut vars = HashMap::from([
         ("RAPPORT_ADDR", "127.0.0.1:0".to_owned()),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 
-use domain::extract::eval::{
+use evals::signatures::{
     Annotation, FieldScore, finish, gold, parse_header_block, predict, score_email,
 };
 

@@ -1,10 +1,10 @@
-//! Writes `domain/eval/ask.jsonl`, the questions `make eval-ask` asks, with expected
+//! Writes `evals/ask.jsonl`, the questions `make eval-ask` asks, with expected
 //! answers taken from the demo mailbox's ground truth (people, companies, fields and
 //! message counts) and, for dates and periods, from the generated messages' own
 //! headers (From/To/Cc, Date). Nothing here runs the engine or reads the database:
 //! expected answers are independent of what is being measured.
 //!
-//! `cargo run --release -p domain --example ask_questions > domain/eval/ask.jsonl`
+//! `cargo run --release -p evals --bin ask-questions > evals/ask.jsonl`
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -2,25 +2,23 @@
 //! demo's synthetic mailbox (3,000 messages, seed 42) into a throwaway PostgreSQL
 //! through the real ingest path, builds contacts and stats with the real processors,
 //! asks every question of the file (`{"question": …, "expected": …}` per line, format in
-//! `domain::ask::grade`) as of the mailbox's last day, and prints
+//! `evals::ask_grade`) as of the mailbox's last day, and prints
 //! `{"total", "correct", "refused", "wrong", "accuracy"}`. With the committed question
 //! set it also records `ask.offline.accuracy` in bench/results.json.
 //!
-//! `cargo run --release -p domain --example eval_ask -- [--file F.jsonl] [--verbose]`
+//! `cargo run --release -p evals --bin eval-ask -- [--file F.jsonl] [--verbose]`
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use domain::ask::grade::{Verdict, grade};
+use domain::UserId;
 use domain::ask::offline;
-use domain::db::test_databases::fresh_database_url;
-use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions};
-use domain::{Db, UserId};
+use evals::ask_grade::{Verdict, grade};
+use evals::seeded::EvalDb;
 use fakes::mailbox::{Mailbox, MailboxSpec};
 use serde::Deserialize;
-use uuid::Uuid;
 
 /// The demo's mailbox size (`RAPPORT_DEMO_MESSAGES` default).
 const MESSAGES: usize = 3_000;
@@ -42,13 +40,13 @@ async fn main() {
             "--verbose" => verbose = true,
             other => {
                 eprintln!(
-                    "unknown argument {other:?}; usage: eval_ask [--file F.jsonl] [--verbose]"
+                    "unknown argument {other:?}; usage: eval-ask [--file F.jsonl] [--verbose]"
                 );
                 std::process::exit(2);
             }
         }
     }
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/ask.jsonl");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("ask.jsonl");
     let path = file.clone().unwrap_or_else(|| committed.clone());
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -64,11 +62,9 @@ async fn main() {
         .collect();
 
     let spec = MailboxSpec::demo(MESSAGES);
-    let db = Db::connect(&fresh_database_url().await)
-        .await
-        .expect("connect to the throwaway database");
-    let user = seed(&db, &spec).await;
-    let scope = db.for_user(user);
+    let eval = EvalDb::fresh().await;
+    let user = seed(&eval, &spec).await;
+    let scope = eval.db.for_user(user);
 
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for line in &lines {
@@ -113,41 +109,14 @@ async fn main() {
 }
 
 /// The demo mailbox stored and processed for a new user, as `make eval` does it.
-async fn seed(db: &Db, spec: &MailboxSpec) -> UserId {
-    let mailbox = Mailbox::generate(spec);
-    let user: Uuid = sqlx::query_scalar(
-        "insert into users (google_subject, email) values ('eval-ask', $1) returning id",
-    )
-    .bind(&spec.owner_email)
-    .fetch_one(db.pool())
-    .await
-    .expect("insert the owner");
-    let account: Uuid = sqlx::query_scalar(
-        "insert into accounts (user_id, provider, external_id) values ($1, 'google', $2) returning id",
-    )
-    .bind(user)
-    .bind(&spec.owner_email)
-    .fetch_one(db.pool())
-    .await
-    .expect("insert the owner's account");
-    let user = UserId(user);
-    let emails: Vec<IncomingEmail> = mailbox
-        .messages()
-        .map(|m| IncomingEmail {
-            external_id: m.id,
-            thread_id: Some(m.thread_id),
-            labels: m.label_ids,
-            received_at: m.internal_date,
-            raw: m.raw,
-        })
-        .collect();
-    for batch in emails.chunks(500) {
-        db.for_user(user)
-            .store_emails(account, batch, &IngestFilter::default())
-            .await
-            .expect("store mail");
-    }
-    let processor = Processor::new(db, WorkerId::new("eval-ask"), ProcessorOptions::default());
+async fn seed(eval: &EvalDb, spec: &MailboxSpec) -> UserId {
+    let (user, account) = eval.owner(&spec.owner_email).await;
+    eval.store(user, account, &Mailbox::generate(spec)).await;
+    let processor = Processor::new(
+        &eval.db,
+        WorkerId::new("eval-ask"),
+        ProcessorOptions::default(),
+    );
     let outcome = processor.drain().await.expect("process activities");
     assert_eq!(
         outcome.failed + outcome.dead,

@@ -5,17 +5,17 @@
 //! correspondents, never bulk, notification or spam senders) and each field's precision
 //! and recall. Prints one JSON object, then a table.
 //!
-//! `cargo run --release -p domain --example eval_contacts -- [messages] [seed]`
+//! `cargo run --release -p evals --bin eval-contacts -- [messages] [seed]`
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use domain::db::test_databases::fresh_database_url;
-use domain::ingest::{IncomingEmail, IngestFilter};
+use domain::UserId;
 use domain::jobs::WorkerId;
 use domain::processing::{BatchOutcome, Processor, ProcessorOptions};
-use domain::{Db, UserId};
+use evals::seeded::EvalDb;
 use fakes::mailbox::{GroundTruth, Mailbox, MailboxSpec, PersonTruth};
+use sqlx::PgPool;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -98,36 +98,19 @@ async fn main() {
     let mailbox = Mailbox::generate(&spec);
     let truth = mailbox.truth();
 
-    let db = Db::connect(&fresh_database_url().await)
-        .await
-        .expect("connect to the throwaway database");
-    let (user, account) = owner(&db, &spec.owner_email).await;
+    let eval = EvalDb::fresh().await;
+    let db = &eval.db;
+    let (user, account) = eval.owner(&spec.owner_email).await;
 
     let started = Instant::now();
-    let emails: Vec<IncomingEmail> = mailbox
-        .messages()
-        .map(|m| IncomingEmail {
-            external_id: m.id,
-            thread_id: Some(m.thread_id),
-            labels: m.label_ids,
-            received_at: m.internal_date,
-            raw: m.raw,
-        })
-        .collect();
-    let scope = db.for_user(user);
-    for batch in emails.chunks(500) {
-        scope
-            .store_emails(account, batch, &IngestFilter::default())
-            .await
-            .expect("store mail");
-    }
+    eval.store(user, account, &mailbox).await;
     let ingest_seconds = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
     let processors: Vec<_> = (0..2)
         .map(|n| {
             let processor = Processor::new(
-                &db,
+                db,
                 WorkerId::new(format!("eval-{n}")),
                 ProcessorOptions::default(),
             );
@@ -146,7 +129,7 @@ async fn main() {
     }
     let processing_seconds = started.elapsed().as_secs_f64();
 
-    let built = built_contacts(&db, user).await;
+    let built = built_contacts(&eval.sql, user).await;
     let mut report = score(&truth, &built);
     report.messages = truth.messages;
     report.seed = truth.seed;
@@ -160,25 +143,6 @@ async fn main() {
     print_table(&report);
 }
 
-async fn owner(db: &Db, email: &str) -> (UserId, Uuid) {
-    let user: Uuid = sqlx::query_scalar(
-        "insert into users (google_subject, email) values ('eval', $1) returning id",
-    )
-    .bind(email)
-    .fetch_one(db.pool())
-    .await
-    .expect("insert the owner");
-    let account: Uuid = sqlx::query_scalar(
-        "insert into accounts (user_id, provider, external_id) values ($1, 'google', $2) returning id",
-    )
-    .bind(user)
-    .bind(email)
-    .fetch_one(db.pool())
-    .await
-    .expect("insert the owner's account");
-    (UserId(user), account)
-}
-
 type ContactRow = (
     Uuid,
     Option<String>,
@@ -189,21 +153,21 @@ type ContactRow = (
     serde_json::Value,
 );
 
-async fn built_contacts(db: &Db, user: UserId) -> Vec<Built> {
+async fn built_contacts(sql: &PgPool, user: UserId) -> Vec<Built> {
     let rows: Vec<ContactRow> = sqlx::query_as(
         r#"select c.id, c.display_name, c.title, co.name, co.domain, co.name_source, c.links
            from contacts c left join companies co on co.id = c.company_id
            where c.user_id = $1 and c.merged_into is null"#,
     )
     .bind(user.0)
-    .fetch_all(db.pool())
+    .fetch_all(sql)
     .await
     .expect("read contacts");
     let identities: Vec<(Uuid, String, String)> = sqlx::query_as(
         "select contact_id, kind, value from contact_identities where user_id = $1 order by created_at",
     )
     .bind(user.0)
-    .fetch_all(db.pool())
+    .fetch_all(sql)
     .await
     .expect("read identities");
     let mut by_contact: HashMap<Uuid, Built> = rows

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use super::answer::{Answer, AnswerValue, name_key};
+use domain::ask::answer::{Answer, AnswerValue, name_key};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -122,7 +122,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::ask::Person;
+    use domain::ask::Person;
 
     fn person(name: &str, email: &str) -> Person {
         Person {

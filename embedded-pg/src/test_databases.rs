@@ -1,11 +1,13 @@
 //! Databases for tests: one throwaway cluster per test process, and a fresh, migrated
 //! database per test cloned from a template, so tests run in parallel without seeing
-//! each other's rows. Used by the domain's and the server's integration tests.
+//! each other's rows. Used by the domain's and the server's integration tests and by
+//! the evals.
 
+use sqlx::migrate::Migrator;
+use sqlx::{Connection, PgConnection};
 use tokio::sync::{Mutex, OnceCell};
 
-use super::embedded::{EmbeddedOptions, EmbeddedPgError, EmbeddedPostgres};
-use crate::Db;
+use crate::{EmbeddedOptions, EmbeddedPgError, EmbeddedPostgres};
 
 const TEMPLATE_DB: &str = "rapport_template";
 
@@ -16,7 +18,8 @@ pub struct TestDatabases {
 }
 
 impl TestDatabases {
-    pub async fn start() -> Result<Self, EmbeddedPgError> {
+    /// A throwaway cluster whose template database has `migrations` applied.
+    pub async fn start(migrations: &Migrator) -> Result<Self, EmbeddedPgError> {
         let data_dir =
             std::env::temp_dir().join(format!("rapport-test-pg-{}", uuid::Uuid::new_v4()));
         let pg = EmbeddedPostgres::start(EmbeddedOptions {
@@ -25,11 +28,15 @@ impl TestDatabases {
         })
         .await?;
         pg.ensure_database(TEMPLATE_DB).await?;
-        let template = Db::connect(&pg.url(TEMPLATE_DB))
+        let mut template = PgConnection::connect(&pg.url(TEMPLATE_DB)).await?;
+        migrations
+            .run(&mut template)
             .await
-            .map_err(setup_error)?;
-        template.migrate().await.map_err(setup_error)?;
-        template.pool().close().await;
+            .map_err(|error| EmbeddedPgError::Command {
+                action: "migrating the test template".into(),
+                detail: error.to_string(),
+            })?;
+        template.close().await?;
         Ok(Self {
             pg,
             cloning: Mutex::new(()),
@@ -40,32 +47,24 @@ impl TestDatabases {
     pub async fn fresh_url(&self) -> Result<String, EmbeddedPgError> {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let _one_at_a_time = self.cloning.lock().await;
-        let admin = Db::connect(&self.pg.url("postgres"))
-            .await
-            .map_err(setup_error)?;
+        let mut admin = PgConnection::connect(&self.pg.url("postgres")).await?;
         sqlx::query(&format!("create database {name} template {TEMPLATE_DB}"))
-            .execute(admin.pool())
+            .execute(&mut admin)
             .await?;
-        admin.pool().close().await;
+        admin.close().await?;
         Ok(self.pg.url(&name))
-    }
-}
-
-fn setup_error(error: crate::DomainError) -> EmbeddedPgError {
-    EmbeddedPgError::Command {
-        action: "preparing the test template".into(),
-        detail: error.to_string(),
     }
 }
 
 static SHARED: OnceCell<TestDatabases> = OnceCell::const_new();
 
-/// A fresh database from this test process's cluster, which starts on first use and is
-/// stopped and removed by its watchdog when the process exits.
-pub async fn fresh_database_url() -> String {
+/// A fresh database from this test process's cluster, which starts on first use (its
+/// template migrated with `migrations`, e.g. `domain::db::MIGRATOR`) and is stopped and
+/// removed by its watchdog when the process exits.
+pub async fn fresh_database_url(migrations: &Migrator) -> String {
     let databases = SHARED
         .get_or_init(|| async {
-            TestDatabases::start()
+            TestDatabases::start(migrations)
                 .await
                 .expect("start the test PostgreSQL cluster")
         })

@@ -1,6 +1,6 @@
 //! Scoring of signature extraction against the annotated-Enron format
 //! (`X.txt` raw message + `X.txt.ann` JSON with `text`, `meta.header` and
-//! `denotations` of type `Body/Signature/*`). Pure: the binary does the I/O.
+//! `denotations` of type `Body/Signature/*`). Pure: the `eval-signatures` binary does the I/O.
 //!
 //! Matching: per email and field, predicted and gold values are
 //! deduplicated after normalisation (lower-case, collapsed whitespace,
@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::extract::phone::PhoneKind;
-use crate::extract::quotes::segments;
-use crate::extract::signature::{SenderHint, extract_signature};
+use domain::extract::address::{automated_sender, parse_address_list};
+use domain::extract::phone::PhoneKind;
+use domain::extract::quotes::segments;
+use domain::extract::signature::{SenderHint, extract_signature};
 
 #[derive(Debug, Deserialize)]
 pub struct Annotation {
@@ -104,9 +105,7 @@ pub fn predict(
             .map(|(_, v)| v.as_str())
     };
     let from = get("From").unwrap_or("");
-    let from_box = crate::extract::address::parse_address_list(from)
-        .into_iter()
-        .next();
+    let from_box = parse_address_list(from).into_iter().next();
     // Enron keeps the display name in X-From; real mail has it in From.
     let name = get("X-From").map(str::to_string).or_else(|| {
         from_box
@@ -133,7 +132,7 @@ pub fn predict(
         };
         // Machine senders never become contacts, so their text is not mined.
         if e.as_deref()
-            .is_some_and(crate::extract::address::automated_sender)
+            .is_some_and(automated_sender)
         {
             continue;
         }
