@@ -310,20 +310,13 @@ async fn one_user_cannot_touch_another_users_data() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let create_path = <app::pages::contacts::CreateContact as ServerFn>::PATH;
-    assert_eq!(
-        sam.call_server_fn(
-            create_path,
-            &[("name", "Sam's Secret"), ("email", "secret@sam.example")]
-        )
-        .await
-        .status(),
-        200
-    );
+    sam.create_contact("Samuel Secret", "secret@sam.example")
+        .await;
+    alex.create_contact("Alexa Own", "own@alex.example").await;
 
-    let (_, html) = alex.get_html("/contacts").await;
-    assert!(!html.contains("Sam's Secret") && !html.contains("secret@sam.example"));
-    let (_, settings) = alex.get_html("/settings").await;
+    let html = alex.page("/contacts", 200, "Alexa Own").await;
+    assert!(!html.contains("Samuel Secret") && !html.contains("secret@sam.example"));
+    let settings = alex.page("/settings", 200, ALEX).await;
     assert!(
         !settings.contains(SAM),
         "Alex's settings do not show Sam's Gmail"
