@@ -41,8 +41,8 @@ async fn email(
         .thread(thread)
         .subject(subject)
         .body(&format!("Body of {subject}"));
-    for (role, address, contact) in people {
-        email = email.person(role, address, Some(*contact));
+    for &(role, address, contact) in people {
+        email = email.person(role, address, Some(contact));
     }
     email.insert().await
 }

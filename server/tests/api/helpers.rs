@@ -177,6 +177,15 @@ impl TestApp {
         .expect("google account exists")
     }
 
+    /// The account's status: active, needs_reconnect, disconnected...
+    pub async fn account_status(&self, account: Uuid) -> String {
+        sqlx::query_scalar("select status from accounts where id = $1")
+            .bind(account)
+            .fetch_one(self.db.pool())
+            .await
+            .expect("account exists")
+    }
+
     /// The refresh token Rapport stored (encrypted) for the user's Gmail account.
     pub async fn stored_refresh_token(&self, email: &str) -> String {
         let (_, secrets) = self.oauth();

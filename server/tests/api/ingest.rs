@@ -267,24 +267,14 @@ async fn retries_are_idempotent_on_the_provider_id() {
         );
     }
     let postmark = alex.create_channel("postmark", "email").await;
-    let first = post(
-        &app,
-        &postmark,
-        Some(&postmark.key),
-        JSON,
-        fixture("postmark_inbound.json"),
-    )
-    .await;
+    let inbound = || {
+        let email = fixture("postmark_inbound.json");
+        post(&app, &postmark, Some(&postmark.key), JSON, email)
+    };
+    let first = inbound().await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     let first: serde_json::Value = first.json().await.unwrap();
-    let retry = post(
-        &app,
-        &postmark,
-        Some(&postmark.key),
-        JSON,
-        fixture("postmark_inbound.json"),
-    )
-    .await;
+    let retry = inbound().await;
     assert_eq!(retry.status(), StatusCode::OK);
     let retry: serde_json::Value = retry.json().await.unwrap();
     assert_eq!(

@@ -24,11 +24,7 @@ async fn after_sign_in_the_mailbox_is_synced_by_the_servers_workers() {
     // The job's success first, then the account: read the other way round, the account
     // could still say "syncing" from just before the job finished.
     let stored = synced(&app, account, 1).await;
-    let status: String = sqlx::query_scalar("select status from accounts where id = $1")
-        .bind(account)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let status = app.account_status(account).await;
     assert_eq!(status, "active");
     assert!(
         stored > 50,
