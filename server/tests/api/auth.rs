@@ -5,7 +5,7 @@ use domain::accounts::TokenError;
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::helpers::{ALEX, Browser, SAM, spawn_app};
+use crate::helpers::{ALEX, ALEX_NAME, Browser, SAM, spawn_app};
 
 #[tokio::test]
 async fn anonymous_visitors_go_to_login_and_server_fns_answer_401() {
@@ -30,7 +30,7 @@ async fn signing_in_creates_the_user_the_account_and_a_sync_job() {
     let (status, html) = alex.get_html("/contacts").await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("Alex Morgan"),
+        html.contains(ALEX_NAME),
         "the user menu shows who is signed in"
     );
     let (_, settings) = alex.get_html("/settings").await;
