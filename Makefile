@@ -46,6 +46,7 @@ wasm-deps-check:
 
 unit:
 	cargo test $(CARGO_TEST_FLAGS)
+	cargo test --release -p app --features ssr --lib
 
 e2e:
 	cd end2end && npx playwright test

@@ -15,7 +15,7 @@ use domain::{Db, UserId};
 use fakes::mailbox::{Mailbox, MailboxSpec};
 use uuid::Uuid;
 
-use crate::helpers::{fresh_db, gmail_account, user};
+use crate::helpers::{TestUser, fresh_db, user};
 
 fn at(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, d, h, 0, 0).unwrap()
@@ -25,72 +25,26 @@ fn now() -> DateTime<Utc> {
     at(27, 12)
 }
 
-async fn contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "insert into contacts (user_id, display_name) values ($1, $2) returning id",
-    )
-    .bind(user.0)
-    .bind(name)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    sqlx::query("insert into contact_identities (user_id, contact_id, kind, value, source) values ($1, $2, 'email', $3, 'header')")
-        .bind(user.0)
-        .bind(id)
-        .bind(email)
-        .execute(db.pool())
-        .await
-        .unwrap();
-    id
-}
-
-/// Where fixture mail goes.
-struct Inbox<'a> {
-    db: &'a Db,
-    me: UserId,
-    account: Uuid,
-}
-
-impl Inbox<'_> {
-    /// One email; `people` are (role, address, contact).
-    async fn email(
-        &self,
-        thread: &str,
-        direction: &str,
-        when: DateTime<Utc>,
-        subject: &str,
-        people: &[(&str, &str, Uuid)],
-    ) -> Uuid {
-        let id: Uuid = sqlx::query_scalar(
-            "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, thread_key, subject, body_text)
-             values ($1, $2, gen_random_uuid()::text, 'email', $3, $4, $5, $6, 'Body of ' || $6) returning id",
-        )
-        .bind(self.me.0)
-        .bind(self.account)
-        .bind(direction)
-        .bind(when)
-        .bind(thread)
-        .bind(subject)
-        .fetch_one(self.db.pool())
-        .await
-        .unwrap();
-        for (role, address, contact) in people {
-            sqlx::query(
-                "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
-                 values ($1, $2, $3, 'email', $4, $5, $6)",
-            )
-            .bind(self.me.0)
-            .bind(id)
-            .bind(role)
-            .bind(address)
-            .bind(contact)
-            .bind(when)
-            .execute(self.db.pool())
-            .await
-            .unwrap();
-        }
-        id
+/// One email in `thread`, with a body "Body of <subject>"; `people` are (role, address,
+/// contact).
+async fn email(
+    owner: &TestUser,
+    thread: &str,
+    direction: &str,
+    when: DateTime<Utc>,
+    subject: &str,
+    people: &[(&'static str, &str, Uuid)],
+) -> Uuid {
+    let mut email = owner
+        .email(when)
+        .direction(direction)
+        .thread(thread)
+        .subject(subject)
+        .body(&format!("Body of {subject}"));
+    for &(role, address, contact) in people {
+        email = email.person(role, address, Some(contact));
     }
+    email.insert().await
 }
 
 struct Fixture {
@@ -108,63 +62,64 @@ const SAM: &str = "sam@acme.example";
 /// Sam: t3 (I write twice, he never answers), cc'd on my first t2 message.
 async fn fixture() -> Fixture {
     let db = fresh_db().await;
-    let me = user(&db, "me@example.com").await;
-    let account = gmail_account(&db, me, "me@example.com").await;
-    let dana = contact(&db, me, "Dana Ito", DANA).await;
-    let sam = contact(&db, me, "Sam Lee", SAM).await;
-    let inbox = Inbox {
-        db: &db,
-        me,
-        account,
-    };
-    inbox
-        .email(
-            "t1",
-            "inbound",
-            at(2, 9),
-            "Kickoff",
-            &[("from", DANA, dana)],
-        )
-        .await;
-    inbox
-        .email(
-            "t1",
-            "outbound",
-            at(2, 11),
-            "Re: Kickoff",
-            &[("to", DANA, dana)],
-        )
-        .await;
-    inbox
-        .email(
-            "t2",
-            "outbound",
-            at(20, 9),
-            "Pricing",
-            &[("to", DANA, dana), ("cc", SAM, sam)],
-        )
-        .await;
-    let t2_reply = inbox
-        .email(
-            "t2",
-            "inbound",
-            at(24, 15),
-            "Re: Pricing",
-            &[("from", DANA, dana)],
-        )
-        .await;
-    inbox
-        .email("t3", "outbound", at(10, 9), "Invoice", &[("to", SAM, sam)])
-        .await;
-    inbox
-        .email(
-            "t3",
-            "outbound",
-            at(25, 9),
-            "Invoice reminder",
-            &[("to", SAM, sam)],
-        )
-        .await;
+    let owner = TestUser::create(&db, "me@example.com").await;
+    let me = owner.id;
+    let dana = owner.contact("Dana Ito").email(DANA).insert().await;
+    let sam = owner.contact("Sam Lee").email(SAM).insert().await;
+    email(
+        &owner,
+        "t1",
+        "inbound",
+        at(2, 9),
+        "Kickoff",
+        &[("from", DANA, dana)],
+    )
+    .await;
+    email(
+        &owner,
+        "t1",
+        "outbound",
+        at(2, 11),
+        "Re: Kickoff",
+        &[("to", DANA, dana)],
+    )
+    .await;
+    email(
+        &owner,
+        "t2",
+        "outbound",
+        at(20, 9),
+        "Pricing",
+        &[("to", DANA, dana), ("cc", SAM, sam)],
+    )
+    .await;
+    let t2_reply = email(
+        &owner,
+        "t2",
+        "inbound",
+        at(24, 15),
+        "Re: Pricing",
+        &[("from", DANA, dana)],
+    )
+    .await;
+    email(
+        &owner,
+        "t3",
+        "outbound",
+        at(10, 9),
+        "Invoice",
+        &[("to", SAM, sam)],
+    )
+    .await;
+    email(
+        &owner,
+        "t3",
+        "outbound",
+        at(25, 9),
+        "Invoice reminder",
+        &[("to", SAM, sam)],
+    )
+    .await;
     let mut conn = db.pool().acquire().await.unwrap();
     domain::contacts::stats::refresh_as_of(&mut conn, me, &[dana, sam], now())
         .await
@@ -374,8 +329,9 @@ async fn seeded(db: &Db, owner: &str, seed: u64) -> UserId {
     spec.seed = seed;
     spec.owner_email = owner.to_owned();
     let mailbox = Mailbox::generate(&spec);
-    let me = user(db, owner).await;
-    let account = gmail_account(db, me, owner).await;
+    let TestUser {
+        id: me, account, ..
+    } = TestUser::create(db, owner).await;
     let emails: Vec<IncomingEmail> = mailbox
         .messages()
         .map(|m| IncomingEmail {

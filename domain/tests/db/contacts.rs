@@ -11,72 +11,28 @@ use domain::{Db, DomainError, UserId};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{fresh_db, gmail_account, user};
+use crate::fixtures::ActivityBuilder;
+use crate::helpers::{TestUser, fresh_db, user, wait_until};
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
 }
 
 /// A contact with the given name and email addresses, straight into the tables.
-async fn contact(db: &Db, user: UserId, name: &str, emails: &[&str]) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "insert into contacts (user_id, display_name) values ($1, $2) returning id",
-    )
-    .bind(user.0)
-    .bind(name)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
+async fn contact(owner: &TestUser, name: &str, emails: &[&str]) -> Uuid {
+    let mut contact = owner.contact(name);
     for email in emails {
-        sqlx::query("insert into contact_identities (user_id, contact_id, kind, value, source) values ($1, $2, 'email', $3, 'header')")
-            .bind(user.0)
-            .bind(id)
-            .bind(email)
-            .execute(db.pool())
-            .await
-            .unwrap();
+        contact = contact.email(email);
     }
-    id
+    contact.insert().await
 }
 
-/// One email in `thread`; `people` are (role, address, contact).
-async fn email(
-    db: &Db,
-    user: UserId,
-    account: Uuid,
-    thread: &str,
-    direction: &str,
-    when: DateTime<Utc>,
-    people: &[(&str, &str, Uuid)],
-) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, thread_key, subject)
-         values ($1, $2, gen_random_uuid()::text, 'email', $3, $4, $5, 'Subject ' || $5) returning id",
-    )
-    .bind(user.0)
-    .bind(account)
-    .bind(direction)
-    .bind(when)
-    .bind(thread)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    for (role, address, contact) in people {
-        sqlx::query(
-            "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
-             values ($1, $2, $3, 'email', $4, $5, $6)",
-        )
-        .bind(user.0)
-        .bind(id)
-        .bind(role)
-        .bind(address)
-        .bind(contact)
-        .bind(when)
-        .execute(db.pool())
-        .await
-        .unwrap();
-    }
-    id
+/// One email in `thread` ("Subject <thread>"), inbound unless `.outbound()`.
+fn email<'a>(owner: &'a TestUser, thread: &str, when: DateTime<Utc>) -> ActivityBuilder<'a> {
+    owner
+        .email(when)
+        .thread(thread)
+        .subject(&format!("Subject {thread}"))
 }
 
 struct Fixture {
@@ -94,86 +50,48 @@ const BOB: &str = "bob@engines.example";
 /// `stats_match_hand_computed_values`.
 async fn fixture() -> Fixture {
     let db = fresh_db().await;
-    let me = user(&db, "me@example.com").await;
-    let account = gmail_account(&db, me, "me@example.com").await;
-    let ada = contact(&db, me, "Ada Lovelace", &[ADA]).await;
-    let bob = contact(&db, me, "Bob Babbage", &[BOB]).await;
+    let owner = TestUser::create(&db, "me@example.com").await;
+    let (me, account) = (owner.id, owner.account);
+    let ada = contact(&owner, "Ada Lovelace", &[ADA]).await;
+    let bob = contact(&owner, "Bob Babbage", &[BOB]).await;
     let t0 = at(2026, 1, 10, 10);
     // T1: Ada writes, I reply in 2 h, she replies in 3 h, I reply in 4 h.
-    email(&db, me, account, "t1", "inbound", t0, &[("from", ADA, ada)]).await;
-    email(
-        &db,
-        me,
-        account,
-        "t1",
-        "outbound",
-        t0 + Duration::hours(2),
-        &[("to", ADA, ada)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t1",
-        "inbound",
-        t0 + Duration::hours(5),
-        &[("from", ADA, ada)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t1",
-        "outbound",
-        t0 + Duration::hours(9),
-        &[("to", ADA, ada)],
-    )
-    .await;
+    email(&owner, "t1", t0).from(ADA, ada).insert().await;
+    email(&owner, "t1", t0 + Duration::hours(2))
+        .outbound()
+        .to(ADA, ada)
+        .insert()
+        .await;
+    email(&owner, "t1", t0 + Duration::hours(5))
+        .from(ADA, ada)
+        .insert()
+        .await;
+    email(&owner, "t1", t0 + Duration::hours(9))
+        .outbound()
+        .to(ADA, ada)
+        .insert()
+        .await;
     // T2: I write to Ada (Bob cc), she replies in 6 h; I never answer.
     let t2 = at(2026, 2, 3, 9);
-    email(
-        &db,
-        me,
-        account,
-        "t2",
-        "outbound",
-        t2,
-        &[("to", ADA, ada), ("cc", BOB, bob)],
-    )
-    .await;
-    email(
-        &db,
-        me,
-        account,
-        "t2",
-        "inbound",
-        t2 + Duration::hours(6),
-        &[("from", ADA, ada)],
-    )
-    .await;
+    email(&owner, "t2", t2)
+        .outbound()
+        .to(ADA, ada)
+        .person("cc", BOB, Some(bob))
+        .insert()
+        .await;
+    email(&owner, "t2", t2 + Duration::hours(6))
+        .from(ADA, ada)
+        .insert()
+        .await;
     // T3: Ada writes, no answer; her follow-up was deleted and must not count.
-    email(
-        &db,
-        me,
-        account,
-        "t3",
-        "inbound",
-        at(2026, 2, 20, 12),
-        &[("from", ADA, ada)],
-    )
-    .await;
-    let deleted = email(
-        &db,
-        me,
-        account,
-        "t3",
-        "inbound",
-        at(2026, 2, 21, 12),
-        &[("from", ADA, ada)],
-    )
-    .await;
+    email(&owner, "t3", at(2026, 2, 20, 12))
+        .from(ADA, ada)
+        .insert()
+        .await;
+    let deleted = email(&owner, "t3", at(2026, 2, 21, 12))
+        .from(ADA, ada)
+        .insert()
+        .await;
     sqlx::query("update activities set deleted_at = now() where id = $1")
         .bind(deleted)
         .execute(db.pool())
@@ -185,6 +103,17 @@ async fn fixture() -> Fixture {
         account,
         ada,
         bob,
+    }
+}
+
+impl Fixture {
+    /// Me, to add contacts and mail as.
+    fn owner(&self) -> TestUser {
+        TestUser {
+            db: self.db.clone(),
+            id: self.me,
+            account: self.account,
+        }
     }
 }
 
@@ -288,15 +217,15 @@ async fn a_refresh_works_around_rows_a_transaction_holds() {
         let (db, me) = (f.db.clone(), f.me);
         async move { refresh(db.for_user(me), &[first, second]).await }
     });
-    let mut waited = 0;
-    while sent_count(&f.db, first).await == 0 {
-        assert!(
-            waited < 100,
-            "the free row was not refreshed while the other was held"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    wait_until(
+        "the free row refreshed while the other is held",
+        std::time::Duration::from_secs(5),
+        async || match sent_count(&f.db, first).await {
+            0 => Err("sent_count 0"),
+            _ => Ok(()),
+        },
+    )
+    .await;
     assert_eq!(sent_count(&f.db, second).await, 0, "the held row waits");
 
     // A refresh waiting on `second` while holding `first` would deadlock here.
@@ -326,16 +255,11 @@ async fn a_new_contact_has_empty_stats_and_a_later_reply_updates_them() {
     );
     refresh_fixture(&f).await;
     // I answer T3: one fewer unanswered thread.
-    email(
-        &f.db,
-        f.me,
-        f.account,
-        "t3",
-        "outbound",
-        at(2026, 2, 22, 8),
-        &[("to", ADA, f.ada)],
-    )
-    .await;
+    email(&f.owner(), "t3", at(2026, 2, 22, 8))
+        .outbound()
+        .to(ADA, f.ada)
+        .insert()
+        .await;
     refresh(scope, &[f.ada]).await.unwrap();
     let after = scope.contact_stats(f.ada).await.unwrap();
     assert_eq!(after.unanswered_inbound, 1);
@@ -367,7 +291,7 @@ async fn merge_state(db: &Db) -> Vec<Value> {
 async fn merge_then_unmerge_restores_exactly() {
     let f = fixture().await;
     let scope = f.db.for_user(f.me);
-    let ada_home = contact(&f.db, f.me, "Ada Lovelace", &["ada@home.example"]).await;
+    let ada_home = contact(&f.owner(), "Ada Lovelace", &["ada@home.example"]).await;
     sqlx::query("update contacts set title = 'Countess', tags = '{friend}' where id = $1")
         .bind(ada_home)
         .execute(f.db.pool())
@@ -379,16 +303,10 @@ async fn merge_then_unmerge_restores_exactly() {
         .execute(f.db.pool())
         .await
         .unwrap();
-    email(
-        &f.db,
-        f.me,
-        f.account,
-        "t4",
-        "inbound",
-        at(2026, 2, 25, 12),
-        &[("from", "ada@home.example", ada_home)],
-    )
-    .await;
+    email(&f.owner(), "t4", at(2026, 2, 25, 12))
+        .from("ada@home.example", ada_home)
+        .insert()
+        .await;
     stats_for_all(&f).await;
     let before = merge_state(&f.db).await;
 
@@ -463,7 +381,7 @@ async fn stats_for_all(f: &Fixture) {
 async fn duplicates_by_phone_and_linkedin_are_suggested_with_reasons() {
     let f = fixture().await;
     let scope = f.db.for_user(f.me);
-    let other = contact(&f.db, f.me, "A. King", &["countess@example.org"]).await;
+    let other = contact(&f.owner(), "A. King", &["countess@example.org"]).await;
     for (id, phone) in [(f.ada, "+442079460958"), (other, "+12079460958")] {
         sqlx::query("insert into contact_identities (user_id, contact_id, kind, value) values ($1, $2, 'phone', $3)")
             .bind(f.me.0)
@@ -563,8 +481,7 @@ async fn the_list_searches_filters_sorts_and_pages() {
     let scope = f.db.for_user(f.me);
     for n in 0..58 {
         contact(
-            &f.db,
-            f.me,
+            &f.owner(),
             &format!("Person {n:02}"),
             &[&format!("p{n}@people.example")],
         )
@@ -576,11 +493,10 @@ async fn the_list_searches_filters_sorts_and_pages() {
         .execute(f.db.pool())
         .await
         .unwrap();
-    let company: Uuid = sqlx::query_scalar("insert into companies (user_id, domain, name) values ($1, 'analytical.example', 'Analytical Engines') returning id")
-        .bind(f.me.0)
-        .fetch_one(f.db.pool())
-        .await
-        .unwrap();
+    let company = f
+        .owner()
+        .company("analytical.example", Some("Analytical Engines"))
+        .await;
     sqlx::query("update contacts set company_id = $2 where id = $1")
         .bind(f.ada)
         .bind(company)
@@ -772,13 +688,7 @@ async fn search_follows_names_addresses_companies_and_merges() {
         .unwrap();
     assert_eq!(found("2071234567").await, [f.ada], "new phone");
 
-    let company: Uuid = sqlx::query_scalar(
-        "insert into companies (user_id, domain) values ($1, 'difference.example') returning id",
-    )
-    .bind(f.me.0)
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let company = f.owner().company("difference.example", None).await;
     sqlx::query("update contacts set company_id = $2 where id = $1")
         .bind(f.bob)
         .bind(company)
@@ -865,9 +775,9 @@ async fn large_lists_count_up_to_the_limit() {
 #[tokio::test]
 async fn users_cannot_read_edit_or_merge_each_others_contacts() {
     let f = fixture().await;
-    let other = user(&f.db, "other@example.com").await;
-    let theirs = f.db.for_user(other);
-    let mine_too = contact(&f.db, other, "Ada Lovelace", &["ada@other.example"]).await;
+    let other = TestUser::create(&f.db, "other@example.com").await;
+    let theirs = f.db.for_user(other.id);
+    let mine_too = contact(&other, "Ada Lovelace", &["ada@other.example"]).await;
     let not_found = |r: Result<(), DomainError>| matches!(r, Err(DomainError::NotFound(_)));
 
     assert!(not_found(theirs.contact_profile(f.ada).await.map(|_| ())));
@@ -942,11 +852,7 @@ async fn recent_threads_and_company_overview() {
     assert_eq!(threads[2].messages, 4);
     assert!(threads[0].from_gmail);
 
-    let company: Uuid = sqlx::query_scalar("insert into companies (user_id, domain, name) values ($1, 'engines.example', 'Engines') returning id")
-        .bind(f.me.0)
-        .fetch_one(f.db.pool())
-        .await
-        .unwrap();
+    let company = f.owner().company("engines.example", Some("Engines")).await;
     sqlx::query("update contacts set company_id = $2 where id = any($1)")
         .bind(vec![f.ada, f.bob])
         .bind(company)

@@ -9,7 +9,7 @@ use domain::notes::{ActivityStateFilter, Author, ContactRef, NOTES_CHANGED, NewN
 use domain::{Db, DomainError, UserId};
 use uuid::Uuid;
 
-use crate::helpers::{fresh_db, gmail_account, user};
+use crate::helpers::{TestUser, fresh_db, gmail_account, user};
 
 async fn contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
     db.for_user(user)
@@ -28,34 +28,19 @@ async fn activity(
     state: &str,
     days_ago: i64,
 ) -> Uuid {
-    let account = gmail_account(db, user, &format!("{}@me.example", Uuid::new_v4())).await;
-    let when = Utc::now() - Duration::days(days_ago);
-    let id: Uuid = sqlx::query_scalar(
-        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, subject, snippet, state, processed_at)
-         values ($1, $2, gen_random_uuid()::text, 'email', 'inbound', $3, $4, 'snippet of ' || $4, $5,
-                 case when $5 = 'completed' then now() end) returning id",
-    )
-    .bind(user.0)
-    .bind(account)
-    .bind(when)
-    .bind(subject)
-    .bind(state)
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
-         values ($1, $2, 'from', 'email', $3, $4, $5)",
-    )
-    .bind(user.0)
-    .bind(id)
-    .bind(from)
-    .bind(contact)
-    .bind(when)
-    .execute(db.pool())
-    .await
-    .unwrap();
-    id
+    let owner = TestUser {
+        db: db.clone(),
+        id: user,
+        account: gmail_account(db, user, &format!("{}@me.example", Uuid::new_v4())).await,
+    };
+    owner
+        .email(Utc::now() - Duration::days(days_ago))
+        .subject(subject)
+        .snippet(&format!("snippet of {subject}"))
+        .state(state)
+        .from(from, contact)
+        .insert()
+        .await
 }
 
 fn user_note(contact: Uuid, body: &str) -> NewNote {

@@ -6,14 +6,13 @@
 use std::time::Duration;
 
 use app::pages::ask::AskQuestion;
-use app::pages::contacts::CreateContact;
 use app::pages::relationship_panel::WriteRelationship;
 use fakes::openai::{FakeOpenAi, Reply};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ALEX, Browser, SAM, SAM_NAME, TestApp, spawn_app, spawn_app_with};
 
 /// Asks through the endpoint; returns the status and either the stream's events
 /// (name, data) or, for a refusal, one `("refused", body)`.
@@ -86,33 +85,29 @@ async fn stored_exchanges(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-/// Waits until the first Gmail sync is done and every message processed into contacts.
-async fn synced(app: &TestApp, email: &str) {
-    for _ in 0..240 {
-        let pending: i64 =
-            sqlx::query_scalar("select count(*) from activities where state <> 'completed'")
-                .fetch_one(app.db.pool())
-                .await
-                .unwrap();
-        let synced: bool = sqlx::query_scalar(
-            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
-        )
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        if synced && pending == 0 && app.contact_count(email).await > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("the mailbox was not synced and processed in time");
+/// A fake OpenAI-compatible model answering with `replies`, the app configured to use it
+/// as "fake-gpt", and Alex signed in with one contact, Grace Hopper (returned).
+async fn with_model(replies: Vec<Reply>) -> (FakeOpenAi, TestApp, Browser, uuid::Uuid) {
+    let fake = FakeOpenAi::start(replies).await.unwrap();
+    let base_url = fake.base_url();
+    let app = spawn_app_with(
+        0,
+        &[
+            ("OPENAI_BASE_URL", base_url.as_str()),
+            ("OPENAI_MODEL", "fake-gpt"),
+        ],
+    )
+    .await;
+    let alex = app.sign_in(ALEX).await;
+    let grace = alex.create_contact("Grace Hopper", "grace@navy.mil").await;
+    (fake, app, alex, grace)
 }
 
 #[tokio::test]
 async fn the_offline_engine_streams_a_cited_answer_that_stays_in_its_owners_history() {
     let app = spawn_app_with(1, &[]).await;
     let alex = app.sign_in(ALEX).await;
-    synced(&app, ALEX).await;
+    app.wait_for_processed_mail(ALEX).await;
 
     let question = "My 3 strongest relationships";
     let events = ask_question(&alex, question).await;
@@ -152,7 +147,8 @@ async fn the_offline_engine_streams_a_cited_answer_that_stays_in_its_owners_hist
 
     // Another user's history has none of it, and their questions see none of Alex's data.
     let sam = app.sign_in(SAM).await;
-    let (_, sams_page) = sam.get_html("/ask").await;
+    let sams_page = sam.page("/ask", 200, SAM_NAME).await;
+    assert!(sams_page.contains("<h1>Ask Rapport</h1>"));
     assert!(!sams_page.contains(question));
     assert!(!sams_page.contains(first));
     let sams = ask_question(&sam, question).await;
@@ -169,29 +165,11 @@ async fn the_offline_engine_streams_a_cited_answer_that_stays_in_its_owners_hist
 
 #[tokio::test]
 async fn a_configured_model_streams_its_tool_calls_and_deltas_and_names_itself() {
-    let fake = FakeOpenAi::start(vec![
+    let (fake, _app, alex, _) = with_model(vec![
         Reply::tool_call("call_1", "search_contacts", json!({ "query": "grace" })),
         Reply::text(&["Grace ", "is in your ", "contacts."]),
     ])
-    .await
-    .unwrap();
-    let base_url = fake.base_url();
-    let app = spawn_app_with(
-        0,
-        &[
-            ("OPENAI_BASE_URL", base_url.as_str()),
-            ("OPENAI_MODEL", "fake-gpt"),
-        ],
-    )
     .await;
-    let alex = app.sign_in(ALEX).await;
-    let created = alex
-        .call_server_fn(
-            CreateContact::PATH,
-            &[("name", "Grace Hopper"), ("email", "grace@navy.mil")],
-        )
-        .await;
-    assert_eq!(created.status(), 200);
 
     let events = ask_question(&alex, "Who is Grace?").await;
     assert_eq!(
@@ -306,14 +284,7 @@ async fn the_form_without_javascript_answers_and_returns_to_the_exchange() {
 async fn the_contact_page_summarizes_suggests_and_drafts_without_sending() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let created = alex
-        .call_server_fn(
-            CreateContact::PATH,
-            &[("name", "Grace Hopper"), ("email", "grace@navy.mil")],
-        )
-        .await;
-    assert_eq!(created.status(), 200);
-    let id: uuid::Uuid = created.json().await.unwrap();
+    let id = alex.create_contact("Grace Hopper", "grace@navy.mil").await;
 
     let (status, html) = alex.get_html(&format!("/contacts/{id}")).await;
     assert_eq!(status, 200);
@@ -334,14 +305,13 @@ async fn the_contact_page_summarizes_suggests_and_drafts_without_sending() {
 
     // Another user's contact has no panel for them: the page is a 404.
     let sam = app.sign_in(SAM).await;
-    let (status, html) = sam.get_html(&format!("/contacts/{id}")).await;
-    assert_eq!(status, 404);
+    let html = sam.page(&format!("/contacts/{id}"), 404, SAM_NAME).await;
     assert!(!html.contains("Grace"));
 }
 
 #[tokio::test]
 async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templates() {
-    let fake = FakeOpenAi::start(vec![
+    let (fake, app, alex, id) = with_model(vec![
         Reply::text(&[
             "Grace and you have not written yet.",
             "\n---\n",
@@ -353,25 +323,7 @@ async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templat
             message: "context too long".into(),
         },
     ])
-    .await
-    .unwrap();
-    let base_url = fake.base_url();
-    let app = spawn_app_with(
-        0,
-        &[
-            ("OPENAI_BASE_URL", base_url.as_str()),
-            ("OPENAI_MODEL", "fake-gpt"),
-        ],
-    )
     .await;
-    let alex = app.sign_in(ALEX).await;
-    let created = alex
-        .call_server_fn(
-            CreateContact::PATH,
-            &[("name", "Grace Hopper"), ("email", "grace@navy.mil")],
-        )
-        .await;
-    let id: uuid::Uuid = created.json().await.unwrap();
 
     let (status, html) = alex.get_html(&format!("/contacts/{id}")).await;
     assert_eq!(status, 200);
@@ -422,6 +374,6 @@ async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templat
     let refused = sam
         .call_server_fn(WriteRelationship::PATH, &[("contact", id_text.as_str())])
         .await;
-    assert_ne!(refused.status(), 200);
+    assert_eq!(refused.status(), 404, "{}", refused.text().await.unwrap());
     assert_eq!(fake.requests().len(), 2, "no request made for Sam");
 }

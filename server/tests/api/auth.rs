@@ -3,8 +3,9 @@ use std::time::Duration;
 use app::pages::settings::{DeleteAccount, DisconnectAccount};
 use domain::accounts::TokenError;
 use leptos::server_fn::ServerFn;
+use uuid::Uuid;
 
-use crate::helpers::{ALEX, SAM, spawn_app};
+use crate::helpers::{ALEX, ALEX_NAME, Browser, SAM, spawn_app};
 
 #[tokio::test]
 async fn anonymous_visitors_go_to_login_and_server_fns_answer_401() {
@@ -29,7 +30,7 @@ async fn signing_in_creates_the_user_the_account_and_a_sync_job() {
     let (status, html) = alex.get_html("/contacts").await;
     assert_eq!(status, 200);
     assert!(
-        html.contains("Alex Morgan"),
+        html.contains(ALEX_NAME),
         "the user menu shows who is signed in"
     );
     let (_, settings) = alex.get_html("/settings").await;
@@ -63,7 +64,7 @@ async fn signing_in_creates_the_user_the_account_and_a_sync_job() {
 #[tokio::test]
 async fn a_wrong_or_replayed_state_is_rejected() {
     let app = spawn_app().await;
-    let browser = crate::helpers::Browser::new(&app.address);
+    let browser = Browser::new(&app.address);
     let consent = browser
         .redirect_target(&format!("{}/auth/google/start", app.address))
         .await;
@@ -88,7 +89,7 @@ async fn a_wrong_or_replayed_state_is_rejected() {
 #[tokio::test]
 async fn a_denied_consent_explains_itself() {
     let app = spawn_app().await;
-    let browser = crate::helpers::Browser::new(&app.address);
+    let browser = Browser::new(&app.address);
     browser
         .redirect_target(&format!("{}/auth/google/start", app.address))
         .await;
@@ -109,7 +110,7 @@ async fn the_pkce_verifier_is_checked() {
     let app = spawn_app().await;
     let (oauth, _) = app.oauth();
     let request = oauth.authorization_request(None).unwrap();
-    let browser = crate::helpers::Browser::new(&app.address);
+    let browser = Browser::new(&app.address);
     let callback = browser.choose_account(&request.url, ALEX).await;
     let code = reqwest::Url::parse(&callback)
         .unwrap()
@@ -240,11 +241,7 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
         .control()
         .set_token_ttl(Duration::from_secs(3600));
     app.sign_in(ALEX).await;
-    let status: String = sqlx::query_scalar("select status from accounts where id = $1")
-        .bind(account)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let status = app.account_status(account).await;
     assert_eq!(status, "active");
     assert!(
         app.db
@@ -257,6 +254,15 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
     assert!(!html.contains("Reconnect Google"));
 }
 
+async fn disconnect(browser: &Browser, account: Uuid, delete_data: bool) -> reqwest::Response {
+    let account = account.to_string();
+    let mut form = vec![("account_id", account.as_str())];
+    if delete_data {
+        form.push(("delete_data", "true"));
+    }
+    browser.call_server_fn(DisconnectAccount::PATH, &form).await
+}
+
 #[tokio::test]
 async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     let app = spawn_app().await;
@@ -265,12 +271,7 @@ async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     let account = app.google_account(ALEX).await;
     let refresh = app.stored_refresh_token(ALEX).await;
 
-    let keep = alex
-        .call_server_fn(
-            DisconnectAccount::PATH,
-            &[("account_id", &account.to_string())],
-        )
-        .await;
+    let keep = disconnect(&alex, account, false).await;
     assert_eq!(keep.status(), 200, "{}", keep.text().await.unwrap());
     assert!(
         matches!(
@@ -288,15 +289,7 @@ async fn disconnecting_revokes_at_google_and_keeps_or_deletes_data() {
     .unwrap();
     assert_eq!((status.as_str(), has_tokens), ("disconnected", false));
 
-    let delete = alex
-        .call_server_fn(
-            DisconnectAccount::PATH,
-            &[
-                ("account_id", &account.to_string()),
-                ("delete_data", "true"),
-            ],
-        )
-        .await;
+    let delete = disconnect(&alex, account, true).await;
     assert_eq!(delete.status(), 200);
     let left: i64 = sqlx::query_scalar("select count(*) from accounts")
         .fetch_one(app.db.pool())
@@ -310,41 +303,22 @@ async fn one_user_cannot_touch_another_users_data() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let create_path = <app::pages::contacts::CreateContact as ServerFn>::PATH;
-    assert_eq!(
-        sam.call_server_fn(
-            create_path,
-            &[("name", "Sam's Secret"), ("email", "secret@sam.example")]
-        )
-        .await
-        .status(),
-        200
-    );
+    sam.create_contact("Samuel Secret", "secret@sam.example")
+        .await;
+    alex.create_contact("Alexa Own", "own@alex.example").await;
 
-    let (_, html) = alex.get_html("/contacts").await;
-    assert!(!html.contains("Sam's Secret") && !html.contains("secret@sam.example"));
-    let (_, settings) = alex.get_html("/settings").await;
+    let html = alex.page("/contacts", 200, "Alexa Own").await;
+    assert!(!html.contains("Samuel Secret") && !html.contains("secret@sam.example"));
+    let settings = alex.page("/settings", 200, ALEX).await;
     assert!(
         !settings.contains(SAM),
         "Alex's settings do not show Sam's Gmail"
     );
 
     let sams_account = app.google_account(SAM).await;
-    let attempt = alex
-        .call_server_fn(
-            DisconnectAccount::PATH,
-            &[
-                ("account_id", &sams_account.to_string()),
-                ("delete_data", "true"),
-            ],
-        )
-        .await;
+    let attempt = disconnect(&alex, sams_account, true).await;
     assert_eq!(attempt.status(), 404);
-    let status: String = sqlx::query_scalar("select status from accounts where id = $1")
-        .bind(sams_account)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let status = app.account_status(sams_account).await;
     assert_eq!(status, "active", "Sam's account is untouched");
 }
 

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use app::pages::settings::SaveContactPolicy;
 use leptos::server_fn::ServerFn;
 
@@ -61,26 +59,7 @@ async fn the_contact_policy_is_chosen_in_settings_and_only_for_ones_own_accounts
 async fn synced_mail_becomes_contacts_in_the_background() {
     let app = spawn_app_with_workers(1).await;
     let _alex = app.sign_in(ALEX).await;
-    let mut contacts = 0;
-    let mut pending = i64::MAX;
-    for _ in 0..240 {
-        contacts = app.contact_count(ALEX).await;
-        pending = sqlx::query_scalar("select count(*) from activities where state <> 'completed'")
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
-        let synced: bool = sqlx::query_scalar(
-            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
-        )
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        if synced && pending == 0 && contacts > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert_eq!(pending, 0, "every stored message was processed");
+    let contacts = app.wait_for_processed_mail(ALEX).await;
     assert!(contacts > 0, "people Alex wrote to became contacts");
 
     // Processing keeps the stats current: every contact's counts match the mail it

@@ -2,21 +2,12 @@
 //! limit enforced while streaming (413, nothing stored), downloads only for the owner.
 
 use app::pages::activity_timeline::{ContactTimeline, TimelineWindow};
-use app::pages::contacts::CreateContact;
 use leptos::server_fn::ServerFn;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with};
-
-pub async fn create_contact(browser: &Browser, name: &str, email: &str) -> Uuid {
-    let response = browser
-        .call_server_fn(CreateContact::PATH, &[("name", name), ("email", email)])
-        .await;
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    response.json().await.expect("the new contact's id")
-}
 
 pub async fn upload(
     browser: &Browser,
@@ -87,7 +78,7 @@ fn stored_files(app: &TestApp) -> Vec<std::path::PathBuf> {
 async fn three_files_at_once_become_file_activities_with_downloads() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
 
     let response = upload(
         &alex,
@@ -159,7 +150,7 @@ async fn three_files_at_once_become_file_activities_with_downloads() {
 async fn an_oversize_file_is_refused_while_streaming_and_nothing_is_stored() {
     let app = spawn_app_with(0, &[("RAPPORT_MAX_FILE_BYTES", "4096")]).await;
     let alex = app.sign_in(ALEX).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
 
     let response = upload(
         &alex,
@@ -193,7 +184,7 @@ async fn an_oversize_file_is_refused_while_streaming_and_nothing_is_stored() {
 async fn names_are_sanitized_traversal_encoded_and_long() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let long = format!("{}.txt", "a".repeat(600));
     let response = upload(
         &alex,
@@ -254,7 +245,7 @@ async fn files_belong_to_their_owner_and_anonymous_callers_are_refused() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let body: Value = upload(&alex, jane, &[("secret.txt", b"alex only", "text/plain")])
         .await
         .json()

@@ -1,24 +1,55 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
 
+use app::pages::channels::{CreateChannel, IssuedKey};
+use app::pages::contacts::CreateContact;
 use domain::crypto::SecretBox;
 use embedded_pg::test_databases::fresh_database_url;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
+use leptos::server_fn::ServerFn;
 use server::Application;
 use server::config::Config;
+use uuid::Uuid;
+
+pub use crate::fixtures::{TestUser, wait_until};
 
 pub const CLIENT_ID: &str = "rapport-test-client";
 pub const CLIENT_SECRET: &str = "rapport-test-secret";
 /// The owners of the fake Google's two mailboxes.
 pub const ALEX: &str = "alex.morgan@brightwater-labs.com";
 pub const SAM: &str = "sam.rivera@gmail.com";
+/// Their names, which every signed-in page shows in the user menu.
+pub const ALEX_NAME: &str = "Alex Morgan";
+pub const SAM_NAME: &str = "Sam Rivera";
+
+/// How long a test waits for background work (a sync, processing) before failing.
+pub const BACKGROUND: Duration = Duration::from_secs(60);
 
 /// Token encryption key of the test apps (base64 of 32 bytes), so tests can open what
 /// the app sealed.
 pub const TEST_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// With `TEST_LOG` set (e.g. `TEST_LOG=1 cargo test … -- --nocapture`), the app's logs
+/// go to the test's output, filtered by `RUST_LOG` (default: info). Once per test binary.
+pub fn init_test_log() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_none() {
+            return;
+        }
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
 
 pub fn site_root() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
@@ -66,6 +97,7 @@ pub async fn spawn_app_with_workers(workers: usize) -> TestApp {
 
 /// The app with `workers` background workers and extra settings (`(name, value)`).
 pub async fn spawn_app_with(workers: usize, settings: &[(&'static str, &str)]) -> TestApp {
+    init_test_log();
     let google = fake_google().await;
     let database_url = fresh_database_url(&domain::db::MIGRATOR).await;
     let data_dir = tempfile::tempdir().expect("temp data dir").keep();
@@ -145,6 +177,15 @@ impl TestApp {
         .expect("google account exists")
     }
 
+    /// The account's status: active, needs_reconnect, disconnected...
+    pub async fn account_status(&self, account: Uuid) -> String {
+        sqlx::query_scalar("select status from accounts where id = $1")
+            .bind(account)
+            .fetch_one(self.db.pool())
+            .await
+            .expect("account exists")
+    }
+
     /// The refresh token Rapport stored (encrypted) for the user's Gmail account.
     pub async fn stored_refresh_token(&self, email: &str) -> String {
         let (_, secrets) = self.oauth();
@@ -177,6 +218,58 @@ impl TestApp {
             .await
             .expect("user exists");
         UserId(id)
+    }
+
+    /// A signed-in user and their Gmail account, to put data straight into the tables.
+    pub async fn test_user(&self, email: &str) -> TestUser {
+        TestUser {
+            db: self.db.clone(),
+            id: self.user_id(email).await,
+            account: self.google_account(email).await,
+        }
+    }
+
+    /// How many Gmail sync jobs have succeeded.
+    pub async fn gmail_syncs_succeeded(&self) -> i64 {
+        sqlx::query_scalar(
+            "select count(*) from jobs where kind = 'gmail.sync' and state = 'succeeded'",
+        )
+        .fetch_one(self.db.pool())
+        .await
+        .expect("count sync jobs")
+    }
+
+    /// Waits until `n` Gmail sync jobs have succeeded.
+    pub async fn wait_for_gmail_syncs(&self, n: i64) {
+        wait_until(
+            &format!("{n} Gmail syncs to succeed"),
+            BACKGROUND,
+            async || {
+                let done = self.gmail_syncs_succeeded().await;
+                (done >= n).then_some(()).ok_or(format!("{done} succeeded"))
+            },
+        )
+        .await;
+    }
+
+    /// Waits until the first Gmail sync has succeeded and every stored message has been
+    /// processed into contacts; returns the user's contact count.
+    pub async fn wait_for_processed_mail(&self, email: &str) -> i64 {
+        wait_until("the mailbox synced and processed", BACKGROUND, async || {
+            let synced = self.gmail_syncs_succeeded().await > 0;
+            let pending: i64 =
+                sqlx::query_scalar("select count(*) from activities where state <> 'completed'")
+                    .fetch_one(self.db.pool())
+                    .await
+                    .expect("count pending activities");
+            let contacts = self.contact_count(email).await;
+            (synced && pending == 0 && contacts > 0)
+                .then_some(contacts)
+                .ok_or(format!(
+                    "synced: {synced}, unprocessed: {pending}, contacts: {contacts}"
+                ))
+        })
+        .await
     }
 }
 
@@ -265,6 +358,45 @@ impl Browser {
             .send()
             .await
             .expect("POST server fn")
+    }
+
+    /// GETs `path`, which must answer `status` with a page showing `shown`; returns the
+    /// page. Isolation tests check this first: a page that must not show another user's
+    /// data proves nothing if it is an error page or a redirect to /login.
+    pub async fn page(&self, path: &str, status: u16, shown: &str) -> String {
+        let (got, html) = self.get_html(path).await;
+        assert_eq!(got, status, "{path} answered {got}: {html}");
+        assert!(
+            html.contains(shown),
+            "{path} does not show {shown:?}: {html}"
+        );
+        html
+    }
+
+    /// Creates a contact through the server function; returns its id.
+    pub async fn create_contact(&self, name: &str, email: &str) -> Uuid {
+        let response = self
+            .call_server_fn(CreateContact::PATH, &[("name", name), ("email", email)])
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        response.json().await.expect("the new contact's id")
+    }
+
+    /// Creates a webhook channel for `provider` through Settings; returns its key.
+    pub async fn create_channel(&self, provider: &str, kind: &str) -> IssuedKey {
+        let response = self
+            .call_server_fn(
+                CreateChannel::PATH,
+                &[
+                    ("name", &format!("{provider} channel")),
+                    ("provider", provider),
+                    ("default_channel", kind),
+                    ("default_direction", "inbound"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        response.json().await.expect("issued key")
     }
 }
 

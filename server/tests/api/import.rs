@@ -1,12 +1,10 @@
 //! Google Takeout import: the Settings upload (streamed, validated, imported by a job)
 //! and the `server import-mbox` command.
 
-use std::time::Duration;
-
 use fakes::mailbox::{Mailbox, MailboxSpec, write_takeout_message};
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{ALEX, Browser, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ALEX, BACKGROUND, Browser, TestApp, spawn_app, spawn_app_with, wait_until};
 
 const ONLY_IN_TAKEOUT: &str = "From: Kim Lee <kim@lee-design.example>\r\nTo: alex.morgan@brightwater-labs.com\r\nSubject: only in the takeout\r\nMessage-ID: <takeout-only@lee-design.example>\r\nDate: Thu, 2 Jan 2025 03:04:05 +0000\r\n\r\nHi Alex, an old note.\r\n";
 
@@ -54,29 +52,11 @@ fn uploads_left(app: &TestApp) -> usize {
     std::fs::read_dir(app.data_dir.join("imports")).map_or(0, |d| d.count())
 }
 
-async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
-    for _ in 0..240 {
-        if done().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test]
 async fn an_uploaded_takeout_is_imported_in_the_background_without_gmail_duplicates() {
     let app = spawn_app_with(1, &[]).await;
     let alex = app.sign_in(ALEX).await;
-    wait_for("the Gmail sync", async || {
-        sqlx::query_scalar::<_, bool>(
-            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
-        )
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap()
-    })
-    .await;
+    app.wait_for_gmail_syncs(1).await;
 
     let response = upload(
         &alex,
@@ -88,9 +68,14 @@ async fn an_uploaded_takeout_is_imported_in_the_background_without_gmail_duplica
     assert_eq!(response.status(), 202);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["name"], "All mail");
-    wait_for("the import job", async || {
-        job_count(&app, "succeeded").await == 1
-    })
+    wait_until(
+        "the import job to succeed",
+        BACKGROUND,
+        async || match job_count(&app, "succeeded").await {
+            1 => Ok(()),
+            n => Err(format!("{n} succeeded")),
+        },
+    )
     .await;
 
     let (stored_once, duplicates_across): (i64, i64) = sqlx::query_as(

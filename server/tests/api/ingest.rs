@@ -2,13 +2,11 @@
 //! payloads from each provider's fixtures, key handling, limits, retries, the
 //! blocklist, and one user's channel never touching another's data.
 
-use app::pages::channels::{
-    AddBlocklistEntry, CreateChannel, IssuedKey, RotateChannelKey, SetChannelEnabled,
-};
+use app::pages::channels::{AddBlocklistEntry, IssuedKey, RotateChannelKey, SetChannelEnabled};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 
-use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ALEX, SAM, TestApp, spawn_app, spawn_app_with};
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -19,22 +17,6 @@ fn fixture(name: &str) -> Vec<u8> {
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("fixture exists")
-}
-
-async fn create_channel(browser: &Browser, provider: &str, kind: &str) -> IssuedKey {
-    let response = browser
-        .call_server_fn(
-            CreateChannel::PATH,
-            &[
-                ("name", &format!("{provider} channel")),
-                ("provider", provider),
-                ("default_channel", kind),
-                ("default_direction", "inbound"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    response.json().await.expect("issued key")
 }
 
 async fn post(
@@ -52,6 +34,17 @@ async fn post(
         request = request.bearer_auth(key);
     }
     request.send().await.expect("POST webhook")
+}
+
+/// A generic SMS (`id`, from `from`) to `channel`, with `key`.
+async fn post_sms(
+    app: &TestApp,
+    channel: &IssuedKey,
+    key: Option<&str>,
+    id: &str,
+    from: &str,
+) -> reqwest::Response {
+    post(app, channel, key, JSON, sms(id, from)).await
 }
 
 async fn error_of(response: reqwest::Response) -> String {
@@ -123,7 +116,7 @@ async fn every_provider_fixture_is_stored_as_a_raw_activity() {
         ),
     ];
     for (provider, content_type, file, kind, sender) in cases {
-        let channel = create_channel(&alex, provider, "sms").await;
+        let channel = alex.create_channel(provider, "sms").await;
         let response = post(
             &app,
             &channel,
@@ -161,17 +154,17 @@ async fn every_provider_fixture_is_stored_as_a_raw_activity() {
 async fn keys_are_checked_from_headers_only() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let channel = create_channel(&alex, "generic", "sms").await;
+    let channel = alex.create_channel("generic", "sms").await;
 
-    let missing = post(&app, &channel, None, JSON, sms("m-1", "+14155552671")).await;
+    let missing = post_sms(&app, &channel, None, "m-1", "+14155552671").await;
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     assert!(error_of(missing).await.contains("key"));
-    let wrong = post(
+    let wrong = post_sms(
         &app,
         &channel,
         Some("rk_not-the-key"),
-        JSON,
-        sms("m-1", "+14155552671"),
+        "m-1",
+        "+14155552671",
     )
     .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -221,7 +214,7 @@ async fn keys_are_checked_from_headers_only() {
 async fn disabled_channels_and_rotated_keys() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let channel = create_channel(&alex, "generic", "sms").await;
+    let channel = alex.create_channel("generic", "sms").await;
     let id = channel.channel_id.to_string();
 
     let off = alex
@@ -231,14 +224,7 @@ async fn disabled_channels_and_rotated_keys() {
         )
         .await;
     assert_eq!(off.status(), 200);
-    let disabled = post(
-        &app,
-        &channel,
-        Some(&channel.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let disabled = post_sms(&app, &channel, Some(&channel.key), "m-1", "+14155552671").await;
     assert_eq!(disabled.status(), StatusCode::FORBIDDEN);
     assert!(error_of(disabled).await.contains("disabled"));
     alex.call_server_fn(
@@ -253,23 +239,9 @@ async fn disabled_channels_and_rotated_keys() {
     assert_eq!(rotated.status(), 200);
     let rotated: IssuedKey = rotated.json().await.unwrap();
     assert_ne!(rotated.key, channel.key);
-    let old = post(
-        &app,
-        &channel,
-        Some(&channel.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let old = post_sms(&app, &channel, Some(&channel.key), "m-1", "+14155552671").await;
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
-    let new = post(
-        &app,
-        &channel,
-        Some(&rotated.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let new = post_sms(&app, &channel, Some(&rotated.key), "m-1", "+14155552671").await;
     assert_eq!(new.status(), StatusCode::ACCEPTED);
     assert_eq!(activities(&app).await, 1);
 }
@@ -278,7 +250,7 @@ async fn disabled_channels_and_rotated_keys() {
 async fn retries_are_idempotent_on_the_provider_id() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let twilio = create_channel(&alex, "twilio", "sms").await;
+    let twilio = alex.create_channel("twilio", "sms").await;
     for _ in 0..3 {
         let response = post(
             &app,
@@ -294,25 +266,15 @@ async fn retries_are_idempotent_on_the_provider_id() {
             "TwiML for Twilio"
         );
     }
-    let postmark = create_channel(&alex, "postmark", "email").await;
-    let first = post(
-        &app,
-        &postmark,
-        Some(&postmark.key),
-        JSON,
-        fixture("postmark_inbound.json"),
-    )
-    .await;
+    let postmark = alex.create_channel("postmark", "email").await;
+    let inbound = || {
+        let email = fixture("postmark_inbound.json");
+        post(&app, &postmark, Some(&postmark.key), JSON, email)
+    };
+    let first = inbound().await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     let first: serde_json::Value = first.json().await.unwrap();
-    let retry = post(
-        &app,
-        &postmark,
-        Some(&postmark.key),
-        JSON,
-        fixture("postmark_inbound.json"),
-    )
-    .await;
+    let retry = inbound().await;
     assert_eq!(retry.status(), StatusCode::OK);
     let retry: serde_json::Value = retry.json().await.unwrap();
     assert_eq!(
@@ -326,7 +288,7 @@ async fn retries_are_idempotent_on_the_provider_id() {
 async fn oversize_malformed_and_mistyped_payloads_store_nothing() {
     let app = spawn_app_with(0, &[("RAPPORT_MAX_WEBHOOK_BYTES", "4096")]).await;
     let alex = app.sign_in(ALEX).await;
-    let channel = create_channel(&alex, "generic", "sms").await;
+    let channel = alex.create_channel("generic", "sms").await;
     let key = Some(channel.key.as_str());
 
     let big = serde_json::json!({"external_id": "big", "from": {"phone": "+14155552671"},
@@ -366,15 +328,8 @@ async fn oversize_malformed_and_mistyped_payloads_store_nothing() {
     let message = error_of(invalid).await;
     assert!(message.contains("to[0].email"), "{message}");
 
-    let twilio = create_channel(&alex, "twilio", "sms").await;
-    let json_to_twilio = post(
-        &app,
-        &twilio,
-        Some(&twilio.key),
-        JSON,
-        sms("m-3", "+14155552671"),
-    )
-    .await;
+    let twilio = alex.create_channel("twilio", "sms").await;
+    let json_to_twilio = post_sms(&app, &twilio, Some(&twilio.key), "m-3", "+14155552671").await;
     assert_eq!(json_to_twilio.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     assert_eq!(activities(&app).await, 0);
@@ -391,7 +346,7 @@ async fn oversize_malformed_and_mistyped_payloads_store_nothing() {
 async fn blocklisted_senders_are_dropped_and_the_count_is_shown() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let channel = create_channel(&alex, "generic", "sms").await;
+    let channel = alex.create_channel("generic", "sms").await;
     for entry in ["+1 415 555 2671", "*@spam.example"] {
         let added = alex
             .call_server_fn(AddBlocklistEntry::PATH, &[("entry", entry)])
@@ -403,25 +358,11 @@ async fn blocklisted_senders_are_dropped_and_the_count_is_shown() {
         .await;
     assert_eq!(bad.status(), 422);
 
-    let dropped = post(
-        &app,
-        &channel,
-        Some(&channel.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let dropped = post_sms(&app, &channel, Some(&channel.key), "m-1", "+14155552671").await;
     assert_eq!(dropped.status(), StatusCode::OK);
     let body: serde_json::Value = dropped.json().await.unwrap();
     assert_eq!(body["status"], "dropped");
-    let kept = post(
-        &app,
-        &channel,
-        Some(&channel.key),
-        JSON,
-        sms("m-2", "+14155550199"),
-    )
-    .await;
+    let kept = post_sms(&app, &channel, Some(&channel.key), "m-2", "+14155550199").await;
     assert_eq!(kept.status(), StatusCode::ACCEPTED);
     assert_eq!(activities(&app).await, 1);
 
@@ -445,8 +386,9 @@ async fn one_users_channel_never_reaches_another_user() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let channel = create_channel(&alex, "generic", "sms").await;
+    let channel = alex.create_channel("generic", "sms").await;
     let id = channel.channel_id.to_string();
+    let sams = sam.create_channel("generic", "sms").await;
 
     let rotate = sam
         .call_server_fn(RotateChannelKey::PATH, &[("channel_id", &id)])
@@ -459,30 +401,16 @@ async fn one_users_channel_never_reaches_another_user() {
         )
         .await;
     assert_eq!(disable.status(), 404);
-    let (_, sams_page) = sam.get_html("/settings/channels").await;
+    let sams_page = sam
+        .page("/settings/channels", 200, &sams.channel_id.to_string())
+        .await;
     assert!(!sams_page.contains(&id), "Sam does not see Alex's channel");
-    let (_, alexs_page) = alex.get_html("/settings/channels").await;
-    assert!(alexs_page.contains(&id));
+    alex.page("/settings/channels", 200, &id).await;
 
     // Sam's key on Alex's channel is refused; Alex's key writes only for Alex.
-    let sams = create_channel(&sam, "generic", "sms").await;
-    let crossed = post(
-        &app,
-        &channel,
-        Some(&sams.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let crossed = post_sms(&app, &channel, Some(&sams.key), "m-1", "+14155552671").await;
     assert_eq!(crossed.status(), StatusCode::UNAUTHORIZED);
-    let stored = post(
-        &app,
-        &channel,
-        Some(&channel.key),
-        JSON,
-        sms("m-1", "+14155552671"),
-    )
-    .await;
+    let stored = post_sms(&app, &channel, Some(&channel.key), "m-1", "+14155552671").await;
     assert_eq!(stored.status(), StatusCode::ACCEPTED);
     let owners: Vec<uuid::Uuid> = sqlx::query_scalar("select user_id from activities")
         .fetch_all(app.db.pool())

@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 use app::pages::contacts::CreateContact;
 use leptos::server_fn::ServerFn;
 
-use crate::helpers::{ALEX, Browser, site_root};
+use crate::helpers::{ALEX, BACKGROUND, Browser, site_root, wait_until};
 
 struct RunningServer {
     child: Child,
@@ -47,17 +47,19 @@ async fn start_server(data_dir: &Path) -> RunningServer {
         address: format!("http://127.0.0.1:{port}"),
     };
     let client = reqwest::Client::new();
-    for _ in 0..240 {
+    wait_until("the server to become healthy", BACKGROUND, async || {
         let healthy = client
             .get(format!("{}/healthz", server.address))
             .send()
             .await;
-        if healthy.is_ok_and(|response| response.status() == 200) {
-            return server;
+        match healthy {
+            Ok(response) if response.status() == 200 => Ok(()),
+            Ok(response) => Err(response.status().to_string()),
+            Err(error) => Err(error.to_string()),
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("the server did not become healthy within 60 s");
+    })
+    .await;
+    server
 }
 
 impl RunningServer {
@@ -78,15 +80,15 @@ impl RunningServer {
     }
 }
 
-async fn postgres_stops(data_dir: &Path) -> bool {
+/// Waits until the embedded PostgreSQL has stopped (its pid file is gone).
+async fn postgres_stops(data_dir: &Path, why: &str) {
     let pid_file = data_dir.join("postgres/postmaster.pid");
-    for _ in 0..60 {
-        if !pid_file.exists() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    false
+    wait_until(why, Duration::from_secs(15), async || {
+        (!pid_file.exists())
+            .then_some(())
+            .ok_or("postmaster.pid still there")
+    })
+    .await;
 }
 
 /// Signs in through the demo Google the binary runs in-process.
@@ -114,20 +116,24 @@ async fn contacts_page(browser: &Browser, server: &RunningServer) -> String {
 
 /// The settings page once no sync is queued or running.
 async fn settled_settings(browser: &Browser, server: &RunningServer) -> String {
-    let mut html = String::new();
-    for _ in 0..120 {
-        let page = browser
-            .client
-            .get(format!("{}/settings", server.address))
-            .send()
-            .await;
-        html = page.unwrap().text().await.unwrap();
-        if !html.contains("badge state-queued") && !html.contains("badge state-running") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    html
+    wait_until(
+        "no sync queued or running",
+        Duration::from_secs(30),
+        async || {
+            let page = browser
+                .client
+                .get(format!("{}/settings", server.address))
+                .send()
+                .await;
+            let html = page.unwrap().text().await.unwrap();
+            if html.contains("badge state-queued") || html.contains("badge state-running") {
+                Err(html)
+            } else {
+                Ok(html)
+            }
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -156,10 +162,7 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     assert_eq!(created.status(), 200);
     server.signal("-TERM");
     assert!(server.wait().await.success(), "clean exit on SIGTERM");
-    assert!(
-        postgres_stops(data.path()).await,
-        "postgres stopped with the server"
-    );
+    postgres_stops(data.path(), "postgres to stop with the server").await;
 
     // Sessions live in Postgres: the same browser is still signed in after a restart.
     let server = start_server(data.path()).await;
@@ -178,10 +181,7 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     // Killed without a chance to clean up: the watchdog stops postgres.
     server.signal("-KILL");
     server.wait().await;
-    assert!(
-        postgres_stops(data.path()).await,
-        "the watchdog stopped the orphaned postgres"
-    );
+    postgres_stops(data.path(), "the watchdog to stop the orphaned postgres").await;
 
     let server = start_server(data.path()).await;
     assert!(
@@ -192,5 +192,5 @@ async fn sigterm_stops_the_embedded_database_and_data_survives_restarts() {
     );
     server.signal("-TERM");
     assert!(server.wait().await.success());
-    assert!(postgres_stops(data.path()).await);
+    postgres_stops(data.path(), "postgres to stop again").await;
 }

@@ -6,6 +6,9 @@ mod auth;
 mod contact_policy;
 mod contacts;
 mod files;
+// The test-data builders and `wait_until`, shared with the domain tests.
+#[path = "../../../domain/tests/db/fixtures.rs"]
+mod fixtures;
 mod health;
 mod helpers;
 mod hydration;

@@ -43,35 +43,14 @@ async fn activity(
     state: &str,
     days_ago: i64,
 ) -> Uuid {
-    let user = app.user_id(owner).await;
-    let account = app.google_account(owner).await;
-    let when = Utc::now() - Duration::days(days_ago);
-    let id: Uuid = sqlx::query_scalar(
-        "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, subject, state, processed_at)
-         values ($1, $2, gen_random_uuid()::text, 'email', 'inbound', $3, $4, $5,
-                 case when $5 = 'completed' then now() end) returning id",
-    )
-    .bind(user.0)
-    .bind(account)
-    .bind(when)
-    .bind(subject)
-    .bind(state)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into activity_participants (user_id, activity_id, role, address_kind, address, contact_id, occurred_at)
-         values ($1, $2, 'from', 'email', $3, $4, $5)",
-    )
-    .bind(user.0)
-    .bind(id)
-    .bind(ANA)
-    .bind(contact)
-    .bind(when)
-    .execute(app.db.pool())
-    .await
-    .unwrap();
-    id
+    app.test_user(owner)
+        .await
+        .email(Utc::now() - Duration::days(days_ago))
+        .subject(subject)
+        .state(state)
+        .from(ANA, contact)
+        .insert()
+        .await
 }
 
 fn api(app: &TestApp, path: &str) -> String {

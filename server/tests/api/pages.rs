@@ -84,24 +84,17 @@ async fn a_failing_query_gives_a_500_page_with_the_request_id() {
 async fn the_timeline_lists_the_users_activities_newest_first() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let account = app.google_account(ALEX).await;
-    let user = app.user_id(ALEX).await;
+    let owner = app.test_user(ALEX).await;
     for (id, subject, when) in [
         ("m1", "Older hello", "2026-01-01T10:00:00Z"),
         ("m2", "Newer hello", "2026-02-01T10:00:00Z"),
     ] {
-        sqlx::query(
-            "insert into activities (user_id, account_id, external_id, channel, direction, occurred_at, subject)
-             values ($1, $2, $3, 'email', 'inbound', $4::timestamptz, $5)",
-        )
-        .bind(user.0)
-        .bind(account)
-        .bind(id)
-        .bind(when)
-        .bind(subject)
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+        owner
+            .email(when.parse().unwrap())
+            .external_id(id)
+            .subject(subject)
+            .insert()
+            .await;
     }
     let (status, html) = alex.get_html("/timeline").await;
     assert_eq!(status, 200);

@@ -1,14 +1,10 @@
 //! AI summaries end to end: a server configured with an OpenAI-compatible model (the
 //! fake, on loopback) summarises a webhook's activity after processing it.
 
-use std::time::{Duration, Instant};
-
-use app::pages::channels::{CreateChannel, IssuedKey};
 use fakes::openai::{FakeOpenAi, Reply};
-use leptos::server_fn::ServerFn;
 use uuid::Uuid;
 
-use crate::helpers::{ALEX, spawn_app_with};
+use crate::helpers::{ALEX, BACKGROUND, spawn_app_with, wait_until};
 
 #[tokio::test]
 async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
@@ -31,19 +27,7 @@ async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
     )
     .await;
     let alex = app.sign_in(ALEX).await;
-    let response = alex
-        .call_server_fn(
-            CreateChannel::PATH,
-            &[
-                ("name", "CRM"),
-                ("provider", "generic"),
-                ("default_channel", "sms"),
-                ("default_direction", "inbound"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let channel: IssuedKey = response.json().await.unwrap();
+    let channel = alex.create_channel("generic", "sms").await;
     let text = "Running ten minutes late, see you at the cafe. WEBHOOK-7731";
     let payload = serde_json::json!({
         "external_id": "crm-sms-7731",
@@ -65,8 +49,7 @@ async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
             .await
             .unwrap();
 
-    let started = Instant::now();
-    let summary = loop {
+    let (summary, model) = wait_until("the activity's summary", BACKGROUND, async || {
         let row: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
             "select state, summary, model from activity_summaries where activity_id = $1",
         )
@@ -74,18 +57,13 @@ async fn a_webhook_activity_is_summarised_when_a_model_is_configured() {
         .fetch_optional(app.db.pool())
         .await
         .unwrap();
-        if let Some((state, summary, model)) = &row
-            && state == "done"
-        {
-            assert_eq!(model.as_deref(), Some("fake-summary-model"));
-            break summary.clone();
+        match row {
+            Some((state, summary, model)) if state == "done" => Ok((summary, model)),
+            other => Err(other),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no summary yet: {row:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    })
+    .await;
+    assert_eq!(model.as_deref(), Some("fake-summary-model"));
     assert_eq!(
         summary.as_deref(),
         Some("Dana is running ten minutes late.")

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use app::pages::settings::RequestSync;
 use leptos::server_fn::ServerFn;
 
@@ -7,18 +5,7 @@ use crate::helpers::{ALEX, SAM, TestApp, spawn_app_with_workers};
 
 /// Waits until `n` sync jobs have succeeded; returns the account's stored activities.
 async fn synced(app: &TestApp, account: uuid::Uuid, n: i64) -> i64 {
-    for _ in 0..240 {
-        let done: i64 = sqlx::query_scalar(
-            "select count(*) from jobs where kind = 'gmail.sync' and state = 'succeeded'",
-        )
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        if done >= n {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    app.wait_for_gmail_syncs(n).await;
     sqlx::query_scalar("select count(*) from activities where account_id = $1")
         .bind(account)
         .fetch_one(app.db.pool())
@@ -34,30 +21,10 @@ async fn after_sign_in_the_mailbox_is_synced_by_the_servers_workers() {
     let alex = app.sign_in(ALEX).await;
     let account = app.google_account(ALEX).await;
 
-    let mut state = (String::new(), 0_i64);
-    for _ in 0..240 {
-        // The job's success first, then the account: read the other way round, the
-        // account could still say "syncing" from just before the job finished.
-        let done: bool = sqlx::query_scalar(
-            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'succeeded')",
-        )
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        state = sqlx::query_as(
-            "select a.status, (select count(*) from activities x where x.account_id = a.id)
-             from accounts a where a.id = $1",
-        )
-        .bind(account)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let (status, stored) = state;
+    // The job's success first, then the account: read the other way round, the account
+    // could still say "syncing" from just before the job finished.
+    let stored = synced(&app, account, 1).await;
+    let status = app.account_status(account).await;
     assert_eq!(status, "active");
     assert!(
         stored > 50,

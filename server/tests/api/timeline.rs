@@ -15,8 +15,11 @@ use serde_json::Value;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::files::{create_contact, timeline, upload};
-use crate::helpers::{ALEX, Browser, CLIENT_ID, CLIENT_SECRET, SAM, TEST_KEY, TestApp, spawn_app};
+use crate::files::{timeline, upload};
+use crate::helpers::{
+    ALEX, BACKGROUND, Browser, CLIENT_ID, CLIENT_SECRET, SAM, TEST_KEY, TestApp, spawn_app,
+    wait_until,
+};
 
 /// The user's `activity.state` events so far, oldest first: (state, activity ids).
 async fn state_events(browser: &Browser) -> Vec<(String, Vec<Uuid>)> {
@@ -87,7 +90,7 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let id = uploaded_ids(&alex, jane, &["brief.txt"]).await[0];
     process_everything(&app).await;
     assert_eq!(timeline(&alex, jane, "").await.items[0].state, "completed");
@@ -141,9 +144,17 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
         ],
         "{events:?}"
     );
+
+    // Sam's feed tells of his own file, and of nothing of Alex's.
+    let friend = sam
+        .create_contact("Sam's Friend", "friend@sam.example")
+        .await;
+    let sams = uploaded_ids(&sam, friend, &["mine.txt"]).await[0];
+    let sams_events = state_events(&sam).await;
+    assert_eq!(states_of(&sams_events, sams), ["raw"], "{sams_events:?}");
     assert!(
-        state_events(&sam).await.is_empty(),
-        "nobody else hears of Alex's activities"
+        sams_events.iter().all(|(_, ids)| ids == &[sams]),
+        "nobody else hears of Alex's activities: {sams_events:?}"
     );
 }
 
@@ -151,7 +162,7 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
 async fn a_batch_is_announced_once_per_state_not_once_per_activity() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let names: Vec<String> = (0..30).map(|n| format!("file-{n}.txt")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let ids = uploaded_ids(&alex, jane, &names).await;
@@ -210,21 +221,23 @@ async fn states(app: &TestApp, ids: &[Uuid]) -> HashMap<Uuid, (String, i32)> {
 async fn a_worker_killed_mid_processing_is_replaced_and_each_activity_completes_once() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let jane = create_contact(&alex, "Jane Doe", "jane@acme.com").await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let ids = uploaded_ids(&alex, jane, &["a.txt", "b.txt", "c.txt"]).await;
 
     // Holds its first activity's transaction open for 30 s: it is mid-processing.
     let mut first = start_worker(&app, 30_000);
-    let mut claimed = false;
-    for _ in 0..100 {
-        let now = states(&app, &ids).await;
-        if now.values().all(|(state, _)| state == "processing") {
-            claimed = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(claimed, "the first worker claimed the files");
+    wait_until(
+        "the first worker to claim the files",
+        BACKGROUND,
+        async || {
+            let now = states(&app, &ids).await;
+            let claimed = now.values().all(|(state, _)| state == "processing");
+            claimed.then_some(()).ok_or(now)
+        },
+    )
+    .await;
+    // Deliberately lets time pass: the worker gets from its claim into the held
+    // transaction of its first activity, so it dies mid-processing.
     tokio::time::sleep(Duration::from_millis(500)).await;
     first.kill().await.expect("SIGKILL the worker");
     assert!(
@@ -235,17 +248,20 @@ async fn a_worker_killed_mid_processing_is_replaced_and_each_activity_completes_
         "nothing it was working on got completed"
     );
 
-    // Started once the lease has run out, so its first look releases the claims.
+    // Deliberately waits for the 2 s lease to run out, so the second worker's first look
+    // releases the claims.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let _second = start_worker(&app, 0);
-    let mut done = HashMap::new();
-    for _ in 0..150 {
-        done = states(&app, &ids).await;
-        if done.values().all(|(state, _)| state == "completed") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let done = wait_until(
+        "the second worker to complete the files",
+        BACKGROUND,
+        async || {
+            let now = states(&app, &ids).await;
+            let completed = now.values().all(|(state, _)| state == "completed");
+            if completed { Ok(now) } else { Err(now) }
+        },
+    )
+    .await;
     for id in &ids {
         assert_eq!(
             done[id],
