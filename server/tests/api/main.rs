@@ -5,6 +5,7 @@ mod ask;
 mod auth;
 mod contact_policy;
 mod contacts;
+mod errors;
 mod files;
 mod health;
 mod helpers;
