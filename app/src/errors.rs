@@ -12,16 +12,7 @@ fn request_id_resource() -> OnceResource<Option<RequestId>> {
     OnceResource::new(async move {
         #[cfg(feature = "ssr")]
         {
-            use_context::<http::request::Parts>()
-                .and_then(|parts| {
-                    parts
-                        .headers
-                        .get("x-request-id")?
-                        .to_str()
-                        .ok()
-                        .map(str::to_owned)
-                })
-                .map(RequestId)
+            crate::app_error::current_request_id().map(RequestId)
         }
         #[cfg(not(feature = "ssr"))]
         {
@@ -62,9 +53,7 @@ pub fn RequestIdLine() -> impl IntoView {
 pub fn user_message(error: &ServerFnError) -> String {
     match error {
         ServerFnError::ServerError(message) => message.clone(),
-        ServerFnError::Request(_) => {
-            "Rapport could not be reached. Check your connection and try again.".into()
-        }
+        ServerFnError::Request(_) => crate::app_error::UNREACHABLE_MESSAGE.into(),
         other => other.to_string(),
     }
 }

@@ -4,6 +4,7 @@
 // The contact page's view type nests deeper than the default limit allows.
 #![recursion_limit = "256"]
 
+pub mod app_error;
 mod components;
 mod errors;
 mod format;
@@ -19,6 +20,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+pub use app_error::{AppError, ErrorKind};
 pub use errors::RequestId;
 use layout::AppLayout;
 pub use layout::urlencode;

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub email: String,
@@ -20,21 +22,21 @@ pub struct Visitor {
 
 /// Public (the login page uses it too): answers for an anonymous visitor without data.
 #[server(endpoint = "visitor")]
-pub async fn load_visitor() -> Result<Visitor, ServerFnError> {
-    use crate::ssr::{app_context, current_user, to_server_error};
-    let app = app_context()?;
+pub async fn load_visitor() -> Result<Visitor, AppError> {
+    visitor().await.map_err(AppError::reported)
+}
+
+#[cfg(feature = "ssr")]
+async fn visitor() -> Result<Visitor, AppError> {
+    use crate::ssr::{AppContext, current_user};
+    let app = AppContext::current()?;
     let Some(user) = current_user() else {
         return Ok(Visitor {
             session: None,
             demo: app.demo,
         });
     };
-    let accounts = app
-        .db
-        .for_user(user.id)
-        .accounts()
-        .await
-        .map_err(to_server_error)?;
+    let accounts = app.db.for_user(user.id).accounts().await?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {

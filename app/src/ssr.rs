@@ -1,12 +1,14 @@
-//! Server-side glue for server functions: the context the server provides, the
-//! signed-in user the auth middleware resolved, and the single mapping from domain
-//! errors to what the browser sees.
+//! Server-side glue for server functions: the context the server provides and the
+//! signed-in user the auth middleware resolved. Errors are [`AppError`]s; the
+//! `ServerFnError` helpers here serve the server functions not yet returning one.
 
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::google::GoogleOAuth;
 use domain::{Db, DomainError, UserId, UserScope};
 use leptos::prelude::*;
+
+use crate::app_error::{AppError, ErrorKind};
 
 /// Provided by the server to every render and server-function call.
 #[derive(Clone, Debug)]
@@ -35,15 +37,29 @@ pub struct RequestContext {
     pub user: CurrentUser,
 }
 
+impl AppContext {
+    /// The context the server provides, as a server function sees it.
+    pub fn current() -> Result<Self, AppError> {
+        use_context::<AppContext>().ok_or_else(|| AppError::internal("server context missing"))
+    }
+}
+
 impl RequestContext {
+    /// The acting user, or a 401 for an anonymous caller.
+    pub fn current() -> Result<Self, AppError> {
+        let app = AppContext::current()?;
+        let user = current_user()
+            .ok_or_else(|| AppError::new(ErrorKind::Unauthorized, "Sign in to continue."))?;
+        Ok(Self { app, user })
+    }
+
     pub fn scope(&self) -> UserScope<'_> {
         self.app.db.for_user(self.user.id)
     }
 }
 
 pub fn app_context() -> Result<AppContext, ServerFnError> {
-    use_context::<AppContext>()
-        .ok_or_else(|| ServerFnError::ServerError("server context missing".into()))
+    AppContext::current().map_err(AppError::into_server_fn_error)
 }
 
 pub fn current_user() -> Option<CurrentUser> {
@@ -53,42 +69,17 @@ pub fn current_user() -> Option<CurrentUser> {
 
 /// The acting user, or a 401 for an anonymous caller.
 pub fn request_context() -> Result<RequestContext, ServerFnError> {
-    let app = app_context()?;
-    let Some(user) = current_user() else {
-        crate::errors::set_status(401);
-        return Err(ServerFnError::ServerError("Sign in to continue.".into()));
-    };
-    Ok(RequestContext { app, user })
+    RequestContext::current().map_err(AppError::into_server_fn_error)
 }
 
-/// Maps a domain error to a server-function error and the HTTP status, in one place.
-/// Internal errors are logged with detail and shown to the user without it.
+/// For server functions that still return `ServerFnError`: the domain error becomes an
+/// [`AppError`], which decides the status and the words and reports it.
 pub fn to_server_error(error: DomainError) -> ServerFnError {
-    let status = match &error {
-        DomainError::NotFound(_) => 404,
-        DomainError::Invalid { .. } => 422,
-        DomainError::Conflict(_) => 409,
-        DomainError::Database(_) | DomainError::Migration(_) => 500,
-    };
-    if status == 500 {
-        return internal_error(error);
-    }
-    crate::errors::set_status(status);
-    ServerFnError::ServerError(capitalize(&error.to_string()))
+    AppError::from(error).into_server_fn_error()
 }
 
-/// For failures the user cannot act on (a broken query, a state that does not load):
-/// logged with detail, answered with a 500 and a generic sentence.
-pub fn internal_error(error: impl std::fmt::Display) -> ServerFnError {
-    tracing::error!(%error, "server function failed");
-    crate::errors::set_status(500);
-    ServerFnError::ServerError("Something went wrong on our side. Please try again.".into())
-}
-
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// Like [`to_server_error`], for any error an [`AppError`] is made from (a sync or
+/// model error): a missing account is still a 404, only real failures are a 500.
+pub fn internal_error(error: impl Into<AppError>) -> ServerFnError {
+    error.into().into_server_fn_error()
 }

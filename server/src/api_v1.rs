@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use app::{AppError, ErrorKind};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -140,72 +141,55 @@ impl From<ContactActivity> for ActivityJson {
     }
 }
 
-/// Why a request was refused; each maps to one status and `code`.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("missing, unknown or revoked API token: send Authorization: Bearer <token>")]
-    Unauthorized,
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("{0} already exists")]
-    Conflict(&'static str),
-    #[error("the request body is not a JSON object: {0}")]
-    InvalidJson(String),
-    #[error("something went wrong on our side; retry later")]
-    Internal,
+/// `/api/v1`'s documented error body, `{"error": {"code", "message", "field"?}}`, around
+/// the application's [`AppError`], which decides the status, the code and the words.
+#[derive(Debug)]
+pub struct ApiError(AppError);
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        Self(error)
+    }
 }
 
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
-        match error {
-            DomainError::NotFound(what) => Self::NotFound(what),
-            DomainError::Invalid { field, message } => Self::Invalid { field, message },
-            DomainError::Conflict(what) => Self::Conflict(what),
-            DomainError::Database(_) | DomainError::Migration(_) => {
-                tracing::error!(%error, "API request failed");
-                Self::Internal
-            }
-        }
+        Self(error.into())
     }
 }
 
 impl ApiError {
-    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field,
-            message: message.into(),
-        }
+    fn unauthorized() -> Self {
+        Self(AppError::new(
+            ErrorKind::Unauthorized,
+            "Missing, unknown or revoked API token: send Authorization: Bearer <token>",
+        ))
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
-        match self {
-            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            Self::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
-            Self::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        }
+    fn invalid(field: &'static str, message: impl std::fmt::Display) -> Self {
+        Self(AppError::invalid(field, message))
+    }
+
+    fn invalid_json(message: impl std::fmt::Display) -> Self {
+        Self(AppError::new(
+            ErrorKind::InvalidJson,
+            format!("The request body is not a JSON object: {message}"),
+        ))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let mut error = json!({ "code": code, "message": self.to_string() });
-        if let Self::Invalid { field, .. } = &self {
-            error["field"] = json!(field);
+        let error = self.0.reported();
+        let mut body = json!({ "code": error.code(), "message": error.to_string() });
+        if let Some(field) = error.field() {
+            body["field"] = json!(field);
         }
-        let body = Json(json!({ "error": error }));
-        if status == StatusCode::UNAUTHORIZED {
-            return (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
+        let body = Json(json!({ "error": body }));
+        if error.kind() == ErrorKind::Unauthorized {
+            return (error.status(), [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
         }
-        (status, body).into_response()
+        (error.status(), body).into_response()
     }
 }
 
@@ -216,13 +200,13 @@ impl FromRequestParts<AppState> for TokenCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         state
             .db
             .authenticate_api_token(token)
             .await?
             .map(TokenCaller)
-            .ok_or(ApiError::Unauthorized)
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -282,10 +266,9 @@ struct NoteRequest {
 
 impl NoteRequest {
     fn parse(raw: &[u8], token_name: &str) -> Result<Self, ApiError> {
-        let value: Value =
-            serde_json::from_slice(raw).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let value: Value = serde_json::from_slice(raw).map_err(ApiError::invalid_json)?;
         let Value::Object(fields) = value else {
-            return Err(ApiError::InvalidJson("expected an object".into()));
+            return Err(ApiError::invalid_json("expected an object"));
         };
         let text = |name: &'static str| match fields.get(name) {
             None | Some(Value::Null) => Ok(None),
@@ -342,11 +325,9 @@ async fn list_activities(
 mod tests {
     use super::*;
 
-    fn field_of(error: ApiError) -> &'static str {
-        match error {
-            ApiError::Invalid { field, .. } => field,
-            other => panic!("not a field error: {other}"),
-        }
+    fn field_of(error: ApiError) -> String {
+        assert_eq!(error.0.kind(), ErrorKind::Invalid, "{}", error.0);
+        error.0.field().expect("a field").to_owned()
     }
 
     #[test]
@@ -380,14 +361,10 @@ mod tests {
             ),
             "source_activity_id"
         );
-        assert!(matches!(
-            NoteRequest::parse(b"not json", "a"),
-            Err(ApiError::InvalidJson(_))
-        ));
-        assert!(matches!(
-            NoteRequest::parse(b"[1]", "a"),
-            Err(ApiError::InvalidJson(_))
-        ));
+        for not_an_object in [&b"not json"[..], b"[1]"] {
+            let error = NoteRequest::parse(not_an_object, "a").unwrap_err();
+            assert_eq!(error.0.code(), "invalid_json");
+        }
     }
 
     #[test]

@@ -10,9 +10,9 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use app::ssr::CurrentUser;
+use app::{AppError, ErrorKind};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -54,37 +54,29 @@ enum Step {
     Failed(String),
 }
 
-fn refusal(status: StatusCode, message: String) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
-}
-
 pub async fn ask(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     body: Result<Json<AskRequest>, JsonRejection>,
-) -> Response {
-    let request = match body {
-        Ok(Json(request)) => request,
-        Err(rejection) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "Send a JSON body {{\"question\": \"...\"}}: {}",
-                    rejection.body_text()
-                ),
-            );
-        }
-    };
-    let question = match Question::parse(&request.question) {
-        Ok(q) => q,
-        Err(e) => {
-            return refusal(StatusCode::UNPROCESSABLE_ENTITY, capitalize(&e.to_string()));
-        }
-    };
+) -> Result<Response, AppError> {
+    let Json(request) = body.map_err(|rejection| {
+        AppError::new(
+            ErrorKind::InvalidJson,
+            format!(
+                "Send a JSON body {{\"question\": \"...\"}}: {}",
+                rejection.body_text()
+            ),
+        )
+        .with_source(rejection)
+    })?;
+    let question = Question::parse(&request.question)?;
+    // The answer runs on its own task, outside the request's scope: it takes the
+    // request id along for its error report.
+    let request_id = app::app_error::current_request_id().unwrap_or_default();
     let (steps, receiver) = mpsc::unbounded_channel();
     // The answer runs on its own task, so it completes and is stored even if the
     // browser goes away mid-stream.
-    tokio::spawn(async move {
+    tokio::spawn(app::app_error::with_request_id(request_id, async move {
         let scope = state.db.for_user(user.id);
         let progress_steps = steps.clone();
         let mut progress = move |p: Progress| {
@@ -106,20 +98,17 @@ pub async fn ask(
                     .collect(),
                 exchange,
             })),
-            Err(error) => {
-                tracing::error!(%error, "could not answer a question");
-                Step::Failed("Something went wrong on our side. Please try again.".into())
-            }
+            Err(error) => Step::Failed(AppError::from(error).reported().to_string()),
         };
         let _ = steps.send(last);
-    });
+    }));
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
         let step = receiver.recv().await?;
         Some((Ok::<_, Infallible>(to_event(step)), receiver))
     });
-    Sse::new(stream)
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response()
+        .into_response())
 }
 
 fn to_event(step: Step) -> Event {
@@ -130,12 +119,4 @@ fn to_event(step: Step) -> Event {
         Step::Failed(message) => ("error", json!({ "error": message })),
     };
     Event::default().event(kind).data(data.to_string())
-}
-
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

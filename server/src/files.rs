@@ -5,13 +5,12 @@
 //! the session check, and the upload behind the cross-site write check (middleware).
 
 use app::ssr::CurrentUser;
+use app::{AppError, ErrorKind};
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::multipart::MultipartError;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::DomainError;
 use domain::files::{
     FileError, FileName, FileStore, IncomingFile, NewFile, StoredContent, content_type, human_size,
 };
@@ -21,50 +20,14 @@ use uuid::Uuid;
 use crate::startup::AppState;
 use crate::streaming::{ChunkSink, stream_field};
 
-#[derive(Debug, thiserror::Error)]
-enum UploadError {
-    #[error("choose one or more files to upload")]
-    NoFile,
-    #[error("{0} is too large: files may be at most {1}")]
-    TooLarge(String, String),
-    #[error("the upload could not be read: {0}")]
-    Malformed(String),
-    #[error("contact not found")]
-    NoContact,
-    #[error("the file could not be stored")]
-    Storage(#[source] FileError),
-    #[error("the file could not be recorded")]
-    Database(#[source] DomainError),
-}
-
-impl From<MultipartError> for UploadError {
-    fn from(e: MultipartError) -> Self {
-        Self::Malformed(e.body_text())
-    }
-}
-
-impl UploadError {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::NoFile | Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NoContact => StatusCode::NOT_FOUND,
-            Self::Storage(_) | Self::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl IntoResponse for UploadError {
-    fn into_response(self) -> Response {
-        if self.status().is_server_error() {
-            tracing::error!(error = ?self, "file upload failed");
-        }
-        (
-            self.status(),
-            axum::Json(json!({ "error": self.to_string() })),
-        )
-            .into_response()
-    }
+fn too_large(name: &FileName, limit: u64) -> AppError {
+    AppError::new(
+        ErrorKind::TooLarge,
+        format!(
+            "{name} is too large: files may be at most {}",
+            human_size(limit)
+        ),
+    )
 }
 
 pub async fn upload(
@@ -72,11 +35,9 @@ pub async fn upload(
     Extension(user): Extension<CurrentUser>,
     Path(contact): Path<Uuid>,
     multipart: Multipart,
-) -> Response {
-    match receive(&state, &user, contact, multipart).await {
-        Ok(files) => (StatusCode::CREATED, axum::Json(json!({ "files": files }))).into_response(),
-        Err(error) => error.into_response(),
-    }
+) -> Result<(StatusCode, axum::Json<serde_json::Value>), AppError> {
+    let files = receive(&state, &user, contact, multipart).await?;
+    Ok((StatusCode::CREATED, axum::Json(json!({ "files": files }))))
 }
 
 /// Stores every part first and records them only when all arrived, so a refused part
@@ -86,12 +47,9 @@ async fn receive(
     user: &CurrentUser,
     contact: Uuid,
     mut multipart: Multipart,
-) -> Result<Vec<serde_json::Value>, UploadError> {
+) -> Result<Vec<serde_json::Value>, AppError> {
     let scope = state.db.for_user(user.id);
-    let contact = scope.upload_target(contact).await.map_err(|e| match e {
-        DomainError::NotFound(_) => UploadError::NoContact,
-        other => UploadError::Database(other),
-    })?;
+    let contact = scope.upload_target(contact).await?;
     let mut received: Vec<NewFile> = Vec::new();
     let result = async {
         while let Some(mut field) = multipart.next_field().await? {
@@ -108,14 +66,14 @@ async fn receive(
             });
         }
         if received.is_empty() {
-            return Err(UploadError::NoFile);
+            return Err(AppError::new(
+                ErrorKind::BadRequest,
+                "choose one or more files to upload",
+            ));
         }
         let mut recorded = Vec::with_capacity(received.len());
         for file in &received {
-            let id = scope
-                .record_file(contact, file)
-                .await
-                .map_err(UploadError::Database)?;
+            let id = scope.record_file(contact, file).await?;
             recorded.push(json!({
                 "activity_id": id,
                 "name": file.name.as_str(),
@@ -140,13 +98,13 @@ async fn store_part(
     field: &mut axum::extract::multipart::Field<'_>,
     name: &FileName,
     limit: u64,
-) -> Result<StoredContent, UploadError> {
+) -> Result<StoredContent, AppError> {
     let mut sink = FileSink {
-        incoming: files.begin(limit).await.map_err(UploadError::Storage)?,
+        incoming: files.begin(limit).await?,
         name,
     };
     stream_field(field, &mut sink).await?;
-    sink.incoming.finish().await.map_err(UploadError::Storage)
+    Ok(sink.incoming.finish().await?)
 }
 
 /// A file being received into the store under its size limit.
@@ -156,14 +114,12 @@ struct FileSink<'a> {
 }
 
 impl ChunkSink for FileSink<'_> {
-    type Error = UploadError;
+    type Error = AppError;
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
         self.incoming.write(chunk).await.map_err(|e| match e {
-            FileError::TooLarge(limit) => {
-                UploadError::TooLarge(self.name.to_string(), human_size(limit))
-            }
-            other => UploadError::Storage(other),
+            FileError::TooLarge(limit) => too_large(self.name, limit),
+            other => other.into(),
         })
     }
 }
@@ -174,26 +130,16 @@ pub async fn download(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
     Path(activity): Path<String>,
-) -> Response {
-    let not_found = || (StatusCode::NOT_FOUND, "File not found.").into_response();
-    let Ok(activity) = activity.parse::<Uuid>() else {
-        return not_found();
-    };
-    let file = match state.db.for_user(user.id).file_download(activity).await {
-        Ok(file) => file,
-        Err(DomainError::NotFound(_)) => return not_found(),
-        Err(error) => {
-            tracing::error!(%error, "looking up a download failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let opened = match tokio::fs::File::open(state.files.path_of(&file.hash)).await {
-        Ok(opened) => opened,
-        Err(error) => {
+) -> Result<Response, AppError> {
+    let not_found = || AppError::not_found("file");
+    let activity = activity.parse::<Uuid>().map_err(|_| not_found())?;
+    let file = state.db.for_user(user.id).file_download(activity).await?;
+    let opened = tokio::fs::File::open(state.files.path_of(&file.hash))
+        .await
+        .map_err(|error| {
             tracing::error!(%error, %activity, "a recorded file is missing from the store");
-            return not_found();
-        }
-    };
+            not_found()
+        })?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(opened));
     let mut response = body.into_response();
     let headers = response.headers_mut();
@@ -219,7 +165,7 @@ pub async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    response
+    Ok(response)
 }
 
 /// `attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266).

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use app::ssr::CurrentUser;
+use app::{AppError, ErrorKind};
 use axum::Extension;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -161,38 +162,23 @@ fn account_name(file_name: Option<&str>) -> String {
     }
 }
 
-/// Why an upload was refused, with the status it is answered with.
-#[derive(Debug, thiserror::Error)]
-enum UploadError {
-    #[error("choose an .mbox file to upload")]
-    NoFile,
-    #[error("the file is larger than the {0} bytes allowed")]
-    TooLarge(u64),
-    #[error("this is not an mbox file: it should begin with a \"From \" line")]
-    NotMbox,
-    #[error("the upload could not be read: {0}")]
-    Malformed(String),
-    #[error("the upload could not be stored")]
-    Storage(#[source] std::io::Error),
-    #[error("the import could not be queued")]
-    Queue(#[source] domain::jobs::QueueError),
+fn no_file() -> AppError {
+    AppError::new(ErrorKind::BadRequest, "choose an .mbox file to upload")
 }
 
-impl From<axum::extract::multipart::MultipartError> for UploadError {
-    fn from(e: axum::extract::multipart::MultipartError) -> Self {
-        Self::Malformed(e.body_text())
-    }
+fn too_large(limit: u64) -> AppError {
+    AppError::new(
+        ErrorKind::TooLarge,
+        format!("the file is larger than the {limit} bytes allowed"),
+    )
 }
 
-impl UploadError {
-    fn status(&self) -> StatusCode {
-        match self {
-            Self::NoFile | Self::Malformed(_) => StatusCode::BAD_REQUEST,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotMbox => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Storage(_) | Self::Queue(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
+fn not_mbox() -> AppError {
+    AppError::new(
+        ErrorKind::Invalid,
+        "this is not an mbox file: it should begin with a \"From \" line",
+    )
+    .with_field("file")
 }
 
 /// `POST /settings/import-mbox` (multipart: `file`, optional `name`). A browser form is
@@ -215,21 +201,11 @@ pub async fn upload_mbox(
             axum::Json(serde_json::json!({ "queued": true, "name": name })),
         )
             .into_response(),
-        (Err(error), html) => {
-            if error.status().is_server_error() {
-                tracing::error!(error = ?error, "mbox upload failed");
-            }
-            if html {
-                let message = app::urlencode(&error.to_string());
-                Redirect::to(&format!("/settings?import_error={message}#import")).into_response()
-            } else {
-                (
-                    error.status(),
-                    axum::Json(serde_json::json!({ "error": error.to_string() })),
-                )
-                    .into_response()
-            }
+        (Err(error), true) => {
+            let message = app::urlencode(&error.reported().to_string());
+            Redirect::to(&format!("/settings?import_error={message}#import")).into_response()
         }
+        (Err(error), false) => error.into_response(),
     }
 }
 
@@ -237,19 +213,13 @@ async fn receive_upload(
     state: &AppState,
     user: &CurrentUser,
     mut multipart: Multipart,
-) -> Result<String, UploadError> {
+) -> Result<String, AppError> {
     let dir = state.imports_dir.clone();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(UploadError::Storage)?;
+    tokio::fs::create_dir_all(&dir).await?;
     let mut stored: Option<(PathBuf, String)> = None;
     let mut name: Option<String> = None;
     let result = async {
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|e| UploadError::Malformed(e.body_text()))?
-        {
+        while let Some(field) = multipart.next_field().await? {
             match field.name() {
                 Some("file") if stored.is_none() => {
                     let default_name = account_name(field.file_name());
@@ -259,24 +229,20 @@ async fn receive_upload(
                     save_field(field, &path, state.max_mbox_bytes).await?;
                 }
                 Some("name") => {
-                    let text = field
-                        .text()
-                        .await
-                        .map_err(|e| UploadError::Malformed(e.body_text()))?;
+                    let text = field.text().await?;
                     name = Some(text).filter(|t| !t.trim().is_empty());
                 }
                 _ => {}
             }
         }
-        let (path, default_name) = stored.clone().ok_or(UploadError::NoFile)?;
+        let (path, default_name) = stored.clone().ok_or_else(no_file)?;
         let name = name.map_or(default_name, |n| account_name(Some(&n)));
         let payload = MboxImportPayload { path, name };
         state
             .db
             .for_user(user.id)
             .enqueue_mbox_import(&payload)
-            .await
-            .map_err(UploadError::Queue)?;
+            .await?;
         Ok(payload.name)
     }
     .await;
@@ -294,10 +260,8 @@ async fn save_field(
     mut field: axum::extract::multipart::Field<'_>,
     path: &Path,
     limit: u64,
-) -> Result<(), UploadError> {
-    let file = tokio::fs::File::create(path)
-        .await
-        .map_err(UploadError::Storage)?;
+) -> Result<(), AppError> {
+    let file = tokio::fs::File::create(path).await?;
     let mut sink = MboxSink {
         file,
         written: 0,
@@ -306,13 +270,13 @@ async fn save_field(
     };
     stream_field(&mut field, &mut sink).await?;
     if sink.written == 0 {
-        return Err(UploadError::NoFile);
+        return Err(no_file());
     }
     if !looks_like_mbox(&sink.head) {
-        return Err(UploadError::NotMbox);
+        return Err(not_mbox());
     }
-    sink.file.flush().await.map_err(UploadError::Storage)?;
-    sink.file.sync_all().await.map_err(UploadError::Storage)?;
+    sink.file.flush().await?;
+    sink.file.sync_all().await?;
     Ok(())
 }
 
@@ -326,24 +290,21 @@ struct MboxSink {
 }
 
 impl ChunkSink for MboxSink {
-    type Error = UploadError;
+    type Error = AppError;
 
-    async fn write(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
         self.written += chunk.len() as u64;
         if self.written > self.limit {
-            return Err(UploadError::TooLarge(self.limit));
+            return Err(too_large(self.limit));
         }
         if self.head.len() < 512 {
             let take = chunk.len().min(512 - self.head.len());
             self.head.extend_from_slice(&chunk[..take]);
             if self.head.len() >= 5 && !looks_like_mbox(&self.head) {
-                return Err(UploadError::NotMbox);
+                return Err(not_mbox());
             }
         }
-        self.file
-            .write_all(chunk)
-            .await
-            .map_err(UploadError::Storage)
+        Ok(self.file.write_all(chunk).await?)
     }
 }
 

@@ -4,6 +4,7 @@
 //! activity is stored `raw` and the answer goes back at once; the processing workers
 //! take it from there. Errors are JSON: `{"error": "..."}`.
 
+use app::{AppError, ErrorKind};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -24,54 +25,27 @@ pub async fn receive(
     State(state): State<AppState>,
     Path(channel): Path<String>,
     request: Request,
-) -> Response {
+) -> Result<Response, AppError> {
     let Some(key) = presented_key(request.headers()) else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
+        return Err(AppError::new(
+            ErrorKind::Unauthorized,
             "missing ingestion key: send it as Authorization: Bearer <key> or X-Ingestion-Key",
-        );
+        ));
     };
-    let Ok(channel) = Uuid::parse_str(&channel) else {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            &ChannelError::Unauthorized.to_string(),
-        );
-    };
-    let auth = match state.db.authorize_channel(channel, &key).await {
-        Ok(auth) => auth,
-        Err(error) => return channel_error(error),
-    };
+    let channel = Uuid::parse_str(&channel).map_err(|_| ChannelError::Unauthorized)?;
+    let auth = state.db.authorize_channel(channel, &key).await?;
     let expected = auth.provider.content_type();
     if media_type(request.headers()).as_deref() != Some(expected) {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            &format!("this channel takes Content-Type: {expected}"),
-        );
+        return Err(AppError::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("this channel takes Content-Type: {expected}"),
+        ));
     }
     let limit = state.max_webhook_bytes;
-    let body = match read_limited(request.into_body(), limit).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
-            return refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("payload is larger than {limit} bytes"),
-            );
-        }
-        Err(BodyError::Broken) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            );
-        }
-    };
-    let parsed = match parse_webhook(auth.provider, auth.defaults, &body, Utc::now()) {
-        Ok(parsed) => parsed,
-        Err(error) => return channel_error(error),
-    };
-    match state.db.ingest_webhook(&auth, &parsed).await {
-        Ok(outcome) => accepted(auth.provider, &outcome),
-        Err(error) => channel_error(error),
-    }
+    let body = read_limited(request.into_body(), limit).await?;
+    let parsed = parse_webhook(auth.provider, auth.defaults, &body, Utc::now())?;
+    let outcome = state.db.ingest_webhook(&auth, &parsed).await?;
+    Ok(accepted(auth.provider, &outcome))
 }
 
 /// The key from `Authorization: Bearer` or `X-Ingestion-Key`.
@@ -99,20 +73,21 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
     Some(value.split(';').next()?.trim().to_ascii_lowercase())
 }
 
-enum BodyError {
-    TooLarge,
-    Broken,
-}
-
 /// Reads the body, stopping as soon as it passes `limit` (a lying or absent
 /// Content-Length cannot make the server buffer more).
-async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
+async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, AppError> {
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        let chunk = chunk.map_err(|e| {
+            AppError::new(ErrorKind::BadRequest, "the request body could not be read")
+                .with_source(e)
+        })?;
         if bytes.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
+            return Err(AppError::new(
+                ErrorKind::TooLarge,
+                format!("payload is larger than {limit} bytes"),
+            ));
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -139,25 +114,4 @@ fn accepted(provider: ChannelProvider, outcome: &IngestOutcome) -> Response {
         _ => StatusCode::OK,
     };
     (status, Json(body)).into_response()
-}
-
-fn channel_error(error: ChannelError) -> Response {
-    match &error {
-        ChannelError::Unauthorized => refuse(StatusCode::UNAUTHORIZED, &error.to_string()),
-        ChannelError::Disabled => refuse(StatusCode::FORBIDDEN, &error.to_string()),
-        ChannelError::InvalidPayload { .. } => {
-            refuse(StatusCode::UNPROCESSABLE_ENTITY, &error.to_string())
-        }
-        ChannelError::Database(cause) => {
-            tracing::error!(error = %cause, "storing a webhook failed");
-            refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "could not store the payload; retry later",
-            )
-        }
-    }
-}
-
-fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
 }

@@ -1,5 +1,6 @@
-//! Cross-cutting HTTP behaviour: request ids, request logs, compression, panics turned
-//! into a 500 page that shows the request id, and refusal of cross-site writes.
+//! Cross-cutting HTTP behaviour: request ids (which errors answered inside the request
+//! quote), request logs, compression, panics turned into a 500 page that shows the
+//! request id, and refusal of cross-site writes.
 
 use std::panic::AssertUnwindSafe;
 
@@ -19,6 +20,7 @@ const REQUEST_ID: &str = "x-request-id";
 pub fn apply(router: Router) -> Router {
     // The last layer added runs first.
     router
+        .layer(from_fn(scope_request_id))
         .layer(from_fn(refuse_cross_site_writes))
         .layer(from_fn(catch_panics))
         // Level 4: brotli's default (11) cost 2.6 ms of CPU per contacts page, more than
@@ -43,6 +45,12 @@ fn request_id(headers: &HeaderMap) -> &str {
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
+}
+
+/// Lets an [`app::AppError`] answered while handling the request name the request id.
+async fn scope_request_id(request: Request, next: Next) -> Response {
+    let id = request_id(request.headers()).to_owned();
+    app::app_error::with_request_id(id, next.run(request)).await
 }
 
 /// A state-changing request from a browser must come from our own origin. Browsers send

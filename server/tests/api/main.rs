@@ -5,6 +5,7 @@ mod ask;
 mod auth;
 mod contact_policy;
 mod contacts;
+mod errors;
 mod files;
 // The test-data builders and `wait_until`, shared with the domain tests.
 #[path = "../../../domain/tests/db/fixtures.rs"]
