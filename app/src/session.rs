@@ -1,26 +1,14 @@
 //! Who is signed in, as the layout needs it: name and email for the user menu, and the
 //! Gmail accounts that need a reconnect for the banner.
 
+pub use api::session::{SessionInfo, Visitor};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub email: String,
-    pub name: Option<String>,
-    /// Emails of Google accounts whose access was revoked or expired.
-    pub needs_reconnect: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Visitor {
-    pub session: Option<SessionInfo>,
-    pub demo: bool,
-}
 
 /// Public (the login page uses it too): answers for an anonymous visitor without data.
 #[server(endpoint = "visitor")]
 pub async fn load_visitor() -> Result<Visitor, ServerFnError> {
+    use api::{AccountStatus, Provider};
+
     use crate::ssr::{app_context, current_user, to_server_error};
     let app = app_context()?;
     let Some(user) = current_user() else {
@@ -42,7 +30,9 @@ pub async fn load_visitor() -> Result<Visitor, ServerFnError> {
             name: user.name,
             needs_reconnect: accounts
                 .into_iter()
-                .filter(|a| a.provider == "google" && a.status == "needs_reconnect")
+                .filter(|a| {
+                    a.provider == Provider::Google && a.status == AccountStatus::NeedsReconnect
+                })
                 .map(|a| a.display_name.unwrap_or(a.external_id))
                 .collect(),
         }),

@@ -74,7 +74,7 @@ pub fn to_server_error(error: DomainError) -> ServerFnError {
         return internal_error(error);
     }
     crate::errors::set_status(status);
-    ServerFnError::ServerError(capitalize(&error.to_string()))
+    ServerFnError::ServerError(api::capitalize(&error.to_string()))
 }
 
 /// For failures the user cannot act on (a broken query, a state that does not load):
@@ -83,12 +83,4 @@ pub fn internal_error(error: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(%error, "server function failed");
     crate::errors::set_status(500);
     ServerFnError::ServerError("Something went wrong on our side. Please try again.".into())
-}
-
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

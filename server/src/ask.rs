@@ -78,7 +78,10 @@ pub async fn ask(
     let question = match Question::parse(&request.question) {
         Ok(q) => q,
         Err(e) => {
-            return refusal(StatusCode::UNPROCESSABLE_ENTITY, capitalize(&e.to_string()));
+            return refusal(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                api::capitalize(&e.to_string()),
+            );
         }
     };
     let (steps, receiver) = mpsc::unbounded_channel();
@@ -130,12 +133,4 @@ fn to_event(step: Step) -> Event {
         Step::Failed(message) => ("error", json!({ "error": message })),
     };
     Event::default().event(kind).data(data.to_string())
-}
-
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use app::pages::channels::{CreateChannel, IssuedKey};
+use api::channels::IssuedKey;
+use app::pages::channels::CreateChannel;
 use fakes::openai::{FakeOpenAi, Reply};
 use leptos::server_fn::ServerFn;
 use uuid::Uuid;
