@@ -2,7 +2,7 @@
 //! what arrived) and the blocklist of senders whose messages are dropped at ingest.
 //! A key is shown once, in the answer to the action that made it.
 
-use api::channels::{ChannelsData, IssuedKey, endpoint};
+use api::channels::{BlockView, ChannelView, ChannelsData, IssuedKey, endpoint};
 use api::{Channel, Direction, Provider};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;

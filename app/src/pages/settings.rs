@@ -1,4 +1,4 @@
-use api::settings::SettingsData;
+use api::settings::{SettingsData, SyncView};
 use api::{AccountStatus, LedgerOutcome, Provider};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -50,7 +50,7 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
 async fn sync_view(
     scope: &domain::UserScope<'_>,
     account: Uuid,
-) -> Result<api::settings::SyncView, ServerFnError> {
+) -> Result<SyncView, ServerFnError> {
     use crate::ssr::{internal_error, to_server_error};
     let state = scope.sync_account(account).await.map_err(internal_error)?;
     let outcomes = scope
