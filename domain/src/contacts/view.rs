@@ -255,14 +255,8 @@ pub struct ContactParts {
 
 /// A contact's page as of `now`.
 pub fn contact_data(id: Uuid, parts: ContactParts, now: DateTime<Utc>) -> ContactData {
-    let ContactParts {
-        profile,
-        identities,
-        stats,
-        threads,
-        duplicates,
-        merges,
-    } = parts;
+    let profile = &parts.profile;
+    let identities = &parts.identities;
     let name = profile
         .display_name
         .clone()
@@ -271,7 +265,7 @@ pub fn contact_data(id: Uuid, parts: ContactParts, now: DateTime<Utc>) -> Contac
     ContactData {
         id,
         name,
-        profile: profile_values(&profile, &identities),
+        profile: profile_values(profile, identities),
         company_id: profile.company_id,
         company_label: profile
             .company_name
@@ -287,11 +281,11 @@ pub fn contact_data(id: Uuid, parts: ContactParts, now: DateTime<Utc>) -> Contac
             })
             .collect(),
         merged_into: profile.merged_into,
-        chart: chart_months(&stats.monthly, now),
-        stats: stats_view(&stats, now),
-        threads: threads.into_iter().map(Into::into).collect(),
-        duplicates: duplicates.into_iter().map(Into::into).collect(),
-        merges: merges.into_iter().map(Into::into).collect(),
+        chart: chart_months(&parts.stats.monthly, now),
+        stats: stats_view(&parts.stats, now),
+        threads: parts.threads.into_iter().map(Into::into).collect(),
+        duplicates: parts.duplicates.into_iter().map(Into::into).collect(),
+        merges: parts.merges.into_iter().map(Into::into).collect(),
     }
 }
 
