@@ -86,6 +86,19 @@ closed_set! {
     }
 }
 
+closed_set! {
+    /// What became of one provider item (`sync_ledger.outcome`).
+    LedgerOutcome, "ledger outcome" {
+        Seen = "seen",
+        Imported = "imported",
+        /// Left out by a filter rule (spam, bulk, ...).
+        Filtered = "filtered",
+        Failed = "failed",
+        Retrying = "retrying",
+        Deleted = "deleted",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +135,7 @@ mod tests {
         check::<AccountStatus>();
         check::<Provider>();
         check::<Direction>();
+        check::<LedgerOutcome>();
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What the server and the browser agree on. The closed sets ([`Channel`],
-//! [`ActivityState`], [`AccountStatus`], [`Provider`], [`Direction`]) are enums written
-//! once: the database stores their snake_case names (`text` columns with `check`
+//! [`ActivityState`], [`AccountStatus`], [`Provider`], [`Direction`], [`LedgerOutcome`])
+//! are enums written once: the database stores their snake_case names (`text` columns with `check`
 //! constraints), serde uses the same names, and nothing compares those strings in Rust.
 //! The request/response types of server functions live beside them, so the UI and the
 //! domain use one definition.
@@ -10,6 +10,17 @@
 
 mod closed_set;
 mod kinds;
+mod text;
+
+pub mod ask;
+pub mod channels;
+pub mod contacts;
+pub mod links;
+pub mod notes;
+pub mod session;
+pub mod settings;
+pub mod timeline;
 
 pub use closed_set::{ClosedSet, UnknownValue};
-pub use kinds::{AccountStatus, ActivityState, Channel, Direction, Provider};
+pub use kinds::{AccountStatus, ActivityState, Channel, Direction, LedgerOutcome, Provider};
+pub use text::capitalize;

@@ -1,24 +1,9 @@
 //! Who is signed in, as the layout needs it: name and email for the user menu, and the
 //! Gmail accounts that need a reconnect for the banner.
 
+pub use api::session::{SessionInfo, Visitor};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::app_error::AppError;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionInfo {
-    pub email: String,
-    pub name: Option<String>,
-    /// Emails of Google accounts whose access was revoked or expired.
-    pub needs_reconnect: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Visitor {
-    pub session: Option<SessionInfo>,
-    pub demo: bool,
-}
 
 /// Public (the login page uses it too): answers for an anonymous visitor without data.
 #[server(endpoint = "visitor")]
@@ -28,6 +13,8 @@ pub async fn load_visitor() -> Result<Visitor, AppError> {
 
 #[cfg(feature = "ssr")]
 async fn visitor() -> Result<Visitor, AppError> {
+    use api::{AccountStatus, Provider};
+
     use crate::ssr::{AppContext, current_user};
     let app = AppContext::current()?;
     let Some(user) = current_user() else {
@@ -44,7 +31,9 @@ async fn visitor() -> Result<Visitor, AppError> {
             name: user.name,
             needs_reconnect: accounts
                 .into_iter()
-                .filter(|a| a.provider == "google" && a.status == "needs_reconnect")
+                .filter(|a| {
+                    a.provider == Provider::Google && a.status == AccountStatus::NeedsReconnect
+                })
                 .map(|a| a.display_name.unwrap_or(a.external_id))
                 .collect(),
         }),

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use domain::channels::{ActivityChannel, ChannelDefaults, ChannelProvider, Direction, NewChannel};
+use domain::channels::{Channel, ChannelDefaults, ChannelProvider, Direction, NewChannel};
 use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
@@ -98,7 +98,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
             name: "Bench".to_owned(),
             provider: ChannelProvider::Generic,
             defaults: ChannelDefaults {
-                channel: ActivityChannel::SMS,
+                channel: Channel::Sms,
                 direction: Direction::Inbound,
             },
         })

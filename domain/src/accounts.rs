@@ -1,6 +1,7 @@
 //! Connected sources (Gmail now; webhook channels, uploads and others later). Tokens are
 //! sealed with [`SecretBox`] before they reach the database and opened only here.
 
+use api::{AccountStatus, Provider};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -14,11 +15,11 @@ const REFRESH_MARGIN_MINUTES: i64 = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountSummary {
     pub id: Uuid,
-    pub provider: String,
+    pub provider: Provider,
     pub external_id: String,
     pub display_name: Option<String>,
     pub scopes: Vec<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub last_error: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -50,7 +51,8 @@ impl UserScope<'_> {
     pub async fn accounts(&self) -> Result<Vec<AccountSummary>, DomainError> {
         let rows = sqlx::query_as!(
             AccountSummary,
-            r#"select id, provider, external_id, display_name, scopes, status, last_error, last_synced_at, created_at
+            r#"select id, provider as "provider: Provider", external_id, display_name, scopes,
+                      status as "status: AccountStatus", last_error, last_synced_at, created_at
                from accounts where user_id = $1
                order by created_at, id"#,
             self.user.0,
@@ -107,7 +109,8 @@ impl UserScope<'_> {
     ) -> Result<String, TokenError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query!(
-            r#"select access_token_enc, refresh_token_enc, token_expires_at, status
+            r#"select access_token_enc, refresh_token_enc, token_expires_at,
+                      status as "status: AccountStatus"
                from accounts where id = $1 and user_id = $2 and provider = 'google'
                for update"#,
             account,
@@ -116,7 +119,10 @@ impl UserScope<'_> {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(TokenError::NotFound)?;
-        if row.status == "needs_reconnect" || row.status == "disconnected" {
+        if matches!(
+            row.status,
+            AccountStatus::NeedsReconnect | AccountStatus::Disconnected
+        ) {
             return Err(TokenError::NeedsReconnect);
         }
         let fresh_until = Utc::now() + Duration::minutes(REFRESH_MARGIN_MINUTES);

@@ -3,7 +3,7 @@
 //! is stored (see [`crate::channels::KeyHash`]), with its first characters for display.
 //! Revoking is immediate and permanent.
 
-use chrono::{DateTime, Utc};
+use api::settings::{ApiTokenView, IssuedApiToken};
 use uuid::Uuid;
 
 use crate::channels::{KeyHash, random_secret};
@@ -29,6 +29,15 @@ impl ApiToken {
 
     fn display_prefix(&self) -> &str {
         &self.0[..DISPLAY_CHARS]
+    }
+
+    /// The answer that shows this token, made as `summary`, to its owner (once).
+    pub fn issued(&self, summary: ApiTokenView) -> IssuedApiToken {
+        IssuedApiToken {
+            id: summary.id,
+            name: summary.name,
+            token: self.expose().to_owned(),
+        }
     }
 }
 
@@ -63,17 +72,6 @@ impl TokenName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// A token as its owner sees it (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiTokenSummary {
-    pub id: Uuid,
-    pub name: String,
-    pub display_prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// A request's token, checked: who it acts for and under which name.
@@ -115,10 +113,10 @@ impl UserScope<'_> {
     pub async fn create_api_token(
         &self,
         name: &TokenName,
-    ) -> Result<(ApiTokenSummary, ApiToken), DomainError> {
+    ) -> Result<(ApiTokenView, ApiToken), DomainError> {
         let token = ApiToken::generate();
         let summary = sqlx::query_as!(
-            ApiTokenSummary,
+            ApiTokenView,
             r#"insert into api_tokens (user_id, name, token_sha256, display_prefix)
                values ($1, $2, $3, $4)
                returning id, name, display_prefix, created_at, last_used_at, revoked_at"#,
@@ -133,9 +131,9 @@ impl UserScope<'_> {
     }
 
     /// This user's tokens, live ones first, newest first.
-    pub async fn api_tokens(&self) -> Result<Vec<ApiTokenSummary>, DomainError> {
+    pub async fn api_tokens(&self) -> Result<Vec<ApiTokenView>, DomainError> {
         Ok(sqlx::query_as!(
-            ApiTokenSummary,
+            ApiTokenView,
             r#"select id, name, display_prefix, created_at, last_used_at, revoked_at
                from api_tokens where user_id = $1
                order by revoked_at is not null, created_at desc, id"#,

@@ -23,4 +23,12 @@ impl DomainError {
             message: message.into(),
         }
     }
+
+    /// A name outside one of the closed sets in [`api`] (channel, direction, ...).
+    pub fn not_one_of(field: &'static str, error: &api::UnknownValue) -> Self {
+        Self::invalid(
+            field,
+            format!("must be one of {}", error.expected.join(", ")),
+        )
+    }
 }

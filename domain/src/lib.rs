@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod mail;
 pub mod notes;
 pub mod processing;
+pub mod settings;
 pub mod summaries;
 pub mod sync;
 pub mod timeline;

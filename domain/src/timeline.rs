@@ -3,6 +3,7 @@
 //! window of the newest rows that "Load more" widens; the whole window is re-read when
 //! an activity changes state, so every badge in it stays current.
 
+use api::{ActivityState, Channel, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -11,23 +12,11 @@ use crate::{DomainError, UserScope};
 /// Most rows one read returns.
 pub const MAX_TIMELINE_ROWS: i64 = 500;
 
-/// The channels an activity can come from (the `activities.channel` check).
-pub const CHANNELS: [&str; 8] = [
-    "email",
-    "whatsapp",
-    "sms",
-    "call",
-    "meeting",
-    "messenger",
-    "instagram",
-    "file",
-];
-
 /// Which part of a timeline to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineQuery {
-    /// Only this channel (one of [`CHANNELS`]).
-    pub channel: Option<String>,
+    /// Only this channel.
+    pub channel: Option<Channel>,
     pub limit: i64,
 }
 
@@ -35,8 +24,10 @@ impl TimelineQuery {
     pub fn new(channel: Option<&str>, limit: i64) -> Result<Self, DomainError> {
         let channel = match channel.map(str::trim).filter(|c| !c.is_empty()) {
             None => None,
-            Some(c) if CHANNELS.contains(&c) => Some(c.to_owned()),
-            Some(_) => return Err(DomainError::invalid("channel", "unknown channel")),
+            Some(c) => Some(
+                Channel::parse(c)
+                    .map_err(|_| DomainError::invalid("channel", "unknown channel"))?,
+            ),
         };
         Ok(Self {
             channel,
@@ -48,12 +39,12 @@ impl TimelineQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineEntry {
     pub id: Uuid,
-    pub channel: String,
-    pub direction: Option<String>,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
     pub occurred_at: DateTime<Utc>,
     pub subject: Option<String>,
     pub snippet: Option<String>,
-    pub state: String,
+    pub state: ActivityState,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub size_bytes: Option<i64>,
@@ -78,8 +69,8 @@ impl UserScope<'_> {
         let contact = self.upload_target(contact).await?;
         let mut entries = sqlx::query_as!(
             TimelineEntry,
-            r#"select a.id, a.channel, a.direction, a.occurred_at, a.subject, a.snippet,
-                      a.state, a.attempts, a.last_error, a.size_bytes, s.summary
+            r#"select a.id, a.channel as "channel: Channel", a.direction as "direction: Direction",
+                      a.occurred_at, a.subject, a.snippet, a.state as "state: ActivityState", a.attempts, a.last_error, a.size_bytes, s.summary
                from activities a
                left join activity_summaries s
                  on s.activity_id = a.id and s.user_id = $1 and s.state = 'done'
@@ -91,7 +82,7 @@ impl UserScope<'_> {
                limit $4"#,
             self.user.0,
             contact,
-            query.channel.as_deref(),
+            query.channel.map(Channel::as_str),
             query.limit + 1,
         )
         .fetch_all(self.pool)
@@ -99,6 +90,36 @@ impl UserScope<'_> {
         let more = entries.len() as i64 > query.limit;
         entries.truncate(query.limit as usize);
         Ok(TimelinePage { entries, more })
+    }
+}
+
+impl From<TimelineEntry> for api::timeline::TimelineItem {
+    fn from(e: TimelineEntry) -> Self {
+        let failed = matches!(e.state, ActivityState::Failed | ActivityState::Dead);
+        Self {
+            download: (e.channel == Channel::File).then(|| format!("/files/{}", e.id)),
+            headline: crate::activities::headline(e.subject.as_deref(), e.snippet.as_deref()),
+            snippet: e
+                .snippet
+                .filter(|s| e.subject.as_deref() != Some(s.as_str())),
+            id: e.id,
+            channel: e.channel,
+            direction: e.direction,
+            occurred_at: e.occurred_at,
+            error: e.last_error.filter(|_| failed),
+            state: e.state,
+            attempts: e.attempts,
+            summary: e.summary,
+        }
+    }
+}
+
+impl From<TimelinePage> for api::timeline::TimelineWindow {
+    fn from(page: TimelinePage) -> Self {
+        Self {
+            items: page.entries.into_iter().map(Into::into).collect(),
+            more: page.more,
+        }
     }
 }
 
@@ -115,11 +136,8 @@ mod tests {
         assert_eq!(TimelineQuery::new(Some(""), 0).unwrap().limit, 1);
         assert_eq!(TimelineQuery::new(Some(""), 5).unwrap().channel, None);
         assert_eq!(
-            TimelineQuery::new(Some("file"), 5)
-                .unwrap()
-                .channel
-                .as_deref(),
-            Some("file")
+            TimelineQuery::new(Some("file"), 5).unwrap().channel,
+            Some(Channel::File)
         );
         assert!(TimelineQuery::new(Some("fax"), 5).is_err());
     }

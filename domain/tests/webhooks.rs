@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::channels::providers::{ParsedWebhook, parse_webhook};
-use domain::channels::{
-    ActivityChannel, ChannelDefaults, ChannelError, ChannelProvider, Direction, Role,
-};
+use domain::channels::{Channel, ChannelDefaults, ChannelError, ChannelProvider, Direction, Role};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -21,7 +19,7 @@ fn received() -> DateTime<Utc> {
 
 fn defaults() -> ChannelDefaults {
     ChannelDefaults {
-        channel: ActivityChannel::SMS,
+        channel: Channel::Sms,
         direction: Direction::Inbound,
     }
 }
@@ -59,10 +57,7 @@ fn generic_json_sms() {
     let parsed = parse(ChannelProvider::Generic, &fixture("generic_sms.json")).unwrap();
     let a = &parsed.activity;
     assert_eq!(a.external_id, "crm-sms-1001");
-    assert_eq!(
-        (a.channel, a.direction),
-        (ActivityChannel::SMS, Direction::Inbound)
-    );
+    assert_eq!((a.channel, a.direction), (Channel::Sms, Direction::Inbound));
     assert_eq!(
         a.occurred_at,
         Utc.with_ymd_and_hms(2026, 11, 20, 9, 30, 0).unwrap()
@@ -92,7 +87,7 @@ fn generic_json_email_with_attachments_by_url_and_inline() {
     let a = &parsed.activity;
     assert_eq!(
         (a.channel, a.direction),
-        (ActivityChannel::EMAIL, Direction::Outbound)
+        (Channel::Email, Direction::Outbound)
     );
     assert_eq!(
         a.occurred_at,
@@ -122,10 +117,7 @@ fn generic_json_falls_back_to_channel_defaults() {
     let body = br#"{"external_id": 42, "from": {"phone": "+14155552671"}, "text": "hi"}"#;
     let a = parse(ChannelProvider::Generic, body).unwrap().activity;
     assert_eq!(a.external_id, "42");
-    assert_eq!(
-        (a.channel, a.direction),
-        (ActivityChannel::SMS, Direction::Inbound)
-    );
+    assert_eq!((a.channel, a.direction), (Channel::Sms, Direction::Inbound));
     assert_eq!(a.occurred_at, received());
 }
 
@@ -158,10 +150,7 @@ fn twilio_sms() {
     let parsed = parse(ChannelProvider::Twilio, &fixture("twilio_sms.form")).unwrap();
     let a = &parsed.activity;
     assert_eq!(a.external_id, "SM5f3c0a8e2b9d4c1aa0f1e2d3c4b5a697");
-    assert_eq!(
-        (a.channel, a.direction),
-        (ActivityChannel::SMS, Direction::Inbound)
-    );
+    assert_eq!((a.channel, a.direction), (Channel::Sms, Direction::Inbound));
     assert_eq!(a.text.as_deref(), Some("Are we still on for Thursday?"));
     assert_eq!(
         a.occurred_at,
@@ -187,7 +176,7 @@ fn twilio_whatsapp_with_media() {
     )
     .unwrap();
     let a = &parsed.activity;
-    assert_eq!(a.channel, ActivityChannel::WHATSAPP);
+    assert_eq!(a.channel, Channel::Whatsapp);
     assert_eq!(
         people(&parsed)[0],
         (
@@ -218,7 +207,7 @@ fn twilio_voice_status_callback() {
     assert_eq!(a.external_id, "CA1b2c3d4e5f60718293a4b5c6d7e8f901");
     assert_eq!(
         (a.channel, a.direction),
-        (ActivityChannel::CALL, Direction::Outbound)
+        (Channel::Call, Direction::Outbound)
     );
     assert_eq!(
         a.occurred_at,
@@ -251,7 +240,7 @@ fn postmark_inbound_email() {
     assert_eq!(a.external_id, "73e6d360-66eb-11e1-8e72-a8904824019b");
     assert_eq!(
         (a.channel, a.direction),
-        (ActivityChannel::EMAIL, Direction::Inbound)
+        (Channel::Email, Direction::Inbound)
     );
     assert_eq!(
         a.occurred_at,
@@ -324,7 +313,7 @@ fn timelinesai_received_message() {
     assert_eq!(a.external_id, "5b1f0e2a-7c44-4d1e-9a3b-2f6e8d9c0a11");
     assert_eq!(
         (a.channel, a.direction),
-        (ActivityChannel::WHATSAPP, Direction::Inbound)
+        (Channel::Whatsapp, Direction::Inbound)
     );
     assert_eq!(
         a.occurred_at,

@@ -94,7 +94,8 @@ fn activities_url(options: &AgentOptions) -> anyhow::Result<reqwest::Url> {
         .map_err(|()| anyhow::anyhow!("--base-url cannot have a path"))?
         .pop_if_empty()
         .extend(["api", "v1", "contacts", &options.contact, "activities"]);
-    url.query_pairs_mut().append_pair("state", "completed");
+    url.query_pairs_mut()
+        .append_pair("state", api::ActivityState::Completed.as_str());
     Ok(url)
 }
 
@@ -154,12 +155,12 @@ mod tests {
     fn activity(channel: &str, day: u32, subject: Option<&str>) -> ActivityJson {
         ActivityJson {
             id: Uuid::new_v4(),
-            channel: channel.into(),
-            direction: Some("inbound".into()),
+            channel: api::Channel::parse(channel).unwrap(),
+            direction: Some(api::Direction::Inbound),
             occurred_at: Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap(),
             subject: subject.map(str::to_owned),
             snippet: None,
-            state: "completed".into(),
+            state: api::ActivityState::Completed,
             processed_at: None,
         }
     }

@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use api::{ActivityState, Channel, Direction};
 use app::{AppError, ErrorKind};
 use axum::Json;
 use axum::Router;
@@ -73,7 +74,7 @@ pub struct AuthorJson {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceJson {
     pub id: Uuid,
-    pub channel: String,
+    pub channel: Channel,
     pub subject: Option<String>,
     pub snippet: Option<String>,
     pub occurred_at: DateTime<Utc>,
@@ -88,12 +89,12 @@ pub struct NotesJson {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityJson {
     pub id: Uuid,
-    pub channel: String,
-    pub direction: Option<String>,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
     pub occurred_at: DateTime<Utc>,
     pub subject: Option<String>,
     pub snippet: Option<String>,
-    pub state: String,
+    pub state: ActivityState,
     pub processed_at: Option<DateTime<Utc>>,
 }
 

@@ -4,9 +4,9 @@
 //! every open tab, and `activity.summarised` events bring in AI summaries), Retry for failed ones, a channel filter, "Load more", and a drop zone
 //! for files.
 
-use chrono::{DateTime, Utc};
+use api::timeline::{TimelineItem, TimelineWindow};
+use api::{ActivityState, Channel, Direction};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::user_message;
@@ -15,43 +15,6 @@ use crate::pages::file_upload::FileDrop;
 
 /// Rows shown first and added by each "Load more".
 const PAGE: i64 = 25;
-
-/// Filter choices: `(value, label)`; the empty value shows every channel.
-const CHANNEL_FILTERS: [(&str, &str); 9] = [
-    ("", "All channels"),
-    ("email", "Email"),
-    ("whatsapp", "WhatsApp"),
-    ("sms", "SMS"),
-    ("call", "Calls"),
-    ("meeting", "Meetings"),
-    ("messenger", "Messenger"),
-    ("instagram", "Instagram"),
-    ("file", "Files"),
-];
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineItem {
-    pub id: Uuid,
-    pub channel: String,
-    pub direction: Option<String>,
-    pub occurred_at: DateTime<Utc>,
-    pub headline: String,
-    pub snippet: Option<String>,
-    pub state: String,
-    pub attempts: i32,
-    pub error: Option<String>,
-    /// Where a `file` activity downloads from.
-    pub download: Option<String>,
-    /// The AI summary, when a model is configured and has written one.
-    pub summary: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineWindow {
-    pub items: Vec<TimelineItem>,
-    /// Older activities exist beyond the window.
-    pub more: bool,
-}
 
 /// The newest `limit` activities of `contact` (optionally one `channel`).
 #[server]
@@ -69,35 +32,7 @@ pub async fn contact_timeline(
         .contact_timeline(contact, &query)
         .await
         .map_err(to_server_error)?;
-    Ok(TimelineWindow {
-        more: page.more,
-        items: page
-            .entries
-            .into_iter()
-            .map(|e| TimelineItem {
-                download: (e.channel == "file").then(|| format!("/files/{}", e.id)),
-                headline: e
-                    .subject
-                    .clone()
-                    .filter(|s| !s.trim().is_empty())
-                    .or_else(|| e.snippet.clone())
-                    .unwrap_or_else(|| "(no subject)".into()),
-                snippet: e
-                    .snippet
-                    .filter(|s| e.subject.as_deref() != Some(s.as_str())),
-                id: e.id,
-                channel: e.channel,
-                direction: e.direction,
-                occurred_at: e.occurred_at,
-                error: e
-                    .last_error
-                    .filter(|_| e.state == "failed" || e.state == "dead"),
-                state: e.state,
-                attempts: e.attempts,
-                summary: e.summary,
-            })
-            .collect(),
-    })
+    Ok(page.into())
 }
 
 /// Queues a failed or dead activity again (attempts reset; see `domain::processing::retry`).
@@ -188,9 +123,10 @@ pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
                             limit.set(PAGE);
                         }
                     >
-                        {CHANNEL_FILTERS
+                        <option value="">"All channels"</option>
+                        {Channel::all()
                             .iter()
-                            .map(|(value, label)| view! { <option value=*value>{*label}</option> })
+                            .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
                             .collect_view()}
                     </select>
                 </label>
@@ -244,14 +180,15 @@ fn TimelineRows(
 #[component]
 fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl IntoView {
     let id = item.id;
-    let direction = match item.direction.as_deref() {
-        Some("inbound") => "↙ received",
-        Some("outbound") => "↗ sent",
-        _ => "",
+    let direction = match item.direction {
+        Some(Direction::Inbound) => "↙ received",
+        Some(Direction::Outbound) => "↗ sent",
+        None => "",
     };
-    let indicator = (item.state == "processing" || item.state == "raw").then(|| {
-        view! { <span class="spinner" aria-hidden="true"></span> }
-    });
+    let indicator =
+        matches!(item.state, ActivityState::Processing | ActivityState::Raw).then(|| {
+            view! { <span class="spinner" aria-hidden="true"></span> }
+        });
     let failure = item.error.clone().map(|error| {
         view! {
             <p class="activity-error" role="status">{error}</p>
@@ -271,11 +208,11 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
         view! { <a class="download" href=href download="">"Download"</a> }
     });
     view! {
-        <li class="timeline-item activity" id=format!("activity-{id}") data-activity-id=id.to_string() data-state=item.state.clone()>
-            <span class=format!("channel channel-{}", item.channel) title=item.channel.clone()>
-                <span aria-hidden="true">{channel_icon(&item.channel)}</span>
+        <li class="timeline-item activity" id=format!("activity-{id}") data-activity-id=id.to_string() data-state=item.state.as_str()>
+            <span class=format!("channel channel-{}", item.channel) title=item.channel.as_str()>
+                <span aria-hidden="true">{channel_icon(item.channel)}</span>
                 " "
-                {item.channel.clone()}
+                {item.channel.as_str()}
             </span>
             <div class="timeline-body">
                 <p class="headline">{item.headline.clone()}</p>
@@ -293,33 +230,21 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
             </div>
             <span class=format!("badge state-{}", item.state) data-testid="state-badge">
                 {indicator}
-                {state_label(&item.state)}
+                {item.state.as_str()}
             </span>
         </li>
     }
 }
 
-fn channel_icon(channel: &str) -> &'static str {
+fn channel_icon(channel: Channel) -> &'static str {
     match channel {
-        "email" => "✉",
-        "whatsapp" => "💬",
-        "sms" => "📱",
-        "call" => "📞",
-        "meeting" => "📅",
-        "messenger" => "💭",
-        "instagram" => "📷",
-        "file" => "📎",
-        _ => "•",
-    }
-}
-
-fn state_label(state: &str) -> &'static str {
-    match state {
-        "raw" => "raw",
-        "processing" => "processing",
-        "completed" => "completed",
-        "failed" => "failed",
-        "dead" => "dead",
-        _ => "unknown",
+        Channel::Email => "✉",
+        Channel::Whatsapp => "💬",
+        Channel::Sms => "📱",
+        Channel::Call => "📞",
+        Channel::Meeting => "📅",
+        Channel::Messenger => "💭",
+        Channel::Instagram => "📷",
+        Channel::File => "📎",
     }
 }

@@ -2,48 +2,19 @@
 //! is shown once, in the answer to the action that made it; the list shows only its
 //! first characters, when it was last used, and lets the user revoke it.
 
+use api::settings::{ApiTokenView, IssuedApiToken};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiTokenView {
-    pub id: Uuid,
-    pub name: String,
-    pub display_prefix: String,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-/// A newly made token: the only time its full text leaves the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IssuedApiToken {
-    pub id: Uuid,
-    pub name: String,
-    pub token: String,
-}
 
 #[server]
 pub async fn load_api_tokens() -> Result<Vec<ApiTokenView>, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
-    let tokens = ctx.scope().api_tokens().await.map_err(to_server_error)?;
-    Ok(tokens
-        .into_iter()
-        .map(|t| ApiTokenView {
-            id: t.id,
-            name: t.name,
-            display_prefix: t.display_prefix,
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
-        })
-        .collect())
+    ctx.scope().api_tokens().await.map_err(to_server_error)
 }
 
 #[server]
@@ -58,11 +29,7 @@ pub async fn create_api_token(name: String) -> Result<IssuedApiToken, ServerFnEr
         .create_api_token(&name)
         .await
         .map_err(to_server_error)?;
-    Ok(IssuedApiToken {
-        id: summary.id,
-        name: summary.name,
-        token: token.expose().to_owned(),
-    })
+    Ok(token.issued(summary))
 }
 
 #[server]

@@ -5,74 +5,30 @@
 //! exchange ends the history. `/ask?q=…` (the header's box) prefills the form and, with
 //! JavaScript, asks at once.
 
-use chrono::{DateTime, Utc};
+use api::ask::{AskData, ExchangeView};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 use super::ask_stream::{LiveAnswer, ask_streaming, forget_query};
 use super::ask_text::AnswerText;
 use crate::errors::user_message;
 
-/// One question and its answer, as the page shows it (also the stream's last event).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExchangeView {
-    pub id: i64,
-    pub question: String,
-    pub answer: String,
-    /// "offline engine" or "model <name>".
-    pub engine: String,
-    pub refused: bool,
-    pub tools: Vec<String>,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AskData {
-    /// Oldest first, as a chat reads.
-    pub history: Vec<ExchangeView>,
-    /// The engine that answers new questions.
-    pub engine: String,
-    pub suggestions: Vec<String>,
-}
-
-#[cfg(feature = "ssr")]
-fn engine_name(model: Option<&domain::ask::model::ModelConfig>) -> String {
-    match model {
-        Some(m) => format!("model {}", m.model),
-        None => "offline engine".to_owned(),
-    }
-}
-
 #[server]
 pub async fn load_ask() -> Result<AskData, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
     use domain::ask::history::HISTORY_SHOWN;
-    use domain::ask::parse::EXAMPLES;
     let ctx = request_context()?;
     let history = ctx
         .scope()
         .ask_history(HISTORY_SHOWN)
         .await
         .map_err(to_server_error)?;
-    Ok(AskData {
-        history: history
-            .into_iter()
-            .map(|e| ExchangeView {
-                id: e.id,
-                question: e.question,
-                answer: e.answer,
-                engine: e.engine,
-                refused: e.refused,
-                tools: e.tools,
-                created_at: e.created_at,
-            })
-            .collect(),
-        engine: engine_name(ctx.app.model.as_ref()),
-        suggestions: EXAMPLES.iter().map(|q| (*q).to_owned()).collect(),
-    })
+    Ok(domain::ask::history::ask_data(
+        history,
+        ctx.app.model.as_ref(),
+    ))
 }
 
 /// The question form without JavaScript: answers, stores the exchange and redirects to
@@ -86,7 +42,7 @@ pub async fn ask_question(question: String) -> Result<(), ServerFnError> {
     let parsed = match Question::parse(&question) {
         Ok(q) => q,
         Err(e) => {
-            let reason = capitalize(&e.to_string());
+            let reason = api::capitalize(&e.to_string());
             leptos_axum::redirect(&format!(
                 "/ask?error={}&q={}",
                 urlencode(&reason),
@@ -99,22 +55,13 @@ pub async fn ask_question(question: String) -> Result<(), ServerFnError> {
         ctx.scope(),
         ctx.app.model.as_ref(),
         &parsed,
-        Utc::now(),
+        chrono::Utc::now(),
         &mut |_| {},
     )
     .await
     .map_err(internal_error)?;
     leptos_axum::redirect(&format!("/ask#exchange-{}", exchange.id));
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// "the offline engine" / "model gpt-4o-mini".

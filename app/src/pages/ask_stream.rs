@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use serde::Deserialize;
 
-use super::ask::ExchangeView;
+use api::ask::ExchangeView;
 
 /// The answer being written: what the page shows until the stored exchange arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -156,7 +156,7 @@ mod browser {
     use web_sys::XmlHttpRequest;
 
     use super::{LiveAnswer, apply, fail, parse_event, refusal};
-    use crate::pages::ask::ExchangeView;
+    use api::ask::ExchangeView;
 
     pub fn post(
         question: &str,
@@ -242,7 +242,7 @@ mod browser {
     use leptos::prelude::*;
 
     use super::LiveAnswer;
-    use crate::pages::ask::ExchangeView;
+    use api::ask::ExchangeView;
 
     pub fn post(_: &str, _: RwSignal<Option<LiveAnswer>>, _: RwSignal<Vec<ExchangeView>>) {}
 

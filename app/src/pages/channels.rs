@@ -2,54 +2,15 @@
 //! what arrived) and the blocklist of senders whose messages are dropped at ingest.
 //! A key is shown once, in the answer to the action that made it.
 
+use api::channels::{BlockView, ChannelView, ChannelsData, IssuedKey, endpoint};
+use api::{Channel, Direction, Provider};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
 use crate::format::count;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChannelsData {
-    pub channels: Vec<ChannelView>,
-    pub blocklist: Vec<BlockView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChannelView {
-    pub id: Uuid,
-    pub name: String,
-    pub provider: String,
-    pub default_channel: String,
-    pub default_direction: String,
-    pub enabled: bool,
-    pub received: i64,
-    pub duplicates: i64,
-    pub dropped: i64,
-    pub last_received_at: Option<DateTime<Utc>>,
-    pub key_rotated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BlockView {
-    pub id: Uuid,
-    pub entry: String,
-    pub hits: i64,
-}
-
-/// A newly issued key and where to send webhooks with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IssuedKey {
-    pub channel_id: Uuid,
-    pub endpoint: String,
-    pub key: String,
-}
-
-fn endpoint(channel: Uuid) -> String {
-    format!("/ingest/{channel}")
-}
 
 #[server]
 pub async fn load_channels() -> Result<ChannelsData, ServerFnError> {
@@ -59,30 +20,8 @@ pub async fn load_channels() -> Result<ChannelsData, ServerFnError> {
     let channels = scope.channels().await.map_err(to_server_error)?;
     let blocklist = scope.blocklist().await.map_err(to_server_error)?;
     Ok(ChannelsData {
-        channels: channels
-            .into_iter()
-            .map(|c| ChannelView {
-                id: c.id,
-                name: c.name,
-                provider: c.provider,
-                default_channel: c.default_channel,
-                default_direction: c.default_direction,
-                enabled: c.enabled,
-                received: c.received_count,
-                duplicates: c.duplicate_count,
-                dropped: c.dropped_count,
-                last_received_at: c.last_received_at,
-                key_rotated_at: c.key_rotated_at,
-            })
-            .collect(),
-        blocklist: blocklist
-            .into_iter()
-            .map(|b| BlockView {
-                id: b.id,
-                entry: b.entry.display(),
-                hits: b.hits,
-            })
-            .collect(),
+        channels: channels.into_iter().map(Into::into).collect(),
+        blocklist: blocklist.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -93,9 +32,8 @@ pub async fn create_channel(
     default_channel: String,
     default_direction: String,
 ) -> Result<IssuedKey, ServerFnError> {
-    use domain::channels::{
-        ActivityChannel, ChannelDefaults, ChannelProvider, Direction, NewChannel,
-    };
+    use domain::DomainError;
+    use domain::channels::{ChannelDefaults, ChannelProvider, NewChannel};
 
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
@@ -103,8 +41,14 @@ pub async fn create_channel(
         name,
         provider: ChannelProvider::parse(&provider).map_err(to_server_error)?,
         defaults: ChannelDefaults {
-            channel: ActivityChannel::parse(&default_channel).map_err(to_server_error)?,
-            direction: Direction::parse(&default_direction).map_err(to_server_error)?,
+            channel: Channel::parse(&default_channel)
+                .map_err(|e| to_server_error(DomainError::not_one_of("channel", &e)))?,
+            direction: Direction::parse(&default_direction).map_err(|_| {
+                to_server_error(DomainError::invalid(
+                    "direction",
+                    "must be inbound or outbound",
+                ))
+            })?,
         },
     };
     let (channel, key) = ctx
@@ -112,11 +56,7 @@ pub async fn create_channel(
         .create_channel(&new)
         .await
         .map_err(to_server_error)?;
-    Ok(IssuedKey {
-        channel_id: channel.id,
-        endpoint: endpoint(channel.id),
-        key: key.expose().to_owned(),
-    })
+    Ok(IssuedKey::new(channel.id, key.expose().to_owned()))
 }
 
 #[server]
@@ -139,11 +79,7 @@ pub async fn rotate_channel_key(channel_id: Uuid) -> Result<IssuedKey, ServerFnE
         .rotate_channel_key(channel_id)
         .await
         .map_err(to_server_error)?;
-    Ok(IssuedKey {
-        channel_id,
-        endpoint: endpoint(channel_id),
-        key: key.expose().to_owned(),
-    })
+    Ok(IssuedKey::new(channel_id, key.expose().to_owned()))
 }
 
 #[server]
@@ -170,29 +106,18 @@ pub async fn remove_blocklist_entry(entry_id: Uuid) -> Result<(), ServerFnError>
         .map_err(to_server_error)
 }
 
-const PROVIDERS: [(&str, &str); 4] = [
-    ("generic", "Generic JSON"),
-    ("twilio", "Twilio (SMS, WhatsApp, calls)"),
-    ("postmark", "Postmark inbound email"),
-    ("timelinesai", "TimelinesAI (WhatsApp)"),
+const PROVIDERS: [(Provider, &str); 4] = [
+    (Provider::Generic, "Generic JSON"),
+    (Provider::Twilio, "Twilio (SMS, WhatsApp, calls)"),
+    (Provider::Postmark, "Postmark inbound email"),
+    (Provider::TimelinesAi, "TimelinesAI (WhatsApp)"),
 ];
 
-const ACTIVITY_KINDS: [&str; 8] = [
-    "sms",
-    "whatsapp",
-    "call",
-    "email",
-    "meeting",
-    "messenger",
-    "instagram",
-    "file",
-];
-
-fn provider_name(provider: &str) -> &str {
+fn provider_name(provider: Provider) -> &'static str {
     PROVIDERS
         .iter()
         .find(|(value, _)| *value == provider)
-        .map_or(provider, |(_, label)| label)
+        .map_or(provider.as_str(), |(_, label)| label)
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -264,20 +189,27 @@ pub fn ChannelsPage() -> impl IntoView {
                     <label>
                         "Provider"
                         <select name="provider">
-                            {PROVIDERS.map(|(value, label)| view! { <option value=value>{label}</option> })}
+                            {PROVIDERS.map(|(value, label)| view! { <option value=value.as_str()>{label}</option> })}
                         </select>
                     </label>
                     <label>
                         "Default type"
                         <select name="default_channel">
-                            {ACTIVITY_KINDS.map(|kind| view! { <option value=kind>{kind}</option> })}
+                            {Channel::all()
+                                .iter()
+                                .map(|kind| view! {
+                                    <option value=kind.as_str() selected=*kind == Channel::Sms>{kind.as_str()}</option>
+                                })
+                                .collect_view()}
                         </select>
                     </label>
                     <label>
                         "Default direction"
                         <select name="default_direction">
-                            <option value="inbound">"inbound"</option>
-                            <option value="outbound">"outbound"</option>
+                            {Direction::all()
+                                .iter()
+                                .map(|d| view! { <option value=d.as_str()>{d.as_str()}</option> })
+                                .collect_view()}
                         </select>
                     </label>
                     <button class="button primary" type="submit">"Create channel"</button>
@@ -313,7 +245,7 @@ fn ChannelList(
             view! {
                 <article class="card channel" data-channel-id=c.id.to_string()>
                     <header class="account-head">
-                        <h3>{c.name.clone()} " · " {provider_name(&c.provider).to_owned()}</h3>
+                        <h3>{c.name.clone()} " · " {provider_name(c.provider).to_owned()}</h3>
                         <span class=format!("badge status-{status}")>{status}</span>
                     </header>
                     <dl class="facts">

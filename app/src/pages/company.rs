@@ -1,35 +1,17 @@
 //! A company: its people, strongest first, and their stats combined.
 
+use api::contacts::CompanyData;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::contact::LoadError;
-use super::contacts::ContactRow;
-use super::volume_chart::{MonthBar, VolumeChart};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CompanyData {
-    pub id: Uuid,
-    pub name: String,
-    pub domain: String,
-    pub people: Vec<ContactRow>,
-    pub people_count: i64,
-    pub sent: i64,
-    pub received: i64,
-    pub unanswered: i64,
-    pub first_at: Option<DateTime<Utc>>,
-    pub last_at: Option<DateTime<Utc>>,
-    pub strongest: i16,
-    pub chart: Vec<MonthBar>,
-}
+use super::volume_chart::VolumeChart;
 
 #[server]
 pub async fn load_company(id: Uuid) -> Result<CompanyData, ServerFnError> {
-    use super::volume_chart::chart_months;
     use crate::ssr::{request_context, to_server_error};
     let ctx = request_context()?;
     let company = ctx
@@ -37,23 +19,10 @@ pub async fn load_company(id: Uuid) -> Result<CompanyData, ServerFnError> {
         .company_overview(id)
         .await
         .map_err(to_server_error)?;
-    Ok(CompanyData {
-        id: company.id,
-        name: company
-            .name
-            .clone()
-            .unwrap_or_else(|| company.domain.clone()),
-        domain: company.domain,
-        people: company.people.into_iter().map(ContactRow::from).collect(),
-        people_count: company.people_count,
-        sent: company.sent_count,
-        received: company.received_count,
-        unanswered: company.unanswered_inbound,
-        first_at: company.first_interaction_at,
-        last_at: company.last_interaction_at,
-        strongest: company.strongest,
-        chart: chart_months(&company.monthly, Utc::now()),
-    })
+    Ok(domain::contacts::view::company_data(
+        company,
+        chrono::Utc::now(),
+    ))
 }
 
 #[component]

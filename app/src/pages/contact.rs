@@ -1,139 +1,32 @@
 //! One contact: editable profile, identities, stats cards, monthly volume, strength in
 //! words, recent threads, duplicate suggestions with Merge, and the merge log.
 
+use api::contacts::{
+    ContactData, DuplicateRow, IdentityRow, MergeRow, ProfileValues, StatsView, ThreadRow,
+};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::activity_timeline::{ActivityFeed, ActivityTimeline};
 use super::notes_panel::{NotesData, NotesPanel};
 use super::relationship_panel::{RelationshipData, RelationshipPanel, relationship_data};
-use super::volume_chart::{MonthBar, VolumeChart};
+use super::volume_chart::VolumeChart;
 use crate::errors::{RequestIdLine, user_message};
 
 /// How many threads the contact page lists.
 #[cfg(feature = "ssr")]
 const THREADS_SHOWN: i64 = 15;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContactData {
-    pub id: Uuid,
-    pub name: String,
-    pub profile: ProfileValues,
-    pub company_id: Option<Uuid>,
-    pub company_label: Option<String>,
-    /// Fields the user edited (provenance "user"): sync leaves them alone.
-    pub user_fields: Vec<String>,
-    pub identities: Vec<IdentityRow>,
-    pub merged_into: Option<Uuid>,
-    pub stats: StatsView,
-    pub chart: Vec<MonthBar>,
-    pub threads: Vec<ThreadRow>,
-    pub duplicates: Vec<DuplicateRow>,
-    pub merges: Vec<MergeRow>,
-}
-
-/// The profile form's current values, as text. Missing fields read as empty.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProfileValues {
-    pub display_name: String,
-    pub title: String,
-    pub company: String,
-    pub emails: String,
-    pub phones: String,
-    pub linkedin: String,
-    pub website: String,
-    pub twitter: String,
-    pub tags: String,
-    pub notes: String,
-    pub custom_fields: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdentityRow {
-    pub kind: String,
-    pub value: String,
-    pub source: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatsView {
-    pub sent: i32,
-    pub received: i32,
-    pub first_at: Option<DateTime<Utc>>,
-    pub last_at: Option<DateTime<Utc>>,
-    pub last_sent_at: Option<DateTime<Utc>>,
-    pub last_received_at: Option<DateTime<Utc>>,
-    /// "3 h (mean 5 h, 12 replies)", or `None` without replies.
-    pub my_reply: Option<String>,
-    pub their_reply: Option<String>,
-    pub unanswered: i32,
-    pub frequency: i16,
-    pub strength: i16,
-    pub explanation: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThreadRow {
-    pub subject: String,
-    pub snippet: Option<String>,
-    pub last_at: DateTime<Utc>,
-    pub messages: i64,
-    pub outbound: bool,
-    /// Gmail's thread view, or the timeline for other sources.
-    pub href: String,
-    pub in_gmail: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DuplicateRow {
-    pub id: Uuid,
-    pub name: String,
-    pub email: Option<String>,
-    pub reasons: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergeRow {
-    pub id: Uuid,
-    pub winner_id: Uuid,
-    pub winner_name: String,
-    pub loser_id: Uuid,
-    pub loser_name: String,
-    pub merged_at: DateTime<Utc>,
-    pub unmerged_at: Option<DateTime<Utc>>,
-}
-
-#[cfg(feature = "ssr")]
-fn reply_summary(median: Option<f64>, mean: Option<f64>, count: i32) -> Option<String> {
-    use domain::contacts::strength::human_duration;
-    let median = median?;
-    let replies = if count == 1 {
-        "1 reply".to_owned()
-    } else {
-        format!("{count} replies")
-    };
-    Some(match mean {
-        Some(mean) => format!(
-            "{} (mean {}, {replies})",
-            human_duration(median),
-            human_duration(mean)
-        ),
-        None => format!("{} ({replies})", human_duration(median)),
-    })
-}
-
 #[server]
 pub async fn load_contact(id: Uuid) -> Result<ContactData, ServerFnError> {
-    use super::volume_chart::chart_months;
     use crate::ssr::{request_context, to_server_error};
+    use domain::contacts::view::{ContactParts, contact_data};
     let ctx = request_context()?;
     let scope = ctx.scope();
-    let now = Utc::now();
+    let now = chrono::Utc::now();
     let profile = scope.contact_profile(id).await.map_err(to_server_error)?;
     let identities = scope
         .contact_identities(id)
@@ -153,159 +46,24 @@ pub async fn load_contact(id: Uuid) -> Result<ContactData, ServerFnError> {
         Vec::new()
     };
     let merges = scope.merge_log(id).await.map_err(to_server_error)?;
-
-    let of_kind = |kind: &str| {
-        identities
-            .iter()
-            .filter(|i| i.kind == kind)
-            .map(|i| i.value.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
+    let parts = ContactParts {
+        profile,
+        identities,
+        stats,
+        threads,
+        duplicates,
+        merges,
     };
-    let links = profile.link_pairs();
-    let link = |kind: &str| {
-        links
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let values = ProfileValues {
-        display_name: profile.display_name.clone().unwrap_or_default(),
-        title: profile.title.clone().unwrap_or_default(),
-        company: profile.company_domain.clone().unwrap_or_default(),
-        emails: of_kind("email"),
-        phones: of_kind("phone"),
-        linkedin: link("linkedin"),
-        website: link("website"),
-        twitter: link("twitter"),
-        tags: profile.tags.join(", "),
-        notes: profile.notes.clone(),
-        custom_fields: profile
-            .custom_field_pairs()
-            .into_iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    };
-    let user_fields = profile.user_edited_fields();
-    let name = profile
-        .display_name
-        .clone()
-        .or_else(|| identities.first().map(|i| i.value.clone()))
-        .unwrap_or_else(|| "(no name)".into());
-    Ok(ContactData {
-        id,
-        name,
-        company_id: profile.company_id,
-        company_label: profile
-            .company_name
-            .clone()
-            .or(profile.company_domain.clone()),
-        profile: values,
-        user_fields,
-        identities: identities
-            .iter()
-            .map(|i| IdentityRow {
-                kind: i.kind.clone(),
-                value: i.value.clone(),
-                source: i.source.clone(),
-            })
-            .collect(),
-        merged_into: profile.merged_into,
-        chart: chart_months(&stats.monthly, now),
-        stats: StatsView {
-            sent: stats.sent_count,
-            received: stats.received_count,
-            first_at: stats.first_interaction_at,
-            last_at: stats.last_interaction_at,
-            last_sent_at: stats.last_sent_at,
-            last_received_at: stats.last_received_at,
-            my_reply: reply_summary(
-                stats.my_reply_median_secs,
-                stats.my_reply_mean_secs,
-                stats.my_reply_count,
-            ),
-            their_reply: reply_summary(
-                stats.their_reply_median_secs,
-                stats.their_reply_mean_secs,
-                stats.their_reply_count,
-            ),
-            unanswered: stats.unanswered_inbound,
-            frequency: stats.frequency_score,
-            strength: stats.strength,
-            explanation: stats.explanation(now),
-        },
-        threads: threads
-            .into_iter()
-            .map(|t| {
-                let in_gmail = t.from_gmail && t.thread_key.is_some();
-                ThreadRow {
-                    subject: t
-                        .subject
-                        .filter(|s| !s.trim().is_empty())
-                        .unwrap_or_else(|| "(no subject)".into()),
-                    snippet: t.snippet,
-                    last_at: t.last_at,
-                    messages: t.messages,
-                    outbound: t.direction.as_deref() == Some("outbound"),
-                    href: match (in_gmail, &t.thread_key) {
-                        (true, Some(key)) => {
-                            format!("https://mail.google.com/mail/u/0/#all/{key}")
-                        }
-                        _ => "/timeline".to_owned(),
-                    },
-                    in_gmail,
-                }
-            })
-            .collect(),
-        duplicates: duplicates
-            .into_iter()
-            .map(|d| DuplicateRow {
-                id: d.contact_id,
-                name: d
-                    .display_name
-                    .or(d.primary_email.clone())
-                    .unwrap_or_else(|| "(no name)".into()),
-                email: d.primary_email,
-                reasons: d.reasons,
-            })
-            .collect(),
-        merges: merges
-            .into_iter()
-            .map(|m| MergeRow {
-                id: m.id,
-                winner_id: m.winner_id,
-                winner_name: m.winner_name.unwrap_or_else(|| "(no name)".into()),
-                loser_id: m.loser_id,
-                loser_name: m.loser_name.unwrap_or_else(|| "(no name)".into()),
-                merged_at: m.merged_at,
-                unmerged_at: m.unmerged_at,
-            })
-            .collect(),
-    })
+    Ok(contact_data(id, parts, now))
 }
 
 /// Saves the profile form (`profile[display_name]`, `profile[title]`, ...).
 #[server]
 pub async fn save_profile(id: Uuid, profile: ProfileValues) -> Result<(), ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
-    use domain::contacts::{ProfileEdit, ProfileForm};
+    use domain::contacts::ProfileEdit;
     let ctx = request_context()?;
-    let edit = ProfileEdit::parse(&ProfileForm {
-        display_name: profile.display_name,
-        title: profile.title,
-        company: profile.company,
-        emails: profile.emails,
-        phones: profile.phones,
-        linkedin: profile.linkedin,
-        website: profile.website,
-        twitter: profile.twitter,
-        tags: profile.tags,
-        notes: profile.notes,
-        custom_fields: profile.custom_fields,
-    })
-    .map_err(to_server_error)?;
+    let edit = ProfileEdit::parse(&profile).map_err(to_server_error)?;
     ctx.scope()
         .update_profile(id, &edit)
         .await

@@ -2,12 +2,11 @@
 //! every view has a URL and works without JavaScript), the top contacts strip, bulk
 //! tagging and the manual "Add contact".
 
-use chrono::{DateTime, Utc};
+use api::contacts::{ContactList, ContactRow, ListParams};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
@@ -23,23 +22,15 @@ const SORTS: [(&str, &str); 4] = [
     ("name", "Name"),
 ];
 
-/// The list's query string: every field is text as typed in the URL.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ListParams {
-    pub q: String,
-    pub company: String,
-    pub tag: String,
-    pub unanswered: bool,
-    /// Last interaction on or after this day (YYYY-MM-DD).
-    pub from: String,
-    /// Last interaction on or before this day (YYYY-MM-DD).
-    pub to: String,
-    pub sort: String,
-    pub page: i64,
+/// The list's parameters in a URL: read from a query string, written as a link.
+pub trait ListUrl {
+    fn from_query(query: &ParamsMap) -> Self;
+    /// `/contacts?...` for these parameters, leaving out empty ones.
+    fn href(&self) -> String;
 }
 
-impl ListParams {
-    pub fn from_query(query: &ParamsMap) -> Self {
+impl ListUrl for ListParams {
+    fn from_query(query: &ParamsMap) -> Self {
         let text = |key: &str| query.get(key).unwrap_or_default().trim().to_owned();
         Self {
             q: text("q"),
@@ -53,8 +44,7 @@ impl ListParams {
         }
     }
 
-    /// `/contacts?...` for these parameters, leaving out empty ones.
-    pub fn href(&self) -> String {
+    fn href(&self) -> String {
         let mut pairs: Vec<(&str, String)> = vec![
             ("q", self.q.clone()),
             ("company", self.company.clone()),
@@ -80,83 +70,6 @@ impl ListParams {
             format!("/contacts?{}", query.join("&"))
         }
     }
-
-    fn is_filtered(&self) -> bool {
-        !(self.q.is_empty()
-            && self.company.is_empty()
-            && self.tag.is_empty()
-            && !self.unanswered
-            && self.from.is_empty()
-            && self.to.is_empty())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactRow {
-    pub id: Uuid,
-    /// The name, else the email address.
-    pub name: String,
-    pub email: Option<String>,
-    pub company_id: Option<Uuid>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub tags: Vec<String>,
-    pub strength: i16,
-    pub emails: i32,
-    pub last_interaction_at: Option<DateTime<Utc>>,
-    pub unanswered: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContactList {
-    pub contacts: Vec<ContactRow>,
-    /// Contacts matching, counted up to a limit (`total_is_floor` when there are more).
-    pub total: i64,
-    pub total_is_floor: bool,
-    pub page: i64,
-    /// Pages known to exist: all of them for an exact total.
-    pub page_count: i64,
-    pub has_next: bool,
-    pub top: Vec<ContactRow>,
-    pub tags: Vec<String>,
-    /// The company filtered on, by name, for the filter chip.
-    pub company_name: Option<String>,
-}
-
-#[cfg(feature = "ssr")]
-impl From<domain::contacts::ContactListItem> for ContactRow {
-    fn from(c: domain::contacts::ContactListItem) -> Self {
-        Self {
-            id: c.id,
-            name: c
-                .display_name
-                .clone()
-                .or_else(|| c.primary_email.clone())
-                .unwrap_or_else(|| "(no name)".into()),
-            email: c.primary_email,
-            company_id: c.company_id,
-            company: c.company,
-            title: c.title,
-            tags: c.tags,
-            strength: c.strength,
-            emails: c.email_count,
-            last_interaction_at: c.last_interaction_at,
-            unanswered: c.unanswered_inbound,
-        }
-    }
-}
-
-/// A day typed as YYYY-MM-DD, as the start of that day (UTC); `None` when blank or not
-/// a date (the filter is then ignored, as a typo in a URL should not break the page).
-#[cfg(feature = "ssr")]
-fn day_start(day: &str, days_later: i64) -> Option<DateTime<Utc>> {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
-        .map(|d| {
-            (d + chrono::Days::new(days_later as u64))
-                .and_time(chrono::NaiveTime::MIN)
-                .and_utc()
-        })
 }
 
 #[server]
@@ -164,25 +77,16 @@ pub async fn list_contacts(
     #[server(default)] params: ListParams,
 ) -> Result<ContactList, ServerFnError> {
     use crate::ssr::{request_context, to_server_error};
-    use domain::contacts::{ContactQuery, ContactSort, ListTotal};
+    use domain::contacts::ContactQuery;
+    use domain::contacts::view::contact_list;
     let ctx = request_context()?;
     let scope = ctx.scope();
-    let company = params.company.parse::<Uuid>().ok();
-    let query = ContactQuery {
-        search: Some(params.q.clone()).filter(|q| !q.is_empty()),
-        company,
-        tag: Some(params.tag.clone()).filter(|t| !t.is_empty()),
-        unanswered: params.unanswered,
-        last_from: day_start(&params.from, 0),
-        last_to: day_start(&params.to, 1),
-        sort: ContactSort::from_param(&params.sort),
-        page: params.page,
-    };
+    let query = ContactQuery::from_params(&params);
     let (page, top, tags) = scope
         .contacts_page(&query, TOP_CONTACTS)
         .await
         .map_err(to_server_error)?;
-    let company_name = match company {
+    let company_name = match query.company {
         Some(id) => scope
             .company_overview(id)
             .await
@@ -190,19 +94,7 @@ pub async fn list_contacts(
             .map(|c| c.name.unwrap_or(c.domain)),
         None => None,
     };
-    Ok(ContactList {
-        has_next: page.has_next(),
-        contacts: page.contacts.into_iter().map(ContactRow::from).collect(),
-        total: match page.total {
-            ListTotal::Exactly(n) | ListTotal::MoreThan(n) => n,
-        },
-        total_is_floor: matches!(page.total, ListTotal::MoreThan(_)),
-        page: page.page,
-        page_count: page.total.known_pages(),
-        top: top.into_iter().map(ContactRow::from).collect(),
-        tags,
-        company_name,
-    })
+    Ok(contact_list(page, top, tags, company_name))
 }
 
 #[server]

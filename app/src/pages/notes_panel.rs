@@ -5,36 +5,13 @@
 //! without) the wasm bundle; the list re-reads on every `notes.changed` event, so a note
 //! written in another tab or by an agent appears by itself.
 
+use api::notes::NoteRow;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::user_message;
 use crate::live::listen_live;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoteRow {
-    pub id: Uuid,
-    /// `user` or `agent`.
-    pub author_kind: String,
-    pub author_name: String,
-    pub body: String,
-    pub editable: bool,
-    pub source: Option<NoteSourceRow>,
-    pub created_at: DateTime<Utc>,
-    pub edited: bool,
-}
-
-/// The activity a note came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoteSourceRow {
-    pub id: Uuid,
-    pub channel: String,
-    /// Its subject, else its snippet.
-    pub label: String,
-    pub occurred_at: DateTime<Utc>,
-}
 
 #[server]
 pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, ServerFnError> {
@@ -45,28 +22,7 @@ pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, ServerFnError>
         .notes(contact_id)
         .await
         .map_err(to_server_error)?;
-    Ok(notes
-        .into_iter()
-        .map(|note| NoteRow {
-            id: note.id,
-            editable: note.editable(),
-            author_kind: note.author.kind().to_owned(),
-            author_name: note.author.name().to_owned(),
-            edited: note.updated_at > note.created_at,
-            body: note.body,
-            source: note.source.map(|s| NoteSourceRow {
-                id: s.id,
-                channel: s.channel,
-                label: s
-                    .subject
-                    .filter(|s| !s.trim().is_empty())
-                    .or(s.snippet)
-                    .unwrap_or_else(|| "(no subject)".into()),
-                occurred_at: s.occurred_at,
-            }),
-            created_at: note.created_at,
-        })
-        .collect())
+    Ok(notes.into_iter().map(Into::into).collect())
 }
 
 #[server]
@@ -245,7 +201,7 @@ fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
     let source = note.source.clone().map(|s| {
         view! {
             <p class="note-source muted">
-                "From " <a href=format!("#activity-{}", s.id)>{s.channel} ": " {s.label}</a>
+                "From " <a href=format!("#activity-{}", s.id)>{s.channel.as_str()} ": " {s.label}</a>
                 " · " {when(s.occurred_at)}
             </p>
         }

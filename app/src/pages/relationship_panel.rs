@@ -2,33 +2,13 @@
 //! the contact and the last message), next actions from the stats, and a draft email
 //! to review, copy or open in Gmail. Rapport never sends it.
 
+use api::contacts::{ModelWritten, RelationshipView};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ask_text::AnswerText;
 use crate::errors::user_message;
 use crate::layout::urlencode;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RelationshipView {
-    pub summary: String,
-    pub actions: Vec<String>,
-    pub to: Option<String>,
-    pub subject: String,
-    pub body: String,
-    pub contact: Uuid,
-    /// The configured model's name, which can rewrite the summary and the draft.
-    pub model: Option<String>,
-}
-
-/// A summary and a draft body written by the model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModelWritten {
-    pub summary: String,
-    pub body: String,
-    pub written_by: String,
-}
 
 /// The panel's content, from the templates; `None` for a contact merged into another
 /// (the panel is then the other contact's to show).
@@ -53,11 +33,7 @@ pub async fn write_relationship(contact: Uuid) -> Result<ModelWritten, ServerFnE
         return Err(ServerFnError::ServerError("Contact not found".into()));
     };
     match relationship_model::write(&model, &facts).await {
-        Ok(written) => Ok(ModelWritten {
-            summary: written.summary,
-            body: written.draft_body,
-            written_by: format!("Written by model {}", written.model),
-        }),
+        Ok(written) => Ok(written.into()),
         Err(error) => {
             tracing::warn!(%error, "the model could not write the relationship panel");
             Err(ServerFnError::ServerError(error.polite()))
@@ -71,59 +47,21 @@ async fn template_view(
     ctx: &crate::ssr::RequestContext,
     contact: Uuid,
 ) -> Result<Option<(RelationshipView, String)>, ServerFnError> {
-    use chrono::Utc;
-    use domain::DomainError;
-    use domain::ask::Person;
-    use domain::ask::relationship::{next_actions, summary_text, template_draft};
-    use domain::ask::relationship_model;
-    use domain::ask::tools::Limit;
-
     use crate::ssr::to_server_error;
-    let scope = ctx.scope();
-    let now = Utc::now();
-    let details = match scope.ask_contact_details(contact).await {
-        Ok(d) => d,
-        Err(DomainError::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(to_server_error(e)),
-    };
-    let recent = scope
-        .ask_timeline(
-            &[contact],
-            None,
-            None,
-            false,
-            Limit::parse(5).map_err(to_server_error)?,
-        )
-        .await
-        .map_err(to_server_error)?;
-    let person = Person {
-        contact_ids: vec![contact],
-        name: details.contact.name.clone(),
-        emails: details.contact.emails.clone(),
-    };
     let sender = ctx
         .user
         .name
         .clone()
         .unwrap_or_else(|| ctx.user.email.clone());
-    let draft = template_draft(&details, &recent, &sender, now);
-    let summary = summary_text(&person, &details, &recent, now);
-    // The panel lists the next actions itself; the summary's closing "Next: …" would
-    // repeat them.
-    let summary = summary
-        .split_once(" Next: ")
-        .map_or(summary.clone(), |(before, _)| before.to_owned());
-    let facts = relationship_model::facts(&sender, &summary, &recent);
-    let view = RelationshipView {
-        summary,
-        actions: next_actions(&details, now),
-        to: draft.to,
-        subject: draft.subject,
-        body: draft.body,
-        contact,
-        model: ctx.app.model.as_ref().map(|m| m.model.clone()),
-    };
-    Ok(Some((view, facts)))
+    ctx.scope()
+        .relationship_panel(
+            contact,
+            &sender,
+            ctx.app.model.as_ref().map(|m| m.model.clone()),
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(to_server_error)
 }
 
 /// Gmail's compose window filled with a draft (the same link as the domain's

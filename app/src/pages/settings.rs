@@ -1,67 +1,12 @@
+use api::settings::{SettingsData, SyncView};
+use api::{AccountStatus, LedgerOutcome, Provider};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::{ErrorPanel, user_message};
 use crate::format::count;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SettingsData {
-    pub email: String,
-    pub name: Option<String>,
-    pub demo: bool,
-    pub accounts: Vec<AccountRow>,
-    pub jobs: Vec<JobRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccountRow {
-    pub id: Uuid,
-    pub provider: String,
-    pub label: String,
-    pub scopes: Vec<String>,
-    pub status: String,
-    pub last_error: Option<String>,
-    pub last_synced_at: Option<DateTime<Utc>>,
-    pub sync: Option<SyncView>,
-    /// For imported mail files: messages by outcome (imported, filtered, ...).
-    pub imported: Vec<(String, i64)>,
-    /// Which correspondents become contacts: `sent`, `everyone` or `nobody`.
-    pub contact_policy: String,
-}
-
-/// A Gmail account's sync as the user sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncView {
-    pub stage: String,
-    pub done: u64,
-    pub total: Option<u64>,
-    /// Messages per minute while running.
-    pub rate: f64,
-    pub last_success_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    /// Ledger outcomes: (imported | filtered | failed | ..., count).
-    pub outcomes: Vec<(String, i64)>,
-    pub reconcile: Option<ReconcileView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReconcileView {
-    pub checked_at: DateTime<Utc>,
-    pub gmail_messages: u64,
-    pub missing: u64,
-    pub extra: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobRow {
-    pub kind: String,
-    pub state: String,
-    pub created_at: DateTime<Utc>,
-    pub last_error: Option<String>,
-}
 
 #[server]
 pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
@@ -70,12 +15,12 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
     let scope = ctx.scope();
     let mut accounts = Vec::new();
     for a in scope.accounts().await.map_err(to_server_error)? {
-        let sync = if a.provider == "google" {
+        let sync = if a.provider == Provider::Google {
             Some(sync_view(&scope, a.id).await?)
         } else {
             None
         };
-        let imported = if a.provider == "mbox" {
+        let imported = if a.provider == Provider::Mbox {
             scope.ledger_counts(a.id).await.map_err(to_server_error)?
         } else {
             Vec::new()
@@ -84,18 +29,12 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
             .contact_policy(a.id)
             .await
             .map_err(|e| to_server_error(e.into()))?;
-        accounts.push(AccountRow {
-            contact_policy: contact_policy.as_str().to_owned(),
-            id: a.id,
-            label: a.display_name.unwrap_or(a.external_id),
-            provider: a.provider,
-            scopes: a.scopes,
-            status: a.status,
-            last_error: a.last_error,
-            last_synced_at: a.last_synced_at,
+        accounts.push(domain::settings::account_row(
+            a,
             sync,
             imported,
-        });
+            contact_policy,
+        ));
     }
     let jobs = scope.recent_jobs(10).await.map_err(to_server_error)?;
     Ok(SettingsData {
@@ -103,15 +42,7 @@ pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
         name: ctx.user.name.clone(),
         demo: ctx.app.demo,
         accounts,
-        jobs: jobs
-            .into_iter()
-            .map(|j| JobRow {
-                kind: j.kind,
-                state: j.state,
-                created_at: j.created_at,
-                last_error: j.last_error,
-            })
-            .collect(),
+        jobs: jobs.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -126,25 +57,7 @@ async fn sync_view(
         .ledger_counts(account)
         .await
         .map_err(to_server_error)?;
-    let progress = state.state.progress;
-    Ok(SyncView {
-        stage: progress
-            .as_ref()
-            .map(|p| p.stage.as_str().to_owned())
-            .unwrap_or_else(|| "waiting".into()),
-        done: progress.as_ref().map_or(0, |p| p.done),
-        total: progress.as_ref().and_then(|p| p.total),
-        rate: progress.as_ref().map_or(0.0, |p| p.rate),
-        last_success_at: progress.as_ref().and_then(|p| p.last_success_at),
-        last_error: progress.and_then(|p| p.last_error),
-        outcomes,
-        reconcile: state.state.reconcile.map(|r| ReconcileView {
-            checked_at: r.checked_at,
-            gmail_messages: r.gmail_messages,
-            missing: r.missing,
-            extra: r.extra,
-        }),
-    })
+    Ok(domain::settings::sync_view(state, outcomes))
 }
 
 /// Queues a sync now ("full" forgets the cursor and re-reads the whole mailbox).
@@ -278,16 +191,16 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%e %b %Y, %H:%M UTC").to_string()
 }
 
-fn provider_label(provider: &str) -> &'static str {
+fn provider_label(provider: Provider) -> &'static str {
     match provider {
-        "google" => "Gmail",
-        "mbox" => "Mail import",
+        Provider::Google => "Gmail",
+        Provider::Mbox => "Mail import",
         _ => "Source",
     }
 }
 
 /// "1,204 imported · 3 filtered", or "None yet".
-fn outcome_counts(outcomes: &[(String, i64)]) -> String {
+fn outcome_counts(outcomes: &[(LedgerOutcome, i64)]) -> String {
     if outcomes.is_empty() {
         return "None yet".to_owned();
     }
@@ -368,15 +281,15 @@ fn SettingsSections(
         data.accounts
             .into_iter()
             .map(|a| {
-                let reconnect = a.status == "needs_reconnect" || a.status == "disconnected";
+                let reconnect = matches!(a.status, AccountStatus::NeedsReconnect | AccountStatus::Disconnected);
                 let hint = crate::layout::urlencode(&a.label);
                 view! {
                     <article class="card account" data-account-id=a.id.to_string()>
                         <header class="account-head">
-                            <h3>{provider_label(&a.provider)} " · " {a.label.clone()}</h3>
-                            <span class=format!("badge status-{}", a.status)>{a.status.replace('_', " ")}</span>
+                            <h3>{provider_label(a.provider)} " · " {a.label.clone()}</h3>
+                            <span class=format!("badge status-{}", a.status)>{a.status.as_str().replace('_', " ")}</span>
                         </header>
-                        {if a.provider == "mbox" {
+                        {if a.provider == Provider::Mbox {
                             view! {
                                 <dl class="facts">
                                     <dt>"Messages"</dt>

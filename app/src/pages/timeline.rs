@@ -1,24 +1,14 @@
-use chrono::{DateTime, Utc};
+use api::Direction;
+use api::contacts::ListParams;
+use api::timeline::ActivityRow;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::ErrorPanel;
 use crate::live::listen_live;
-use crate::pages::contacts::{ListParams, list_contacts};
+use crate::pages::contacts::list_contacts;
 use crate::pages::file_upload::FileDrop;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActivityRow {
-    pub id: Uuid,
-    pub channel: String,
-    pub direction: Option<String>,
-    pub occurred_at: DateTime<Utc>,
-    pub headline: String,
-    pub counterpart: Option<String>,
-    pub state: String,
-}
 
 #[server]
 pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
@@ -30,22 +20,7 @@ pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
         .recent_activities(TIMELINE_SIZE)
         .await
         .map_err(to_server_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|a| ActivityRow {
-            id: a.id,
-            headline: a
-                .subject
-                .filter(|s| !s.trim().is_empty())
-                .or(a.snippet)
-                .unwrap_or_else(|| "(no subject)".into()),
-            channel: a.channel,
-            direction: a.direction,
-            occurred_at: a.occurred_at,
-            counterpart: a.counterpart,
-            state: a.state,
-        })
-        .collect())
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 #[component]
@@ -152,14 +127,14 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
             {rows
                 .into_iter()
                 .map(|a| {
-                    let direction = match a.direction.as_deref() {
-                        Some("inbound") => "From",
-                        Some("outbound") => "To",
-                        _ => "With",
+                    let direction = match a.direction {
+                        Some(Direction::Inbound) => "From",
+                        Some(Direction::Outbound) => "To",
+                        None => "With",
                     };
                     view! {
                         <li class="timeline-item" data-activity-id=a.id.to_string()>
-                            <span class=format!("channel channel-{}", a.channel)>{a.channel.clone()}</span>
+                            <span class=format!("channel channel-{}", a.channel)>{a.channel.as_str()}</span>
                             <div class="timeline-body">
                                 <p class="headline">{a.headline}</p>
                                 <p class="muted">
@@ -169,7 +144,7 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
                                     </time>
                                 </p>
                             </div>
-                            <span class=format!("badge state-{}", a.state)>{a.state.clone()}</span>
+                            <span class=format!("badge state-{}", a.state)>{a.state.as_str()}</span>
                         </li>
                     }
                 })

@@ -1,49 +1,8 @@
 //! Monthly email volume, sent vs received, as an inline SVG bar chart: rendered on the
 //! server with fixed dimensions, so it needs no script and never shifts the layout.
 
+use api::contacts::MonthBar;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One month of the chart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MonthBar {
-    /// "2026-03"
-    pub month: String,
-    /// "Mar"
-    pub label: String,
-    pub sent: i64,
-    pub received: i64,
-}
-
-/// How many months the chart shows, ending with the current one.
-pub const CHART_MONTHS: u32 = 12;
-
-/// The last [`CHART_MONTHS`] months up to `now`, filled from `series` (missing months
-/// are zero).
-#[cfg(feature = "ssr")]
-pub fn chart_months(
-    series: &[domain::contacts::MonthVolume],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<MonthBar> {
-    use chrono::{Datelike, Months, NaiveDate};
-    let this_month = NaiveDate::from_ymd_opt(now.year(), now.month(), 1).unwrap_or_default();
-    (0..CHART_MONTHS)
-        .rev()
-        .map(|back| {
-            let month = this_month
-                .checked_sub_months(Months::new(back))
-                .unwrap_or(this_month);
-            let key = month.format("%Y-%m").to_string();
-            let found = series.iter().find(|m| m.month == key);
-            MonthBar {
-                label: month.format("%b").to_string(),
-                sent: found.map_or(0, |m| m.sent),
-                received: found.map_or(0, |m| m.received),
-                month: key,
-            }
-        })
-        .collect()
-}
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;

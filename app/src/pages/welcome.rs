@@ -2,96 +2,35 @@
 //! Gmail's total, speed, time left and people found so far, updated as the server
 //! publishes progress. Nothing here blocks the app; every link works while it runs.
 
+use api::settings::{AccountProgress, SyncOverview};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::errors::ErrorPanel;
 use crate::format::{count, duration_words};
 use crate::live::listen_live;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncOverview {
-    pub accounts: Vec<AccountProgress>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccountProgress {
-    pub id: Uuid,
-    pub label: String,
-    pub status: String,
-    pub stage: String,
-    /// Messages stored by the running full sync.
-    pub done: u64,
-    /// Gmail's `messagesTotal` (includes spam and trash, which are not imported).
-    pub total: Option<u64>,
-    pub per_minute: f64,
-    pub people_seen: u64,
-    /// Messages stored from this account over all syncs.
-    pub stored: u64,
-    /// The first full sync has finished.
-    pub complete: bool,
-    pub last_error: Option<String>,
-}
-
-impl AccountProgress {
-    fn fraction(&self) -> f64 {
-        if self.complete {
-            return 1.0;
-        }
-        match self.total {
-            Some(total) if total > 0 => (self.done as f64 / total as f64).min(1.0),
-            _ => 0.0,
-        }
-    }
-
-    fn minutes_left(&self) -> Option<f64> {
-        let total = self.total?;
-        (!self.complete && self.per_minute > 0.0 && total > self.done)
-            .then(|| (total - self.done) as f64 / self.per_minute)
-    }
-}
-
 #[server]
 pub async fn load_sync_overview() -> Result<SyncOverview, ServerFnError> {
+    use api::Provider;
+
     use crate::ssr::{internal_error, request_context, to_server_error};
     let ctx = request_context()?;
     let scope = ctx.scope();
     let mut accounts = Vec::new();
     for account in scope.accounts().await.map_err(to_server_error)? {
-        if account.provider != "google" {
+        if account.provider != Provider::Google {
             continue;
         }
         let sync = scope
             .sync_account(account.id)
             .await
             .map_err(internal_error)?;
-        let stored = scope
+        let ledger = scope
             .ledger_counts(account.id)
             .await
-            .map_err(to_server_error)?
-            .into_iter()
-            .filter(|(outcome, _)| outcome == "imported")
-            .map(|(_, n)| u64::try_from(n).unwrap_or_default())
-            .sum();
-        let progress = sync.state.progress;
-        accounts.push(AccountProgress {
-            id: account.id,
-            label: account.display_name.unwrap_or(account.external_id),
-            status: account.status,
-            stage: progress
-                .as_ref()
-                .map(|p| p.stage.as_str().to_owned())
-                .unwrap_or_else(|| "waiting".into()),
-            done: progress.as_ref().map_or(0, |p| p.done),
-            total: progress.as_ref().and_then(|p| p.total),
-            per_minute: progress.as_ref().map_or(0.0, |p| p.rate),
-            people_seen: progress.as_ref().map_or(0, |p| p.people_seen),
-            stored,
-            complete: sync.state.history_id.is_some(),
-            last_error: progress.and_then(|p| p.last_error),
-        });
+            .map_err(to_server_error)?;
+        accounts.push(domain::settings::account_progress(&account, sync, ledger));
     }
     Ok(SyncOverview { accounts })
 }
@@ -178,7 +117,7 @@ fn AccountImport(account: AccountProgress) -> impl IntoView {
         <article class="card import" data-account-id=account.id.to_string() data-state=state>
             <header class="account-head">
                 <h2>"Gmail · " {account.label.clone()}</h2>
-                <span class=format!("badge status-{}", account.status)>{account.status.replace('_', " ")}</span>
+                <span class=format!("badge status-{}", account.status)>{account.status.as_str().replace('_', " ")}</span>
             </header>
             <p class="import-headline" role="status" aria-live="polite">
                 <strong>{headline}</strong>

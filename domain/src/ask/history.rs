@@ -160,6 +160,40 @@ impl UserScope<'_> {
     }
 }
 
+/// What answers new questions, as the Ask page names it.
+fn engine_name(model: Option<&ModelConfig>) -> String {
+    match model {
+        Some(m) => format!("model {}", m.model),
+        None => "offline engine".to_owned(),
+    }
+}
+
+impl From<Exchange> for api::ask::ExchangeView {
+    fn from(e: Exchange) -> Self {
+        Self {
+            id: e.id,
+            question: e.question,
+            answer: e.answer,
+            engine: e.engine,
+            refused: e.refused,
+            tools: e.tools,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// The Ask page: the `history` (oldest first), the engine and the suggested questions.
+pub fn ask_data(history: Vec<Exchange>, model: Option<&ModelConfig>) -> api::ask::AskData {
+    api::ask::AskData {
+        history: history.into_iter().map(Into::into).collect(),
+        engine: engine_name(model),
+        suggestions: super::parse::EXAMPLES
+            .iter()
+            .map(|q| (*q).to_owned())
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

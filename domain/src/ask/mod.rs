@@ -8,6 +8,7 @@ pub mod parse;
 pub mod period;
 pub mod relationship;
 pub mod relationship_model;
+pub mod relationship_panel;
 pub mod tools;
 
 pub use answer::{Answer, AnswerValue, Person};

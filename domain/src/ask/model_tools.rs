@@ -3,6 +3,7 @@
 //! [`super::tools`] (unknown fields, bad dates, ids, metrics and limits are rejected with
 //! a precise message the model can correct). Results go back wrapped as data.
 
+use api::Channel;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -10,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::period::Period;
-use super::tools::{Awaiting, ContactFilter, Limit, MessageFilter, Metric};
+use super::tools::{Awaiting, ContactFilter, Limit, MessageFilter, MessageRef, Metric};
 use crate::{DomainError, UserScope};
 
 /// Rows a tool returns when the model does not say.
@@ -57,7 +58,7 @@ pub fn tool_schemas() -> Vec<(&'static str, &'static str, Value)> {
             "Messages with a contact, newest first (oldest first with oldest_first=true), optionally in a date range and on one channel. Use it for the last or first interaction.",
             json!({"type": "object", "properties": {
                     "contact_id": id, "from": date, "to": date,
-                    "channel": {"type": "string", "enum": ["email", "whatsapp", "sms", "call", "meeting", "messenger", "instagram", "file"]},
+                    "channel": {"type": "string", "enum": Channel::all()},
                     "oldest_first": {"type": "boolean"}, "limit": limit},
                    "required": ["contact_id"], "additionalProperties": false}),
         ),
@@ -274,12 +275,18 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             let a: Timeline = args(raw)?;
             let id = contact_id(&a.contact_id)?;
             let period = period(a.from.as_deref(), a.to.as_deref())?;
+            let channel = match a.channel.as_deref().map(Channel::parse) {
+                None => None,
+                Some(Ok(channel)) => Some(channel),
+                // No activity is on a channel that does not exist.
+                Some(Err(_)) => return Ok(to_json(&Vec::<MessageRef>::new())),
+            };
             Ok(to_json(
                 &scope
                     .ask_timeline(
                         &[id],
                         period,
-                        a.channel.as_deref(),
+                        channel,
                         a.oldest_first.unwrap_or(false),
                         limit(a.limit)?,
                     )

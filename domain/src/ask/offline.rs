@@ -2,6 +2,7 @@
 //! companies against the user's contacts, answer through the tools. Deterministic: the
 //! same data, question and `now` give the same answer.
 
+use api::Direction;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -352,8 +353,8 @@ impl Run<'_> {
             .await?;
         let wanted = |m: &&MessageRef| match flow {
             Flow::Both => true,
-            Flow::Sent => m.direction.as_deref() == Some("outbound"),
-            Flow::Received => m.direction.as_deref() == Some("inbound"),
+            Flow::Sent => m.direction == Some(Direction::Outbound),
+            Flow::Received => m.direction == Some(Direction::Inbound),
         };
         let Some(message) = messages.iter().find(wanted) else {
             return self.done(
@@ -366,10 +367,10 @@ impl Run<'_> {
         let cited = message_href(message)
             .map(|href| link(subject, &href))
             .unwrap_or_else(|| subject.to_owned());
-        let direction = match message.direction.as_deref() {
-            Some("outbound") => "you wrote to them",
-            Some("inbound") => "they wrote to you",
-            _ => "an interaction",
+        let direction = match message.direction {
+            Some(Direction::Outbound) => "you wrote to them",
+            Some(Direction::Inbound) => "they wrote to you",
+            None => "an interaction",
         };
         self.done(
             format!(
@@ -762,10 +763,10 @@ fn message_list(header: &str, messages: &[MessageRef]) -> String {
         .iter()
         .map(|m| {
             let subject = m.subject.as_deref().unwrap_or("(no subject)");
-            let arrow = match m.direction.as_deref() {
-                Some("outbound") => "→",
-                Some("inbound") => "←",
-                _ => "·",
+            let arrow = match m.direction {
+                Some(Direction::Outbound) => "→",
+                Some(Direction::Inbound) => "←",
+                None => "·",
             };
             let cited = message_href(m)
                 .map(|href| link(subject, &href))

@@ -2,6 +2,7 @@
 //! draft email, from a contact's stats and recent messages by templates. Pure
 //! functions; nothing is ever sent (drafts become a copy button or a Gmail compose link).
 
+use api::Direction;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -121,7 +122,7 @@ pub fn template_draft(
     let sign = sender_name.split_whitespace().next().unwrap_or(sender_name);
     let latest_inbound = recent
         .iter()
-        .find(|m| m.direction.as_deref() == Some("inbound"));
+        .find(|m| m.direction == Some(Direction::Inbound));
     let gap_days = c.last_interaction_at.map(|at| (now - at).num_days());
     let (subject, middle) = match (details.unanswered_inbound > 0, latest_inbound, gap_days) {
         (true, Some(m), _) => (
@@ -171,6 +172,8 @@ mod tests {
     use chrono::{Duration, TimeZone};
     use uuid::Uuid;
 
+    use api::Channel;
+
     use super::*;
     use crate::ask::tools::ContactHit;
 
@@ -207,8 +210,12 @@ mod tests {
             thread_key: Some("t1".into()),
             contact_id: Some(Uuid::nil()),
             at: now() - Duration::days(3),
-            channel: "email".into(),
-            direction: Some(if inbound { "inbound" } else { "outbound" }.into()),
+            channel: Channel::Email,
+            direction: Some(if inbound {
+                Direction::Inbound
+            } else {
+                Direction::Outbound
+            }),
             subject: Some(subject.into()),
             snippet: None,
         }

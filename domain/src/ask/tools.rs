@@ -6,6 +6,7 @@
 //! A contact's messages are counted as in `contact_stats`: outbound mail it received
 //! (to, cc or bcc) and inbound mail it sent (from); deleted activities never count.
 
+use api::{Channel, Direction};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -120,8 +121,8 @@ pub struct MessageRef {
     pub thread_key: Option<String>,
     pub contact_id: Option<Uuid>,
     pub at: DateTime<Utc>,
-    pub channel: String,
-    pub direction: Option<String>,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
     pub subject: Option<String>,
     pub snippet: Option<String>,
 }
@@ -176,7 +177,7 @@ pub struct MessageFilter {
     pub contacts: Vec<Uuid>,
     pub company: Option<Uuid>,
     pub period: Option<Period>,
-    pub channel: Option<String>,
+    pub channel: Option<Channel>,
 }
 
 /// `%text%` for a case-insensitive LIKE with its wildcards escaped; `None` when blank.
@@ -360,14 +361,15 @@ impl UserScope<'_> {
         &self,
         contacts: &[Uuid],
         period: Option<Period>,
-        channel: Option<&str>,
+        channel: Option<Channel>,
         oldest_first: bool,
         limit: Limit,
     ) -> Result<Vec<MessageRef>, DomainError> {
         Ok(sqlx::query_as!(
             MessageRef,
             r#"select a.id as activity_id, a.thread_key, m.contact_id as "contact_id?", a.occurred_at as at,
-                      a.channel, a.direction, a.subject, a.snippet
+                      a.channel as "channel: Channel", a.direction as "direction: Direction",
+                      a.subject, a.snippet
                from (select distinct on (a.id) a.id, ap.contact_id
                      from activity_participants ap
                      join activities a on a.user_id = ap.user_id and a.id = ap.activity_id
@@ -387,7 +389,7 @@ impl UserScope<'_> {
             contacts,
             period.map(|p| p.from),
             period.map(|p| p.to),
-            channel,
+            channel.map(Channel::as_str),
             oldest_first,
             limit.sql(),
         )
@@ -517,7 +519,8 @@ impl UserScope<'_> {
                         where ap.user_id = a.user_id and ap.activity_id = a.id and ap.contact_id is not null
                         order by (ap.role = 'from') = (a.direction = 'inbound') desc, ap.role
                         limit 1) as "contact_id?",
-                      a.occurred_at as at, a.channel, a.direction, a.subject, a.snippet
+                      a.occurred_at as at, a.channel as "channel: Channel", a.direction as "direction: Direction",
+                      a.subject, a.snippet
                from activities a
                where a.user_id = $1 and a.deleted_at is null
                  and ($2::text is null
@@ -540,7 +543,7 @@ impl UserScope<'_> {
             filter.company,
             filter.period.map(|p| p.from),
             filter.period.map(|p| p.to),
-            filter.channel,
+            filter.channel.map(Channel::as_str),
             limit.sql(),
         )
         .fetch_all(self.pool)

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ActivityChannel, Direction, PhoneNumber};
+use super::{Channel, Direction, PhoneNumber};
 use crate::EmailAddress;
 
 /// How a participant is reached.
@@ -65,7 +65,7 @@ pub struct WebhookActivity {
     /// The provider's id (MessageSid, CallSid, Postmark MessageID, message_uid, ...):
     /// the idempotency key within the channel.
     pub external_id: String,
-    pub channel: ActivityChannel,
+    pub channel: Channel,
     pub direction: Direction,
     pub occurred_at: DateTime<Utc>,
     pub thread_key: Option<String>,

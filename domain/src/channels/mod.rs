@@ -12,6 +12,7 @@ pub mod providers;
 mod store;
 
 pub use activity::{Address, Participant, Role, WebhookActivity};
+pub use api::{Channel, Direction};
 pub use blocklist::{BlockEntry, BlocklistEntry};
 pub(crate) use key::random_secret;
 pub use key::{IngestionKey, KeyHash};
@@ -44,14 +45,19 @@ impl ChannelProvider {
             .ok_or_else(|| DomainError::invalid("provider", format!("unknown provider {value:?}")))
     }
 
+    /// The same source in the set of all providers (`accounts.provider`).
+    pub fn provider(self) -> api::Provider {
+        match self {
+            ChannelProvider::Generic => api::Provider::Generic,
+            ChannelProvider::Twilio => api::Provider::Twilio,
+            ChannelProvider::Postmark => api::Provider::Postmark,
+            ChannelProvider::TimelinesAi => api::Provider::TimelinesAi,
+        }
+    }
+
     /// The name stored in `ingestion_channels.provider` and `accounts.provider`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelProvider::Generic => "generic",
-            ChannelProvider::Twilio => "twilio",
-            ChannelProvider::Postmark => "postmark",
-            ChannelProvider::TimelinesAi => "timelinesai",
-        }
+        self.provider().as_str()
     }
 
     /// The media type its webhooks arrive in.
@@ -63,76 +69,10 @@ impl ChannelProvider {
     }
 }
 
-/// The kinds of activity a channel may default to (`activities.channel`).
-pub const ACTIVITY_CHANNELS: [&str; 8] = [
-    "email",
-    "whatsapp",
-    "sms",
-    "call",
-    "meeting",
-    "messenger",
-    "instagram",
-    "file",
-];
-
-/// An activity kind, checked against [`ACTIVITY_CHANNELS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActivityChannel(&'static str);
-
-impl ActivityChannel {
-    pub const EMAIL: ActivityChannel = ActivityChannel("email");
-    pub const WHATSAPP: ActivityChannel = ActivityChannel("whatsapp");
-    pub const SMS: ActivityChannel = ActivityChannel("sms");
-    pub const CALL: ActivityChannel = ActivityChannel("call");
-
-    pub fn parse(value: &str) -> Result<Self, DomainError> {
-        ACTIVITY_CHANNELS
-            .into_iter()
-            .find(|c| *c == value)
-            .map(ActivityChannel)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "channel",
-                    format!("must be one of {}", ACTIVITY_CHANNELS.join(", ")),
-                )
-            })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        self.0
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn parse(value: &str) -> Result<Self, DomainError> {
-        match value {
-            "inbound" => Ok(Direction::Inbound),
-            "outbound" => Ok(Direction::Outbound),
-            _ => Err(DomainError::invalid(
-                "direction",
-                "must be inbound or outbound",
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
-
 /// What a channel falls back to when a payload does not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChannelDefaults {
-    pub channel: ActivityChannel,
+    pub channel: Channel,
     pub direction: Direction,
 }
 

@@ -3,13 +3,14 @@
 //! processing workers), its participants, its ledger row and the channel's counters, or
 //! nothing at all.
 
+use api::Provider;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
 use super::{
-    ActivityChannel, Address, BlockEntry, BlocklistEntry, ChannelDefaults, ChannelError,
-    ChannelProvider, Direction, IngestionKey, KeyHash,
+    Address, BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider,
+    Direction, IngestionKey, KeyHash,
 };
 use crate::{Db, DomainError, UserId, UserScope};
 
@@ -26,9 +27,9 @@ pub struct NewChannel {
 pub struct ChannelSummary {
     pub id: Uuid,
     pub name: String,
-    pub provider: String,
-    pub default_channel: String,
-    pub default_direction: String,
+    pub provider: Provider,
+    pub default_channel: Channel,
+    pub default_direction: Direction,
     pub enabled: bool,
     pub received_count: i64,
     pub duplicate_count: i64,
@@ -68,8 +69,8 @@ impl Db {
         presented_key: &str,
     ) -> Result<ChannelAuth, ChannelError> {
         let row = sqlx::query!(
-            r#"select user_id, account_id, provider, default_channel, default_direction,
-                      key_sha256, enabled
+            r#"select user_id, account_id, provider, default_channel as "default_channel: Channel",
+                      default_direction as "default_direction: Direction", key_sha256, enabled
                from ingestion_channels where id = $1"#,
             channel,
         )
@@ -91,8 +92,8 @@ impl Db {
             account: row.account_id,
             provider: ChannelProvider::parse(&row.provider).map_err(stored_value)?,
             defaults: ChannelDefaults {
-                channel: ActivityChannel::parse(&row.default_channel).map_err(stored_value)?,
-                direction: Direction::parse(&row.default_direction).map_err(stored_value)?,
+                channel: row.default_channel,
+                direction: row.default_direction,
             },
         })
     }
@@ -157,7 +158,9 @@ impl UserScope<'_> {
     pub async fn channels(&self) -> Result<Vec<ChannelSummary>, DomainError> {
         Ok(sqlx::query_as!(
             ChannelSummary,
-            r#"select id, name, provider, default_channel, default_direction, enabled,
+            r#"select id, name, provider as "provider: Provider",
+                      default_channel as "default_channel: Channel",
+                      default_direction as "default_direction: Direction", enabled,
                       received_count, duplicate_count, dropped_count, last_received_at,
                       key_rotated_at, created_at
                from ingestion_channels where user_id = $1 order by created_at, id"#,
@@ -170,7 +173,9 @@ impl UserScope<'_> {
     pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelSummary>, DomainError> {
         Ok(sqlx::query_as!(
             ChannelSummary,
-            r#"select id, name, provider, default_channel, default_direction, enabled,
+            r#"select id, name, provider as "provider: Provider",
+                      default_channel as "default_channel: Channel",
+                      default_direction as "default_direction: Direction", enabled,
                       received_count, duplicate_count, dropped_count, last_received_at,
                       key_rotated_at, created_at
                from ingestion_channels where user_id = $1 and id = $2"#,
@@ -446,4 +451,32 @@ fn sender_keys<'a>(
         }
     }
     (emails, domains, phones)
+}
+
+impl From<ChannelSummary> for api::channels::ChannelView {
+    fn from(c: ChannelSummary) -> Self {
+        Self {
+            id: c.id,
+            name: c.name,
+            provider: c.provider,
+            default_channel: c.default_channel,
+            default_direction: c.default_direction,
+            enabled: c.enabled,
+            received: c.received_count,
+            duplicates: c.duplicate_count,
+            dropped: c.dropped_count,
+            last_received_at: c.last_received_at,
+            key_rotated_at: c.key_rotated_at,
+        }
+    }
+}
+
+impl From<BlocklistEntry> for api::channels::BlockView {
+    fn from(b: BlocklistEntry) -> Self {
+        Self {
+            id: b.id,
+            entry: b.entry.display(),
+            hits: b.hits,
+        }
+    }
 }

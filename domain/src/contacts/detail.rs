@@ -1,6 +1,7 @@
 //! One contact as its page shows it: profile, identities and recent threads. Stats,
 //! duplicates and the merge log come from their own modules.
 
+use api::Direction;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -77,7 +78,7 @@ pub struct RecentThread {
     pub subject: Option<String>,
     pub snippet: Option<String>,
     pub last_at: DateTime<Utc>,
-    pub direction: Option<String>,
+    pub direction: Option<Direction>,
     pub messages: i64,
     /// Whether the thread came from Gmail (its key is then a Gmail thread id).
     pub from_gmail: bool,
@@ -145,7 +146,8 @@ impl UserScope<'_> {
                  from latest group by 1
                )
                select l.thread_key, l.id as activity_id, l.subject, l.snippet,
-                      l.occurred_at as last_at, l.direction, t.messages as "messages!",
+                      l.occurred_at as last_at, l.direction as "direction?: Direction",
+                      t.messages as "messages!",
                       l.from_gmail as "from_gmail!"
                from threads t join latest l on l.id = t.last_id
                order by l.occurred_at desc

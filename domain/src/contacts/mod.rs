@@ -9,6 +9,7 @@ pub mod merge;
 pub mod profile;
 pub mod stats;
 pub mod strength;
+pub mod view;
 
 pub use company::CompanyOverview;
 pub use detail::{ContactProfile, Identity, RecentThread};
@@ -16,7 +17,7 @@ pub use list::{
     COUNT_LIMIT, ContactListItem, ContactListPage, ContactQuery, ContactSort, ListTotal, PAGE_SIZE,
 };
 pub use merge::{DuplicateSuggestion, MergeRecord};
-pub use profile::{ProfileEdit, ProfileForm};
+pub use profile::ProfileEdit;
 pub use stats::{ContactStats, MonthVolume};
 
 use uuid::Uuid;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use api::contacts::ProfileValues;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -16,23 +17,6 @@ const MAX_NOTES_LEN: usize = 20_000;
 const MAX_TAG_LEN: usize = 40;
 /// Links the profile form offers, by key in `contacts.links`.
 const LINK_KINDS: [&str; 3] = ["linkedin", "website", "twitter"];
-
-/// The profile form as typed: lists are one item per line (or comma-separated for tags),
-/// custom fields are `key: value` lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProfileForm {
-    pub display_name: String,
-    pub title: String,
-    pub company: String,
-    pub emails: String,
-    pub phones: String,
-    pub linkedin: String,
-    pub website: String,
-    pub twitter: String,
-    pub tags: String,
-    pub notes: String,
-    pub custom_fields: String,
-}
 
 /// A validated profile, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +35,7 @@ pub struct ProfileEdit {
 }
 
 impl ProfileEdit {
-    pub fn parse(form: &ProfileForm) -> Result<Self, DomainError> {
+    pub fn parse(form: &ProfileValues) -> Result<Self, DomainError> {
         let display_name = optional_text("name", &form.display_name, MAX_NAME_LEN)?;
         let title = optional_text("title", &form.title, MAX_FIELD_LEN)?;
         let company = optional_text("company", &form.company, MAX_FIELD_LEN)?;
@@ -372,8 +356,8 @@ impl UserScope<'_> {
 mod tests {
     use super::*;
 
-    fn form() -> ProfileForm {
-        ProfileForm {
+    fn form() -> ProfileValues {
+        ProfileValues {
             display_name: " Ada Lovelace ".into(),
             title: "Analyst".into(),
             company: "engines.example".into(),
@@ -382,7 +366,7 @@ mod tests {
             linkedin: "https://linkedin.com/in/ada".into(),
             tags: "Investor, vip ,investor".into(),
             custom_fields: "Birthday: 10 Dec\nCity: London".into(),
-            ..ProfileForm::default()
+            ..ProfileValues::default()
         }
     }
 
@@ -400,13 +384,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let bad_phone = ProfileForm {
+        let bad_phone = ProfileValues {
             phones: "020 7946 0958".into(),
             ..form()
         };
         let err = ProfileEdit::parse(&bad_phone).unwrap_err();
         assert!(err.to_string().starts_with("invalid phone"), "{err}");
-        let bad_custom = ProfileForm {
+        let bad_custom = ProfileValues {
             custom_fields: "no colon here".into(),
             ..form()
         };

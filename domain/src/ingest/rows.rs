@@ -1,12 +1,13 @@
 //! Pure preparation of a batch: parse each message and shape the rows that one
 //! statement per table will write. Kept apart from the SQL so it is testable alone.
 
+use api::Direction;
 use serde::Serialize;
 use serde_json::json;
 
 use super::{IncomingEmail, IngestFilter};
 use crate::EmailAddress;
-use crate::mail::{Direction, Mailbox, ParsedEmail, parse_email};
+use crate::mail::{Mailbox, ParsedEmail, direction_of, parse_email};
 
 /// One `activities` row, serialized into the `jsonb_to_recordset` input.
 #[derive(Debug, Serialize)]
@@ -64,7 +65,7 @@ pub(super) fn prepare(
             error: "not a readable message".to_owned(),
         };
     }
-    let direction = Direction::of(&parsed, &email.labels, owner);
+    let direction = direction_of(&parsed, &email.labels, owner);
     let participants = participants(&email.external_id, &parsed);
     Prepared::Store(Box::new(activity(email, &parsed, direction)), participants)
 }

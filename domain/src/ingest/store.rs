@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use api::{Direction, LedgerOutcome};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ const CHUNK: usize = 500;
 pub struct EmailActivity {
     pub id: Uuid,
     pub external_id: String,
-    pub direction: Option<String>,
+    pub direction: Option<Direction>,
     pub occurred_at: DateTime<Utc>,
     pub subject: Option<String>,
     pub labels: Vec<String>,
@@ -241,7 +242,8 @@ impl UserScope<'_> {
     ) -> Result<Option<EmailActivity>, IngestError> {
         Ok(sqlx::query_as!(
             EmailActivity,
-            r#"select a.id, a.external_id, a.direction, a.occurred_at, a.subject, a.labels,
+            r#"select a.id, a.external_id, a.direction as "direction: Direction", a.occurred_at,
+                      a.subject, a.labels,
                       a.deleted_at, a.parse_problems,
                       (select count(*) from activity_participants p
                         where p.activity_id = a.id) as "participants!"
@@ -313,12 +315,16 @@ async fn write_ledger(
         external_ids.push((*external_id).clone());
         let (kind, rule, error, activity) = match outcome {
             StoreOutcome::Imported(id) | StoreOutcome::Updated(id) => {
-                ("imported", None, None, Some(*id))
+                (LedgerOutcome::Imported, None, None, Some(*id))
             }
-            StoreOutcome::Filtered { rule } => ("filtered", Some(rule.clone()), None, None),
-            StoreOutcome::Failed { error } => ("failed", None, Some(error.clone()), None),
+            StoreOutcome::Filtered { rule } => {
+                (LedgerOutcome::Filtered, Some(rule.clone()), None, None)
+            }
+            StoreOutcome::Failed { error } => {
+                (LedgerOutcome::Failed, None, Some(error.clone()), None)
+            }
         };
-        kinds.push(kind.to_owned());
+        kinds.push(kind.as_str().to_owned());
         rules.push(rule);
         errors.push(error);
         activities.push(activity);

@@ -9,6 +9,7 @@ mod body;
 pub mod mbox;
 mod problems;
 
+use api::Direction;
 use chrono::{DateTime, TimeZone, Utc};
 use mail_parser::{HeaderValue, MessageParser};
 use serde::{Deserialize, Serialize};
@@ -32,32 +33,16 @@ pub enum DateSource {
     Received,
 }
 
-/// Whether the mailbox owner sent or received a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Inbound => "inbound",
-            Self::Outbound => "outbound",
-        }
-    }
-
-    /// Outbound when the provider filed it as sent, or when it is from one of the
-    /// owner's own addresses (mail sent from another client, or an mbox without labels).
-    pub fn of(email: &ParsedEmail, labels: &[String], owner: &[EmailAddress]) -> Self {
-        let sent_label = labels.iter().any(|l| l == "SENT");
-        let from_owner = email.from.iter().any(|m| owner.contains(&m.address));
-        if sent_label || from_owner {
-            Self::Outbound
-        } else {
-            Self::Inbound
-        }
+/// Whether the mailbox owner sent or received `email`: outbound when the provider filed
+/// it as sent, or when it is from one of the owner's own addresses (mail sent from
+/// another client, or an mbox without labels).
+pub fn direction_of(email: &ParsedEmail, labels: &[String], owner: &[EmailAddress]) -> Direction {
+    let sent_label = labels.iter().any(|l| l == "SENT");
+    let from_owner = email.from.iter().any(|m| owner.contains(&m.address));
+    if sent_label || from_owner {
+        Direction::Outbound
+    } else {
+        Direction::Inbound
     }
 }
 

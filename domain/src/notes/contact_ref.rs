@@ -1,6 +1,7 @@
 //! How the API names a contact (its id or one of its email addresses) and what an agent
 //! reads about it: the contact's activities, optionally only the processed ones.
 
+use api::{ActivityState, Channel, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -36,33 +37,24 @@ impl ContactRef {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActivityStateFilter {
     Any,
-    Only(&'static str),
+    Only(ActivityState),
 }
 
 impl ActivityStateFilter {
-    const STATES: [&'static str; 5] = ["raw", "processing", "completed", "failed", "dead"];
-
     /// `None` lists every state.
     pub fn parse(input: Option<&str>) -> Result<Self, DomainError> {
-        let Some(input) = input else {
-            return Ok(Self::Any);
-        };
-        Self::STATES
-            .into_iter()
-            .find(|s| *s == input)
-            .map(Self::Only)
-            .ok_or_else(|| {
-                DomainError::invalid(
-                    "state",
-                    format!("must be one of {}", Self::STATES.join(", ")),
-                )
-            })
+        match input {
+            None => Ok(Self::Any),
+            Some(input) => ActivityState::parse(input)
+                .map(Self::Only)
+                .map_err(|e| DomainError::not_one_of("state", &e)),
+        }
     }
 
     fn as_option(self) -> Option<&'static str> {
         match self {
             Self::Any => None,
-            Self::Only(state) => Some(state),
+            Self::Only(state) => Some(state.as_str()),
         }
     }
 }
@@ -71,12 +63,12 @@ impl ActivityStateFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactActivity {
     pub id: Uuid,
-    pub channel: String,
-    pub direction: Option<String>,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
     pub occurred_at: DateTime<Utc>,
     pub subject: Option<String>,
     pub snippet: Option<String>,
-    pub state: String,
+    pub state: ActivityState,
     pub processed_at: Option<DateTime<Utc>>,
 }
 
@@ -122,8 +114,9 @@ impl UserScope<'_> {
     ) -> Result<Vec<ContactActivity>, DomainError> {
         Ok(sqlx::query_as!(
             ContactActivity,
-            r#"select a.id, a.channel, a.direction, a.occurred_at, a.subject, a.snippet,
-                      a.state, a.processed_at
+            r#"select a.id, a.channel as "channel: Channel", a.direction as "direction: Direction",
+                      a.occurred_at, a.subject, a.snippet, a.state as "state: ActivityState",
+                      a.processed_at
                from activities a
                where a.user_id = $1 and a.deleted_at is null
                  and ($3::text is null or a.state = $3)
@@ -167,8 +160,8 @@ mod tests {
             ActivityStateFilter::Any
         );
         assert_eq!(
-            ActivityStateFilter::parse(Some("completed")).unwrap(),
-            ActivityStateFilter::Only("completed")
+            ActivityStateFilter::parse(Some(ActivityState::Completed.as_str())).unwrap(),
+            ActivityStateFilter::Only(ActivityState::Completed)
         );
         assert!(ActivityStateFilter::parse(Some("done")).is_err());
     }

@@ -1,6 +1,7 @@
 //! Notes in Postgres: list, create, edit, delete, each bound to the acting user and
 //! each change announced with a `notes.changed` event in the same transaction.
 
+use api::Channel;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -42,7 +43,7 @@ impl Note {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteSource {
     pub id: Uuid,
-    pub channel: String,
+    pub channel: Channel,
     pub subject: Option<String>,
     pub snippet: Option<String>,
     pub occurred_at: DateTime<Utc>,
@@ -163,7 +164,7 @@ impl UserScope<'_> {
         let rows = sqlx::query!(
             r#"select n.id, n.contact_id, n.author_kind, n.author_name, n.body,
                       n.created_at, n.updated_at,
-                      a.id as "source_id?", a.channel as "source_channel?",
+                      a.id as "source_id?", a.channel as "source_channel?: Channel",
                       a.subject as "source_subject?", a.snippet as "source_snippet?",
                       a.occurred_at as "source_occurred_at?"
                from notes n
@@ -202,5 +203,25 @@ impl UserScope<'_> {
                 updated_at: r.updated_at,
             })
             .collect())
+    }
+}
+
+impl From<Note> for api::notes::NoteRow {
+    fn from(note: Note) -> Self {
+        Self {
+            id: note.id,
+            editable: note.editable(),
+            author_kind: note.author.kind().to_owned(),
+            author_name: note.author.name().to_owned(),
+            edited: note.updated_at > note.created_at,
+            body: note.body,
+            source: note.source.map(|s| api::notes::NoteSourceRow {
+                id: s.id,
+                channel: s.channel,
+                label: crate::activities::headline(s.subject.as_deref(), s.snippet.as_deref()),
+                occurred_at: s.occurred_at,
+            }),
+            created_at: note.created_at,
+        }
     }
 }

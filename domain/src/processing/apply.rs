@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use api::Direction;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -62,7 +63,7 @@ impl UserScope<'_> {
     /// One of this user's activities with its participants.
     pub async fn activity_facts(&self, id: Uuid) -> Result<ActivityFacts, ProcessingError> {
         let row = sqlx::query!(
-            r#"select id, direction, occurred_at, headers, body_text
+            r#"select id, direction as "direction: Direction", occurred_at, headers, body_text
                from activities where user_id = $1 and id = $2"#,
             self.user.0,
             id,

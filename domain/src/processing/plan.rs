@@ -3,6 +3,7 @@
 //! from the sender's signature, company domain). No I/O: [`super::apply`] writes the
 //! plan.
 
+use api::Direction;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -23,8 +24,8 @@ pub const FALLBACK_REGION: &str = "US";
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivityFacts {
     pub id: Uuid,
-    /// `inbound`, `outbound`, or `None` when unknown (treated as inbound).
-    pub direction: Option<String>,
+    /// `None` when unknown (treated as inbound).
+    pub direction: Option<Direction>,
     pub occurred_at: DateTime<Utc>,
     /// The `activities.headers` object written by ingest (list and auto-reply headers).
     pub headers: serde_json::Value,
@@ -143,7 +144,7 @@ pub struct ActivityPlan {
 /// order locks are taken in), owner addresses left out.
 pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
     let bulk = is_bulk(&bulk_headers(&facts.headers)).map(|r| format!("{r:?}"));
-    let outbound = facts.direction.as_deref() == Some("outbound");
+    let outbound = facts.direction == Some(Direction::Outbound);
     let mut people: Vec<PersonPlan> = Vec::new();
     for p in facts
         .participants

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
+use api::ActivityState;
 use chrono::Utc;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
@@ -182,8 +183,12 @@ impl Processor {
         for (user, contacts) in &outcome.touched {
             completed.add_contacts(*user, contacts.iter().copied());
         }
-        self.publish_states(&[(completed, "completed"), (failed, "failed"), (dead, "dead")])
-            .await?;
+        self.publish_states(&[
+            (completed, ActivityState::Completed),
+            (failed, ActivityState::Failed),
+            (dead, ActivityState::Dead),
+        ])
+        .await?;
         Ok(outcome)
     }
 
@@ -192,14 +197,14 @@ impl Processor {
     /// thousands of messages from flooding the live feed.
     async fn publish_states(
         &self,
-        outcomes: &[(StateChanges, &str)],
+        outcomes: &[(StateChanges, ActivityState)],
     ) -> Result<(), ProcessingError> {
         if outcomes.iter().all(|(changes, _)| changes.is_empty()) {
             return Ok(());
         }
         let mut tx = self.db.pool().begin().await?;
         for (changes, state) in outcomes {
-            changes.publish(&mut tx, state).await?;
+            changes.publish(&mut tx, state.as_str()).await?;
         }
         tx.commit().await?;
         Ok(())

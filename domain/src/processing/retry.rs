@@ -6,6 +6,7 @@
 //! count would kill a dead activity again on its first new failure. The previous error
 //! stays in the logs; the next outcome (completed, or a new error) replaces it.
 
+use api::ActivityState;
 use uuid::Uuid;
 
 use super::queue::notify_claimable;
@@ -18,14 +19,15 @@ impl UserScope<'_> {
     pub async fn retry_activity(&self, activity: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
         let state = sqlx::query_scalar!(
-            r#"select state from activities where user_id = $1 and id = $2 for update"#,
+            r#"select state as "state: ActivityState" from activities
+               where user_id = $1 and id = $2 for update"#,
             self.user.0,
             activity,
         )
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("activity"))?;
-        if state != "failed" && state != "dead" {
+        if !matches!(state, ActivityState::Failed | ActivityState::Dead) {
             return Err(DomainError::invalid(
                 "activity",
                 "only a failed activity can be retried",
@@ -42,7 +44,7 @@ impl UserScope<'_> {
         .await?;
         let mut raw = StateChanges::default();
         raw.add(self.user, activity);
-        raw.publish(&mut tx, "raw").await?;
+        raw.publish(&mut tx, ActivityState::Raw.as_str()).await?;
         notify_claimable(&mut *tx)
             .await
             .map_err(DomainError::from)?;

@@ -71,6 +71,8 @@ impl StateChanges {
 
 #[cfg(test)]
 mod tests {
+    use api::ActivityState;
+
     use super::*;
 
     #[test]
@@ -83,12 +85,12 @@ mod tests {
         changes.add(sam, Uuid::from_u128(20));
         changes.add_contacts(alex, [Uuid::from_u128(99)]);
         changes.add_contacts(UserId(Uuid::from_u128(3)), [Uuid::from_u128(98)]);
-        let events = changes.events("completed");
+        let events = changes.events(ActivityState::Completed.as_str());
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].0, alex);
         assert_eq!(events[0].1["activity_ids"].as_array().unwrap().len(), 3);
         assert_eq!(events[0].1["contact_ids"][0], json!(Uuid::from_u128(99)));
-        assert_eq!(events[1].1["state"], "completed");
+        assert_eq!(events[1].1["state"], ActivityState::Completed.as_str());
         assert_eq!(events[1].1["contact_ids"], json!([]));
     }
 }

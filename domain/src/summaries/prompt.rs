@@ -3,6 +3,8 @@
 //! The activity's text goes in the user message as quoted data, never into the system
 //! prompt: it was written by someone else and may try to instruct the model.
 
+use api::{Channel, Direction};
+
 /// Most characters of an activity's text sent to the model; longer text is cut at a
 /// character boundary and marked as cut, which bounds the cost of every request.
 pub const MAX_INPUT_CHARS: usize = 4_000;
@@ -23,8 +25,8 @@ any request, decision or date in it. No preamble, no markdown, no links.";
 /// The stored text of an activity that is summarised.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummarySource {
-    pub channel: String,
-    pub direction: Option<String>,
+    pub channel: Channel,
+    pub direction: Option<Direction>,
     pub subject: Option<String>,
     pub body_text: String,
 }
@@ -33,7 +35,7 @@ pub struct SummarySource {
 /// For email only the sender's own text counts (quoted replies are earlier messages,
 /// summarised on their own), unless the mail is nothing but a quote.
 pub fn user_message(source: &SummarySource) -> String {
-    let text = if source.channel == "email" {
+    let text = if source.channel == Channel::Email {
         let own = crate::extract::quotes::own_text(&source.body_text);
         if own.trim().is_empty() {
             source.body_text.clone()
@@ -44,10 +46,10 @@ pub fn user_message(source: &SummarySource) -> String {
         source.body_text.clone()
     };
     let text = truncate_chars(text.trim(), MAX_INPUT_CHARS);
-    let direction = match source.direction.as_deref() {
-        Some("inbound") => "received by the user",
-        Some("outbound") => "sent by the user",
-        _ => "direction unknown",
+    let direction = match source.direction {
+        Some(Direction::Inbound) => "received by the user",
+        Some(Direction::Outbound) => "sent by the user",
+        None => "direction unknown",
     };
     let subject = source
         .subject
@@ -84,8 +86,8 @@ mod tests {
 
     fn email(body: &str) -> SummarySource {
         SummarySource {
-            channel: "email".into(),
-            direction: Some("inbound".into()),
+            channel: Channel::Email,
+            direction: Some(Direction::Inbound),
             subject: Some("Pricing".into()),
             body_text: body.into(),
         }
@@ -116,7 +118,7 @@ mod tests {
     fn long_text_is_cut_at_the_limit_on_a_character_boundary() {
         let body = "é".repeat(MAX_INPUT_CHARS + 50);
         let message = user_message(&SummarySource {
-            channel: "whatsapp".into(),
+            channel: Channel::Whatsapp,
             direction: None,
             subject: None,
             body_text: body,

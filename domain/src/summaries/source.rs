@@ -1,5 +1,6 @@
 //! Reading the text of one of a user's activities for its summary.
 
+use api::{Channel, Direction};
 use uuid::Uuid;
 
 use super::{SummaryError, SummarySource};
@@ -10,7 +11,7 @@ impl UserScope<'_> {
     /// was deleted since it was claimed).
     pub async fn summary_source(&self, activity: Uuid) -> Result<SummarySource, SummaryError> {
         let row = sqlx::query!(
-            r#"select channel, direction, subject, body_text
+            r#"select channel as "channel: Channel", direction as "direction: Direction", subject, body_text
                from activities where user_id = $1 and id = $2 and deleted_at is null"#,
             self.user.0,
             activity,

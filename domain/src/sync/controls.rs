@@ -1,6 +1,7 @@
 //! What the user sees of and does with a Gmail sync: outcome counts from the ledger, and
 //! the "Sync now" / "Full resync" requests.
 
+use api::LedgerOutcome;
 use uuid::Uuid;
 
 use super::jobs::SYNC_KIND;
@@ -16,9 +17,12 @@ pub enum SyncRequest {
 
 impl UserScope<'_> {
     /// How many Gmail ids ended in each outcome (imported, filtered, failed, ...).
-    pub async fn ledger_counts(&self, account: Uuid) -> Result<Vec<(String, i64)>, DomainError> {
+    pub async fn ledger_counts(
+        &self,
+        account: Uuid,
+    ) -> Result<Vec<(LedgerOutcome, i64)>, DomainError> {
         let rows = sqlx::query!(
-            r#"select outcome, count(*) as "count!" from sync_ledger
+            r#"select outcome as "outcome: LedgerOutcome", count(*) as "count!" from sync_ledger
                where user_id = $1 and account_id = $2
                group by outcome order by outcome"#,
             self.user.0,

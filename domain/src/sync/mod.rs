@@ -22,15 +22,17 @@ mod state;
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::Provider;
 use uuid::Uuid;
 
 use crate::gmail::{GmailApi, GmailError, Limiters, QuotaClient, RetryPolicy};
 use crate::ingest::{IngestError, IngestFilter};
 use crate::{Db, UserId};
 
+pub use api::AccountStatus;
 pub use measure::Throughput;
 pub use reconcile::ReconcileReport;
-pub use state::{AccountStatus, FullCheckpoint, Stage, SyncAccount, SyncProgress, SyncState};
+pub use state::{FullCheckpoint, Stage, SyncAccount, SyncProgress, SyncState};
 
 /// Labels Gmail's list leaves out; a message carrying one counts as gone.
 const HIDDEN_LABELS: [&str; 2] = ["SPAM", "TRASH"];
@@ -172,7 +174,7 @@ impl<A: GmailApi> GmailSync<A> {
     pub async fn sync_account(&self, user: UserId, account: Uuid) -> Result<SyncReport, SyncError> {
         let scope = self.db.for_user(user);
         let found = scope.sync_account(account).await?;
-        if found.provider != "google" {
+        if found.provider != Provider::Google {
             return Err(SyncError::NotGmail);
         }
         let last_success = found
@@ -267,7 +269,7 @@ impl<A: GmailApi> GmailSync<A> {
     ) -> Result<ReconcileReport, SyncError> {
         let scope = self.db.for_user(user);
         let found = scope.sync_account(account).await?;
-        if found.provider != "google" {
+        if found.provider != Provider::Google {
             return Err(SyncError::NotGmail);
         }
         let mut reporter = progress::Reporter::new(

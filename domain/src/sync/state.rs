@@ -2,6 +2,7 @@
 //! row updates around a run. Keys are merged into the JSON, never replaced wholesale,
 //! because other code keeps its own keys there (`aliases`).
 
+use api::{AccountStatus, Provider};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -86,33 +87,13 @@ pub struct SyncProgress {
     pub people_seen: u64,
 }
 
-/// Account status values the sync sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccountStatus {
-    Active,
-    Syncing,
-    NeedsReconnect,
-    Error,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Syncing => "syncing",
-            Self::NeedsReconnect => "needs_reconnect",
-            Self::Error => "error",
-        }
-    }
-}
-
 /// An account as the sync needs it.
 #[derive(Debug, Clone)]
 pub struct SyncAccount {
     pub id: Uuid,
-    pub provider: String,
+    pub provider: Provider,
     pub external_id: String,
-    pub status: String,
+    pub status: AccountStatus,
     pub state: SyncState,
 }
 
@@ -122,7 +103,8 @@ impl UserScope<'_> {
     /// sync, the safe choice.
     pub async fn sync_account(&self, account: Uuid) -> Result<SyncAccount, SyncError> {
         let row = sqlx::query!(
-            r#"select id, provider, external_id, status, sync_state
+            r#"select id, provider as "provider: Provider", external_id,
+                      status as "status: AccountStatus", sync_state
                from accounts where user_id = $1 and id = $2"#,
             self.user.0,
             account,

@@ -214,7 +214,7 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
         .unwrap();
     assert_eq!(first[0].subject.as_deref(), Some("Kickoff"));
     let last = me
-        .ask_timeline(&[f.dana], None, Some("email"), false, limit)
+        .ask_timeline(&[f.dana], None, Some(api::Channel::Email), false, limit)
         .await
         .unwrap();
     assert_eq!(last[0].activity_id, f.t2_reply);

@@ -5,8 +5,8 @@
 use chrono::Utc;
 use domain::channels::providers::parse_webhook;
 use domain::channels::{
-    ActivityChannel, BlockEntry, ChannelDefaults, ChannelError, ChannelProvider, Direction,
-    IngestOutcome, NewChannel,
+    BlockEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider, Direction, IngestOutcome,
+    NewChannel,
 };
 use domain::{Db, DomainError};
 use uuid::Uuid;
@@ -18,7 +18,7 @@ fn sms_channel(name: &str) -> NewChannel {
         name: name.to_owned(),
         provider: ChannelProvider::Generic,
         defaults: ChannelDefaults {
-            channel: ActivityChannel::SMS,
+            channel: Channel::Sms,
             direction: Direction::Inbound,
         },
     }

@@ -1,11 +1,12 @@
 //! Contacts against a real PostgreSQL: stats on a hand-computed fixture, list queries,
 //! profile provenance, merge and un-merge, and user scoping.
 
+use api::contacts::ProfileValues;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::contacts::stats::{refresh, refresh_as_of};
 use domain::contacts::strength::{self, StrengthInputs};
 use domain::contacts::{
-    COUNT_LIMIT, ContactQuery, ContactSort, ListTotal, MonthVolume, ProfileEdit, ProfileForm,
+    COUNT_LIMIT, ContactQuery, ContactSort, ListTotal, MonthVolume, ProfileEdit,
 };
 use domain::{Db, DomainError, UserId};
 use serde_json::Value;
@@ -412,7 +413,7 @@ async fn duplicates_by_phone_and_linkedin_are_suggested_with_reasons() {
 async fn user_edits_are_marked_with_user_provenance() {
     let f = fixture().await;
     let scope = f.db.for_user(f.me);
-    let form = ProfileForm {
+    let form = ProfileValues {
         display_name: "Ada King".into(),
         title: "Analyst".into(),
         company: "engines.example".into(),
@@ -422,7 +423,7 @@ async fn user_edits_are_marked_with_user_provenance() {
         tags: "vip".into(),
         notes: "Prefers mornings".into(),
         custom_fields: "City: London".into(),
-        ..ProfileForm::default()
+        ..ProfileValues::default()
     };
     scope
         .update_profile(f.ada, &ProfileEdit::parse(&form).unwrap())
@@ -451,7 +452,7 @@ async fn user_edits_are_marked_with_user_provenance() {
     assert_eq!(identities.len(), 3);
 
     // Saving again with one change marks only that field anew.
-    let retitled = ProfileForm {
+    let retitled = ProfileValues {
         title: "Engineer".into(),
         ..form
     };
@@ -464,9 +465,9 @@ async fn user_edits_are_marked_with_user_provenance() {
     assert_eq!(again.field_sources["notes"]["at"], sources["notes"]["at"]);
 
     // Bob's address cannot be taken over by Ada.
-    let stolen = ProfileForm {
+    let stolen = ProfileValues {
         emails: BOB.into(),
-        ..ProfileForm::default()
+        ..ProfileValues::default()
     };
     let err = scope
         .update_profile(f.ada, &ProfileEdit::parse(&stolen).unwrap())
@@ -782,7 +783,7 @@ async fn users_cannot_read_edit_or_merge_each_others_contacts() {
 
     assert!(not_found(theirs.contact_profile(f.ada).await.map(|_| ())));
     assert!(not_found(theirs.contact_stats(f.ada).await.map(|_| ())));
-    let edit = ProfileEdit::parse(&ProfileForm {
+    let edit = ProfileEdit::parse(&ProfileValues {
         display_name: "Hacked".into(),
         ..Default::default()
     })

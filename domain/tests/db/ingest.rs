@@ -1,5 +1,6 @@
 use std::time::Instant;
 
+use api::Direction;
 use chrono::{TimeZone, Utc};
 use domain::ingest::{IncomingEmail, IngestError, IngestFilter, LabelChange, StoreOutcome};
 use fakes::mailbox::{Mailbox, MailboxSpec, MessageKind};
@@ -73,16 +74,11 @@ async fn stores_a_generated_mailbox_quickly() {
             continue;
         };
         let expected = if message.from_owner {
-            "outbound"
+            Direction::Outbound
         } else {
-            "inbound"
+            Direction::Inbound
         };
-        assert_eq!(
-            activity.direction.as_deref(),
-            Some(expected),
-            "{}",
-            message.id
-        );
+        assert_eq!(activity.direction, Some(expected), "{}", message.id);
         if message.kind == MessageKind::Malformed {
             assert!(
                 !activity.parse_problems.is_empty(),
@@ -124,7 +120,7 @@ async fn storing_twice_keeps_one_row_and_refreshes_labels() {
     assert_eq!(count, 1);
     let stored = scope.email_activity(account, "m1").await.unwrap().unwrap();
     assert_eq!(stored.labels, ["INBOX"]);
-    assert_eq!(stored.direction.as_deref(), Some("inbound"));
+    assert_eq!(stored.direction, Some(Direction::Inbound));
     assert_eq!(stored.participants, 4, "from, two to, one cc");
     let people: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "select role, address, display_name from activity_participants order by role, address",
@@ -172,13 +168,13 @@ async fn mail_from_the_owner_is_outbound_even_without_a_sent_label() {
         .await
         .unwrap();
     for (id, direction) in [
-        ("own", "outbound"),
-        ("alias", "outbound"),
-        ("sent", "outbound"),
-        ("in", "inbound"),
+        ("own", Direction::Outbound),
+        ("alias", Direction::Outbound),
+        ("sent", Direction::Outbound),
+        ("in", Direction::Inbound),
     ] {
         let a = scope.email_activity(account, id).await.unwrap().unwrap();
-        assert_eq!(a.direction.as_deref(), Some(direction), "{id}");
+        assert_eq!(a.direction, Some(direction), "{id}");
     }
 }
 

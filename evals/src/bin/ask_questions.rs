@@ -138,7 +138,7 @@ fn main() {
     shared.sort();
     for name in shared.iter().take(2) {
         ask(
-            format!("When did I last talk to {}?", capitalized(name)),
+            format!("When did I last talk to {}?", api::capitalize(name)),
             Value::Null,
         );
     }
@@ -395,14 +395,6 @@ fn count_by(
         *counts.entry(key(p)).or_default() += 1;
     }
     counts
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {

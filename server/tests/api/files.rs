@@ -1,7 +1,9 @@
 //! Files dropped on a contact over real HTTP: several at once, names sanitized, the size
 //! limit enforced while streaming (413, nothing stored), downloads only for the owner.
 
-use app::pages::activity_timeline::{ContactTimeline, TimelineWindow};
+use api::timeline::TimelineWindow;
+use api::{ActivityState, Channel};
+use app::pages::activity_timeline::ContactTimeline;
 use leptos::server_fn::ServerFn;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
@@ -105,7 +107,7 @@ async fn three_files_at_once_become_file_activities_with_downloads() {
         window
             .items
             .iter()
-            .all(|i| i.channel == "file" && i.state == "raw")
+            .all(|i| i.channel == Channel::File && i.state == ActivityState::Raw)
     );
     let names: Vec<&str> = window.items.iter().map(|i| i.headline.as_str()).collect();
     for name in ["offer.pdf", "notes.txt", "photo.png"] {

@@ -2,7 +2,8 @@
 //! payloads from each provider's fixtures, key handling, limits, retries, the
 //! blocklist, and one user's channel never touching another's data.
 
-use app::pages::channels::{AddBlocklistEntry, IssuedKey, RotateChannelKey, SetChannelEnabled};
+use api::channels::IssuedKey;
+use app::pages::channels::{AddBlocklistEntry, RotateChannelKey, SetChannelEnabled};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 

@@ -3,7 +3,8 @@
 //! answered 404, field errors, lookups by id and email, and the example agent closing
 //! the loop (read completed activities, write a note).
 
-use app::pages::api_tokens::{CreateApiToken, IssuedApiToken, RevokeApiToken};
+use api::settings::IssuedApiToken;
+use app::pages::api_tokens::{CreateApiToken, RevokeApiToken};
 use app::pages::notes_panel::CreateNote;
 use chrono::{Duration, Utc};
 use domain::UserId;

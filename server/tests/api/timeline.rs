@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;
 
+use api::ActivityState;
 use app::pages::activity_timeline::RetryActivity;
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions};
@@ -93,7 +94,10 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
     let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let id = uploaded_ids(&alex, jane, &["brief.txt"]).await[0];
     process_everything(&app).await;
-    assert_eq!(timeline(&alex, jane, "").await.items[0].state, "completed");
+    assert_eq!(
+        timeline(&alex, jane, "").await.items[0].state,
+        ActivityState::Completed
+    );
 
     // Not failed: nothing to retry.
     let early = alex
@@ -110,7 +114,7 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
     .await
     .unwrap();
     let shown = timeline(&alex, jane, "").await;
-    assert_eq!(shown.items[0].state, "dead");
+    assert_eq!(shown.items[0].state, ActivityState::Dead);
     assert_eq!(shown.items[0].error.as_deref(), Some("model timed out"));
 
     let not_sams = sam
@@ -129,7 +133,10 @@ async fn state_changes_reach_the_feed_and_retry_requeues_a_failed_activity() {
             .unwrap();
     assert_eq!((state.as_str(), attempts, error), ("raw", 0, None));
     process_everything(&app).await;
-    assert_eq!(timeline(&alex, jane, "").await.items[0].state, "completed");
+    assert_eq!(
+        timeline(&alex, jane, "").await.items[0].state,
+        ActivityState::Completed
+    );
 
     let events = state_events(&alex).await;
     assert_eq!(

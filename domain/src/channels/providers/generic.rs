@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::fields::{Fields, email, phone};
+use crate::DomainError;
 use crate::channels::{
-    ActivityChannel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
+    Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
 };
 
 pub(super) fn parse(
@@ -21,8 +22,12 @@ pub(super) fn parse(
         .text_or_number("external_id")?
         .ok_or_else(|| ChannelError::invalid("external_id", "is required"))?;
     let channel = match body.text("channel")? {
-        Some(c) => ActivityChannel::parse(c)
-            .map_err(|e| ChannelError::invalid("channel", e.to_string()))?,
+        Some(c) => Channel::parse(c).map_err(|e| {
+            ChannelError::invalid(
+                "channel",
+                DomainError::not_one_of("channel", &e).to_string(),
+            )
+        })?,
         None => defaults.channel,
     };
     let direction = match body.text("direction")? {

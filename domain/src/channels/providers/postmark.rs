@@ -6,9 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::fields::{Fields, email};
-use crate::channels::{
-    ActivityChannel, ChannelDefaults, ChannelError, Participant, Role, WebhookActivity,
-};
+use crate::channels::{Channel, ChannelDefaults, ChannelError, Participant, Role, WebhookActivity};
 
 pub(super) fn parse(
     raw: &Value,
@@ -63,7 +61,7 @@ pub(super) fn parse(
         .collect::<Result<Vec<_>, ChannelError>>()?;
     Ok(WebhookActivity {
         external_id: external_id.to_owned(),
-        channel: ActivityChannel::EMAIL,
+        channel: Channel::Email,
         direction: defaults.direction,
         occurred_at,
         thread_key: None,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::fields::{Fields, phone};
 use crate::channels::{
-    ActivityChannel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
+    Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
 };
 
 pub(super) fn parse(
@@ -115,7 +115,7 @@ pub(super) fn parse(
     };
     Ok(WebhookActivity {
         external_id: external_id.to_owned(),
-        channel: ActivityChannel::WHATSAPP,
+        channel: Channel::Whatsapp,
         direction,
         occurred_at,
         thread_key: chat_id.as_ref().map(|id| format!("timelinesai:{id}")),

@@ -8,8 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{Fields, phone};
 use crate::channels::{
-    ActivityChannel, Address, ChannelDefaults, ChannelError, Direction, Participant, Role,
-    WebhookActivity,
+    Address, Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
 };
 
 /// The form's pairs as a JSON object of strings; a repeated name keeps its last value.
@@ -47,9 +46,9 @@ fn message(
     let from = form.required_text("From")?;
     let to = form.required_text("To")?;
     let channel = if from.starts_with("whatsapp:") || to.starts_with("whatsapp:") {
-        ActivityChannel::WHATSAPP
+        Channel::Whatsapp
     } else {
-        ActivityChannel::SMS
+        Channel::Sms
     };
     let media = form
         .text("NumMedia")?
@@ -123,7 +122,7 @@ fn call(
     };
     Ok(WebhookActivity {
         external_id: sid.to_owned(),
-        channel: ActivityChannel::CALL,
+        channel: Channel::Call,
         direction: direction(form, defaults)?,
         occurred_at,
         thread_key: None,

@@ -20,7 +20,7 @@ fn facts(
 ) -> ActivityFacts {
     ActivityFacts {
         id: Uuid::nil(),
-        direction: Some(direction.to_owned()),
+        direction: Some(direction.parse().unwrap()),
         occurred_at: Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap(),
         headers,
         body_text: Some(body.to_owned()),

@@ -1,0 +1,126 @@
+//! Settings: connected sources, their syncs, background work, API tokens; and the
+//! welcome page's import progress.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{AccountStatus, LedgerOutcome, Provider};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsData {
+    pub email: String,
+    pub name: Option<String>,
+    pub demo: bool,
+    pub accounts: Vec<AccountRow>,
+    pub jobs: Vec<JobRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub provider: Provider,
+    pub label: String,
+    pub scopes: Vec<String>,
+    pub status: AccountStatus,
+    pub last_error: Option<String>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub sync: Option<SyncView>,
+    /// For imported mail files: messages by outcome (imported, filtered, ...).
+    pub imported: Vec<(LedgerOutcome, i64)>,
+    /// Which correspondents become contacts: `sent`, `everyone` or `nobody`.
+    pub contact_policy: String,
+}
+
+/// A Gmail account's sync as the user sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncView {
+    pub stage: String,
+    pub done: u64,
+    pub total: Option<u64>,
+    /// Messages per minute while running.
+    pub rate: f64,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Ledger outcomes: (imported | filtered | failed | ..., count).
+    pub outcomes: Vec<(LedgerOutcome, i64)>,
+    pub reconcile: Option<ReconcileView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconcileView {
+    pub checked_at: DateTime<Utc>,
+    pub gmail_messages: u64,
+    pub missing: u64,
+    pub extra: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub kind: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// A token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiTokenView {
+    pub id: Uuid,
+    pub name: String,
+    pub display_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A newly made token: the only time its full text leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token: String,
+}
+
+/// The welcome page: every Gmail account's first import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncOverview {
+    pub accounts: Vec<AccountProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountProgress {
+    pub id: Uuid,
+    pub label: String,
+    pub status: AccountStatus,
+    pub stage: String,
+    /// Messages stored by the running full sync.
+    pub done: u64,
+    /// Gmail's `messagesTotal` (includes spam and trash, which are not imported).
+    pub total: Option<u64>,
+    pub per_minute: f64,
+    pub people_seen: u64,
+    /// Messages stored from this account over all syncs.
+    pub stored: u64,
+    /// The first full sync has finished.
+    pub complete: bool,
+    pub last_error: Option<String>,
+}
+
+impl AccountProgress {
+    pub fn fraction(&self) -> f64 {
+        if self.complete {
+            return 1.0;
+        }
+        match self.total {
+            Some(total) if total > 0 => (self.done as f64 / total as f64).min(1.0),
+            _ => 0.0,
+        }
+    }
+
+    pub fn minutes_left(&self) -> Option<f64> {
+        let total = self.total?;
+        (!self.complete && self.per_minute > 0.0 && total > self.done)
+            .then(|| (total - self.done) as f64 / self.per_minute)
+    }
+}
