@@ -1,7 +1,7 @@
 //! Test data: a fresh database per test, users and accounts.
 
-use embedded_pg::test_databases::fresh_database_url;
 use domain::{Db, UserId};
+use embedded_pg::test_databases::fresh_database_url;
 use uuid::Uuid;
 
 /// A new, migrated, empty database.

@@ -2,9 +2,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use domain::crypto::SecretBox;
-use embedded_pg::test_databases::fresh_database_url;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::{Db, UserId};
+use embedded_pg::test_databases::fresh_database_url;
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use server::Application;
