@@ -14,8 +14,8 @@ use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::{Db, UserId};
-use sqlx::PgPool;
 use fakes::mailbox::{Mailbox, MailboxSpec};
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

@@ -1,9 +1,9 @@
 //! The real server, in this process, for the benchmarks that measure it over HTTP.
 
 use domain::Db;
-use sqlx::PgPool;
 use server::Application;
 use server::config::Config;
+use sqlx::PgPool;
 
 /// A server answering on 127.0.0.1 until the process ends (no background workers, a
 /// small demo mailbox). Keep it for as long as the server runs: it owns the data folder.

@@ -13,9 +13,9 @@ use std::time::Instant;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig, StaticTokens};
 use domain::sync::{GmailSync, SyncOptions};
 use domain::{Db, UserId};
-use sqlx::PgPool;
 use fakes::google::sign_in::{OAuthClient, access_token};
 use fakes::mailbox::{Mailbox, MailboxSpec, write_takeout_message};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::process::{cpu_time, peak_rss_mib, reset_peak_memory};

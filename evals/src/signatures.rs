@@ -131,9 +131,7 @@ pub fn predict(
             default_region: Some(default_region),
         };
         // Machine senders never become contacts, so their text is not mined.
-        if e.as_deref()
-            .is_some_and(automated_sender)
-        {
+        if e.as_deref().is_some_and(automated_sender) {
             continue;
         }
         let sig = extract_signature(&seg.text, &hint);

@@ -13,8 +13,8 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Db;
-use embedded_pg::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
 use domain::sync::jobs::MboxImportPayload;
+use embedded_pg::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
 use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;

@@ -60,11 +60,7 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let data = self
-            .sessions
-            .load(&id.to_string())
-            .await
-            .map_err(backend)?;
+        let data = self.sessions.load(&id.to_string()).await.map_err(backend)?;
         data.map(|bytes| {
             serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string()))
         })
@@ -72,10 +68,7 @@ impl SessionStore for PgSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.sessions
-            .delete(&id.to_string())
-            .await
-            .map_err(backend)
+        self.sessions.delete(&id.to_string()).await.map_err(backend)
     }
 }
 

@@ -15,8 +15,8 @@ use domain::jobs::WorkerId;
 use domain::processing::{BatchOutcome, Processor, ProcessorOptions};
 use evals::seeded::EvalDb;
 use fakes::mailbox::{GroundTruth, Mailbox, MailboxSpec, PersonTruth};
-use sqlx::PgPool;
 use serde::Serialize;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 /// A contact as the pipeline built it.
