@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Db;
 use domain::db::embedded::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
-use domain::sync::jobs::MboxImportPayload;
+use domain::sync::jobs::ImportMbox;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
@@ -270,11 +270,11 @@ async fn receive_upload(
         }
         let (path, default_name) = stored.clone().ok_or(UploadError::NoFile)?;
         let name = name.map_or(default_name, |n| account_name(Some(&n)));
-        let payload = MboxImportPayload { path, name };
+        let payload = ImportMbox { path, name };
         state
             .db
             .for_user(user.id)
-            .enqueue_mbox_import(&payload)
+            .enqueue_job(&payload)
             .await
             .map_err(UploadError::Queue)?;
         Ok(payload.name)

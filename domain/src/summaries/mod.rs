@@ -17,7 +17,7 @@ pub use prompt::{
     clean_summary, user_message,
 };
 pub use queue::{
-    ACTIVITY_SUMMARISED_EVENT, ClaimedSummary, MAX_SUMMARY_ATTEMPTS, SummaryFailed, SummaryQueue,
+    ACTIVITY_SUMMARISED_EVENT, ClaimedSummary, MAX_SUMMARY_ATTEMPTS, SummaryQueue,
 };
 pub use summariser::{SummariesOutcome, Summariser, SummariserOptions};
 

@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use super::jobs::SYNC_KIND;
+use super::jobs::SyncGmail;
+use crate::jobs::BackgroundJob;
 use crate::{DomainError, UserScope};
 
 /// The answer to a sync request.
@@ -48,7 +49,9 @@ impl UserScope<'_> {
     pub async fn request_sync(&self, account: Uuid) -> Result<SyncRequest, DomainError> {
         self.own_google_account(account).await?;
         let enqueued = self
-            .enqueue_gmail_sync(account)
+            .enqueue_job(&SyncGmail {
+                account_id: account,
+            })
             .await
             .map_err(|e| DomainError::invalid("sync", e.to_string()))?;
         Ok(if enqueued.created {
@@ -67,8 +70,11 @@ impl UserScope<'_> {
             r#"select exists(select 1 from jobs where user_id = $1 and kind = $2 and unique_key = $3
                               and state in ('queued', 'running')) as "busy!""#,
             self.user.0,
-            SYNC_KIND,
-            format!("{SYNC_KIND}:{account}"),
+            SyncGmail::KIND,
+            SyncGmail {
+                account_id: account
+            }
+            .unique_key(),
         )
         .fetch_one(self.pool)
         .await?;
