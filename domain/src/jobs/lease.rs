@@ -36,7 +36,9 @@ pub enum Failed {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Disposition {
     /// Due again after this delay.
-    Retry { after: Duration },
+    Retry {
+        after: Duration,
+    },
     Dead,
 }
 
@@ -288,7 +290,11 @@ impl<T: LeasedTable> Leases<T> {
             beat.tick().await;
             while !held.is_empty() {
                 beat.tick().await;
-                match self.table.renew(&self.worker, &held, self.options.lease).await {
+                match self
+                    .table
+                    .renew(&self.worker, &held, self.options.lease)
+                    .await
+                {
                     Ok(still) => held = still,
                     // Retried at the next beat; a lease survives a few misses.
                     Err(e) => {
@@ -334,7 +340,9 @@ impl<T: LeasedTable> Leases<T> {
             match batch().await {
                 Ok(0) => {}
                 Ok(_) => continue,
-                Err(e) => tracing::warn!(queue = T::NAME, worker = %self.worker, error = %e, "queue error"),
+                Err(e) => {
+                    tracing::warn!(queue = T::NAME, worker = %self.worker, error = %e, "queue error")
+                }
             }
             let wait = self.idle_wait().await;
             tokio::select! {
@@ -478,7 +486,12 @@ mod tests {
         async fn claim(&self, _: &WorkerId, _: i64, _: Duration) -> Result<Vec<Item>, FakeError> {
             Ok(vec![])
         }
-        async fn renew(&self, _: &WorkerId, ids: &[u32], _: Duration) -> Result<Vec<u32>, FakeError> {
+        async fn renew(
+            &self,
+            _: &WorkerId,
+            ids: &[u32],
+            _: Duration,
+        ) -> Result<Vec<u32>, FakeError> {
             let mut renewals = self.renewals.lock().unwrap();
             *renewals += 1;
             Ok(if *renewals > self.keep {
@@ -527,7 +540,10 @@ mod tests {
             })
             .await;
         assert_eq!(done, Some("done"));
-        assert!(*held.table().renewals.lock().unwrap() >= 3, "renewed while running");
+        assert!(
+            *held.table().renewals.lock().unwrap() >= 3,
+            "renewed while running"
+        );
 
         let lost = leases(2);
         let started = std::time::Instant::now();

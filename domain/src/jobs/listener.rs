@@ -32,8 +32,7 @@ impl WorkListener {
                 Err(_elapsed) => return Ok(false),
                 Ok(notification) => {
                     let notification = notification?;
-                    if payloads.is_empty() || payloads.iter().any(|p| p == notification.payload())
-                    {
+                    if payloads.is_empty() || payloads.iter().any(|p| p == notification.payload()) {
                         return Ok(true);
                     }
                 }

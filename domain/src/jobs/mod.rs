@@ -26,9 +26,7 @@ use uuid::Uuid;
 use crate::UserId;
 
 pub use backoff::Backoff;
-pub use lease::{
-    Claimed, Disposition, Failed, LeaseOptions, LeasedTable, Leases, Wake,
-};
+pub use lease::{Claimed, Disposition, Failed, LeaseOptions, LeasedTable, Leases, Wake};
 pub use listener::WorkListener;
 pub use queue::JobQueue;
 pub use recent::JobSummary;

@@ -39,7 +39,12 @@ pub struct Worker {
 
 impl Worker {
     /// A worker for the job types in `registry`.
-    pub fn new(queue: JobQueue, id: WorkerId, registry: JobRegistry, options: WorkerOptions) -> Self {
+    pub fn new(
+        queue: JobQueue,
+        id: WorkerId,
+        registry: JobRegistry,
+        options: WorkerOptions,
+    ) -> Self {
         let options = LeaseOptions {
             batch: 1,
             lease: options.lease,
@@ -61,7 +66,9 @@ impl Worker {
     pub async fn run(self, stop: CancellationToken) -> Result<(), QueueError> {
         let this = &self;
         self.leases
-            .run(stop, move || async move { this.run_one().await.map(usize::from) })
+            .run(stop, move || async move {
+                this.run_one().await.map(usize::from)
+            })
             .await
     }
 

@@ -238,8 +238,7 @@ impl Processor {
         let plan = plan_activity(&facts, &context.owner);
         let mut tx = self.db.pool().begin().await?;
         let applied = scope.apply_plan(&mut tx, &plan, context.policy).await?;
-        ActivityQueue::mark_completed(&mut tx, activity.id, self.id(), &applied.processed)
-            .await?;
+        ActivityQueue::mark_completed(&mut tx, activity.id, self.id(), &applied.processed).await?;
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;
         }

@@ -107,7 +107,6 @@ impl ActivityQueue {
         }
         Ok(())
     }
-
 }
 
 impl LeasedTable for ActivityQueue {

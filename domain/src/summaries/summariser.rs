@@ -94,7 +94,11 @@ impl Summariser {
 
     pub fn with_queue(self, queue: SummaryQueue) -> Self {
         Self {
-            leases: Leases::new(queue, self.leases.worker().clone(), self.options.lease_options()),
+            leases: Leases::new(
+                queue,
+                self.leases.worker().clone(),
+                self.options.lease_options(),
+            ),
             ..self
         }
     }

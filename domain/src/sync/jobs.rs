@@ -97,7 +97,10 @@ impl BackgroundJob for ImportMbox {
 }
 
 /// Registers the sync job types: Gmail syncs with `sync`, mbox imports on its database.
-pub fn register_sync_jobs<A: GmailApi>(registry: JobRegistry, sync: Arc<GmailSync<A>>) -> JobRegistry {
+pub fn register_sync_jobs<A: GmailApi>(
+    registry: JobRegistry,
+    sync: Arc<GmailSync<A>>,
+) -> JobRegistry {
     let db = Arc::new(sync.db().clone());
     registry
         .register::<SyncGmail>(sync)

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::jobs::{
-    BackgroundJob, Backoff, CHANNEL, Failed, Job, JobError, JobId, JobQueue, JobRegistry,
-    JobState, LeasedTable, QueueError, WorkListener, Worker, WorkerId, WorkerOptions,
+    BackgroundJob, Backoff, CHANNEL, Failed, Job, JobError, JobId, JobQueue, JobRegistry, JobState,
+    LeasedTable, QueueError, WorkListener, Worker, WorkerId, WorkerOptions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -80,10 +80,7 @@ async fn two_workers_run_every_job_exactly_once() {
     let queue = db.jobs();
     let mut ids = Vec::new();
     for i in 0..200 {
-        let job = queue
-            .enqueue(None, &Count { n: i })
-            .await
-            .unwrap();
+        let job = queue.enqueue(None, &Count { n: i }).await.unwrap();
         ids.push(job.job.id);
     }
     let runs = Arc::new(Mutex::new(HashMap::new()));
@@ -171,11 +168,7 @@ async fn concurrent_claimers_never_share_a_job() {
 async fn an_expired_lease_is_reclaimed_and_counted() {
     let db = fresh_db().await;
     let queue = db.jobs();
-    let job = queue
-        .enqueue(None, &Slow::default())
-        .await
-        .unwrap()
-        .job;
+    let job = queue.enqueue(None, &Slow::default()).await.unwrap().job;
     let crashed = WorkerId::new("crashed");
     let claimed = queue
         .claim_next(&crashed, &kinds("slow"), Duration::from_millis(100))
@@ -215,11 +208,7 @@ async fn an_expired_lease_is_reclaimed_and_counted() {
 async fn the_last_expired_lease_buries_the_job() {
     let db = fresh_db().await;
     let queue = db.jobs();
-    let job = queue
-        .enqueue(None, &Once::default())
-        .await
-        .unwrap()
-        .job;
+    let job = queue.enqueue(None, &Once::default()).await.unwrap().job;
     let w = WorkerId::new("w");
     queue
         .claim_next(&w, &kinds("once"), Duration::from_millis(50))
@@ -241,11 +230,7 @@ async fn failures_back_off_exponentially_then_the_job_dies() {
         base: Duration::from_secs(4),
         max: Duration::from_secs(60),
     });
-    let job = queue
-        .enqueue(None, &Flaky::default())
-        .await
-        .unwrap()
-        .job;
+    let job = queue.enqueue(None, &Flaky::default()).await.unwrap().job;
     let w = WorkerId::new("w");
     let lease = Duration::from_secs(30);
     for (attempt, scheduled) in [(1, 4.0), (2, 8.0)] {
@@ -307,10 +292,7 @@ async fn a_permanent_error_buries_the_job_at_once() {
         .await
         .unwrap()
         .unwrap();
-    let state = queue
-        .fail(&job, &w, "no such account", true)
-        .await
-        .unwrap();
+    let state = queue.fail(&job, &w, "no such account", true).await.unwrap();
     assert_eq!(state, Failed::Dead);
     assert_eq!(job.attempts, 1);
 }
@@ -320,14 +302,8 @@ async fn a_live_unique_key_dedupes_enqueues() {
     let db = fresh_db().await;
     let owner = user(&db, "owner@example.com").await;
     let scope = db.for_user(owner);
-    let first = scope
-        .enqueue_job(&KeyedSync { n: 1 })
-        .await
-        .unwrap();
-    let second = scope
-        .enqueue_job(&KeyedSync { n: 2 })
-        .await
-        .unwrap();
+    let first = scope.enqueue_job(&KeyedSync { n: 1 }).await.unwrap();
+    let second = scope.enqueue_job(&KeyedSync { n: 2 }).await.unwrap();
     assert!(first.created && !second.created);
     assert_eq!(first.job.id, second.job.id);
     assert_eq!(second.job.payload, json!({"n": 1}));
@@ -340,17 +316,11 @@ async fn a_live_unique_key_dedupes_enqueues() {
         .await
         .unwrap()
         .unwrap();
-    let while_running = queue
-        .enqueue(None, &KeyedSync::default())
-        .await
-        .unwrap();
+    let while_running = queue.enqueue(None, &KeyedSync::default()).await.unwrap();
     assert!(!while_running.created, "a running job is live too");
     queue.complete(running.id, &w).await.unwrap();
 
-    let after = queue
-        .enqueue(None, &KeyedSync::default())
-        .await
-        .unwrap();
+    let after = queue.enqueue(None, &KeyedSync::default()).await.unwrap();
     assert!(after.created, "a finished job no longer holds the key");
     assert_ne!(after.job.id, first.job.id);
     assert_eq!(after.job.user, None, "system jobs have no user");
@@ -422,10 +392,7 @@ async fn an_enqueue_wakes_a_waiting_listener() {
         (woke, started.elapsed())
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    queue
-        .enqueue(None, &OtherKind::default())
-        .await
-        .unwrap();
+    queue.enqueue(None, &OtherKind::default()).await.unwrap();
     queue.enqueue(None, &Wake::default()).await.unwrap();
     let (woke, waited) = waiting.await.unwrap();
     assert!(woke);

@@ -390,10 +390,7 @@ async fn concurrent_summarisers_never_take_the_same_activity() {
     let queue = db.summary_queue();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let lease = Duration::from_secs(60);
-    let (first, second) = tokio::join!(
-        queue.claim(&a, 4, lease),
-        queue.claim(&b, 4, lease)
-    );
+    let (first, second) = tokio::join!(queue.claim(&a, 4, lease), queue.claim(&b, 4, lease));
     let mut ids: Vec<Uuid> = first
         .unwrap()
         .into_iter()
