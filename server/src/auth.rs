@@ -100,7 +100,11 @@ async fn finish_login(
     let account = scope
         .connect_google_account(&profile, &grant, &state.secrets)
         .await?;
-    scope.enqueue_gmail_sync(account).await?;
+    scope
+        .enqueue_job(&domain::sync::jobs::SyncGmail {
+            account_id: account,
+        })
+        .await?;
     // Until the first import finishes, the user lands on its live progress.
     let first_import = scope
         .sync_account(account)

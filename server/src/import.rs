@@ -13,7 +13,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Db;
-use domain::sync::jobs::MboxImportPayload;
+use domain::sync::jobs::ImportMbox;
 use embedded_pg::{EmbeddedOptions, EmbeddedPostgres, cluster_running};
 use tokio::io::AsyncWriteExt;
 
@@ -237,11 +237,11 @@ async fn receive_upload(
         }
         let (path, default_name) = stored.clone().ok_or_else(no_file)?;
         let name = name.map_or(default_name, |n| account_name(Some(&n)));
-        let payload = MboxImportPayload { path, name };
+        let payload = ImportMbox { path, name };
         state
             .db
             .for_user(user.id)
-            .enqueue_mbox_import(&payload)
+            .enqueue_job(&payload)
             .await?;
         Ok(payload.name)
     }

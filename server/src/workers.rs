@@ -1,4 +1,4 @@
-//! Background work: job workers that run Gmail syncs and reconciliations, activity
+//! Background work: job workers that run Gmail syncs and mbox imports, activity
 //! processors that build contacts from stored mail, a summariser that writes AI
 //! summaries of processed activities when a model is configured (`OPENAI_*`), and the
 //! scheduler that queues an incremental sync for every active Gmail account. Runs inside
@@ -14,10 +14,10 @@ use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
-use domain::jobs::{Worker, WorkerId, WorkerOptions};
+use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
-use domain::sync::jobs::{GmailJobs, run_scheduler};
+use domain::sync::jobs::{register_sync_jobs, run_scheduler};
 use domain::sync::{GmailSync, SyncOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -85,11 +85,13 @@ impl BackgroundWork {
             limiters,
             SyncOptions::default(),
         ));
+        // Every job type the workers run; a new one is one more line here.
+        let jobs = register_sync_jobs(JobRegistry::new(), sync);
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
                 WorkerId::generate(),
-                GmailJobs::new(Arc::clone(&sync)),
+                jobs.clone(),
                 settings.worker_options(),
             );
             let stop = stop.clone();

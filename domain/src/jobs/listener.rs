@@ -1,39 +1,38 @@
-//! Wakes idle workers when a job is queued, instead of polling the table in a tight loop.
+//! Wakes idle workers when work arrives, instead of polling a table in a tight loop.
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
-use super::{CHANNEL, QueueError};
-
-/// A `LISTEN rapport_jobs` connection of one worker.
+/// A `LISTEN` connection of one worker on one channel.
 pub struct WorkListener {
     listener: PgListener,
 }
 
 impl WorkListener {
-    pub async fn connect(pool: &PgPool) -> Result<Self, QueueError> {
+    pub async fn connect(pool: &PgPool, channel: &str) -> Result<Self, sqlx::Error> {
         let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
+        listener.listen(channel).await?;
         Ok(Self { listener })
     }
 
-    /// Waits until a job of one of `kinds` is queued or `timeout` passes. Returns
-    /// whether a notification arrived. Callers still claim afterwards: a notification
-    /// is a hint, and the timeout covers jobs that become due later (retries, `run_at`).
+    /// Waits until a notification with one of `payloads` (any payload when empty)
+    /// arrives or `timeout` passes. Returns whether a notification arrived. Callers still
+    /// claim afterwards: a notification is a hint, and the timeout covers work that
+    /// becomes due later (retries, `run_at`).
     pub async fn wait_for_work(
         &mut self,
-        kinds: &[String],
+        payloads: &[String],
         timeout: Duration,
-    ) -> Result<bool, QueueError> {
+    ) -> Result<bool, sqlx::Error> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match tokio::time::timeout_at(deadline, self.listener.recv()).await {
                 Err(_elapsed) => return Ok(false),
                 Ok(notification) => {
                     let notification = notification?;
-                    if kinds.iter().any(|k| k == notification.payload()) {
+                    if payloads.is_empty() || payloads.iter().any(|p| p == notification.payload()) {
                         return Ok(true);
                     }
                 }

@@ -1,14 +1,22 @@
-//! Background jobs on the `jobs` table. Workers claim one job at a time with
-//! `FOR UPDATE SKIP LOCKED` and hold it under a lease (owner + expiry) that they renew
-//! while working; a worker that dies simply lets its lease run out, and
-//! [`JobQueue::reclaim_expired`] puts the job back. Several workers, in one process or
-//! many, can share one database safely: the row lock decides who gets a job, and every
-//! later write checks that the lease is still held by the writer.
+//! Background jobs on the `jobs` table, and the lease queue machinery every leased table
+//! shares ([`lease`]). Workers claim one job at a time with `FOR UPDATE SKIP LOCKED` and
+//! hold it under a lease (owner + expiry) that they renew while working; a worker that
+//! dies simply lets its lease run out, and [`LeasedTable::release_expired`] puts the job
+//! back. Several workers, in one process or many, can share one database safely: the row
+//! lock decides who gets a job, and every later write checks that the lease is still
+//! held by the writer.
+//!
+//! A job type is one struct and one [`BackgroundJob`] impl (its kind, payload and
+//! handler together), enqueued with [`JobQueue::enqueue`] (or
+//! [`crate::UserScope::enqueue_job`]) and registered once in a [`JobRegistry`] that the
+//! [`Worker`]s dispatch with.
 
 mod backoff;
+pub mod lease;
 mod listener;
 mod queue;
 mod recent;
+mod registry;
 mod worker;
 
 use chrono::{DateTime, Utc};
@@ -18,10 +26,12 @@ use uuid::Uuid;
 use crate::UserId;
 
 pub use backoff::Backoff;
+pub use lease::{Claimed, Disposition, Failed, LeaseOptions, LeasedTable, Leases, Wake};
 pub use listener::WorkListener;
 pub use queue::JobQueue;
 pub use recent::JobSummary;
-pub use worker::{JobHandler, Worker, WorkerOptions};
+pub use registry::{BackgroundJob, JobRegistry};
+pub use worker::{Worker, WorkerOptions};
 
 /// The channel `NOTIFY` uses when a job becomes queued (see the jobs_notify migration).
 pub const CHANNEL: &str = "rapport_jobs";
@@ -106,53 +116,33 @@ pub struct Job {
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
 
-/// What to enqueue. Build with [`NewJob::new`] and the `with_*` methods.
+impl lease::Claimed for Job {
+    type Id = JobId;
+
+    fn id(&self) -> JobId {
+        self.id
+    }
+
+    fn attempts(&self) -> i32 {
+        self.attempts
+    }
+}
+
+/// A job row to insert, made from a [`BackgroundJob`] by [`JobQueue::enqueue`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewJob {
-    pub kind: String,
-    pub payload: serde_json::Value,
-    pub user: Option<UserId>,
-    /// At most one live (queued or running) job per key, e.g. `sync:<account>`.
-    pub unique_key: Option<String>,
+struct NewJob {
+    kind: &'static str,
+    payload: serde_json::Value,
+    user: Option<UserId>,
+    /// At most one live (queued or running) job per key, e.g. `gmail.sync:<account>`.
+    unique_key: Option<String>,
     /// Not before this time; now when `None`.
-    pub run_at: Option<DateTime<Utc>>,
-    pub max_attempts: i32,
+    run_at: Option<DateTime<Utc>>,
+    max_attempts: i32,
 }
 
-impl NewJob {
-    pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
-
-    pub fn new(kind: impl Into<String>, payload: serde_json::Value) -> Self {
-        Self {
-            kind: kind.into(),
-            payload,
-            user: None,
-            unique_key: None,
-            run_at: None,
-            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
-        }
-    }
-
-    pub fn with_user(mut self, user: UserId) -> Self {
-        self.user = Some(user);
-        self
-    }
-
-    pub fn with_unique_key(mut self, key: impl Into<String>) -> Self {
-        self.unique_key = Some(key.into());
-        self
-    }
-
-    pub fn with_run_at(mut self, at: DateTime<Utc>) -> Self {
-        self.run_at = Some(at);
-        self
-    }
-
-    pub fn with_max_attempts(mut self, attempts: i32) -> Self {
-        self.max_attempts = attempts;
-        self
-    }
-}
+/// Attempts of a job type that does not say otherwise ([`BackgroundJob::max_attempts`]).
+pub const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 
 /// Result of [`JobQueue::enqueue`]: the new job, or the live job that already had the
 /// same unique key (then `created` is false and nothing was inserted).
@@ -172,6 +162,12 @@ pub enum JobError {
     Permanent(String),
 }
 
+impl JobError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Permanent(_))
+    }
+}
+
 /// Errors of the queue itself.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -181,6 +177,8 @@ pub enum QueueError {
     LeaseLost(JobId),
     #[error("invalid job: {0}")]
     Invalid(&'static str),
+    #[error("job payload cannot be stored: {0}")]
+    Payload(#[from] serde_json::Error),
     #[error("job row has unknown state {0:?}")]
     UnknownState(String),
     #[error("database error: {0}")]

@@ -1,21 +1,27 @@
 //! The queue operations. Each is one statement, so a crash between statements never
 //! leaves a job half-claimed; lease checks live in the `where` clauses.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Backoff, Enqueued, Job, JobError, JobId, JobState, NewJob, QueueError, WorkerId};
+use super::lease::{Disposition, LeasedTable, Wake};
+use super::{
+    BackgroundJob, Backoff, CHANNEL, Enqueued, Job, JobId, JobState, NewJob, QueueError, WorkerId,
+};
 use crate::{Db, UserId, UserScope};
 
 /// Handle to the jobs table. Jobs span users (a worker runs everyone's), so the queue
 /// works on the pool directly; user-owned enqueues go through [`UserScope::enqueue_job`].
+/// As a [`LeasedTable`] it claims the kinds it serves ([`JobQueue::serving`]).
 #[derive(Debug, Clone)]
 pub struct JobQueue {
     pool: PgPool,
     backoff: Backoff,
+    kinds: Arc<[String]>,
 }
 
 struct JobRow {
@@ -60,29 +66,37 @@ fn seconds(d: Duration) -> f64 {
 
 impl Db {
     pub fn jobs(&self) -> JobQueue {
-        JobQueue {
-            pool: self.pool().clone(),
-            backoff: Backoff::default(),
-        }
+        JobQueue::new(self.pool().clone())
     }
 }
 
 impl UserScope<'_> {
     /// Enqueues a job owned by this user (deleted with the user).
-    pub async fn enqueue_job(&self, job: NewJob) -> Result<Enqueued, QueueError> {
-        JobQueue {
-            pool: self.pool.clone(),
-            backoff: Backoff::default(),
-        }
-        .enqueue(job.with_user(self.user))
-        .await
+    pub async fn enqueue_job<J: BackgroundJob>(&self, job: &J) -> Result<Enqueued, QueueError> {
+        JobQueue::new(self.pool.clone())
+            .enqueue(Some(self.user), job)
+            .await
     }
 }
 
 impl JobQueue {
+    fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            backoff: Backoff::default(),
+            kinds: Arc::new([]),
+        }
+    }
+
     /// The same queue with another retry schedule (tests use a fast one).
     pub fn with_backoff(mut self, backoff: Backoff) -> Self {
         self.backoff = backoff;
+        self
+    }
+
+    /// The same queue claiming (as a [`LeasedTable`]) and woken by jobs of `kinds`.
+    pub fn serving(mut self, kinds: Vec<String>) -> Self {
+        self.kinds = kinds.into();
         self
     }
 
@@ -90,9 +104,26 @@ impl JobQueue {
         &self.pool
     }
 
-    /// Inserts a job, or returns the live job holding the same unique key. Workers are
-    /// woken by the insert trigger's `NOTIFY`.
-    pub async fn enqueue(&self, job: NewJob) -> Result<Enqueued, QueueError> {
+    /// The one way to queue a job: inserts `job` (owned by `user`, or a system job when
+    /// `None`), or returns the live job holding the same unique key. Workers are woken
+    /// by the insert trigger's `NOTIFY`.
+    pub async fn enqueue<J: BackgroundJob>(
+        &self,
+        user: Option<UserId>,
+        job: &J,
+    ) -> Result<Enqueued, QueueError> {
+        self.insert(NewJob {
+            kind: J::KIND,
+            payload: serde_json::to_value(job)?,
+            user,
+            unique_key: job.unique_key(),
+            run_at: job.run_at(),
+            max_attempts: job.max_attempts(),
+        })
+        .await
+    }
+
+    async fn insert(&self, job: NewJob) -> Result<Enqueued, QueueError> {
         if job.kind.is_empty() {
             return Err(QueueError::Invalid("kind is empty"));
         }
@@ -217,41 +248,112 @@ impl JobQueue {
         Ok(())
     }
 
-    /// Records a failure: a retryable one is queued again after an exponential backoff
-    /// with jitter; a permanent one, or one on the last attempt, makes the job dead.
-    /// The error is kept either way. Returns the job's new state.
-    pub async fn fail(
+    /// One job by id, for status pages and tests.
+    pub async fn get(&self, id: JobId) -> Result<Option<Job>, QueueError> {
+        let row = sqlx::query_as!(
+            JobRow,
+            r#"select id, user_id, kind, payload, state, unique_key, attempts,
+                      max_attempts, run_at, last_error, lease_owner, lease_expires_at
+               from jobs where id = $1"#,
+            id.0,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Job::try_from).transpose()
+    }
+}
+
+impl LeasedTable for JobQueue {
+    type Item = Job;
+    type Error = QueueError;
+    const NAME: &'static str = "job";
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn wake(&self) -> Wake<'_> {
+        Wake {
+            channel: CHANNEL,
+            payloads: &self.kinds,
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    /// Each job carries its own budget.
+    fn max_attempts(&self, job: &Job) -> i32 {
+        job.max_attempts
+    }
+
+    fn lease_lost(id: JobId) -> QueueError {
+        QueueError::LeaseLost(id)
+    }
+
+    /// Claims one job at a time (oldest due first), up to `batch`.
+    async fn claim(
+        &self,
+        worker: &WorkerId,
+        batch: i64,
+        lease: Duration,
+    ) -> Result<Vec<Job>, QueueError> {
+        let mut claimed = Vec::new();
+        while (claimed.len() as i64) < batch {
+            match self.claim_next(worker, &self.kinds, lease).await? {
+                Some(job) => claimed.push(job),
+                None => break,
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn renew(
+        &self,
+        worker: &WorkerId,
+        ids: &[JobId],
+        lease: Duration,
+    ) -> Result<Vec<JobId>, QueueError> {
+        let mut held = Vec::with_capacity(ids.len());
+        for &id in ids {
+            match self.heartbeat(id, worker, lease).await {
+                Ok(_) => held.push(id),
+                Err(QueueError::LeaseLost(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(held)
+    }
+
+    /// A retry is queued again after its delay; a dead job is finished with its error.
+    async fn record_failure(
         &self,
         job: &Job,
         worker: &WorkerId,
-        error: &JobError,
-    ) -> Result<JobState, QueueError> {
-        let permanent = matches!(error, JobError::Permanent(_));
-        let delay = self.backoff.delay(job.attempts, rand::random::<f64>());
-        let state = sqlx::query_scalar!(
+        error: &str,
+        disposition: Disposition,
+    ) -> Result<bool, QueueError> {
+        let done = sqlx::query!(
             r#"update jobs set
-                 state = case when $3 or attempts >= max_attempts then 'dead' else 'queued' end,
-                 finished_at = case when $3 or attempts >= max_attempts then now() end,
-                 run_at = case when $3 or attempts >= max_attempts then run_at
-                               else now() + make_interval(secs => $5) end,
+                 state = case when $3 then 'dead' else 'queued' end,
+                 finished_at = case when $3 then now() end,
+                 run_at = case when $3 then run_at else now() + make_interval(secs => $5) end,
                  last_error = $4, lease_owner = null, lease_expires_at = null
-               where id = $1 and state = 'running' and lease_owner = $2
-               returning state"#,
+               where id = $1 and state = 'running' and lease_owner = $2"#,
             job.id.0,
             worker.as_str(),
-            permanent,
-            error.to_string(),
-            seconds(delay),
+            disposition.is_dead(),
+            error,
+            seconds(disposition.delay()),
         )
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(QueueError::LeaseLost(job.id))?;
-        JobState::parse(&state)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
-    /// Puts jobs whose lease ran out (their worker died or hung) back in the queue, or
-    /// buries them when that was their last attempt. Returns how many were reclaimed.
-    pub async fn reclaim_expired(&self) -> Result<u64, QueueError> {
+    /// Jobs of every kind: a dead worker may have served kinds this one does not.
+    async fn release_expired(&self) -> Result<u64, QueueError> {
         let done = sqlx::query!(
             r#"update jobs set
                  state = case when attempts >= max_attempts then 'dead' else 'queued' end,
@@ -265,28 +367,12 @@ impl JobQueue {
         Ok(done.rows_affected())
     }
 
-    /// When the next queued job of `kinds` becomes due, so an idle worker knows how long
-    /// it may sleep.
-    pub async fn next_run_at(&self, kinds: &[String]) -> Result<Option<DateTime<Utc>>, QueueError> {
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, QueueError> {
         Ok(sqlx::query_scalar!(
             r#"select min(run_at) from jobs where state = 'queued' and kind = any($1)"#,
-            kinds,
+            &self.kinds[..],
         )
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    /// One job by id, for status pages and tests.
-    pub async fn get(&self, id: JobId) -> Result<Option<Job>, QueueError> {
-        let row = sqlx::query_as!(
-            JobRow,
-            r#"select id, user_id, kind, payload, state, unique_key, attempts,
-                      max_attempts, run_at, last_error, lease_owner, lease_expires_at
-               from jobs where id = $1"#,
-            id.0,
-        )
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(Job::try_from).transpose()
     }
 }

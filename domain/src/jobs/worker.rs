@@ -1,22 +1,15 @@
-//! The worker loop: claim, run the handler while renewing the lease, record the outcome.
+//! The job worker: the lease loop ([`Leases::run`]) over the jobs table, one job at a
+//! time, dispatched by kind through a [`JobRegistry`].
 
-use std::sync::Arc;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use chrono::Utc;
+use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use super::{Job, JobError, JobQueue, QueueError, WorkListener, WorkerId};
-
-/// Runs jobs of some kinds. One handler per worker keeps dispatch static.
-pub trait JobHandler: Send + Sync + 'static {
-    /// The job kinds this handler runs.
-    fn kinds(&self) -> Vec<String>;
-
-    /// Does the work. Must be safe to run again after a crash or a lost lease (jobs are
-    /// delivered at least once).
-    fn run(&self, job: &Job) -> impl Future<Output = Result<(), JobError>> + Send;
-}
+use super::lease::{LeaseOptions, Leases};
+use super::{JobError, JobQueue, JobRegistry, QueueError, WorkerId};
 
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerOptions {
@@ -39,120 +32,92 @@ impl Default for WorkerOptions {
     }
 }
 
-pub struct Worker<H> {
-    queue: JobQueue,
-    id: WorkerId,
-    handler: Arc<H>,
-    kinds: Vec<String>,
-    options: WorkerOptions,
+pub struct Worker {
+    leases: Leases<JobQueue>,
+    registry: JobRegistry,
 }
 
-impl<H: JobHandler> Worker<H> {
-    pub fn new(queue: JobQueue, id: WorkerId, handler: H, options: WorkerOptions) -> Self {
-        let kinds = handler.kinds();
+impl Worker {
+    /// A worker for the job types in `registry`.
+    pub fn new(
+        queue: JobQueue,
+        id: WorkerId,
+        registry: JobRegistry,
+        options: WorkerOptions,
+    ) -> Self {
+        let options = LeaseOptions {
+            batch: 1,
+            lease: options.lease,
+            heartbeat: options.heartbeat,
+            idle_wait: options.idle_wait,
+        };
         Self {
-            queue,
-            id,
-            handler: Arc::new(handler),
-            kinds,
-            options,
+            leases: Leases::new(queue.serving(registry.kinds()), id, options),
+            registry,
         }
     }
 
     pub fn id(&self) -> &WorkerId {
-        &self.id
+        self.leases.worker()
     }
 
     /// Runs until `stop` is cancelled. A job in progress is finished (and recorded)
     /// before returning, so stopping never abandons work to lease expiry.
     pub async fn run(self, stop: CancellationToken) -> Result<(), QueueError> {
-        let mut listener = WorkListener::connect(self.queue.pool()).await?;
-        while !stop.is_cancelled() {
-            match self.run_one().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::warn!(worker = %self.id, error = %e, "job queue error"),
-            }
-            if let Err(e) = self.queue.reclaim_expired().await {
-                tracing::warn!(worker = %self.id, error = %e, "reclaiming expired leases failed");
-            }
-            let wait = self.idle_wait().await.unwrap_or(self.options.idle_wait);
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                woke = listener.wait_for_work(&self.kinds, wait) => {
-                    if let Err(e) = woke {
-                        tracing::warn!(worker = %self.id, error = %e, "job listener failed");
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let this = &self;
+        self.leases
+            .run(stop, move || async move {
+                this.run_one().await.map(usize::from)
+            })
+            .await
     }
 
-    /// Claims and runs one job; false when none was due.
+    /// Claims and runs one job; false when none was due. The handler runs in its own
+    /// task (a panic becomes a retryable failure) while the lease is renewed; if the
+    /// lease is lost the handler is aborted.
     pub async fn run_one(&self) -> Result<bool, QueueError> {
-        let Some(job) = self
-            .queue
-            .claim_next(&self.id, &self.kinds, self.options.lease)
-            .await?
-        else {
+        let Some(job) = self.leases.claim().await?.pop() else {
             return Ok(false);
         };
-        let outcome = self.run_leased(&job).await;
-        let recorded = match outcome {
-            Ok(Ok(())) => self.queue.complete(job.id, &self.id).await,
-            Ok(Err(error)) => {
-                tracing::info!(job = %job.id, kind = %job.kind, %error, "job failed");
-                self.queue.fail(&job, &self.id, &error).await.map(|_| ())
-            }
-            Err(lost) => Err(lost),
+        let task = AbortOnDrop(tokio::spawn(self.registry.run(job.clone())));
+        let recorded = match self.leases.hold_or_abandon(&[job.id], task).await {
+            None => Err(QueueError::LeaseLost(job.id)),
+            Some(joined) => match joined.unwrap_or_else(|e| {
+                Err(JobError::Retryable(format!(
+                    "handler panicked or was cancelled: {e}"
+                )))
+            }) {
+                Ok(()) => self.leases.table().complete(job.id, self.id()).await,
+                Err(error) => self
+                    .leases
+                    .fail(&job, &error.to_string(), error.is_permanent())
+                    .await
+                    .map(drop),
+            },
         };
         match recorded {
             Err(QueueError::LeaseLost(id)) => {
-                tracing::warn!(job = %id, worker = %self.id, "lease lost; outcome discarded");
+                self.leases.lost(id);
                 Ok(true)
             }
             other => other.map(|()| true),
         }
     }
+}
 
-    /// Runs the handler in its own task (a panic becomes a retryable failure) while
-    /// renewing the lease; if the lease is lost the handler is aborted.
-    async fn run_leased(&self, job: &Job) -> Result<Result<(), JobError>, QueueError> {
-        let handler = Arc::clone(&self.handler);
-        let owned = job.clone();
-        let mut task = tokio::spawn(async move { handler.run(&owned).await });
-        let mut beat = tokio::time::interval(self.options.heartbeat);
-        beat.tick().await;
-        loop {
-            tokio::select! {
-                joined = &mut task => {
-                    return Ok(joined.unwrap_or_else(|e| {
-                        Err(JobError::Retryable(format!("handler panicked or was cancelled: {e}")))
-                    }));
-                }
-                _ = beat.tick() => {
-                    match self.queue.heartbeat(job.id, &self.id, self.options.lease).await {
-                        Err(lost @ QueueError::LeaseLost(_)) => {
-                            task.abort();
-                            return Err(lost);
-                        }
-                        // A failed renewal is retried at the next beat; the lease is
-                        // long enough to survive a few.
-                        Err(e) => tracing::warn!(job = %job.id, error = %e, "heartbeat failed"),
-                        Ok(_) => {}
-                    }
-                }
-            }
-        }
+/// A spawned task that is aborted when its handle is dropped (a lost lease).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
     }
+}
 
-    /// Sleep until the next due job, at most `idle_wait`.
-    async fn idle_wait(&self) -> Result<Duration, QueueError> {
-        let next = self.queue.next_run_at(&self.kinds).await?;
-        Ok(next
-            .and_then(|at| (at - Utc::now()).to_std().ok())
-            .map_or(self.options.idle_wait, |d| d.min(self.options.idle_wait)))
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

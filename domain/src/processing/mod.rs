@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use events::{CONTACTS_TOUCHED_EVENT, RefreshContactsTouched};
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
-pub use queue::{ActivityQueue, ClaimedActivity, FailedState, MAX_ATTEMPTS};
+pub use queue::{ActivityQueue, ClaimedActivity, MAX_ATTEMPTS};
 pub use state_events::{ACTIVITY_STATE_EVENT, StateChanges};
 
 /// The channel `NOTIFY` uses when activities become claimable.

@@ -3,19 +3,16 @@
 //! errs, and report which contacts each batch touched so their stats can be refreshed.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api::ActivityState;
-use chrono::Utc;
-use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::apply::AccountContext;
 use super::plan::plan_activity;
-use super::queue::FailedState;
-use super::{ActivityQueue, CHANNEL, ClaimedActivity, ProcessingError, StateChanges};
-use crate::jobs::WorkerId;
+use super::{ActivityQueue, ClaimedActivity, ProcessingError, StateChanges};
+use crate::jobs::{Failed, LeaseOptions, Leases, WorkerId};
 use crate::{Db, UserId};
 
 /// Two processors handling mail from the same people (a new company, a shared contact)
@@ -28,7 +25,8 @@ pub struct ProcessorOptions {
     /// Activities per claim: enough to amortize the claim, few enough that a dead
     /// worker strands little work until its lease expires.
     pub batch: i64,
-    /// How long a claim lasts; renewed while a batch is worked through.
+    /// How long a claim lasts; renewed (every third of it) while a batch is worked
+    /// through.
     pub lease: Duration,
     /// Longest idle sleep between looks at the table when no notification arrives.
     pub idle_wait: Duration,
@@ -86,36 +84,51 @@ pub trait ContactsTouched: Send + Sync + 'static {
 
 pub struct Processor {
     db: Db,
-    queue: ActivityQueue,
-    id: WorkerId,
-    options: ProcessorOptions,
+    leases: Leases<ActivityQueue>,
+    pause_before_commit: Duration,
 }
 
 impl Processor {
     pub fn new(db: &Db, id: WorkerId, options: ProcessorOptions) -> Self {
         Self {
             db: db.clone(),
-            queue: db.activity_queue(),
-            id,
-            options,
+            leases: Leases::new(
+                db.activity_queue(),
+                id,
+                LeaseOptions {
+                    batch: options.batch,
+                    lease: options.lease,
+                    heartbeat: options.lease / 3,
+                    idle_wait: options.idle_wait,
+                },
+            ),
+            pause_before_commit: options.pause_before_commit,
         }
     }
 
-    pub fn with_queue(mut self, queue: ActivityQueue) -> Self {
-        self.queue = queue;
-        self
+    pub fn with_queue(self, queue: ActivityQueue) -> Self {
+        Self {
+            leases: Leases::new(queue, self.leases.worker().clone(), *self.leases.options()),
+            ..self
+        }
     }
 
     pub fn id(&self) -> &WorkerId {
-        &self.id
+        self.leases.worker()
     }
 
-    /// Claims and processes one batch; `claimed == 0` when nothing was due.
+    /// Claims and processes one batch; `claimed == 0` when nothing was due. The leases
+    /// are renewed while the batch is worked through.
     pub async fn process_batch(&self) -> Result<BatchOutcome, ProcessingError> {
-        let claimed = self
-            .queue
-            .claim_next(&self.id, self.options.batch, self.options.lease)
-            .await?;
+        let claimed = self.leases.claim().await?;
+        let ids: Vec<Uuid> = claimed.iter().map(|a| a.id).collect();
+        self.leases.hold(&ids, self.work_through(&claimed)).await
+    }
+
+    async fn work_through(
+        &self,
+        claimed: &[ClaimedActivity],
+    ) -> Result<BatchOutcome, ProcessingError> {
         let mut outcome = BatchOutcome {
             claimed: claimed.len(),
             ..BatchOutcome::default()
@@ -124,15 +137,7 @@ impl Processor {
         let mut completed = StateChanges::default();
         let mut failed = StateChanges::default();
         let mut dead = StateChanges::default();
-        let mut renewed = Instant::now();
-        for (n, activity) in claimed.iter().enumerate() {
-            if renewed.elapsed() > self.options.lease / 3 {
-                let rest: Vec<Uuid> = claimed[n..].iter().map(|a| a.id).collect();
-                self.queue
-                    .renew(&self.id, &rest, self.options.lease)
-                    .await?;
-                renewed = Instant::now();
-            }
+        for activity in claimed {
             let mut result = self.process_one(activity, &mut contexts).await;
             for _ in 0..CONFLICT_RETRIES {
                 match &result {
@@ -155,29 +160,26 @@ impl Processor {
                             .extend(touched);
                     }
                 }
+                // Its effects were rolled back with the completion.
                 Err(ProcessingError::LeaseLost(id)) => {
-                    tracing::warn!(activity = %id, worker = %self.id, "lease lost; effects rolled back");
+                    self.leases.lost(id);
                     outcome.lost += 1;
                 }
-                Err(error) => {
-                    tracing::info!(activity = %activity.id, %error, "processing an activity failed");
-                    match self
-                        .queue
-                        .mark_failed(activity, &self.id, &error.to_string())
-                        .await
-                    {
-                        Ok(FailedState::Failed) => {
-                            outcome.failed += 1;
-                            failed.add(activity.user, activity.id);
-                        }
-                        Ok(FailedState::Dead) => {
-                            outcome.dead += 1;
-                            dead.add(activity.user, activity.id);
-                        }
-                        Err(ProcessingError::LeaseLost(_)) => outcome.lost += 1,
-                        Err(e) => return Err(e),
+                Err(error) => match self.leases.fail(activity, &error.to_string(), false).await {
+                    Ok(Failed::Retrying) => {
+                        outcome.failed += 1;
+                        failed.add(activity.user, activity.id);
                     }
-                }
+                    Ok(Failed::Dead) => {
+                        outcome.dead += 1;
+                        dead.add(activity.user, activity.id);
+                    }
+                    Err(ProcessingError::LeaseLost(id)) => {
+                        self.leases.lost(id);
+                        outcome.lost += 1;
+                    }
+                    Err(e) => return Err(e),
+                },
             }
         }
         for (user, contacts) in &outcome.touched {
@@ -241,60 +243,31 @@ impl Processor {
         let plan = plan_activity(&facts, &context.owner);
         let mut tx = self.db.pool().begin().await?;
         let applied = scope.apply_plan(&mut tx, &plan, context.policy).await?;
-        ActivityQueue::mark_completed(&mut tx, activity.id, &self.id, &applied.processed).await?;
-        if !self.options.pause_before_commit.is_zero() {
-            tokio::time::sleep(self.options.pause_before_commit).await;
+        ActivityQueue::mark_completed(&mut tx, activity.id, self.id(), &applied.processed).await?;
+        if !self.pause_before_commit.is_zero() {
+            tokio::time::sleep(self.pause_before_commit).await;
         }
         tx.commit().await?;
         Ok(applied.touched)
     }
 
-    /// Runs until `stop` is cancelled: processes while work is due, otherwise sleeps
-    /// until a `rapport_activities` notification, the next retry, or `idle_wait`.
-    /// Expired leases of dead workers are released before every batch.
+    /// Runs until `stop` is cancelled (see [`Leases::run`]): processes while work is
+    /// due, otherwise sleeps until a `rapport_activities` notification, the next retry,
+    /// or `idle_wait`. After every batch the hook hears which contacts it touched.
     pub async fn run(
         self,
         stop: CancellationToken,
         hook: impl ContactsTouched,
     ) -> Result<(), ProcessingError> {
-        let mut listener = PgListener::connect_with(self.db.pool()).await?;
-        listener.listen(CHANNEL).await?;
-        while !stop.is_cancelled() {
-            // Also under constant load, so a dead worker's claims never wait for an idle
-            // moment.
-            if let Err(e) = self.queue.release_expired().await {
-                tracing::warn!(worker = %self.id, error = %e, "releasing expired leases failed");
-            }
-            match self.process_batch().await {
-                Ok(batch) => {
-                    for (user, contacts) in &batch.touched {
-                        hook.contacts_touched(*user, contacts).await;
-                    }
-                    if batch.claimed > 0 {
-                        continue;
-                    }
+        let (this, hook) = (&self, &hook);
+        self.leases
+            .run(stop, move || async move {
+                let batch = this.process_batch().await?;
+                for (user, contacts) in &batch.touched {
+                    hook.contacts_touched(*user, contacts).await;
                 }
-                Err(e) => {
-                    tracing::warn!(worker = %self.id, error = %e, "activity processing error")
-                }
-            }
-            let wait = match self.queue.next_due().await {
-                Ok(Some(at)) => (at - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .clamp(Duration::from_millis(100), self.options.idle_wait),
-                _ => self.options.idle_wait,
-            };
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                woke = tokio::time::timeout(wait, listener.recv()) => {
-                    if let Ok(Err(e)) = woke {
-                        tracing::warn!(worker = %self.id, error = %e, "activity listener failed");
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
-        }
-        Ok(())
+                Ok(batch.claimed)
+            })
+            .await
     }
 }

@@ -10,12 +10,13 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::ProcessingError;
 use super::state_events::StateChanges;
-use crate::jobs::{Backoff, WorkerId};
+use super::{CHANNEL, ProcessingError};
+use crate::jobs::{Backoff, Claimed, Disposition, LeasedTable, Wake, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing activity is given up as `dead` (its error is kept).
@@ -41,13 +42,16 @@ pub struct ClaimedActivity {
     pub attempts: i32,
 }
 
-/// Where a failed activity went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailedState {
-    /// Retried after the backoff.
-    Failed,
-    /// Out of attempts; stays with its error until re-processing is requested.
-    Dead,
+impl Claimed for ClaimedActivity {
+    type Id = Uuid;
+
+    fn id(&self) -> Uuid {
+        self.id
+    }
+
+    fn attempts(&self) -> i32 {
+        self.attempts
+    }
 }
 
 impl Db {
@@ -78,11 +82,66 @@ impl ActivityQueue {
         &self.pool
     }
 
+    /// Records the outcome of processing (`processed`: contacts matched and created,
+    /// fields extracted) on `conn`, which should be the transaction that wrote those
+    /// effects: if the lease was lost the caller rolls everything back.
+    pub async fn mark_completed(
+        conn: &mut PgConnection,
+        id: Uuid,
+        worker: &WorkerId,
+        processed: &serde_json::Value,
+    ) -> Result<(), ProcessingError> {
+        let done = sqlx::query!(
+            r#"update activities
+               set state = 'completed', processed = $3, processed_at = now(), last_error = null,
+                   claimed_by = null, lease_expires_at = null
+               where id = $1 and state = 'processing' and claimed_by = $2"#,
+            id,
+            worker.as_str(),
+            processed,
+        )
+        .execute(conn)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ProcessingError::LeaseLost(id));
+        }
+        Ok(())
+    }
+}
+
+impl LeasedTable for ActivityQueue {
+    type Item = ClaimedActivity;
+    type Error = ProcessingError;
+    const NAME: &'static str = "activity";
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn wake(&self) -> Wake<'_> {
+        Wake {
+            channel: CHANNEL,
+            payloads: &[],
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    fn max_attempts(&self, _: &ClaimedActivity) -> i32 {
+        self.max_attempts
+    }
+
+    fn lease_lost(id: Uuid) -> ProcessingError {
+        ProcessingError::LeaseLost(id)
+    }
+
     /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
     /// `worker` until now + `lease`. Rows another worker is claiming are skipped, not
     /// waited for. Each claim counts as an attempt, so an activity that crashes its
     /// worker every time still ends up dead.
-    pub async fn claim_next(
+    async fn claim(
         &self,
         worker: &WorkerId,
         batch: i64,
@@ -126,7 +185,7 @@ impl ActivityQueue {
     }
 
     /// Extends the leases `worker` still holds on `ids`; returns the ids still held.
-    pub async fn renew(
+    async fn renew(
         &self,
         worker: &WorkerId,
         ids: &[Uuid],
@@ -144,67 +203,34 @@ impl ActivityQueue {
         .await?)
     }
 
-    /// Records the outcome of processing (`processed`: contacts matched and created,
-    /// fields extracted) on `conn`, which should be the transaction that wrote those
-    /// effects: if the lease was lost the caller rolls everything back.
-    pub async fn mark_completed(
-        conn: &mut PgConnection,
-        id: Uuid,
-        worker: &WorkerId,
-        processed: &serde_json::Value,
-    ) -> Result<(), ProcessingError> {
-        let done = sqlx::query!(
-            r#"update activities
-               set state = 'completed', processed = $3, processed_at = now(), last_error = null,
-                   claimed_by = null, lease_expires_at = null
-               where id = $1 and state = 'processing' and claimed_by = $2"#,
-            id,
-            worker.as_str(),
-            processed,
-        )
-        .execute(conn)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(ProcessingError::LeaseLost(id));
-        }
-        Ok(())
-    }
-
-    /// Records a failure: the error is kept, and the activity is retried after an
-    /// exponential backoff with jitter, or is `dead` once it has used its attempts.
-    pub async fn mark_failed(
+    /// A retry is due after its delay (state `failed`); a dead activity stays with its
+    /// error until re-processing is requested.
+    async fn record_failure(
         &self,
         activity: &ClaimedActivity,
         worker: &WorkerId,
         error: &str,
-    ) -> Result<FailedState, ProcessingError> {
-        let delay = self.backoff.delay(activity.attempts, rand::random::<f64>());
-        let state = sqlx::query_scalar!(
+        disposition: Disposition,
+    ) -> Result<bool, ProcessingError> {
+        let done = sqlx::query!(
             r#"update activities
-               set state = case when attempts >= $4 then 'dead' else 'failed' end,
+               set state = case when $4 then 'dead' else 'failed' end,
                    last_error = $3, claimed_by = null, lease_expires_at = null,
                    next_attempt_at = now() + make_interval(secs => $5)
-               where id = $1 and state = 'processing' and claimed_by = $2
-               returning state"#,
+               where id = $1 and state = 'processing' and claimed_by = $2"#,
             activity.id,
             worker.as_str(),
             error,
-            self.max_attempts,
-            delay.as_secs_f64(),
+            disposition.is_dead(),
+            disposition.delay().as_secs_f64(),
         )
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(ProcessingError::LeaseLost(activity.id))?;
-        Ok(if state == "dead" {
-            FailedState::Dead
-        } else {
-            FailedState::Failed
-        })
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
-    /// Puts activities whose lease expired (their worker died or stalled) back in line:
-    /// failed and due now, or dead when out of attempts. Returns how many were released.
-    pub async fn release_expired(&self) -> Result<u64, ProcessingError> {
+    /// Failed and due now, or dead when out of attempts; announced as state events.
+    async fn release_expired(&self) -> Result<u64, ProcessingError> {
         let mut tx = self.pool.begin().await?;
         let released = sqlx::query!(
             r#"update activities
@@ -212,7 +238,7 @@ impl ActivityQueue {
                    last_error = 'lease expired: its worker stopped before finishing',
                    claimed_by = null, lease_expires_at = null, next_attempt_at = now()
                where state = 'processing' and lease_expires_at < now()
-               returning id, user_id, state"#,
+               returning id, user_id, attempts >= $1 as "dead!""#,
             self.max_attempts,
         )
         .fetch_all(&mut *tx)
@@ -222,11 +248,7 @@ impl ActivityQueue {
         }
         let (mut failed, mut dead) = (StateChanges::default(), StateChanges::default());
         for row in &released {
-            let changes = if row.state == "dead" {
-                &mut dead
-            } else {
-                &mut failed
-            };
+            let changes = if row.dead { &mut dead } else { &mut failed };
             changes.add(UserId(row.user_id), row.id);
         }
         failed.publish(&mut tx, "failed").await?;
@@ -236,8 +258,7 @@ impl ActivityQueue {
         Ok(released.len() as u64)
     }
 
-    /// When the next failed activity becomes due, for sleeping until then.
-    pub async fn next_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, ProcessingError> {
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, ProcessingError> {
         Ok(sqlx::query_scalar!(
             r#"select min(next_attempt_at) from activities where state in ('raw', 'failed')"#
         )

@@ -7,13 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::SummaryError;
 use crate::events::EVENTS_CHANNEL;
-use crate::jobs::{Backoff, WorkerId};
+use crate::jobs::{Backoff, Claimed, Disposition, LeasedTable, Wake, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing summary is given up as `dead` (its error is kept).
@@ -31,13 +32,16 @@ pub struct ClaimedSummary {
     pub attempts: i32,
 }
 
-/// Where a failed summary went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SummaryFailed {
-    /// Retried after the backoff.
-    Retrying,
-    /// Out of attempts; the activity stays without a summary.
-    Dead,
+impl Claimed for ClaimedSummary {
+    type Id = Uuid;
+
+    fn id(&self) -> Uuid {
+        self.activity_id
+    }
+
+    fn attempts(&self) -> i32 {
+        self.attempts
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,10 +75,96 @@ impl SummaryQueue {
         self
     }
 
+    /// Stores a summary `worker` still holds the lease on.
+    pub async fn mark_done(
+        &self,
+        claim: &ClaimedSummary,
+        worker: &WorkerId,
+        summary: &str,
+        model: &str,
+        tokens: u32,
+    ) -> Result<(), SummaryError> {
+        let done = sqlx::query!(
+            r#"update activity_summaries
+               set state = 'done', summary = $4, model = $5, tokens = $6, summarised_at = now(),
+                   last_error = null, claimed_by = null, lease_expires_at = null
+               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3"#,
+            claim.activity_id,
+            claim.user.0,
+            worker.as_str(),
+            summary,
+            model,
+            i32::try_from(tokens).unwrap_or(i32::MAX),
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(SummaryError::LeaseLost(claim.activity_id));
+        }
+        Ok(())
+    }
+
+    /// Tells each user's open tabs which of their activities got a summary: one event
+    /// per user, however many summaries a batch stored.
+    pub async fn announce(
+        &self,
+        summarised: &BTreeMap<UserId, BTreeSet<Uuid>>,
+    ) -> Result<(), SummaryError> {
+        if summarised.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (user, activities) in summarised {
+            sqlx::query!(
+                r#"with stored as (
+                     insert into events (user_id, kind, data) values ($1, $2, $3) returning user_id)
+                   select pg_notify($4, user_id::text) from stored"#,
+                user.0,
+                ACTIVITY_SUMMARISED_EVENT,
+                json!({ "activity_ids": activities }),
+                EVENTS_CHANNEL,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl LeasedTable for SummaryQueue {
+    type Item = ClaimedSummary;
+    type Error = SummaryError;
+    const NAME: &'static str = "summary";
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Processing announces completed activities on the live feed's channel.
+    fn wake(&self) -> Wake<'_> {
+        Wake {
+            channel: EVENTS_CHANNEL,
+            payloads: &[],
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    fn max_attempts(&self, _: &ClaimedSummary) -> i32 {
+        self.max_attempts
+    }
+
+    fn lease_lost(id: Uuid) -> SummaryError {
+        SummaryError::LeaseLost(id)
+    }
+
     /// Claims up to `batch` retries that are due, then fills the batch with the newest
     /// summarisable activities not yet taken on: completed email, SMS, WhatsApp, call
     /// and file activities with text that are not bulk mail.
-    pub async fn claim_next(
+    async fn claim(
         &self,
         worker: &WorkerId,
         batch: i64,
@@ -136,73 +226,53 @@ impl SummaryQueue {
         Ok(claimed)
     }
 
-    /// Stores a summary `worker` still holds the lease on.
-    pub async fn mark_done(
+    async fn renew(
         &self,
-        claim: &ClaimedSummary,
         worker: &WorkerId,
-        summary: &str,
-        model: &str,
-        tokens: u32,
-    ) -> Result<(), SummaryError> {
-        let done = sqlx::query!(
-            r#"update activity_summaries
-               set state = 'done', summary = $4, model = $5, tokens = $6, summarised_at = now(),
-                   last_error = null, claimed_by = null, lease_expires_at = null
-               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3"#,
-            claim.activity_id,
-            claim.user.0,
+        ids: &[Uuid],
+        lease: Duration,
+    ) -> Result<Vec<Uuid>, SummaryError> {
+        Ok(sqlx::query_scalar!(
+            r#"update activity_summaries set lease_expires_at = now() + make_interval(secs => $3)
+               where activity_id = any($1) and state = 'summarising' and claimed_by = $2
+               returning activity_id"#,
+            ids,
             worker.as_str(),
-            summary,
-            model,
-            i32::try_from(tokens).unwrap_or(i32::MAX),
+            lease.as_secs_f64(),
         )
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(SummaryError::LeaseLost(claim.activity_id));
-        }
-        Ok(())
+        .fetch_all(&self.pool)
+        .await?)
     }
 
-    /// Records a failure: retried after an exponential backoff with jitter, or `dead`
-    /// once the attempts are used up or when retrying cannot help (`permanent`).
-    pub async fn mark_failed(
+    /// A retry is due after its delay (state `failed`); a dead summary is given up and
+    /// the activity stays without one.
+    async fn record_failure(
         &self,
         claim: &ClaimedSummary,
         worker: &WorkerId,
         error: &str,
-        permanent: bool,
-    ) -> Result<SummaryFailed, SummaryError> {
-        let delay = self.backoff.delay(claim.attempts, rand::random::<f64>());
-        let state = sqlx::query_scalar!(
+        disposition: Disposition,
+    ) -> Result<bool, SummaryError> {
+        let done = sqlx::query!(
             r#"update activity_summaries
-               set state = case when attempts >= $5 or $7 then 'dead' else 'failed' end,
+               set state = case when $5 then 'dead' else 'failed' end,
                    last_error = $4, claimed_by = null, lease_expires_at = null,
                    next_attempt_at = now() + make_interval(secs => $6)
-               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3
-               returning state"#,
+               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3"#,
             claim.activity_id,
             claim.user.0,
             worker.as_str(),
             error,
-            self.max_attempts,
-            delay.as_secs_f64(),
-            permanent,
+            disposition.is_dead(),
+            disposition.delay().as_secs_f64(),
         )
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(SummaryError::LeaseLost(claim.activity_id))?;
-        Ok(if state == "dead" {
-            SummaryFailed::Dead
-        } else {
-            SummaryFailed::Retrying
-        })
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
-    /// Puts summaries whose worker stopped before finishing back in line (due now), or
-    /// gives them up when out of attempts. Returns how many were released.
-    pub async fn release_expired(&self) -> Result<u64, SummaryError> {
+    /// Due now, or given up when out of attempts.
+    async fn release_expired(&self) -> Result<u64, SummaryError> {
         let released = sqlx::query!(
             r#"update activity_summaries
                set state = case when attempts >= $1 then 'dead' else 'failed' end,
@@ -216,39 +286,12 @@ impl SummaryQueue {
         Ok(released.rows_affected())
     }
 
-    /// When the next failed summary becomes due, for sleeping until then.
-    pub async fn next_retry(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, SummaryError> {
+    /// Only retries wait in line; new work is announced by processing.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, SummaryError> {
         Ok(sqlx::query_scalar!(
             r#"select min(next_attempt_at) from activity_summaries where state = 'failed'"#
         )
         .fetch_one(&self.pool)
         .await?)
-    }
-
-    /// Tells each user's open tabs which of their activities got a summary: one event
-    /// per user, however many summaries a batch stored.
-    pub async fn announce(
-        &self,
-        summarised: &BTreeMap<UserId, BTreeSet<Uuid>>,
-    ) -> Result<(), SummaryError> {
-        if summarised.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        for (user, activities) in summarised {
-            sqlx::query!(
-                r#"with stored as (
-                     insert into events (user_id, kind, data) values ($1, $2, $3) returning user_id)
-                   select pg_notify($4, user_id::text) from stored"#,
-                user.0,
-                ACTIVITY_SUMMARISED_EVENT,
-                json!({ "activity_ids": activities }),
-                EVENTS_CHANNEL,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 }

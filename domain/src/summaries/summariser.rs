@@ -5,17 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chrono::Utc;
 use futures::StreamExt;
-use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::prompt::{MAX_SUMMARY_TOKENS, SYSTEM_PROMPT, clean_summary, user_message};
-use super::{ClaimedSummary, SummaryError, SummaryFailed, SummaryQueue};
+use super::{ClaimedSummary, SummaryError, SummaryQueue};
 use crate::ask::model::{self, ModelConfig, ModelError};
-use crate::events::EVENTS_CHANNEL;
-use crate::jobs::WorkerId;
+use crate::jobs::{Failed, LeaseOptions, Leases, WorkerId};
 use crate::{Db, UserId};
 
 #[derive(Debug, Clone, Copy)]
@@ -32,10 +29,16 @@ pub struct SummariserOptions {
 
 impl SummariserOptions {
     /// How long a claim lasts: long enough for the whole batch to time out call by
-    /// call, so a live worker never loses its lease (no renewal needed).
-    fn lease(&self) -> Duration {
+    /// call, so a live worker keeps its lease even if a renewal fails.
+    fn lease_options(&self) -> LeaseOptions {
         let rounds = (self.batch.max(1) as u32).div_ceil(self.concurrency.max(1) as u32);
-        self.timeout * (rounds + 1)
+        let lease = self.timeout * (rounds + 1);
+        LeaseOptions {
+            batch: self.batch,
+            lease,
+            heartbeat: lease / 3,
+            idle_wait: self.idle_wait,
+        }
     }
 }
 
@@ -74,9 +77,8 @@ impl SummariesOutcome {
 
 pub struct Summariser {
     db: Db,
-    queue: SummaryQueue,
+    leases: Leases<SummaryQueue>,
     model: ModelConfig,
-    id: WorkerId,
     options: SummariserOptions,
 }
 
@@ -84,33 +86,40 @@ impl Summariser {
     pub fn new(db: &Db, model: ModelConfig, id: WorkerId, options: SummariserOptions) -> Self {
         Self {
             db: db.clone(),
-            queue: db.summary_queue(),
+            leases: Leases::new(db.summary_queue(), id, options.lease_options()),
             model,
-            id,
             options,
         }
     }
 
-    pub fn with_queue(mut self, queue: SummaryQueue) -> Self {
-        self.queue = queue;
-        self
+    pub fn with_queue(self, queue: SummaryQueue) -> Self {
+        Self {
+            leases: Leases::new(
+                queue,
+                self.leases.worker().clone(),
+                self.options.lease_options(),
+            ),
+            ..self
+        }
     }
 
     /// Claims and summarises one batch; `claimed == 0` when nothing was due.
     pub async fn summarise_batch(&self) -> Result<SummariesOutcome, SummaryError> {
-        let claimed = self
-            .queue
-            .claim_next(&self.id, self.options.batch, self.options.lease())
-            .await?;
-        let results: Vec<(ClaimedSummary, Result<(), SummaryError>)> =
-            futures::stream::iter(claimed)
-                .map(|claim| async move {
-                    let result = self.summarise_one(&claim).await;
-                    (claim, result)
-                })
-                .buffer_unordered(self.options.concurrency.max(1))
-                .collect()
-                .await;
+        let claimed = self.leases.claim().await?;
+        let ids: Vec<Uuid> = claimed.iter().map(|c| c.activity_id).collect();
+        let results: Vec<(ClaimedSummary, Result<(), SummaryError>)> = self
+            .leases
+            .hold(
+                &ids,
+                futures::stream::iter(claimed)
+                    .map(|claim| async move {
+                        let result = self.summarise_one(&claim).await;
+                        (claim, result)
+                    })
+                    .buffer_unordered(self.options.concurrency.max(1))
+                    .collect(),
+            )
+            .await;
         let mut outcome = SummariesOutcome {
             claimed: results.len(),
             ..SummariesOutcome::default()
@@ -125,25 +134,30 @@ impl Summariser {
                         .or_default()
                         .insert(claim.activity_id);
                 }
-                Err(SummaryError::LeaseLost(_)) => outcome.lost += 1,
+                Err(SummaryError::LeaseLost(id)) => {
+                    self.leases.lost(id);
+                    outcome.lost += 1;
+                }
                 Err(SummaryError::Database(e)) => return Err(SummaryError::Database(e)),
                 Err(error) => {
-                    tracing::info!(activity = %claim.activity_id, %error, "summarising an activity failed");
                     let permanent = matches!(error, SummaryError::NoText);
                     match self
-                        .queue
-                        .mark_failed(&claim, &self.id, &error.to_string(), permanent)
+                        .leases
+                        .fail(&claim, &error.to_string(), permanent)
                         .await
                     {
-                        Ok(SummaryFailed::Retrying) => outcome.failed += 1,
-                        Ok(SummaryFailed::Dead) => outcome.dead += 1,
-                        Err(SummaryError::LeaseLost(_)) => outcome.lost += 1,
+                        Ok(Failed::Retrying) => outcome.failed += 1,
+                        Ok(Failed::Dead) => outcome.dead += 1,
+                        Err(SummaryError::LeaseLost(id)) => {
+                            self.leases.lost(id);
+                            outcome.lost += 1;
+                        }
                         Err(e) => return Err(e),
                     }
                 }
             }
         }
-        self.queue.announce(&summarised).await?;
+        self.leases.table().announce(&summarised).await?;
         Ok(outcome)
     }
 
@@ -177,10 +191,11 @@ impl Summariser {
         .await
         .map_err(|_| ModelError::Timeout(self.options.timeout))??;
         let summary = clean_summary(&completion.text).ok_or(SummaryError::EmptyReply)?;
-        self.queue
+        self.leases
+            .table()
             .mark_done(
                 claim,
-                &self.id,
+                self.leases.worker(),
                 &summary,
                 &self.model.model,
                 completion.tokens,
@@ -188,38 +203,15 @@ impl Summariser {
             .await
     }
 
-    /// Runs until `stop` is cancelled: summarises while work is due, otherwise sleeps
-    /// until a live-feed notification (processing announces completed activities there),
-    /// the next retry, or `idle_wait`. Expired leases are released before every batch.
+    /// Runs until `stop` is cancelled (see [`Leases::run`]): summarises while work is
+    /// due, otherwise sleeps until a live-feed notification (processing announces
+    /// completed activities there), the next retry, or `idle_wait`.
     pub async fn run(self, stop: CancellationToken) -> Result<(), SummaryError> {
-        let mut listener = PgListener::connect_with(self.db.pool()).await?;
-        listener.listen(EVENTS_CHANNEL).await?;
-        while !stop.is_cancelled() {
-            if let Err(e) = self.queue.release_expired().await {
-                tracing::warn!(worker = %self.id, error = %e, "releasing expired summary leases failed");
-            }
-            match self.summarise_batch().await {
-                Ok(batch) if batch.claimed > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(worker = %self.id, error = %e, "summarising error"),
-            }
-            let wait = match self.queue.next_retry().await {
-                Ok(Some(at)) => (at - Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-                    .clamp(Duration::from_millis(100), self.options.idle_wait),
-                _ => self.options.idle_wait,
-            };
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                woke = tokio::time::timeout(wait, listener.recv()) => {
-                    if let Ok(Err(e)) = woke {
-                        tracing::warn!(worker = %self.id, error = %e, "summariser listener failed");
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let this = &self;
+        self.leases
+            .run(stop, move || async move {
+                Ok(this.summarise_batch().await?.claimed)
+            })
+            .await
     }
 }

@@ -4,7 +4,8 @@
 use api::LedgerOutcome;
 use uuid::Uuid;
 
-use super::jobs::SYNC_KIND;
+use super::jobs::SyncGmail;
+use crate::jobs::BackgroundJob;
 use crate::{DomainError, UserScope};
 
 /// The answer to a sync request.
@@ -52,7 +53,9 @@ impl UserScope<'_> {
     pub async fn request_sync(&self, account: Uuid) -> Result<SyncRequest, DomainError> {
         self.own_google_account(account).await?;
         let enqueued = self
-            .enqueue_gmail_sync(account)
+            .enqueue_job(&SyncGmail {
+                account_id: account,
+            })
             .await
             .map_err(|e| DomainError::invalid("sync", e.to_string()))?;
         Ok(if enqueued.created {
@@ -71,8 +74,11 @@ impl UserScope<'_> {
             r#"select exists(select 1 from jobs where user_id = $1 and kind = $2 and unique_key = $3
                               and state in ('queued', 'running')) as "busy!""#,
             self.user.0,
-            SYNC_KIND,
-            format!("{SYNC_KIND}:{account}"),
+            SyncGmail::KIND,
+            SyncGmail {
+                account_id: account
+            }
+            .unique_key(),
         )
         .fetch_one(self.pool)
         .await?;

@@ -1,9 +1,12 @@
-//! Sync work on the job queue: `gmail.sync` (full or incremental, decided by the
-//! cursor) and `gmail.reconcile`, one live job of each per account (unique keys),
-//! `mbox.import` for uploaded Takeout files, and a scheduler that queues incremental
-//! syncs for active Google accounts.
+//! Sync work on the job queue: [`SyncGmail`] (`gmail.sync`: full or incremental,
+//! decided by the cursor; one live job per account), [`ImportMbox`] (`mbox.import`, an
+//! uploaded Takeout file), and a scheduler that queues incremental syncs for active
+//! Google accounts. Reconciliation runs inside every full sync, so it has no job of its
+//! own.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,117 +15,101 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{GmailSync, SyncError};
-use crate::Db;
 use crate::gmail::GmailApi;
-use crate::jobs::{Job, JobError, JobHandler, NewJob, QueueError};
+use crate::jobs::{BackgroundJob, Job, JobError, JobRegistry, QueueError};
+use crate::{Db, UserId};
 
-pub const SYNC_KIND: &str = "gmail.sync";
-pub const RECONCILE_KIND: &str = "gmail.reconcile";
-pub const MBOX_IMPORT_KIND: &str = "mbox.import";
+/// A sync of one Gmail account; at most one is queued or running per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGmail {
+    pub account_id: Uuid,
+}
+
+/// What a [`SyncGmail`] job runs: the sync engine, whichever Gmail client it talks to
+/// (Google's or a fake).
+pub trait SyncsGmail: Send + Sync {
+    fn sync(
+        &self,
+        user: UserId,
+        account: Uuid,
+    ) -> Pin<Box<dyn Future<Output = Result<(), SyncError>> + Send + '_>>;
+}
+
+impl<A: GmailApi> SyncsGmail for GmailSync<A> {
+    fn sync(
+        &self,
+        user: UserId,
+        account: Uuid,
+    ) -> Pin<Box<dyn Future<Output = Result<(), SyncError>> + Send + '_>> {
+        Box::pin(async move { self.sync_account(user, account).await.map(drop) })
+    }
+}
+
+impl BackgroundJob for SyncGmail {
+    const KIND: &'static str = "gmail.sync";
+    type Context = dyn SyncsGmail;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("{}:{}", Self::KIND, self.account_id))
+    }
+
+    async fn run(&self, sync: &Self::Context, job: &Job) -> Result<(), JobError> {
+        sync.sync(owner(job)?, self.account_id)
+            .await
+            .map_err(job_error)
+    }
+}
 
 /// An uploaded mbox file waiting to be imported into the mbox account `name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MboxImportPayload {
+pub struct ImportMbox {
     pub path: PathBuf,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountPayload {
-    pub account_id: Uuid,
-}
+impl BackgroundJob for ImportMbox {
+    const KIND: &'static str = "mbox.import";
+    type Context = Db;
 
-/// A sync of one account; at most one is queued or running per account.
-pub fn sync_job(account: Uuid) -> NewJob {
-    NewJob::new(
-        SYNC_KIND,
-        serde_json::json!(AccountPayload {
-            account_id: account
-        }),
-    )
-    .with_unique_key(format!("{SYNC_KIND}:{account}"))
-}
-
-pub fn reconcile_job(account: Uuid) -> NewJob {
-    NewJob::new(
-        RECONCILE_KIND,
-        serde_json::json!(AccountPayload {
-            account_id: account
-        }),
-    )
-    .with_unique_key(format!("{RECONCILE_KIND}:{account}"))
-}
-
-/// Runs both job kinds with one sync engine.
-pub struct GmailJobs<A> {
-    sync: Arc<GmailSync<A>>,
-}
-
-impl<A> GmailJobs<A> {
-    pub fn new(sync: Arc<GmailSync<A>>) -> Self {
-        Self { sync }
-    }
-}
-
-impl<A: GmailApi> JobHandler for GmailJobs<A> {
-    fn kinds(&self) -> Vec<String> {
-        vec![
-            SYNC_KIND.to_owned(),
-            RECONCILE_KIND.to_owned(),
-            MBOX_IMPORT_KIND.to_owned(),
-        ]
-    }
-
-    async fn run(&self, job: &Job) -> Result<(), JobError> {
-        let user = job
-            .user
-            .ok_or_else(|| JobError::Permanent("sync job without a user".to_owned()))?;
-        if job.kind == MBOX_IMPORT_KIND {
-            return import_uploaded_mbox(&self.sync.db, user, job).await;
+    /// Imports the file, announces the result, and deletes the upload. A retry after a
+    /// crash re-reads the file: ids come from Message-IDs, so nothing doubles.
+    async fn run(&self, db: &Self::Context, job: &Job) -> Result<(), JobError> {
+        if !self.path.exists() {
+            return Err(JobError::Permanent(format!(
+                "the uploaded file {} is gone",
+                self.path.display()
+            )));
         }
-        let payload: AccountPayload = serde_json::from_value(job.payload.clone())
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-        let result = match job.kind.as_str() {
-            SYNC_KIND => self
-                .sync
-                .sync_account(user, payload.account_id)
-                .await
-                .map(drop),
-            RECONCILE_KIND => self
-                .sync
-                .reconcile(user, payload.account_id)
-                .await
-                .map(drop),
-            other => return Err(JobError::Permanent(format!("unknown job kind {other}"))),
-        };
-        result.map_err(job_error)
+        let scope = db.for_user(owner(job)?);
+        let report = scope
+            .import_mbox(&self.path, &self.name)
+            .await
+            .map_err(job_error)?;
+        scope
+            .announce_mbox_import(&self.name, &report)
+            .await
+            .map_err(job_error)?;
+        if let Err(error) = std::fs::remove_file(&self.path) {
+            tracing::warn!(%error, path = %self.path.display(), "could not delete an imported upload");
+        }
+        Ok(())
     }
 }
 
-/// Imports an uploaded file, announces the result, and deletes the upload. A retry
-/// after a crash re-reads the file: ids come from Message-IDs, so nothing doubles.
-async fn import_uploaded_mbox(db: &Db, user: crate::UserId, job: &Job) -> Result<(), JobError> {
-    let payload: MboxImportPayload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-    if !payload.path.exists() {
-        return Err(JobError::Permanent(format!(
-            "the uploaded file {} is gone",
-            payload.path.display()
-        )));
-    }
-    let scope = db.for_user(user);
-    let report = scope
-        .import_mbox(&payload.path, &payload.name)
-        .await
-        .map_err(job_error)?;
-    scope
-        .announce_mbox_import(&payload.name, &report)
-        .await
-        .map_err(job_error)?;
-    if let Err(error) = std::fs::remove_file(&payload.path) {
-        tracing::warn!(%error, path = %payload.path.display(), "could not delete an imported upload");
-    }
-    Ok(())
+/// Registers the sync job types: Gmail syncs with `sync`, mbox imports on its database.
+pub fn register_sync_jobs<A: GmailApi>(
+    registry: JobRegistry,
+    sync: Arc<GmailSync<A>>,
+) -> JobRegistry {
+    let db = Arc::new(sync.db().clone());
+    registry
+        .register::<SyncGmail>(sync)
+        .register::<ImportMbox>(db)
+}
+
+fn owner(job: &Job) -> Result<UserId, JobError> {
+    job.user
+        .ok_or_else(|| JobError::Permanent("sync job without a user".to_owned()))
 }
 
 /// Revoked access stops the job at once (only the user can fix it, and the account
@@ -135,8 +122,9 @@ fn job_error(e: SyncError) -> JobError {
     }
 }
 
-/// Queues a sync for every active Google account that has none queued or running.
-/// Returns how many were queued.
+/// Queues a [`SyncGmail`] for every active Google account that has none queued or
+/// running, in one statement (the payload and unique key are [`SyncGmail`]'s). Returns
+/// how many were queued.
 pub async fn enqueue_incremental_syncs(db: &Db) -> Result<u64, QueueError> {
     let queued = sqlx::query!(
         r#"insert into jobs (user_id, kind, payload, unique_key)
@@ -146,7 +134,7 @@ pub async fn enqueue_incremental_syncs(db: &Db) -> Result<u64, QueueError> {
            on conflict (unique_key)
              where unique_key is not null and state in ('queued', 'running')
              do nothing"#,
-        SYNC_KIND,
+        SyncGmail::KIND,
     )
     .execute(db.pool())
     .await?;
@@ -166,31 +154,5 @@ pub async fn run_scheduler(db: Db, every: Duration, stop: CancellationToken) {
                 }
             }
         }
-    }
-}
-
-impl crate::UserScope<'_> {
-    /// Queues a sync of one of this user's accounts (or returns the live one).
-    pub async fn enqueue_gmail_sync(
-        &self,
-        account: Uuid,
-    ) -> Result<crate::jobs::Enqueued, QueueError> {
-        self.enqueue_job(sync_job(account)).await
-    }
-
-    /// Queues the import of an uploaded mbox file (which the job deletes when done).
-    pub async fn enqueue_mbox_import(
-        &self,
-        payload: &MboxImportPayload,
-    ) -> Result<crate::jobs::Enqueued, QueueError> {
-        self.enqueue_job(NewJob::new(MBOX_IMPORT_KIND, serde_json::json!(payload)))
-            .await
-    }
-
-    pub async fn enqueue_gmail_reconcile(
-        &self,
-        account: Uuid,
-    ) -> Result<crate::jobs::Enqueued, QueueError> {
-        self.enqueue_job(reconcile_job(account)).await
     }
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use domain::contacts::NewContact;
 use domain::ingest::{IncomingEmail, IngestFilter};
-use domain::jobs::{Backoff, WorkerId};
+use domain::jobs::{Backoff, Failed, LeasedTable, WorkerId};
 use domain::processing::{
-    ActivityQueue, ContactPolicy, FailedState, ProcessingError, Processor, ProcessorOptions,
+    ActivityQueue, ContactPolicy, ProcessingError, Processor, ProcessorOptions,
 };
 use domain::{Db, UserId};
 use uuid::Uuid;
@@ -192,7 +192,7 @@ async fn two_concurrent_processors_never_complete_the_same_activity() {
                 let worker = WorkerId::new(format!("w{n}"));
                 loop {
                     let claimed = queue
-                        .claim_next(&worker, 5, Duration::from_secs(60))
+                        .claim(&worker, 5, Duration::from_secs(60))
                         .await
                         .unwrap();
                     if claimed.is_empty() {
@@ -252,14 +252,14 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
     let queue = db.activity_queue();
     let dead = WorkerId::new("dead");
     let claimed = queue
-        .claim_next(&dead, 10, Duration::from_millis(50))
+        .claim(&dead, 10, Duration::from_millis(50))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
     let other = WorkerId::new("other");
     assert!(
         queue
-            .claim_next(&other, 10, Duration::from_secs(60))
+            .claim(&other, 10, Duration::from_secs(60))
             .await
             .unwrap()
             .is_empty()
@@ -268,7 +268,7 @@ async fn an_expired_lease_is_taken_over_and_the_old_holder_cannot_complete() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(queue.release_expired().await.unwrap(), 1);
     let taken = queue
-        .claim_next(&other, 10, Duration::from_secs(60))
+        .claim(&other, 10, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(taken.len(), 1);
@@ -322,13 +322,13 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     let mut delays = Vec::new();
     for attempt in 1..=3 {
         let claimed = queue
-            .claim_next(&worker, 1, Duration::from_secs(60))
+            .claim(&worker, 1, Duration::from_secs(60))
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1, "attempt {attempt} is claimable");
         assert_eq!(claimed[0].attempts, attempt);
         let state = queue
-            .mark_failed(&claimed[0], &worker, &format!("boom {attempt}"))
+            .fail(&claimed[0], &worker, &format!("boom {attempt}"), false)
             .await
             .unwrap();
         let (next, error): (chrono::DateTime<Utc>, Option<String>) =
@@ -339,10 +339,10 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
                 .unwrap();
         assert_eq!(error.as_deref(), Some(format!("boom {attempt}").as_str()));
         if attempt < 3 {
-            assert_eq!(state, FailedState::Failed);
+            assert_eq!(state, Failed::Retrying);
             assert!(
                 queue
-                    .claim_next(&worker, 1, Duration::from_secs(60))
+                    .claim(&worker, 1, Duration::from_secs(60))
                     .await
                     .unwrap()
                     .is_empty(),
@@ -354,7 +354,7 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
                 .await
                 .unwrap();
         } else {
-            assert_eq!(state, FailedState::Dead);
+            assert_eq!(state, Failed::Dead);
         }
     }
     // 60s then 120s, each jittered into [50%, 100%].
@@ -362,7 +362,7 @@ async fn failures_back_off_then_the_activity_is_dead_with_its_error() {
     assert!((55..=120).contains(&delays[1]), "{delays:?}");
     assert!(
         queue
-            .claim_next(&worker, 1, Duration::from_secs(60))
+            .claim(&worker, 1, Duration::from_secs(60))
             .await
             .unwrap()
             .is_empty()

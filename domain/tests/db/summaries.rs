@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use domain::ask::model::ModelConfig;
 use domain::ingest::{IncomingEmail, IngestFilter};
-use domain::jobs::{Backoff, WorkerId};
+use domain::jobs::{Backoff, LeasedTable, WorkerId};
 use domain::processing::{ContactPolicy, Processor, ProcessorOptions};
 use domain::summaries::{
     ACTIVITY_SUMMARISED_EVENT, MAX_INPUT_CHARS, SYSTEM_PROMPT, SummariesOutcome, Summariser,
@@ -390,10 +390,7 @@ async fn concurrent_summarisers_never_take_the_same_activity() {
     let queue = db.summary_queue();
     let (a, b) = (WorkerId::generate(), WorkerId::generate());
     let lease = Duration::from_secs(60);
-    let (first, second) = tokio::join!(
-        queue.claim_next(&a, 4, lease),
-        queue.claim_next(&b, 4, lease)
-    );
+    let (first, second) = tokio::join!(queue.claim(&a, 4, lease), queue.claim(&b, 4, lease));
     let mut ids: Vec<Uuid> = first
         .unwrap()
         .into_iter()
@@ -404,7 +401,7 @@ async fn concurrent_summarisers_never_take_the_same_activity() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), claimed, "no activity claimed twice");
-    let rest = queue.claim_next(&a, 10, lease).await.unwrap();
+    let rest = queue.claim(&a, 10, lease).await.unwrap();
     assert_eq!(claimed + rest.len(), 6, "every activity claimed once");
 }
 

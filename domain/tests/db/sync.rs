@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig, StaticTokens};
-use domain::jobs::{JobState, Worker, WorkerId, WorkerOptions};
-use domain::sync::jobs::{GmailJobs, enqueue_incremental_syncs, sync_job};
+use domain::jobs::{JobRegistry, JobState, Worker, WorkerId, WorkerOptions};
+use domain::sync::jobs::{SyncGmail, enqueue_incremental_syncs, register_sync_jobs};
 use domain::sync::{GmailSync, SyncOptions, SyncState, Throughput};
 use domain::{Db, UserId};
 use fakes::google::sign_in::{self, OAuthClient};
@@ -408,13 +408,15 @@ async fn a_revoked_grant_stops_the_job_until_reconnect_then_resumes() {
     let enqueued = env
         .db
         .for_user(env.user)
-        .enqueue_job(sync_job(env.account))
+        .enqueue_job(&SyncGmail {
+            account_id: env.account,
+        })
         .await
         .unwrap();
     let worker = Worker::new(
         queue.clone(),
         WorkerId::generate(),
-        GmailJobs::new(Arc::clone(&env.sync)),
+        register_sync_jobs(JobRegistry::new(), Arc::clone(&env.sync)),
         WorkerOptions::default(),
     );
     let control = env.google.control();
@@ -499,7 +501,7 @@ async fn scheduled_jobs_sync_active_accounts() {
     let worker = Worker::new(
         env.db.jobs(),
         WorkerId::generate(),
-        GmailJobs::new(Arc::clone(&env.sync)),
+        register_sync_jobs(JobRegistry::new(), Arc::clone(&env.sync)),
         WorkerOptions::default(),
     );
     assert!(worker.run_one().await.unwrap());
