@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::user_message;
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 use crate::pages::file_upload::FileDrop;
 
 /// Rows shown first and added by each "Load more".
@@ -128,7 +128,7 @@ impl ActivityFeed {
         let channel = RwSignal::new(String::new());
         let limit = RwSignal::new(PAGE);
         let changes = RwSignal::new(0_u64);
-        listen_live(&["activity.state", "activity.summarised"], move || {
+        listen_live(&[EventKind::ActivityState, EventKind::ActivitySummarised], move |_| {
             changes.update(|n| *n += 1);
         });
         let retry = ServerAction::<RetryActivity>::new();

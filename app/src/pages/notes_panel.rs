@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::errors::user_message;
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteRow {
@@ -144,7 +144,7 @@ impl NotesData {
         };
         // Bumped by every `notes.changed` event (and when the stream opens).
         let changes = RwSignal::new(0_u64);
-        listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
+        listen_live(&[EventKind::NotesChanged], move |_| changes.update(|n| *n += 1));
         let notes = Resource::new(
             move || {
                 (

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::events::{ContactPayload, Event};
 use crate::{DomainError, UserScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +89,27 @@ pub struct RecentThread {
 const RECENT_MESSAGES_SCANNED: i64 = 300;
 
 impl UserScope<'_> {
+    /// Records that the user opened the contact's page (`contact.viewed`, history only:
+    /// never sent to open tabs). Someone else's contact is not found.
+    pub async fn record_contact_viewed(&self, contact: Uuid) -> Result<(), DomainError> {
+        let mut conn = self.pool.acquire().await?;
+        let exists = sqlx::query_scalar!(
+            r#"select exists (select 1 from contacts where user_id = $1 and id = $2) as "exists!""#,
+            self.user.0,
+            contact,
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if !exists {
+            return Err(DomainError::NotFound("contact"));
+        }
+        let viewed = Event::ContactViewed(ContactPayload {
+            contact_id: contact,
+        });
+        self.record_event(&mut conn, &viewed).await?;
+        Ok(())
+    }
+
     pub async fn contact_profile(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
         sqlx::query_as!(
             ContactProfile,

@@ -5,6 +5,7 @@ mod ask;
 mod auth;
 mod contact_policy;
 mod contacts;
+mod events;
 mod files;
 mod health;
 mod helpers;
