@@ -31,7 +31,7 @@ impl ContactsTouched for RefreshContactsTouched {
             let mut tx = self.db.pool().begin().await?;
             let contacts = contacts.iter().copied().collect();
             let event = Event::ContactsTouched(ContactsTouchedPayload { contacts });
-            crate::events::record(&mut *tx, user, &event).await?;
+            crate::events::record(&mut tx, user, &event).await?;
             tx.commit().await
         };
         if let Err(error) = published.await {
