@@ -93,7 +93,13 @@ mod tests {
 
     #[test]
     fn names_round_trip_through_parse_serde_and_display() {
-        fn check<T: ClosedSet + std::fmt::Debug + PartialEq + serde::Serialize + serde::de::DeserializeOwned>() {
+        fn check<
+            T: ClosedSet
+                + std::fmt::Debug
+                + PartialEq
+                + serde::Serialize
+                + serde::de::DeserializeOwned,
+        >() {
             assert_eq!(T::ALL.len(), T::NAMES.len());
             for (value, name) in T::ALL.iter().zip(T::NAMES) {
                 assert_eq!(value.as_str(), *name);
@@ -106,7 +112,10 @@ mod tests {
         // serde_json is not a dependency of this crate; a JSON string is a quoted name.
         fn serde_json_lite<T: serde::de::DeserializeOwned>(json: &str) -> T {
             let name = json.trim_matches('"').to_owned();
-            T::deserialize(serde::de::value::StringDeserializer::<serde::de::value::Error>::new(name)).unwrap()
+            T::deserialize(serde::de::value::StringDeserializer::<
+                serde::de::value::Error,
+            >::new(name))
+            .unwrap()
         }
         check::<Channel>();
         check::<ActivityState>();

@@ -6,9 +6,9 @@
 //! Each SSE message is one live [`Event`]: its SSE `event` is the kind's name and its
 //! `data` a [`LiveMessage`] holding the payload, parsed here into the typed event.
 
-pub use api::events::{Event, EventKind};
 #[cfg(feature = "hydrate")]
 use api::events::LiveMessage;
+pub use api::events::{Event, EventKind};
 
 /// Calls `on_event` when the stream opens (with `None`: re-read everything) and for
 /// every event of one of `kinds` (with the typed event, or `None` if its payload could
@@ -19,7 +19,10 @@ pub fn listen_live<F>(kinds: &'static [EventKind], on_event: F)
 where
     F: Fn(Option<Event>) + Clone + 'static,
 {
-    debug_assert!(kinds.iter().all(|k| k.is_live()), "{kinds:?} are never sent live");
+    debug_assert!(
+        kinds.iter().all(|k| k.is_live()),
+        "{kinds:?} are never sent live"
+    );
     #[cfg(feature = "hydrate")]
     {
         use leptos::prelude::on_cleanup;
@@ -35,9 +38,10 @@ where
             Closure::<dyn Fn()>::new(move || on_event(None))
         };
         source.set_onopen(Some(opened.as_ref().unchecked_ref()));
-        let received = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
-            on_event(parse(&message.type_(), message.data().as_string()));
-        });
+        let received =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
+                on_event(parse(&message.type_(), message.data().as_string()));
+            });
         for kind in kinds {
             let _ = source
                 .add_event_listener_with_callback(kind.as_str(), received.as_ref().unchecked_ref());

@@ -120,16 +120,29 @@ mod tests {
 
     #[test]
     fn export_arguments_parse_dates_and_times() {
-        let command = ExportCommand::parse(&args(&["--user", " Ada@Example.com", "--since", "2026-01-31"])).unwrap();
+        let command = ExportCommand::parse(&args(&[
+            "--user",
+            " Ada@Example.com",
+            "--since",
+            "2026-01-31",
+        ]))
+        .unwrap();
         assert_eq!(command.user, "ada@example.com");
         assert_eq!(
             command.since.unwrap().to_rfc3339(),
             "2026-01-31T00:00:00+00:00"
         );
-        let command =
-            ExportCommand::parse(&args(&["--since", "2026-01-31T12:00:00+02:00", "--user", "a@b.c"]))
-                .unwrap();
-        assert_eq!(command.since.unwrap().to_rfc3339(), "2026-01-31T10:00:00+00:00");
+        let command = ExportCommand::parse(&args(&[
+            "--since",
+            "2026-01-31T12:00:00+02:00",
+            "--user",
+            "a@b.c",
+        ]))
+        .unwrap();
+        assert_eq!(
+            command.since.unwrap().to_rfc3339(),
+            "2026-01-31T10:00:00+00:00"
+        );
         assert!(ExportCommand::parse(&args(&["--since", "2026-01-31"])).is_err());
         assert!(ExportCommand::parse(&args(&["--user", "a@b.c", "--since", "yesterday"])).is_err());
         assert!(ExportCommand::parse(&args(&["--user", "a@b.c", "extra"])).is_err());

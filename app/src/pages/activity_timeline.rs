@@ -128,9 +128,12 @@ impl ActivityFeed {
         let channel = RwSignal::new(String::new());
         let limit = RwSignal::new(PAGE);
         let changes = RwSignal::new(0_u64);
-        listen_live(&[EventKind::ActivityState, EventKind::ActivitySummarised], move |_| {
-            changes.update(|n| *n += 1);
-        });
+        listen_live(
+            &[EventKind::ActivityState, EventKind::ActivitySummarised],
+            move |_| {
+                changes.update(|n| *n += 1);
+            },
+        );
         let retry = ServerAction::<RetryActivity>::new();
         let window = Resource::new(
             move || {

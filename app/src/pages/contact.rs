@@ -134,8 +134,7 @@ pub async fn load_contact(id: Uuid) -> Result<ContactData, ServerFnError> {
     let ctx = request_context()?;
     let scope = ctx.scope();
     let now = Utc::now();
-    let profile = scope.contact_profile(id).await.map_err(to_server_error)?;
-    scope.record_contact_viewed(id).await.map_err(to_server_error)?;
+    let profile = scope.view_contact(id).await.map_err(to_server_error)?;
     let identities = scope
         .contact_identities(id)
         .await

@@ -144,7 +144,9 @@ impl NotesData {
         };
         // Bumped by every `notes.changed` event (and when the stream opens).
         let changes = RwSignal::new(0_u64);
-        listen_live(&[EventKind::NotesChanged], move |_| changes.update(|n| *n += 1));
+        listen_live(&[EventKind::NotesChanged], move |_| {
+            changes.update(|n| *n += 1)
+        });
         let notes = Resource::new(
             move || {
                 (

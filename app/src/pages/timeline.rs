@@ -51,7 +51,9 @@ pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
 #[component]
 pub fn TimelinePage() -> impl IntoView {
     let changes = RwSignal::new(0_u64);
-    listen_live(&[EventKind::ActivityState], move |_| changes.update(|n| *n += 1));
+    listen_live(&[EventKind::ActivityState], move |_| {
+        changes.update(|n| *n += 1)
+    });
     let activities = Resource::new(move || changes.get(), |_| recent_activities());
     view! {
         <Title text="Timeline"/>

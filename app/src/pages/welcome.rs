@@ -101,7 +101,9 @@ pub fn WelcomePage() -> impl IntoView {
     // Bumped by every live progress event; the overview is re-read for each.
     let updates = RwSignal::new(0_u64);
     let overview = Resource::new(move || updates.get(), |_| load_sync_overview());
-    listen_live(&[EventKind::SyncProgress], move |_| updates.update(|n| *n += 1));
+    listen_live(&[EventKind::SyncProgress], move |_| {
+        updates.update(|n| *n += 1)
+    });
     view! {
         <Title text="Importing your mail"/>
         <section class="page welcome">

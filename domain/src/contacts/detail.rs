@@ -89,25 +89,17 @@ pub struct RecentThread {
 const RECENT_MESSAGES_SCANNED: i64 = 300;
 
 impl UserScope<'_> {
-    /// Records that the user opened the contact's page (`contact.viewed`, history only:
-    /// never sent to open tabs). Someone else's contact is not found.
-    pub async fn record_contact_viewed(&self, contact: Uuid) -> Result<(), DomainError> {
-        let mut conn = self.pool.acquire().await?;
-        let exists = sqlx::query_scalar!(
-            r#"select exists (select 1 from contacts where user_id = $1 and id = $2) as "exists!""#,
-            self.user.0,
-            contact,
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if !exists {
-            return Err(DomainError::NotFound("contact"));
-        }
+    /// The contact's profile for its page, recording the visit (`contact.viewed`,
+    /// history only: never sent to open tabs). Someone else's contact is not found and
+    /// records nothing.
+    pub async fn view_contact(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
+        let profile = self.contact_profile(contact).await?;
         let viewed = Event::ContactViewed(ContactPayload {
             contact_id: contact,
         });
-        self.record_event(&mut conn, &viewed).await?;
-        Ok(())
+        self.record_event(&mut *self.pool.acquire().await?, &viewed)
+            .await?;
+        Ok(profile)
     }
 
     pub async fn contact_profile(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::progress::Reporter;
 use super::state::Stage;
 use super::{GmailSync, SyncError};
-use crate::gmail::{GmailApi, ListQuery, QuotaClient};
 use crate::events::{Event, SyncReconcilePayload};
+use crate::gmail::{GmailApi, ListQuery, QuotaClient};
 use crate::{UserId, UserScope};
 
 /// How many ids of each kind a report lists (the counts are always complete).

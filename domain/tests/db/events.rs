@@ -23,7 +23,10 @@ const OWNER: &str = "owner@mycorp.com";
 
 /// Every event of `user`, live or recorded, oldest first.
 async fn all_events(db: &Db, user: UserId) -> Vec<StoredEvent> {
-    db.for_user(user).history_after(0, None, 10_000).await.unwrap()
+    db.for_user(user)
+        .history_after(0, None, 10_000)
+        .await
+        .unwrap()
 }
 
 /// The typed events of one kind.
@@ -53,10 +56,14 @@ fn email(id: &str, day: u32, from: &str, to: &str, body: &str) -> IncomingEmail 
 }
 
 async fn process_all(db: &Db) {
-    Processor::new(db, WorkerId::new("events-test"), ProcessorOptions::default())
-        .drain()
-        .await
-        .unwrap();
+    Processor::new(
+        db,
+        WorkerId::new("events-test"),
+        ProcessorOptions::default(),
+    )
+    .drain()
+    .await
+    .unwrap();
 }
 
 fn profile(subject: &str, email: &str) -> GoogleProfile {
@@ -146,7 +153,13 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
             account,
             &[
                 email("in1", 1, "Jane <jane@acme.co.uk>", OWNER, "hello"),
-                email("out1", 2, OWNER, "Jane <jane@acme.co.uk>, bob@acme.co.uk", "hi both"),
+                email(
+                    "out1",
+                    2,
+                    OWNER,
+                    "Jane <jane@acme.co.uk>, bob@acme.co.uk",
+                    "hi both",
+                ),
             ],
             &IngestFilter::default(),
         )
@@ -166,7 +179,9 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
     let created = of_kind(&db, me, EventKind::ContactCreated).await;
     assert_eq!(created.len(), 2, "Jane and Bob, once each: {created:?}");
     assert!(
-        of_kind(&db, me, EventKind::ContactEnriched).await.is_empty(),
+        of_kind(&db, me, EventKind::ContactEnriched)
+            .await
+            .is_empty(),
         "a new contact's first values are its creation"
     );
 
@@ -186,7 +201,11 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
         panic!()
     };
     for field in ["display_name", "title", "phones"] {
-        assert!(jane.fields.iter().any(|f| f == field), "{field} in {:?}", jane.fields);
+        assert!(
+            jane.fields.iter().any(|f| f == field),
+            "{field} in {:?}",
+            jane.fields
+        );
     }
     assert_eq!(of_kind(&db, me, EventKind::EmailReceived).await.len(), 2);
 
@@ -241,7 +260,11 @@ async fn a_rolled_back_processing_transaction_records_nothing() {
         .unwrap();
     assert_eq!(applied.touched.len(), 1);
     tx.rollback().await.unwrap();
-    assert_eq!(all_events(&db, me).await.len(), before, "rolled back with the change");
+    assert_eq!(
+        all_events(&db, me).await.len(),
+        before,
+        "rolled back with the change"
+    );
 }
 
 #[tokio::test]
@@ -287,16 +310,19 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
     };
     assert_eq!((p.merge_id, p.winner_id, p.loser_id), (merge, ada, ada2));
 
-    scope.record_contact_viewed(ada).await.unwrap();
-    scope.record_contact_viewed(ada).await.unwrap();
+    assert_eq!(scope.view_contact(ada).await.unwrap().id, ada);
+    scope.view_contact(ada).await.unwrap();
     let other = user(&db, "other@example.com").await;
     assert!(matches!(
-        db.for_user(other).record_contact_viewed(ada).await,
+        db.for_user(other).view_contact(ada).await,
         Err(DomainError::NotFound("contact"))
     ));
     assert_eq!(of_kind(&db, me, EventKind::ContactViewed).await.len(), 2);
     assert!(all_events(&db, other).await.is_empty());
-    assert!(scope.events_after(0).await.unwrap().is_empty(), "none of these is live");
+    assert!(
+        scope.events_after(0).await.unwrap().is_empty(),
+        "none of these is live"
+    );
 }
 
 #[tokio::test]
@@ -333,13 +359,26 @@ async fn notes_and_questions_are_recorded_once() {
     let Event::NoteCreated(p) = &notes[0] else {
         panic!()
     };
-    assert_eq!((p.note_id, p.contact_id, p.author.as_str()), (note.id, ada, "user"));
+    assert_eq!(
+        (p.note_id, p.contact_id, p.author.as_str()),
+        (note.id, ada, "user")
+    );
     // The live side of the same change, for open contact pages.
     assert_eq!(scope.events_after(0).await.unwrap().len(), 1);
 
-    let answer = Answer::answered("Three.".into(), domain::ask::AnswerValue::Number(3), vec!["message_counts".into()]);
+    let answer = Answer::answered(
+        "Three.".into(),
+        domain::ask::AnswerValue::Number(3),
+        vec!["message_counts".into()],
+    );
     let exchange = scope
-        .record_exchange(&Question::parse("How many?").unwrap(), &answer, "offline engine", 12, 0)
+        .record_exchange(
+            &Question::parse("How many?").unwrap(),
+            &answer,
+            "offline engine",
+            12,
+            0,
+        )
         .await
         .unwrap();
     let asked = of_kind(&db, me, EventKind::AiQueryExecuted).await;
@@ -424,16 +463,19 @@ async fn export_writes_one_users_events_as_json_lines_since_a_time() {
     assert_eq!(lines[0].id, old);
     assert_eq!(lines[1].kind, "contact.created");
     assert_eq!(lines[1].data["contact_id"], ada.to_string());
-    let mut keys: Vec<String> =
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-            text.lines().next().unwrap(),
-        )
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    let mut keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+        text.lines().next().unwrap(),
+    )
+    .unwrap()
+    .keys()
+    .cloned()
+    .collect();
     keys.sort();
-    assert_eq!(keys, ["at", "data", "id", "kind", "user"], "the documented schema");
+    assert_eq!(
+        keys,
+        ["at", "data", "id", "kind", "user"],
+        "the documented schema"
+    );
 
     let mut out = Vec::new();
     let since = Utc::now() - Duration::days(1);

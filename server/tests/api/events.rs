@@ -36,7 +36,13 @@ async fn sign_in_is_recorded_and_export_events_writes_only_that_users_events() {
     app.sign_in(SAM).await;
     let alex = app.db.user_by_email(ALEX).await.unwrap();
 
-    let exported = lines(&export(&app.database_url, &["--user", "Alex.Morgan@brightwater-labs.com"]).await);
+    let exported = lines(
+        &export(
+            &app.database_url,
+            &["--user", "Alex.Morgan@brightwater-labs.com"],
+        )
+        .await,
+    );
     let kinds: Vec<&str> = exported.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == "user.signed_in").count(),
@@ -48,13 +54,28 @@ async fn sign_in_is_recorded_and_export_events_writes_only_that_users_events() {
         1,
         "{kinds:?}"
     );
-    assert!(exported.iter().all(|e| e.user == alex.0), "never Sam's events");
-    assert!(exported.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
-    let linked = exported.iter().find(|e| e.kind == "account.linked").unwrap();
+    assert!(
+        exported.iter().all(|e| e.user == alex.0),
+        "never Sam's events"
+    );
+    assert!(
+        exported.windows(2).all(|w| w[0].id < w[1].id),
+        "oldest first"
+    );
+    let linked = exported
+        .iter()
+        .find(|e| e.kind == "account.linked")
+        .unwrap();
     assert_eq!(linked.data["address"], ALEX);
     assert_eq!(linked.data["provider"], "google");
 
-    let later = lines(&export(&app.database_url, &["--user", ALEX, "--since", "2999-01-01"]).await);
+    let later = lines(
+        &export(
+            &app.database_url,
+            &["--user", ALEX, "--since", "2999-01-01"],
+        )
+        .await,
+    );
     assert!(later.is_empty(), "nothing since the future");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let since_today = lines(&export(&app.database_url, &["--user", ALEX, "--since", &today]).await);
