@@ -10,7 +10,7 @@ use domain::contacts::NewContact;
 use domain::crypto::SecretBox;
 use domain::events::{Event, EventKind, ExportedEvent, StoredEvent};
 use domain::google::{GoogleProfile, TokenGrant};
-use domain::ingest::{IncomingEmail, IngestFilter};
+use domain::ingest::{IncomingEmail, IngestFilter, StoredEmail};
 use domain::jobs::WorkerId;
 use domain::notes::{Author, NewNote, NoteBody};
 use domain::processing::{ContactPolicy, Processor, ProcessorOptions};
@@ -55,6 +55,24 @@ fn email(id: &str, day: u32, from: &str, to: &str, body: &str) -> IncomingEmail 
     }
 }
 
+/// The owner and their Gmail account, whose correspondents all become contacts.
+async fn mailbox(db: &Db) -> (UserId, Uuid) {
+    let me = user(db, OWNER).await;
+    let account = gmail_account(db, me, OWNER).await;
+    db.for_user(me)
+        .set_contact_policy(account, ContactPolicy::Everyone)
+        .await
+        .unwrap();
+    (me, account)
+}
+
+async fn store(db: &Db, user: UserId, account: Uuid, emails: &[IncomingEmail]) -> Vec<StoredEmail> {
+    db.for_user(user)
+        .store_emails(account, emails, &IngestFilter::default())
+        .await
+        .unwrap()
+}
+
 async fn process_all(db: &Db) {
     Processor::new(
         db,
@@ -64,6 +82,14 @@ async fn process_all(db: &Db) {
     .drain()
     .await
     .unwrap();
+}
+
+/// A contact the user adds by hand.
+async fn add_contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
+    db.for_user(user)
+        .create_contact(&NewContact::parse(name, email).unwrap())
+        .await
+        .unwrap()
 }
 
 fn profile(subject: &str, email: &str) -> GoogleProfile {
@@ -140,31 +166,25 @@ async fn sign_in_and_linking_google_are_recorded_once_each_and_never_live() {
 #[tokio::test]
 async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
     let db = fresh_db().await;
-    let me = user(&db, OWNER).await;
-    let account = gmail_account(&db, me, OWNER).await;
+    let (me, account) = mailbox(&db).await;
     let scope = db.for_user(me);
-    scope
-        .set_contact_policy(account, ContactPolicy::Everyone)
-        .await
-        .unwrap();
     let signed = "Hi,\n\nSee you then.\n\nBest regards,\nJane Roe\nHead of Partnerships\nAcme Widgets Ltd\nTel: 020 7946 0958\n";
-    scope
-        .store_emails(
-            account,
-            &[
-                email("in1", 1, "Jane <jane@acme.co.uk>", OWNER, "hello"),
-                email(
-                    "out1",
-                    2,
-                    OWNER,
-                    "Jane <jane@acme.co.uk>, bob@acme.co.uk",
-                    "hi both",
-                ),
-            ],
-            &IngestFilter::default(),
-        )
-        .await
-        .unwrap();
+    store(
+        &db,
+        me,
+        account,
+        &[
+            email("in1", 1, "Jane <jane@acme.co.uk>", OWNER, "hello"),
+            email(
+                "out1",
+                2,
+                OWNER,
+                "Jane <jane@acme.co.uk>, bob@acme.co.uk",
+                "hi both",
+            ),
+        ],
+    )
+    .await;
     process_all(&db).await;
 
     let received = of_kind(&db, me, EventKind::EmailReceived).await;
@@ -186,14 +206,13 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
     );
 
     // Jane's signature fills her title and company: enrichment, with the fields.
-    scope
-        .store_emails(
-            account,
-            &[email("in2", 3, "Jane Roe <jane@acme.co.uk>", OWNER, signed)],
-            &IngestFilter::default(),
-        )
-        .await
-        .unwrap();
+    store(
+        &db,
+        me,
+        account,
+        &[email("in2", 3, "Jane Roe <jane@acme.co.uk>", OWNER, signed)],
+    )
+    .await;
     process_all(&db).await;
     let enriched = of_kind(&db, me, EventKind::ContactEnriched).await;
     assert_eq!(enriched.len(), 1, "{enriched:?}");
@@ -230,21 +249,15 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
 #[tokio::test]
 async fn a_rolled_back_processing_transaction_records_nothing() {
     let db = fresh_db().await;
-    let me = user(&db, OWNER).await;
-    let account = gmail_account(&db, me, OWNER).await;
+    let (me, account) = mailbox(&db).await;
     let scope = db.for_user(me);
-    scope
-        .set_contact_policy(account, ContactPolicy::Everyone)
-        .await
-        .unwrap();
-    let stored = scope
-        .store_emails(
-            account,
-            &[email("in1", 1, "Ann <ann@berg.se>", OWNER, "hello")],
-            &IngestFilter::default(),
-        )
-        .await
-        .unwrap();
+    let stored = store(
+        &db,
+        me,
+        account,
+        &[email("in1", 1, "Ann <ann@berg.se>", OWNER, "hello")],
+    )
+    .await;
     let before = all_events(&db, me).await.len();
     let activity = match stored[0].outcome {
         domain::ingest::StoreOutcome::Imported(id) => id,
@@ -272,14 +285,8 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
     let db = fresh_db().await;
     let me = user(&db, "me@example.com").await;
     let scope = db.for_user(me);
-    let ada = scope
-        .create_contact(&NewContact::parse("Ada", "ada@example.com").unwrap())
-        .await
-        .unwrap();
-    let ada2 = scope
-        .create_contact(&NewContact::parse("Ada L.", "").unwrap())
-        .await
-        .unwrap();
+    let ada = add_contact(&db, me, "Ada", "ada@example.com").await;
+    let ada2 = add_contact(&db, me, "Ada L.", "").await;
     // Refused (the address is taken): no contact, no event.
     assert!(matches!(
         scope
@@ -330,10 +337,7 @@ async fn notes_and_questions_are_recorded_once() {
     let db = fresh_db().await;
     let me = user(&db, "me@example.com").await;
     let scope = db.for_user(me);
-    let ada = scope
-        .create_contact(&NewContact::parse("Ada", "").unwrap())
-        .await
-        .unwrap();
+    let ada = add_contact(&db, me, "Ada", "").await;
     let note = scope
         .create_note(&NewNote {
             contact: ada,
@@ -439,15 +443,8 @@ async fn export_writes_one_users_events_as_json_lines_since_a_time() {
     let other = user(&db, "other@example.com").await;
     let old = backdate(&db, me, 10).await;
     let _ = backdate(&db, other, 1).await;
-    let ada = db
-        .for_user(me)
-        .create_contact(&NewContact::parse("Ada", "").unwrap())
-        .await
-        .unwrap();
-    db.for_user(other)
-        .create_contact(&NewContact::parse("Secret", "").unwrap())
-        .await
-        .unwrap();
+    let ada = add_contact(&db, me, "Ada", "").await;
+    add_contact(&db, other, "Secret", "").await;
 
     let mut out = Vec::new();
     let written = db.for_user(me).export_events(None, &mut out).await.unwrap();
