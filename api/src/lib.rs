@@ -2,6 +2,7 @@
 //! [`ActivityState`], [`AccountStatus`], [`Provider`], [`Direction`], [`LedgerOutcome`])
 //! are enums written once: the database stores their snake_case names (`text` columns with `check`
 //! constraints), serde uses the same names, and nothing compares those strings in Rust.
+//! Everything that happens is an [`Event`] of one [`EventKind`] (see [`events`]).
 //! The request/response types of server functions live beside them, so the UI and the
 //! domain use one definition.
 //!
@@ -9,6 +10,7 @@
 //! server side enables.
 
 mod closed_set;
+pub mod events;
 mod kinds;
 mod text;
 
@@ -22,5 +24,6 @@ pub mod settings;
 pub mod timeline;
 
 pub use closed_set::{ClosedSet, UnknownValue};
+pub use events::{Delivery, Event, EventKind};
 pub use kinds::{AccountStatus, ActivityState, Channel, Direction, LedgerOutcome, Provider};
 pub use text::capitalize;

@@ -6,8 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::crypto::{CryptoError, SecretBox};
+use crate::events::{AccountLinkedPayload, Event};
 use crate::google::{GoogleError, GoogleOAuth, GoogleProfile, TokenGrant};
 use crate::{DomainError, UserScope};
+use api::Provider;
 
 /// Refresh this long before expiry so a sync never starts with a dying token.
 const REFRESH_MARGIN_MINUTES: i64 = 5;
@@ -64,6 +66,7 @@ impl UserScope<'_> {
 
     /// Creates or updates the Google account after consent. A grant without a refresh
     /// token keeps the stored one; the account becomes active again (reconnect).
+    /// Recorded as an `account.linked` event.
     pub async fn connect_google_account(
         &self,
         profile: &GoogleProfile,
@@ -72,7 +75,8 @@ impl UserScope<'_> {
     ) -> Result<Uuid, DomainError> {
         let access = secrets.seal(&grant.access_token);
         let refresh = grant.refresh_token.as_deref().map(|t| secrets.seal(t));
-        let id = sqlx::query_scalar!(
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query!(
             r#"insert into accounts (user_id, provider, external_id, display_name, scopes,
                                      access_token_enc, refresh_token_enc, token_expires_at, status)
                values ($1, 'google', $2, $3, $4, $5, $6, $7, 'active')
@@ -84,7 +88,7 @@ impl UserScope<'_> {
                  token_expires_at = excluded.token_expires_at,
                  status = 'active',
                  last_error = null
-               returning id"#,
+               returning id, (xmax = 0) as "inserted!""#,
             self.user.0,
             profile.subject,
             profile.email.to_lowercase(),
@@ -93,9 +97,17 @@ impl UserScope<'_> {
             refresh,
             grant.expires_at,
         )
-        .fetch_one(self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(id)
+        let linked = Event::AccountLinked(AccountLinkedPayload {
+            account_id: row.id,
+            provider: Provider::Google,
+            address: profile.email.to_lowercase(),
+            relinked: !row.inserted,
+        });
+        self.record_event(&mut tx, &linked).await?;
+        tx.commit().await?;
+        Ok(row.id)
     }
 
     /// A valid access token for a Google account, refreshed when it is about to expire.

@@ -1,15 +1,23 @@
-//! Things the user should see happen live (sync progress, imports): rows in `events`,
-//! announced by `NOTIFY rapport_events` carrying the user id. The row is the message and
-//! the notification only a wake-up, so a listener that reconnects or falls behind reads
-//! what it missed from the table by id instead of losing it.
+//! Everything that happens is an event: a row in `events` with its kind's name and
+//! payload ([`api::events`] defines both), written by [`record`] in the same transaction
+//! as the change it describes, so a rolled-back change leaves no event behind.
+//!
+//! Live kinds (sync progress, activity states, ...) are also announced by
+//! `NOTIFY rapport_events` carrying the user id. The row is the message and the
+//! notification only a wake-up, so a listener that reconnects or falls behind reads what
+//! it missed from the table by id instead of losing it. Recorded-only kinds (sign-ins,
+//! mail, contacts, questions) are history: exported, never sent to browsers.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
+
+pub use api::events::*;
 
 use crate::{Db, UserId, UserScope};
 
@@ -19,47 +27,85 @@ pub const EVENTS_CHANNEL: &str = "rapport_events";
 /// Most events handed out per read; a client far behind catches up in several reads.
 pub const EVENTS_PAGE: i64 = 200;
 
+/// Rows deleted per statement by [`Db::delete_events_before`], so retention never
+/// holds a long lock.
+const RETENTION_BATCH: i64 = 5_000;
+
+/// An event as stored.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct StoredEvent {
     pub id: i64,
     pub kind: String,
     pub data: serde_json::Value,
     pub created_at: DateTime<Utc>,
 }
 
-impl UserScope<'_> {
-    /// Stores an event inside `tx` and notifies listeners when `tx` commits, so nobody
-    /// hears of an event before the data it describes is visible.
-    pub(crate) async fn publish_event(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-        kind: &str,
-        data: serde_json::Value,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            r#"insert into events (user_id, kind, data) values ($1, $2, $3)"#,
-            self.user.0,
-            kind,
-            data,
-        )
-        .execute(&mut **tx)
-        .await?;
+/// Records `event` for `user` on `conn`: the transaction making the change the event
+/// describes, so both commit or neither does. A live kind also notifies listeners, who
+/// hear of it when the transaction commits. Returns the event's id.
+pub async fn record(
+    conn: &mut PgConnection,
+    user: UserId,
+    event: &Event,
+) -> Result<i64, sqlx::Error> {
+    let kind = event.kind();
+    let data = event.data().map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let id = sqlx::query_scalar!(
+        r#"insert into events (user_id, kind, data, live) values ($1, $2, $3, $4) returning id"#,
+        user.0,
+        kind.as_str(),
+        data,
+        kind.is_live(),
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if kind.is_live() {
         sqlx::query!(
             r#"select pg_notify($1, $2::uuid::text)"#,
             EVENTS_CHANNEL,
-            self.user.0,
+            user.0,
         )
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+    }
+    Ok(id)
+}
+
+/// One line of `server export-events`: an event with its id, time, kind and owner.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedEvent {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub user: Uuid,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not write the events: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+impl UserScope<'_> {
+    /// Records `event` for this user on `conn` (see [`record`]).
+    pub(crate) async fn record_event(
+        &self,
+        conn: &mut PgConnection,
+        event: &Event,
+    ) -> Result<i64, sqlx::Error> {
+        record(conn, self.user, event).await
     }
 
-    /// This user's events with an id above `after`, oldest first, at most [`EVENTS_PAGE`].
-    pub async fn events_after(&self, after: i64) -> Result<Vec<Event>, sqlx::Error> {
+    /// This user's live events with an id above `after`, oldest first, at most
+    /// [`EVENTS_PAGE`].
+    pub async fn events_after(&self, after: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as!(
-            Event,
+            StoredEvent,
             r#"select id, kind, data, created_at from events
-               where user_id = $1 and id > $2 order by id limit $3"#,
+               where user_id = $1 and live and id > $2 order by id limit $3"#,
             self.user.0,
             after,
             EVENTS_PAGE,
@@ -68,15 +114,90 @@ impl UserScope<'_> {
         .await
     }
 
-    /// The id of this user's newest event (0 when there is none): where a live view
-    /// rendered now starts listening, so it misses nothing between render and connect.
+    /// This user's events of every kind, live or recorded, with an id above `after` and
+    /// created at or after `since`, oldest first, at most `limit`.
+    pub async fn history_after(
+        &self,
+        after: i64,
+        since: Option<DateTime<Utc>>,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        sqlx::query_as!(
+            StoredEvent,
+            r#"select id, kind, data, created_at from events
+               where user_id = $1 and id > $2 and ($3::timestamptz is null or created_at >= $3)
+               order by id limit $4"#,
+            self.user.0,
+            after,
+            since,
+            limit,
+        )
+        .fetch_all(self.pool)
+        .await
+    }
+
+    /// The id of this user's newest live event (0 when there is none): where a live
+    /// view rendered now starts listening, so it misses nothing between render and
+    /// connect.
     pub async fn last_event_id(&self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar!(
-            r#"select coalesce(max(id), 0) as "id!" from events where user_id = $1"#,
+            r#"select coalesce(max(id), 0) as "id!" from events where user_id = $1 and live"#,
             self.user.0,
         )
         .fetch_one(self.pool)
         .await
+    }
+
+    /// Writes this user's events (every kind) created at or after `since` to `out` as
+    /// JSON Lines, one [`ExportedEvent`] per line, oldest first. Returns how many.
+    pub async fn export_events(
+        &self,
+        since: Option<DateTime<Utc>>,
+        out: &mut impl std::io::Write,
+    ) -> Result<u64, ExportError> {
+        let (mut after, mut written) = (0, 0);
+        loop {
+            let page = self.history_after(after, since, 1_000).await?;
+            let Some(last) = page.last() else {
+                return Ok(written);
+            };
+            after = last.id;
+            for event in page {
+                let line = ExportedEvent {
+                    id: event.id,
+                    at: event.created_at,
+                    kind: event.kind,
+                    user: self.user.0,
+                    data: event.data,
+                };
+                serde_json::to_writer(&mut *out, &line).map_err(std::io::Error::from)?;
+                writeln!(out)?;
+                written += 1;
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Deletes every user's events created before `cutoff` (retention), in batches.
+    /// Returns how many were deleted.
+    pub async fn delete_events_before(&self, cutoff: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let mut deleted = 0;
+        loop {
+            let n = sqlx::query!(
+                r#"delete from events where id in (
+                     select id from events where created_at < $1 limit $2)"#,
+                cutoff,
+                RETENTION_BATCH,
+            )
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+            deleted += n;
+            if n < RETENTION_BATCH as u64 {
+                return Ok(deleted);
+            }
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::events::{Event, UserSignedInPayload};
 use crate::google::GoogleProfile;
 use crate::{Db, DomainError, EmailAddress};
 
@@ -23,21 +24,28 @@ pub struct User {
 
 impl Db {
     /// Signs a Google identity in: the user is found by Google's stable subject id, and
-    /// their email, name and picture follow what Google says now.
+    /// their email, name and picture follow what Google says now. Recorded as a
+    /// `user.signed_in` event.
     pub async fn upsert_google_user(&self, profile: &GoogleProfile) -> Result<User, DomainError> {
         let email = EmailAddress::parse(&profile.email)?;
+        let mut tx = self.pool().begin().await?;
         let row = sqlx::query!(
             r#"insert into users (google_subject, email, name, picture_url) values ($1, $2, $3, $4)
                on conflict (google_subject) do update
                  set email = excluded.email, name = excluded.name, picture_url = excluded.picture_url
-               returning id, email, name, picture_url"#,
+               returning id, email, name, picture_url, (xmax = 0) as "inserted!""#,
             profile.subject,
             email.as_str(),
             profile.name,
             profile.picture,
         )
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
+        let signed_in = Event::UserSignedIn(UserSignedInPayload {
+            new_user: row.inserted,
+        });
+        crate::events::record(&mut tx, UserId(row.id), &signed_in).await?;
+        tx.commit().await?;
         Ok(User {
             id: UserId(row.id),
             email: row.email,

@@ -78,6 +78,8 @@ pub struct Config {
     pub max_webhook_bytes: usize,
     /// Largest file accepted by a contact's file upload.
     pub max_file_bytes: u64,
+    /// Events older than this many days are deleted; 0 keeps them forever.
+    pub event_retention_days: u32,
     /// The language model Ask Rapport uses (`OPENAI_*`); `None` runs the offline engine.
     pub model: Option<ModelConfig>,
 }
@@ -225,6 +227,9 @@ impl Config {
         )?)
         .unwrap_or(usize::MAX);
         let max_file_bytes = number("RAPPORT_MAX_FILE_BYTES", "52428800", 1024..=(1 << 40))?;
+        let event_retention_days =
+            u32::try_from(number("RAPPORT_EVENT_RETENTION_DAYS", "365", 0..=36_500)?)
+                .unwrap_or(u32::MAX);
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
@@ -250,6 +255,7 @@ impl Config {
             max_mbox_bytes,
             max_webhook_bytes,
             max_file_bytes,
+            event_retention_days,
             model: ModelConfig::from_env(&lookup),
         })
     }
@@ -283,6 +289,7 @@ mod tests {
         assert_eq!(config.max_mbox_bytes, 8 << 30);
         assert_eq!(config.max_file_bytes, 50 << 20);
         assert_eq!(config.max_webhook_bytes, 40 << 20);
+        assert_eq!(config.event_retention_days, 365);
         assert_eq!(
             config.model, None,
             "no OPENAI_* settings: the offline engine"

@@ -26,7 +26,11 @@ pub const IMPORT_USAGE: &str = "usage: server import-mbox FILE --user EMAIL [--n
 /// `server import-mbox`: imports a file for an existing user and prints the counts.
 pub async fn import_mbox_command(config: Config, args: &[String]) -> anyhow::Result<()> {
     let command = ImportCommand::parse(args)?;
-    let (db, embedded) = open_database(&config).await?;
+    let (db, embedded) = open_database(
+        &config,
+        "upload the file in Settings -> Import mail, or stop the server and run this again",
+    )
+    .await?;
     let result = run_import(&db, &command).await;
     db.close().await;
     if let Some(pg) = embedded {
@@ -69,7 +73,12 @@ impl ImportCommand {
     }
 }
 
-async fn open_database(config: &Config) -> anyhow::Result<(Db, Option<EmbeddedPostgres>)> {
+/// The configured database for a command-line tool: `DATABASE_URL`, or the embedded
+/// cluster when the server is not running on it (else the error says `busy_hint`).
+pub(crate) async fn open_database(
+    config: &Config,
+    busy_hint: &str,
+) -> anyhow::Result<(Db, Option<EmbeddedPostgres>)> {
     if let Some(url) = &config.database_url {
         let db = Db::connect(url).await?;
         db.migrate().await?;
@@ -78,8 +87,7 @@ async fn open_database(config: &Config) -> anyhow::Result<(Db, Option<EmbeddedPo
     let data_dir = config.data_dir.join("postgres");
     if cluster_running(&data_dir) {
         anyhow::bail!(
-            "Rapport is running on this data folder ({}); upload the file in Settings -> Import mail, \
-             or stop the server and run this again",
+            "Rapport is running on this data folder ({}); {busy_hint}",
             config.data_dir.display()
         );
     }

@@ -1,5 +1,7 @@
-//! `GET /api/events`: the signed-in user's events (sync progress, imports) as
-//! Server-Sent Events. Each SSE id is the event row's id, so a browser that reconnects
+//! `GET /api/events`: the signed-in user's live events (sync progress, activity states,
+//! imports; see [`domain::events::Delivery`]) as Server-Sent Events: the SSE `event` is
+//! the kind's name and the `data` an [`domain::events::LiveMessage`]. Recorded-only kinds
+//! (sign-ins, views, ...) are never sent. Each SSE id is the event row's id, so a browser that reconnects
 //! (`Last-Event-ID`) or a page that says where it rendered from (`?after=`) gets exactly
 //! what it has not seen.
 
@@ -12,7 +14,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use domain::events::{Event, Wake};
+use domain::events::{LiveMessage, StoredEvent, Wake};
 use domain::{Db, UserId};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -64,12 +66,15 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-fn to_sse(event: Event) -> SseEvent {
-    let data = serde_json::json!({ "data": event.data, "at": event.created_at });
+fn to_sse(event: StoredEvent) -> SseEvent {
+    let message = LiveMessage {
+        data: event.data,
+        at: event.created_at,
+    };
     SseEvent::default()
         .id(event.id.to_string())
         .event(event.kind)
-        .data(data.to_string())
+        .data(serde_json::to_string(&message).unwrap_or_default())
 }
 
 struct Feed {
@@ -77,13 +82,13 @@ struct Feed {
     user: UserId,
     last_id: i64,
     wakes: broadcast::Receiver<Wake>,
-    pending: VecDeque<Event>,
+    pending: VecDeque<StoredEvent>,
     stop: CancellationToken,
 }
 
 impl Feed {
     /// The next unseen event, waiting for one; `None` when the server shuts down.
-    async fn next(&mut self) -> Option<Event> {
+    async fn next(&mut self) -> Option<StoredEvent> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);

@@ -1,7 +1,7 @@
 use server::Application;
 use server::config::Config;
 
-const USAGE: &str = "usage: server [serve|worker|import-mbox|agent]\n\n  serve        run the web server with its background workers (default)\n  worker       run background workers only, against a server's DATABASE_URL and Google settings\n  import-mbox  FILE --user EMAIL [--name NAME]: import a Google Takeout mbox file\n  agent        --base-url URL --token TOKEN --contact EMAIL: summarise a contact's completed activities into a note through the Notes API\n\nSettings come from the environment and .env; see .env.example.";
+const USAGE: &str = "usage: server [serve|worker|import-mbox|export-events|agent]\n\n  serve          run the web server with its background workers (default)\n  worker         run background workers only, against a server's DATABASE_URL and Google settings\n  import-mbox    FILE --user EMAIL [--name NAME]: import a Google Takeout mbox file\n  export-events  --user EMAIL [--since DATE]: write the user's events to stdout as JSON Lines\n  agent          --base-url URL --token TOKEN --contact EMAIL: summarise a contact's completed activities into a note through the Notes API\n\nSettings come from the environment and .env; see .env.example.";
 
 // glibc's malloc was a fifth of the server's CPU time rendering pages (perf: malloc,
 // free, consolidation); mimalloc's per-thread pages cost a fraction of that.
@@ -17,6 +17,7 @@ async fn main() -> std::process::ExitCode {
         None | Some("serve") => exit_code(serve().await),
         Some("worker") => exit_code(worker().await),
         Some("import-mbox") => exit_code(import_mbox().await),
+        Some("export-events") => exit_code(export_events().await),
         Some("agent") => exit_code(agent().await),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -51,6 +52,13 @@ async fn import_mbox() -> anyhow::Result<()> {
     server::telemetry::init(config.log_format);
     let args: Vec<String> = std::env::args().skip(2).collect();
     server::import::import_mbox_command(config, &args).await
+}
+
+/// Logs stay off: stdout carries the events.
+async fn export_events() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    server::events::export_events_command(config, &args).await
 }
 
 /// Runs the example agent once and says what it did.

@@ -144,6 +144,7 @@ impl Application {
             config.model.as_ref(),
         );
         let live_stop = CancellationToken::new();
+        crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
         let state = AppState {
             leptos_options,
             db: db.clone(),

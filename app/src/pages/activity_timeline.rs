@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::errors::user_message;
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 use crate::pages::file_upload::FileDrop;
 
 /// Rows shown first and added by each "Load more".
@@ -63,9 +63,12 @@ impl ActivityFeed {
         let channel = RwSignal::new(String::new());
         let limit = RwSignal::new(PAGE);
         let changes = RwSignal::new(0_u64);
-        listen_live(&["activity.state", "activity.summarised"], move || {
-            changes.update(|n| *n += 1);
-        });
+        listen_live(
+            &[EventKind::ActivityState, EventKind::ActivitySummarised],
+            move |_| {
+                changes.update(|n| *n += 1);
+            },
+        );
         let retry = ServerAction::<RetryActivity>::new();
         let window = Resource::new(
             move || {

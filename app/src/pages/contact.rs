@@ -27,7 +27,7 @@ pub async fn load_contact(id: Uuid) -> Result<ContactData, ServerFnError> {
     let ctx = request_context()?;
     let scope = ctx.scope();
     let now = chrono::Utc::now();
-    let profile = scope.contact_profile(id).await.map_err(to_server_error)?;
+    let profile = scope.view_contact(id).await.map_err(to_server_error)?;
     let identities = scope
         .contact_identities(id)
         .await

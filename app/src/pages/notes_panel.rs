@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use crate::errors::user_message;
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 
 #[server]
 pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, ServerFnError> {
@@ -100,7 +100,9 @@ impl NotesData {
         };
         // Bumped by every `notes.changed` event (and when the stream opens).
         let changes = RwSignal::new(0_u64);
-        listen_live(&["notes.changed"], move || changes.update(|n| *n += 1));
+        listen_live(&[EventKind::NotesChanged], move |_| {
+            changes.update(|n| *n += 1)
+        });
         let notes = Resource::new(
             move || {
                 (

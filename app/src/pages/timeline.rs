@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use uuid::Uuid;
 
 use crate::errors::ErrorPanel;
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 use crate::pages::contacts::list_contacts;
 use crate::pages::file_upload::FileDrop;
 
@@ -26,7 +26,9 @@ pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
 #[component]
 pub fn TimelinePage() -> impl IntoView {
     let changes = RwSignal::new(0_u64);
-    listen_live(&["activity.state"], move || changes.update(|n| *n += 1));
+    listen_live(&[EventKind::ActivityState], move |_| {
+        changes.update(|n| *n += 1)
+    });
     let activities = Resource::new(move || changes.get(), |_| recent_activities());
     view! {
         <Title text="Timeline"/>

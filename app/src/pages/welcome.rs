@@ -8,7 +8,7 @@ use leptos_meta::Title;
 
 use crate::errors::ErrorPanel;
 use crate::format::{count, duration_words};
-use crate::live::listen_live;
+use crate::live::{EventKind, listen_live};
 
 #[server]
 pub async fn load_sync_overview() -> Result<SyncOverview, ServerFnError> {
@@ -40,7 +40,9 @@ pub fn WelcomePage() -> impl IntoView {
     // Bumped by every live progress event; the overview is re-read for each.
     let updates = RwSignal::new(0_u64);
     let overview = Resource::new(move || updates.get(), |_| load_sync_overview());
-    listen_live(&["sync.progress"], move || updates.update(|n| *n += 1));
+    listen_live(&[EventKind::SyncProgress], move |_| {
+        updates.update(|n| *n += 1)
+    });
     view! {
         <Title text="Importing your mail"/>
         <section class="page welcome">

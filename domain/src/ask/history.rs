@@ -1,17 +1,17 @@
 //! Asking a question end to end: pick the engine (the model when one is configured,
 //! else the offline engine), answer, and record the exchange in the user's chat history
-//! (`ask_messages`) and as an `ask.answered` event (question, engine, tools, latency,
-//! tokens).
+//! (`ask_messages`) and as an `ai.query_executed` event (question, engine, tools,
+//! latency, tokens).
 
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
 
 use super::answer::Answer;
 use super::model::{self, ModelConfig, Progress};
 use super::offline;
+use crate::events::{AiQueryPayload, Event};
 use crate::{DomainError, UserScope};
 
 /// Longest question accepted.
@@ -100,7 +100,7 @@ pub async fn ask(
 }
 
 impl UserScope<'_> {
-    /// Stores an answered question and announces it as an `ask.answered` event.
+    /// Stores an answered question and records it as an `ai.query_executed` event.
     pub async fn record_exchange(
         &self,
         question: &Question,
@@ -127,19 +127,16 @@ impl UserScope<'_> {
         )
         .fetch_one(&mut *tx)
         .await?;
-        self.publish_event(
-            &mut tx,
-            "ask.answered",
-            json!({
-                "question": exchange.question,
-                "engine": exchange.engine,
-                "tools": exchange.tools,
-                "refused": exchange.refused,
-                "latency_ms": exchange.latency_ms,
-                "tokens": exchange.tokens,
-            }),
-        )
-        .await?;
+        let event = Event::AiQueryExecuted(AiQueryPayload {
+            exchange_id: exchange.id,
+            question: exchange.question.clone(),
+            engine: exchange.engine.clone(),
+            tools: exchange.tools.clone(),
+            refused: exchange.refused,
+            latency_ms: exchange.latency_ms,
+            tokens: exchange.tokens,
+        });
+        self.record_event(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(exchange)
     }

@@ -5,6 +5,7 @@ use api::Direction;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::events::{ContactPayload, Event};
 use crate::{DomainError, UserScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +90,19 @@ pub struct RecentThread {
 const RECENT_MESSAGES_SCANNED: i64 = 300;
 
 impl UserScope<'_> {
+    /// The contact's profile for its page, recording the visit (`contact.viewed`,
+    /// history only: never sent to open tabs). Someone else's contact is not found and
+    /// records nothing.
+    pub async fn view_contact(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
+        let profile = self.contact_profile(contact).await?;
+        let viewed = Event::ContactViewed(ContactPayload {
+            contact_id: contact,
+        });
+        self.record_event(&mut *self.pool.acquire().await?, &viewed)
+            .await?;
+        Ok(profile)
+    }
+
     pub async fn contact_profile(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
         sqlx::query_as!(
             ContactProfile,

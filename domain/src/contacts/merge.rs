@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::stats::refresh_as_of;
+use crate::events::{ContactMergedPayload, Event};
 use crate::{DomainError, UserScope};
 
 /// Another contact that may be the same person, and why.
@@ -211,6 +212,12 @@ impl UserScope<'_> {
         .fetch_one(&mut *tx)
         .await?;
         refresh_as_of(&mut tx, self.user, &[winner, loser], Utc::now()).await?;
+        let merged = Event::ContactMerged(ContactMergedPayload {
+            merge_id,
+            winner_id: winner,
+            loser_id: loser,
+        });
+        self.record_event(&mut tx, &merged).await?;
         tx.commit().await?;
         Ok(merge_id)
     }

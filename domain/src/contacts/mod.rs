@@ -2,6 +2,8 @@
 //! profile edits, relationship stats and strength, duplicates and merges. Creating
 //! contacts from mail lives in `processing`; the manual create is here.
 
+use crate::events::{ContactCreatedPayload, ContactOrigin, Event};
+
 pub mod company;
 pub mod detail;
 pub mod list;
@@ -94,6 +96,12 @@ impl UserScope<'_> {
                 other => other.into(),
             })?;
         }
+        let created = Event::ContactCreated(ContactCreatedPayload {
+            contact_id: id,
+            origin: ContactOrigin::Manual,
+            activity_id: None,
+        });
+        self.record_event(&mut tx, &created).await?;
         tx.commit().await?;
         Ok(id)
     }

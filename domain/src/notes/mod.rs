@@ -17,9 +17,6 @@ pub use store::{NewNote, Note, NoteSource};
 
 use crate::DomainError;
 
-/// The event kind published when a contact's notes change.
-pub const NOTES_CHANGED: &str = "notes.changed";
-
 /// The longest note body accepted, in characters.
 pub const MAX_BODY_CHARS: usize = 20_000;
 /// The longest agent author name accepted, in characters.

@@ -1,12 +1,13 @@
 //! Notes in Postgres: list, create, edit, delete, each bound to the acting user and
-//! each change announced with a `notes.changed` event in the same transaction.
+//! each change announced with a `notes.changed` event in the same transaction (a new
+//! note is also recorded as `note.created`).
 
 use api::Channel;
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{Author, NOTES_CHANGED, NoteBody};
+use super::{Author, NoteBody};
+use crate::events::{ContactPayload, Event, NoteCreatedPayload};
 use crate::{DomainError, UserScope};
 
 /// What a new note needs.
@@ -94,6 +95,12 @@ impl UserScope<'_> {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("contact"))?;
+        let created = Event::NoteCreated(NoteCreatedPayload {
+            note_id: id,
+            contact_id: new.contact,
+            author: new.author.kind().to_owned(),
+        });
+        self.record_event(&mut tx, &created).await?;
         self.announce(&mut tx, new.contact).await?;
         tx.commit().await?;
         self.note(id).await
@@ -150,8 +157,10 @@ impl UserScope<'_> {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         contact: Uuid,
     ) -> Result<(), DomainError> {
-        self.publish_event(tx, NOTES_CHANGED, json!({ "contact_id": contact }))
-            .await?;
+        let event = Event::NotesChanged(ContactPayload {
+            contact_id: contact,
+        });
+        self.record_event(tx, &event).await?;
         Ok(())
     }
 

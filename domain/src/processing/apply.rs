@@ -141,6 +141,10 @@ impl UserScope<'_> {
             }
             if let Some(contact) = contact {
                 let changed = self.enrich(tx, contact, person, evidence).await?;
+                if !created {
+                    self.record_contact_enriched(tx, contact, plan.activity_id, &changed)
+                        .await?;
+                }
                 sqlx::query!(
                     r#"update activity_participants set contact_id = $4
                        where user_id = $1 and activity_id = $2 and address_kind = 'email'
@@ -159,6 +163,8 @@ impl UserScope<'_> {
             }
             people.push(record);
         }
+        self.record_email_processed(tx, plan, touched.iter().copied())
+            .await?;
         Ok(Applied {
             processed: json!({ "bulk": plan.bulk, "people": people }),
             touched,
@@ -282,6 +288,7 @@ impl UserScope<'_> {
         .await?;
         self.attach_address(tx, id, &person.address, activity)
             .await?;
+        self.record_contact_from_mail(tx, id, activity).await?;
         Ok(id)
     }
 

@@ -4,13 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ContactsTouched;
+use crate::events::{ContactsTouchedPayload, Event};
 use crate::{Db, UserId};
-
-pub const CONTACTS_TOUCHED_EVENT: &str = "contacts.touched";
 
 pub struct RefreshContactsTouched {
     db: Db,
@@ -31,14 +29,9 @@ impl ContactsTouched for RefreshContactsTouched {
         }
         let published = async {
             let mut tx = self.db.pool().begin().await?;
-            self.db
-                .for_user(user)
-                .publish_event(
-                    &mut tx,
-                    CONTACTS_TOUCHED_EVENT,
-                    json!({ "contacts": contacts }),
-                )
-                .await?;
+            let contacts = contacts.iter().copied().collect();
+            let event = Event::ContactsTouched(ContactsTouchedPayload { contacts });
+            crate::events::record(&mut tx, user, &event).await?;
             tx.commit().await
         };
         if let Err(error) = published.await {

@@ -12,6 +12,7 @@
 
 pub mod apply;
 mod events;
+mod history;
 mod merge;
 pub mod plan;
 mod policy;
@@ -23,11 +24,11 @@ mod state_events;
 
 use serde::{Deserialize, Serialize};
 
-pub use events::{CONTACTS_TOUCHED_EVENT, RefreshContactsTouched};
+pub use events::RefreshContactsTouched;
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
 pub use queue::{ActivityQueue, ClaimedActivity, MAX_ATTEMPTS};
-pub use state_events::{ACTIVITY_STATE_EVENT, StateChanges};
+pub use state_events::StateChanges;
 
 /// The channel `NOTIFY` uses when activities become claimable.
 pub const CHANNEL: &str = "rapport_activities";

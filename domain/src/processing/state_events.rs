@@ -6,14 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
+use api::ActivityState;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::UserId;
-use crate::events::EVENTS_CHANNEL;
-
-pub const ACTIVITY_STATE_EVENT: &str = "activity.state";
+use crate::events::{ActivityStatePayload, Event};
 
 /// Activities of several users that reached the same state together.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,14 +35,16 @@ impl StateChanges {
     }
 
     /// One event per user: `{state, activity_ids, contact_ids}`.
-    fn events(&self, state: &str) -> Vec<(UserId, serde_json::Value)> {
+    fn events(&self, state: ActivityState) -> Vec<(UserId, Event)> {
         self.by_user
             .iter()
             .map(|(user, (activities, contacts))| {
-                (
-                    *user,
-                    json!({ "state": state, "activity_ids": activities, "contact_ids": contacts }),
-                )
+                let payload = ActivityStatePayload {
+                    state,
+                    activity_ids: activities.iter().copied().collect(),
+                    contact_ids: contacts.iter().copied().collect(),
+                };
+                (*user, Event::ActivityState(payload))
             })
             .collect()
     }
@@ -52,18 +52,9 @@ impl StateChanges {
     /// Stores the events on `conn` (the transaction that changed the state, when there is
     /// one) and notifies the users' live feeds when it commits.
     pub async fn publish(&self, conn: &mut PgConnection, state: &str) -> Result<(), sqlx::Error> {
-        for (user, data) in self.events(state) {
-            sqlx::query!(
-                r#"with stored as (
-                     insert into events (user_id, kind, data) values ($1, $2, $3) returning user_id)
-                   select pg_notify($4, user_id::text) from stored"#,
-                user.0,
-                ACTIVITY_STATE_EVENT,
-                data,
-                EVENTS_CHANNEL,
-            )
-            .execute(&mut *conn)
-            .await?;
+        let state = ActivityState::parse(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        for (user, event) in self.events(state) {
+            crate::events::record(conn, user, &event).await?;
         }
         Ok(())
     }
@@ -85,12 +76,17 @@ mod tests {
         changes.add(sam, Uuid::from_u128(20));
         changes.add_contacts(alex, [Uuid::from_u128(99)]);
         changes.add_contacts(UserId(Uuid::from_u128(3)), [Uuid::from_u128(98)]);
-        let events = changes.events(ActivityState::Completed.as_str());
+        let events = changes.events(ActivityState::Completed);
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].0, alex);
-        assert_eq!(events[0].1["activity_ids"].as_array().unwrap().len(), 3);
-        assert_eq!(events[0].1["contact_ids"][0], json!(Uuid::from_u128(99)));
-        assert_eq!(events[1].1["state"], ActivityState::Completed.as_str());
-        assert_eq!(events[1].1["contact_ids"], json!([]));
+        let (Event::ActivityState(first), Event::ActivityState(second)) =
+            (&events[0].1, &events[1].1)
+        else {
+            panic!("activity.state events expected");
+        };
+        assert_eq!(first.activity_ids.len(), 3);
+        assert_eq!(first.contact_ids, [Uuid::from_u128(99)]);
+        assert_eq!(second.state, ActivityState::Completed);
+        assert!(second.contact_ids.is_empty());
     }
 }

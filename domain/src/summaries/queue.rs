@@ -8,12 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::SummaryError;
-use crate::events::EVENTS_CHANNEL;
+use crate::events::{ActivitySummarisedPayload, EVENTS_CHANNEL, Event};
 use crate::jobs::{Backoff, Claimed, Disposition, LeasedTable, Wake, WorkerId};
 use crate::{Db, UserId};
 
@@ -115,17 +114,9 @@ impl SummaryQueue {
         }
         let mut tx = self.pool.begin().await?;
         for (user, activities) in summarised {
-            sqlx::query!(
-                r#"with stored as (
-                     insert into events (user_id, kind, data) values ($1, $2, $3) returning user_id)
-                   select pg_notify($4, user_id::text) from stored"#,
-                user.0,
-                ACTIVITY_SUMMARISED_EVENT,
-                json!({ "activity_ids": activities }),
-                EVENTS_CHANNEL,
-            )
-            .execute(&mut *tx)
-            .await?;
+            let activity_ids = activities.iter().copied().collect();
+            let event = Event::ActivitySummarised(ActivitySummarisedPayload { activity_ids });
+            crate::events::record(&mut tx, *user, &event).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::SyncError;
 use crate::UserScope;
+use crate::events::{Event, ImportFinishedPayload};
 use crate::ingest::{IncomingEmail, IngestFilter, StoreOutcome};
 use crate::mail::mbox::{MboxMessage, MboxReader};
 
@@ -25,17 +26,8 @@ const DUPLICATE_RULE: &str = "duplicate-message-id";
 /// Messages handed from the reader thread to the storer at a time.
 const BATCH: usize = 200;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct MboxImportReport {
-    pub account: Uuid,
-    pub read: u64,
-    pub imported: u64,
-    /// Already present in this mbox account (a re-import).
-    pub updated: u64,
-    pub duplicates: u64,
-    pub filtered: u64,
-    pub failed: u64,
-}
+/// Shared with the `import.finished` event.
+pub use api::events::MboxImportReport;
 
 /// One mbox message, prepared off the async executor.
 struct Prepared {
@@ -97,8 +89,11 @@ impl UserScope<'_> {
         report: &MboxImportReport,
     ) -> Result<(), SyncError> {
         let mut tx = self.pool.begin().await?;
-        let data = serde_json::json!({"name": name, "report": report});
-        self.publish_event(&mut tx, "import.finished", data).await?;
+        let event = Event::ImportFinished(ImportFinishedPayload {
+            name: name.to_owned(),
+            report: report.clone(),
+        });
+        self.record_event(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
     }

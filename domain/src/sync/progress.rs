@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::SyncError;
 use super::state::{Stage, SyncProgress};
+use crate::events::{Event, SyncProgressPayload};
 use crate::{Db, UserId, UserScope};
 
 pub(super) struct Reporter {
@@ -106,8 +106,11 @@ impl UserScope<'_> {
         progress: &SyncProgress,
     ) -> Result<(), SyncError> {
         let value = serde_json::to_value(progress).map_err(|e| SyncError::Encode(e.to_string()))?;
-        let event = json!({"account_id": account, "progress": &value});
-        self.store_sync_state_and_publish(account, "progress", value, "sync.progress", event)
+        let event = Event::SyncProgress(SyncProgressPayload {
+            account_id: account,
+            progress: progress.clone(),
+        });
+        self.store_sync_state_and_publish(account, "progress", value, &event)
             .await
     }
 
@@ -118,8 +121,7 @@ impl UserScope<'_> {
         account: Uuid,
         key: &str,
         value: serde_json::Value,
-        event_kind: &str,
-        event: serde_json::Value,
+        event: &Event,
     ) -> Result<(), SyncError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query!(
@@ -132,7 +134,7 @@ impl UserScope<'_> {
         )
         .execute(&mut *tx)
         .await?;
-        self.publish_event(&mut tx, event_kind, event).await?;
+        self.record_event(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -6,40 +6,21 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use chrono::Utc;
 use uuid::Uuid;
 
 use super::progress::Reporter;
 use super::state::Stage;
 use super::{GmailSync, SyncError};
+use crate::events::{Event, SyncReconcilePayload};
 use crate::gmail::{GmailApi, ListQuery, QuotaClient};
 use crate::{UserId, UserScope};
 
 /// How many ids of each kind a report lists (the counts are always complete).
 const SAMPLE: i64 = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReconcileReport {
-    pub checked_at: DateTime<Utc>,
-    /// Messages Gmail lists (SPAM and TRASH excluded).
-    pub gmail_messages: u64,
-    pub imported: u64,
-    pub filtered: u64,
-    pub failed: u64,
-    pub missing: u64,
-    pub extra: u64,
-    /// Up to 100 missing ids, to look into.
-    pub missing_ids: Vec<String>,
-    pub extra_ids: Vec<String>,
-}
-
-impl ReconcileReport {
-    pub fn is_clean(&self) -> bool {
-        self.missing == 0 && self.extra == 0
-    }
-}
+/// Shared with the `sync.reconcile` event.
+pub use api::events::ReconcileReport;
 
 impl<A: GmailApi> GmailSync<A> {
     pub(super) async fn reconcile_with(
@@ -145,8 +126,11 @@ impl UserScope<'_> {
         report: &ReconcileReport,
     ) -> Result<(), SyncError> {
         let value = serde_json::to_value(report).map_err(|e| SyncError::Encode(e.to_string()))?;
-        let event = json!({"account_id": account, "report": &value});
-        self.store_sync_state_and_publish(account, "reconcile", value, "sync.reconcile", event)
+        let event = Event::SyncReconcile(SyncReconcilePayload {
+            account_id: account,
+            report: report.clone(),
+        });
+        self.store_sync_state_and_publish(account, "reconcile", value, &event)
             .await
     }
 }

@@ -45,47 +45,8 @@ pub struct FullCheckpoint {
     pub total: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    Listing,
-    Fetching,
-    Incremental,
-    Reconciling,
-    Idle,
-}
-
-impl Stage {
-    /// The name used in the stored state and in events.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Listing => "listing",
-            Self::Fetching => "fetching",
-            Self::Incremental => "incremental",
-            Self::Reconciling => "reconciling",
-            Self::Idle => "idle",
-        }
-    }
-}
-
-/// Shown to the user while a sync runs and after it ends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncProgress {
-    pub stage: Stage,
-    pub done: u64,
-    /// Gmail's `messagesTotal` (includes spam and trash, so `done` may stay below it).
-    pub total: Option<u64>,
-    pub failed: u64,
-    /// Messages per minute over the current run.
-    pub rate: f64,
-    pub started_at: Option<DateTime<Utc>>,
-    pub last_success_at: Option<DateTime<Utc>>,
-    /// In plain words, for the account page.
-    pub last_error: Option<String>,
-    /// Distinct addresses other than the user's own seen in the mail stored so far.
-    #[serde(default)]
-    pub people_seen: u64,
-}
+/// Where a sync is and how far it got: shared with the `sync.progress` event and the UI.
+pub use api::events::{Stage, SyncProgress};
 
 /// An account as the sync needs it.
 #[derive(Debug, Clone)]

@@ -497,10 +497,10 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
         ]
     );
 
-    let events = me.events_after(0).await.unwrap();
+    let events = me.history_after(0, None, 100).await.unwrap();
     let logged: Vec<&serde_json::Value> = events
         .iter()
-        .filter(|e| e.kind == "ask.answered")
+        .filter(|e| e.kind == "ai.query_executed")
         .map(|e| &e.data)
         .collect();
     assert_eq!(logged.len(), 2);
@@ -510,6 +510,15 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
         serde_json::json!(["search_contacts", "message_counts"])
     );
     assert!(logged[0]["latency_ms"].as_i64().unwrap() >= 0);
+    assert_eq!(logged[0]["exchange_id"], history[0].id);
+    assert!(
+        me.events_after(0)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.kind != "ai.query_executed"),
+        "history, not a live update"
+    );
 
     let other = user(&f.db, "other@example.com").await;
     assert!(
@@ -522,10 +531,10 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     );
     assert!(
         f.db.for_user(other)
-            .events_after(0)
+            .history_after(0, None, 100)
             .await
             .unwrap()
             .iter()
-            .all(|e| e.kind != "ask.answered")
+            .all(|e| e.kind != "ai.query_executed")
     );
 }

@@ -4,6 +4,7 @@ mod ask;
 mod ask_model;
 mod channels;
 mod contacts;
+mod events;
 mod fixtures;
 mod helpers;
 mod ingest;

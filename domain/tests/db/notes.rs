@@ -5,7 +5,8 @@
 use chrono::{Duration, Utc};
 use domain::api_tokens::TokenName;
 use domain::contacts::NewContact;
-use domain::notes::{ActivityStateFilter, Author, ContactRef, NOTES_CHANGED, NewNote, NoteBody};
+use domain::events::EventKind;
+use domain::notes::{ActivityStateFilter, Author, ContactRef, NewNote, NoteBody};
 use domain::{Db, DomainError, UserId};
 use uuid::Uuid;
 
@@ -132,7 +133,10 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
     ));
 
     let events = scope.events_after(events_before).await.unwrap();
-    let changes: Vec<_> = events.iter().filter(|e| e.kind == NOTES_CHANGED).collect();
+    let changes: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::NotesChanged.as_str())
+        .collect();
     assert_eq!(changes.len(), 5, "create x2, edit, delete x2");
     assert!(
         changes
