@@ -118,8 +118,10 @@ pub struct AppError {
     request_id: Option<String>,
     #[serde(skip)]
     source: Option<Cause>,
-    /// Logged already: reporting again only sets the status.
+    /// Logged already: reporting again only sets the status. Reporting happens on the
+    /// server only, so the browser build never reads it.
     #[serde(skip)]
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
     reported: bool,
 }
 

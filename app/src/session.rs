@@ -1,9 +1,9 @@
 //! Who is signed in, as the layout needs it: name and email for the user menu, and the
 //! Gmail accounts that need a reconnect for the banner.
 
+use crate::app_error::AppError;
 pub use api::session::{SessionInfo, Visitor};
 use leptos::prelude::*;
-use crate::app_error::AppError;
 
 /// Public (the login page uses it too): answers for an anonymous visitor without data.
 #[server(endpoint = "visitor")]

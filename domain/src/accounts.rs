@@ -9,7 +9,6 @@ use crate::crypto::{CryptoError, SecretBox};
 use crate::events::{AccountLinkedPayload, Event};
 use crate::google::{GoogleError, GoogleOAuth, GoogleProfile, TokenGrant};
 use crate::{DomainError, UserScope};
-use api::Provider;
 
 /// Refresh this long before expiry so a sync never starts with a dying token.
 const REFRESH_MARGIN_MINUTES: i64 = 5;

@@ -246,11 +246,7 @@ async fn receive_upload(
         let (path, default_name) = stored.clone().ok_or_else(no_file)?;
         let name = name.map_or(default_name, |n| account_name(Some(&n)));
         let payload = ImportMbox { path, name };
-        state
-            .db
-            .for_user(user.id)
-            .enqueue_job(&payload)
-            .await?;
+        state.db.for_user(user.id).enqueue_job(&payload).await?;
         Ok(payload.name)
     }
     .await;

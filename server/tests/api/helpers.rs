@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::sync::Once;
 use std::time::Duration;
 
-use app::pages::channels::{CreateChannel, IssuedKey};
+use api::channels::IssuedKey;
+use app::pages::channels::CreateChannel;
 use app::pages::contacts::CreateContact;
 use domain::crypto::SecretBox;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
