@@ -14,6 +14,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
 
+use api::capitalize;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -262,15 +263,6 @@ impl FromServerFnError for AppError {
             )
         })
     }
-}
-
-/// `"contact not found"` -> `"Contact not found"`.
-pub fn capitalize(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(feature = "ssr")]

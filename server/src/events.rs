@@ -87,7 +87,7 @@ pub async fn export_events_command(config: Config, args: &[String]) -> anyhow::R
     let command = ExportCommand::parse(args)?;
     let (db, embedded) = open_database(&config, "stop the server and run this again").await?;
     let result = export(&db, &command).await;
-    db.pool().close().await;
+    db.close().await;
     if let Some(pg) = embedded {
         pg.stop().await?;
     }
