@@ -287,7 +287,7 @@ mod server {
     use domain::processing::ProcessingError;
     use domain::summaries::SummaryError;
     use domain::sync::SyncError;
-    use leptos::prelude::{ServerFnError, use_context};
+    use leptos::prelude::use_context;
     use serde_json::json;
 
     use super::{AppError, ErrorKind, capitalize};
@@ -342,12 +342,6 @@ mod server {
             }
             self.reported = true;
             self
-        }
-
-        /// For server functions that still return `ServerFnError`: reported, and the
-        /// user's sentence as the message.
-        pub fn into_server_fn_error(self) -> ServerFnError {
-            ServerFnError::ServerError(self.reported().to_string())
         }
 
         /// The JSON body of a refusal: `{"error": "...", "code": "...", "field"?}`.

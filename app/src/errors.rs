@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app_error::AppError;
+
 /// The id the server gave this request (`x-request-id`), shown on error pages so a user
 /// can quote it and we can find the request in the logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,20 +50,20 @@ pub fn RequestIdLine() -> impl IntoView {
     }
 }
 
-/// The message to show for a failed server call: the server's words, without the
-/// framework's prefix.
-pub fn user_message(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        ServerFnError::Request(_) => crate::app_error::UNREACHABLE_MESSAGE.into(),
-        other => other.to_string(),
-    }
-}
-
-/// Shown in place of a page section whose data could not be loaded (HTTP 500).
+/// Shown in place of a page section whose data could not be loaded. The status is the
+/// [`AppError`]'s (a 404 stays a 404), 500 for any other error.
 #[component]
 pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    set_status(500);
+    let status = errors
+        .read_untracked()
+        .iter()
+        .map(|(_, e)| {
+            e.downcast_ref::<AppError>()
+                .map_or(500, AppError::status_code)
+        })
+        .max()
+        .unwrap_or(500);
+    set_status(status);
     let messages = move || {
         errors
             .get()
@@ -73,6 +75,20 @@ pub fn ErrorPanel(errors: ArcRwSignal<Errors>) -> impl IntoView {
         <div class="error-panel" role="alert">
             <h2>"Something went wrong"</h2>
             <ul>{messages}</ul>
+            <RequestIdLine/>
+        </div>
+    }
+}
+
+/// A page whose data could not be loaded (the contact and company pages). The server
+/// function already set the HTTP status (404 for someone else's or a missing record,
+/// 500 for a fault), which [`ErrorPanel`]'s fallback status would not know.
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    view! {
+        <div class="error-panel" role="alert">
+            <h2>{error.user_message()}</h2>
+            <p><a href="/contacts">"Back to contacts"</a></p>
             <RequestIdLine/>
         </div>
     }

@@ -5,7 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod app_error;
-mod components;
+pub mod components;
 mod errors;
 mod format;
 mod layout;

@@ -1,11 +1,11 @@
 //! Server-side glue for server functions: the context the server provides and the
-//! signed-in user the auth middleware resolved. Errors are [`AppError`]s; the
-//! `ServerFnError` helpers here serve the server functions not yet returning one.
+//! signed-in user the auth middleware resolved. Server functions fail with an
+//! [`AppError`], reported on its way out through [`reported`].
 
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::google::GoogleOAuth;
-use domain::{Db, DomainError, UserId, UserScope};
+use domain::{Db, UserId, UserScope};
 use leptos::prelude::*;
 
 use crate::app_error::{AppError, ErrorKind};
@@ -58,28 +58,16 @@ impl RequestContext {
     }
 }
 
-pub fn app_context() -> Result<AppContext, ServerFnError> {
-    AppContext::current().map_err(AppError::into_server_fn_error)
-}
-
 pub fn current_user() -> Option<CurrentUser> {
     use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
-/// The acting user, or a 401 for an anonymous caller.
-pub fn request_context() -> Result<RequestContext, ServerFnError> {
-    RequestContext::current().map_err(AppError::into_server_fn_error)
-}
-
-/// For server functions that still return `ServerFnError`: the domain error becomes an
-/// [`AppError`], which decides the status and the words and reports it.
-pub fn to_server_error(error: DomainError) -> ServerFnError {
-    AppError::from(error).into_server_fn_error()
-}
-
-/// Like [`to_server_error`], for any error an [`AppError`] is made from (a sync or
-/// model error): a missing account is still a 404, only real failures are a 500.
-pub fn internal_error(error: impl Into<AppError>) -> ServerFnError {
-    error.into().into_server_fn_error()
+/// A server function's body, run with its error reported as it leaves: the rendered
+/// page takes the error's status, and a 5xx is logged once with the request id. Domain
+/// errors convert into the [`AppError`] with `?` inside `body`.
+pub async fn reported<T>(
+    body: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    body.await.map_err(AppError::reported)
 }

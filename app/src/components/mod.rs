@@ -1,5 +1,12 @@
-//! Pieces of the layout shared by every page.
+//! Components that pages are built from (not routed pages themselves): the layout's
+//! ask box, and the contact and company pages' panels, charts and file drop.
 
+pub mod activity_timeline;
+pub mod ask_text;
+pub mod file_upload;
 pub mod global_ask;
+pub mod notes_panel;
+pub mod relationship_panel;
+pub mod volume_chart;
 
 pub use global_ask::GlobalAsk;

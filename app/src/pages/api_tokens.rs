@@ -8,38 +8,41 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use crate::errors::{ErrorPanel, user_message};
+use crate::app_error::AppError;
+use crate::errors::ErrorPanel;
 
 #[server]
-pub async fn load_api_tokens() -> Result<Vec<ApiTokenView>, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope().api_tokens().await.map_err(to_server_error)
+pub async fn load_api_tokens() -> Result<Vec<ApiTokenView>, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().api_tokens().await?)
+    })
+    .await
 }
 
 #[server]
-pub async fn create_api_token(name: String) -> Result<IssuedApiToken, ServerFnError> {
+pub async fn create_api_token(name: String) -> Result<IssuedApiToken, AppError> {
     use domain::api_tokens::TokenName;
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let name = TokenName::parse(&name).map_err(to_server_error)?;
-    let (summary, token) = ctx
-        .scope()
-        .create_api_token(&name)
-        .await
-        .map_err(to_server_error)?;
-    Ok(token.issued(summary))
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let name = TokenName::parse(&name)?;
+        let (summary, token) = ctx.scope().create_api_token(&name).await?;
+        Ok(token.issued(summary))
+    })
+    .await
 }
 
 #[server]
-pub async fn revoke_api_token(token_id: Uuid) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .revoke_api_token(token_id)
-        .await
-        .map_err(to_server_error)
+pub async fn revoke_api_token(token_id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().revoke_api_token(token_id).await?)
+    })
+    .await
 }
 
 fn when(t: DateTime<Utc>) -> String {
@@ -64,7 +67,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                 </div>
             }
             .into_any(),
-            Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any(),
         })
     };
     let revoke_failed = move || {
@@ -72,7 +75,7 @@ pub fn ApiTokensPage() -> impl IntoView {
             .value()
             .get()
             .and_then(Result::err)
-            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <Title text="API tokens"/>

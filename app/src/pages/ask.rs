@@ -12,56 +12,57 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::ask_stream::{LiveAnswer, ask_streaming, forget_query};
-use super::ask_text::AnswerText;
-use crate::errors::user_message;
+use crate::app_error::AppError;
+use crate::components::ask_text::AnswerText;
 
 #[server]
-pub async fn load_ask() -> Result<AskData, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
+pub async fn load_ask() -> Result<AskData, AppError> {
+    use crate::ssr::{RequestContext, reported};
     use domain::ask::history::HISTORY_SHOWN;
-    let ctx = request_context()?;
-    let history = ctx
-        .scope()
-        .ask_history(HISTORY_SHOWN)
-        .await
-        .map_err(to_server_error)?;
-    Ok(domain::ask::history::ask_data(
-        history,
-        ctx.app.model.as_ref(),
-    ))
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let history = ctx.scope().ask_history(HISTORY_SHOWN).await?;
+        Ok(domain::ask::history::ask_data(
+            history,
+            ctx.app.model.as_ref(),
+        ))
+    })
+    .await
 }
 
 /// The question form without JavaScript: answers, stores the exchange and redirects to
 /// it on the Ask page; an invalid question goes back to the form with the reason.
 #[server]
-pub async fn ask_question(question: String) -> Result<(), ServerFnError> {
+pub async fn ask_question(question: String) -> Result<(), AppError> {
     use crate::layout::urlencode;
-    use crate::ssr::{internal_error, request_context};
+    use crate::ssr::{RequestContext, reported};
     use domain::ask::history::{Question, ask};
-    let ctx = request_context()?;
-    let parsed = match Question::parse(&question) {
-        Ok(q) => q,
-        Err(e) => {
-            let reason = api::capitalize(&e.to_string());
-            leptos_axum::redirect(&format!(
-                "/ask?error={}&q={}",
-                urlencode(&reason),
-                urlencode(question.trim())
-            ));
-            return Ok(());
-        }
-    };
-    let exchange = ask(
-        ctx.scope(),
-        ctx.app.model.as_ref(),
-        &parsed,
-        chrono::Utc::now(),
-        &mut |_| {},
-    )
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let parsed = match Question::parse(&question) {
+            Ok(q) => q,
+            Err(e) => {
+                let reason = api::capitalize(&e.to_string());
+                leptos_axum::redirect(&format!(
+                    "/ask?error={}&q={}",
+                    urlencode(&reason),
+                    urlencode(question.trim())
+                ));
+                return Ok(());
+            }
+        };
+        let exchange = ask(
+            ctx.scope(),
+            ctx.app.model.as_ref(),
+            &parsed,
+            chrono::Utc::now(),
+            &mut |_| {},
+        )
+        .await?;
+        leptos_axum::redirect(&format!("/ask#exchange-{}", exchange.id));
+        Ok(())
+    })
     .await
-    .map_err(internal_error)?;
-    leptos_axum::redirect(&format!("/ask#exchange-{}", exchange.id));
-    Ok(())
 }
 
 /// "the offline engine" / "model gpt-4o-mini".
@@ -108,7 +109,7 @@ pub fn AskPage() -> impl IntoView {
             match data.await {
                 Ok(data) => view! { <AskView data asked live/> }.into_any(),
                 Err(error) => view! {
-                    <p class="form-error" role="alert">{user_message(&error)}</p>
+                    <p class="form-error" role="alert">{error.user_message()}</p>
                 }
                 .into_any(),
             }

@@ -9,20 +9,24 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use crate::errors::{ErrorPanel, user_message};
+use crate::app_error::AppError;
+use crate::errors::ErrorPanel;
 use crate::format::count;
 
 #[server]
-pub async fn load_channels() -> Result<ChannelsData, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let channels = scope.channels().await.map_err(to_server_error)?;
-    let blocklist = scope.blocklist().await.map_err(to_server_error)?;
-    Ok(ChannelsData {
-        channels: channels.into_iter().map(Into::into).collect(),
-        blocklist: blocklist.into_iter().map(Into::into).collect(),
+pub async fn load_channels() -> Result<ChannelsData, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let scope = ctx.scope();
+        let channels = scope.channels().await?;
+        let blocklist = scope.blocklist().await?;
+        Ok(ChannelsData {
+            channels: channels.into_iter().map(Into::into).collect(),
+            blocklist: blocklist.into_iter().map(Into::into).collect(),
+        })
     })
+    .await
 }
 
 #[server]
@@ -31,79 +35,74 @@ pub async fn create_channel(
     provider: String,
     default_channel: String,
     default_direction: String,
-) -> Result<IssuedKey, ServerFnError> {
+) -> Result<IssuedKey, AppError> {
     use domain::DomainError;
     use domain::channels::{ChannelDefaults, ChannelProvider, NewChannel};
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let new = NewChannel {
-        name,
-        provider: ChannelProvider::parse(&provider).map_err(to_server_error)?,
-        defaults: ChannelDefaults {
-            channel: Channel::parse(&default_channel)
-                .map_err(|e| to_server_error(DomainError::not_one_of("channel", &e)))?,
-            direction: Direction::parse(&default_direction).map_err(|_| {
-                to_server_error(DomainError::invalid(
-                    "direction",
-                    "must be inbound or outbound",
-                ))
-            })?,
-        },
-    };
-    let (channel, key) = ctx
-        .scope()
-        .create_channel(&new)
-        .await
-        .map_err(to_server_error)?;
-    Ok(IssuedKey::new(channel.id, key.expose().to_owned()))
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let new = NewChannel {
+            name,
+            provider: ChannelProvider::parse(&provider)?,
+            defaults: ChannelDefaults {
+                channel: Channel::parse(&default_channel)
+                    .map_err(|e| DomainError::not_one_of("channel", &e))?,
+                direction: Direction::parse(&default_direction).map_err(|_| {
+                    DomainError::invalid("direction", "must be inbound or outbound")
+                })?,
+            },
+        };
+        let (channel, key) = ctx.scope().create_channel(&new).await?;
+        Ok(IssuedKey::new(channel.id, key.expose().to_owned()))
+    })
+    .await
 }
 
 #[server]
-pub async fn set_channel_enabled(channel_id: Uuid, enabled: bool) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .set_channel_enabled(channel_id, enabled)
-        .await
-        .map_err(to_server_error)
+pub async fn set_channel_enabled(channel_id: Uuid, enabled: bool) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().set_channel_enabled(channel_id, enabled).await?)
+    })
+    .await
 }
 
 /// Issues a new key; the old one stops working at once.
 #[server]
-pub async fn rotate_channel_key(channel_id: Uuid) -> Result<IssuedKey, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let key = ctx
-        .scope()
-        .rotate_channel_key(channel_id)
-        .await
-        .map_err(to_server_error)?;
-    Ok(IssuedKey::new(channel_id, key.expose().to_owned()))
+pub async fn rotate_channel_key(channel_id: Uuid) -> Result<IssuedKey, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let key = ctx.scope().rotate_channel_key(channel_id).await?;
+        Ok(IssuedKey::new(channel_id, key.expose().to_owned()))
+    })
+    .await
 }
 
 #[server]
-pub async fn add_blocklist_entry(entry: String) -> Result<(), ServerFnError> {
+pub async fn add_blocklist_entry(entry: String) -> Result<(), AppError> {
     use domain::channels::BlockEntry;
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let entry = BlockEntry::parse(&entry).map_err(to_server_error)?;
-    ctx.scope()
-        .add_to_blocklist(&entry)
-        .await
-        .map(|_| ())
-        .map_err(to_server_error)
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let entry = BlockEntry::parse(&entry)?;
+        ctx.scope().add_to_blocklist(&entry).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[server]
-pub async fn remove_blocklist_entry(entry_id: Uuid) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .remove_from_blocklist(entry_id)
-        .await
-        .map_err(to_server_error)
+pub async fn remove_blocklist_entry(entry_id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().remove_from_blocklist(entry_id).await?)
+    })
+    .await
 }
 
 const PROVIDERS: [(Provider, &str); 4] = [
@@ -155,7 +154,7 @@ pub fn ChannelsPage() -> impl IntoView {
                 </div>
             }
             .into_any(),
-            Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+            Err(e) => view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any(),
         })
     };
     let failed = move || {
@@ -167,7 +166,7 @@ pub fn ChannelsPage() -> impl IntoView {
         .into_iter()
         .flatten()
         .find_map(Result::err)
-        .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+        .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <Title text="Channels"/>

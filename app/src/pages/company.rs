@@ -7,22 +7,22 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::contact::LoadError;
-use super::volume_chart::VolumeChart;
+use crate::app_error::AppError;
+use crate::components::volume_chart::VolumeChart;
+use crate::errors::LoadError;
 
 #[server]
-pub async fn load_company(id: Uuid) -> Result<CompanyData, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let company = ctx
-        .scope()
-        .company_overview(id)
-        .await
-        .map_err(to_server_error)?;
-    Ok(domain::contacts::view::company_data(
-        company,
-        chrono::Utc::now(),
-    ))
+pub async fn load_company(id: Uuid) -> Result<CompanyData, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let company = ctx.scope().company_overview(id).await?;
+        Ok(domain::contacts::view::company_data(
+            company,
+            chrono::Utc::now(),
+        ))
+    })
+    .await
 }
 
 #[component]
@@ -37,7 +37,7 @@ pub fn CompanyPage() -> impl IntoView {
                 Some(id) => load_company(id).await,
                 None => {
                     crate::errors::set_status(404);
-                    Err(ServerFnError::ServerError("Company not found".into()))
+                    Err(AppError::not_found("company"))
                 }
             }
         },

@@ -9,7 +9,8 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 use uuid::Uuid;
 
-use crate::errors::{ErrorPanel, user_message};
+use crate::app_error::AppError;
+use crate::errors::ErrorPanel;
 use crate::layout::urlencode;
 
 /// How many contacts the top strip shows.
@@ -73,53 +74,48 @@ impl ListUrl for ListParams {
 }
 
 #[server]
-pub async fn list_contacts(
-    #[server(default)] params: ListParams,
-) -> Result<ContactList, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
+pub async fn list_contacts(#[server(default)] params: ListParams) -> Result<ContactList, AppError> {
+    use crate::ssr::{RequestContext, reported};
     use domain::contacts::ContactQuery;
     use domain::contacts::view::contact_list;
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let query = ContactQuery::from_params(&params);
-    let (page, top, tags) = scope
-        .contacts_page(&query, TOP_CONTACTS)
-        .await
-        .map_err(to_server_error)?;
-    let company_name = match query.company {
-        Some(id) => scope
-            .company_overview(id)
-            .await
-            .ok()
-            .map(|c| c.name.unwrap_or(c.domain)),
-        None => None,
-    };
-    Ok(contact_list(page, top, tags, company_name))
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let scope = ctx.scope();
+        let query = ContactQuery::from_params(&params);
+        let (page, top, tags) = scope.contacts_page(&query, TOP_CONTACTS).await?;
+        let company_name = match query.company {
+            Some(id) => scope
+                .company_overview(id)
+                .await
+                .ok()
+                .map(|c| c.name.unwrap_or(c.domain)),
+            None => None,
+        };
+        Ok(contact_list(page, top, tags, company_name))
+    })
+    .await
 }
 
 #[server]
-pub async fn create_contact(name: String, email: String) -> Result<Uuid, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let new = domain::contacts::NewContact::parse(&name, &email).map_err(to_server_error)?;
-    ctx.scope()
-        .create_contact(&new)
-        .await
-        .map_err(to_server_error)
+pub async fn create_contact(name: String, email: String) -> Result<Uuid, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let new = domain::contacts::NewContact::parse(&name, &email)?;
+        Ok(ctx.scope().create_contact(&new).await?)
+    })
+    .await
 }
 
 /// Adds a tag to the checked contacts; returns how many gained it.
 #[server]
-pub async fn tag_contacts(
-    #[server(default)] ids: Vec<Uuid>,
-    tag: String,
-) -> Result<u64, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .tag_contacts(&ids, &tag)
-        .await
-        .map_err(to_server_error)
+pub async fn tag_contacts(#[server(default)] ids: Vec<Uuid>, tag: String) -> Result<u64, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().tag_contacts(&ids, &tag).await?)
+    })
+    .await
 }
 
 #[component]
@@ -142,7 +138,7 @@ pub fn ContactsPage() -> impl IntoView {
     });
     let create_error = move || {
         create.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="form-error" role="alert">{user_message(&e)}</p> }
+            view! { <p class="form-error" role="alert">{e.user_message()}</p> }
         })
     };
 
@@ -354,7 +350,7 @@ fn ContactTable(list: ContactList, tag: ServerAction<TagContacts>) -> impl IntoV
                     .into_any()
             }
             Err(e) => {
-                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+                view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any()
             }
         })
     };

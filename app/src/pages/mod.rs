@@ -1,20 +1,14 @@
-pub mod activity_timeline;
 pub mod api_tokens;
 pub mod ask;
 pub mod ask_stream;
-pub mod ask_text;
 pub mod channels;
 pub mod company;
 pub mod contact;
 pub mod contacts;
-pub mod file_upload;
 pub mod login;
 pub mod not_found;
-pub mod notes_panel;
-pub mod relationship_panel;
 pub mod settings;
 pub mod timeline;
-pub mod volume_chart;
 pub mod welcome;
 
 pub use api_tokens::ApiTokensPage;

@@ -5,22 +5,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
+use crate::app_error::AppError;
+use crate::components::file_upload::FileDrop;
 use crate::errors::ErrorPanel;
 use crate::live::{EventKind, listen_live};
 use crate::pages::contacts::list_contacts;
-use crate::pages::file_upload::FileDrop;
 
 #[server]
-pub async fn recent_activities() -> Result<Vec<ActivityRow>, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
+pub async fn recent_activities() -> Result<Vec<ActivityRow>, AppError> {
+    use crate::ssr::{RequestContext, reported};
     const TIMELINE_SIZE: i64 = 50;
-    let ctx = request_context()?;
-    let rows = ctx
-        .scope()
-        .recent_activities(TIMELINE_SIZE)
-        .await
-        .map_err(to_server_error)?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let rows = ctx.scope().recent_activities(TIMELINE_SIZE).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    })
+    .await
 }
 
 #[component]

@@ -6,33 +6,31 @@ use api::settings::{AccountProgress, SyncOverview};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::app_error::AppError;
 use crate::errors::ErrorPanel;
 use crate::format::{count, duration_words};
 use crate::live::{EventKind, listen_live};
 
 #[server]
-pub async fn load_sync_overview() -> Result<SyncOverview, ServerFnError> {
+pub async fn load_sync_overview() -> Result<SyncOverview, AppError> {
     use api::Provider;
 
-    use crate::ssr::{internal_error, request_context, to_server_error};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let mut accounts = Vec::new();
-    for account in scope.accounts().await.map_err(to_server_error)? {
-        if account.provider != Provider::Google {
-            continue;
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let scope = ctx.scope();
+        let mut accounts = Vec::new();
+        for account in scope.accounts().await? {
+            if account.provider != Provider::Google {
+                continue;
+            }
+            let sync = scope.sync_account(account.id).await?;
+            let ledger = scope.ledger_counts(account.id).await?;
+            accounts.push(domain::settings::account_progress(&account, sync, ledger));
         }
-        let sync = scope
-            .sync_account(account.id)
-            .await
-            .map_err(internal_error)?;
-        let ledger = scope
-            .ledger_counts(account.id)
-            .await
-            .map_err(to_server_error)?;
-        accounts.push(domain::settings::account_progress(&account, sync, ledger));
-    }
-    Ok(SyncOverview { accounts })
+        Ok(SyncOverview { accounts })
+    })
+    .await
 }
 
 #[component]

@@ -1,12 +1,25 @@
 //! What the user sees of and does with a Gmail sync: outcome counts from the ledger, and
 //! the "Sync now" / "Full resync" requests.
 
-use api::LedgerOutcome;
+use api::{AccountStatus, LedgerOutcome, Provider};
 use uuid::Uuid;
 
+use super::SyncAccount;
 use super::jobs::SyncGmail;
+use crate::accounts::AccountSummary;
 use crate::jobs::BackgroundJob;
+use crate::processing::ContactPolicy;
 use crate::{DomainError, UserScope};
+
+/// One account as the settings page shows it: the account, its sync state, its contact
+/// policy and its ledger's outcome counts (see [`UserScope::ledger_counts`]).
+#[derive(Debug, Clone)]
+pub struct AccountSettings {
+    pub account: AccountSummary,
+    pub sync: SyncAccount,
+    pub contact_policy: ContactPolicy,
+    pub ledger: Vec<(LedgerOutcome, i64)>,
+}
 
 /// The answer to a sync request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +45,59 @@ impl UserScope<'_> {
         .fetch_all(self.pool)
         .await?;
         Ok(rows.into_iter().map(|r| (r.outcome, r.count)).collect())
+    }
+
+    /// Every account of the user with its sync state, contact policy and ledger counts,
+    /// in one query (the settings page), oldest account first.
+    pub async fn account_settings(&self) -> Result<Vec<AccountSettings>, DomainError> {
+        let rows = sqlx::query!(
+            r#"select a.id, a.provider as "provider: Provider", a.external_id, a.display_name,
+                      a.scopes, a.status as "status: AccountStatus", a.last_error,
+                      a.last_synced_at, a.created_at, a.sync_state, a.contact_policy,
+                      l.outcome as "outcome?: LedgerOutcome", l.count as "count?"
+               from accounts a
+               left join (select account_id, outcome, count(*) as count from sync_ledger
+                          where user_id = $1 group by account_id, outcome) l
+                 on l.account_id = a.id
+               where a.user_id = $1
+               order by a.created_at, a.id, l.outcome"#,
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let mut accounts: Vec<AccountSettings> = Vec::new();
+        for row in rows {
+            let counted = row.outcome.zip(row.count);
+            if let Some(last) = accounts.last_mut()
+                && last.account.id == row.id
+            {
+                last.ledger.extend(counted);
+                continue;
+            }
+            accounts.push(AccountSettings {
+                account: AccountSummary {
+                    id: row.id,
+                    provider: row.provider,
+                    external_id: row.external_id.clone(),
+                    display_name: row.display_name,
+                    scopes: row.scopes,
+                    status: row.status,
+                    last_error: row.last_error,
+                    last_synced_at: row.last_synced_at,
+                    created_at: row.created_at,
+                },
+                sync: SyncAccount {
+                    id: row.id,
+                    provider: row.provider,
+                    external_id: row.external_id,
+                    status: row.status,
+                    state: serde_json::from_value(row.sync_state).unwrap_or_default(),
+                },
+                contact_policy: ContactPolicy::parse(&row.contact_policy)?,
+                ledger: counted.into_iter().collect(),
+            });
+        }
+        Ok(accounts)
     }
 
     async fn own_google_account(&self, account: Uuid) -> Result<(), DomainError> {

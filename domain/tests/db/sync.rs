@@ -602,3 +602,89 @@ async fn throughput_measurement() {
         assert!(t.messages as usize >= messages * 9 / 10);
     }
 }
+
+/// The settings page's accounts come in one query with what `ledger_counts`,
+/// `contact_policy` and `sync_account` read one account at a time, and only the user's.
+#[tokio::test]
+async fn account_settings_reads_every_account_at_once() {
+    use api::{LedgerOutcome, Provider};
+    use domain::processing::ContactPolicy;
+
+    let db = fresh_db().await;
+    let alex = user(&db, "alex@example.com").await;
+    let sam = user(&db, "sam@example.com").await;
+    let gmail = gmail_account(&db, alex, "alex@example.com").await;
+    let mbox: Uuid = sqlx::query_scalar(
+        "insert into accounts (user_id, provider, external_id) values ($1, 'mbox', 'old mail') returning id",
+    )
+    .bind(alex.0)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let empty: Uuid = sqlx::query_scalar(
+        "insert into accounts (user_id, provider, external_id) values ($1, 'upload', 'files') returning id",
+    )
+    .bind(alex.0)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let other = gmail_account(&db, sam, "sam@example.com").await;
+    let ledger = [
+        (alex, gmail, "g1", "imported"),
+        (alex, gmail, "g2", "imported"),
+        (alex, gmail, "g3", "seen"),
+        (alex, mbox, "m1", "imported"),
+        (sam, other, "s1", "imported"),
+    ];
+    for (owner, account, id, outcome) in ledger {
+        sqlx::query(
+            "insert into sync_ledger (user_id, account_id, external_id, outcome) values ($1, $2, $3, $4)",
+        )
+        .bind(owner.0)
+        .bind(account)
+        .bind(id)
+        .bind(outcome)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query("update accounts set contact_policy = 'everyone', sync_state = '{\"history_id\": \"42\"}' where id = $1")
+        .bind(gmail)
+        .execute(db.pool())
+        .await
+        .unwrap();
+
+    let scope = db.for_user(alex);
+    let accounts = scope.account_settings().await.unwrap();
+    let ids: Vec<Uuid> = accounts.iter().map(|a| a.account.id).collect();
+    assert_eq!(
+        ids,
+        vec![gmail, mbox, empty],
+        "the user's accounts, oldest first"
+    );
+    assert_eq!(accounts[0].account.provider, Provider::Google);
+    assert_eq!(accounts[1].account.provider, Provider::Mbox);
+    assert_eq!(
+        accounts[0].ledger,
+        vec![(LedgerOutcome::Imported, 2), (LedgerOutcome::Seen, 1)]
+    );
+    for account in &accounts {
+        let id = account.account.id;
+        assert_eq!(account.ledger, scope.ledger_counts(id).await.unwrap());
+        assert_eq!(
+            account.contact_policy,
+            scope.contact_policy(id).await.unwrap()
+        );
+        assert_eq!(
+            account.sync.state,
+            scope.sync_account(id).await.unwrap().state
+        );
+    }
+    assert_eq!(accounts[0].contact_policy, ContactPolicy::Everyone);
+    assert!(accounts[0].sync.state.history_id.is_some());
+    assert!(accounts[2].ledger.is_empty(), "an account with no ledger");
+
+    let sams = db.for_user(sam).account_settings().await.unwrap();
+    assert_eq!(sams.len(), 1);
+    assert_eq!(sams[0].ledger, vec![(LedgerOutcome::Imported, 1)]);
+}

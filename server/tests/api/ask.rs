@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use app::components::relationship_panel::WriteRelationship;
 use app::pages::ask::AskQuestion;
-use app::pages::relationship_panel::WriteRelationship;
 use fakes::openai::{FakeOpenAi, Reply};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -374,12 +374,11 @@ async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templat
     let refused = sam
         .call_server_fn(WriteRelationship::PATH, &[("contact", id_text.as_str())])
         .await;
-    // Not a generic failure: the contact is not found for Sam. (It should answer 404 like
-    // the contact page; `write_relationship` answers 500 today, left to the error mapping.)
+    // Not a generic failure: the contact is not found for Sam, a 404 like the contact page.
     let status = refused.status();
     let body = refused.text().await.unwrap();
     assert!(
-        matches!(status.as_u16(), 404 | 500) && body.contains("Contact not found"),
+        status == 404 && body.contains("Contact not found"),
         "{status}: {body}"
     );
     assert_eq!(fake.requests().len(), 2, "no request made for Sam");

@@ -3,7 +3,7 @@
 
 use api::timeline::TimelineWindow;
 use api::{ActivityState, Channel};
-use app::pages::activity_timeline::ContactTimeline;
+use app::components::activity_timeline::ContactTimeline;
 use leptos::server_fn::ServerFn;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;

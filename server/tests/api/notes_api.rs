@@ -4,8 +4,8 @@
 //! the loop (read completed activities, write a note).
 
 use api::settings::IssuedApiToken;
+use app::components::notes_panel::CreateNote;
 use app::pages::api_tokens::{CreateApiToken, RevokeApiToken};
-use app::pages::notes_panel::CreateNote;
 use chrono::{Duration, Utc};
 use domain::UserId;
 use domain::contacts::NewContact;

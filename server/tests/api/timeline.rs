@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use api::ActivityState;
-use app::pages::activity_timeline::RetryActivity;
+use app::components::activity_timeline::RetryActivity;
 use domain::jobs::WorkerId;
 use domain::processing::{Processor, ProcessorOptions};
 use leptos::server_fn::ServerFn;

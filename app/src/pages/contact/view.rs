@@ -1,5 +1,5 @@
-//! One contact: editable profile, identities, stats cards, monthly volume, strength in
-//! words, recent threads, duplicate suggestions with Merge, and the merge log.
+//! The contact page's view: header, stats cards, the panels, the profile editor,
+//! identities, threads, duplicates with Merge, and the merge log.
 
 use api::contacts::{
     ContactData, DuplicateRow, IdentityRow, MergeRow, ProfileValues, StatsView, ThreadRow,
@@ -7,167 +7,16 @@ use api::contacts::{
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::activity_timeline::{ActivityFeed, ActivityTimeline};
-use super::notes_panel::{NotesData, NotesPanel};
-use super::relationship_panel::{RelationshipData, RelationshipPanel, relationship_data};
-use super::volume_chart::VolumeChart;
-use crate::errors::{RequestIdLine, user_message};
-
-/// How many threads the contact page lists.
-#[cfg(feature = "ssr")]
-const THREADS_SHOWN: i64 = 15;
-
-#[server]
-pub async fn load_contact(id: Uuid) -> Result<ContactData, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    use domain::contacts::view::{ContactParts, contact_data};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let now = chrono::Utc::now();
-    let profile = scope.view_contact(id).await.map_err(to_server_error)?;
-    let identities = scope
-        .contact_identities(id)
-        .await
-        .map_err(to_server_error)?;
-    let stats = scope.contact_stats(id).await.map_err(to_server_error)?;
-    let threads = scope
-        .recent_threads(id, THREADS_SHOWN)
-        .await
-        .map_err(to_server_error)?;
-    let duplicates = if profile.merged_into.is_none() {
-        scope
-            .duplicate_suggestions(id)
-            .await
-            .map_err(to_server_error)?
-    } else {
-        Vec::new()
-    };
-    let merges = scope.merge_log(id).await.map_err(to_server_error)?;
-    let parts = ContactParts {
-        profile,
-        identities,
-        stats,
-        threads,
-        duplicates,
-        merges,
-    };
-    Ok(contact_data(id, parts, now))
-}
-
-/// Saves the profile form (`profile[display_name]`, `profile[title]`, ...).
-#[server]
-pub async fn save_profile(id: Uuid, profile: ProfileValues) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    use domain::contacts::ProfileEdit;
-    let ctx = request_context()?;
-    let edit = ProfileEdit::parse(&profile).map_err(to_server_error)?;
-    ctx.scope()
-        .update_profile(id, &edit)
-        .await
-        .map_err(to_server_error)
-}
-
-/// Merges `loser` into `winner`; returns the merge's id.
-#[server]
-pub async fn merge_contacts(
-    winner: Uuid,
-    loser: Uuid,
-    #[server(default)] reason: String,
-) -> Result<Uuid, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let reason = Some(reason.trim()).filter(|r| !r.is_empty());
-    ctx.scope()
-        .merge_contacts(winner, loser, reason)
-        .await
-        .map_err(to_server_error)
-}
-
-#[server]
-pub async fn unmerge_contacts(merge: Uuid) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope().unmerge(merge).await.map_err(to_server_error)
-}
+use super::data::{ContactActions, MergeContacts, SaveProfile, UnmergeContacts};
+use crate::components::activity_timeline::ActivityTimeline;
+use crate::components::notes_panel::NotesPanel;
+use crate::components::relationship_panel::RelationshipPanel;
+use crate::components::volume_chart::VolumeChart;
 
 #[component]
-pub fn ContactDetailPage() -> impl IntoView {
-    let params = use_params_map();
-    let id =
-        Memo::new(move |_| params.with(|p| p.get("id").and_then(|id| id.parse::<Uuid>().ok())));
-    let save = ServerAction::<SaveProfile>::new();
-    let merge = ServerAction::<MergeContacts>::new();
-    let unmerge = ServerAction::<UnmergeContacts>::new();
-    let contact = Resource::new(
-        move || {
-            (
-                id.get(),
-                save.version().get(),
-                merge.version().get(),
-                unmerge.version().get(),
-            )
-        },
-        |(id, _, _, _)| async move {
-            match id {
-                Some(id) => load_contact(id).await,
-                None => {
-                    crate::errors::set_status(404);
-                    Err(ServerFnError::ServerError("Contact not found".into()))
-                }
-            }
-        },
-    );
-    let actions = ContactActions {
-        save,
-        merge,
-        unmerge,
-        feed: ActivityFeed::new(id),
-        notes: NotesData::new(id),
-        relationship: relationship_data(id),
-    };
-    view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading contact…"</p> }>
-            {move || Suspend::new(async move {
-                match contact.await {
-                    Ok(data) => view! { <ContactView data actions/> }.into_any(),
-                    Err(error) => view! { <LoadError error/> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-/// A page whose data could not be loaded. The server function already set the HTTP
-/// status (404 for someone else's or a missing contact, 500 for a fault), which the
-/// generic error panel would overwrite with 500.
-#[component]
-pub fn LoadError(error: ServerFnError) -> impl IntoView {
-    view! {
-        <div class="error-panel" role="alert">
-            <h2>{user_message(&error)}</h2>
-            <p><a href="/contacts">"Back to contacts"</a></p>
-            <RequestIdLine/>
-        </div>
-    }
-}
-
-/// What the page creates above its Suspense (see `ActivityFeed`): actions, and the
-/// timelines' data, which load alongside the contact rather than after it.
-#[derive(Clone, Copy)]
-struct ContactActions {
-    save: ServerAction<SaveProfile>,
-    merge: ServerAction<MergeContacts>,
-    unmerge: ServerAction<UnmergeContacts>,
-    feed: ActivityFeed,
-    notes: NotesData,
-    relationship: RelationshipData,
-}
-
-#[component]
-fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
+pub fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView {
     let merged_notice = data.merged_into.map(|into| {
         view! {
             <p class="banner warning" role="status">
@@ -296,7 +145,7 @@ fn ProfileEditor(
         save.value().get().map(|r| match r {
             Ok(()) => view! { <p class="form-ok" role="status">"Saved."</p> }.into_any(),
             Err(e) => {
-                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+                view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any()
             }
         })
     };
@@ -416,7 +265,7 @@ fn Duplicates(
 ) -> impl IntoView {
     let error = move || {
         merge.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="form-error" role="alert">{user_message(&e)}</p> }
+            view! { <p class="form-error" role="alert">{e.user_message()}</p> }
         })
     };
     (!duplicates.is_empty()).then(|| {
@@ -456,7 +305,7 @@ fn Duplicates(
 fn MergeLog(merges: Vec<MergeRow>, unmerge: ServerAction<UnmergeContacts>) -> impl IntoView {
     let error = move || {
         unmerge.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="form-error" role="alert">{user_message(&e)}</p> }
+            view! { <p class="form-error" role="alert">{e.user_message()}</p> }
         })
     };
     (!merges.is_empty()).then(|| {

@@ -7,61 +7,69 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::ask_text::AnswerText;
-use crate::errors::user_message;
+use crate::app_error::AppError;
 use crate::layout::urlencode;
 
 /// The panel's content, from the templates; `None` for a contact merged into another
 /// (the panel is then the other contact's to show).
 #[server]
-pub async fn load_relationship(contact: Uuid) -> Result<Option<RelationshipView>, ServerFnError> {
-    let ctx = crate::ssr::request_context()?;
-    Ok(template_view(&ctx, contact).await?.map(|(view, _)| view))
+pub async fn load_relationship(contact: Uuid) -> Result<Option<RelationshipView>, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(template_view(&ctx, contact).await?.map(|(view, _)| view))
+    })
+    .await
 }
 
 /// The summary and the draft written by the configured model. Asked for with a button,
-/// not on every page view: the page stays fast, and a call costs the user money.
+/// not on every page view: the page stays fast, and a call costs the user money. A
+/// contact that is not the user's (or is merged away) is a 404, like the contact page.
 #[server]
-pub async fn write_relationship(contact: Uuid) -> Result<ModelWritten, ServerFnError> {
+pub async fn write_relationship(contact: Uuid) -> Result<ModelWritten, AppError> {
     use domain::ask::relationship_model;
-    let ctx = crate::ssr::request_context()?;
-    let Some(model) = ctx.app.model.clone() else {
-        return Err(ServerFnError::ServerError(
-            "No language model is configured (set OPENAI_API_KEY).".into(),
-        ));
-    };
-    let Some((_, facts)) = template_view(&ctx, contact).await? else {
-        return Err(ServerFnError::ServerError("Contact not found".into()));
-    };
-    match relationship_model::write(&model, &facts).await {
-        Ok(written) => Ok(written.into()),
-        Err(error) => {
-            tracing::warn!(%error, "the model could not write the relationship panel");
-            Err(ServerFnError::ServerError(error.polite()))
-        }
-    }
+
+    use crate::app_error::ErrorKind;
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let Some(model) = ctx.app.model.clone() else {
+            return Err(AppError::new(
+                ErrorKind::Unavailable,
+                "No language model is configured (set OPENAI_API_KEY).",
+            ));
+        };
+        let Some((_, facts)) = template_view(&ctx, contact).await? else {
+            return Err(AppError::not_found("contact"));
+        };
+        // A model failure is a 503 with the model's polite words, logged once.
+        let written = relationship_model::write(&model, &facts).await?;
+        Ok(written.into())
+    })
+    .await
 }
 
-/// The template panel for `contact`, and the facts a model would be given.
+/// The template panel for `contact`, and the facts a model would be given; `None` when
+/// the user has no such contact (or it was merged into another).
 #[cfg(feature = "ssr")]
 async fn template_view(
     ctx: &crate::ssr::RequestContext,
     contact: Uuid,
-) -> Result<Option<(RelationshipView, String)>, ServerFnError> {
-    use crate::ssr::to_server_error;
+) -> Result<Option<(RelationshipView, String)>, AppError> {
     let sender = ctx
         .user
         .name
         .clone()
         .unwrap_or_else(|| ctx.user.email.clone());
-    ctx.scope()
+    Ok(ctx
+        .scope()
         .relationship_panel(
             contact,
             &sender,
             ctx.app.model.as_ref().map(|m| m.model.clone()),
             chrono::Utc::now(),
         )
-        .await
-        .map_err(to_server_error)
+        .await?)
 }
 
 /// Gmail's compose window filled with a draft (the same link as the domain's
@@ -77,7 +85,7 @@ pub fn gmail_compose_url(to: Option<&str>, subject: &str, body: &str) -> String 
 
 /// The panel's data, created by the contact page above its Suspense (see
 /// `ActivityFeed`): it loads alongside the contact, once per render.
-pub type RelationshipData = Resource<Result<Option<RelationshipView>, ServerFnError>>;
+pub type RelationshipData = Resource<Result<Option<RelationshipView>, AppError>>;
 
 pub fn relationship_data(contact: Memo<Option<Uuid>>) -> RelationshipData {
     Resource::new(
@@ -101,7 +109,7 @@ pub fn RelationshipPanel(data: RelationshipData) -> impl IntoView {
                     Ok(None) => ().into_any(),
                     Err(error) => view! {
                         <section class="card relationship-panel">
-                            <p class="form-error" role="alert">{user_message(&error)}</p>
+                            <p class="form-error" role="alert">{error.user_message()}</p>
                         </section>
                     }
                     .into_any(),
@@ -150,7 +158,7 @@ fn Relationship(view: RelationshipView) -> impl IntoView {
             .value()
             .get()
             .and_then(Result::err)
-            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     let gmail = move || gmail_compose_url(to.as_deref(), &subject.get(), &body.get());
     view! {

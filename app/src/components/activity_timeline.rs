@@ -9,9 +9,9 @@ use api::{ActivityState, Channel, Direction};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::errors::user_message;
+use super::file_upload::FileDrop;
+use crate::app_error::AppError;
 use crate::live::{EventKind, listen_live};
-use crate::pages::file_upload::FileDrop;
 
 /// Rows shown first and added by each "Load more".
 const PAGE: i64 = 25;
@@ -22,28 +22,27 @@ pub async fn contact_timeline(
     contact: Uuid,
     #[server(default)] channel: String,
     limit: i64,
-) -> Result<TimelineWindow, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
+) -> Result<TimelineWindow, AppError> {
+    use crate::ssr::{RequestContext, reported};
     use domain::timeline::TimelineQuery;
-    let ctx = request_context()?;
-    let query = TimelineQuery::new(Some(&channel), limit).map_err(to_server_error)?;
-    let page = ctx
-        .scope()
-        .contact_timeline(contact, &query)
-        .await
-        .map_err(to_server_error)?;
-    Ok(page.into())
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let query = TimelineQuery::new(Some(&channel), limit)?;
+        let page = ctx.scope().contact_timeline(contact, &query).await?;
+        Ok(page.into())
+    })
+    .await
 }
 
 /// Queues a failed or dead activity again (attempts reset; see `domain::processing::retry`).
 #[server]
-pub async fn retry_activity(activity: Uuid) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .retry_activity(activity)
-        .await
-        .map_err(to_server_error)
+pub async fn retry_activity(activity: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().retry_activity(activity).await?)
+    })
+    .await
 }
 
 /// The timeline's controls and data. The contact page creates it above its Suspense:
@@ -55,7 +54,7 @@ pub struct ActivityFeed {
     limit: RwSignal<i64>,
     changes: RwSignal<u64>,
     retry: ServerAction<RetryActivity>,
-    window: Resource<Result<TimelineWindow, ServerFnError>>,
+    window: Resource<Result<TimelineWindow, AppError>>,
 }
 
 impl ActivityFeed {
@@ -83,7 +82,7 @@ impl ActivityFeed {
             |(contact, channel, limit, _, _)| async move {
                 match contact {
                     Some(contact) => contact_timeline(contact, channel, limit).await,
-                    None => Err(ServerFnError::ServerError("Contact not found".into())),
+                    None => Err(AppError::not_found("contact")),
                 }
             },
         );
@@ -111,7 +110,7 @@ pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
             .value()
             .get()
             .and_then(Result::err)
-            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <section class="card activity-timeline" data-testid="activity-timeline">
@@ -140,7 +139,7 @@ pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match window.await {
                         Ok(window) => view! { <TimelineRows window retry limit/> }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.user_message()}</p> }
                             .into_any(),
                     }
                 })}

@@ -10,63 +10,62 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::errors::user_message;
+use crate::app_error::AppError;
 use crate::live::{EventKind, listen_live};
 
 #[server]
-pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let notes = ctx
-        .scope()
-        .notes(contact_id)
-        .await
-        .map_err(to_server_error)?;
-    Ok(notes.into_iter().map(Into::into).collect())
+pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let notes = ctx.scope().notes(contact_id).await?;
+        Ok(notes.into_iter().map(Into::into).collect())
+    })
+    .await
 }
 
 #[server]
-pub async fn create_note(contact_id: Uuid, body: String) -> Result<(), ServerFnError> {
+pub async fn create_note(contact_id: Uuid, body: String) -> Result<(), AppError> {
     use domain::notes::{Author, NewNote, NoteBody};
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let author = Author::user(ctx.user.name.as_deref().unwrap_or_default());
-    let new = NewNote {
-        contact: contact_id,
-        body: NoteBody::parse(&body).map_err(to_server_error)?,
-        author,
-        source_activity: None,
-    };
-    ctx.scope()
-        .create_note(&new)
-        .await
-        .map(|_| ())
-        .map_err(to_server_error)
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let author = Author::user(ctx.user.name.as_deref().unwrap_or_default());
+        let new = NewNote {
+            contact: contact_id,
+            body: NoteBody::parse(&body)?,
+            author,
+            source_activity: None,
+        };
+        ctx.scope().create_note(&new).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[server]
-pub async fn edit_note(note_id: Uuid, body: String) -> Result<(), ServerFnError> {
+pub async fn edit_note(note_id: Uuid, body: String) -> Result<(), AppError> {
     use domain::notes::NoteBody;
 
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let body = NoteBody::parse(&body).map_err(to_server_error)?;
-    ctx.scope()
-        .edit_note(note_id, &body)
-        .await
-        .map(|_| ())
-        .map_err(to_server_error)
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        let body = NoteBody::parse(&body)?;
+        ctx.scope().edit_note(note_id, &body).await?;
+        Ok(())
+    })
+    .await
 }
 
 #[server]
-pub async fn delete_note(note_id: Uuid) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    ctx.scope()
-        .delete_note(note_id)
-        .await
-        .map_err(to_server_error)
+pub async fn delete_note(note_id: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().delete_note(note_id).await?)
+    })
+    .await
 }
 
 /// The list's actions and its edit state. The state lives in the panel, not in each
@@ -86,7 +85,7 @@ struct NoteActions {
 pub struct NotesData {
     create: ServerAction<CreateNote>,
     actions: NoteActions,
-    notes: Resource<Result<Vec<NoteRow>, ServerFnError>>,
+    notes: Resource<Result<Vec<NoteRow>, AppError>>,
 }
 
 impl NotesData {
@@ -116,7 +115,7 @@ impl NotesData {
             |(contact, ..)| async move {
                 match contact {
                     Some(contact) => load_notes(contact).await,
-                    None => Err(ServerFnError::ServerError("Contact not found".into())),
+                    None => Err(AppError::not_found("contact")),
                 }
             },
         );
@@ -157,7 +156,7 @@ pub fn NotesPanel(contact: Uuid, data: NotesData) -> impl IntoView {
         .into_iter()
         .flatten()
         .find_map(Result::err)
-        .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+        .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <section class="card notes-panel" aria-labelledby="notes-heading">
@@ -178,7 +177,7 @@ pub fn NotesPanel(contact: Uuid, data: NotesData) -> impl IntoView {
                                 {notes.into_iter().map(|note| view! { <NoteItem note actions/> }).collect_view()}
                             </ol>
                         }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -1,191 +1,15 @@
+//! The settings page's view: profile, connected accounts with their sync and contact
+//! policy, the mail import, links to channels and tokens, background work, session and
+//! account deletion.
+
 use api::settings::{SettingsData, SyncView};
 use api::{AccountStatus, LedgerOutcome, Provider};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use uuid::Uuid;
 
-use crate::errors::{ErrorPanel, user_message};
+use super::data::{DeleteAccount, DisconnectAccount, RequestSync, SaveContactPolicy};
 use crate::format::count;
-
-#[server]
-pub async fn load_settings() -> Result<SettingsData, ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let mut accounts = Vec::new();
-    for a in scope.accounts().await.map_err(to_server_error)? {
-        let sync = if a.provider == Provider::Google {
-            Some(sync_view(&scope, a.id).await?)
-        } else {
-            None
-        };
-        let imported = if a.provider == Provider::Mbox {
-            scope.ledger_counts(a.id).await.map_err(to_server_error)?
-        } else {
-            Vec::new()
-        };
-        let contact_policy = scope
-            .contact_policy(a.id)
-            .await
-            .map_err(|e| to_server_error(e.into()))?;
-        accounts.push(domain::settings::account_row(
-            a,
-            sync,
-            imported,
-            contact_policy,
-        ));
-    }
-    let jobs = scope.recent_jobs(10).await.map_err(to_server_error)?;
-    Ok(SettingsData {
-        email: ctx.user.email.clone(),
-        name: ctx.user.name.clone(),
-        demo: ctx.app.demo,
-        accounts,
-        jobs: jobs.into_iter().map(Into::into).collect(),
-    })
-}
-
-#[cfg(feature = "ssr")]
-async fn sync_view(
-    scope: &domain::UserScope<'_>,
-    account: Uuid,
-) -> Result<SyncView, ServerFnError> {
-    use crate::ssr::{internal_error, to_server_error};
-    let state = scope.sync_account(account).await.map_err(internal_error)?;
-    let outcomes = scope
-        .ledger_counts(account)
-        .await
-        .map_err(to_server_error)?;
-    Ok(domain::settings::sync_view(state, outcomes))
-}
-
-/// Queues a sync now ("full" forgets the cursor and re-reads the whole mailbox).
-#[server]
-pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String, ServerFnError> {
-    use domain::sync::controls::SyncRequest;
-
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    let answer = if full.unwrap_or(false) {
-        scope.request_full_resync(account_id).await
-    } else {
-        scope.request_sync(account_id).await
-    }
-    .map_err(to_server_error)?;
-    Ok(match answer {
-        SyncRequest::Queued => "Sync queued.".into(),
-        SyncRequest::AlreadyRunning => {
-            "A sync of this account is already queued or running.".into()
-        }
-    })
-}
-
-/// Changes which correspondents of the account become contacts; past mail is processed
-/// again under the new policy.
-#[server]
-pub async fn save_contact_policy(
-    account_id: Uuid,
-    policy: String,
-) -> Result<String, ServerFnError> {
-    use domain::processing::ContactPolicy;
-
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let policy = ContactPolicy::parse(&policy).map_err(to_server_error)?;
-    let queued = ctx
-        .scope()
-        .set_contact_policy(account_id, policy)
-        .await
-        .map_err(|e| to_server_error(e.into()))?;
-    Ok(if queued == 0 {
-        "Contact policy saved.".into()
-    } else {
-        format!(
-            "Contact policy saved; {} past messages are being processed again.",
-            count(queued)
-        )
-    })
-}
-
-/// Revokes the account's refresh token at Google, if it has one. The tokens are deleted
-/// by the caller either way, and Google expires unused grants, so a failure is logged.
-#[cfg(feature = "ssr")]
-async fn revoke_at_google(ctx: &crate::ssr::RequestContext, account: Uuid) {
-    if let Ok(Some(refresh)) = ctx
-        .scope()
-        .google_refresh_token(account, &ctx.app.secrets)
-        .await
-        && let Err(error) = ctx.app.google.revoke(&refresh).await
-    {
-        tracing::warn!(%error, "revoking the Google token failed");
-    }
-}
-
-/// Revokes Rapport's access at Google, forgets the tokens, and keeps or deletes what
-/// was synced, as the user chose.
-#[server]
-pub async fn disconnect_account(
-    account_id: Uuid,
-    delete_data: Option<bool>,
-) -> Result<(), ServerFnError> {
-    use domain::accounts::SyncedData;
-
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    let scope = ctx.scope();
-    revoke_at_google(&ctx, account_id).await;
-    let data = if delete_data.unwrap_or(false) {
-        SyncedData::Delete
-    } else {
-        SyncedData::Keep
-    };
-    scope
-        .disconnect_account(account_id, data)
-        .await
-        .map_err(to_server_error)
-}
-
-/// Deletes the user and everything they own, after revoking Google access. The user
-/// types their email to confirm.
-#[server]
-pub async fn delete_account(confirm_email: String) -> Result<(), ServerFnError> {
-    use crate::ssr::{request_context, to_server_error};
-    let ctx = request_context()?;
-    if confirm_email.trim().to_lowercase() != ctx.user.email {
-        crate::errors::set_status(422);
-        return Err(ServerFnError::ServerError(
-            "Type your email address exactly to confirm.".into(),
-        ));
-    }
-    let scope = ctx.scope();
-    for account in scope.accounts().await.map_err(to_server_error)? {
-        revoke_at_google(&ctx, account.id).await;
-    }
-    scope.delete_user().await.map_err(to_server_error)?;
-    leptos_axum::redirect("/login?deleted=1");
-    Ok(())
-}
-
-#[component]
-pub fn SettingsPage() -> impl IntoView {
-    let disconnect = ServerAction::<DisconnectAccount>::new();
-    let settings = Resource::new(move || disconnect.version().get(), |_| load_settings());
-    view! {
-        <Title text="Settings"/>
-        <section class="page">
-            <header class="page-header"><h1>"Settings"</h1></header>
-            <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                    {move || Suspend::new(async move {
-                        settings.await.map(|data| view! { <SettingsSections data disconnect/> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        </section>
-    }
-}
 
 fn when(t: DateTime<Utc>) -> String {
     t.format("%e %b %Y, %H:%M UTC").to_string()
@@ -267,7 +91,7 @@ fn scope_label(scope: &str) -> String {
 }
 
 #[component]
-fn SettingsSections(
+pub fn SettingsSections(
     data: SettingsData,
     disconnect: ServerAction<DisconnectAccount>,
 ) -> impl IntoView {
@@ -352,14 +176,14 @@ fn SettingsSections(
             .value()
             .get()
             .and_then(Result::err)
-            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     let disconnect_error = move || {
         disconnect
             .value()
             .get()
             .and_then(Result::err)
-            .map(|e| view! { <p class="form-error" role="alert">{user_message(&e)}</p> })
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <section class="card">
@@ -433,7 +257,7 @@ fn SyncPanel(account: Uuid, sync: SyncView) -> impl IntoView {
         request.value().get().map(|result| match result {
             Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
             Err(e) => {
-                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+                view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any()
             }
         })
     };
@@ -503,7 +327,7 @@ fn ContactPolicyForm(account: Uuid, policy: String) -> impl IntoView {
         save.value().get().map(|result| match result {
             Ok(message) => view! { <p class="notice" role="status">{message}</p> }.into_any(),
             Err(e) => {
-                view! { <p class="form-error" role="alert">{user_message(&e)}</p> }.into_any()
+                view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any()
             }
         })
     };
