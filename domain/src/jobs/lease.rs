@@ -4,7 +4,9 @@
 //! everything else exists once, here: the attempt accounting and backoff of a failure
 //! ([`LeasedTable::fail`]), lease renewal while work runs ([`Leases::hold`]), and the
 //! run loop with its `NOTIFY` wake-up, idle wait until the next due item and graceful
-//! stop ([`Leases::run`]).
+//! stop ([`Leases::run`]). What a table is configured with (its pool, wake-up channel,
+//! backoff and attempt budget) is one [`LeaseConfig`] that the trait's accessors and
+//! builders read, and a table leased by `claimed_by` renews with [`LeaseConfig::renew`].
 //!
 //! The protocol every table follows: a claim takes due rows with `FOR UPDATE SKIP
 //! LOCKED`, sets the lease (owner + expiry) and counts an attempt, so an item that
@@ -19,6 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use super::{Backoff, WorkListener, WorkerId};
 
@@ -100,6 +103,63 @@ pub struct Wake<'a> {
     pub payloads: &'a [String],
 }
 
+/// What a [`LeasedTable`] is configured with; its accessors and builders read this.
+#[derive(Debug, Clone)]
+pub struct LeaseConfig {
+    pub pool: PgPool,
+    /// The `NOTIFY` channel that announces new work.
+    pub channel: &'static str,
+    /// How long a failed item waits before its next attempt.
+    pub backoff: Backoff,
+    /// Claims after which a failing item is dead, unless the table decides per item
+    /// ([`LeasedTable::max_attempts`]).
+    pub max_attempts: i32,
+}
+
+impl LeaseConfig {
+    pub fn new(pool: &PgPool, channel: &'static str, backoff: Backoff, max_attempts: i32) -> Self {
+        Self {
+            pool: pool.clone(),
+            channel,
+            backoff,
+            max_attempts,
+        }
+    }
+
+    /// Extends the leases `worker` still holds among `ids` (rows of `rows` in their
+    /// leased state, held through `claimed_by`) until now + `lease`; returns those ids.
+    pub async fn renew(
+        &self,
+        rows: LeasedRows,
+        worker: &WorkerId,
+        ids: &[Uuid],
+        lease: Duration,
+    ) -> Result<Vec<Uuid>, sqlx::Error> {
+        let LeasedRows { table, id, state } = rows;
+        let sql = format!(
+            "update {table} set lease_expires_at = now() + make_interval(secs => $3)
+             where {id} = any($1) and state = '{state}' and claimed_by = $2
+             returning {id}"
+        );
+        sqlx::query_scalar(&sql)
+            .bind(ids)
+            .bind(worker.as_str())
+            .bind(lease.as_secs_f64())
+            .fetch_all(&self.pool)
+            .await
+    }
+}
+
+/// Where a table keeps its leased rows: the table, its uuid key column, and the state a
+/// row is in while leased (its owner in `claimed_by`, its expiry in `lease_expires_at`).
+/// Constants only: they are written into the renewal statement.
+#[derive(Debug, Clone, Copy)]
+pub struct LeasedRows {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub state: &'static str,
+}
+
 /// A table that hands out work under leases: the table-specific SQL. Every statement
 /// checks the lease in its `where` clause, so a writer that lost its lease finds out.
 /// Completion is not part of the trait: what a completion writes (a processed result in
@@ -110,10 +170,48 @@ pub trait LeasedTable: Send + Sync + 'static {
     /// What an item is called in logs: `job`, `activity`, `summary`.
     const NAME: &'static str;
 
-    fn pool(&self) -> &PgPool;
-    fn wake(&self) -> Wake<'_>;
-    fn backoff(&self) -> Backoff;
-    fn max_attempts(&self, item: &Self::Item) -> i32;
+    fn config(&self) -> &LeaseConfig;
+    fn config_mut(&mut self) -> &mut LeaseConfig;
+
+    fn pool(&self) -> &PgPool {
+        &self.config().pool
+    }
+
+    /// Any notification on the config's channel.
+    fn wake(&self) -> Wake<'_> {
+        Wake {
+            channel: self.config().channel,
+            payloads: &[],
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.config().backoff
+    }
+
+    /// The config's budget, the same for every item.
+    fn max_attempts(&self, _item: &Self::Item) -> i32 {
+        self.config().max_attempts
+    }
+
+    /// The same table with another retry schedule (tests use a fast one).
+    fn with_backoff(mut self, backoff: Backoff) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().backoff = backoff;
+        self
+    }
+
+    /// The same table giving items up after `attempts` claims (at least one).
+    fn with_max_attempts(mut self, attempts: i32) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().max_attempts = attempts.max(1);
+        self
+    }
+
     /// The error for "this worker no longer holds the lease on `id`".
     fn lease_lost(id: <Self::Item as Claimed>::Id) -> Self::Error;
 
@@ -443,7 +541,7 @@ mod tests {
 
     /// A table in memory whose leases are lost after `keep` renewals.
     struct Fake {
-        pool: PgPool,
+        config: LeaseConfig,
         keep: usize,
         renewals: Mutex<usize>,
     }
@@ -451,9 +549,14 @@ mod tests {
     impl Fake {
         fn new(keep: usize) -> Self {
             Self {
-                pool: sqlx::postgres::PgPoolOptions::new()
-                    .connect_lazy("postgres://nobody@127.0.0.1:1/none")
-                    .unwrap(),
+                config: LeaseConfig::new(
+                    &sqlx::postgres::PgPoolOptions::new()
+                        .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+                        .unwrap(),
+                    "fake",
+                    Backoff::default(),
+                    3,
+                ),
                 keep,
                 renewals: Mutex::new(0),
             }
@@ -465,20 +568,11 @@ mod tests {
         type Error = FakeError;
         const NAME: &'static str = "fake";
 
-        fn pool(&self) -> &PgPool {
-            &self.pool
+        fn config(&self) -> &LeaseConfig {
+            &self.config
         }
-        fn wake(&self) -> Wake<'_> {
-            Wake {
-                channel: "fake",
-                payloads: &[],
-            }
-        }
-        fn backoff(&self) -> Backoff {
-            Backoff::default()
-        }
-        fn max_attempts(&self, _: &Item) -> i32 {
-            3
+        fn config_mut(&mut self) -> &mut LeaseConfig {
+            &mut self.config
         }
         fn lease_lost(id: u32) -> FakeError {
             FakeError::Lost(id)
