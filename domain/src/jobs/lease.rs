@@ -6,7 +6,7 @@
 //! run loop with its `NOTIFY` wake-up, idle wait until the next due item and graceful
 //! stop ([`Leases::run`]). What a table is configured with (its pool, wake-up channel,
 //! backoff and attempt budget) is one [`LeaseConfig`] that the trait's accessors and
-//! builders read, and a table leased by `claimed_by` renews with [`LeaseConfig::renew`].
+//! builders read, and leases are renewed by one statement over [`LeasedTable::ROWS`].
 //!
 //! The protocol every table follows: a claim takes due rows with `FOR UPDATE SKIP
 //! LOCKED`, sets the lease (owner + expiry) and counts an attempt, so an item that
@@ -21,7 +21,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::{Backoff, WorkListener, WorkerId};
 
@@ -89,7 +88,18 @@ impl From<Disposition> for Failed {
 
 /// An item held under a lease.
 pub trait Claimed: Send + Sync {
-    type Id: Copy + Eq + Debug + Display + Send + Sync;
+    /// The row's key, as Postgres stores it.
+    type Id: Copy
+        + Eq
+        + Debug
+        + Display
+        + Send
+        + Sync
+        + Unpin
+        + sqlx::Type<sqlx::Postgres>
+        + sqlx::postgres::PgHasArrayType
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>;
     fn id(&self) -> Self::Id;
     /// Claims so far, the current one included.
     fn attempts(&self) -> i32;
@@ -125,39 +135,29 @@ impl LeaseConfig {
             max_attempts,
         }
     }
-
-    /// Extends the leases `worker` still holds among `ids` (rows of `rows` in their
-    /// leased state, held through `claimed_by`) until now + `lease`; returns those ids.
-    pub async fn renew(
-        &self,
-        rows: LeasedRows,
-        worker: &WorkerId,
-        ids: &[Uuid],
-        lease: Duration,
-    ) -> Result<Vec<Uuid>, sqlx::Error> {
-        let LeasedRows { table, id, state } = rows;
-        let sql = format!(
-            "update {table} set lease_expires_at = now() + make_interval(secs => $3)
-             where {id} = any($1) and state = '{state}' and claimed_by = $2
-             returning {id}"
-        );
-        sqlx::query_scalar(&sql)
-            .bind(ids)
-            .bind(worker.as_str())
-            .bind(lease.as_secs_f64())
-            .fetch_all(&self.pool)
-            .await
-    }
 }
 
-/// Where a table keeps its leased rows: the table, its uuid key column, and the state a
-/// row is in while leased (its owner in `claimed_by`, its expiry in `lease_expires_at`).
-/// Constants only: they are written into the renewal statement.
+/// Where a table keeps its leased rows: the table, its key column, the state a row is
+/// in while leased and the column naming the lease's owner (its expiry is always
+/// `lease_expires_at`). Constants only: they are written into the renewal statement.
 #[derive(Debug, Clone, Copy)]
 pub struct LeasedRows {
     pub table: &'static str,
     pub id: &'static str,
     pub state: &'static str,
+    pub owner: &'static str,
+}
+
+impl LeasedRows {
+    /// Rows of `table`, keyed by `id`, owned through `claimed_by` while in `state`.
+    pub const fn claimed_by(table: &'static str, id: &'static str, state: &'static str) -> Self {
+        Self {
+            table,
+            id,
+            state,
+            owner: "claimed_by",
+        }
+    }
 }
 
 /// A table that hands out work under leases: the table-specific SQL. Every statement
@@ -169,6 +169,8 @@ pub trait LeasedTable: Send + Sync + 'static {
     type Error: From<sqlx::Error> + Display + Send + 'static;
     /// What an item is called in logs: `job`, `activity`, `summary`.
     const NAME: &'static str;
+    /// Where the leased rows are.
+    const ROWS: LeasedRows;
 
     fn config(&self) -> &LeaseConfig;
     fn config_mut(&mut self) -> &mut LeaseConfig;
@@ -224,13 +226,34 @@ pub trait LeasedTable: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
 
-    /// Extends the leases `worker` still holds among `ids`; returns those ids.
+    /// Extends the leases `worker` still holds among `ids` (rows of [`LeasedTable::ROWS`]
+    /// in their leased state) until now + `lease`; returns those ids.
     fn renew(
         &self,
         worker: &WorkerId,
         ids: &[<Self::Item as Claimed>::Id],
         lease: Duration,
-    ) -> impl Future<Output = Result<Vec<<Self::Item as Claimed>::Id>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<<Self::Item as Claimed>::Id>, Self::Error>> + Send {
+        let LeasedRows {
+            table,
+            id,
+            state,
+            owner,
+        } = Self::ROWS;
+        let sql = format!(
+            "update {table} set lease_expires_at = now() + make_interval(secs => $3)
+             where {id} = any($1) and state = '{state}' and {owner} = $2
+             returning {id}"
+        );
+        async move {
+            Ok(sqlx::query_scalar(&sql)
+                .bind(ids)
+                .bind(worker.as_str())
+                .bind(lease.as_secs_f64())
+                .fetch_all(self.pool())
+                .await?)
+        }
+    }
 
     /// Writes a failure as decided (the error kept, the lease dropped); false when
     /// `worker` no longer held the lease and nothing was written.
@@ -519,11 +542,11 @@ mod tests {
     }
 
     #[derive(Debug, Clone, Copy)]
-    struct Item(u32);
+    struct Item(i64);
 
     impl Claimed for Item {
-        type Id = u32;
-        fn id(&self) -> u32 {
+        type Id = i64;
+        fn id(&self) -> i64 {
             self.0
         }
         fn attempts(&self) -> i32 {
@@ -534,7 +557,7 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     enum FakeError {
         #[error("lost {0}")]
-        Lost(u32),
+        Lost(i64),
         #[error(transparent)]
         Db(#[from] sqlx::Error),
     }
@@ -567,6 +590,7 @@ mod tests {
         type Item = Item;
         type Error = FakeError;
         const NAME: &'static str = "fake";
+        const ROWS: LeasedRows = LeasedRows::claimed_by("fake", "id", "leased");
 
         fn config(&self) -> &LeaseConfig {
             &self.config
@@ -574,7 +598,7 @@ mod tests {
         fn config_mut(&mut self) -> &mut LeaseConfig {
             &mut self.config
         }
-        fn lease_lost(id: u32) -> FakeError {
+        fn lease_lost(id: i64) -> FakeError {
             FakeError::Lost(id)
         }
         async fn claim(&self, _: &WorkerId, _: i64, _: Duration) -> Result<Vec<Item>, FakeError> {
@@ -583,9 +607,9 @@ mod tests {
         async fn renew(
             &self,
             _: &WorkerId,
-            ids: &[u32],
+            ids: &[i64],
             _: Duration,
-        ) -> Result<Vec<u32>, FakeError> {
+        ) -> Result<Vec<i64>, FakeError> {
             let mut renewals = self.renewals.lock().unwrap();
             *renewals += 1;
             Ok(if *renewals > self.keep {

@@ -40,8 +40,9 @@ pub use worker::{Worker, WorkerOptions};
 /// The channel `NOTIFY` uses when a job becomes queued (see the jobs_notify migration).
 pub const CHANNEL: &str = "rapport_jobs";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct JobId(pub Uuid);
 
 impl std::fmt::Display for JobId {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::lease::{Disposition, LeaseConfig, LeasedTable, Wake};
+use super::lease::{Disposition, LeaseConfig, LeasedRows, LeasedTable, Wake};
 use super::{
     BackgroundJob, Backoff, CHANNEL, DEFAULT_MAX_ATTEMPTS, Enqueued, Job, JobId, JobState, NewJob,
     QueueError, WorkerId,
@@ -252,6 +252,12 @@ impl LeasedTable for JobQueue {
     type Item = Job;
     type Error = QueueError;
     const NAME: &'static str = "job";
+    const ROWS: LeasedRows = LeasedRows {
+        table: "jobs",
+        id: "id",
+        state: "running",
+        owner: "lease_owner",
+    };
 
     fn config(&self) -> &LeaseConfig {
         &self.config

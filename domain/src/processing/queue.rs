@@ -31,13 +31,6 @@ pub struct ActivityQueue {
     config: LeaseConfig,
 }
 
-/// Activities are leased while `processing`.
-const ROWS: LeasedRows = LeasedRows {
-    table: "activities",
-    id: "id",
-    state: "processing",
-};
-
 /// An activity held under this worker's lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedActivity {
@@ -103,19 +96,8 @@ impl ActivityQueue {
 impl LeasedTable for ActivityQueue {
     type Item = ClaimedActivity;
     type Error = ProcessingError;
+    const ROWS: LeasedRows = LeasedRows::claimed_by("activities", "id", "processing");
     const NAME: &'static str = "activity";
-
-    fn config(&self) -> &LeaseConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut LeaseConfig {
-        &mut self.config
-    }
-
-    fn lease_lost(id: Uuid) -> ProcessingError {
-        ProcessingError::LeaseLost(id)
-    }
 
     /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
     /// `worker` until now + `lease`. Rows another worker is claiming are skipped, not
@@ -164,16 +146,6 @@ impl LeasedTable for ActivityQueue {
             .collect();
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
-    }
-
-    /// Extends the leases `worker` still holds on `ids`; returns the ids still held.
-    async fn renew(
-        &self,
-        worker: &WorkerId,
-        ids: &[Uuid],
-        lease: Duration,
-    ) -> Result<Vec<Uuid>, ProcessingError> {
-        Ok(self.config.renew(ROWS, worker, ids, lease).await?)
     }
 
     /// A retry is due after its delay (state `failed`); a dead activity stays with its
@@ -237,6 +209,18 @@ impl LeasedTable for ActivityQueue {
         )
         .fetch_one(&self.config.pool)
         .await?)
+    }
+
+    fn config(&self) -> &LeaseConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut LeaseConfig {
+        &mut self.config
+    }
+
+    fn lease_lost(id: Uuid) -> ProcessingError {
+        ProcessingError::LeaseLost(id)
     }
 }
 

@@ -44,13 +44,6 @@ pub struct SummaryQueue {
     config: LeaseConfig,
 }
 
-/// Summaries are leased while `summarising`.
-const ROWS: LeasedRows = LeasedRows {
-    table: "activity_summaries",
-    id: "activity_id",
-    state: "summarising",
-};
-
 impl Db {
     pub fn summary_queue(&self) -> SummaryQueue {
         let backoff = Backoff {
@@ -117,19 +110,9 @@ impl SummaryQueue {
 impl LeasedTable for SummaryQueue {
     type Item = ClaimedSummary;
     type Error = SummaryError;
+    const ROWS: LeasedRows =
+        LeasedRows::claimed_by("activity_summaries", "activity_id", "summarising");
     const NAME: &'static str = "summary";
-
-    fn config(&self) -> &LeaseConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut LeaseConfig {
-        &mut self.config
-    }
-
-    fn lease_lost(id: Uuid) -> SummaryError {
-        SummaryError::LeaseLost(id)
-    }
 
     /// Claims up to `batch` retries that are due, then fills the batch with the newest
     /// summarisable activities not yet taken on: completed email, SMS, WhatsApp, call
@@ -196,15 +179,6 @@ impl LeasedTable for SummaryQueue {
         Ok(claimed)
     }
 
-    async fn renew(
-        &self,
-        worker: &WorkerId,
-        ids: &[Uuid],
-        lease: Duration,
-    ) -> Result<Vec<Uuid>, SummaryError> {
-        Ok(self.config.renew(ROWS, worker, ids, lease).await?)
-    }
-
     /// A retry is due after its delay (state `failed`); a dead summary is given up and
     /// the activity stays without one.
     async fn record_failure(
@@ -254,5 +228,17 @@ impl LeasedTable for SummaryQueue {
         )
         .fetch_one(&self.config.pool)
         .await?)
+    }
+
+    fn config(&self) -> &LeaseConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut LeaseConfig {
+        &mut self.config
+    }
+
+    fn lease_lost(id: Uuid) -> SummaryError {
+        SummaryError::LeaseLost(id)
     }
 }
