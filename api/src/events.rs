@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::closed_set::closed_set;
-use crate::{ActivityState, Provider};
+use crate::{ActivityState, AuthorKind, Provider};
 
 /// Whether open tabs hear of an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,8 +338,7 @@ pub struct AiQueryPayload {
 pub struct NoteCreatedPayload {
     pub note_id: Uuid,
     pub contact_id: Uuid,
-    /// `user` or `agent`.
-    pub author: String,
+    pub author: AuthorKind,
 }
 
 #[cfg(test)]

@@ -99,6 +99,62 @@ closed_set! {
     }
 }
 
+closed_set! {
+    /// How a participant took part in an activity (`activity_participants.role`).
+    ParticipantRole, "participant role" {
+        From = "from",
+        To = "to",
+        Cc = "cc",
+        Bcc = "bcc",
+        Attendee = "attendee",
+        Organizer = "organizer",
+        Participant = "participant",
+    }
+}
+
+impl ParticipantRole {
+    /// To, Cc or Bcc: someone a message was written to.
+    pub fn is_recipient(self) -> bool {
+        matches!(self, Self::To | Self::Cc | Self::Bcc)
+    }
+}
+
+closed_set! {
+    /// How a participant or a contact identity is reached
+    /// (`activity_participants.address_kind`, `contact_identities.kind`; a contact
+    /// identity is never `contact`).
+    AddressKind, "address kind" {
+        Email = "email",
+        Phone = "phone",
+        /// Neither: a Twilio client or SIP identity, a chat handle, kept as given.
+        Handle = "handle",
+        /// A contact picked directly (a file attached to a contact), not an address.
+        Contact = "contact",
+    }
+}
+
+closed_set! {
+    /// Who wrote a note (`notes.author_kind`).
+    AuthorKind, "author kind" {
+        /// The signed-in user.
+        User = "user",
+        /// An agent through the API, with a personal API token.
+        Agent = "agent",
+    }
+}
+
+closed_set! {
+    /// Where a background job is (`jobs.state`).
+    JobState, "job state" {
+        Queued = "queued",
+        /// Claimed by a worker under a lease.
+        Running = "running",
+        Succeeded = "succeeded",
+        /// Out of attempts, or failed permanently; kept with its error.
+        Dead = "dead",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +192,10 @@ mod tests {
         check::<Provider>();
         check::<Direction>();
         check::<LedgerOutcome>();
+        check::<ParticipantRole>();
+        check::<AddressKind>();
+        check::<AuthorKind>();
+        check::<JobState>();
     }
 
     #[test]

@@ -25,5 +25,8 @@ pub mod timeline;
 
 pub use closed_set::{ClosedSet, UnknownValue};
 pub use events::{Delivery, Event, EventKind};
-pub use kinds::{AccountStatus, ActivityState, Channel, Direction, LedgerOutcome, Provider};
+pub use kinds::{
+    AccountStatus, ActivityState, AddressKind, AuthorKind, Channel, Direction, JobState,
+    LedgerOutcome, ParticipantRole, Provider,
+};
 pub use text::capitalize;

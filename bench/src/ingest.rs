@@ -237,13 +237,7 @@ async fn processing(
     let (user, account) = owner(&sql, &spec.owner_email).await?;
     let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
         .messages()
-        .map(|m| IncomingEmail {
-            external_id: m.id,
-            thread_id: Some(m.thread_id),
-            labels: m.label_ids,
-            received_at: m.internal_date,
-            raw: m.raw,
-        })
+        .map(IncomingEmail::from)
         .collect();
     let scope = db.for_user(user);
     for batch in emails.chunks(500) {

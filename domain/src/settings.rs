@@ -3,10 +3,9 @@
 //! has its own error handling); these functions only shape them.
 
 use api::LedgerOutcome;
-use api::settings::{AccountProgress, AccountRow, JobRow, ReconcileView, SyncView};
+use api::settings::{AccountProgress, AccountRow, ReconcileView, SyncView};
 
 use crate::accounts::AccountSummary;
-use crate::jobs::JobSummary;
 use crate::processing::ContactPolicy;
 use crate::sync::{SyncAccount, SyncProgress};
 
@@ -63,17 +62,6 @@ pub fn account_row(
         last_synced_at: account.last_synced_at,
         sync,
         imported,
-    }
-}
-
-impl From<JobSummary> for JobRow {
-    fn from(j: JobSummary) -> Self {
-        Self {
-            kind: j.kind,
-            state: j.state,
-            created_at: j.created_at,
-            last_error: j.last_error,
-        }
     }
 }
 

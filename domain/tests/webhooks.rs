@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::channels::providers::{ParsedWebhook, parse_webhook};
-use domain::channels::{Channel, ChannelDefaults, ChannelError, ChannelProvider, Direction, Role};
+use domain::channels::{
+    Channel, ChannelDefaults, ChannelError, ChannelProvider, Direction, ParticipantRole,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -37,7 +39,7 @@ fn people(parsed: &ParsedWebhook) -> Vec<(&'static str, &'static str, String, Op
         .map(|p| {
             (
                 p.role.as_str(),
-                p.address.kind(),
+                p.address.kind().as_str(),
                 p.address.value().to_owned(),
                 p.display_name.clone(),
             )
@@ -405,7 +407,13 @@ fn nul_characters_never_reach_postgres() {
 #[test]
 fn roles_are_the_stored_names() {
     assert_eq!(
-        [Role::From, Role::To, Role::Cc, Role::Bcc].map(Role::as_str),
+        [
+            ParticipantRole::From,
+            ParticipantRole::To,
+            ParticipantRole::Cc,
+            ParticipantRole::Bcc
+        ]
+        .map(ParticipantRole::as_str),
         ["from", "to", "cc", "bcc"]
     );
 }

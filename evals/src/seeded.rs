@@ -49,16 +49,7 @@ impl EvalDb {
 
     /// Every message of `mailbox` stored raw in `account`, as a sync stores it.
     pub async fn store(&self, user: UserId, account: Uuid, mailbox: &Mailbox) {
-        let emails: Vec<IncomingEmail> = mailbox
-            .messages()
-            .map(|m| IncomingEmail {
-                external_id: m.id,
-                thread_id: Some(m.thread_id),
-                labels: m.label_ids,
-                received_at: m.internal_date,
-                raw: m.raw,
-            })
-            .collect();
+        let emails: Vec<IncomingEmail> = mailbox.messages().map(IncomingEmail::from).collect();
         let scope = self.db.for_user(user);
         for batch in emails.chunks(500) {
             scope

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use api::{ActivityState, Channel, Direction};
+use api::{ActivityState, AuthorKind, Channel, Direction};
 use app::{AppError, ErrorKind};
 use axum::Json;
 use axum::Router;
@@ -66,8 +66,7 @@ pub struct NoteJson {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorJson {
-    /// `user` or `agent`.
-    pub kind: String,
+    pub kind: AuthorKind,
     pub name: String,
 }
 
@@ -110,7 +109,7 @@ impl From<Note> for NoteJson {
             id: note.id,
             contact_id: note.contact_id,
             author: AuthorJson {
-                kind: note.author.kind().to_owned(),
+                kind: note.author.kind(),
                 name: note.author.name().to_owned(),
             },
             body: note.body,

@@ -92,7 +92,7 @@ pub async fn ask(
         .await;
         let last = match outcome {
             Ok(exchange) => Step::Finished(Box::new(Finished {
-                citations: links_in(&exchange.answer)
+                citations: links_in(&exchange.view.answer)
                     .into_iter()
                     .map(|(label, href)| Citation { label, href })
                     .collect(),

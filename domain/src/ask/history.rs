@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use api::ask::{AskData, ExchangeView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -43,19 +44,22 @@ impl Question {
     }
 }
 
-/// One question and its answer, as stored.
+/// One question and its answer, as stored: what the page shows, and what it cost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Exchange {
-    pub id: i64,
-    pub question: String,
-    pub answer: String,
-    /// "offline engine" or "model <name>".
-    pub engine: String,
-    pub refused: bool,
-    pub tools: Vec<String>,
+    #[serde(flatten)]
+    pub view: ExchangeView,
     pub latency_ms: i32,
     pub tokens: i32,
-    pub created_at: DateTime<Utc>,
+}
+
+/// An exchange reads as what the page shows (`exchange.id`, `exchange.answer`).
+impl std::ops::Deref for Exchange {
+    type Target = ExchangeView;
+
+    fn deref(&self) -> &ExchangeView {
+        &self.view
+    }
 }
 
 /// Answers `question` for the scope's user, streaming the model's text through
@@ -111,41 +115,46 @@ impl UserScope<'_> {
     ) -> Result<Exchange, DomainError> {
         let tokens = i32::try_from(tokens).unwrap_or(i32::MAX);
         let mut tx = self.pool.begin().await?;
-        let exchange = sqlx::query_as!(
-            Exchange,
+        let latency_ms = latency_ms.max(0);
+        let view = sqlx::query_as!(
+            ExchangeView,
             r#"insert into ask_messages (user_id, question, answer, engine, refused, tools, latency_ms, tokens)
                values ($1, $2, $3, $4, $5, $6, $7, $8)
-               returning id, question, answer, engine, refused, tools, latency_ms, tokens, created_at"#,
+               returning id, question, answer, engine, refused, tools, created_at"#,
             self.user.0,
             question.as_str(),
             answer.text,
             engine,
             answer.refused,
             &answer.tools,
-            latency_ms.max(0),
+            latency_ms,
             tokens,
         )
         .fetch_one(&mut *tx)
         .await?;
         let event = Event::AiQueryExecuted(AiQueryPayload {
-            exchange_id: exchange.id,
-            question: exchange.question.clone(),
-            engine: exchange.engine.clone(),
-            tools: exchange.tools.clone(),
-            refused: exchange.refused,
-            latency_ms: exchange.latency_ms,
-            tokens: exchange.tokens,
+            exchange_id: view.id,
+            question: view.question.clone(),
+            engine: view.engine.clone(),
+            tools: view.tools.clone(),
+            refused: view.refused,
+            latency_ms,
+            tokens,
         });
         self.record_event(&mut tx, &event).await?;
         tx.commit().await?;
-        Ok(exchange)
+        Ok(Exchange {
+            view,
+            latency_ms,
+            tokens,
+        })
     }
 
     /// The user's latest exchanges, oldest first (as a chat reads).
-    pub async fn ask_history(&self, limit: i64) -> Result<Vec<Exchange>, DomainError> {
+    pub async fn ask_history(&self, limit: i64) -> Result<Vec<ExchangeView>, DomainError> {
         let mut rows = sqlx::query_as!(
-            Exchange,
-            r#"select id, question, answer, engine, refused, tools, latency_ms, tokens, created_at
+            ExchangeView,
+            r#"select id, question, answer, engine, refused, tools, created_at
                from ask_messages where user_id = $1 order by id desc limit $2"#,
             self.user.0,
             limit.clamp(1, 500),
@@ -165,24 +174,10 @@ fn engine_name(model: Option<&ModelConfig>) -> String {
     }
 }
 
-impl From<Exchange> for api::ask::ExchangeView {
-    fn from(e: Exchange) -> Self {
-        Self {
-            id: e.id,
-            question: e.question,
-            answer: e.answer,
-            engine: e.engine,
-            refused: e.refused,
-            tools: e.tools,
-            created_at: e.created_at,
-        }
-    }
-}
-
 /// The Ask page: the `history` (oldest first), the engine and the suggested questions.
-pub fn ask_data(history: Vec<Exchange>, model: Option<&ModelConfig>) -> api::ask::AskData {
-    api::ask::AskData {
-        history: history.into_iter().map(Into::into).collect(),
+pub fn ask_data(history: Vec<ExchangeView>, model: Option<&ModelConfig>) -> AskData {
+    AskData {
+        history,
         engine: engine_name(model),
         suggestions: super::parse::EXAMPLES
             .iter()

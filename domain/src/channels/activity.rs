@@ -1,5 +1,6 @@
 //! The provider-neutral shape every webhook payload is parsed into.
 
+use api::{AddressKind, ParticipantRole};
 use chrono::{DateTime, Utc};
 
 use super::{Channel, Direction, PhoneNumber};
@@ -16,11 +17,11 @@ pub enum Address {
 
 impl Address {
     /// `activity_participants.address_kind`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> AddressKind {
         match self {
-            Address::Email(_) => "email",
-            Address::Phone(_) => "phone",
-            Address::Handle(_) => "handle",
+            Address::Email(_) => AddressKind::Email,
+            Address::Phone(_) => AddressKind::Phone,
+            Address::Handle(_) => AddressKind::Handle,
         }
     }
 
@@ -33,28 +34,9 @@ impl Address {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    From,
-    To,
-    Cc,
-    Bcc,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::From => "from",
-            Role::To => "to",
-            Role::Cc => "cc",
-            Role::Bcc => "bcc",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Participant {
-    pub role: Role,
+    pub role: ParticipantRole,
     pub address: Address,
     pub display_name: Option<String>,
 }
@@ -84,7 +66,7 @@ impl WebhookActivity {
     pub fn senders(&self) -> impl Iterator<Item = &Address> {
         self.participants
             .iter()
-            .filter(|p| p.role == Role::From)
+            .filter(|p| p.role == ParticipantRole::From)
             .map(|p| &p.address)
     }
 

@@ -11,8 +11,8 @@ mod phone;
 pub mod providers;
 mod store;
 
-pub use activity::{Address, Participant, Role, WebhookActivity};
-pub use api::{Channel, Direction};
+pub use activity::{Address, Participant, WebhookActivity};
+pub use api::{Channel, Direction, ParticipantRole};
 pub use blocklist::{BlockEntry, BlocklistEntry};
 pub(crate) use key::random_secret;
 pub use key::{IngestionKey, KeyHash};

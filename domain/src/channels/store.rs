@@ -4,7 +4,7 @@
 //! nothing at all.
 
 use api::Provider;
-use chrono::{DateTime, Utc};
+use api::channels::ChannelView;
 use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
@@ -22,21 +22,24 @@ pub struct NewChannel {
     pub defaults: ChannelDefaults,
 }
 
-/// A channel as its owner sees it (never its key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChannelSummary {
-    pub id: Uuid,
-    pub name: String,
-    pub provider: Provider,
-    pub default_channel: Channel,
-    pub default_direction: Direction,
-    pub enabled: bool,
-    pub received_count: i64,
-    pub duplicate_count: i64,
-    pub dropped_count: i64,
-    pub last_received_at: Option<DateTime<Utc>>,
-    pub key_rotated_at: DateTime<Utc>,
-    pub created_at: DateTime<Utc>,
+/// A channel as its owner sees it (never its key): the settings page's
+/// [`ChannelView`], read through `Deref`. Only a wrapper so the pages' `Into` keeps
+/// converting; it can give way to `ChannelView` itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelSummary(pub ChannelView);
+
+impl std::ops::Deref for ChannelSummary {
+    type Target = ChannelView;
+
+    fn deref(&self) -> &ChannelView {
+        &self.0
+    }
+}
+
+impl From<ChannelSummary> for ChannelView {
+    fn from(c: ChannelSummary) -> Self {
+        c.0
+    }
 }
 
 /// A channel whose key was checked: the only way to write through a webhook.
@@ -155,35 +158,34 @@ impl UserScope<'_> {
         Ok((summary, key))
     }
 
+    /// The user's channels as the settings page shows them (never their keys), oldest
+    /// first.
     pub async fn channels(&self) -> Result<Vec<ChannelSummary>, DomainError> {
-        Ok(sqlx::query_as!(
-            ChannelSummary,
-            r#"select id, name, provider as "provider: Provider",
-                      default_channel as "default_channel: Channel",
-                      default_direction as "default_direction: Direction", enabled,
-                      received_count, duplicate_count, dropped_count, last_received_at,
-                      key_rotated_at, created_at
-               from ingestion_channels where user_id = $1 order by created_at, id"#,
-            self.user.0,
-        )
-        .fetch_all(self.pool)
-        .await?)
+        self.select_channels(None).await
     }
 
     pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelSummary>, DomainError> {
-        Ok(sqlx::query_as!(
-            ChannelSummary,
+        Ok(self.select_channels(Some(id)).await?.pop())
+    }
+
+    /// One query for both reads, so a channel looks the same however it was found.
+    async fn select_channels(&self, id: Option<Uuid>) -> Result<Vec<ChannelSummary>, DomainError> {
+        let views = sqlx::query_as!(
+            ChannelView,
             r#"select id, name, provider as "provider: Provider",
                       default_channel as "default_channel: Channel",
                       default_direction as "default_direction: Direction", enabled,
-                      received_count, duplicate_count, dropped_count, last_received_at,
-                      key_rotated_at, created_at
-               from ingestion_channels where user_id = $1 and id = $2"#,
+                      received_count as received, duplicate_count as duplicates,
+                      dropped_count as dropped, last_received_at, key_rotated_at
+               from ingestion_channels
+               where user_id = $1 and ($2::uuid is null or id = $2)
+               order by created_at, id"#,
             self.user.0,
             id,
         )
-        .fetch_optional(self.pool)
-        .await?)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(views.into_iter().map(ChannelSummary).collect())
     }
 
     pub async fn set_channel_enabled(&self, id: Uuid, enabled: bool) -> Result<(), DomainError> {
@@ -391,7 +393,7 @@ impl UserScope<'_> {
                 .collect::<Vec<_>>(),
             &people
                 .iter()
-                .map(|p| p.address.kind().to_owned())
+                .map(|p| p.address.kind().as_str().to_owned())
                 .collect::<Vec<_>>(),
             &people
                 .iter()
@@ -451,24 +453,6 @@ fn sender_keys<'a>(
         }
     }
     (emails, domains, phones)
-}
-
-impl From<ChannelSummary> for api::channels::ChannelView {
-    fn from(c: ChannelSummary) -> Self {
-        Self {
-            id: c.id,
-            name: c.name,
-            provider: c.provider,
-            default_channel: c.default_channel,
-            default_direction: c.default_direction,
-            enabled: c.enabled,
-            received: c.received_count,
-            duplicates: c.duplicate_count,
-            dropped: c.dropped_count,
-            last_received_at: c.last_received_at,
-            key_rotated_at: c.key_rotated_at,
-        }
-    }
 }
 
 impl From<BlocklistEntry> for api::channels::BlockView {

@@ -1,11 +1,12 @@
 //! One contact as its page shows it: profile, identities and recent threads. Stats,
 //! duplicates and the merge log come from their own modules.
 
-use api::Direction;
+use api::{AddressKind, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::events::{ContactPayload, Event};
+use crate::processing::{FieldSource, Provenance};
 use crate::{DomainError, UserScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +45,10 @@ impl ContactProfile {
             .map(|fields| {
                 fields
                     .iter()
-                    .filter(|(_, source)| source["source"] == "user")
+                    .filter(|(_, source)| {
+                        serde_json::from_value::<Provenance>((*source).clone())
+                            .is_ok_and(|p| p.source == FieldSource::User)
+                    })
                     .map(|(field, _)| field.clone())
                     .collect()
             })
@@ -65,7 +69,7 @@ fn text_pairs(object: &serde_json::Value) -> Vec<(String, String)> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub kind: String,
+    pub kind: AddressKind,
     pub value: String,
     pub label: Option<String>,
     pub source: String,
@@ -122,7 +126,7 @@ impl UserScope<'_> {
     pub async fn contact_identities(&self, contact: Uuid) -> Result<Vec<Identity>, DomainError> {
         Ok(sqlx::query_as!(
             Identity,
-            r#"select kind, value, label, source from contact_identities
+            r#"select kind as "kind: AddressKind", value, label, source from contact_identities
                where user_id = $1 and contact_id = $2
                order by kind, created_at, value"#,
             self.user.0,

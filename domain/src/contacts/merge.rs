@@ -5,6 +5,7 @@
 //! `merged_into` the winner. `contact_merges` keeps the winner's row as it was and the
 //! ids of everything moved, so un-merge puts back exactly what the merge changed.
 
+use api::{AddressKind, ParticipantRole};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -40,8 +41,8 @@ pub struct MergeRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct MovedParticipant {
     activity_id: Uuid,
-    role: String,
-    address_kind: String,
+    role: ParticipantRole,
+    address_kind: AddressKind,
     address: String,
 }
 
@@ -153,7 +154,8 @@ impl UserScope<'_> {
             MovedParticipant,
             r#"update activity_participants set contact_id = $2
                where user_id = $1 and contact_id = $3
-               returning activity_id, role, address_kind, address"#,
+               returning activity_id, role as "role: ParticipantRole",
+                         address_kind as "address_kind: AddressKind", address"#,
             self.user.0,
             winner,
             loser,

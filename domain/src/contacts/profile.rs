@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use api::AddressKind;
 use api::contacts::ProfileValues;
 use serde_json::json;
 use uuid::Uuid;
@@ -246,9 +247,9 @@ impl UserScope<'_> {
         )
         .execute(&mut *tx)
         .await?;
-        self.replace_identities(&mut tx, contact, "email", &emails)
+        self.replace_identities(&mut tx, contact, AddressKind::Email, &emails)
             .await?;
-        self.replace_identities(&mut tx, contact, "phone", &edit.phones)
+        self.replace_identities(&mut tx, contact, AddressKind::Phone, &edit.phones)
             .await?;
         tx.commit().await?;
         Ok(())
@@ -259,7 +260,7 @@ impl UserScope<'_> {
         &self,
         tx: &mut sqlx::PgConnection,
         contact: Uuid,
-        kind: &str,
+        kind: AddressKind,
         values: &[String],
     ) -> Result<(), DomainError> {
         sqlx::query!(
@@ -267,7 +268,7 @@ impl UserScope<'_> {
                where user_id = $1 and contact_id = $2 and kind = $3 and not (value = any($4))"#,
             self.user.0,
             contact,
-            kind,
+            kind.as_str(),
             values,
         )
         .execute(&mut *tx)
@@ -278,7 +279,7 @@ impl UserScope<'_> {
                on conflict (user_id, kind, value) do nothing"#,
             self.user.0,
             contact,
-            kind,
+            kind.as_str(),
             values,
         )
         .execute(&mut *tx)
@@ -288,13 +289,13 @@ impl UserScope<'_> {
                where user_id = $1 and kind = $3 and value = any($4) and contact_id <> $2"#,
             self.user.0,
             contact,
-            kind,
+            kind.as_str(),
             values,
         )
         .fetch_one(&mut *tx)
         .await?;
         if owned_elsewhere > 0 {
-            return Err(DomainError::Conflict(if kind == "email" {
+            return Err(DomainError::Conflict(if kind == AddressKind::Email {
                 "another contact with this email"
             } else {
                 "another contact with this phone"

@@ -2,11 +2,11 @@
 //! parameters, and the list, contact and company pages shaped from what the queries
 //! return. The caller reads (each read with its own error handling); this only shapes.
 
-use api::Direction;
 use api::contacts::{
     CompanyData, ContactData, ContactList, ContactRow, DuplicateRow, IdentityRow, ListParams,
     MergeRow, MonthBar, ProfileValues, StatsView, ThreadRow,
 };
+use api::{AddressKind, Direction};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -133,7 +133,7 @@ fn reply_summary(median: Option<f64>, mean: Option<f64>, count: i32) -> Option<S
 
 /// The profile form's current values, from the stored profile and identities.
 fn profile_values(profile: &ContactProfile, identities: &[Identity]) -> ProfileValues {
-    let of_kind = |kind: &str| {
+    let of_kind = |kind: AddressKind| {
         identities
             .iter()
             .filter(|i| i.kind == kind)
@@ -153,8 +153,8 @@ fn profile_values(profile: &ContactProfile, identities: &[Identity]) -> ProfileV
         display_name: profile.display_name.clone().unwrap_or_default(),
         title: profile.title.clone().unwrap_or_default(),
         company: profile.company_domain.clone().unwrap_or_default(),
-        emails: of_kind("email"),
-        phones: of_kind("phone"),
+        emails: of_kind(AddressKind::Email),
+        phones: of_kind(AddressKind::Phone),
         linkedin: link("linkedin"),
         website: link("website"),
         twitter: link("twitter"),
@@ -275,7 +275,7 @@ pub fn contact_data(id: Uuid, parts: ContactParts, now: DateTime<Utc>) -> Contac
         identities: identities
             .iter()
             .map(|i| IdentityRow {
-                kind: i.kind.clone(),
+                kind: i.kind.as_str().to_owned(),
                 value: i.value.clone(),
                 source: i.source.clone(),
             })

@@ -27,6 +27,20 @@ pub struct IncomingEmail {
     pub raw: Vec<u8>,
 }
 
+/// A message of the synthetic mailbox, as the fake Gmail delivers it.
+#[cfg(feature = "fake-mailbox")]
+impl From<fakes::mailbox::GeneratedMessage> for IncomingEmail {
+    fn from(m: fakes::mailbox::GeneratedMessage) -> Self {
+        Self {
+            external_id: m.id,
+            thread_id: Some(m.thread_id),
+            labels: m.label_ids,
+            received_at: m.internal_date,
+            raw: m.raw,
+        }
+    }
+}
+
 /// Which messages are not imported at all. The rule's name is kept in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestFilter {

@@ -33,7 +33,7 @@ pub struct EmailActivity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub external_id: String,
-    pub outcome: String,
+    pub outcome: LedgerOutcome,
     pub rule: Option<String>,
     pub error: Option<String>,
     pub activity_id: Option<Uuid>,
@@ -262,7 +262,8 @@ impl UserScope<'_> {
     pub async fn sync_ledger(&self, account: Uuid) -> Result<Vec<LedgerEntry>, IngestError> {
         Ok(sqlx::query_as!(
             LedgerEntry,
-            r#"select external_id, outcome, rule, error, activity_id, attempts
+            r#"select external_id, outcome as "outcome: LedgerOutcome", rule, error, activity_id,
+                      attempts
                from sync_ledger where user_id = $1 and account_id = $2
                order by external_id"#,
             self.user.0,

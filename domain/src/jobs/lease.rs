@@ -4,7 +4,9 @@
 //! everything else exists once, here: the attempt accounting and backoff of a failure
 //! ([`LeasedTable::fail`]), lease renewal while work runs ([`Leases::hold`]), and the
 //! run loop with its `NOTIFY` wake-up, idle wait until the next due item and graceful
-//! stop ([`Leases::run`]).
+//! stop ([`Leases::run`]). What a table is configured with (its pool, wake-up channel,
+//! backoff and attempt budget) is one [`LeaseConfig`] that the trait's accessors and
+//! builders read, and leases are renewed by one statement over [`LeasedTable::ROWS`].
 //!
 //! The protocol every table follows: a claim takes due rows with `FOR UPDATE SKIP
 //! LOCKED`, sets the lease (owner + expiry) and counts an attempt, so an item that
@@ -86,7 +88,18 @@ impl From<Disposition> for Failed {
 
 /// An item held under a lease.
 pub trait Claimed: Send + Sync {
-    type Id: Copy + Eq + Debug + Display + Send + Sync;
+    /// The row's key, as Postgres stores it.
+    type Id: Copy
+        + Eq
+        + Debug
+        + Display
+        + Send
+        + Sync
+        + Unpin
+        + sqlx::Type<sqlx::Postgres>
+        + sqlx::postgres::PgHasArrayType
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>;
     fn id(&self) -> Self::Id;
     /// Claims so far, the current one included.
     fn attempts(&self) -> i32;
@@ -100,6 +113,53 @@ pub struct Wake<'a> {
     pub payloads: &'a [String],
 }
 
+/// What a [`LeasedTable`] is configured with; its accessors and builders read this.
+#[derive(Debug, Clone)]
+pub struct LeaseConfig {
+    pub pool: PgPool,
+    /// The `NOTIFY` channel that announces new work.
+    pub channel: &'static str,
+    /// How long a failed item waits before its next attempt.
+    pub backoff: Backoff,
+    /// Claims after which a failing item is dead, unless the table decides per item
+    /// ([`LeasedTable::max_attempts`]).
+    pub max_attempts: i32,
+}
+
+impl LeaseConfig {
+    pub fn new(pool: &PgPool, channel: &'static str, backoff: Backoff, max_attempts: i32) -> Self {
+        Self {
+            pool: pool.clone(),
+            channel,
+            backoff,
+            max_attempts,
+        }
+    }
+}
+
+/// Where a table keeps its leased rows: the table, its key column, the state a row is
+/// in while leased and the column naming the lease's owner (its expiry is always
+/// `lease_expires_at`). Constants only: they are written into the renewal statement.
+#[derive(Debug, Clone, Copy)]
+pub struct LeasedRows {
+    pub table: &'static str,
+    pub id: &'static str,
+    pub state: &'static str,
+    pub owner: &'static str,
+}
+
+impl LeasedRows {
+    /// Rows of `table`, keyed by `id`, owned through `claimed_by` while in `state`.
+    pub const fn claimed_by(table: &'static str, id: &'static str, state: &'static str) -> Self {
+        Self {
+            table,
+            id,
+            state,
+            owner: "claimed_by",
+        }
+    }
+}
+
 /// A table that hands out work under leases: the table-specific SQL. Every statement
 /// checks the lease in its `where` clause, so a writer that lost its lease finds out.
 /// Completion is not part of the trait: what a completion writes (a processed result in
@@ -109,11 +169,51 @@ pub trait LeasedTable: Send + Sync + 'static {
     type Error: From<sqlx::Error> + Display + Send + 'static;
     /// What an item is called in logs: `job`, `activity`, `summary`.
     const NAME: &'static str;
+    /// Where the leased rows are.
+    const ROWS: LeasedRows;
 
-    fn pool(&self) -> &PgPool;
-    fn wake(&self) -> Wake<'_>;
-    fn backoff(&self) -> Backoff;
-    fn max_attempts(&self, item: &Self::Item) -> i32;
+    fn config(&self) -> &LeaseConfig;
+    fn config_mut(&mut self) -> &mut LeaseConfig;
+
+    fn pool(&self) -> &PgPool {
+        &self.config().pool
+    }
+
+    /// Any notification on the config's channel.
+    fn wake(&self) -> Wake<'_> {
+        Wake {
+            channel: self.config().channel,
+            payloads: &[],
+        }
+    }
+
+    fn backoff(&self) -> Backoff {
+        self.config().backoff
+    }
+
+    /// The config's budget, the same for every item.
+    fn max_attempts(&self, _item: &Self::Item) -> i32 {
+        self.config().max_attempts
+    }
+
+    /// The same table with another retry schedule (tests use a fast one).
+    fn with_backoff(mut self, backoff: Backoff) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().backoff = backoff;
+        self
+    }
+
+    /// The same table giving items up after `attempts` claims (at least one).
+    fn with_max_attempts(mut self, attempts: i32) -> Self
+    where
+        Self: Sized,
+    {
+        self.config_mut().max_attempts = attempts.max(1);
+        self
+    }
+
     /// The error for "this worker no longer holds the lease on `id`".
     fn lease_lost(id: <Self::Item as Claimed>::Id) -> Self::Error;
 
@@ -126,13 +226,34 @@ pub trait LeasedTable: Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<Vec<Self::Item>, Self::Error>> + Send;
 
-    /// Extends the leases `worker` still holds among `ids`; returns those ids.
+    /// Extends the leases `worker` still holds among `ids` (rows of [`LeasedTable::ROWS`]
+    /// in their leased state) until now + `lease`; returns those ids.
     fn renew(
         &self,
         worker: &WorkerId,
         ids: &[<Self::Item as Claimed>::Id],
         lease: Duration,
-    ) -> impl Future<Output = Result<Vec<<Self::Item as Claimed>::Id>, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<<Self::Item as Claimed>::Id>, Self::Error>> + Send {
+        let LeasedRows {
+            table,
+            id,
+            state,
+            owner,
+        } = Self::ROWS;
+        let sql = format!(
+            "update {table} set lease_expires_at = now() + make_interval(secs => $3)
+             where {id} = any($1) and state = '{state}' and {owner} = $2
+             returning {id}"
+        );
+        async move {
+            Ok(sqlx::query_scalar(&sql)
+                .bind(ids)
+                .bind(worker.as_str())
+                .bind(lease.as_secs_f64())
+                .fetch_all(self.pool())
+                .await?)
+        }
+    }
 
     /// Writes a failure as decided (the error kept, the lease dropped); false when
     /// `worker` no longer held the lease and nothing was written.
@@ -421,11 +542,11 @@ mod tests {
     }
 
     #[derive(Debug, Clone, Copy)]
-    struct Item(u32);
+    struct Item(i64);
 
     impl Claimed for Item {
-        type Id = u32;
-        fn id(&self) -> u32 {
+        type Id = i64;
+        fn id(&self) -> i64 {
             self.0
         }
         fn attempts(&self) -> i32 {
@@ -436,14 +557,14 @@ mod tests {
     #[derive(Debug, thiserror::Error)]
     enum FakeError {
         #[error("lost {0}")]
-        Lost(u32),
+        Lost(i64),
         #[error(transparent)]
         Db(#[from] sqlx::Error),
     }
 
     /// A table in memory whose leases are lost after `keep` renewals.
     struct Fake {
-        pool: PgPool,
+        config: LeaseConfig,
         keep: usize,
         renewals: Mutex<usize>,
     }
@@ -451,9 +572,14 @@ mod tests {
     impl Fake {
         fn new(keep: usize) -> Self {
             Self {
-                pool: sqlx::postgres::PgPoolOptions::new()
-                    .connect_lazy("postgres://nobody@127.0.0.1:1/none")
-                    .unwrap(),
+                config: LeaseConfig::new(
+                    &sqlx::postgres::PgPoolOptions::new()
+                        .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+                        .unwrap(),
+                    "fake",
+                    Backoff::default(),
+                    3,
+                ),
                 keep,
                 renewals: Mutex::new(0),
             }
@@ -464,23 +590,15 @@ mod tests {
         type Item = Item;
         type Error = FakeError;
         const NAME: &'static str = "fake";
+        const ROWS: LeasedRows = LeasedRows::claimed_by("fake", "id", "leased");
 
-        fn pool(&self) -> &PgPool {
-            &self.pool
+        fn config(&self) -> &LeaseConfig {
+            &self.config
         }
-        fn wake(&self) -> Wake<'_> {
-            Wake {
-                channel: "fake",
-                payloads: &[],
-            }
+        fn config_mut(&mut self) -> &mut LeaseConfig {
+            &mut self.config
         }
-        fn backoff(&self) -> Backoff {
-            Backoff::default()
-        }
-        fn max_attempts(&self, _: &Item) -> i32 {
-            3
-        }
-        fn lease_lost(id: u32) -> FakeError {
+        fn lease_lost(id: i64) -> FakeError {
             FakeError::Lost(id)
         }
         async fn claim(&self, _: &WorkerId, _: i64, _: Duration) -> Result<Vec<Item>, FakeError> {
@@ -489,9 +607,9 @@ mod tests {
         async fn renew(
             &self,
             _: &WorkerId,
-            ids: &[u32],
+            ids: &[i64],
             _: Duration,
-        ) -> Result<Vec<u32>, FakeError> {
+        ) -> Result<Vec<i64>, FakeError> {
             let mut renewals = self.renewals.lock().unwrap();
             *renewals += 1;
             Ok(if *renewals > self.keep {

@@ -25,8 +25,12 @@ use uuid::Uuid;
 
 use crate::UserId;
 
+pub use api::JobState;
+
 pub use backoff::Backoff;
-pub use lease::{Claimed, Disposition, Failed, LeaseOptions, LeasedTable, Leases, Wake};
+pub use lease::{
+    Claimed, Disposition, Failed, LeaseConfig, LeaseOptions, LeasedRows, LeasedTable, Leases, Wake,
+};
 pub use listener::WorkListener;
 pub use queue::JobQueue;
 pub use recent::JobSummary;
@@ -36,8 +40,9 @@ pub use worker::{Worker, WorkerOptions};
 /// The channel `NOTIFY` uses when a job becomes queued (see the jobs_notify migration).
 pub const CHANNEL: &str = "rapport_jobs";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(transparent)]
+#[sqlx(transparent)]
 pub struct JobId(pub Uuid);
 
 impl std::fmt::Display for JobId {
@@ -73,27 +78,6 @@ impl WorkerId {
 impl std::fmt::Display for WorkerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    Queued,
-    Running,
-    Succeeded,
-    Dead,
-}
-
-impl JobState {
-    fn parse(state: &str) -> Result<Self, QueueError> {
-        match state {
-            "queued" => Ok(Self::Queued),
-            "running" => Ok(Self::Running),
-            "succeeded" => Ok(Self::Succeeded),
-            "dead" => Ok(Self::Dead),
-            other => Err(QueueError::UnknownState(other.to_owned())),
-        }
     }
 }
 
@@ -179,8 +163,6 @@ pub enum QueueError {
     Invalid(&'static str),
     #[error("job payload cannot be stored: {0}")]
     Payload(#[from] serde_json::Error),
-    #[error("job row has unknown state {0:?}")]
-    UnknownState(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::lease::{Disposition, LeasedTable, Wake};
+use super::lease::{Disposition, LeaseConfig, LeasedRows, LeasedTable, Wake};
 use super::{
-    BackgroundJob, Backoff, CHANNEL, Enqueued, Job, JobId, JobState, NewJob, QueueError, WorkerId,
+    BackgroundJob, Backoff, CHANNEL, DEFAULT_MAX_ATTEMPTS, Enqueued, Job, JobId, JobState, NewJob,
+    QueueError, WorkerId,
 };
 use crate::{Db, UserId, UserScope};
 
@@ -19,8 +20,7 @@ use crate::{Db, UserId, UserScope};
 /// As a [`LeasedTable`] it claims the kinds it serves ([`JobQueue::serving`]).
 #[derive(Debug, Clone)]
 pub struct JobQueue {
-    pool: PgPool,
-    backoff: Backoff,
+    config: LeaseConfig,
     kinds: Arc<[String]>,
 }
 
@@ -29,7 +29,7 @@ struct JobRow {
     user_id: Option<Uuid>,
     kind: String,
     payload: serde_json::Value,
-    state: String,
+    state: JobState,
     unique_key: Option<String>,
     attempts: i32,
     max_attempts: i32,
@@ -39,16 +39,14 @@ struct JobRow {
     lease_expires_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<JobRow> for Job {
-    type Error = QueueError;
-
-    fn try_from(row: JobRow) -> Result<Self, QueueError> {
-        Ok(Job {
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Job {
             id: JobId(row.id),
             user: row.user_id.map(UserId),
             kind: row.kind,
             payload: row.payload,
-            state: JobState::parse(&row.state)?,
+            state: row.state,
             unique_key: row.unique_key,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
@@ -56,7 +54,7 @@ impl TryFrom<JobRow> for Job {
             last_error: row.last_error,
             lease_owner: row.lease_owner,
             lease_expires_at: row.lease_expires_at,
-        })
+        }
     }
 }
 
@@ -66,42 +64,29 @@ fn seconds(d: Duration) -> f64 {
 
 impl Db {
     pub fn jobs(&self) -> JobQueue {
-        JobQueue::new(self.pool().clone())
+        JobQueue::new(self.pool())
     }
 }
 
 impl UserScope<'_> {
     /// Enqueues a job owned by this user (deleted with the user).
     pub async fn enqueue_job<J: BackgroundJob>(&self, job: &J) -> Result<Enqueued, QueueError> {
-        JobQueue::new(self.pool.clone())
-            .enqueue(Some(self.user), job)
-            .await
+        JobQueue::new(self.pool).enqueue(Some(self.user), job).await
     }
 }
 
 impl JobQueue {
-    fn new(pool: PgPool) -> Self {
+    fn new(pool: &PgPool) -> Self {
         Self {
-            pool,
-            backoff: Backoff::default(),
+            config: LeaseConfig::new(pool, CHANNEL, Backoff::default(), DEFAULT_MAX_ATTEMPTS),
             kinds: Arc::new([]),
         }
-    }
-
-    /// The same queue with another retry schedule (tests use a fast one).
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
     }
 
     /// The same queue claiming (as a [`LeasedTable`]) and woken by jobs of `kinds`.
     pub fn serving(mut self, kinds: Vec<String>) -> Self {
         self.kinds = kinds.into();
         self
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
     }
 
     /// The one way to queue a job: inserts `job` (owned by `user`, or a system job when
@@ -140,7 +125,7 @@ impl JobQueue {
                    on conflict (unique_key)
                      where unique_key is not null and state in ('queued', 'running')
                      do nothing
-                   returning id, user_id, kind, payload, state, unique_key, attempts,
+                   returning id, user_id, kind, payload, state as "state: JobState", unique_key, attempts,
                              max_attempts, run_at, last_error, lease_owner, lease_expires_at"#,
                 job.user.map(|u| u.0),
                 job.kind,
@@ -149,27 +134,27 @@ impl JobQueue {
                 job.run_at,
                 job.max_attempts,
             )
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.config.pool)
             .await?;
             if let Some(row) = inserted {
                 return Ok(Enqueued {
-                    job: row.try_into()?,
+                    job: row.into(),
                     created: true,
                 });
             }
             let existing = sqlx::query_as!(
                 JobRow,
-                r#"select id, user_id, kind, payload, state, unique_key, attempts,
+                r#"select id, user_id, kind, payload, state as "state: JobState", unique_key, attempts,
                           max_attempts, run_at, last_error, lease_owner, lease_expires_at
                    from jobs
                    where unique_key = $1 and state in ('queued', 'running')"#,
                 job.unique_key,
             )
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.config.pool)
             .await?;
             if let Some(row) = existing {
                 return Ok(Enqueued {
-                    job: row.try_into()?,
+                    job: row.into(),
                     created: false,
                 });
             }
@@ -198,15 +183,15 @@ impl JobQueue {
                  order by run_at, id
                  limit 1
                  for update skip locked)
-               returning id, user_id, kind, payload, state, unique_key, attempts,
+               returning id, user_id, kind, payload, state as "state: JobState", unique_key, attempts,
                          max_attempts, run_at, last_error, lease_owner, lease_expires_at"#,
             worker.as_str(),
             kinds,
             seconds(lease),
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.config.pool)
         .await?;
-        row.map(Job::try_from).transpose()
+        Ok(row.map(Job::from))
     }
 
     /// Extends the lease. Fails with [`QueueError::LeaseLost`] when the lease expired
@@ -226,7 +211,7 @@ impl JobQueue {
             worker.as_str(),
             seconds(lease),
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.config.pool)
         .await?
         .ok_or(QueueError::LeaseLost(job))
     }
@@ -240,7 +225,7 @@ impl JobQueue {
             job.0,
             worker.as_str(),
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         if done.rows_affected() == 0 {
             return Err(QueueError::LeaseLost(job));
@@ -252,14 +237,14 @@ impl JobQueue {
     pub async fn get(&self, id: JobId) -> Result<Option<Job>, QueueError> {
         let row = sqlx::query_as!(
             JobRow,
-            r#"select id, user_id, kind, payload, state, unique_key, attempts,
+            r#"select id, user_id, kind, payload, state as "state: JobState", unique_key, attempts,
                       max_attempts, run_at, last_error, lease_owner, lease_expires_at
                from jobs where id = $1"#,
             id.0,
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.config.pool)
         .await?;
-        row.map(Job::try_from).transpose()
+        Ok(row.map(Job::from))
     }
 }
 
@@ -267,20 +252,27 @@ impl LeasedTable for JobQueue {
     type Item = Job;
     type Error = QueueError;
     const NAME: &'static str = "job";
+    const ROWS: LeasedRows = LeasedRows {
+        table: "jobs",
+        id: "id",
+        state: "running",
+        owner: "lease_owner",
+    };
 
-    fn pool(&self) -> &PgPool {
-        &self.pool
+    fn config(&self) -> &LeaseConfig {
+        &self.config
     }
 
+    fn config_mut(&mut self) -> &mut LeaseConfig {
+        &mut self.config
+    }
+
+    /// Only notifications of the kinds this queue serves.
     fn wake(&self) -> Wake<'_> {
         Wake {
             channel: CHANNEL,
             payloads: &self.kinds,
         }
-    }
-
-    fn backoff(&self) -> Backoff {
-        self.backoff
     }
 
     /// Each job carries its own budget.
@@ -347,7 +339,7 @@ impl LeasedTable for JobQueue {
             error,
             seconds(disposition.delay()),
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -362,7 +354,7 @@ impl LeasedTable for JobQueue {
                  lease_owner = null, lease_expires_at = null
                where state = 'running' and lease_expires_at < now()"#,
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         Ok(done.rows_affected())
     }
@@ -372,7 +364,7 @@ impl LeasedTable for JobQueue {
             r#"select min(run_at) from jobs where state = 'queued' and kind = any($1)"#,
             &self.kinds[..],
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.config.pool)
         .await?)
     }
 }

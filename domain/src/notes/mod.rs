@@ -15,6 +15,8 @@ mod store;
 pub use contact_ref::{ActivityStateFilter, ContactActivity, ContactRef};
 pub use store::{NewNote, Note, NoteSource};
 
+use api::AuthorKind;
+
 use crate::DomainError;
 
 /// The longest note body accepted, in characters.
@@ -77,10 +79,18 @@ impl Author {
         Self::User(if name.is_empty() { "You" } else { name }.to_owned())
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> AuthorKind {
         match self {
-            Self::User(_) => "user",
-            Self::Agent(_) => "agent",
+            Self::User(_) => AuthorKind::User,
+            Self::Agent(_) => AuthorKind::Agent,
+        }
+    }
+
+    /// The author of a stored note.
+    pub fn stored(kind: AuthorKind, name: String) -> Self {
+        match kind {
+            AuthorKind::User => Self::User(name),
+            AuthorKind::Agent => Self::Agent(name),
         }
     }
 
@@ -137,6 +147,6 @@ mod tests {
         );
         assert_eq!(field_of(Author::agent("a\u{7}b").unwrap_err()), "author");
         assert_eq!(Author::user("  ").name(), "You");
-        assert_eq!(Author::user("Alex").kind(), "user");
+        assert_eq!(Author::user("Alex").kind(), AuthorKind::User);
     }
 }

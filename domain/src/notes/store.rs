@@ -2,7 +2,7 @@
 //! each change announced with a `notes.changed` event in the same transaction (a new
 //! note is also recorded as `note.created`).
 
-use api::Channel;
+use api::{AuthorKind, Channel};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -87,7 +87,7 @@ impl UserScope<'_> {
                returning id"#,
             self.user.0,
             new.contact,
-            new.author.kind(),
+            new.author.kind().as_str(),
             new.author.name(),
             new.body.as_str(),
             new.source_activity,
@@ -98,7 +98,7 @@ impl UserScope<'_> {
         let created = Event::NoteCreated(NoteCreatedPayload {
             note_id: id,
             contact_id: new.contact,
-            author: new.author.kind().to_owned(),
+            author: new.author.kind(),
         });
         self.record_event(&mut tx, &created).await?;
         self.announce(&mut tx, new.contact).await?;
@@ -110,14 +110,15 @@ impl UserScope<'_> {
     pub async fn edit_note(&self, note: Uuid, body: &NoteBody) -> Result<Note, DomainError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query!(
-            r#"select contact_id, author_kind from notes where user_id = $1 and id = $2 for update"#,
+            r#"select contact_id, author_kind as "author_kind: AuthorKind" from notes
+               where user_id = $1 and id = $2 for update"#,
             self.user.0,
             note,
         )
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("note"))?;
-        if row.author_kind != "user" {
+        if row.author_kind != AuthorKind::User {
             return Err(DomainError::invalid(
                 "note",
                 "a note written by an agent cannot be edited; delete it instead",
@@ -171,7 +172,7 @@ impl UserScope<'_> {
         note: Option<Uuid>,
     ) -> Result<Vec<Note>, DomainError> {
         let rows = sqlx::query!(
-            r#"select n.id, n.contact_id, n.author_kind, n.author_name, n.body,
+            r#"select n.id, n.contact_id, n.author_kind as "author_kind: AuthorKind", n.author_name, n.body,
                       n.created_at, n.updated_at,
                       a.id as "source_id?", a.channel as "source_channel?: Channel",
                       a.subject as "source_subject?", a.snippet as "source_snippet?",
@@ -193,10 +194,7 @@ impl UserScope<'_> {
             .map(|r| Note {
                 id: r.id,
                 contact_id: r.contact_id,
-                author: match r.author_kind.as_str() {
-                    "agent" => Author::Agent(r.author_name),
-                    _ => Author::User(r.author_name),
-                },
+                author: Author::stored(r.author_kind, r.author_name),
                 body: r.body,
                 source: match (r.source_id, r.source_channel, r.source_occurred_at) {
                     (Some(id), Some(channel), Some(occurred_at)) => Some(NoteSource {
@@ -220,7 +218,7 @@ impl From<Note> for api::notes::NoteRow {
         Self {
             id: note.id,
             editable: note.editable(),
-            author_kind: note.author.kind().to_owned(),
+            author_kind: note.author.kind().as_str().to_owned(),
             author_name: note.author.name().to_owned(),
             edited: note.updated_at > note.created_at,
             body: note.body,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use api::Direction;
+use api::{AddressKind, Direction, ParticipantRole};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -73,7 +73,8 @@ impl UserScope<'_> {
         .ok_or_else(|| ProcessingError::Invalid(format!("activity {id} is gone")))?;
         let participants = sqlx::query_as!(
             ParticipantFacts,
-            r#"select role, address_kind, address, display_name
+            r#"select role as "role: ParticipantRole", address_kind as "address_kind: AddressKind",
+                      address, display_name
                from activity_participants
                where user_id = $1 and activity_id = $2
                order by role, address"#,

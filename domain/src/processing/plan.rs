@@ -3,7 +3,7 @@
 //! from the sender's signature, company domain). No I/O: [`super::apply`] writes the
 //! plan.
 
-use api::Direction;
+use api::{AddressKind, Direction, ParticipantRole};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -35,8 +35,8 @@ pub struct ActivityFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParticipantFacts {
-    pub role: String,
-    pub address_kind: String,
+    pub role: ParticipantRole,
+    pub address_kind: AddressKind,
     pub address: String,
     pub display_name: Option<String>,
 }
@@ -149,14 +149,14 @@ pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
     for p in facts
         .participants
         .iter()
-        .filter(|p| p.address_kind == "email")
+        .filter(|p| p.address_kind == AddressKind::Email)
     {
         let address = p.address.trim().to_lowercase();
         if owner.is_owner(&address) {
             continue;
         }
         let name = p.display_name.as_deref().and_then(clean_display_name);
-        let wrote = outbound && matches!(p.role.as_str(), "to" | "cc" | "bcc");
+        let wrote = outbound && p.role.is_recipient();
         if let Some(existing) = people.iter_mut().find(|e| e.address == address) {
             existing.owner_wrote_here |= wrote;
             if better_name(name.as_ref(), existing.name.as_ref()) {
@@ -200,7 +200,7 @@ fn attach_signature(facts: &ActivityFacts, owner: &Owner, people: &mut [PersonPl
     let senders: Vec<&ParticipantFacts> = facts
         .participants
         .iter()
-        .filter(|p| p.role == "from" && p.address_kind == "email")
+        .filter(|p| p.role == ParticipantRole::From && p.address_kind == AddressKind::Email)
         .collect();
     let [sender] = senders.as_slice() else {
         return;

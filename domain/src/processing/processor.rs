@@ -206,7 +206,7 @@ impl Processor {
         }
         let mut tx = self.db.pool().begin().await?;
         for (changes, state) in outcomes {
-            changes.publish(&mut tx, state.as_str()).await?;
+            changes.publish(&mut tx, *state).await?;
         }
         tx.commit().await?;
         Ok(())

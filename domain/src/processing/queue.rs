@@ -10,13 +10,14 @@
 
 use std::time::Duration;
 
+use api::ActivityState;
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::state_events::StateChanges;
 use super::{CHANNEL, ProcessingError};
-use crate::jobs::{Backoff, Claimed, Disposition, LeasedTable, Wake, WorkerId};
+use crate::jobs::{Backoff, Claimed, Disposition, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing activity is given up as `dead` (its error is kept).
@@ -27,9 +28,7 @@ pub const MAX_ATTEMPTS: i32 = 6;
 /// [`crate::UserScope`].
 #[derive(Debug, Clone)]
 pub struct ActivityQueue {
-    pool: PgPool,
-    backoff: Backoff,
-    max_attempts: i32,
+    config: LeaseConfig,
 }
 
 /// An activity held under this worker's lease.
@@ -56,32 +55,17 @@ impl Claimed for ClaimedActivity {
 
 impl Db {
     pub fn activity_queue(&self) -> ActivityQueue {
+        let backoff = Backoff {
+            base: Duration::from_secs(30),
+            max: Duration::from_secs(6 * 60 * 60),
+        };
         ActivityQueue {
-            pool: self.pool().clone(),
-            backoff: Backoff {
-                base: Duration::from_secs(30),
-                max: Duration::from_secs(6 * 60 * 60),
-            },
-            max_attempts: MAX_ATTEMPTS,
+            config: LeaseConfig::new(self.pool(), CHANNEL, backoff, MAX_ATTEMPTS),
         }
     }
 }
 
 impl ActivityQueue {
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
-    pub fn with_max_attempts(mut self, attempts: i32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     /// Records the outcome of processing (`processed`: contacts matched and created,
     /// fields extracted) on `conn`, which should be the transaction that wrote those
     /// effects: if the lease was lost the caller rolls everything back.
@@ -112,30 +96,8 @@ impl ActivityQueue {
 impl LeasedTable for ActivityQueue {
     type Item = ClaimedActivity;
     type Error = ProcessingError;
+    const ROWS: LeasedRows = LeasedRows::claimed_by("activities", "id", "processing");
     const NAME: &'static str = "activity";
-
-    fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    fn wake(&self) -> Wake<'_> {
-        Wake {
-            channel: CHANNEL,
-            payloads: &[],
-        }
-    }
-
-    fn backoff(&self) -> Backoff {
-        self.backoff
-    }
-
-    fn max_attempts(&self, _: &ClaimedActivity) -> i32 {
-        self.max_attempts
-    }
-
-    fn lease_lost(id: Uuid) -> ProcessingError {
-        ProcessingError::LeaseLost(id)
-    }
 
     /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
     /// `worker` until now + `lease`. Rows another worker is claiming are skipped, not
@@ -147,7 +109,7 @@ impl LeasedTable for ActivityQueue {
         batch: i64,
         lease: Duration,
     ) -> Result<Vec<ClaimedActivity>, ProcessingError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.config.pool.begin().await?;
         let rows = sqlx::query!(
             r#"update activities a
                set state = 'processing', claimed_by = $1, attempts = a.attempts + 1,
@@ -169,7 +131,9 @@ impl LeasedTable for ActivityQueue {
         for row in &rows {
             processing.add(UserId(row.user_id), row.id);
         }
-        processing.publish(&mut tx, "processing").await?;
+        processing
+            .publish(&mut tx, ActivityState::Processing)
+            .await?;
         tx.commit().await?;
         let mut claimed: Vec<ClaimedActivity> = rows
             .into_iter()
@@ -182,25 +146,6 @@ impl LeasedTable for ActivityQueue {
             .collect();
         claimed.sort_by_key(|c| c.id);
         Ok(claimed)
-    }
-
-    /// Extends the leases `worker` still holds on `ids`; returns the ids still held.
-    async fn renew(
-        &self,
-        worker: &WorkerId,
-        ids: &[Uuid],
-        lease: Duration,
-    ) -> Result<Vec<Uuid>, ProcessingError> {
-        Ok(sqlx::query_scalar!(
-            r#"update activities set lease_expires_at = now() + make_interval(secs => $3)
-               where id = any($1) and state = 'processing' and claimed_by = $2
-               returning id"#,
-            ids,
-            worker.as_str(),
-            lease.as_secs_f64(),
-        )
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// A retry is due after its delay (state `failed`); a dead activity stays with its
@@ -224,14 +169,14 @@ impl LeasedTable for ActivityQueue {
             disposition.is_dead(),
             disposition.delay().as_secs_f64(),
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Failed and due now, or dead when out of attempts; announced as state events.
     async fn release_expired(&self) -> Result<u64, ProcessingError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.config.pool.begin().await?;
         let released = sqlx::query!(
             r#"update activities
                set state = case when attempts >= $1 then 'dead' else 'failed' end,
@@ -239,7 +184,7 @@ impl LeasedTable for ActivityQueue {
                    claimed_by = null, lease_expires_at = null, next_attempt_at = now()
                where state = 'processing' and lease_expires_at < now()
                returning id, user_id, attempts >= $1 as "dead!""#,
-            self.max_attempts,
+            self.config.max_attempts,
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -251,8 +196,8 @@ impl LeasedTable for ActivityQueue {
             let changes = if row.dead { &mut dead } else { &mut failed };
             changes.add(UserId(row.user_id), row.id);
         }
-        failed.publish(&mut tx, "failed").await?;
-        dead.publish(&mut tx, "dead").await?;
+        failed.publish(&mut tx, ActivityState::Failed).await?;
+        dead.publish(&mut tx, ActivityState::Dead).await?;
         notify_claimable(&mut *tx).await?;
         tx.commit().await?;
         Ok(released.len() as u64)
@@ -262,8 +207,20 @@ impl LeasedTable for ActivityQueue {
         Ok(sqlx::query_scalar!(
             r#"select min(next_attempt_at) from activities where state in ('raw', 'failed')"#
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.config.pool)
         .await?)
+    }
+
+    fn config(&self) -> &LeaseConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut LeaseConfig {
+        &mut self.config
+    }
+
+    fn lease_lost(id: Uuid) -> ProcessingError {
+        ProcessingError::LeaseLost(id)
     }
 }
 

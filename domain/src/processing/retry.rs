@@ -44,7 +44,7 @@ impl UserScope<'_> {
         .await?;
         let mut raw = StateChanges::default();
         raw.add(self.user, activity);
-        raw.publish(&mut tx, ActivityState::Raw.as_str()).await?;
+        raw.publish(&mut tx, ActivityState::Raw).await?;
         notify_claimable(&mut *tx)
             .await
             .map_err(DomainError::from)?;

@@ -51,8 +51,11 @@ impl StateChanges {
 
     /// Stores the events on `conn` (the transaction that changed the state, when there is
     /// one) and notifies the users' live feeds when it commits.
-    pub async fn publish(&self, conn: &mut PgConnection, state: &str) -> Result<(), sqlx::Error> {
-        let state = ActivityState::parse(state).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    pub async fn publish(
+        &self,
+        conn: &mut PgConnection,
+        state: ActivityState,
+    ) -> Result<(), sqlx::Error> {
         for (user, event) in self.events(state) {
             crate::events::record(conn, user, &event).await?;
         }

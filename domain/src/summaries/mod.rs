@@ -16,7 +16,7 @@ pub use prompt::{
     MAX_INPUT_CHARS, MAX_SUMMARY_CHARS, MAX_SUMMARY_TOKENS, SYSTEM_PROMPT, SummarySource,
     clean_summary, user_message,
 };
-pub use queue::{ACTIVITY_SUMMARISED_EVENT, ClaimedSummary, MAX_SUMMARY_ATTEMPTS, SummaryQueue};
+pub use queue::{ClaimedSummary, MAX_SUMMARY_ATTEMPTS, SummaryQueue};
 pub use summariser::{SummariesOutcome, Summariser, SummariserOptions};
 
 use crate::ask::model::ModelError;

@@ -8,19 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::SummaryError;
 use crate::events::{ActivitySummarisedPayload, EVENTS_CHANNEL, Event};
-use crate::jobs::{Backoff, Claimed, Disposition, LeasedTable, Wake, WorkerId};
+use crate::jobs::{Backoff, Claimed, Disposition, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing summary is given up as `dead` (its error is kept).
 pub const MAX_SUMMARY_ATTEMPTS: i32 = 5;
-
-/// The live-feed event announcing new summaries: `{activity_ids}` per user.
-pub const ACTIVITY_SUMMARISED_EVENT: &str = "activity.summarised";
 
 /// An activity whose summary this worker holds the lease on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,35 +41,23 @@ impl Claimed for ClaimedSummary {
 
 #[derive(Debug, Clone)]
 pub struct SummaryQueue {
-    pool: PgPool,
-    backoff: Backoff,
-    max_attempts: i32,
+    config: LeaseConfig,
 }
 
 impl Db {
     pub fn summary_queue(&self) -> SummaryQueue {
+        let backoff = Backoff {
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(2 * 60 * 60),
+        };
+        // Processing announces completed activities on the live feed's channel.
         SummaryQueue {
-            pool: self.pool().clone(),
-            backoff: Backoff {
-                base: Duration::from_secs(60),
-                max: Duration::from_secs(2 * 60 * 60),
-            },
-            max_attempts: MAX_SUMMARY_ATTEMPTS,
+            config: LeaseConfig::new(self.pool(), EVENTS_CHANNEL, backoff, MAX_SUMMARY_ATTEMPTS),
         }
     }
 }
 
 impl SummaryQueue {
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
-    pub fn with_max_attempts(mut self, attempts: i32) -> Self {
-        self.max_attempts = attempts.max(1);
-        self
-    }
-
     /// Stores a summary `worker` still holds the lease on.
     pub async fn mark_done(
         &self,
@@ -95,7 +79,7 @@ impl SummaryQueue {
             model,
             i32::try_from(tokens).unwrap_or(i32::MAX),
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         if done.rows_affected() == 0 {
             return Err(SummaryError::LeaseLost(claim.activity_id));
@@ -112,7 +96,7 @@ impl SummaryQueue {
         if summarised.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.config.pool.begin().await?;
         for (user, activities) in summarised {
             let activity_ids = activities.iter().copied().collect();
             let event = Event::ActivitySummarised(ActivitySummarisedPayload { activity_ids });
@@ -126,31 +110,9 @@ impl SummaryQueue {
 impl LeasedTable for SummaryQueue {
     type Item = ClaimedSummary;
     type Error = SummaryError;
+    const ROWS: LeasedRows =
+        LeasedRows::claimed_by("activity_summaries", "activity_id", "summarising");
     const NAME: &'static str = "summary";
-
-    fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    /// Processing announces completed activities on the live feed's channel.
-    fn wake(&self) -> Wake<'_> {
-        Wake {
-            channel: EVENTS_CHANNEL,
-            payloads: &[],
-        }
-    }
-
-    fn backoff(&self) -> Backoff {
-        self.backoff
-    }
-
-    fn max_attempts(&self, _: &ClaimedSummary) -> i32 {
-        self.max_attempts
-    }
-
-    fn lease_lost(id: Uuid) -> SummaryError {
-        SummaryError::LeaseLost(id)
-    }
 
     /// Claims up to `batch` retries that are due, then fills the batch with the newest
     /// summarisable activities not yet taken on: completed email, SMS, WhatsApp, call
@@ -176,7 +138,7 @@ impl LeasedTable for SummaryQueue {
             lease.as_secs_f64(),
             batch,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.config.pool)
         .await?;
         let mut claimed: Vec<ClaimedSummary> = retries
             .into_iter()
@@ -206,7 +168,7 @@ impl LeasedTable for SummaryQueue {
                 lease.as_secs_f64(),
                 room,
             )
-            .fetch_all(&self.pool)
+            .fetch_all(&self.config.pool)
             .await?;
             claimed.extend(fresh.into_iter().map(|r| ClaimedSummary {
                 activity_id: r.activity_id,
@@ -215,24 +177,6 @@ impl LeasedTable for SummaryQueue {
             }));
         }
         Ok(claimed)
-    }
-
-    async fn renew(
-        &self,
-        worker: &WorkerId,
-        ids: &[Uuid],
-        lease: Duration,
-    ) -> Result<Vec<Uuid>, SummaryError> {
-        Ok(sqlx::query_scalar!(
-            r#"update activity_summaries set lease_expires_at = now() + make_interval(secs => $3)
-               where activity_id = any($1) and state = 'summarising' and claimed_by = $2
-               returning activity_id"#,
-            ids,
-            worker.as_str(),
-            lease.as_secs_f64(),
-        )
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// A retry is due after its delay (state `failed`); a dead summary is given up and
@@ -257,7 +201,7 @@ impl LeasedTable for SummaryQueue {
             disposition.is_dead(),
             disposition.delay().as_secs_f64(),
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -270,9 +214,9 @@ impl LeasedTable for SummaryQueue {
                    last_error = 'lease expired: its worker stopped before finishing',
                    claimed_by = null, lease_expires_at = null, next_attempt_at = now()
                where state = 'summarising' and lease_expires_at < now()"#,
-            self.max_attempts,
+            self.config.max_attempts,
         )
-        .execute(&self.pool)
+        .execute(&self.config.pool)
         .await?;
         Ok(released.rows_affected())
     }
@@ -282,7 +226,19 @@ impl LeasedTable for SummaryQueue {
         Ok(sqlx::query_scalar!(
             r#"select min(next_attempt_at) from activity_summaries where state = 'failed'"#
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.config.pool)
         .await?)
+    }
+
+    fn config(&self) -> &LeaseConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut LeaseConfig {
+        &mut self.config
+    }
+
+    fn lease_lost(id: Uuid) -> SummaryError {
+        SummaryError::LeaseLost(id)
     }
 }

@@ -332,16 +332,7 @@ async fn seeded(db: &Db, owner: &str, seed: u64) -> UserId {
     let TestUser {
         id: me, account, ..
     } = TestUser::create(db, owner).await;
-    let emails: Vec<IncomingEmail> = mailbox
-        .messages()
-        .map(|m| IncomingEmail {
-            external_id: m.id,
-            thread_id: Some(m.thread_id),
-            labels: m.label_ids,
-            received_at: m.internal_date,
-            raw: m.raw,
-        })
-        .collect();
+    let emails: Vec<IncomingEmail> = mailbox.messages().map(IncomingEmail::from).collect();
     db.for_user(me)
         .store_emails(account, &emails, &IngestFilter::default())
         .await
@@ -464,20 +455,22 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
         .await
         .unwrap();
     assert_eq!(
-        exchange.question,
+        exchange.view.question,
         "How many emails did I exchange with Dana?"
     );
     assert!(
-        exchange.answer.starts_with("4 emails with [Dana Ito]"),
+        exchange.view.answer.starts_with("4 emails with [Dana Ito]"),
         "{}",
-        exchange.answer
+        exchange.view.answer
     );
-    assert_eq!(exchange.engine, "offline engine");
-    assert_eq!(exchange.tools, ["search_contacts", "message_counts"]);
-    assert!(!exchange.refused);
+    assert_eq!(exchange.view.engine, "offline engine");
+    assert_eq!(exchange.view.tools, ["search_contacts", "message_counts"]);
+    assert!(!exchange.view.refused);
     assert_eq!(
         streamed.last(),
-        Some(&domain::ask::model::Progress::Text(exchange.answer.clone()))
+        Some(&domain::ask::model::Progress::Text(
+            exchange.view.answer.clone()
+        ))
     );
 
     let refused = domain::ask::history::Question::parse("Tell me a joke").unwrap();

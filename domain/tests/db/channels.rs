@@ -101,7 +101,7 @@ async fn a_webhook_becomes_a_raw_activity_with_participants_and_payload() {
         ]
     );
     let summary = alex.channel(channel.id).await.unwrap().unwrap();
-    assert_eq!(summary.received_count, 1);
+    assert_eq!(summary.received, 1);
     assert!(summary.last_received_at.is_some());
 }
 
@@ -127,7 +127,7 @@ async fn retries_do_not_duplicate() {
         2
     );
     let summary = alex.channel(channel.id).await.unwrap().unwrap();
-    assert_eq!((summary.received_count, summary.duplicate_count), (1, 2));
+    assert_eq!((summary.received, summary.duplicates), (1, 2));
 }
 
 #[tokio::test]
@@ -222,7 +222,7 @@ async fn blocklisted_senders_are_dropped_and_counted() {
 
     assert_eq!(count(&db, "select count(*) from activities").await, 1);
     let summary = alex.channel(channel.id).await.unwrap().unwrap();
-    assert_eq!((summary.received_count, summary.dropped_count), (1, 2));
+    assert_eq!((summary.received, summary.dropped), (1, 2));
     let hits: Vec<(String, i64)> = alex
         .blocklist()
         .await

@@ -390,7 +390,7 @@ async fn notes_and_questions_are_recorded_once() {
     let Event::AiQueryExecuted(p) = &asked[0] else {
         panic!()
     };
-    assert_eq!(p.exchange_id, exchange.id);
+    assert_eq!(p.exchange_id, exchange.view.id);
     assert_eq!(p.question, "How many?");
     assert_eq!(p.tools, ["message_counts"]);
 }

@@ -1,21 +1,11 @@
 use std::time::Instant;
 
-use api::Direction;
+use api::{Direction, LedgerOutcome};
 use chrono::{TimeZone, Utc};
 use domain::ingest::{IncomingEmail, IngestError, IngestFilter, LabelChange, StoreOutcome};
 use fakes::mailbox::{Mailbox, MailboxSpec, MessageKind};
 
 use crate::helpers::{fresh_db, gmail_account, user};
-
-fn incoming(message: &fakes::mailbox::GeneratedMessage) -> IncomingEmail {
-    IncomingEmail {
-        external_id: message.id.clone(),
-        thread_id: Some(message.thread_id.clone()),
-        labels: message.label_ids.clone(),
-        received_at: message.internal_date,
-        raw: message.raw.clone(),
-    }
-}
 
 fn plain(id: &str, labels: &[&str], from: &str) -> IncomingEmail {
     IncomingEmail {
@@ -38,7 +28,7 @@ async fn stores_a_generated_mailbox_quickly() {
     let owner = user(&db, &spec.owner_email).await;
     let account = gmail_account(&db, owner, &spec.owner_email).await;
     let messages: Vec<_> = mailbox.messages().collect();
-    let emails: Vec<IncomingEmail> = messages.iter().map(incoming).collect();
+    let emails: Vec<IncomingEmail> = messages.iter().cloned().map(IncomingEmail::from).collect();
     let scope = db.for_user(owner);
     let filter = IngestFilter::default();
 
@@ -209,10 +199,10 @@ async fn deletions_are_marked_not_dropped() {
         ledger
             .iter()
             .find(|e| e.external_id == id)
-            .map(|e| e.outcome.clone())
+            .map(|e| e.outcome)
     };
-    assert_eq!(outcome("gone").as_deref(), Some("deleted"));
-    assert_eq!(outcome("keep").as_deref(), Some("imported"));
+    assert_eq!(outcome("gone"), Some(LedgerOutcome::Deleted));
+    assert_eq!(outcome("keep"), Some(LedgerOutcome::Imported));
 
     scope
         .store_emails(account, &emails[1..], &filter)

@@ -98,7 +98,7 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
         vec![agent.id, first.id],
         "newest first"
     );
-    assert_eq!(listed[0].author.kind(), "agent");
+    assert_eq!(listed[0].author.kind(), api::AuthorKind::Agent);
     assert_eq!(listed[0].author.name(), "summariser");
 
     let edited = scope

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
+use api::EventKind;
 use chrono::{TimeZone, Utc};
 use domain::ask::model::ModelConfig;
 use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::{Backoff, LeasedTable, WorkerId};
 use domain::processing::{ContactPolicy, Processor, ProcessorOptions};
 use domain::summaries::{
-    ACTIVITY_SUMMARISED_EVENT, MAX_INPUT_CHARS, SYSTEM_PROMPT, SummariesOutcome, Summariser,
-    SummariserOptions,
+    MAX_INPUT_CHARS, SYSTEM_PROMPT, SummariesOutcome, Summariser, SummariserOptions,
 };
 use domain::timeline::TimelineQuery;
 use domain::{Db, DomainError, UserId};
@@ -236,7 +236,7 @@ async fn a_processed_email_gets_a_summary_from_its_text_as_data() {
     let events: Vec<Value> =
         sqlx::query_scalar("select data from events where user_id = $1 and kind = $2")
             .bind(me.user.0)
-            .bind(ACTIVITY_SUMMARISED_EVENT)
+            .bind(EventKind::ActivitySummarised)
             .fetch_all(db.pool())
             .await
             .unwrap();
@@ -443,7 +443,7 @@ async fn each_user_sees_only_their_own_summaries() {
             "select count(*) from events where user_id = $1 and kind = $2 and data::text like '%' || $3 || '%'",
         )
         .bind(user.0)
-        .bind(ACTIVITY_SUMMARISED_EVENT)
+        .bind(EventKind::ActivitySummarised)
         .bind(
             sqlx::query_scalar::<_, Uuid>("select id from activities where user_id = $1")
                 .bind(other.0)

@@ -3,6 +3,7 @@
 //! answered 404, field errors, lookups by id and email, and the example agent closing
 //! the loop (read completed activities, write a note).
 
+use api::AuthorKind;
 use api::settings::IssuedApiToken;
 use app::components::notes_panel::CreateNote;
 use app::pages::api_tokens::{CreateApiToken, RevokeApiToken};
@@ -424,7 +425,7 @@ async fn the_agent_summarises_completed_activities_into_a_linked_note() {
         "{}",
         note.body
     );
-    assert_eq!(note.author.kind, "agent");
+    assert_eq!(note.author.kind, AuthorKind::Agent);
     assert_eq!(note.author.name, "Summariser");
     assert_eq!(note.source_activity.as_ref().map(|s| s.id), Some(latest));
     let stored = app.db.for_user(alex_id).notes(ana).await.unwrap();

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use super::fields::{Fields, email, phone};
 use crate::DomainError;
 use crate::channels::{
-    Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
+    Channel, ChannelDefaults, ChannelError, Direction, Participant, ParticipantRole,
+    WebhookActivity,
 };
 
 pub(super) fn parse(
@@ -49,8 +50,8 @@ pub(super) fn parse(
     let from = body
         .object("from")?
         .ok_or_else(|| ChannelError::invalid("from", "is required"))?;
-    let mut participants = vec![participant(&from, Role::From)?];
-    for (key, role) in [("to", Role::To), ("cc", Role::Cc)] {
+    let mut participants = vec![participant(&from, ParticipantRole::From)?];
+    for (key, role) in [("to", ParticipantRole::To), ("cc", ParticipantRole::Cc)] {
         for person in body.objects(key)? {
             participants.push(participant(&person, role)?);
         }
@@ -76,7 +77,7 @@ pub(super) fn parse(
 }
 
 /// `{"email": ..., "name": ...}` or `{"phone": ..., "name": ...}`.
-fn participant(person: &Fields<'_>, role: Role) -> Result<Participant, ChannelError> {
+fn participant(person: &Fields<'_>, role: ParticipantRole) -> Result<Participant, ChannelError> {
     let address = match (person.text("email")?, person.text("phone")?) {
         (Some(e), _) => email(e, &person.path("email"))?,
         (None, Some(p)) => phone(p, &person.path("phone"))?,

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::fields::{Fields, email};
-use crate::channels::{Channel, ChannelDefaults, ChannelError, Participant, Role, WebhookActivity};
+use crate::channels::{
+    Channel, ChannelDefaults, ChannelError, Participant, ParticipantRole, WebhookActivity,
+};
 
 pub(super) fn parse(
     raw: &Value,
@@ -18,11 +20,11 @@ pub(super) fn parse(
     let from = body
         .object("FromFull")?
         .ok_or_else(|| ChannelError::invalid("FromFull", "is required"))?;
-    let mut participants = vec![recipient(&from, Role::From)?];
+    let mut participants = vec![recipient(&from, ParticipantRole::From)?];
     for (key, role) in [
-        ("ToFull", Role::To),
-        ("CcFull", Role::Cc),
-        ("BccFull", Role::Bcc),
+        ("ToFull", ParticipantRole::To),
+        ("CcFull", ParticipantRole::Cc),
+        ("BccFull", ParticipantRole::Bcc),
     ] {
         for person in body.objects(key)? {
             participants.push(recipient(&person, role)?);
@@ -84,7 +86,7 @@ pub(super) fn parse(
 }
 
 /// `{"Email": ..., "Name": ..., "MailboxHash": ...}`.
-fn recipient(person: &Fields<'_>, role: Role) -> Result<Participant, ChannelError> {
+fn recipient(person: &Fields<'_>, role: ParticipantRole) -> Result<Participant, ChannelError> {
     let address = person.required_text("Email")?;
     Ok(Participant {
         role,

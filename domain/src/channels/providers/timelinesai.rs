@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::fields::{Fields, phone};
 use crate::channels::{
-    Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
+    Channel, ChannelDefaults, ChannelError, Direction, Participant, ParticipantRole,
+    WebhookActivity,
 };
 
 pub(super) fn parse(
@@ -61,8 +62,8 @@ pub(super) fn parse(
     };
     let mut participants = Vec::new();
     for (key, role, fallback) in [
-        ("sender", Role::From, sender_fallback),
-        ("recipient", Role::To, recipient_fallback),
+        ("sender", ParticipantRole::From, sender_fallback),
+        ("recipient", ParticipantRole::To, recipient_fallback),
     ] {
         let (path, number, name) = match message.object(key)? {
             Some(person) => (
@@ -76,7 +77,7 @@ pub(super) fn parse(
             },
         };
         let Some(number) = number else {
-            if role == Role::From {
+            if role == ParticipantRole::From {
                 return Err(ChannelError::invalid(
                     path,
                     "the sender's phone is required",
@@ -90,7 +91,7 @@ pub(super) fn parse(
             display_name: name.map(str::to_owned),
         });
     }
-    if !participants.iter().any(|p| p.role == Role::From) {
+    if !participants.iter().any(|p| p.role == ParticipantRole::From) {
         return Err(ChannelError::invalid("message.sender", "is required"));
     }
     let attachments = message

@@ -8,7 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::fields::{Fields, phone};
 use crate::channels::{
-    Address, Channel, ChannelDefaults, ChannelError, Direction, Participant, Role, WebhookActivity,
+    Address, Channel, ChannelDefaults, ChannelError, Direction, Participant, ParticipantRole,
+    WebhookActivity,
 };
 
 /// The form's pairs as a JSON object of strings; a repeated name keeps its last value.
@@ -76,12 +77,12 @@ fn message(
         html: None,
         participants: vec![
             Participant {
-                role: Role::From,
+                role: ParticipantRole::From,
                 address: address(from, "From")?,
                 display_name: form.text("ProfileName")?.map(str::to_owned),
             },
             Participant {
-                role: Role::To,
+                role: ParticipantRole::To,
                 address: address(to, "To")?,
                 display_name: None,
             },
@@ -131,12 +132,12 @@ fn call(
         html: None,
         participants: vec![
             Participant {
-                role: Role::From,
+                role: ParticipantRole::From,
                 address: address(from, "From")?,
                 display_name: form.text("CallerName")?.map(str::to_owned),
             },
             Participant {
-                role: Role::To,
+                role: ParticipantRole::To,
                 address: address(to, "To")?,
                 display_name: None,
             },

@@ -5,8 +5,8 @@ use super::*;
 
 fn participant(role: &str, address: &str, name: Option<&str>) -> ParticipantFacts {
     ParticipantFacts {
-        role: role.to_owned(),
-        address_kind: "email".to_owned(),
+        role: role.parse().unwrap(),
+        address_kind: AddressKind::Email,
         address: address.to_owned(),
         display_name: name.map(str::to_owned),
     }
