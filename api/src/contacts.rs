@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::AddressKind;
+
 /// The list's query string: every field is text as typed in the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ListParams {
@@ -102,7 +104,7 @@ pub struct ProfileValues {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityRow {
-    pub kind: String,
+    pub kind: AddressKind,
     pub value: String,
     pub source: String,
 }

@@ -4,13 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Channel;
+use crate::{AuthorKind, Channel};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoteRow {
     pub id: Uuid,
-    /// `user` or `agent`.
-    pub author_kind: String,
+    pub author_kind: AuthorKind,
     pub author_name: String,
     pub body: String,
     pub editable: bool,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AccountStatus, LedgerOutcome, Provider};
+use crate::{AccountStatus, JobState, LedgerOutcome, Provider};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsData {
@@ -58,7 +58,7 @@ pub struct ReconcileView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRow {
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
     pub created_at: DateTime<Utc>,
     pub last_error: Option<String>,
 }

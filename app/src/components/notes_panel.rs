@@ -5,6 +5,7 @@
 //! without) the wasm bundle; the list re-reads on every `notes.changed` event, so a note
 //! written in another tab or by an agent appears by itself.
 
+use api::AuthorKind;
 use api::notes::NoteRow;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -194,7 +195,7 @@ fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
     let NoteActions { editing, draft, .. } = actions;
     let note_id = note.id;
     let id = note.id.to_string();
-    let author = if note.author_kind == "agent" {
+    let author = if note.author_kind == AuthorKind::Agent {
         view! { <span class="badge agent-badge" title="Written by an agent through the API">"Agent · " {note.author_name.clone()}</span> }.into_any()
     } else {
         view! { <span class="note-author">{note.author_name.clone()}</span> }.into_any()
@@ -240,7 +241,7 @@ fn NoteItem(note: NoteRow, actions: NoteActions) -> impl IntoView {
         view! { <button class="button" type="button" on:click=start>"Edit"</button> }
     });
     view! {
-        <li class=format!("note note-{}", note.author_kind) data-note-id=note.id.to_string()>
+        <li class=format!("note note-{}", note.author_kind.as_str()) data-note-id=note.id.to_string()>
             <header class="note-head">
                 {author}
                 <time class="muted" datetime=note.created_at.to_rfc3339()>{when(note.created_at)}</time>

@@ -22,7 +22,7 @@ pub async fn load_channels() -> Result<ChannelsData, AppError> {
         let channels = scope.channels().await?;
         let blocklist = scope.blocklist().await?;
         Ok(ChannelsData {
-            channels: channels.into_iter().map(Into::into).collect(),
+            channels,
             blocklist: blocklist.into_iter().map(Into::into).collect(),
         })
     })

@@ -17,7 +17,7 @@ pub use blocklist::{BlockEntry, BlocklistEntry};
 pub(crate) use key::random_secret;
 pub use key::{IngestionKey, KeyHash};
 pub use phone::PhoneNumber;
-pub use store::{ChannelAuth, ChannelSummary, IngestOutcome, NewChannel};
+pub use store::{ChannelAuth, IngestOutcome, NewChannel};
 
 use crate::DomainError;
 

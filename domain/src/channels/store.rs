@@ -22,26 +22,6 @@ pub struct NewChannel {
     pub defaults: ChannelDefaults,
 }
 
-/// A channel as its owner sees it (never its key): the settings page's
-/// [`ChannelView`], read through `Deref`. Only a wrapper so the pages' `Into` keeps
-/// converting; it can give way to `ChannelView` itself.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChannelSummary(pub ChannelView);
-
-impl std::ops::Deref for ChannelSummary {
-    type Target = ChannelView;
-
-    fn deref(&self) -> &ChannelView {
-        &self.0
-    }
-}
-
-impl From<ChannelSummary> for ChannelView {
-    fn from(c: ChannelSummary) -> Self {
-        c.0
-    }
-}
-
 /// A channel whose key was checked: the only way to write through a webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelAuth {
@@ -117,7 +97,7 @@ impl UserScope<'_> {
     pub async fn create_channel(
         &self,
         new: &NewChannel,
-    ) -> Result<(ChannelSummary, IngestionKey), DomainError> {
+    ) -> Result<(ChannelView, IngestionKey), DomainError> {
         let name = new.name.trim();
         if name.is_empty() || name.chars().count() > 80 {
             return Err(DomainError::invalid("name", "must be 1 to 80 characters"));
@@ -160,16 +140,16 @@ impl UserScope<'_> {
 
     /// The user's channels as the settings page shows them (never their keys), oldest
     /// first.
-    pub async fn channels(&self) -> Result<Vec<ChannelSummary>, DomainError> {
+    pub async fn channels(&self) -> Result<Vec<ChannelView>, DomainError> {
         self.select_channels(None).await
     }
 
-    pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelSummary>, DomainError> {
+    pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelView>, DomainError> {
         Ok(self.select_channels(Some(id)).await?.pop())
     }
 
     /// One query for both reads, so a channel looks the same however it was found.
-    async fn select_channels(&self, id: Option<Uuid>) -> Result<Vec<ChannelSummary>, DomainError> {
+    async fn select_channels(&self, id: Option<Uuid>) -> Result<Vec<ChannelView>, DomainError> {
         let views = sqlx::query_as!(
             ChannelView,
             r#"select id, name, provider as "provider: Provider",
@@ -185,7 +165,7 @@ impl UserScope<'_> {
         )
         .fetch_all(self.pool)
         .await?;
-        Ok(views.into_iter().map(ChannelSummary).collect())
+        Ok(views)
     }
 
     pub async fn set_channel_enabled(&self, id: Uuid, enabled: bool) -> Result<(), DomainError> {

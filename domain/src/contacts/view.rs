@@ -275,7 +275,7 @@ pub fn contact_data(id: Uuid, parts: ContactParts, now: DateTime<Utc>) -> Contac
         identities: identities
             .iter()
             .map(|i| IdentityRow {
-                kind: i.kind.as_str().to_owned(),
+                kind: i.kind,
                 value: i.value.clone(),
                 source: i.source.clone(),
             })

@@ -33,7 +33,6 @@ pub use lease::{
 };
 pub use listener::WorkListener;
 pub use queue::JobQueue;
-pub use recent::JobSummary;
 pub use registry::{BackgroundJob, JobRegistry};
 pub use worker::{Worker, WorkerOptions};
 

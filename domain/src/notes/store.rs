@@ -218,7 +218,7 @@ impl From<Note> for api::notes::NoteRow {
         Self {
             id: note.id,
             editable: note.editable(),
-            author_kind: note.author.kind().as_str().to_owned(),
+            author_kind: note.author.kind(),
             author_name: note.author.name().to_owned(),
             edited: note.updated_at > note.created_at,
             body: note.body,

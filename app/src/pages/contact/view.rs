@@ -209,7 +209,7 @@ fn Identities(identities: Vec<IdentityRow>) -> impl IntoView {
                         {identities
                             .into_iter()
                             .map(|i| view! {
-                                <li><span class="badge">{i.kind}</span> " " {i.value} " " <span class="muted small">{format!("from {}", i.source)}</span></li>
+                                <li><span class="badge">{i.kind.as_str()}</span> " " {i.value} " " <span class="muted small">{format!("from {}", i.source)}</span></li>
                             })
                             .collect_view()}
                     </ul>

@@ -36,7 +36,7 @@ pub async fn load_settings() -> Result<SettingsData, AppError> {
             name: ctx.user.name.clone(),
             demo: ctx.app.demo,
             accounts,
-            jobs: jobs.into_iter().map(Into::into).collect(),
+            jobs,
         })
     })
     .await

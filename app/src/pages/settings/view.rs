@@ -162,7 +162,7 @@ pub fn SettingsSections(
                     {data.jobs.into_iter().map(|j| view! {
                         <li>
                             <span class="job-kind">{j.kind}</span>
-                            <span class=format!("badge state-{}", j.state)>{j.state.clone()}</span>
+                            <span class=format!("badge state-{}", j.state.as_str())>{j.state.as_str()}</span>
                             <span class="muted">{when(j.created_at)}</span>
                             {j.last_error.map(|e| view! { <span class="form-error">{e}</span> })}
                         </li>
