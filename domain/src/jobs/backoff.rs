@@ -11,6 +11,12 @@ pub struct Backoff {
     pub max: Duration,
 }
 
+impl Backoff {
+    pub const fn new(base: Duration, max: Duration) -> Self {
+        Self { base, max }
+    }
+}
+
 impl Default for Backoff {
     fn default() -> Self {
         Self {

@@ -138,27 +138,75 @@ impl LeaseConfig {
 }
 
 /// Where a table keeps its leased rows: the table, its key column, the state a row is
-/// in while leased and the column naming the lease's owner (its expiry is always
-/// `lease_expires_at`). Constants only: they are written into the renewal statement.
+/// in while leased, the column naming the lease's owner (its expiry is always
+/// `lease_expires_at`), and which rows wait in line until the time in `due`. Constants
+/// only: they are written into the renewal and next-due statements.
 #[derive(Debug, Clone, Copy)]
 pub struct LeasedRows {
     pub table: &'static str,
     pub id: &'static str,
     pub state: &'static str,
     pub owner: &'static str,
+    pub due: &'static str,
+    pub waiting: &'static str,
 }
 
 impl LeasedRows {
-    /// Rows of `table`, keyed by `id`, owned through `claimed_by` while in `state`.
-    pub const fn claimed_by(table: &'static str, id: &'static str, state: &'static str) -> Self {
+    /// Rows of `table`, keyed by `id`, owned through `claimed_by` while in `state`; rows
+    /// matching the SQL condition `waiting` are due at `next_attempt_at`.
+    pub const fn claimed_by(
+        table: &'static str,
+        id: &'static str,
+        state: &'static str,
+        waiting: &'static str,
+    ) -> Self {
         Self {
             table,
             id,
             state,
             owner: "claimed_by",
+            due: "next_attempt_at",
+            waiting,
         }
     }
 }
+
+/// [`Claimed`] for a claimed row struct: `claimed_row!(Row, id_field: IdType)`; the
+/// row counts its claims in an `attempts` field.
+macro_rules! claimed_row {
+    ($row:ty, $id:ident: $id_type:ty) => {
+        impl $crate::jobs::Claimed for $row {
+            type Id = $id_type;
+
+            fn id(&self) -> $id_type {
+                self.$id
+            }
+
+            fn attempts(&self) -> i32 {
+                self.attempts
+            }
+        }
+    };
+}
+pub(crate) use claimed_row;
+
+/// The error an item keeps when its lease ran out.
+pub const LEASE_EXPIRED: &str = "lease expired: its worker stopped before finishing";
+
+/// The [`LeasedTable`] accessors of a table that keeps its [`LeaseConfig`] in a field
+/// named `config`.
+macro_rules! config_in_field {
+    () => {
+        fn config(&self) -> &$crate::jobs::LeaseConfig {
+            &self.config
+        }
+
+        fn config_mut(&mut self) -> &mut $crate::jobs::LeaseConfig {
+            &mut self.config
+        }
+    };
+}
+pub(crate) use config_in_field;
 
 /// A table that hands out work under leases: the table-specific SQL. Every statement
 /// checks the lease in its `where` clause, so a writer that lost its lease finds out.
@@ -239,6 +287,7 @@ pub trait LeasedTable: Send + Sync + 'static {
             id,
             state,
             owner,
+            ..
         } = Self::ROWS;
         let sql = format!(
             "update {table} set lease_expires_at = now() + make_interval(secs => $3)
@@ -256,22 +305,87 @@ pub trait LeasedTable: Send + Sync + 'static {
     }
 
     /// Writes a failure as decided (the error kept, the lease dropped); false when
-    /// `worker` no longer held the lease and nothing was written.
+    /// `worker` no longer held the lease and nothing was written. By default a retry
+    /// waits in state `failed` until its delay ends and a dead item is `dead`.
     fn record_failure(
         &self,
         item: &Self::Item,
         worker: &WorkerId,
         error: &str,
         disposition: Disposition,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send {
+        let LeasedRows {
+            table,
+            id,
+            state,
+            owner,
+            due,
+            ..
+        } = Self::ROWS;
+        let sql = format!(
+            "update {table}
+             set state = case when $4 then 'dead' else 'failed' end,
+                 last_error = $3, {owner} = null, lease_expires_at = null,
+                 {due} = now() + make_interval(secs => $5)
+             where {id} = $1 and state = '{state}' and {owner} = $2"
+        );
+        let item = item.id();
+        async move {
+            let done = sqlx::query(&sql)
+                .bind(item)
+                .bind(worker.as_str())
+                .bind(error)
+                .bind(disposition.is_dead())
+                .bind(disposition.delay().as_secs_f64())
+                .execute(self.pool())
+                .await?;
+            Ok(done.rows_affected() > 0)
+        }
+    }
 
     /// Puts items whose lease ran out (their worker died or stalled) back in line, or
-    /// gives them up when out of attempts. Returns how many.
-    fn release_expired(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send;
+    /// gives them up when out of attempts. Returns how many. By default they are
+    /// `failed` and due now, or `dead` after the config's attempts.
+    fn release_expired(&self) -> impl Future<Output = Result<u64, Self::Error>> + Send {
+        let LeasedRows {
+            table,
+            state,
+            owner,
+            due,
+            ..
+        } = Self::ROWS;
+        let sql = format!(
+            "update {table}
+             set state = case when attempts >= $1 then 'dead' else 'failed' end,
+                 last_error = '{LEASE_EXPIRED}',
+                 {owner} = null, lease_expires_at = null, {due} = now()
+             where state = '{state}' and lease_expires_at < now()"
+        );
+        async move {
+            let released = sqlx::query(&sql)
+                .bind(self.config().max_attempts)
+                .execute(self.pool())
+                .await?;
+            Ok(released.rows_affected())
+        }
+    }
 
     /// When the next item waiting in line becomes due, so an idle worker knows how long
     /// it may sleep.
-    fn next_due(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, Self::Error>> + Send;
+    fn next_due(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, Self::Error>> + Send {
+        let LeasedRows {
+            table,
+            due,
+            waiting,
+            ..
+        } = Self::ROWS;
+        let sql = format!("select min({due}) from {table} where {waiting}");
+        async move {
+            Ok(sqlx::query_scalar::<_, Option<DateTime<Utc>>>(&sql)
+                .fetch_one(self.pool())
+                .await?)
+        }
+    }
 
     /// Records a failure of a claimed item: dead when `permanent` or out of attempts,
     /// else retried after an exponential backoff with jitter. The error is kept either
@@ -590,7 +704,7 @@ mod tests {
         type Item = Item;
         type Error = FakeError;
         const NAME: &'static str = "fake";
-        const ROWS: LeasedRows = LeasedRows::claimed_by("fake", "id", "leased");
+        const ROWS: LeasedRows = LeasedRows::claimed_by("fake", "id", "leased", "false");
 
         fn config(&self) -> &LeaseConfig {
             &self.config

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::lease::{Disposition, LeaseConfig, LeasedRows, LeasedTable, Wake};
+use super::lease::{Disposition, LeaseConfig, LeasedRows, LeasedTable, Wake, config_in_field};
 use super::{
     BackgroundJob, Backoff, CHANNEL, DEFAULT_MAX_ATTEMPTS, Enqueued, Job, JobId, JobState, NewJob,
     QueueError, WorkerId,
@@ -257,15 +257,11 @@ impl LeasedTable for JobQueue {
         id: "id",
         state: "running",
         owner: "lease_owner",
+        due: "run_at",
+        waiting: "state = 'queued'",
     };
 
-    fn config(&self) -> &LeaseConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut LeaseConfig {
-        &mut self.config
-    }
+    config_in_field!();
 
     /// Only notifications of the kinds this queue serves.
     fn wake(&self) -> Wake<'_> {

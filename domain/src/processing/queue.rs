@@ -11,13 +11,14 @@
 use std::time::Duration;
 
 use api::ActivityState;
-use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::state_events::StateChanges;
 use super::{CHANNEL, ProcessingError};
-use crate::jobs::{Backoff, Claimed, Disposition, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
+use crate::jobs::lease::LEASE_EXPIRED;
+use crate::jobs::lease::{claimed_row, config_in_field};
+use crate::jobs::{Backoff, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing activity is given up as `dead` (its error is kept).
@@ -41,24 +42,11 @@ pub struct ClaimedActivity {
     pub attempts: i32,
 }
 
-impl Claimed for ClaimedActivity {
-    type Id = Uuid;
-
-    fn id(&self) -> Uuid {
-        self.id
-    }
-
-    fn attempts(&self) -> i32 {
-        self.attempts
-    }
-}
+claimed_row!(ClaimedActivity, id: Uuid);
 
 impl Db {
     pub fn activity_queue(&self) -> ActivityQueue {
-        let backoff = Backoff {
-            base: Duration::from_secs(30),
-            max: Duration::from_secs(6 * 60 * 60),
-        };
+        let backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(6 * 60 * 60));
         ActivityQueue {
             config: LeaseConfig::new(self.pool(), CHANNEL, backoff, MAX_ATTEMPTS),
         }
@@ -96,7 +84,14 @@ impl ActivityQueue {
 impl LeasedTable for ActivityQueue {
     type Item = ClaimedActivity;
     type Error = ProcessingError;
-    const ROWS: LeasedRows = LeasedRows::claimed_by("activities", "id", "processing");
+    const ROWS: LeasedRows = LeasedRows::claimed_by(
+        "activities",
+        "id",
+        "processing",
+        "state in ('raw', 'failed')",
+    );
+    config_in_field!();
+
     const NAME: &'static str = "activity";
 
     /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
@@ -148,43 +143,18 @@ impl LeasedTable for ActivityQueue {
         Ok(claimed)
     }
 
-    /// A retry is due after its delay (state `failed`); a dead activity stays with its
-    /// error until re-processing is requested.
-    async fn record_failure(
-        &self,
-        activity: &ClaimedActivity,
-        worker: &WorkerId,
-        error: &str,
-        disposition: Disposition,
-    ) -> Result<bool, ProcessingError> {
-        let done = sqlx::query!(
-            r#"update activities
-               set state = case when $4 then 'dead' else 'failed' end,
-                   last_error = $3, claimed_by = null, lease_expires_at = null,
-                   next_attempt_at = now() + make_interval(secs => $5)
-               where id = $1 and state = 'processing' and claimed_by = $2"#,
-            activity.id,
-            worker.as_str(),
-            error,
-            disposition.is_dead(),
-            disposition.delay().as_secs_f64(),
-        )
-        .execute(&self.config.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     /// Failed and due now, or dead when out of attempts; announced as state events.
     async fn release_expired(&self) -> Result<u64, ProcessingError> {
         let mut tx = self.config.pool.begin().await?;
         let released = sqlx::query!(
             r#"update activities
                set state = case when attempts >= $1 then 'dead' else 'failed' end,
-                   last_error = 'lease expired: its worker stopped before finishing',
+                   last_error = $2,
                    claimed_by = null, lease_expires_at = null, next_attempt_at = now()
                where state = 'processing' and lease_expires_at < now()
                returning id, user_id, attempts >= $1 as "dead!""#,
             self.config.max_attempts,
+            LEASE_EXPIRED,
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -201,22 +171,6 @@ impl LeasedTable for ActivityQueue {
         notify_claimable(&mut *tx).await?;
         tx.commit().await?;
         Ok(released.len() as u64)
-    }
-
-    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, ProcessingError> {
-        Ok(sqlx::query_scalar!(
-            r#"select min(next_attempt_at) from activities where state in ('raw', 'failed')"#
-        )
-        .fetch_one(&self.config.pool)
-        .await?)
-    }
-
-    fn config(&self) -> &LeaseConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut LeaseConfig {
-        &mut self.config
     }
 
     fn lease_lost(id: Uuid) -> ProcessingError {

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::SummaryError;
 use crate::events::{ActivitySummarisedPayload, EVENTS_CHANNEL, Event};
-use crate::jobs::{Backoff, Claimed, Disposition, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
+use crate::jobs::lease::{claimed_row, config_in_field};
+use crate::jobs::{Backoff, LeaseConfig, LeasedRows, LeasedTable, WorkerId};
 use crate::{Db, UserId};
 
 /// Claims after which a failing summary is given up as `dead` (its error is kept).
@@ -27,17 +27,7 @@ pub struct ClaimedSummary {
     pub attempts: i32,
 }
 
-impl Claimed for ClaimedSummary {
-    type Id = Uuid;
-
-    fn id(&self) -> Uuid {
-        self.activity_id
-    }
-
-    fn attempts(&self) -> i32 {
-        self.attempts
-    }
-}
+claimed_row!(ClaimedSummary, activity_id: Uuid);
 
 #[derive(Debug, Clone)]
 pub struct SummaryQueue {
@@ -46,10 +36,7 @@ pub struct SummaryQueue {
 
 impl Db {
     pub fn summary_queue(&self) -> SummaryQueue {
-        let backoff = Backoff {
-            base: Duration::from_secs(60),
-            max: Duration::from_secs(2 * 60 * 60),
-        };
+        let backoff = Backoff::new(Duration::from_secs(60), Duration::from_secs(2 * 60 * 60));
         // Processing announces completed activities on the live feed's channel.
         SummaryQueue {
             config: LeaseConfig::new(self.pool(), EVENTS_CHANNEL, backoff, MAX_SUMMARY_ATTEMPTS),
@@ -110,8 +97,15 @@ impl SummaryQueue {
 impl LeasedTable for SummaryQueue {
     type Item = ClaimedSummary;
     type Error = SummaryError;
-    const ROWS: LeasedRows =
-        LeasedRows::claimed_by("activity_summaries", "activity_id", "summarising");
+    /// Only retries wait in line; new work is announced by processing.
+    const ROWS: LeasedRows = LeasedRows::claimed_by(
+        "activity_summaries",
+        "activity_id",
+        "summarising",
+        "state = 'failed'",
+    );
+    config_in_field!();
+
     const NAME: &'static str = "summary";
 
     /// Claims up to `batch` retries that are due, then fills the batch with the newest
@@ -177,65 +171,6 @@ impl LeasedTable for SummaryQueue {
             }));
         }
         Ok(claimed)
-    }
-
-    /// A retry is due after its delay (state `failed`); a dead summary is given up and
-    /// the activity stays without one.
-    async fn record_failure(
-        &self,
-        claim: &ClaimedSummary,
-        worker: &WorkerId,
-        error: &str,
-        disposition: Disposition,
-    ) -> Result<bool, SummaryError> {
-        let done = sqlx::query!(
-            r#"update activity_summaries
-               set state = case when $5 then 'dead' else 'failed' end,
-                   last_error = $4, claimed_by = null, lease_expires_at = null,
-                   next_attempt_at = now() + make_interval(secs => $6)
-               where activity_id = $1 and user_id = $2 and state = 'summarising' and claimed_by = $3"#,
-            claim.activity_id,
-            claim.user.0,
-            worker.as_str(),
-            error,
-            disposition.is_dead(),
-            disposition.delay().as_secs_f64(),
-        )
-        .execute(&self.config.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Due now, or given up when out of attempts.
-    async fn release_expired(&self) -> Result<u64, SummaryError> {
-        let released = sqlx::query!(
-            r#"update activity_summaries
-               set state = case when attempts >= $1 then 'dead' else 'failed' end,
-                   last_error = 'lease expired: its worker stopped before finishing',
-                   claimed_by = null, lease_expires_at = null, next_attempt_at = now()
-               where state = 'summarising' and lease_expires_at < now()"#,
-            self.config.max_attempts,
-        )
-        .execute(&self.config.pool)
-        .await?;
-        Ok(released.rows_affected())
-    }
-
-    /// Only retries wait in line; new work is announced by processing.
-    async fn next_due(&self) -> Result<Option<DateTime<Utc>>, SummaryError> {
-        Ok(sqlx::query_scalar!(
-            r#"select min(next_attempt_at) from activity_summaries where state = 'failed'"#
-        )
-        .fetch_one(&self.config.pool)
-        .await?)
-    }
-
-    fn config(&self) -> &LeaseConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut LeaseConfig {
-        &mut self.config
     }
 
     fn lease_lost(id: Uuid) -> SummaryError {
