@@ -34,12 +34,22 @@ pub struct BlockView {
     pub hits: i64,
 }
 
-/// A newly issued key and where to send webhooks with it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A newly issued key and where to send webhooks with it. Debug output hides the key.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssuedKey {
     pub channel_id: Uuid,
     pub endpoint: String,
     pub key: String,
+}
+
+impl std::fmt::Debug for IssuedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedKey")
+            .field("channel_id", &self.channel_id)
+            .field("endpoint", &self.endpoint)
+            .field("key", &"[redacted]")
+            .finish()
+    }
 }
 
 impl IssuedKey {

@@ -74,12 +74,44 @@ pub struct ApiTokenView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// A newly made token: the only time its full text leaves the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A newly made token: the only time its full text leaves the server. Debug output
+/// hides it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedApiToken {
     pub id: Uuid,
     pub name: String,
     pub token: String,
+}
+
+impl std::fmt::Debug for IssuedApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedApiToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_issued_secrets() {
+        let token = IssuedApiToken {
+            id: Uuid::nil(),
+            name: "agent".into(),
+            token: "rpt_secret_token_text".into(),
+        };
+        assert!(!format!("{token:?}").contains("rpt_secret_token_text"));
+        let key = crate::channels::IssuedKey {
+            channel_id: Uuid::nil(),
+            endpoint: "/ingest/generic".into(),
+            key: "whk_secret_key_text".into(),
+        };
+        assert!(!format!("{key:?}").contains("whk_secret_key_text"));
+    }
 }
 
 /// The welcome page: every Gmail account's first import.

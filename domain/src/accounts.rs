@@ -1,5 +1,8 @@
 //! Connected sources (Gmail now; webhook channels, uploads and others later). Tokens are
-//! sealed with [`SecretBox`] before they reach the database and opened only here.
+//! sealed with [`SecretBox`] before they reach the database and opened only here. Each
+//! is bound to its account (the account id is the AES-GCM associated data), so a
+//! ciphertext copied into another account's row does not decrypt: that account is
+//! marked needs-reconnect instead of acting with someone else's Google grant.
 
 use api::{AccountStatus, Provider};
 use chrono::{DateTime, Duration, Utc};
@@ -72,8 +75,10 @@ impl UserScope<'_> {
         grant: &TokenGrant,
         secrets: &SecretBox,
     ) -> Result<Uuid, DomainError> {
-        let access = secrets.seal(&grant.access_token);
-        let refresh = grant.refresh_token.as_deref().map(|t| secrets.seal(t));
+        // The tokens are bound to the account id, known only after the upsert: insert
+        // without them, then store them sealed for that id in the same transaction.
+        let no_access: Option<Vec<u8>> = None;
+        let no_refresh: Option<Vec<u8>> = None;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query!(
             r#"insert into accounts (user_id, provider, external_id, display_name, scopes,
@@ -92,12 +97,13 @@ impl UserScope<'_> {
             profile.subject,
             profile.email.to_lowercase(),
             &grant.scopes,
-            access,
-            refresh,
+            no_access,
+            no_refresh,
             grant.expires_at,
         )
         .fetch_one(&mut *tx)
         .await?;
+        store_grant(&mut tx, row.id, self.user, grant, secrets).await?;
         let linked = Event::AccountLinked(AccountLinkedPayload {
             account_id: row.id,
             provider: Provider::Google,
@@ -140,7 +146,13 @@ impl UserScope<'_> {
         if let (Some(access), Some(expires_at)) = (&row.access_token_enc, row.token_expires_at)
             && expires_at > fresh_until
         {
-            return Ok(secrets.open(access)?);
+            return match open_token(secrets, access, account) {
+                Ok(token) => Ok(token),
+                Err(error) => {
+                    self.mark_undecryptable(tx, account).await?;
+                    Err(error.into())
+                }
+            };
         }
         let Some(refresh_enc) = row.refresh_token_enc else {
             self.mark_needs_reconnect_in(
@@ -152,22 +164,16 @@ impl UserScope<'_> {
             tx.commit().await?;
             return Err(TokenError::NeedsReconnect);
         };
-        match oauth.refresh(&secrets.open(&refresh_enc)?).await {
+        let refresh_token = match open_token(secrets, &refresh_enc, account) {
+            Ok(token) => token,
+            Err(error) => {
+                self.mark_undecryptable(tx, account).await?;
+                return Err(error.into());
+            }
+        };
+        match oauth.refresh(&refresh_token).await {
             Ok(grant) => {
-                let access = secrets.seal(&grant.access_token);
-                let refresh = grant.refresh_token.as_deref().map(|t| secrets.seal(t));
-                sqlx::query!(
-                    r#"update accounts set access_token_enc = $3, token_expires_at = $4,
-                              refresh_token_enc = coalesce($5, refresh_token_enc)
-                       where id = $1 and user_id = $2"#,
-                    account,
-                    self.user.0,
-                    access,
-                    grant.expires_at,
-                    refresh,
-                )
-                .execute(&mut *tx)
-                .await?;
+                store_grant(&mut tx, account, self.user, &grant, secrets).await?;
                 tx.commit().await?;
                 Ok(grant.access_token)
             }
@@ -183,6 +189,22 @@ impl UserScope<'_> {
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// A stored token that does not open for this account (wrong key, corrupted, or
+    /// copied from another account's row): the user has to connect Google again.
+    async fn mark_undecryptable(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        account: Uuid,
+    ) -> Result<(), sqlx::Error> {
+        self.mark_needs_reconnect_in(
+            &mut tx,
+            account,
+            "the stored Google token could not be decrypted; reconnect Google",
+        )
+        .await?;
+        tx.commit().await
     }
 
     async fn mark_needs_reconnect_in(
@@ -218,7 +240,7 @@ impl UserScope<'_> {
         .await?
         .ok_or(TokenError::NotFound)?;
         sealed
-            .map(|s| secrets.open(&s))
+            .map(|s| open_token(secrets, &s, account))
             .transpose()
             .map_err(Into::into)
     }
@@ -262,6 +284,86 @@ impl UserScope<'_> {
             .execute(self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// Opens a token stored for `account` (sealed with the account id as associated data).
+fn open_token(secrets: &SecretBox, sealed: &[u8], account: Uuid) -> Result<String, CryptoError> {
+    secrets.open_for(sealed, account.as_bytes())
+}
+
+/// Stores a grant's tokens sealed for `account`; a grant without a refresh token keeps
+/// the stored one.
+async fn store_grant(
+    tx: &mut sqlx::PgConnection,
+    account: Uuid,
+    user: crate::UserId,
+    grant: &TokenGrant,
+    secrets: &SecretBox,
+) -> Result<(), sqlx::Error> {
+    let access = secrets.seal_for(&grant.access_token, account.as_bytes());
+    let refresh = grant
+        .refresh_token
+        .as_deref()
+        .map(|t| secrets.seal_for(t, account.as_bytes()));
+    sqlx::query!(
+        // The text (whitespace included) matches the cached query in domain/.sqlx.
+        r#"update accounts set access_token_enc = $3, token_expires_at = $4,
+                              refresh_token_enc = coalesce($5, refresh_token_enc)
+                       where id = $1 and user_id = $2"#,
+        account,
+        user.0,
+        access,
+        grant.expires_at,
+        refresh,
+    )
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+impl crate::Db {
+    /// Re-seals OAuth tokens written before they were bound to their account (legacy
+    /// form, no associated data) so they open only for their own row. Run at startup,
+    /// after [`crate::Db::migrate`] and before anything reads tokens.
+    ///
+    /// Why here and not in a migration: SQL cannot re-encrypt, the key lives in the
+    /// application. The version byte of the stored value ([`SecretBox::seal_for`]) marks
+    /// upgraded rows, so no schema change is needed and running this again is a no-op.
+    /// A value that opens in neither form is left alone: using it marks the account
+    /// needs-reconnect. Returns how many accounts were re-sealed.
+    pub async fn upgrade_token_encryption(&self, secrets: &SecretBox) -> Result<u64, DomainError> {
+        // Runtime queries (like the session store): this runs once per start over few rows.
+        let rows: Vec<(Uuid, Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+            "select id, access_token_enc, refresh_token_enc from accounts
+             where access_token_enc is not null or refresh_token_enc is not null",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut upgraded = 0;
+        for (id, access, refresh) in rows {
+            let reseal = |sealed: &Option<Vec<u8>>| {
+                sealed
+                    .as_deref()
+                    .and_then(|s| secrets.reseal_for(s, id.as_bytes()).ok().flatten())
+            };
+            let (access, refresh) = (reseal(&access), reseal(&refresh));
+            if access.is_none() && refresh.is_none() {
+                continue;
+            }
+            sqlx::query(
+                "update accounts set access_token_enc = coalesce($2, access_token_enc),
+                                     refresh_token_enc = coalesce($3, refresh_token_enc)
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(access)
+            .bind(refresh)
+            .execute(self.pool())
+            .await?;
+            upgraded += 1;
+        }
+        Ok(upgraded)
     }
 }
 

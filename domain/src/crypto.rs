@@ -1,13 +1,21 @@
 //! Encryption at rest for OAuth tokens: AES-256-GCM with a fresh random nonce per value.
-//! Stored form: nonce (12 bytes) || ciphertext+tag. The key comes from configuration, or
-//! in demo/dev from a file generated once in the data folder (mode 0600).
+//! The key comes from configuration, or in demo/dev from a file generated once in the
+//! data folder (mode 0600).
+//!
+//! Two stored forms:
+//! - bound (what Rapport writes): `0x01 || nonce (12 bytes) || ciphertext+tag`, sealed
+//!   with associated data naming the owner (for OAuth tokens, the account id), so a
+//!   ciphertext copied into another row does not decrypt there ([`SecretBox::seal_for`]);
+//! - legacy (written before the version byte): `nonce || ciphertext+tag`, no associated
+//!   data ([`SecretBox::seal`]). Legacy tokens are re-sealed at startup by
+//!   `Db::upgrade_token_encryption`; the version byte marks which rows are done.
 
 use std::fmt;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,11 +23,19 @@ use rand::RngCore;
 
 const NONCE_LEN: usize = 12;
 
+/// First byte of a value sealed with associated data.
+const BOUND_V1: u8 = 1;
+
+/// What Debug output shows in place of a key, token, client secret or password.
+pub const REDACTED: &str = "[redacted]";
+
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     #[error("the encryption key must be 32 bytes, base64-encoded")]
     BadKey,
-    #[error("stored secret could not be decrypted (wrong key or corrupted data)")]
+    #[error(
+        "stored secret could not be decrypted (wrong key, corrupted data, or copied from another account)"
+    )]
     Decrypt,
     #[error("key file {path}: {source}")]
     KeyFile {
@@ -93,6 +109,64 @@ impl SecretBox {
         sealed
     }
 
+    /// Seals `plaintext` bound to `owner` (associated data, e.g. the account id): only
+    /// [`SecretBox::open_for`] with the same owner opens it.
+    pub fn seal_for(&self, plaintext: &str, owner: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: owner,
+                },
+            )
+            .expect("AES-GCM encryption does not fail for in-memory buffers");
+        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+        sealed.push(BOUND_V1);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        sealed
+    }
+
+    /// Opens a value sealed by [`SecretBox::seal_for`] for the same `owner`. Legacy
+    /// values (no associated data) and values sealed for another owner fail.
+    pub fn open_for(&self, sealed: &[u8], owner: &[u8]) -> Result<String, CryptoError> {
+        let Some((&BOUND_V1, rest)) = sealed.split_first() else {
+            return Err(CryptoError::Decrypt);
+        };
+        if rest.len() <= NONCE_LEN {
+            return Err(CryptoError::Decrypt);
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let plaintext = self
+            .cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: owner,
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        String::from_utf8(plaintext).map_err(|_| CryptoError::Decrypt)
+    }
+
+    /// Re-seals a stored value for `owner`: `Ok(None)` when it already is (nothing to
+    /// write), `Ok(Some(new))` for a legacy value, an error when neither form opens.
+    /// A legacy value whose random nonce starts with the version byte is still told
+    /// apart: it does not open as a bound one (the tag fails), so it is upgraded.
+    pub fn reseal_for(&self, sealed: &[u8], owner: &[u8]) -> Result<Option<Vec<u8>>, CryptoError> {
+        if self.open_for(sealed, owner).is_ok() {
+            return Ok(None);
+        }
+        let plaintext = self.open(sealed)?;
+        Ok(Some(self.seal_for(&plaintext, owner)))
+    }
+
+    /// Opens a legacy value (sealed by [`SecretBox::seal`], no associated data).
     pub fn open(&self, sealed: &[u8]) -> Result<String, CryptoError> {
         if sealed.len() <= NONCE_LEN {
             return Err(CryptoError::Decrypt);
@@ -140,6 +214,43 @@ mod tests {
         let other = SecretBox::from_base64(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(other.open(&sb.seal("token")).is_err());
         assert!(sb.open(b"short").is_err());
+    }
+
+    #[test]
+    fn bound_values_open_only_for_their_owner() {
+        let sb = secret_box();
+        let sealed = sb.seal_for("1//refresh", b"account-a");
+        assert_eq!(sealed[0], BOUND_V1);
+        assert_eq!(sb.open_for(&sealed, b"account-a").unwrap(), "1//refresh");
+        assert!(matches!(
+            sb.open_for(&sealed, b"account-b"),
+            Err(CryptoError::Decrypt)
+        ));
+        assert!(
+            sb.open(&sealed).is_err(),
+            "a bound value is not a legacy one"
+        );
+        assert!(
+            sb.open_for(&sb.seal("legacy"), b"account-a").is_err(),
+            "a legacy value does not open as bound"
+        );
+    }
+
+    #[test]
+    fn legacy_values_are_resealed_once() {
+        let sb = secret_box();
+        let legacy = sb.seal("ya29.token");
+        let bound = sb.reseal_for(&legacy, b"account-a").unwrap().unwrap();
+        assert_eq!(sb.open_for(&bound, b"account-a").unwrap(), "ya29.token");
+        assert_eq!(sb.reseal_for(&bound, b"account-a").unwrap(), None);
+        // A legacy nonce may start with the version byte by chance.
+        let mut nonce_one = legacy.clone();
+        while nonce_one[0] != BOUND_V1 {
+            nonce_one = sb.seal("ya29.token");
+        }
+        let upgraded = sb.reseal_for(&nonce_one, b"account-a").unwrap().unwrap();
+        assert_eq!(sb.open_for(&upgraded, b"account-a").unwrap(), "ya29.token");
+        assert!(sb.reseal_for(b"garbage-garbage-garbage", b"a").is_err());
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub struct GoogleProfile {
     #[serde(rename = "sub")]
     pub subject: String,
     pub email: String,
+    /// Google checked that the user owns `email`. Missing counts as unverified: sign-in
+    /// refuses such profiles, since anyone could otherwise claim an address.
+    #[serde(default)]
+    pub email_verified: bool,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -104,13 +108,25 @@ pub struct GoogleProfile {
 type ConfiguredClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
-#[derive(Debug, Clone)]
+/// Debug output never shows the client secret.
+#[derive(Clone)]
 pub struct GoogleOAuth {
     client_id: String,
     client_secret: String,
     redirect_uri: String,
     endpoints: GoogleEndpoints,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for GoogleOAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleOAuth")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &crate::crypto::REDACTED)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("endpoints", &self.endpoints)
+            .finish()
+    }
 }
 
 impl GoogleOAuth {
@@ -331,5 +347,19 @@ mod tests {
         };
         let shown = format!("{grant:?}");
         assert!(!shown.contains("secret"), "{shown}");
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_client_secret() {
+        let oauth = GoogleOAuth::new(
+            "client-id",
+            "GOCSPX-client-secret-value",
+            "http://127.0.0.1/cb",
+            GoogleEndpoints::under("http://127.0.0.1:4010"),
+        )
+        .unwrap();
+        let shown = format!("{oauth:?}");
+        assert!(!shown.contains("GOCSPX-client-secret-value"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

@@ -70,6 +70,28 @@ impl Db {
         })
     }
 
+    /// Every user `email` (any case) may name: those who sign in with it and those who
+    /// linked a Google account of that address, oldest first, each with its sign-in
+    /// address. Tools run from the command line refuse to guess when there are several.
+    pub async fn users_by_email(&self, email: &str) -> Result<Vec<(UserId, String)>, DomainError> {
+        // A runtime query (no offline cache entry needed); the columns are fixed.
+        let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+            "select u.id, u.email from users u
+             where u.email = lower($1)
+                or exists (select 1 from accounts a
+                           where a.user_id = u.id and a.provider = 'google'
+                             and a.display_name = lower($1))
+             order by u.created_at, u.id",
+        )
+        .bind(email.trim())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, email)| (UserId(id), email))
+            .collect())
+    }
+
     /// The user signed in with `email` (any case), for tools run from the command line.
     pub async fn user_by_email(&self, email: &str) -> Result<UserId, DomainError> {
         sqlx::query_scalar!("select id from users where email = lower($1)", email.trim())

@@ -12,12 +12,23 @@ use crate::api_v1::{ActivitiesJson, ActivityJson, NoteJson};
 
 pub const USAGE: &str = "server agent --base-url URL --token TOKEN --contact EMAIL-OR-ID\n  (the token may come from RAPPORT_API_TOKEN instead of --token)";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Debug output never shows the API token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AgentOptions {
     pub base_url: String,
     pub token: String,
     /// The contact's id or one of its email addresses.
     pub contact: String,
+}
+
+impl std::fmt::Debug for AgentOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentOptions")
+            .field("base_url", &self.base_url)
+            .field("token", &domain::crypto::REDACTED)
+            .field("contact", &self.contact)
+            .finish()
+    }
 }
 
 impl AgentOptions {
@@ -151,6 +162,17 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let options = AgentOptions {
+            base_url: "http://127.0.0.1:3000".into(),
+            token: "rpt_super_secret_token".into(),
+            contact: "ada@example.com".into(),
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("rpt_super_secret_token"), "{shown}");
+    }
 
     fn activity(channel: &str, day: u32, subject: Option<&str>) -> ActivityJson {
         ActivityJson {

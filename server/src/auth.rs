@@ -80,6 +80,10 @@ pub async fn callback(
     }
     match finish_login(&state, &session, &code, &pending.pkce_verifier).await {
         Ok(landing) => Redirect::to(landing).into_response(),
+        Err(error) if error.is::<UnverifiedEmail>() => {
+            tracing::warn!(%error, "Google sign-in refused");
+            login_error("unverified")
+        }
         Err(error) => {
             tracing::warn!(%error, "Google sign-in failed");
             login_error("google")
@@ -95,6 +99,11 @@ async fn finish_login(
 ) -> anyhow::Result<&'static str> {
     let grant = state.google.exchange_code(code, verifier).await?;
     let profile = state.google.userinfo(&grant.access_token).await?;
+    // An unverified address could belong to anyone: it must not sign in as (or link
+    // to) the user who owns it.
+    if !profile.email_verified {
+        return Err(UnverifiedEmail.into());
+    }
     let user = state.db.upsert_google_user(&profile).await?;
     let scope = state.db.for_user(user.id);
     let account = scope
@@ -129,6 +138,11 @@ pub async fn logout(session: Session) -> Response {
     }
     Redirect::to("/login?signed_out=1").into_response()
 }
+
+/// Google did not vouch for the profile's address (`email_verified` false or missing).
+#[derive(Debug, thiserror::Error)]
+#[error("Google has not verified this account's email address")]
+struct UnverifiedEmail;
 
 fn login_error(reason: &str) -> Response {
     Redirect::to(&format!("/login?error={reason}")).into_response()

@@ -97,10 +97,7 @@ pub async fn export_events_command(config: Config, args: &[String]) -> anyhow::R
 }
 
 async fn export(db: &Db, command: &ExportCommand) -> anyhow::Result<u64> {
-    let user = db
-        .user_by_email(&command.user)
-        .await
-        .map_err(|_| anyhow::anyhow!("no Rapport user {}", command.user))?;
+    let user = crate::import::command_line_user(db, &command.user).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = db
         .for_user(user)

@@ -102,14 +102,31 @@ pub(crate) async fn open_database(
     Ok((db, Some(pg)))
 }
 
+/// The one user `--user EMAIL` names, by sign-in address or linked Google account.
+/// Refuses when several users match (one's sign-in address is another's linked
+/// account, say) and names them, rather than importing mail into a guess.
+pub async fn command_line_user(db: &Db, email: &str) -> anyhow::Result<domain::UserId> {
+    let matches = db.users_by_email(email).await?;
+    match matches.as_slice() {
+        [] => anyhow::bail!("no Rapport user {email}; sign in once with that Google account first"),
+        [(user, _)] => Ok(*user),
+        several => {
+            let names: Vec<String> = several
+                .iter()
+                .map(|(user, login)| format!("{login} (user {})", user.0))
+                .collect();
+            anyhow::bail!(
+                "{email} names {} Rapport users: {}; refusing to guess whose mail this is",
+                several.len(),
+                names.join(", ")
+            )
+        }
+    }
+}
+
 async fn run_import(db: &Db, command: &ImportCommand) -> anyhow::Result<()> {
     check_mbox_start(&command.file)?;
-    let user = db.user_by_email(&command.user).await.map_err(|_| {
-        anyhow::anyhow!(
-            "no Rapport user {}; sign in once with that Google account first",
-            command.user
-        )
-    })?;
+    let user = command_line_user(db, &command.user).await?;
     let started = Instant::now();
     let report = db
         .for_user(user)

@@ -93,6 +93,7 @@ impl Application {
         };
         db.migrate().await?;
         let secrets = secret_box(&config)?;
+        upgrade_tokens(&db, &secrets).await?;
 
         let listener = tokio::net::TcpListener::bind(config.addr).await?;
         let local_addr = listener.local_addr()?;
@@ -238,16 +239,25 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
         workers: config.workers.workers.max(1),
         ..config.workers
     };
-    let work = BackgroundWork::start(
-        &db,
-        &google,
-        &secret_box(&config)?,
-        settings,
-        config.model.as_ref(),
-    );
+    let secrets = secret_box(&config)?;
+    upgrade_tokens(&db, &secrets).await?;
+    let work = BackgroundWork::start(&db, &google, &secrets, settings, config.model.as_ref());
     shutdown.await;
     work.stop().await;
     db.close().await;
+    Ok(())
+}
+
+/// Binds tokens stored before they carried their account id (see
+/// [`Db::upgrade_token_encryption`]); a no-op once done.
+async fn upgrade_tokens(db: &Db, secrets: &SecretBox) -> anyhow::Result<()> {
+    let upgraded = db.upgrade_token_encryption(secrets).await?;
+    if upgraded > 0 {
+        tracing::info!(
+            accounts = upgraded,
+            "re-sealed OAuth tokens bound to their account"
+        );
+    }
     Ok(())
 }
 

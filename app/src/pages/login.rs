@@ -13,6 +13,9 @@ fn error_text(code: &str) -> &'static str {
             "That sign-in attempt expired or did not match this browser. Please try again."
         }
         "google" => "Google did not complete the sign-in. Please try again.",
+        "unverified" => {
+            "Google has not verified the email address of that account, so Rapport cannot sign you in with it. Verify the address with Google, or use another account."
+        }
         _ => "Sign-in failed. Please try again.",
     }
 }

@@ -27,8 +27,8 @@ use super::answer::{Answer, AnswerValue, links_in};
 use super::model_tools::{run_tool, tool_schemas, wrap_result};
 use crate::UserScope;
 
-/// Where and how to reach the model.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where and how to reach the model. Debug output never shows the API key.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ModelConfig {
     pub api_key: String,
     pub base_url: String,
@@ -39,6 +39,19 @@ pub struct ModelConfig {
     pub max_tokens: u32,
     /// For the whole answer, tool calls included.
     pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ModelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModelConfig")
+            .field("api_key", &crate::crypto::REDACTED)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("max_rounds", &self.max_rounds)
+            .field("max_tokens", &self.max_tokens)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl ModelConfig {
@@ -390,6 +403,16 @@ fn uuids_in(href: &str) -> Vec<Uuid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_api_key() {
+        let config =
+            ModelConfig::from_env(|k| (k == "OPENAI_API_KEY").then(|| "sk-live-1234".into()))
+                .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("sk-live-1234"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 
     #[test]
     fn configuration_comes_from_the_environment() {

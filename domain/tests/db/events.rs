@@ -96,6 +96,7 @@ fn profile(subject: &str, email: &str) -> GoogleProfile {
     GoogleProfile {
         subject: subject.to_owned(),
         email: email.to_owned(),
+        email_verified: true,
         name: Some("Alex Owner".to_owned()),
         picture: None,
     }

@@ -11,5 +11,6 @@ mod ingest;
 mod jobs;
 mod notes;
 mod processing;
+mod secrets;
 mod summaries;
 mod sync;

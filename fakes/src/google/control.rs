@@ -220,6 +220,19 @@ impl Control {
         self.shared.quota.set(enabled);
     }
 
+    /// Whether userinfo and id tokens report the account's address as verified (the
+    /// default) or not, as Google does for some non-Gmail addresses.
+    pub fn set_email_verified(&self, email: &str, verified: bool) -> Result<(), ControlError> {
+        let account = self.account(email)?;
+        let mut unverified = self.shared.unverified.lock().expect("unverified lock");
+        if verified {
+            unverified.remove(&account);
+        } else {
+            unverified.insert(account);
+        }
+        Ok(())
+    }
+
     /// Lifetime of access tokens issued from now on.
     pub fn set_token_ttl(&self, ttl: Duration) {
         *self.shared.token_ttl.lock().expect("ttl lock") = ttl;

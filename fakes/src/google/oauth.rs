@@ -258,7 +258,7 @@ fn id_token(shared: &Shared, account: usize, client_id: &str, nonce: Option<&str
         "aud": client_id,
         "sub": a.subject(),
         "email": a.email,
-        "email_verified": true,
+        "email_verified": shared.email_verified(account),
         "name": a.name,
         "picture": a.picture,
         "given_name": given,
@@ -454,7 +454,7 @@ pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
         .any(|s| s == "email" || s.ends_with("/userinfo.email"))
     {
         info["email"] = json!(a.email);
-        info["email_verified"] = json!(true);
+        info["email_verified"] = json!(shared.email_verified(b.account));
     }
     Json(info).into_response()
 }

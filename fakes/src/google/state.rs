@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub client_secret: String,
     pub redirect_uris: Vec<String>,
     pub token_ttl: Mutex<Duration>,
+    /// Accounts whose address Google reports as unverified (`email_verified: false`).
+    pub unverified: Mutex<std::collections::BTreeSet<usize>>,
     pub tokens: Mutex<Tokens>,
     pub quota: QuotaSwitch,
     pub faults: Faults,
@@ -72,6 +74,7 @@ impl Shared {
             client_secret: config.client_secret.clone(),
             redirect_uris: config.redirect_uris.clone(),
             token_ttl: Mutex::new(config.access_token_ttl),
+            unverified: Mutex::default(),
             tokens: Mutex::new(Tokens::new(config.seed, config.refresh_token_file.clone())),
             quota: QuotaSwitch::new(config.quota),
             faults: Faults::new(config.faults.clone()),
@@ -93,6 +96,14 @@ impl Shared {
 
     pub(crate) fn stats(&self) -> MutexGuard<'_, Stats> {
         self.stats.lock().expect("stats lock")
+    }
+
+    pub(crate) fn email_verified(&self, account: usize) -> bool {
+        !self
+            .unverified
+            .lock()
+            .expect("unverified lock")
+            .contains(&account)
     }
 
     pub(crate) fn token_ttl(&self) -> Duration {

@@ -164,7 +164,10 @@ async fn tokens_are_encrypted_and_refreshed_before_expiry() {
             .await
             .unwrap();
     assert_ne!(access_before, access_after, "a new access token was stored");
-    assert_eq!(secrets.open(&access_after).unwrap(), token);
+    assert_eq!(
+        secrets.open_for(&access_after, account.as_bytes()).unwrap(),
+        token
+    );
     assert!(
         !access_after
             .windows(token.len())
@@ -172,11 +175,17 @@ async fn tokens_are_encrypted_and_refreshed_before_expiry() {
         "stored encrypted"
     );
     assert_eq!(
-        secrets.open(&refresh_before).unwrap(),
-        secrets.open(&refresh_after).unwrap(),
+        secrets
+            .open_for(&refresh_before, account.as_bytes())
+            .unwrap(),
+        secrets
+            .open_for(&refresh_after, account.as_bytes())
+            .unwrap(),
         "refresh token kept"
     );
-    let refresh = secrets.open(&refresh_after).unwrap();
+    let refresh = secrets
+        .open_for(&refresh_after, account.as_bytes())
+        .unwrap();
     assert!(
         !refresh_after
             .windows(refresh.len())
@@ -377,4 +386,40 @@ async fn deleting_the_account_removes_everything_and_revokes_google() {
         303,
         "the old session no longer works"
     );
+}
+
+#[tokio::test]
+async fn an_unverified_google_address_cannot_sign_in() {
+    let app = spawn_app().await;
+    app.google.control().set_email_verified(SAM, false).unwrap();
+    let browser = Browser::new(&app.address);
+    let consent = browser
+        .redirect_target(&format!("{}/auth/google/start", app.address))
+        .await;
+    let callback = browser.choose_account(&consent, SAM).await;
+    // A fixed error code, never text from Google or the request.
+    assert_eq!(
+        browser.redirect_target(&callback).await,
+        "/login?error=unverified"
+    );
+    let (_, html) = browser.get_html("/login?error=unverified").await;
+    assert!(
+        html.contains("has not verified the email address"),
+        "{html}"
+    );
+    assert_eq!(
+        browser.get("/contacts").await.status(),
+        303,
+        "not signed in"
+    );
+    let (users, accounts): (i64, i64) =
+        sqlx::query_as("select (select count(*) from users), (select count(*) from accounts)")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((users, accounts), (0, 0), "nothing stored for the profile");
+
+    // Once Google vouches for the address, the same account signs in.
+    app.google.control().set_email_verified(SAM, true).unwrap();
+    app.sign_in(SAM).await;
 }

@@ -4,7 +4,9 @@
 use fakes::mailbox::{Mailbox, MailboxSpec, write_takeout_message};
 use reqwest::multipart::{Form, Part};
 
-use crate::helpers::{ALEX, BACKGROUND, Browser, TestApp, spawn_app, spawn_app_with, wait_until};
+use crate::helpers::{
+    ALEX, BACKGROUND, Browser, SAM, TestApp, spawn_app, spawn_app_with, wait_until,
+};
 
 const ONLY_IN_TAKEOUT: &str = "From: Kim Lee <kim@lee-design.example>\r\nTo: alex.morgan@brightwater-labs.com\r\nSubject: only in the takeout\r\nMessage-ID: <takeout-only@lee-design.example>\r\nDate: Thu, 2 Jan 2025 03:04:05 +0000\r\n\r\nHi Alex, an old note.\r\n";
 
@@ -273,4 +275,46 @@ async fn the_import_command_imports_a_file_for_a_signed_in_user() {
     .await;
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not an mbox file"));
+}
+
+#[tokio::test]
+async fn the_import_command_refuses_an_address_two_users_share() {
+    let app = spawn_app().await;
+    app.sign_in(ALEX).await;
+    app.sign_in(SAM).await;
+    let alex = app.user_id(ALEX).await;
+    let sam = app.user_id(SAM).await;
+    assert_eq!(
+        server::import::command_line_user(&app.db, " Alex.Morgan@Brightwater-Labs.com ")
+            .await
+            .unwrap(),
+        alex
+    );
+    // Sam links a Google account whose address is Alex's sign-in address.
+    sqlx::query(
+        "insert into accounts (user_id, provider, external_id, display_name, scopes, status)
+         values ($1, 'google', 'g-shared', $2, '{}', 'active')",
+    )
+    .bind(sam.0)
+    .bind(ALEX)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let error = server::import::command_line_user(&app.db, ALEX)
+        .await
+        .expect_err("two users match")
+        .to_string();
+    assert!(error.contains("2 Rapport users"), "{error}");
+    assert!(error.contains(ALEX) && error.contains(SAM), "{error}");
+    assert!(
+        error.contains(&alex.0.to_string()) && error.contains(&sam.0.to_string()),
+        "{error}"
+    );
+    // Sam's own address still names only Sam.
+    assert_eq!(
+        server::import::command_line_user(&app.db, SAM)
+            .await
+            .unwrap(),
+        sam
+    );
 }
