@@ -19,6 +19,7 @@ pub mod channels;
 pub mod contacts;
 pub mod links;
 pub mod notes;
+pub mod notices;
 pub mod session;
 pub mod settings;
 pub mod timeline;

@@ -34,6 +34,8 @@ use pages::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

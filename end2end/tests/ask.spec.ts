@@ -66,8 +66,16 @@ test("three questions stream cited answers; a citation opens the contact, whose 
   await expect(box).toBeFocused();
   await box.fill("Who haven't I replied to?");
   await box.press("Enter");
-  await expect(page).toHaveURL(/\/ask$/); // asked at once; the query is dropped
+  // The header's box only fills the Ask page's form (a link must never ask by itself):
+  // the question waits in the focused box until the user presses Ask.
+  await expect(page).toHaveURL(/\/ask\?q=/);
   await hydrated(page);
+  const form = page.getByRole("textbox", { name: "Your question" });
+  await expect(form).toHaveValue("Who haven't I replied to?");
+  await expect(form).toBeFocused();
+  const before = await page.locator(".ask-history li.exchange:not(.live)").count();
+  await page.getByRole("button", { name: "Ask", exact: true }).click();
+  await expect(page.locator(".ask-history li.exchange:not(.live)")).toHaveCount(before + 1);
   const waiting = lastAnswer(page);
   await expect(waiting.locator(".question")).toContainText("Who haven't I replied to?");
   await expect(waiting.locator(".engine")).toHaveText("Answered by the offline engine");

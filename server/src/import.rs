@@ -227,8 +227,15 @@ pub async fn upload_mbox(
         )
             .into_response(),
         (Err(error), true) => {
-            let message = app::urlencode(&error.reported().to_string());
-            Redirect::to(&format!("/settings?import_error={message}#import")).into_response()
+            // The page shows a fixed message for the code, never text from the URL.
+            let error = error.reported();
+            let code = match error.kind() {
+                ErrorKind::BadRequest => api::notices::ImportError::NoFile,
+                ErrorKind::TooLarge => api::notices::ImportError::TooLarge,
+                ErrorKind::Invalid => api::notices::ImportError::NotMbox,
+                _ => api::notices::ImportError::Unknown,
+            };
+            Redirect::to(&format!("/settings?import_error={}#import", code.code())).into_response()
         }
         (Err(error), false) => error.into_response(),
     }

@@ -1,12 +1,12 @@
 //! Cross-cutting HTTP behaviour: request ids (which errors answered inside the request
 //! quote), request logs, compression, panics turned into a 500 page that shows the
-//! request id, and refusal of cross-site writes.
+//! request id, refusal of cross-site writes, and the security headers of every response.
 
 use std::panic::AssertUnwindSafe;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
@@ -17,12 +17,16 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: &str = "x-request-id";
 
-pub fn apply(router: Router) -> Router {
+/// `https` (the public URL is https) adds Strict-Transport-Security.
+pub fn apply(router: Router, https: bool) -> Router {
     // The last layer added runs first.
     router
         .layer(from_fn(scope_request_id))
         .layer(from_fn(refuse_cross_site_writes))
         .layer(from_fn(catch_panics))
+        .layer(from_fn(move |request: Request, next: Next| {
+            security_headers(https, request, next)
+        }))
         // Level 4: brotli's default (11) cost 2.6 ms of CPU per contacts page, more than
         // rendering it; at 4 it costs a fraction of that and still shrinks pages ~7x.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
@@ -99,6 +103,39 @@ pub fn is_cross_site_write(method: &Method, headers: &HeaderMap) -> bool {
 fn origin_authority(origin: &str) -> Option<&str> {
     let (_, rest) = origin.split_once("://")?;
     Some(rest.trim_end_matches('/')).filter(|a| !a.is_empty() && !a.contains('/'))
+}
+
+/// Referrer-Policy, nosniff and (behind https) HSTS on every response; on HTML, a
+/// Content-Security-Policy. Pages rendered by Leptos already carry one with the nonce of
+/// their inline scripts ([`app::ssr::set_content_security_policy`]); any other HTML (the
+/// panic page, plain error pages) gets the same policy without a nonce: no inline script.
+async fn security_headers(https: bool, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&app::ssr::content_security_policy(None)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 async fn catch_panics(request: Request, next: Next) -> Response {
@@ -203,6 +240,7 @@ mod tests {
                 .route("/write", post(|| async { "written" }))
                 .route("/ingest/{channel}", post(|| async { "ingested" }))
                 .route("/api/v1/contacts/{c}/notes", post(|| async { "noted" })),
+            false,
         );
         let response = router
             .clone()
@@ -216,6 +254,19 @@ mod tests {
             .unwrap();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()[REQUEST_ID], "req-123");
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && !csp.contains("nonce-"),
+            "{csp}"
+        );
+        assert_eq!(response.headers()[header::REFERRER_POLICY], "same-origin");
+        assert!(
+            !response
+                .headers()
+                .contains_key(header::STRICT_TRANSPORT_SECURITY)
+        );
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)
             .await
             .unwrap();

@@ -160,10 +160,11 @@ impl Application {
             max_file_bytes: config.max_file_bytes,
             model: config.model.clone(),
         };
-        let sessions = session_layer(&db, public_url.starts_with("https://"));
+        let https = public_url.starts_with("https://");
+        let sessions = session_layer(&db, https);
         Ok(Self {
             listener,
-            router: router(state, sessions),
+            router: router(state, sessions, https),
             db,
             embedded,
             demo_google,
@@ -298,7 +299,7 @@ fn session_layer(db: &Db, secure: bool) -> SessionManagerLayer<PgSessionStore> {
         .with_expiry(Expiry::OnInactivity(Duration::days(14)))
 }
 
-fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Router {
+fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https: bool) -> Router {
     let routes = generate_route_list(App);
     // Also registers every server function under /api with the same context.
     let render_context = {
@@ -344,5 +345,5 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>) -> Rou
         // never stands in for (or interferes with) the bearer token.
         .merge(api_v1::routes())
         .with_state(state);
-    middleware::apply(router)
+    middleware::apply(router, https)
 }

@@ -1,5 +1,5 @@
 //! The header's ask box, on every signed-in page: it opens the Ask page with the
-//! question (`/ask?q=…`), which asks it at once. `/` (when not typing in a field) or
+//! question (`/ask?q=…`), which fills its box and waits for the user to press Ask. `/` (when not typing in a field) or
 //! Ctrl+K / Cmd+K focuses it.
 
 use leptos::prelude::*;

@@ -2,8 +2,9 @@
 //! question form. With JavaScript the answer streams into the page from `POST /api/ask`
 //! (tools as they are called, then the text); without it the form posts to
 //! [`ask_question`], which answers and sends the browser back to the page, where the new
-//! exchange ends the history. `/ask?q=…` (the header's box) prefills the form and, with
-//! JavaScript, asks at once.
+//! exchange ends the history. `/ask?q=…` (the header's box) only prefills and focuses the
+//! form: a link someone else sent never asks a question; the user presses Ask.
+//! `/ask?error=<code>` shows the fixed message of a code ([`api::notices::AskFormError`]).
 
 use api::ask::{AskData, ExchangeView};
 use leptos::prelude::*;
@@ -11,7 +12,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::ask_stream::{LiveAnswer, ask_streaming, forget_query};
+use super::ask_stream::{LiveAnswer, ask_streaming};
 use crate::app_error::AppError;
 use crate::components::ask_text::AnswerText;
 
@@ -41,11 +42,16 @@ pub async fn ask_question(question: String) -> Result<(), AppError> {
         let ctx = RequestContext::current()?;
         let parsed = match Question::parse(&question) {
             Ok(q) => q,
-            Err(e) => {
-                let reason = api::capitalize(&e.to_string());
+            Err(_) => {
+                use api::notices::AskFormError;
+                let code = if question.trim().is_empty() {
+                    AskFormError::Empty
+                } else {
+                    AskFormError::TooLong
+                };
                 leptos_axum::redirect(&format!(
                     "/ask?error={}&q={}",
-                    urlencode(&reason),
+                    code.code(),
                     urlencode(question.trim())
                 ));
                 return Ok(());
@@ -84,23 +90,23 @@ pub fn AskPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_ask());
     let query = use_query_map();
     let prefill = query.with_untracked(|q| q.get("q")).unwrap_or_default();
+    // A code, never a message: the link may come from anyone.
     let form_error = query.with_untracked(|q| q.get("error"));
+    let form_error = form_error.map(|code| api::notices::AskFormError::from_code(&code).message());
     // Exchanges answered since the page loaded, after the stored history.
     let asked = RwSignal::new(Vec::<ExchangeView>::new());
     let live = RwSignal::new(None::<LiveAnswer>);
     let input = NodeRef::<leptos::html::Input>::new();
     let start = move |question: String| ask_streaming(question, live, asked);
 
-    // `/ask?q=…` with JavaScript: ask right away, once.
-    if form_error.is_none() && !prefill.trim().is_empty() {
-        let question = prefill.clone();
+    // `/ask?q=…` only fills the box and waits for the user: a link someone else sent
+    // must not ask a question on their behalf. The box gets the focus, so Enter asks.
+    let has_prefill = !prefill.trim().is_empty();
+    if has_prefill {
         Effect::new(move |_| {
-            if let Some(field) = input.get_untracked() {
-                field.set_value("");
+            if let Some(field) = input.get() {
+                let _ = field.focus();
             }
-            // A reload must not ask again.
-            forget_query();
-            start(question.clone());
         });
     }
 
@@ -143,6 +149,7 @@ pub fn AskPage() -> impl IntoView {
                     autocomplete="off"
                     placeholder="Ask about your network, e.g. who haven't I replied to?"
                     value=prefill
+                    autofocus=has_prefill
                 />
                 <button class="button primary" type="submit" disabled=busy>"Ask"</button>
             </form>

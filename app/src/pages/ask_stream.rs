@@ -140,11 +140,6 @@ pub fn ask_streaming(
     browser::post(&question, live, asked);
 }
 
-/// Drops `?q=…` from the address bar, so reloading the page does not ask again.
-pub fn forget_query() {
-    browser::replace_url("/ask");
-}
-
 #[cfg(feature = "hydrate")]
 mod browser {
     use std::cell::Cell;
@@ -228,12 +223,6 @@ mod browser {
             );
         }
     }
-
-    pub fn replace_url(url: &str) {
-        if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
-        }
-    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -245,8 +234,6 @@ mod browser {
     use api::ask::ExchangeView;
 
     pub fn post(_: &str, _: RwSignal<Option<LiveAnswer>>, _: RwSignal<Vec<ExchangeView>>) {}
-
-    pub fn replace_url(_: &str) {}
 }
 
 #[cfg(test)]

@@ -130,7 +130,8 @@ fn AccountImport(account: AccountProgress) -> impl IntoView {
                 aria-valuemax="100"
                 aria-valuenow=percent.to_string()
             >
-                <div class="meter-fill" style=format!("width: {percent}%")></div>
+                // A <progress>, not a width in a style attribute: the CSP allows no inline styles.
+                <progress class="meter-fill" max="100" value=percent.to_string() aria-hidden="true"></progress>
             </div>
             <dl class="facts import-facts">
                 <dt>"Progress"</dt>

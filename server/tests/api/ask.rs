@@ -271,10 +271,7 @@ async fn the_form_without_javascript_answers_and_returns_to_the_exchange() {
     let refused = form("  ").await.unwrap();
     assert_eq!(refused.status(), StatusCode::FOUND);
     let location = refused.headers()["location"].to_str().unwrap();
-    assert!(
-        location.starts_with("/ask?error=Invalid%20question%3A%20is%20empty"),
-        "{location}"
-    );
+    assert!(location.starts_with("/ask?error=empty"), "{location}");
     let (_, html) = alex.get_html(location).await;
     assert!(html.contains("Invalid question: is empty"));
     assert_eq!(stored_exchanges(&app).await, 1);

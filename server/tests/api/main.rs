@@ -11,6 +11,7 @@ mod files;
 // The test-data builders and `wait_until`, shared with the domain tests.
 #[path = "../../../domain/tests/db/fixtures.rs"]
 mod fixtures;
+mod headers;
 mod health;
 mod helpers;
 mod hydration;

@@ -43,7 +43,9 @@ fn ImportMail() -> impl IntoView {
     let outcome = move || {
         query.with(|q| {
             if let Some(error) = q.get("import_error") {
-                Some(view! { <p class="form-error" role="alert">"Upload refused: " {error}</p> }.into_any())
+                // A code, never a message: the link may come from anyone.
+                let message = api::notices::ImportError::from_code(&error).message();
+                Some(view! { <p class="form-error" role="alert">"Upload refused: " {message}</p> }.into_any())
             } else if q.get("import").as_deref() == Some("queued") {
                 Some(view! {
                     <p class="notice" role="status">
