@@ -44,12 +44,13 @@ pub struct ClaimedActivity {
 
 claimed_row!(ClaimedActivity, id: Uuid);
 
+/// Waits between failed attempts: 30 s doubling to 6 h.
+const BACKOFF: Backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(6 * 60 * 60));
+
 impl Db {
     pub fn activity_queue(&self) -> ActivityQueue {
-        let backoff = Backoff::new(Duration::from_secs(30), Duration::from_secs(6 * 60 * 60));
-        ActivityQueue {
-            config: LeaseConfig::new(self.pool(), CHANNEL, backoff, MAX_ATTEMPTS),
-        }
+        let config = LeaseConfig::new(self.pool(), CHANNEL, BACKOFF, MAX_ATTEMPTS);
+        ActivityQueue { config }
     }
 }
 

@@ -34,13 +34,14 @@ pub struct SummaryQueue {
     config: LeaseConfig,
 }
 
+/// Waits between failed attempts: a minute doubling to 2 h.
+const BACKOFF: Backoff = Backoff::new(Duration::from_secs(60), Duration::from_secs(2 * 60 * 60));
+
 impl Db {
+    /// Woken on the live feed's channel, where processing announces completed activities.
     pub fn summary_queue(&self) -> SummaryQueue {
-        let backoff = Backoff::new(Duration::from_secs(60), Duration::from_secs(2 * 60 * 60));
-        // Processing announces completed activities on the live feed's channel.
-        SummaryQueue {
-            config: LeaseConfig::new(self.pool(), EVENTS_CHANNEL, backoff, MAX_SUMMARY_ATTEMPTS),
-        }
+        let config = LeaseConfig::new(self.pool(), EVENTS_CHANNEL, BACKOFF, MAX_SUMMARY_ATTEMPTS);
+        SummaryQueue { config }
     }
 }
 

@@ -319,3 +319,49 @@ async fn channel_names_are_checked() {
         "nothing half-created"
     );
 }
+
+#[tokio::test]
+async fn webhook_html_is_stored_sanitized_like_mail() {
+    let db = fresh_db().await;
+    let alex = db.for_user(user(&db, "alex@example.com").await);
+    let hostile = r#"<p onclick="steal()">Hi<script>alert(1)</script><a href="javascript:x()">x</a><img src="https://track.example/p.gif"></p>"#;
+    let generic = serde_json::json!({"external_id": "h-1", "from": {"email": "dana@example.com"},
+                                     "text": "Hi", "html": hostile});
+    let mut postmark: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/webhooks/postmark_inbound.json")).unwrap();
+    postmark["HtmlBody"] = hostile.into();
+    for (provider, body) in [
+        (ChannelProvider::Generic, generic),
+        (ChannelProvider::Postmark, postmark),
+    ] {
+        let (channel, key) = alex
+            .create_channel(&NewChannel {
+                name: format!("{provider:?}"),
+                provider,
+                defaults: ChannelDefaults {
+                    channel: Channel::Email,
+                    direction: Direction::Inbound,
+                },
+            })
+            .await
+            .unwrap();
+        let outcome = deliver(&db, channel.id, key.expose(), body.to_string().as_bytes())
+            .await
+            .unwrap();
+        let IngestOutcome::Stored(id) = outcome else {
+            panic!("stored, got {outcome:?}")
+        };
+        let html: String = sqlx::query_scalar("select body_html from activities where id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Hi") && html.contains("data-remote-src"),
+            "{provider:?}: {html}"
+        );
+        for banned in ["<script", "onclick", "javascript:", " src=\"https://track"] {
+            assert!(!html.contains(banned), "{provider:?} kept {banned}: {html}");
+        }
+    }
+}

@@ -9,6 +9,8 @@ mod twilio;
 
 use chrono::{DateTime, Utc};
 
+use crate::mail::sanitize_html;
+
 use super::{ChannelDefaults, ChannelError, ChannelProvider, WebhookActivity};
 
 /// A parsed webhook: the activity, and the payload as JSON to keep with it.
@@ -31,12 +33,15 @@ pub fn parse_webhook(
             .map_err(|e| ChannelError::invalid("body", format!("not valid JSON: {e}")))?,
     };
     let raw = without_nul(raw);
-    let activity = match provider {
+    let mut activity = match provider {
         ChannelProvider::Generic => generic::parse(&raw, defaults, received_at)?,
         ChannelProvider::Twilio => twilio::parse(&raw, defaults, received_at)?,
         ChannelProvider::Postmark => postmark::parse(&raw, defaults, received_at)?,
         ChannelProvider::TimelinesAi => timelinesai::parse(&raw, defaults, received_at)?,
     };
+    // Webhook HTML is as untrusted as mail's and is shown the same way: it is stored
+    // sanitized by the same policy, whichever provider sent it.
+    activity.html = activity.html.as_deref().map(sanitize_html);
     Ok(ParsedWebhook { activity, raw })
 }
 
