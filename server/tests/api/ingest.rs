@@ -428,10 +428,17 @@ async fn a_noisy_channel_is_limited_without_starving_others_or_losing_accepted_p
     let quiet = alex.create_channel("generic", "sms").await;
 
     for i in 0..3 {
-        let response = post_sms(&app, &noisy, Some(&noisy.key), &format!("n{i}"), "+1555").await;
+        let response = post_sms(
+            &app,
+            &noisy,
+            Some(&noisy.key),
+            &format!("n{i}"),
+            "+14155552671",
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
-    let refused = post_sms(&app, &noisy, Some(&noisy.key), "n3", "+1555").await;
+    let refused = post_sms(&app, &noisy, Some(&noisy.key), "n3", "+14155552671").await;
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     let seconds: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -442,12 +449,12 @@ async fn a_noisy_channel_is_limited_without_starving_others_or_losing_accepted_p
     assert!(error_of(refused).await.contains("Too many"));
 
     // Another channel is not held up by the noisy one.
-    let other = post_sms(&app, &quiet, Some(&quiet.key), "q0", "+1666").await;
+    let other = post_sms(&app, &quiet, Some(&quiet.key), "q0", "+14155552672").await;
     assert_eq!(other.status(), StatusCode::ACCEPTED);
 
     // What was accepted is stored; the refused payload was not taken (the sender retries).
     assert_eq!(activities(&app).await, 4);
     // A wrong key does not spend the channel's budget, nor is it told about the limit.
-    let wrong = post_sms(&app, &quiet, Some("wrong"), "q1", "+1666").await;
+    let wrong = post_sms(&app, &quiet, Some("wrong"), "q1", "+14155552672").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }

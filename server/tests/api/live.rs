@@ -265,7 +265,10 @@ async fn open_streams_are_capped_per_user_and_in_total() {
     let sam = app.sign_in(SAM).await;
     let first = open_events(&alex).await;
     let second = open_events(&alex).await;
-    assert_eq!((first.status(), second.status()), (200, 200));
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
     let third = open_events(&alex).await;
     refused_with_retry_after(&third, "a third stream for one user");
     let body: Value = third.json().await.unwrap();
