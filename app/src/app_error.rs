@@ -49,10 +49,12 @@ pub enum ErrorKind {
     Internal,
     /// A dependency (database, model, Gmail) is unavailable; retrying later helps.
     Unavailable,
+    /// Over a rate or concurrency limit: a 429 whose `Retry-After` says when to retry.
+    RateLimited,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -64,6 +66,7 @@ impl ErrorKind {
         Self::Invalid,
         Self::Internal,
         Self::Unavailable,
+        Self::RateLimited,
     ];
 
     /// The HTTP status of each kind: the only place a status is decided.
@@ -77,6 +80,7 @@ impl ErrorKind {
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Invalid => 422,
+            Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
         }
@@ -96,6 +100,7 @@ impl ErrorKind {
             Self::Invalid => "invalid",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::RateLimited => "rate_limited",
         }
     }
 
@@ -117,6 +122,9 @@ pub struct AppError {
     /// Set when the error is reported, so a 5xx can name the request to quote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     request_id: Option<String>,
+    /// For [`ErrorKind::RateLimited`]: seconds until a retry can succeed (`Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
     #[serde(skip)]
     source: Option<Cause>,
     /// Logged already: reporting again only sets the status. Reporting happens on the
@@ -134,6 +142,7 @@ impl AppError {
             message: message.into(),
             field: None,
             request_id: None,
+            retry_after: None,
             source: None,
             reported: false,
         }
@@ -161,6 +170,18 @@ impl AppError {
     pub fn with_source(mut self, cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         self.source = Some(Arc::from(cause.into()));
         self
+    }
+
+    /// A 429: `message` says what was limited, `retry_after_secs` when to try again.
+    pub fn rate_limited(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        let mut error = Self::new(ErrorKind::RateLimited, message);
+        error.retry_after = Some(retry_after_secs.max(1));
+        error
+    }
+
+    /// Seconds until a retry can succeed, for a rate-limited error.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -284,6 +305,7 @@ mod server {
     use domain::google::GoogleError;
     use domain::ingest::IngestError;
     use domain::jobs::QueueError;
+    use domain::limits::Limited;
     use domain::processing::ProcessingError;
     use domain::summaries::SummaryError;
     use domain::sync::SyncError;
@@ -331,6 +353,9 @@ mod server {
                 self.request_id = current_request_id();
             }
             crate::errors::set_status(self.status_code());
+            if let Some(seconds) = self.retry_after {
+                crate::errors::set_retry_after(seconds);
+            }
             if self.is_server_error() && !self.reported {
                 tracing::error!(
                     request_id = self.request_id.as_deref().unwrap_or("-"),
@@ -357,7 +382,13 @@ mod server {
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
             let error = self.reported();
-            (error.status(), Json(error.body())).into_response()
+            let mut response = (error.status(), Json(error.body())).into_response();
+            if let Some(seconds) = error.retry_after {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            response
         }
     }
 
@@ -511,6 +542,13 @@ mod server {
                 AccountTokenError::Google(google) => google.into(),
                 other => AppError::internal(other),
             }
+        }
+    }
+
+    impl From<Limited> for AppError {
+        fn from(limited: Limited) -> Self {
+            let seconds = limited.retry_after_secs();
+            AppError::rate_limited(limited.message.clone(), seconds).with_source(limited)
         }
     }
 

@@ -36,6 +36,16 @@ pub fn set_status(code: u16) {
     let _ = code;
 }
 
+/// Puts `Retry-After: seconds` on the server-rendered response (a 429's answer).
+pub fn set_retry_after(seconds: u64) {
+    #[cfg(feature = "ssr")]
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = seconds;
+}
+
 #[component]
 pub fn RequestIdLine() -> impl IntoView {
     let id = request_id_resource();

@@ -20,6 +20,8 @@ pub struct AppContext {
     pub demo: bool,
     /// Ask Rapport's language model (`OPENAI_*`); `None` answers with the offline engine.
     pub model: Option<ModelConfig>,
+    /// The server's rate and stream limits (model calls per user, ...).
+    pub limits: domain::limits::Limits,
 }
 
 /// Put into the request's extensions by the server's auth middleware.
@@ -55,6 +57,12 @@ impl RequestContext {
 
     pub fn scope(&self) -> UserScope<'_> {
         self.app.db.for_user(self.user.id)
+    }
+
+    /// Takes one call from the user's model budget: a 429 with `Retry-After` when it is
+    /// spent. Only calls that reach the configured model count.
+    pub fn model_call(&self) -> Result<(), AppError> {
+        Ok(self.app.limits.model_calls.check(&self.user.id)?)
     }
 }
 

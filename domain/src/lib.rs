@@ -19,6 +19,7 @@ pub mod gmail;
 pub mod google;
 pub mod ingest;
 pub mod jobs;
+pub mod limits;
 pub mod mail;
 pub mod notes;
 pub mod processing;

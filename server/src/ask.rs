@@ -70,6 +70,12 @@ pub async fn ask(
         .with_source(rejection)
     })?;
     let question = Question::parse(&request.question)?;
+    // The stream's place among the user's open streams, given back when it ends.
+    let slot = state.limits.streams.acquire(user.id)?;
+    // The offline engine costs nothing; calls to the model are limited per user.
+    if state.model.is_some() {
+        state.limits.model_calls.check(&user.id)?;
+    }
     // The answer runs on its own task, outside the request's scope: it takes the
     // request id along for its error report.
     let request_id = app::app_error::current_request_id().unwrap_or_default();
@@ -102,10 +108,11 @@ pub async fn ask(
         };
         let _ = steps.send(last);
     }));
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let step = receiver.recv().await?;
-        Some((Ok::<_, Infallible>(to_event(step)), receiver))
-    });
+    let stream =
+        futures_util::stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
+            let step = receiver.recv().await?;
+            Some((Ok::<_, Infallible>(to_event(step)), (receiver, slot)))
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())

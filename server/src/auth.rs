@@ -8,12 +8,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::UserId;
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, Session};
 
 use crate::startup::AppState;
 
 const USER_KEY: &str = "user_id";
 const PENDING_KEY: &str = "pending_google_login";
+
+/// A signed-in session ends after this long without a visit.
+pub const SESSION_INACTIVITY: Duration = Duration::days(14);
+/// An anonymous visitor's pending sign-in (the OAuth state) is kept this long: each
+/// visit to `/auth/google/start` stores a session row, which must not outlive the
+/// consent screen by days.
+pub const PENDING_LOGIN_EXPIRY: Duration = Duration::minutes(10);
 
 /// What the callback needs to finish the flow: checked once, then forgotten.
 #[derive(Debug, Serialize, Deserialize)]
@@ -46,6 +54,11 @@ pub async fn start(
         state: request.state,
         pkce_verifier: request.pkce_verifier,
     };
+    // Someone not signed in gets a session only for the sign-in; a signed-in user
+    // (connecting another account) keeps theirs as it is.
+    if !matches!(session.get::<UserId>(USER_KEY).await, Ok(Some(_))) {
+        session.set_expiry(Some(Expiry::OnInactivity(PENDING_LOGIN_EXPIRY)));
+    }
     if let Err(error) = session.insert(PENDING_KEY, pending).await {
         tracing::error!(%error, "could not store the pending login");
         return login_error("session");
@@ -123,6 +136,7 @@ async fn finish_login(
         .is_none();
     // A new session id at the privilege change defeats session fixation.
     session.cycle_id().await?;
+    session.set_expiry(Some(Expiry::OnInactivity(SESSION_INACTIVITY)));
     session.insert(USER_KEY, user.id).await?;
     tracing::info!(user = %user.id, "signed in with Google");
     Ok(if first_import {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use domain::ask::model::ModelConfig;
+use domain::limits::LimitSettings;
 
 use crate::workers::WorkerSettings;
 
@@ -82,6 +83,8 @@ pub struct Config {
     pub event_retention_days: u32,
     /// The language model Ask Rapport uses (`OPENAI_*`); `None` runs the offline engine.
     pub model: Option<ModelConfig>,
+    /// Model calls per user, webhooks per channel and open streams (429 past them).
+    pub limits: LimitSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -100,6 +103,7 @@ impl std::fmt::Debug for Config {
             )
             .field("log_format", &self.log_format)
             .field("workers", &self.workers)
+            .field("limits", &self.limits)
             // The API key stays out of logs.
             .field(
                 "model",
@@ -230,6 +234,33 @@ impl Config {
         let event_retention_days =
             u32::try_from(number("RAPPORT_EVENT_RETENTION_DAYS", "365", 0..=36_500)?)
                 .unwrap_or(u32::MAX);
+        let defaults = LimitSettings::default();
+        let limits = LimitSettings {
+            model_calls_per_minute: u32::try_from(number(
+                "RAPPORT_MODEL_CALLS_PER_MINUTE",
+                &defaults.model_calls_per_minute.to_string(),
+                0..=100_000,
+            )?)
+            .unwrap_or(u32::MAX),
+            webhooks_per_minute: u32::try_from(number(
+                "RAPPORT_WEBHOOKS_PER_MINUTE",
+                &defaults.webhooks_per_minute.to_string(),
+                0..=1_000_000,
+            )?)
+            .unwrap_or(u32::MAX),
+            streams_per_user: usize::try_from(number(
+                "RAPPORT_MAX_STREAMS_PER_USER",
+                &defaults.streams_per_user.to_string(),
+                1..=1000,
+            )?)
+            .unwrap_or(usize::MAX),
+            streams_total: usize::try_from(number(
+                "RAPPORT_MAX_STREAMS",
+                &defaults.streams_total.to_string(),
+                1..=1_000_000,
+            )?)
+            .unwrap_or(usize::MAX),
+        };
         let public_url =
             lookup("RAPPORT_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned());
         if let Some(url) = &public_url
@@ -257,6 +288,7 @@ impl Config {
             max_file_bytes,
             event_retention_days,
             model: ModelConfig::from_env(&lookup),
+            limits,
         })
     }
 }
@@ -290,6 +322,8 @@ mod tests {
         assert_eq!(config.max_file_bytes, 50 << 20);
         assert_eq!(config.max_webhook_bytes, 40 << 20);
         assert_eq!(config.event_retention_days, 365);
+        assert_eq!(config.limits, LimitSettings::default());
+        assert_eq!(config.limits.model_calls_per_minute, 20);
         assert_eq!(
             config.model, None,
             "no OPENAI_* settings: the offline engine"

@@ -34,6 +34,10 @@ pub async fn receive(
     };
     let channel = Uuid::parse_str(&channel).map_err(|_| ChannelError::Unauthorized)?;
     let auth = state.db.authorize_channel(channel, &key).await?;
+    // Per channel, after the key is checked (a stranger cannot spend a channel's budget)
+    // and before the body is read: a refused payload is not stored, and the sender
+    // retries it after Retry-After.
+    state.limits.webhooks.check(&channel)?;
     let expected = auth.provider.content_type();
     if media_type(request.headers()).as_deref() != Some(expected) {
         return Err(AppError::new(

@@ -9,12 +9,14 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use app::AppError;
 use app::ssr::CurrentUser;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use domain::events::{LiveMessage, StoredEvent, Wake};
+use domain::limits::StreamSlot;
 use domain::{Db, UserId};
 use futures_util::Stream;
 use serde::Deserialize;
@@ -35,7 +37,10 @@ pub async fn events(
     Extension(user): Extension<CurrentUser>,
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
+    // A place among the user's (and the server's) open streams, held by the feed and
+    // given back when the stream is dropped (the browser left, or shutdown).
+    let slot = state.limits.streams.acquire(user.id)?;
     // Subscribe before the first read, so nothing committed in between goes unheard.
     let wakes = state.events.subscribe();
     let resume = headers
@@ -58,12 +63,13 @@ pub async fn events(
         wakes,
         pending: VecDeque::new(),
         stop: state.events.stopping(),
+        _slot: slot,
     };
     let stream = futures_util::stream::unfold(feed, |mut feed| async move {
         let event = feed.next().await?;
         Some((Ok(to_sse(event)), feed))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 fn to_sse(event: StoredEvent) -> SseEvent {
@@ -84,6 +90,7 @@ struct Feed {
     wakes: broadcast::Receiver<Wake>,
     pending: VecDeque<StoredEvent>,
     stop: CancellationToken,
+    _slot: StreamSlot,
 }
 
 impl Feed {

@@ -11,6 +11,7 @@ use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::events::EventHub;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
+use domain::limits::Limits;
 use embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
@@ -18,7 +19,6 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::cookie::time::Duration;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -51,6 +51,9 @@ pub struct AppState {
     /// Ask Rapport's language model; `None` answers with the offline engine.
     #[from_ref(skip)]
     pub model: Option<ModelConfig>,
+    /// Model calls per user, webhooks per channel, open streams.
+    #[from_ref(skip)]
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
             secrets: self.secrets.clone(),
             demo: self.demo,
             model: self.model.clone(),
+            limits: self.limits.clone(),
         }
     }
 }
@@ -159,6 +163,7 @@ impl Application {
             files: domain::files::FileStore::new(config.data_dir.join("files")),
             max_file_bytes: config.max_file_bytes,
             model: config.model.clone(),
+            limits: Limits::new(config.limits),
         };
         let https = public_url.starts_with("https://");
         let sessions = session_layer(&db, https);
@@ -296,7 +301,7 @@ fn session_layer(db: &Db, secure: bool) -> SessionManagerLayer<PgSessionStore> {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
-        .with_expiry(Expiry::OnInactivity(Duration::days(14)))
+        .with_expiry(Expiry::OnInactivity(auth::SESSION_INACTIVITY))
 }
 
 fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https: bool) -> Router {

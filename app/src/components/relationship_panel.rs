@@ -42,6 +42,7 @@ pub async fn write_relationship(contact: Uuid) -> Result<ModelWritten, AppError>
         let Some((_, facts)) = template_view(&ctx, contact).await? else {
             return Err(AppError::not_found("contact"));
         };
+        ctx.model_call()?;
         // A model failure is a 503 with the model's polite words, logged once.
         let written = relationship_model::write(&model, &facts).await?;
         Ok(written.into())

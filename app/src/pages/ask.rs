@@ -57,6 +57,9 @@ pub async fn ask_question(question: String) -> Result<(), AppError> {
                 return Ok(());
             }
         };
+        if ctx.app.model.is_some() {
+            ctx.model_call()?;
+        }
         let exchange = ask(
             ctx.scope(),
             ctx.app.model.as_ref(),

@@ -380,3 +380,87 @@ async fn with_a_model_the_panel_can_be_rewritten_by_it_and_falls_back_to_templat
     );
     assert_eq!(fake.requests().len(), 2, "no request made for Sam");
 }
+
+/// A refusal's Retry-After, in seconds (at least one).
+fn retry_after(response: &reqwest::Response) -> u64 {
+    let seconds: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(seconds >= 1, "a positive Retry-After");
+    seconds
+}
+
+#[tokio::test]
+async fn model_calls_are_limited_per_user_with_429_and_retry_after() {
+    let replies = (0..3).map(|_| Reply::text(&["An answer."])).collect();
+    let fake = FakeOpenAi::start(replies).await.unwrap();
+    let base_url = fake.base_url();
+    let app = spawn_app_with(
+        0,
+        &[
+            ("OPENAI_BASE_URL", base_url.as_str()),
+            ("OPENAI_MODEL", "fake-gpt"),
+            ("RAPPORT_MODEL_CALLS_PER_MINUTE", "2"),
+        ],
+    )
+    .await;
+    let alex = app.sign_in(ALEX).await;
+    let grace = alex.create_contact("Grace Hopper", "grace@navy.mil").await;
+    ask_question(&alex, "Who is Grace?").await;
+    ask_question(&alex, "And now?").await;
+
+    // The stream endpoint.
+    let response = alex
+        .client
+        .post(format!("{}/api/ask", alex.address))
+        .header("origin", &alex.address)
+        .header("content-type", "application/json")
+        .body(json!({ "question": "Once more?" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&response) <= 60);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    assert!(
+        body["error"].as_str().unwrap().contains("Too many"),
+        "a clear message: {body}"
+    );
+
+    // The form without JavaScript and the relationship rewrite share the budget.
+    let form = alex
+        .call_server_fn(AskQuestion::PATH, &[("question", "Form question?")])
+        .await;
+    assert_eq!(form.status(), StatusCode::TOO_MANY_REQUESTS);
+    retry_after(&form);
+    let grace = grace.to_string();
+    let rewrite = alex
+        .call_server_fn(WriteRelationship::PATH, &[("contact", grace.as_str())])
+        .await;
+    assert_eq!(rewrite.status(), StatusCode::TOO_MANY_REQUESTS);
+    retry_after(&rewrite);
+    assert!(rewrite.text().await.unwrap().contains("Too many"));
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "refused calls never reach the model"
+    );
+
+    // Another user has their own budget.
+    let sam = app.sign_in(SAM).await;
+    ask_question(&sam, "Hello?").await;
+    assert_eq!(fake.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn the_offline_engine_is_not_limited() {
+    let app = spawn_app_with(0, &[("RAPPORT_MODEL_CALLS_PER_MINUTE", "1")]).await;
+    let alex = app.sign_in(ALEX).await;
+    for question in ["One?", "Two?", "Three?"] {
+        ask_question(&alex, question).await;
+    }
+    assert_eq!(stored_exchanges(&app).await, 3, "every question answered");
+}

@@ -423,3 +423,42 @@ async fn an_unverified_google_address_cannot_sign_in() {
     app.google.control().set_email_verified(SAM, true).unwrap();
     app.sign_in(SAM).await;
 }
+
+/// The latest expiry of any stored session, in seconds from now.
+async fn latest_session_expiry_secs(app: &crate::helpers::TestApp) -> f64 {
+    sqlx::query_scalar::<_, Option<f64>>(
+        "select extract(epoch from max(expiry_date) - now())::float8 from sessions",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap()
+    .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn anonymous_sign_in_starts_leave_only_short_lived_sessions() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let browser = Browser::new(&app.address);
+        let response = browser.get("/auth/google/start").await;
+        assert_eq!(response.status(), 303, "sent to Google");
+    }
+    let sessions: i64 = sqlx::query_scalar("select count(*) from sessions")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(sessions > 0, "the pending sign-ins are stored");
+    let latest = latest_session_expiry_secs(&app).await;
+    assert!(
+        latest <= 10.0 * 60.0 + 5.0,
+        "a pending sign-in expires within minutes, not in {latest} s"
+    );
+
+    // A completed sign-in keeps the usual 14 days of inactivity.
+    app.sign_in(ALEX).await;
+    let latest = latest_session_expiry_secs(&app).await;
+    assert!(
+        latest > 13.0 * 24.0 * 3600.0,
+        "a signed-in session lasts 14 days of inactivity, not {latest} s"
+    );
+}

@@ -419,3 +419,42 @@ async fn one_users_channel_never_reaches_another_user() {
         .unwrap();
     assert_eq!(owners, vec![app.user_id(ALEX).await.0]);
 }
+
+#[tokio::test]
+async fn a_noisy_channel_is_limited_without_starving_others_or_losing_accepted_payloads() {
+    let app = spawn_app_with(0, &[("RAPPORT_WEBHOOKS_PER_MINUTE", "3")]).await;
+    let alex = app.sign_in(ALEX).await;
+    let noisy = alex.create_channel("generic", "sms").await;
+    let quiet = alex.create_channel("generic", "sms").await;
+
+    for i in 0..3 {
+        let response = post_sms(
+            &app,
+            &noisy,
+            Some(&noisy.key),
+            &format!("n{i}"),
+            "+14155552671",
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+    }
+    let refused = post_sms(&app, &noisy, Some(&noisy.key), "n3", "+14155552671").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let seconds: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&seconds), "Retry-After {seconds}");
+    assert!(error_of(refused).await.contains("Too many"));
+
+    // Another channel is not held up by the noisy one.
+    let other = post_sms(&app, &quiet, Some(&quiet.key), "q0", "+14155552672").await;
+    assert_eq!(other.status(), StatusCode::ACCEPTED);
+
+    // What was accepted is stored; the refused payload was not taken (the sender retries).
+    assert_eq!(activities(&app).await, 4);
+    // A wrong key does not spend the channel's budget, nor is it told about the limit.
+    let wrong = post_sms(&app, &quiet, Some("wrong"), "q1", "+14155552672").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+}

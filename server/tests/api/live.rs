@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::helpers::{ALEX, Browser, SAM, spawn_app, spawn_app_with_workers};
+use crate::helpers::{
+    ALEX, Browser, SAM, spawn_app, spawn_app_with, spawn_app_with_workers, wait_until,
+};
 
 #[derive(Debug, Clone)]
 struct SseEvent {
@@ -227,4 +229,69 @@ async fn the_welcome_page_shows_a_waiting_import_before_workers_start() {
         html.contains("href=\"/contacts\""),
         "the app is usable meanwhile"
     );
+}
+
+/// Opens `/api/events`, returning the response (held open) or the refusal.
+async fn open_events(browser: &Browser) -> reqwest::Response {
+    browser
+        .client
+        .get(format!("{}/api/events", browser.address))
+        .send()
+        .await
+        .expect("GET /api/events")
+}
+
+fn refused_with_retry_after(response: &reqwest::Response, why: &str) {
+    assert_eq!(response.status(), 429, "{why}");
+    let seconds: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!(seconds >= 1, "{why}");
+}
+
+#[tokio::test]
+async fn open_streams_are_capped_per_user_and_in_total() {
+    let app = spawn_app_with(
+        0,
+        &[
+            ("RAPPORT_MAX_STREAMS_PER_USER", "2"),
+            ("RAPPORT_MAX_STREAMS", "3"),
+        ],
+    )
+    .await;
+    let alex = app.sign_in(ALEX).await;
+    let sam = app.sign_in(SAM).await;
+    let first = open_events(&alex).await;
+    let second = open_events(&alex).await;
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = open_events(&alex).await;
+    refused_with_retry_after(&third, "a third stream for one user");
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+
+    let sams = open_events(&sam).await;
+    assert_eq!(sams.status(), 200, "another user has streams of their own");
+    refused_with_retry_after(&open_events(&sam).await, "the total is reached");
+
+    // Closing a stream frees its place.
+    drop(first);
+    let reopened = wait_until(
+        "a closed stream frees its place",
+        Duration::from_secs(30),
+        async || {
+            let response = open_events(&alex).await;
+            if response.status() == 200 {
+                Ok(response)
+            } else {
+                Err(response.status())
+            }
+        },
+    )
+    .await;
+    drop((second, sams, reopened));
 }
