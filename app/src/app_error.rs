@@ -45,6 +45,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// A value the user can correct; `field` names it.
     Invalid,
+    /// Too many at once (uploads in flight, say); `retry_after` says when to try again.
+    TooManyRequests,
     /// Our failure: logged with its cause, shown as [`GENERIC_MESSAGE`].
     Internal,
     /// A dependency (database, model, Gmail) is unavailable; retrying later helps.
@@ -52,7 +54,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         Self::BadRequest,
         Self::InvalidJson,
         Self::Unauthorized,
@@ -62,6 +64,7 @@ impl ErrorKind {
         Self::TooLarge,
         Self::UnsupportedMediaType,
         Self::Invalid,
+        Self::TooManyRequests,
         Self::Internal,
         Self::Unavailable,
     ];
@@ -77,6 +80,7 @@ impl ErrorKind {
             Self::TooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Invalid => 422,
+            Self::TooManyRequests => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
         }
@@ -94,6 +98,7 @@ impl ErrorKind {
             Self::TooLarge => "too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::Invalid => "invalid",
+            Self::TooManyRequests => "too_many_requests",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
         }
@@ -119,6 +124,9 @@ pub struct AppError {
     request_id: Option<String>,
     #[serde(skip)]
     source: Option<Cause>,
+    /// Seconds a refused caller should wait (`Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
     /// Logged already: reporting again only sets the status. Reporting happens on the
     /// server only, so the browser build never reads it.
     #[serde(skip)]
@@ -135,6 +143,7 @@ impl AppError {
             field: None,
             request_id: None,
             source: None,
+            retry_after: None,
             reported: false,
         }
     }
@@ -161,6 +170,16 @@ impl AppError {
     pub fn with_source(mut self, cause: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         self.source = Some(Arc::from(cause.into()));
         self
+    }
+
+    /// Answered with `Retry-After: seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -357,7 +376,13 @@ mod server {
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
             let error = self.reported();
-            (error.status(), Json(error.body())).into_response()
+            let mut response = (error.status(), Json(error.body())).into_response();
+            if let Some(seconds) = error.retry_after {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+            }
+            response
         }
     }
 

@@ -20,6 +20,8 @@ pub struct AppContext {
     pub demo: bool,
     /// Ask Rapport's language model (`OPENAI_*`); `None` answers with the offline engine.
     pub model: Option<ModelConfig>,
+    /// Uploaded files (deleting an account deletes its files from here).
+    pub files: domain::files::FileStore,
 }
 
 /// Put into the request's extensions by the server's auth middleware.

@@ -278,12 +278,50 @@ impl UserScope<'_> {
         Ok(())
     }
 
-    /// Deletes the user and, through foreign keys, every row they own.
-    pub async fn delete_user(&self) -> Result<(), DomainError> {
+    /// Deletes the user and, through foreign keys, every row they own; then, from disk,
+    /// the mbox uploads their import jobs named and the stored files no other user's
+    /// activity still points at (the store keeps identical content once).
+    pub async fn delete_user(&self, files: &crate::files::FileStore) -> Result<(), DomainError> {
+        let hashes = sqlx::query_scalar!(
+            r#"select distinct content_sha256 as "hash!" from activities
+               where user_id = $1 and content_sha256 is not null"#,
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let imports = self.import_uploads(false).await?;
         sqlx::query!("delete from users where id = $1", self.user.0)
             .execute(self.pool)
             .await?;
+        for path in imports {
+            remove_from_disk(&path).await;
+        }
+        for hash in hashes {
+            let Some(hash) = crate::files::ContentHash::from_stored(&hash) else {
+                continue;
+            };
+            let still_used = sqlx::query_scalar!(
+                r#"select exists (select 1 from activities where content_sha256 = $1) as "used!""#,
+                hash.as_bytes().as_slice(),
+            )
+            .fetch_one(self.pool)
+            .await?;
+            if !still_used {
+                remove_from_disk(&files.path_of(&hash)).await;
+            }
+        }
         Ok(())
+    }
+}
+
+/// Deletes a file the deleted user left; one already gone is fine.
+async fn remove_from_disk(path: &std::path::Path) {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            tracing::warn!(%error, path = %path.display(), "could not delete a deleted user's file");
+        }
     }
 }
 

@@ -53,6 +53,7 @@ fn every_kind_has_one_status_and_code() {
                 "unsupported_media_type"
             ),
             (ErrorKind::Invalid, 422, "invalid"),
+            (ErrorKind::TooManyRequests, 429, "too_many_requests"),
             (ErrorKind::Internal, 500, "internal"),
             (ErrorKind::Unavailable, 503, "unavailable"),
         ]
