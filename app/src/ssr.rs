@@ -22,6 +22,8 @@ pub struct AppContext {
     pub model: Option<ModelConfig>,
     /// The server's rate and stream limits (model calls per user, ...).
     pub limits: domain::limits::Limits,
+    /// Uploaded files (deleting an account deletes its files from here).
+    pub files: domain::files::FileStore,
 }
 
 /// Put into the request's extensions by the server's auth middleware.

@@ -173,7 +173,10 @@ pub async fn mbox_import(db_url: &str, messages: usize) -> anyhow::Result<Import
     sql.close().await;
     reset_peak_memory();
     let started = Instant::now();
-    let report = db.for_user(user).import_mbox(&path, "takeout").await?;
+    let report = db
+        .for_user(user)
+        .import_mbox(&path, "takeout", Default::default())
+        .await?;
     let seconds = started.elapsed().as_secs_f64();
     db.close().await;
     anyhow::ensure!(

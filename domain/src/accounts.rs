@@ -278,12 +278,50 @@ impl UserScope<'_> {
         Ok(())
     }
 
-    /// Deletes the user and, through foreign keys, every row they own.
-    pub async fn delete_user(&self) -> Result<(), DomainError> {
+    /// Deletes the user and, through foreign keys, every row they own; then, from disk,
+    /// the mbox uploads their import jobs named and the stored files no other user's
+    /// activity still points at (the store keeps identical content once).
+    pub async fn delete_user(&self, files: &crate::files::FileStore) -> Result<(), DomainError> {
+        let hashes = sqlx::query_scalar!(
+            r#"select distinct content_sha256 as "hash!" from activities
+               where user_id = $1 and content_sha256 is not null"#,
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let imports = self.import_uploads(false).await?;
         sqlx::query!("delete from users where id = $1", self.user.0)
             .execute(self.pool)
             .await?;
+        for path in imports {
+            remove_from_disk(&path).await;
+        }
+        for hash in hashes {
+            let Some(hash) = crate::files::ContentHash::from_stored(&hash) else {
+                continue;
+            };
+            let still_used = sqlx::query_scalar!(
+                r#"select exists (select 1 from activities where content_sha256 = $1) as "used!""#,
+                hash.as_bytes().as_slice(),
+            )
+            .fetch_one(self.pool)
+            .await?;
+            if !still_used {
+                remove_from_disk(&files.path_of(&hash)).await;
+            }
+        }
         Ok(())
+    }
+}
+
+/// Deletes a file the deleted user left; one already gone is fine.
+async fn remove_from_disk(path: &std::path::Path) {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            tracing::warn!(%error, path = %path.display(), "could not delete a deleted user's file");
+        }
     }
 }
 
@@ -322,6 +360,9 @@ async fn store_grant(
     Ok(())
 }
 
+/// A token as stored: sealed bytes.
+type Sealed = Vec<u8>;
+
 impl crate::Db {
     /// Re-seals OAuth tokens written before they were bound to their account (legacy
     /// form, no associated data) so they open only for their own row. Run at startup,
@@ -334,7 +375,7 @@ impl crate::Db {
     /// needs-reconnect. Returns how many accounts were re-sealed.
     pub async fn upgrade_token_encryption(&self, secrets: &SecretBox) -> Result<u64, DomainError> {
         // Runtime queries (like the session store): this runs once per start over few rows.
-        let rows: Vec<(Uuid, Option<Vec<u8>>, Option<Vec<u8>>)> = sqlx::query_as(
+        let rows: Vec<(Uuid, Option<Sealed>, Option<Sealed>)> = sqlx::query_as(
             "select id, access_token_enc, refresh_token_enc from accounts
              where access_token_enc is not null or refresh_token_enc is not null",
         )

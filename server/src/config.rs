@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use domain::ask::model::ModelConfig;
 use domain::limits::LimitSettings;
+use domain::mail::mbox::MboxLimits;
 
 use crate::workers::WorkerSettings;
 
@@ -79,6 +80,14 @@ pub struct Config {
     pub max_webhook_bytes: usize,
     /// Largest file accepted by a contact's file upload.
     pub max_file_bytes: u64,
+    /// Most files one upload request may carry.
+    pub max_upload_files: usize,
+    /// What one user may keep: stored files plus mbox uploads waiting to be imported.
+    pub storage_quota_bytes: u64,
+    /// Uploads (files or mbox) one user may run at the same time.
+    pub uploads_per_user: usize,
+    /// Largest message and line the mbox reader keeps; past them a message is skipped.
+    pub mbox_limits: MboxLimits,
     /// Events older than this many days are deleted; 0 keeps them forever.
     pub event_retention_days: u32,
     /// The language model Ask Rapport uses (`OPENAI_*`); `None` runs the offline engine.
@@ -231,6 +240,21 @@ impl Config {
         )?)
         .unwrap_or(usize::MAX);
         let max_file_bytes = number("RAPPORT_MAX_FILE_BYTES", "52428800", 1024..=(1 << 40))?;
+        let max_upload_files = number("RAPPORT_MAX_UPLOAD_FILES", "20", 1..=1000)? as usize;
+        let storage_quota_bytes = number(
+            "RAPPORT_STORAGE_QUOTA_BYTES",
+            "5368709120",
+            1024..=(1 << 50),
+        )?;
+        let uploads_per_user = number("RAPPORT_UPLOADS_PER_USER", "2", 1..=100)? as usize;
+        let mbox_limits = MboxLimits {
+            max_message_bytes: number(
+                "RAPPORT_MBOX_MAX_MESSAGE_BYTES",
+                "52428800",
+                1024..=(1 << 34),
+            )?,
+            max_line_bytes: number("RAPPORT_MBOX_MAX_LINE_BYTES", "1048576", 256..=(1 << 30))?,
+        };
         let event_retention_days =
             u32::try_from(number("RAPPORT_EVENT_RETENTION_DAYS", "365", 0..=36_500)?)
                 .unwrap_or(u32::MAX);
@@ -286,6 +310,10 @@ impl Config {
             max_mbox_bytes,
             max_webhook_bytes,
             max_file_bytes,
+            max_upload_files,
+            storage_quota_bytes,
+            uploads_per_user,
+            mbox_limits,
             event_retention_days,
             model: ModelConfig::from_env(&lookup),
             limits,
@@ -320,6 +348,12 @@ mod tests {
         assert_eq!(config.workers.lease.as_secs(), 60);
         assert_eq!(config.max_mbox_bytes, 8 << 30);
         assert_eq!(config.max_file_bytes, 50 << 20);
+        assert_eq!(config.max_upload_files, 20);
+        assert_eq!(config.storage_quota_bytes, 5 << 30);
+        assert_eq!(config.uploads_per_user, 2);
+        assert_eq!(config.mbox_limits, MboxLimits::default());
+        assert_eq!(config.mbox_limits.max_message_bytes, 50 << 20);
+        assert_eq!(config.mbox_limits.max_line_bytes, 1 << 20);
         assert_eq!(config.max_webhook_bytes, 40 << 20);
         assert_eq!(config.event_retention_days, 365);
         assert_eq!(config.limits, LimitSettings::default());

@@ -3,6 +3,9 @@
 //! soon as it passes the size limit, then records each file as a `file` activity;
 //! `GET /files/{activity}` serves one back to its owner as a download. Both sit behind
 //! the session check, and the upload behind the cross-site write check (middleware).
+//! An upload also keeps to the limits in [`crate::streaming::UploadLimits`]: a few
+//! uploads at once per user (429), so many files per request, small other parts, and
+//! the user's storage quota (413).
 
 use app::ssr::CurrentUser;
 use app::{AppError, ErrorKind};
@@ -18,7 +21,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::startup::AppState;
-use crate::streaming::{ChunkSink, stream_field};
+use crate::streaming::{ChunkSink, Quota, read_small_field, stream_field};
 
 fn too_large(name: &FileName, limit: u64) -> AppError {
     AppError::new(
@@ -48,17 +51,31 @@ async fn receive(
     contact: Uuid,
     mut multipart: Multipart,
 ) -> Result<Vec<serde_json::Value>, AppError> {
+    let _slot = state.uploads.slots.acquire(user.id.0)?;
     let scope = state.db.for_user(user.id);
     let contact = scope.upload_target(contact).await?;
+    let mut quota = state.uploads.room(&scope).await?;
     let mut received: Vec<NewFile> = Vec::new();
     let result = async {
         while let Some(mut field) = multipart.next_field().await? {
             if field.name() != Some("file") {
+                // Read (under the small-field cap) and dropped: nothing else is taken.
+                read_small_field(&mut field).await?;
                 continue;
+            }
+            if received.len() >= state.uploads.max_files {
+                return Err(state.uploads.too_many_files());
             }
             let name = FileName::parse(field.file_name().unwrap_or_default());
             let sent_type = field.content_type().map(str::to_owned);
-            let content = store_part(&state.files, &mut field, &name, state.max_file_bytes).await?;
+            let content = store_part(
+                &state.files,
+                &mut field,
+                &name,
+                state.max_file_bytes,
+                &mut quota,
+            )
+            .await?;
             received.push(NewFile {
                 content_type: content_type(sent_type.as_deref(), &name),
                 name,
@@ -98,10 +115,12 @@ async fn store_part(
     field: &mut axum::extract::multipart::Field<'_>,
     name: &FileName,
     limit: u64,
+    quota: &mut Quota,
 ) -> Result<StoredContent, AppError> {
     let mut sink = FileSink {
         incoming: files.begin(limit).await?,
         name,
+        quota,
     };
     stream_field(field, &mut sink).await?;
     Ok(sink.incoming.finish().await?)
@@ -111,12 +130,14 @@ async fn store_part(
 struct FileSink<'a> {
     incoming: IncomingFile,
     name: &'a FileName,
+    quota: &'a mut Quota,
 }
 
 impl ChunkSink for FileSink<'_> {
     type Error = AppError;
 
     async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
+        self.quota.take(chunk.len() as u64)?;
         self.incoming.write(chunk).await.map_err(|e| match e {
             FileError::TooLarge(limit) => too_large(self.name, limit),
             other => other.into(),

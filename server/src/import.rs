@@ -19,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::config::Config;
 use crate::startup::{AppState, DATABASE_NAME};
-use crate::streaming::{ChunkSink, stream_field};
+use crate::streaming::{ChunkSink, Quota, read_small_field, stream_field};
 
 pub const IMPORT_USAGE: &str = "usage: server import-mbox FILE --user EMAIL [--name NAME]";
 
@@ -31,7 +31,7 @@ pub async fn import_mbox_command(config: Config, args: &[String]) -> anyhow::Res
         "upload the file in Settings -> Import mail, or stop the server and run this again",
     )
     .await?;
-    let result = run_import(&db, &command).await;
+    let result = run_import(&db, &command, config.mbox_limits).await;
     db.close().await;
     if let Some(pg) = embedded {
         pg.stop().await?;
@@ -124,13 +124,17 @@ pub async fn command_line_user(db: &Db, email: &str) -> anyhow::Result<domain::U
     }
 }
 
-async fn run_import(db: &Db, command: &ImportCommand) -> anyhow::Result<()> {
+async fn run_import(
+    db: &Db,
+    command: &ImportCommand,
+    limits: domain::mail::mbox::MboxLimits,
+) -> anyhow::Result<()> {
     check_mbox_start(&command.file)?;
     let user = command_line_user(db, &command.user).await?;
     let started = Instant::now();
     let report = db
         .for_user(user)
-        .import_mbox(&command.file, &command.name)
+        .import_mbox(&command.file, &command.name, limits)
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
@@ -198,6 +202,10 @@ fn too_large(limit: u64) -> AppError {
     )
 }
 
+fn one_file() -> AppError {
+    AppError::new(ErrorKind::TooLarge, "an upload may carry one mbox file")
+}
+
 fn not_mbox() -> AppError {
     AppError::new(
         ErrorKind::Invalid,
@@ -246,30 +254,39 @@ async fn receive_upload(
     user: &CurrentUser,
     mut multipart: Multipart,
 ) -> Result<String, AppError> {
+    let _slot = state.uploads.slots.acquire(user.id.0)?;
+    let mut quota = state.uploads.room(&state.db.for_user(user.id)).await?;
     let dir = state.imports_dir.clone();
     tokio::fs::create_dir_all(&dir).await?;
     let mut stored: Option<(PathBuf, String)> = None;
     let mut name: Option<String> = None;
     let result = async {
-        while let Some(field) = multipart.next_field().await? {
+        while let Some(mut field) = multipart.next_field().await? {
             match field.name() {
-                Some("file") if stored.is_none() => {
+                Some("file") if stored.is_some() => return Err(one_file()),
+                Some("file") => {
                     let default_name = account_name(field.file_name());
                     let path = dir.join(format!("{}.mbox", uuid::Uuid::new_v4()));
                     // Recorded before writing, so a failed upload is cleaned up below.
                     stored = Some((path.clone(), default_name));
-                    save_field(field, &path, state.max_mbox_bytes).await?;
+                    save_field(field, &path, state.max_mbox_bytes, &mut quota).await?;
                 }
                 Some("name") => {
-                    let text = field.text().await?;
+                    let text = read_small_field(&mut field).await?;
                     name = Some(text).filter(|t| !t.trim().is_empty());
                 }
-                _ => {}
+                _ => {
+                    read_small_field(&mut field).await?;
+                }
             }
         }
         let (path, default_name) = stored.clone().ok_or_else(no_file)?;
         let name = name.map_or(default_name, |n| account_name(Some(&n)));
-        let payload = ImportMbox { path, name };
+        let payload = ImportMbox {
+            path,
+            name,
+            limits: state.mbox_limits,
+        };
         state.db.for_user(user.id).enqueue_job(&payload).await?;
         Ok(payload.name)
     }
@@ -288,6 +305,7 @@ async fn save_field(
     mut field: axum::extract::multipart::Field<'_>,
     path: &Path,
     limit: u64,
+    quota: &mut Quota,
 ) -> Result<(), AppError> {
     let file = tokio::fs::File::create(path).await?;
     let mut sink = MboxSink {
@@ -295,6 +313,7 @@ async fn save_field(
         written: 0,
         head: Vec::new(),
         limit,
+        quota,
     };
     stream_field(&mut field, &mut sink).await?;
     if sink.written == 0 {
@@ -310,14 +329,15 @@ async fn save_field(
 
 /// An mbox being written: refuses it once past the limit or when its start is not an
 /// mbox's.
-struct MboxSink {
+struct MboxSink<'a> {
     file: tokio::fs::File,
     written: u64,
     head: Vec<u8>,
     limit: u64,
+    quota: &'a mut Quota,
 }
 
-impl ChunkSink for MboxSink {
+impl ChunkSink for MboxSink<'_> {
     type Error = AppError;
 
     async fn write(&mut self, chunk: &[u8]) -> Result<(), AppError> {
@@ -325,6 +345,7 @@ impl ChunkSink for MboxSink {
         if self.written > self.limit {
             return Err(too_large(self.limit));
         }
+        self.quota.take(chunk.len() as u64)?;
         if self.head.len() < 512 {
             let take = chunk.len().min(512 - self.head.len());
             self.head.extend_from_slice(&chunk[..take]);

@@ -48,6 +48,12 @@ pub struct AppState {
     pub files: domain::files::FileStore,
     #[from_ref(skip)]
     pub max_file_bytes: u64,
+    /// Files per request, storage quota, uploads in flight per user.
+    #[from_ref(skip)]
+    pub uploads: crate::streaming::UploadLimits,
+    /// The mbox reader's limits, given to each import job.
+    #[from_ref(skip)]
+    pub mbox_limits: domain::mail::mbox::MboxLimits,
     /// Ask Rapport's language model; `None` answers with the offline engine.
     #[from_ref(skip)]
     pub model: Option<ModelConfig>,
@@ -65,6 +71,7 @@ impl AppState {
             demo: self.demo,
             model: self.model.clone(),
             limits: self.limits.clone(),
+            files: self.files.clone(),
         }
     }
 }
@@ -162,6 +169,12 @@ impl Application {
             max_webhook_bytes: config.max_webhook_bytes,
             files: domain::files::FileStore::new(config.data_dir.join("files")),
             max_file_bytes: config.max_file_bytes,
+            uploads: crate::streaming::UploadLimits {
+                max_files: config.max_upload_files,
+                storage_quota: config.storage_quota_bytes,
+                slots: crate::streaming::UploadSlots::new(config.uploads_per_user),
+            },
+            mbox_limits: config.mbox_limits,
             model: config.model.clone(),
             limits: Limits::new(config.limits),
         };

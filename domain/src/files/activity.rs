@@ -126,6 +126,45 @@ impl UserScope<'_> {
     }
 }
 
+impl UserScope<'_> {
+    /// Bytes this user keeps: their stored files (each counted, even when another user
+    /// uploaded the same content) plus mbox uploads waiting to be imported.
+    pub async fn storage_used(&self) -> Result<u64, DomainError> {
+        let files = sqlx::query_scalar!(
+            r#"select coalesce(sum(size_bytes), 0)::bigint as "bytes!" from activities
+               where user_id = $1 and channel = 'file'"#,
+            self.user.0,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        let mut used = u64::try_from(files).unwrap_or(0);
+        for path in self.import_uploads(true).await? {
+            if let Ok(meta) = tokio::fs::metadata(&path).await {
+                used = used.saturating_add(meta.len());
+            }
+        }
+        Ok(used)
+    }
+
+    /// The files of this user's mbox import jobs (`waiting`: only those still queued or
+    /// running, whose upload is still on disk).
+    pub(crate) async fn import_uploads(
+        &self,
+        waiting: bool,
+    ) -> Result<Vec<std::path::PathBuf>, DomainError> {
+        let paths = sqlx::query_scalar!(
+            r#"select payload ->> 'path' as "path!" from jobs
+               where user_id = $1 and kind = 'mbox.import' and payload ->> 'path' is not null
+                 and (not $2 or state in ('queued', 'running'))"#,
+            self.user.0,
+            waiting,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        Ok(paths.into_iter().map(std::path::PathBuf::from).collect())
+    }
+}
+
 /// `1536` -> `1.5 KB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];

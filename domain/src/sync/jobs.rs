@@ -65,6 +65,9 @@ impl BackgroundJob for SyncGmail {
 pub struct ImportMbox {
     pub path: PathBuf,
     pub name: String,
+    /// The reader's limits, from the server's settings when the job was queued.
+    #[serde(default)]
+    pub limits: crate::mail::mbox::MboxLimits,
 }
 
 impl BackgroundJob for ImportMbox {
@@ -82,7 +85,7 @@ impl BackgroundJob for ImportMbox {
         }
         let scope = db.for_user(owner(job)?);
         let report = scope
-            .import_mbox(&self.path, &self.name)
+            .import_mbox(&self.path, &self.name, self.limits)
             .await
             .map_err(job_error)?;
         scope

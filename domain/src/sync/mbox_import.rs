@@ -1,7 +1,9 @@
 //! Google Takeout import: an mbox file, read with the streaming reader on a blocking
 //! thread, stored through the same ingest pipeline into an `mbox` account. Mail the
 //! user already has from a Gmail sync (same Message-ID) is skipped and recorded in the
-//! ledger as filtered by rule `duplicate-message-id`, so the report adds up.
+//! ledger as filtered by rule `duplicate-message-id`, so the report adds up. A message
+//! past the reader's limits ([`MboxLimits`]) is skipped and recorded as filtered by rule
+//! `message-too-large` or `line-too-long`; the import goes on with the next one.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -18,7 +20,7 @@ use super::SyncError;
 use crate::UserScope;
 use crate::events::{Event, ImportFinishedPayload};
 use crate::ingest::{IncomingEmail, IngestFilter, StoreOutcome};
-use crate::mail::mbox::{MboxMessage, MboxReader};
+use crate::mail::mbox::{MboxItem, MboxLimits, MboxMessage, MboxReader, OversizeReason};
 
 /// The ledger rule of messages skipped because a Gmail sync already stored them.
 const DUPLICATE_RULE: &str = "duplicate-message-id";
@@ -33,6 +35,8 @@ pub use api::events::MboxImportReport;
 struct Prepared {
     email: IncomingEmail,
     message_id: Option<String>,
+    /// Past the reader's limits: recorded as filtered, not stored.
+    oversize: Option<OversizeReason>,
 }
 
 impl UserScope<'_> {
@@ -42,6 +46,7 @@ impl UserScope<'_> {
         &self,
         path: &Path,
         name: &str,
+        limits: MboxLimits,
     ) -> Result<MboxImportReport, SyncError> {
         let account = self.mbox_account(name).await?;
         let mut report = MboxImportReport {
@@ -53,10 +58,18 @@ impl UserScope<'_> {
         };
         let file = File::open(path)?;
         let (tx, mut rx) = mpsc::channel::<std::io::Result<Vec<Prepared>>>(2);
-        let reader = tokio::task::spawn_blocking(move || read_batches(file, tx));
+        let reader = tokio::task::spawn_blocking(move || read_batches(file, limits, tx));
         while let Some(batch) = rx.recv().await {
             let batch = batch?;
             report.read += batch.len() as u64;
+            let (oversize, batch): (Vec<Prepared>, Vec<Prepared>) =
+                batch.into_iter().partition(|p| p.oversize.is_some());
+            let oversize: Vec<(String, String)> = oversize
+                .into_iter()
+                .filter_map(|p| Some((p.email.external_id, p.oversize?.rule().to_owned())))
+                .collect();
+            self.record_filtered(account, &oversize).await?;
+            report.filtered += oversize.len() as u64;
             let ids: Vec<String> = batch.iter().filter_map(|p| p.message_id.clone()).collect();
             let synced = self.message_ids_from_gmail(&ids).await?;
             let (dupes, fresh): (Vec<Prepared>, Vec<Prepared>) = batch
@@ -133,11 +146,23 @@ impl UserScope<'_> {
 }
 
 /// Runs on a blocking thread: reads the file and sends prepared batches.
-fn read_batches(file: File, tx: mpsc::Sender<std::io::Result<Vec<Prepared>>>) {
+fn read_batches(file: File, limits: MboxLimits, tx: mpsc::Sender<std::io::Result<Vec<Prepared>>>) {
     let mut batch = Vec::with_capacity(BATCH);
-    for message in MboxReader::new(BufReader::new(file)) {
-        match message {
-            Ok(m) => batch.push(prepare(m)),
+    for item in MboxReader::with_limits(BufReader::new(file), limits) {
+        match item {
+            Ok(MboxItem::Message(m)) => batch.push(prepare(m)),
+            Ok(MboxItem::Skipped {
+                envelope,
+                head,
+                reason,
+            }) => {
+                let mut prepared = prepare(MboxMessage {
+                    envelope,
+                    raw: head,
+                });
+                prepared.oversize = Some(reason);
+                batch.push(prepared);
+            }
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
                 return;
@@ -195,6 +220,7 @@ fn prepare(message: MboxMessage) -> Prepared {
             raw: message.raw,
         },
         message_id,
+        oversize: None,
     }
 }
 

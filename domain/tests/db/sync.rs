@@ -532,7 +532,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
 
     let scope = env.db.for_user(env.user);
     let report = scope
-        .import_mbox(file.path(), "takeout.mbox")
+        .import_mbox(file.path(), "takeout.mbox", Default::default())
         .await
         .unwrap();
     let with_id = synced
@@ -566,7 +566,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
     );
 
     let again = scope
-        .import_mbox(file.path(), "takeout.mbox")
+        .import_mbox(file.path(), "takeout.mbox", Default::default())
         .await
         .unwrap();
     assert_eq!(again.imported, 0, "re-import adds nothing");

@@ -55,6 +55,7 @@ fn every_kind_has_one_status_and_code() {
             (ErrorKind::Invalid, 422, "invalid"),
             (ErrorKind::Internal, 500, "internal"),
             (ErrorKind::Unavailable, 503, "unavailable"),
+            (ErrorKind::RateLimited, 429, "rate_limited"),
         ]
     );
 }

@@ -318,3 +318,71 @@ async fn the_import_command_refuses_an_address_two_users_share() {
         sam
     );
 }
+
+#[tokio::test]
+async fn an_oversize_message_is_skipped_recorded_as_filtered_and_the_import_goes_on() {
+    let app = spawn_app_with(
+        1,
+        &[
+            ("RAPPORT_MBOX_MAX_MESSAGE_BYTES", "4096"),
+            ("RAPPORT_MBOX_MAX_LINE_BYTES", "1024"),
+        ],
+    )
+    .await;
+    let alex = app.sign_in(ALEX).await;
+    let mut mbox = Vec::new();
+    let message = |id: &str, body: &str| {
+        format!(
+            "From 1@xxx Thu Jan 02 03:04:05 +0000 2025\nFrom: Kim Lee <kim@lee-design.example>\nTo: alex.morgan@brightwater-labs.com\nSubject: {id}\nMessage-ID: <{id}@lee-design.example>\nDate: Thu, 2 Jan 2025 03:04:05 +0000\n\n{body}\n\n"
+        )
+    };
+    mbox.extend(message("before", "fine").bytes());
+    mbox.extend(message("huge", &"many short lines\n".repeat(1000)).bytes());
+    mbox.extend(message("wide", &"x".repeat(3000)).bytes());
+    mbox.extend(message("after", "also fine").bytes());
+
+    let response = upload(&alex, mbox, "mixed.mbox", "application/json").await;
+    assert_eq!(response.status(), 202);
+    wait_until(
+        "the import job to succeed",
+        BACKGROUND,
+        async || match job_count(&app, "succeeded").await {
+            1 => Ok(()),
+            n => Err(format!("{n} succeeded")),
+        },
+    )
+    .await;
+
+    let subjects: Vec<String> = sqlx::query_scalar(
+        "select a.subject from activities a join accounts ac on ac.id = a.account_id
+         where ac.provider = 'mbox' order by a.subject",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        subjects,
+        ["after", "before"],
+        "the import went on past them"
+    );
+    let filtered: Vec<(String, String)> = sqlx::query_as(
+        "select l.external_id, l.rule from sync_ledger l join accounts ac on ac.id = l.account_id
+         where ac.provider = 'mbox' and l.outcome = 'filtered' order by l.external_id",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        filtered,
+        [
+            (
+                "huge@lee-design.example".to_owned(),
+                "message-too-large".to_owned()
+            ),
+            (
+                "wide@lee-design.example".to_owned(),
+                "line-too-long".to_owned()
+            ),
+        ]
+    );
+}

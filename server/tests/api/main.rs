@@ -24,4 +24,5 @@ mod pages;
 mod summaries;
 mod sync;
 mod timeline;
+mod uploads;
 mod worker_crash;

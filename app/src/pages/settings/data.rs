@@ -145,7 +145,7 @@ pub async fn delete_account(confirm_email: String) -> Result<(), AppError> {
         for account in scope.accounts().await? {
             revoke_at_google(&ctx, account.id).await;
         }
-        scope.delete_user().await?;
+        scope.delete_user(&ctx.app.files).await?;
         leptos_axum::redirect("/login?deleted=1");
         Ok(())
     })
