@@ -37,13 +37,11 @@ pub fn set_status(code: u16) {
 }
 
 /// Puts `Retry-After: seconds` on the server-rendered response (a 429's answer).
+#[cfg(feature = "ssr")]
 pub fn set_retry_after(seconds: u64) {
-    #[cfg(feature = "ssr")]
     if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
         options.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
     }
-    #[cfg(not(feature = "ssr"))]
-    let _ = seconds;
 }
 
 #[component]

@@ -23,7 +23,7 @@ async fn visitor() -> Result<Visitor, AppError> {
             demo: app.demo,
         });
     };
-    let accounts = app.db.for_user(user.id).accounts().await?;
+    let accounts = app.db.for_user(user.id).accounts().list().await?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {

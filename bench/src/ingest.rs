@@ -94,7 +94,8 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
     let (user, _) = owner(&server.sql, "bench@example.com").await?;
     let (channel, key) = db
         .for_user(user)
-        .create_channel(&NewChannel {
+        .channels()
+        .create(&NewChannel {
             name: "Bench".to_owned(),
             provider: ChannelProvider::Generic,
             defaults: ChannelDefaults {
@@ -242,6 +243,7 @@ async fn processing(
     let scope = db.for_user(user);
     for batch in emails.chunks(500) {
         scope
+            .mail()
             .store_emails(account, batch, &IngestFilter::default())
             .await?;
     }

@@ -175,6 +175,7 @@ pub async fn mbox_import(db_url: &str, messages: usize) -> anyhow::Result<Import
     let started = Instant::now();
     let report = db
         .for_user(user)
+        .sync()
         .import_mbox(&path, "takeout", Default::default())
         .await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -8,10 +8,11 @@ use api::{AccountStatus, Provider};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::DomainError;
 use crate::crypto::{CryptoError, SecretBox};
+use crate::db::scopes::AccountsScope;
 use crate::events::{AccountLinkedPayload, Event};
 use crate::google::{GoogleError, GoogleOAuth, GoogleProfile, TokenGrant};
-use crate::{DomainError, UserScope};
 
 /// Refresh this long before expiry so a sync never starts with a dying token.
 const REFRESH_MARGIN_MINUTES: i64 = 5;
@@ -51,8 +52,8 @@ pub enum SyncedData {
     Delete,
 }
 
-impl UserScope<'_> {
-    pub async fn accounts(&self) -> Result<Vec<AccountSummary>, DomainError> {
+impl AccountsScope<'_> {
+    pub async fn list(self) -> Result<Vec<AccountSummary>, DomainError> {
         let rows = sqlx::query_as!(
             AccountSummary,
             r#"select id, provider as "provider: Provider", external_id, display_name, scopes,
@@ -69,8 +70,8 @@ impl UserScope<'_> {
     /// Creates or updates the Google account after consent. A grant without a refresh
     /// token keeps the stored one; the account becomes active again (reconnect).
     /// Recorded as an `account.linked` event.
-    pub async fn connect_google_account(
-        &self,
+    pub async fn connect_google(
+        self,
         profile: &GoogleProfile,
         grant: &TokenGrant,
         secrets: &SecretBox,
@@ -110,7 +111,7 @@ impl UserScope<'_> {
             address: profile.email.to_lowercase(),
             relinked: !row.inserted,
         });
-        self.record_event(&mut tx, &linked).await?;
+        self.events().record(&mut tx, &linked).await?;
         tx.commit().await?;
         Ok(row.id)
     }
@@ -119,7 +120,7 @@ impl UserScope<'_> {
     /// Refreshes are serialized per account by a row lock, so concurrent callers (sync
     /// workers, page loads) never stampede Google: the first refreshes, the rest reuse.
     pub async fn google_access_token(
-        &self,
+        self,
         account: Uuid,
         oauth: &GoogleOAuth,
         secrets: &SecretBox,
@@ -194,7 +195,7 @@ impl UserScope<'_> {
     /// A stored token that does not open for this account (wrong key, corrupted, or
     /// copied from another account's row): the user has to connect Google again.
     async fn mark_undecryptable(
-        &self,
+        self,
         mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
         account: Uuid,
     ) -> Result<(), sqlx::Error> {
@@ -208,7 +209,7 @@ impl UserScope<'_> {
     }
 
     async fn mark_needs_reconnect_in(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         account: Uuid,
         reason: &str,
@@ -227,7 +228,7 @@ impl UserScope<'_> {
 
     /// The decrypted refresh token, for revoking it at Google.
     pub async fn google_refresh_token(
-        &self,
+        self,
         account: Uuid,
         secrets: &SecretBox,
     ) -> Result<Option<String>, TokenError> {
@@ -247,11 +248,7 @@ impl UserScope<'_> {
 
     /// Forgets the tokens; with [`SyncedData::Delete`] also removes the account and
     /// everything synced through it (activities, participants, ledger).
-    pub async fn disconnect_account(
-        &self,
-        account: Uuid,
-        data: SyncedData,
-    ) -> Result<(), DomainError> {
+    pub async fn disconnect(self, account: Uuid, data: SyncedData) -> Result<(), DomainError> {
         let affected = match data {
             SyncedData::Keep => sqlx::query!(
                 r#"update accounts set access_token_enc = null, refresh_token_enc = null,
@@ -281,7 +278,7 @@ impl UserScope<'_> {
     /// Deletes the user and, through foreign keys, every row they own; then, from disk,
     /// the mbox uploads their import jobs named and the stored files no other user's
     /// activity still points at (the store keeps identical content once).
-    pub async fn delete_user(&self, files: &crate::files::FileStore) -> Result<(), DomainError> {
+    pub async fn delete_user(self, files: &crate::files::FileStore) -> Result<(), DomainError> {
         let hashes = sqlx::query_scalar!(
             r#"select distinct content_sha256 as "hash!" from activities
                where user_id = $1 and content_sha256 is not null"#,
@@ -289,7 +286,7 @@ impl UserScope<'_> {
         )
         .fetch_all(self.pool)
         .await?;
-        let imports = self.import_uploads(false).await?;
+        let imports = self.files().import_uploads(false).await?;
         sqlx::query!("delete from users where id = $1", self.user.0)
             .execute(self.pool)
             .await?;
@@ -409,7 +406,7 @@ impl crate::Db {
 }
 
 /// Gmail access tokens for the sync: the stored grant, refreshed through Google when it
-/// is about to expire (see [`UserScope::google_access_token`]).
+/// is about to expire (see [`AccountsScope::google_access_token`](crate::db::scopes::AccountsScope)).
 #[derive(Clone, Debug)]
 pub struct GoogleTokens {
     db: crate::Db,
@@ -441,6 +438,7 @@ impl crate::gmail::AccessTokens for GoogleTokens {
         match self
             .db
             .for_user(user)
+            .accounts()
             .google_access_token(account, &self.oauth, &self.secrets)
             .await
         {

@@ -5,7 +5,8 @@ use api::{ActivityState, Channel, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::TimelineScope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActivitySummary {
@@ -20,9 +21,9 @@ pub struct ActivitySummary {
     pub counterpart: Option<String>,
 }
 
-impl UserScope<'_> {
+impl TimelineScope<'_> {
     /// The newest activities across all channels, skipping ones deleted at the source.
-    pub async fn recent_activities(&self, limit: i64) -> Result<Vec<ActivitySummary>, DomainError> {
+    pub async fn recent(self, limit: i64) -> Result<Vec<ActivitySummary>, DomainError> {
         let rows = sqlx::query_as!(
             ActivitySummary,
             r#"select a.id, a.channel as "channel: Channel", a.direction as "direction: Direction",

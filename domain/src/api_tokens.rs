@@ -7,7 +7,8 @@ use api::settings::{ApiTokenView, IssuedApiToken};
 use uuid::Uuid;
 
 use crate::channels::{KeyHash, random_secret};
-use crate::{Db, DomainError, UserId, UserScope};
+use crate::db::scopes::ApiTokensScope;
+use crate::{Db, DomainError, UserId};
 
 const PREFIX: &str = "rpt_";
 /// How much of a token the list shows: the prefix and 4 random characters.
@@ -108,12 +109,9 @@ impl Db {
     }
 }
 
-impl UserScope<'_> {
+impl ApiTokensScope<'_> {
     /// Makes a token; the returned [`ApiToken`] is the only time it is visible.
-    pub async fn create_api_token(
-        &self,
-        name: &TokenName,
-    ) -> Result<(ApiTokenView, ApiToken), DomainError> {
+    pub async fn create(self, name: &TokenName) -> Result<(ApiTokenView, ApiToken), DomainError> {
         let token = ApiToken::generate();
         let summary = sqlx::query_as!(
             ApiTokenView,
@@ -131,7 +129,7 @@ impl UserScope<'_> {
     }
 
     /// This user's tokens, live ones first, newest first.
-    pub async fn api_tokens(&self) -> Result<Vec<ApiTokenView>, DomainError> {
+    pub async fn list(self) -> Result<Vec<ApiTokenView>, DomainError> {
         Ok(sqlx::query_as!(
             ApiTokenView,
             r#"select id, name, display_prefix, created_at, last_used_at, revoked_at
@@ -144,7 +142,7 @@ impl UserScope<'_> {
     }
 
     /// Revokes a token at once. Revoking a revoked token changes nothing.
-    pub async fn revoke_api_token(&self, token: Uuid) -> Result<(), DomainError> {
+    pub async fn revoke(self, token: Uuid) -> Result<(), DomainError> {
         let done = sqlx::query!(
             r#"update api_tokens set revoked_at = coalesce(revoked_at, now())
                where user_id = $1 and id = $2"#,

@@ -19,7 +19,8 @@ use uuid::Uuid;
 
 pub use api::events::*;
 
-use crate::{Db, UserId, UserScope};
+use crate::db::scopes::EventsScope;
+use crate::{Db, UserId};
 
 /// The channel the server listens on for user-visible events.
 pub const EVENTS_CHANNEL: &str = "rapport_events";
@@ -89,10 +90,10 @@ pub enum ExportError {
     Write(#[from] std::io::Error),
 }
 
-impl UserScope<'_> {
+impl EventsScope<'_> {
     /// Records `event` for this user on `conn` (see [`record`]).
-    pub(crate) async fn record_event(
-        &self,
+    pub(crate) async fn record(
+        self,
         conn: &mut PgConnection,
         event: &Event,
     ) -> Result<i64, sqlx::Error> {
@@ -101,7 +102,7 @@ impl UserScope<'_> {
 
     /// This user's live events with an id above `after`, oldest first, at most
     /// [`EVENTS_PAGE`].
-    pub async fn events_after(&self, after: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn events_after(self, after: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as!(
             StoredEvent,
             r#"select id, kind, data, created_at from events
@@ -117,7 +118,7 @@ impl UserScope<'_> {
     /// This user's events of every kind, live or recorded, with an id above `after` and
     /// created at or after `since`, oldest first, at most `limit`.
     pub async fn history_after(
-        &self,
+        self,
         after: i64,
         since: Option<DateTime<Utc>>,
         limit: i64,
@@ -139,7 +140,7 @@ impl UserScope<'_> {
     /// The id of this user's newest live event (0 when there is none): where a live
     /// view rendered now starts listening, so it misses nothing between render and
     /// connect.
-    pub async fn last_event_id(&self) -> Result<i64, sqlx::Error> {
+    pub async fn last_event_id(self) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar!(
             r#"select coalesce(max(id), 0) as "id!" from events where user_id = $1 and live"#,
             self.user.0,
@@ -151,7 +152,7 @@ impl UserScope<'_> {
     /// Writes this user's events (every kind) created at or after `since` to `out` as
     /// JSON Lines, one [`ExportedEvent`] per line, oldest first. Returns how many.
     pub async fn export_events(
-        &self,
+        self,
         since: Option<DateTime<Utc>>,
         out: &mut impl std::io::Write,
     ) -> Result<u64, ExportError> {

@@ -7,7 +7,8 @@ use api::{ActivityState, Channel, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::TimelineScope;
 
 /// Most rows one read returns.
 pub const MAX_TIMELINE_ROWS: i64 = 500;
@@ -59,14 +60,14 @@ pub struct TimelinePage {
     pub more: bool,
 }
 
-impl UserScope<'_> {
+impl TimelineScope<'_> {
     /// A page of `contact`'s timeline. `NotFound` for a contact that is not this user's.
-    pub async fn contact_timeline(
-        &self,
+    pub async fn for_contact(
+        self,
         contact: Uuid,
         query: &TimelineQuery,
     ) -> Result<TimelinePage, DomainError> {
-        let contact = self.upload_target(contact).await?;
+        let contact = self.files().upload_target(contact).await?;
         let mut entries = sqlx::query_as!(
             TimelineEntry,
             r#"select a.id, a.channel as "channel: Channel", a.direction as "direction: Direction",

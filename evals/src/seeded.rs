@@ -53,6 +53,7 @@ impl EvalDb {
         let scope = self.db.for_user(user);
         for batch in emails.chunks(500) {
             scope
+                .mail()
                 .store_emails(account, batch, &IngestFilter::default())
                 .await
                 .expect("store mail");

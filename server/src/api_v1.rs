@@ -220,7 +220,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 async fn contact_of(scope: &UserScope<'_>, reference: &str) -> Result<Uuid, ApiError> {
     let reference = ContactRef::parse(reference)?;
-    Ok(scope.resolve_contact(&reference).await?)
+    Ok(scope.notes().resolve_contact(&reference).await?)
 }
 
 async fn list_notes(
@@ -230,7 +230,7 @@ async fn list_notes(
 ) -> Result<Json<NotesJson>, ApiError> {
     let scope = state.db.for_user(caller.user);
     let contact = contact_of(&scope, &contact).await?;
-    let notes = scope.notes(contact).await?;
+    let notes = scope.notes().for_contact(contact).await?;
     Ok(Json(NotesJson {
         notes: notes.into_iter().map(NoteJson::from).collect(),
     }))
@@ -246,7 +246,8 @@ async fn create_note(
     let contact = contact_of(&scope, &contact).await?;
     let request = NoteRequest::parse(&body, &caller.name)?;
     let note = scope
-        .create_note(&NewNote {
+        .notes()
+        .create(&NewNote {
             contact,
             body: request.body,
             author: request.author,
@@ -314,7 +315,10 @@ async fn list_activities(
                 )
             })?,
     };
-    let activities = scope.contact_activities(contact, filter, limit).await?;
+    let activities = scope
+        .notes()
+        .contact_activities(contact, filter, limit)
+        .await?;
     Ok(Json(ActivitiesJson {
         contact_id: contact,
         activities: activities.into_iter().map(ActivityJson::from).collect(),

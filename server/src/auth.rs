@@ -120,15 +120,18 @@ async fn finish_login(
     let user = state.db.upsert_google_user(&profile).await?;
     let scope = state.db.for_user(user.id);
     let account = scope
-        .connect_google_account(&profile, &grant, &state.secrets)
+        .accounts()
+        .connect_google(&profile, &grant, &state.secrets)
         .await?;
     scope
-        .enqueue_job(&domain::sync::jobs::SyncGmail {
+        .jobs()
+        .enqueue(&domain::sync::jobs::SyncGmail {
             account_id: account,
         })
         .await?;
     // Until the first import finishes, the user lands on its live progress.
     let first_import = scope
+        .sync()
         .sync_account(account)
         .await?
         .state

@@ -101,6 +101,7 @@ async fn export(db: &Db, command: &ExportCommand) -> anyhow::Result<u64> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = db
         .for_user(user)
+        .events()
         .export_events(command.since, &mut out)
         .await?;
     std::io::Write::flush(&mut out)?;

@@ -53,7 +53,7 @@ async fn receive(
 ) -> Result<Vec<serde_json::Value>, AppError> {
     let _slot = state.uploads.slots.acquire(user.id.0)?;
     let scope = state.db.for_user(user.id);
-    let contact = scope.upload_target(contact).await?;
+    let contact = scope.files().upload_target(contact).await?;
     let mut quota = state.uploads.room(&scope).await?;
     let mut received: Vec<NewFile> = Vec::new();
     let result = async {
@@ -90,7 +90,7 @@ async fn receive(
         }
         let mut recorded = Vec::with_capacity(received.len());
         for file in &received {
-            let id = scope.record_file(contact, file).await?;
+            let id = scope.files().record_file(contact, file).await?;
             recorded.push(json!({
                 "activity_id": id,
                 "name": file.name.as_str(),
@@ -154,7 +154,12 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let not_found = || AppError::not_found("file");
     let activity = activity.parse::<Uuid>().map_err(|_| not_found())?;
-    let file = state.db.for_user(user.id).file_download(activity).await?;
+    let file = state
+        .db
+        .for_user(user.id)
+        .files()
+        .file_download(activity)
+        .await?;
     let opened = tokio::fs::File::open(state.files.path_of(&file.hash))
         .await
         .map_err(|error| {

@@ -134,6 +134,7 @@ async fn run_import(
     let started = Instant::now();
     let report = db
         .for_user(user)
+        .sync()
         .import_mbox(&command.file, &command.name, limits)
         .await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -287,7 +288,7 @@ async fn receive_upload(
             name,
             limits: state.mbox_limits,
         };
-        state.db.for_user(user.id).enqueue_job(&payload).await?;
+        state.db.for_user(user.id).jobs().enqueue(&payload).await?;
         Ok(payload.name)
     }
     .await;

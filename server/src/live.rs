@@ -52,6 +52,7 @@ pub async fn events(
         None => state
             .db
             .for_user(user.id)
+            .events()
             .last_event_id()
             .await
             .unwrap_or_default(),
@@ -100,7 +101,13 @@ impl Feed {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
-            match self.db.for_user(self.user).events_after(self.last_id).await {
+            match self
+                .db
+                .for_user(self.user)
+                .events()
+                .events_after(self.last_id)
+                .await
+            {
                 Ok(events) if !events.is_empty() => {
                     self.last_id = events.last().map_or(self.last_id, |e| e.id);
                     self.pending.extend(events);

@@ -74,7 +74,7 @@ impl UploadLimits {
 
     /// What the user may still store, given what they use.
     pub async fn room(&self, scope: &domain::UserScope<'_>) -> Result<Quota, AppError> {
-        let used = scope.storage_used().await?;
+        let used = scope.files().storage_used().await?;
         Ok(Quota {
             limit: self.storage_quota,
             used,

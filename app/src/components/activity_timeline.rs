@@ -28,7 +28,7 @@ pub async fn contact_timeline(
     reported(async move {
         let ctx = RequestContext::current()?;
         let query = TimelineQuery::new(Some(&channel), limit)?;
-        let page = ctx.scope().contact_timeline(contact, &query).await?;
+        let page = ctx.scope().timeline().for_contact(contact, &query).await?;
         Ok(page.into())
     })
     .await
@@ -40,7 +40,7 @@ pub async fn retry_activity(activity: Uuid) -> Result<(), AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().retry_activity(activity).await?)
+        Ok(ctx.scope().processing().retry(activity).await?)
     })
     .await
 }

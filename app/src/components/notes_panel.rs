@@ -19,7 +19,7 @@ pub async fn load_notes(contact_id: Uuid) -> Result<Vec<NoteRow>, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let notes = ctx.scope().notes(contact_id).await?;
+        let notes = ctx.scope().notes().for_contact(contact_id).await?;
         Ok(notes.into_iter().map(Into::into).collect())
     })
     .await
@@ -39,7 +39,7 @@ pub async fn create_note(contact_id: Uuid, body: String) -> Result<(), AppError>
             author,
             source_activity: None,
         };
-        ctx.scope().create_note(&new).await?;
+        ctx.scope().notes().create(&new).await?;
         Ok(())
     })
     .await
@@ -53,7 +53,7 @@ pub async fn edit_note(note_id: Uuid, body: String) -> Result<(), AppError> {
     reported(async move {
         let ctx = RequestContext::current()?;
         let body = NoteBody::parse(&body)?;
-        ctx.scope().edit_note(note_id, &body).await?;
+        ctx.scope().notes().edit(note_id, &body).await?;
         Ok(())
     })
     .await
@@ -64,7 +64,7 @@ pub async fn delete_note(note_id: Uuid) -> Result<(), AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().delete_note(note_id).await?)
+        Ok(ctx.scope().notes().delete(note_id).await?)
     })
     .await
 }

@@ -64,6 +64,7 @@ async fn template_view(
         .unwrap_or_else(|| ctx.user.email.clone());
     Ok(ctx
         .scope()
+        .ask()
         .relationship_panel(
             contact,
             &sender,

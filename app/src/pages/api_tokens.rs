@@ -16,7 +16,7 @@ pub async fn load_api_tokens() -> Result<Vec<ApiTokenView>, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().api_tokens().await?)
+        Ok(ctx.scope().api_tokens().list().await?)
     })
     .await
 }
@@ -29,7 +29,7 @@ pub async fn create_api_token(name: String) -> Result<IssuedApiToken, AppError> 
     reported(async move {
         let ctx = RequestContext::current()?;
         let name = TokenName::parse(&name)?;
-        let (summary, token) = ctx.scope().create_api_token(&name).await?;
+        let (summary, token) = ctx.scope().api_tokens().create(&name).await?;
         Ok(token.issued(summary))
     })
     .await
@@ -40,7 +40,7 @@ pub async fn revoke_api_token(token_id: Uuid) -> Result<(), AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().revoke_api_token(token_id).await?)
+        Ok(ctx.scope().api_tokens().revoke(token_id).await?)
     })
     .await
 }

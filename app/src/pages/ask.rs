@@ -22,7 +22,7 @@ pub async fn load_ask() -> Result<AskData, AppError> {
     use domain::ask::history::HISTORY_SHOWN;
     reported(async move {
         let ctx = RequestContext::current()?;
-        let history = ctx.scope().ask_history(HISTORY_SHOWN).await?;
+        let history = ctx.scope().ask().history(HISTORY_SHOWN).await?;
         Ok(domain::ask::history::ask_data(
             history,
             ctx.app.model.as_ref(),

@@ -19,8 +19,8 @@ pub async fn load_channels() -> Result<ChannelsData, AppError> {
     reported(async move {
         let ctx = RequestContext::current()?;
         let scope = ctx.scope();
-        let channels = scope.channels().await?;
-        let blocklist = scope.blocklist().await?;
+        let channels = scope.channels().list().await?;
+        let blocklist = scope.channels().blocklist().await?;
         Ok(ChannelsData {
             channels,
             blocklist: blocklist.into_iter().map(Into::into).collect(),
@@ -53,7 +53,7 @@ pub async fn create_channel(
                 })?,
             },
         };
-        let (channel, key) = ctx.scope().create_channel(&new).await?;
+        let (channel, key) = ctx.scope().channels().create(&new).await?;
         Ok(IssuedKey::new(channel.id, key.expose().to_owned()))
     })
     .await
@@ -64,7 +64,11 @@ pub async fn set_channel_enabled(channel_id: Uuid, enabled: bool) -> Result<(), 
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().set_channel_enabled(channel_id, enabled).await?)
+        Ok(ctx
+            .scope()
+            .channels()
+            .set_enabled(channel_id, enabled)
+            .await?)
     })
     .await
 }
@@ -75,7 +79,7 @@ pub async fn rotate_channel_key(channel_id: Uuid) -> Result<IssuedKey, AppError>
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let key = ctx.scope().rotate_channel_key(channel_id).await?;
+        let key = ctx.scope().channels().rotate_key(channel_id).await?;
         Ok(IssuedKey::new(channel_id, key.expose().to_owned()))
     })
     .await
@@ -89,7 +93,7 @@ pub async fn add_blocklist_entry(entry: String) -> Result<(), AppError> {
     reported(async move {
         let ctx = RequestContext::current()?;
         let entry = BlockEntry::parse(&entry)?;
-        ctx.scope().add_to_blocklist(&entry).await?;
+        ctx.scope().channels().add_to_blocklist(&entry).await?;
         Ok(())
     })
     .await
@@ -100,7 +104,11 @@ pub async fn remove_blocklist_entry(entry_id: Uuid) -> Result<(), AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().remove_from_blocklist(entry_id).await?)
+        Ok(ctx
+            .scope()
+            .channels()
+            .remove_from_blocklist(entry_id)
+            .await?)
     })
     .await
 }

@@ -16,7 +16,7 @@ pub async fn load_company(id: Uuid) -> Result<CompanyData, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let company = ctx.scope().company_overview(id).await?;
+        let company = ctx.scope().contacts().company_overview(id).await?;
         Ok(domain::contacts::view::company_data(
             company,
             chrono::Utc::now(),

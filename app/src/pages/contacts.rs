@@ -82,9 +82,10 @@ pub async fn list_contacts(#[server(default)] params: ListParams) -> Result<Cont
         let ctx = RequestContext::current()?;
         let scope = ctx.scope();
         let query = ContactQuery::from_params(&params);
-        let (page, top, tags) = scope.contacts_page(&query, TOP_CONTACTS).await?;
+        let (page, top, tags) = scope.contacts().page(&query, TOP_CONTACTS).await?;
         let company_name = match query.company {
             Some(id) => scope
+                .contacts()
                 .company_overview(id)
                 .await
                 .ok()
@@ -102,7 +103,7 @@ pub async fn create_contact(name: String, email: String) -> Result<Uuid, AppErro
     reported(async move {
         let ctx = RequestContext::current()?;
         let new = domain::contacts::NewContact::parse(&name, &email)?;
-        Ok(ctx.scope().create_contact(&new).await?)
+        Ok(ctx.scope().contacts().create(&new).await?)
     })
     .await
 }
@@ -113,7 +114,7 @@ pub async fn tag_contacts(#[server(default)] ids: Vec<Uuid>, tag: String) -> Res
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().tag_contacts(&ids, &tag).await?)
+        Ok(ctx.scope().contacts().tag(&ids, &tag).await?)
     })
     .await
 }

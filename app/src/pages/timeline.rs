@@ -17,7 +17,7 @@ pub async fn recent_activities() -> Result<Vec<ActivityRow>, AppError> {
     const TIMELINE_SIZE: i64 = 50;
     reported(async move {
         let ctx = RequestContext::current()?;
-        let rows = ctx.scope().recent_activities(TIMELINE_SIZE).await?;
+        let rows = ctx.scope().timeline().recent(TIMELINE_SIZE).await?;
         Ok(rows.into_iter().map(Into::into).collect())
     })
     .await

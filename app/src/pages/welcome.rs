@@ -20,12 +20,12 @@ pub async fn load_sync_overview() -> Result<SyncOverview, AppError> {
         let ctx = RequestContext::current()?;
         let scope = ctx.scope();
         let mut accounts = Vec::new();
-        for account in scope.accounts().await? {
+        for account in scope.accounts().list().await? {
             if account.provider != Provider::Google {
                 continue;
             }
-            let sync = scope.sync_account(account.id).await?;
-            let ledger = scope.ledger_counts(account.id).await?;
+            let sync = scope.sync().sync_account(account.id).await?;
+            let ledger = scope.sync().ledger_counts(account.id).await?;
             accounts.push(domain::settings::account_progress(&account, sync, ledger));
         }
         Ok(SyncOverview { accounts })

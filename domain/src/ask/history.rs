@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::answer::Answer;
 use super::model::{self, ModelConfig, Progress};
 use super::offline;
+use crate::db::scopes::AskScope;
 use crate::events::{AiQueryPayload, Event};
 use crate::{DomainError, UserScope};
 
@@ -99,14 +100,15 @@ pub async fn ask(
     };
     let latency_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     scope
+        .ask()
         .record_exchange(question, &answer, &engine, latency_ms, tokens)
         .await
 }
 
-impl UserScope<'_> {
+impl AskScope<'_> {
     /// Stores an answered question and records it as an `ai.query_executed` event.
     pub async fn record_exchange(
-        &self,
+        self,
         question: &Question,
         answer: &Answer,
         engine: &str,
@@ -141,7 +143,7 @@ impl UserScope<'_> {
             latency_ms,
             tokens,
         });
-        self.record_event(&mut tx, &event).await?;
+        self.events().record(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(Exchange {
             view,
@@ -151,7 +153,7 @@ impl UserScope<'_> {
     }
 
     /// The user's latest exchanges, oldest first (as a chat reads).
-    pub async fn ask_history(&self, limit: i64) -> Result<Vec<ExchangeView>, DomainError> {
+    pub async fn history(self, limit: i64) -> Result<Vec<ExchangeView>, DomainError> {
         let mut rows = sqlx::query_as!(
             ExchangeView,
             r#"select id, question, answer, engine, refused, tools, created_at

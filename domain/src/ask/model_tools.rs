@@ -213,7 +213,7 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
                 ..ContactFilter::default()
             };
             Ok(to_json(
-                &scope.ask_find_contacts(&filter, limit(a.limit)?).await?,
+                &scope.ask().find_contacts(&filter, limit(a.limit)?).await?,
             ))
         }
         "top_contacts" => {
@@ -224,7 +224,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             let company = match a.company {
                 Some(text) => Some(
                     scope
-                        .ask_companies(Some(&text), Limit::parse(1)?)
+                        .ask()
+                        .companies(Some(&text), Limit::parse(1)?)
                         .await?
                         .into_iter()
                         .next()
@@ -233,7 +234,7 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
                 ),
                 None => None,
             };
-            let mut rows = scope.ask_message_counts(metric, period, company).await?;
+            let mut rows = scope.ask().message_counts(metric, period, company).await?;
             rows.truncate(n.get());
             Ok(to_json(&rows))
         }
@@ -241,7 +242,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             let a: ContactOnly = args(raw)?;
             Ok(to_json(
                 &scope
-                    .ask_contact_details(contact_id(&a.contact_id)?)
+                    .ask()
+                    .contact_details(contact_id(&a.contact_id)?)
                     .await?,
             ))
         }
@@ -267,7 +269,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
                 .collect();
             Ok(to_json(
                 &scope
-                    .ask_unanswered(awaiting, since, &contacts, limit(a.limit)?)
+                    .ask()
+                    .unanswered(awaiting, since, &contacts, limit(a.limit)?)
                     .await?,
             ))
         }
@@ -283,7 +286,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             };
             Ok(to_json(
                 &scope
-                    .ask_timeline(
+                    .ask()
+                    .activity_timeline(
                         &[id],
                         period,
                         channel,
@@ -297,7 +301,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             let a: Counts = args(raw)?;
             let id = contact_id(&a.contact_id)?;
             let (sent, received) = scope
-                .ask_exchange_counts(&[id], period(a.from.as_deref(), a.to.as_deref())?)
+                .ask()
+                .exchange_counts(&[id], period(a.from.as_deref(), a.to.as_deref())?)
                 .await?;
             Ok(json!({"contact_id": id, "sent": sent, "received": received}))
         }
@@ -305,7 +310,8 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
             let a: SearchMessages = args(raw)?;
             let company = match a.company {
                 Some(text) => scope
-                    .ask_companies(Some(&text), Limit::parse(1)?)
+                    .ask()
+                    .companies(Some(&text), Limit::parse(1)?)
                     .await?
                     .into_iter()
                     .next()
@@ -326,14 +332,18 @@ async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, 
                 channel: None,
             };
             Ok(to_json(
-                &scope.ask_search_messages(&filter, limit(a.limit)?).await?,
+                &scope
+                    .ask()
+                    .search_messages(&filter, limit(a.limit)?)
+                    .await?,
             ))
         }
         "companies" => {
             let a: Companies = args(raw)?;
             Ok(to_json(
                 &scope
-                    .ask_companies(a.query.as_deref(), limit(a.limit)?)
+                    .ask()
+                    .companies(a.query.as_deref(), limit(a.limit)?)
                     .await?,
             ))
         }

@@ -118,7 +118,8 @@ impl Run<'_> {
         };
         let mut hits = self
             .scope
-            .ask_find_contacts(&filter, Limit::parse(CANDIDATES)?)
+            .ask()
+            .find_contacts(&filter, Limit::parse(CANDIDATES)?)
             .await?;
         // The SQL match is on the raw text; accents and word boundaries are checked here.
         let wanted = name_key(name);
@@ -129,7 +130,8 @@ impl Run<'_> {
             };
             hits = self
                 .scope
-                .ask_find_contacts(&filter, Limit::parse(CANDIDATES)?)
+                .ask()
+                .find_contacts(&filter, Limit::parse(CANDIDATES)?)
                 .await?;
         }
         Ok(pick_person(&wanted, &hits))
@@ -140,7 +142,8 @@ impl Run<'_> {
         self.called("companies");
         let rows = self
             .scope
-            .ask_companies(Some(text), Limit::parse(20)?)
+            .ask()
+            .companies(Some(text), Limit::parse(20)?)
             .await?;
         let wanted = text.trim().to_lowercase();
         let exact: Vec<&CompanyRow> = rows
@@ -184,7 +187,8 @@ impl Run<'_> {
         self.called("top_contacts");
         let rows = self
             .scope
-            .ask_message_counts(metric, period, company.as_ref().map(|c| c.id))
+            .ask()
+            .message_counts(metric, period, company.as_ref().map(|c| c.id))
             .await?;
         let mut ranked = ranked_people(&rows, metric);
         ranked.truncate(limit.clamp(1, 50) as usize);
@@ -232,7 +236,8 @@ impl Run<'_> {
         self.called("top_contacts");
         let rows = self
             .scope
-            .ask_message_counts(Metric::Emails, Some(period), None)
+            .ask()
+            .message_counts(Metric::Emails, Some(period), None)
             .await?;
         let ranked = ranked_people(&rows, Metric::Emails);
         let people: Vec<Person> = ranked.into_iter().map(|r| r.0).collect();
@@ -272,7 +277,8 @@ impl Run<'_> {
             .unwrap_or_default();
         let threads = self
             .scope
-            .ask_unanswered(
+            .ask()
+            .unanswered(
                 awaiting,
                 period.map(|p| p.from),
                 &contacts,
@@ -330,7 +336,7 @@ impl Run<'_> {
                 continue;
             }
             self.called("contact_details");
-            hits.push(self.scope.ask_contact_details(*id).await?.contact);
+            hits.push(self.scope.ask().contact_details(*id).await?.contact);
         }
         Ok(people_of(&hits))
     }
@@ -343,7 +349,8 @@ impl Run<'_> {
         self.called("timeline");
         let messages = self
             .scope
-            .ask_timeline(
+            .ask()
+            .activity_timeline(
                 &person.contact_ids,
                 None,
                 None,
@@ -391,7 +398,8 @@ impl Run<'_> {
         self.called("message_counts");
         let (sent, received) = self
             .scope
-            .ask_exchange_counts(&person.contact_ids, period)
+            .ask()
+            .exchange_counts(&person.contact_ids, period)
             .await?;
         let (n, words) = match flow {
             Flow::Both => (
@@ -418,7 +426,8 @@ impl Run<'_> {
         self.called("contact_details");
         let details = self
             .scope
-            .ask_contact_details(person.contact_ids[0])
+            .ask()
+            .contact_details(person.contact_ids[0])
             .await?;
         let c = &details.contact;
         let role = match (&c.title, &c.company) {
@@ -452,7 +461,7 @@ impl Run<'_> {
         let mut values: Vec<String> = Vec::new();
         for id in &person.contact_ids {
             self.called("contact_details");
-            let d = self.scope.ask_contact_details(*id).await?;
+            let d = self.scope.ask().contact_details(*id).await?;
             let found: Vec<String> = match field {
                 Field::Phone => d.phones,
                 Field::Email => d.contact.emails,
@@ -495,7 +504,8 @@ impl Run<'_> {
         };
         let hits = self
             .scope
-            .ask_find_contacts(&filter, Limit::parse(50)?)
+            .ask()
+            .find_contacts(&filter, Limit::parse(50)?)
             .await?;
         let people = people_of(&hits);
         let label = company_label(&company);
@@ -523,7 +533,8 @@ impl Run<'_> {
         };
         let hits = self
             .scope
-            .ask_find_contacts(&filter, Limit::parse(50)?)
+            .ask()
+            .find_contacts(&filter, Limit::parse(50)?)
             .await?;
         let people = people_of(&hits);
         let days = (now - before).num_days();
@@ -547,12 +558,14 @@ impl Run<'_> {
         self.called("contact_details");
         let d = self
             .scope
-            .ask_contact_details(person.contact_ids[0])
+            .ask()
+            .contact_details(person.contact_ids[0])
             .await?;
         self.called("timeline");
         let recent = self
             .scope
-            .ask_timeline(&person.contact_ids, None, None, false, Limit::parse(5)?)
+            .ask()
+            .activity_timeline(&person.contact_ids, None, None, false, Limit::parse(5)?)
             .await?;
         let text = super::relationship::summary_text(&person, &d, &recent, now);
         self.done(text, AnswerValue::People(vec![person]))
@@ -566,7 +579,8 @@ impl Run<'_> {
         self.called("timeline");
         let messages = self
             .scope
-            .ask_timeline(
+            .ask()
+            .activity_timeline(
                 &person.contact_ids,
                 period,
                 None,
@@ -610,7 +624,8 @@ impl Run<'_> {
         };
         let messages = self
             .scope
-            .ask_search_messages(&filter, Limit::parse(LISTED as i64)?)
+            .ask()
+            .search_messages(&filter, Limit::parse(LISTED as i64)?)
             .await?;
         let header = format!("Messages mentioning “{text}”");
         self.done(
@@ -623,7 +638,8 @@ impl Run<'_> {
         self.called("companies");
         let rows = self
             .scope
-            .ask_companies(None, Limit::parse(limit.clamp(1, 50))?)
+            .ask()
+            .companies(None, Limit::parse(limit.clamp(1, 50))?)
             .await?;
         let lines: Vec<String> = rows
             .iter()
@@ -646,7 +662,7 @@ impl Run<'_> {
 
     async fn count_contacts(&mut self) -> Outcome {
         self.called("search_contacts");
-        let total = self.scope.contact_count().await?;
+        let total = self.scope.contacts().count().await?;
         self.done(
             format!("You have {total} contacts."),
             AnswerValue::Number(total),

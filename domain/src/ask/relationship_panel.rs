@@ -9,29 +9,30 @@ use super::Person;
 use super::relationship::{next_actions, summary_text, template_draft};
 use super::relationship_model::{self, ModelRelationship};
 use super::tools::Limit;
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::AskScope;
 
 /// Recent messages the panel is written from.
 const RECENT_MESSAGES: i64 = 5;
 
-impl UserScope<'_> {
+impl AskScope<'_> {
     /// The template panel for `contact`, written as `sender`, and the facts a model
     /// would be given; `None` for a contact that is not found (a merged one included).
     /// `model` is the configured model's name, offered to rewrite the panel.
     pub async fn relationship_panel(
-        &self,
+        self,
         contact: Uuid,
         sender: &str,
         model: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<Option<(RelationshipView, String)>, DomainError> {
-        let details = match self.ask_contact_details(contact).await {
+        let details = match self.contact_details(contact).await {
             Ok(d) => d,
             Err(DomainError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let recent = self
-            .ask_timeline(
+            .activity_timeline(
                 &[contact],
                 None,
                 None,

@@ -12,7 +12,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::period::Period;
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::AskScope;
 
 /// Most rows any tool returns.
 pub const MAX_ROWS: u32 = 50;
@@ -193,10 +194,10 @@ pub fn like_pattern(text: &str) -> Option<String> {
     Some(format!("%{escaped}%"))
 }
 
-impl UserScope<'_> {
+impl AskScope<'_> {
     /// Contacts matching `filter`, most emails first.
-    pub async fn ask_find_contacts(
-        &self,
+    pub async fn find_contacts(
+        self,
         filter: &ContactFilter,
         limit: Limit,
     ) -> Result<Vec<ContactHit>, DomainError> {
@@ -235,8 +236,8 @@ impl UserScope<'_> {
     /// Contacts with their sent and received counts in `period` (all time when `None`),
     /// optionally at one company, highest `metric` first. Contacts with no messages in
     /// the period are absent.
-    pub async fn ask_message_counts(
-        &self,
+    pub async fn message_counts(
+        self,
         metric: Metric,
         period: Option<Period>,
         company: Option<Uuid>,
@@ -314,7 +315,7 @@ impl UserScope<'_> {
     }
 
     /// One contact's profile, phones, links and lifetime stats.
-    pub async fn ask_contact_details(&self, contact: Uuid) -> Result<ContactDetails, DomainError> {
+    pub async fn contact_details(self, contact: Uuid) -> Result<ContactDetails, DomainError> {
         let hit = sqlx::query_as!(
             ContactHit,
             r#"select c.id, c.display_name as name, c.title, c.company_id,
@@ -342,8 +343,8 @@ impl UserScope<'_> {
         )
         .fetch_all(self.pool)
         .await?;
-        let profile = self.contact_profile(contact).await?;
-        let stats = self.contact_stats(contact).await?;
+        let profile = self.contacts().profile(contact).await?;
+        let stats = self.contacts().stats(contact).await?;
         Ok(ContactDetails {
             contact: hit,
             phones,
@@ -357,8 +358,8 @@ impl UserScope<'_> {
 
     /// Messages with any of `contacts` in `period`, counted as the stats count them,
     /// oldest first when `oldest_first`, else newest first.
-    pub async fn ask_timeline(
-        &self,
+    pub async fn activity_timeline(
+        self,
         contacts: &[Uuid],
         period: Option<Period>,
         channel: Option<Channel>,
@@ -399,8 +400,8 @@ impl UserScope<'_> {
 
     /// Emails sent to and received from any of `contacts` in `period`; a message to two
     /// of them counts once.
-    pub async fn ask_exchange_counts(
-        &self,
+    pub async fn exchange_counts(
+        self,
         contacts: &[Uuid],
         period: Option<Period>,
     ) -> Result<(i64, i64), DomainError> {
@@ -426,8 +427,8 @@ impl UserScope<'_> {
 
     /// Threads waiting on a reply (see [`Awaiting`]) whose latest message in question
     /// is at or after `since`, limited to `contacts` unless empty; newest first.
-    pub async fn ask_unanswered(
-        &self,
+    pub async fn unanswered(
+        self,
         awaiting: Awaiting,
         since: Option<DateTime<Utc>>,
         contacts: &[Uuid],
@@ -506,8 +507,8 @@ impl UserScope<'_> {
     }
 
     /// Messages matching `filter`, newest first.
-    pub async fn ask_search_messages(
-        &self,
+    pub async fn search_messages(
+        self,
         filter: &MessageFilter,
         limit: Limit,
     ) -> Result<Vec<MessageRef>, DomainError> {
@@ -552,8 +553,8 @@ impl UserScope<'_> {
 
     /// Companies whose name or domain contains `text` (all when `None`), with how many
     /// contacts work there and how many emails they exchanged; most emails first.
-    pub async fn ask_companies(
-        &self,
+    pub async fn companies(
+        self,
         text: Option<&str>,
         limit: Limit,
     ) -> Result<Vec<CompanyRow>, DomainError> {

@@ -12,7 +12,8 @@ use super::{
     Address, BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider,
     Direction, IngestionKey, KeyHash,
 };
-use crate::{Db, DomainError, UserId, UserScope};
+use crate::db::scopes::ChannelsScope;
+use crate::{Db, DomainError, UserId};
 
 /// What the user asks for when creating a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,15 +88,18 @@ impl Db {
         auth: &ChannelAuth,
         webhook: &ParsedWebhook,
     ) -> Result<IngestOutcome, ChannelError> {
-        self.for_user(auth.user).ingest_webhook(auth, webhook).await
+        self.for_user(auth.user)
+            .channels()
+            .ingest_webhook(auth, webhook)
+            .await
     }
 }
 
-impl UserScope<'_> {
+impl ChannelsScope<'_> {
     /// Creates a channel with its own account row and a fresh key, which is returned
     /// once and never stored.
-    pub async fn create_channel(
-        &self,
+    pub async fn create(
+        self,
         new: &NewChannel,
     ) -> Result<(ChannelView, IngestionKey), DomainError> {
         let name = new.name.trim();
@@ -132,7 +136,7 @@ impl UserScope<'_> {
         .await?;
         tx.commit().await?;
         let summary = self
-            .channel(channel)
+            .get(channel)
             .await?
             .ok_or(DomainError::NotFound("channel"))?;
         Ok((summary, key))
@@ -140,16 +144,16 @@ impl UserScope<'_> {
 
     /// The user's channels as the settings page shows them (never their keys), oldest
     /// first.
-    pub async fn channels(&self) -> Result<Vec<ChannelView>, DomainError> {
+    pub async fn list(self) -> Result<Vec<ChannelView>, DomainError> {
         self.select_channels(None).await
     }
 
-    pub async fn channel(&self, id: Uuid) -> Result<Option<ChannelView>, DomainError> {
+    pub async fn get(self, id: Uuid) -> Result<Option<ChannelView>, DomainError> {
         Ok(self.select_channels(Some(id)).await?.pop())
     }
 
     /// One query for both reads, so a channel looks the same however it was found.
-    async fn select_channels(&self, id: Option<Uuid>) -> Result<Vec<ChannelView>, DomainError> {
+    async fn select_channels(self, id: Option<Uuid>) -> Result<Vec<ChannelView>, DomainError> {
         let views = sqlx::query_as!(
             ChannelView,
             r#"select id, name, provider as "provider: Provider",
@@ -168,7 +172,7 @@ impl UserScope<'_> {
         Ok(views)
     }
 
-    pub async fn set_channel_enabled(&self, id: Uuid, enabled: bool) -> Result<(), DomainError> {
+    pub async fn set_enabled(self, id: Uuid, enabled: bool) -> Result<(), DomainError> {
         let done = sqlx::query!(
             "update ingestion_channels set enabled = $3 where user_id = $1 and id = $2",
             self.user.0,
@@ -184,7 +188,7 @@ impl UserScope<'_> {
     }
 
     /// Replaces the channel's key: the old one stops working at once.
-    pub async fn rotate_channel_key(&self, id: Uuid) -> Result<IngestionKey, DomainError> {
+    pub async fn rotate_key(self, id: Uuid) -> Result<IngestionKey, DomainError> {
         let key = IngestionKey::generate();
         let done = sqlx::query!(
             r#"update ingestion_channels set key_sha256 = $3, key_rotated_at = now()
@@ -201,7 +205,7 @@ impl UserScope<'_> {
         }
     }
 
-    pub async fn blocklist(&self) -> Result<Vec<BlocklistEntry>, DomainError> {
+    pub async fn blocklist(self) -> Result<Vec<BlocklistEntry>, DomainError> {
         let rows = sqlx::query!(
             "select id, kind, value, hits from blocklist where user_id = $1 order by kind, value",
             self.user.0,
@@ -220,7 +224,7 @@ impl UserScope<'_> {
             .collect())
     }
 
-    pub async fn add_to_blocklist(&self, entry: &BlockEntry) -> Result<Uuid, DomainError> {
+    pub async fn add_to_blocklist(self, entry: &BlockEntry) -> Result<Uuid, DomainError> {
         sqlx::query_scalar!(
             r#"insert into blocklist (user_id, kind, value) values ($1, $2, $3)
                on conflict (user_id, kind, value) do nothing returning id"#,
@@ -233,7 +237,7 @@ impl UserScope<'_> {
         .ok_or(DomainError::Conflict("blocklist entry"))
     }
 
-    pub async fn remove_from_blocklist(&self, id: Uuid) -> Result<(), DomainError> {
+    pub async fn remove_from_blocklist(self, id: Uuid) -> Result<(), DomainError> {
         let done = sqlx::query!(
             "delete from blocklist where user_id = $1 and id = $2",
             self.user.0,
@@ -249,7 +253,7 @@ impl UserScope<'_> {
 
     /// Stores one webhook activity of this user's channel; see [`IngestOutcome`].
     pub async fn ingest_webhook(
-        &self,
+        self,
         auth: &ChannelAuth,
         webhook: &ParsedWebhook,
     ) -> Result<IngestOutcome, ChannelError> {

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::list::ContactListItem;
 use super::stats::{MonthVolume, parse_monthly};
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::ContactsScope;
 
 /// How many people the company page lists, strongest first.
 const PEOPLE_SHOWN: i64 = 200;
@@ -30,8 +31,8 @@ pub struct CompanyOverview {
     pub monthly: Vec<MonthVolume>,
 }
 
-impl UserScope<'_> {
-    pub async fn company_overview(&self, company: Uuid) -> Result<CompanyOverview, DomainError> {
+impl ContactsScope<'_> {
+    pub async fn company_overview(self, company: Uuid) -> Result<CompanyOverview, DomainError> {
         let head = sqlx::query!(
             r#"select co.id, co.name, co.domain,
                       count(c.id) as "people_count!",

@@ -5,9 +5,10 @@ use api::{AddressKind, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::DomainError;
+use crate::db::scopes::ContactsScope;
 use crate::events::{ContactPayload, Event};
 use crate::processing::{FieldSource, Provenance};
-use crate::{DomainError, UserScope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactProfile {
@@ -93,21 +94,22 @@ pub struct RecentThread {
 /// that keeps the page fast for contacts with thousands of emails.
 const RECENT_MESSAGES_SCANNED: i64 = 300;
 
-impl UserScope<'_> {
+impl ContactsScope<'_> {
     /// The contact's profile for its page, recording the visit (`contact.viewed`,
     /// history only: never sent to open tabs). Someone else's contact is not found and
     /// records nothing.
-    pub async fn view_contact(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
-        let profile = self.contact_profile(contact).await?;
+    pub async fn view(self, contact: Uuid) -> Result<ContactProfile, DomainError> {
+        let profile = self.profile(contact).await?;
         let viewed = Event::ContactViewed(ContactPayload {
             contact_id: contact,
         });
-        self.record_event(&mut *self.pool.acquire().await?, &viewed)
+        self.events()
+            .record(&mut *self.pool.acquire().await?, &viewed)
             .await?;
         Ok(profile)
     }
 
-    pub async fn contact_profile(&self, contact: Uuid) -> Result<ContactProfile, DomainError> {
+    pub async fn profile(self, contact: Uuid) -> Result<ContactProfile, DomainError> {
         sqlx::query_as!(
             ContactProfile,
             r#"select c.id, c.display_name, c.title, c.company_id, co.name as "company_name?",
@@ -123,7 +125,7 @@ impl UserScope<'_> {
         .ok_or(DomainError::NotFound("contact"))
     }
 
-    pub async fn contact_identities(&self, contact: Uuid) -> Result<Vec<Identity>, DomainError> {
+    pub async fn identities(self, contact: Uuid) -> Result<Vec<Identity>, DomainError> {
         Ok(sqlx::query_as!(
             Identity,
             r#"select kind as "kind: AddressKind", value, label, source from contact_identities
@@ -138,7 +140,7 @@ impl UserScope<'_> {
 
     /// The contact's latest threads, newest first.
     pub async fn recent_threads(
-        &self,
+        self,
         contact: Uuid,
         limit: i64,
     ) -> Result<Vec<RecentThread>, DomainError> {

@@ -6,7 +6,8 @@ use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::profile::parse_tag;
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::ContactsScope;
 
 /// Rows per page of the contacts list.
 pub const PAGE_SIZE: i64 = 50;
@@ -133,7 +134,7 @@ const PAGE_COLUMNS: &str =
    left join companies co on co.user_id = c.user_id and co.id = c.company_id
   order by page.n";
 
-impl UserScope<'_> {
+impl ContactsScope<'_> {
     /// One page of the user's contacts (merged-away contacts never appear).
     ///
     /// Built with a `QueryBuilder` instead of `query_as!`: the sort column and the set of
@@ -141,10 +142,7 @@ impl UserScope<'_> {
     /// with the index for that sort rather than one generic plan for all of them. Filters
     /// and sorts read `contact_stats` only (see the contact_list_rows migration); the
     /// page's 50 rows are then joined for display.
-    pub async fn list_contacts(
-        &self,
-        query: &ContactQuery,
-    ) -> Result<ContactListPage, DomainError> {
+    pub async fn list(self, query: &ContactQuery) -> Result<ContactListPage, DomainError> {
         let page = query.page.max(1);
         let order = match query.sort {
             ContactSort::Strength => "s.strength desc, s.contact_id",
@@ -197,7 +195,7 @@ impl UserScope<'_> {
         })
     }
 
-    fn push_filters<'q>(&self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
+    fn push_filters<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
         sql.push(" where s.user_id = ")
             .push_bind(self.user.0)
             .push(" and s.listed");
@@ -236,20 +234,16 @@ impl UserScope<'_> {
     /// What the contacts page shows: a page, the top-contacts strip and the tag menu,
     /// read at once on three pooled connections, so the page waits for the slowest
     /// read rather than their sum.
-    pub async fn contacts_page(
-        &self,
+    pub async fn page(
+        self,
         query: &ContactQuery,
         top: i64,
     ) -> Result<(ContactListPage, Vec<ContactListItem>, Vec<String>), DomainError> {
-        tokio::try_join!(
-            self.list_contacts(query),
-            self.top_contacts(top),
-            self.contact_tags()
-        )
+        tokio::try_join!(self.list(query), self.top(top), self.tags())
     }
 
     /// The strongest relationships, for the strip above the list.
-    pub async fn top_contacts(&self, limit: i64) -> Result<Vec<ContactListItem>, DomainError> {
+    pub async fn top(self, limit: i64) -> Result<Vec<ContactListItem>, DomainError> {
         let mut rows = QueryBuilder::<Postgres>::new(
             "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
                     s.last_interaction_at, s.unanswered_inbound,
@@ -273,7 +267,7 @@ impl UserScope<'_> {
 
     /// Adds `tag` to each of `contacts` that belongs to the user; returns how many
     /// changed. Contacts that are not the user's are skipped, never touched.
-    pub async fn tag_contacts(&self, contacts: &[Uuid], tag: &str) -> Result<u64, DomainError> {
+    pub async fn tag(self, contacts: &[Uuid], tag: &str) -> Result<u64, DomainError> {
         let tag = parse_tag(tag)?;
         let updated = sqlx::query!(
             r#"update contacts
@@ -293,7 +287,7 @@ impl UserScope<'_> {
 
     /// Exactly how many contacts the user has (merged-away ones not counted): a scan of
     /// them all, for a question asked once, not for the list.
-    pub async fn contact_count(&self) -> Result<i64, DomainError> {
+    pub async fn count(self) -> Result<i64, DomainError> {
         Ok(sqlx::query_scalar!(
             r#"select count(*) as "count!" from contact_stats where user_id = $1 and listed"#,
             self.user.0,
@@ -303,7 +297,7 @@ impl UserScope<'_> {
     }
 
     /// Every tag the user has used, for the filter menu.
-    pub async fn contact_tags(&self) -> Result<Vec<String>, DomainError> {
+    pub async fn tags(self) -> Result<Vec<String>, DomainError> {
         Ok(sqlx::query_scalar!(
             r#"select distinct unnest(tags) as "tag!" from contact_stats
                where user_id = $1 and listed and tags <> '{}' order by 1"#,

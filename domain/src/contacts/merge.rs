@@ -12,8 +12,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::stats::refresh_as_of;
+use crate::DomainError;
+use crate::db::scopes::ContactsScope;
 use crate::events::{ContactMergedPayload, Event};
-use crate::{DomainError, UserScope};
 
 /// Another contact that may be the same person, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,11 +47,11 @@ struct MovedParticipant {
     address: String,
 }
 
-impl UserScope<'_> {
+impl ContactsScope<'_> {
     /// Contacts that look like the same person as `contact`: the same name (at another
     /// address), a phone number ending in the same 8 digits, or the same LinkedIn profile.
     pub async fn duplicate_suggestions(
-        &self,
+        self,
         contact: Uuid,
     ) -> Result<Vec<DuplicateSuggestion>, DomainError> {
         let rows = sqlx::query!(
@@ -103,8 +104,8 @@ impl UserScope<'_> {
 
     /// Merges `loser` into `winner`; returns the merge's id (for un-merge). Both must
     /// be the user's and not merged already.
-    pub async fn merge_contacts(
-        &self,
+    pub async fn merge(
+        self,
         winner: Uuid,
         loser: Uuid,
         reason: Option<&str>,
@@ -219,14 +220,14 @@ impl UserScope<'_> {
             winner_id: winner,
             loser_id: loser,
         });
-        self.record_event(&mut tx, &merged).await?;
+        self.events().record(&mut tx, &merged).await?;
         tx.commit().await?;
         Ok(merge_id)
     }
 
     /// Undoes a merge exactly: moved rows go back, the winner's fields are restored and
     /// the loser is listed again. Only the latest live merge into a contact can be undone.
-    pub async fn unmerge(&self, merge: Uuid) -> Result<(), DomainError> {
+    pub async fn unmerge(self, merge: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
         let record = sqlx::query!(
             r#"select winner_id, loser_id, snapshot from contact_merges
@@ -327,7 +328,7 @@ impl UserScope<'_> {
     }
 
     /// Merges into or out of `contact`, newest first.
-    pub async fn merge_log(&self, contact: Uuid) -> Result<Vec<MergeRecord>, DomainError> {
+    pub async fn merge_log(self, contact: Uuid) -> Result<Vec<MergeRecord>, DomainError> {
         Ok(sqlx::query_as!(
             MergeRecord,
             r#"select m.id, m.winner_id, w.display_name as winner_name, m.loser_id,

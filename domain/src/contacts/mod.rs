@@ -2,6 +2,7 @@
 //! profile edits, relationship stats and strength, duplicates and merges. Creating
 //! contacts from mail lives in `processing`; the manual create is here.
 
+use crate::db::scopes::ContactsScope;
 use crate::events::{ContactCreatedPayload, ContactOrigin, Event};
 
 pub mod company;
@@ -24,7 +25,7 @@ pub use stats::{ContactStats, MonthVolume};
 
 use uuid::Uuid;
 
-use crate::{DomainError, EmailAddress, UserScope};
+use crate::{DomainError, EmailAddress};
 
 pub const MAX_NAME_LEN: usize = 200;
 
@@ -66,8 +67,8 @@ impl NewContact {
     }
 }
 
-impl UserScope<'_> {
-    pub async fn create_contact(&self, new: &NewContact) -> Result<Uuid, DomainError> {
+impl ContactsScope<'_> {
+    pub async fn create(self, new: &NewContact) -> Result<Uuid, DomainError> {
         let mut tx = self.pool.begin().await?;
         let id = sqlx::query_scalar!(
             r#"insert into contacts (user_id, display_name, field_sources)
@@ -101,7 +102,7 @@ impl UserScope<'_> {
             origin: ContactOrigin::Manual,
             activity_id: None,
         });
-        self.record_event(&mut tx, &created).await?;
+        self.events().record(&mut tx, &created).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -10,8 +10,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::MAX_NAME_LEN;
+use crate::db::scopes::ContactsScope;
 use crate::extract::phone::{RegionHints, parse_phone};
-use crate::{DomainError, EmailAddress, UserScope};
+use crate::{DomainError, EmailAddress};
 
 const MAX_FIELD_LEN: usize = 300;
 const MAX_NOTES_LEN: usize = 20_000;
@@ -166,10 +167,10 @@ struct StoredProfile {
     custom_fields: serde_json::Value,
 }
 
-impl UserScope<'_> {
+impl ContactsScope<'_> {
     /// Saves the profile; fields whose value changed get provenance "user".
     pub async fn update_profile(
-        &self,
+        self,
         contact: Uuid,
         edit: &ProfileEdit,
     ) -> Result<(), DomainError> {
@@ -257,7 +258,7 @@ impl UserScope<'_> {
 
     /// Makes the contact's identities of `kind` exactly `values`, as typed by the user.
     async fn replace_identities(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         contact: Uuid,
         kind: AddressKind,
@@ -307,7 +308,7 @@ impl UserScope<'_> {
     /// The user's company with this domain or name; a domain that is not known yet
     /// becomes a new company.
     async fn find_or_create_company(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         text: &str,
     ) -> Result<Uuid, DomainError> {

@@ -15,6 +15,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::strength::{self, StrengthInputs};
+use crate::db::scopes::ContactsScope;
 use crate::{DomainError, UserId, UserScope};
 
 /// How many contacts `recompute_all` refreshes per statement.
@@ -302,9 +303,9 @@ pub async fn refresh_as_of(
     Ok(())
 }
 
-impl UserScope<'_> {
+impl ContactsScope<'_> {
     /// The stored stats of one of the user's contacts.
-    pub async fn contact_stats(&self, contact: Uuid) -> Result<ContactStats, DomainError> {
+    pub async fn stats(self, contact: Uuid) -> Result<ContactStats, DomainError> {
         let row = sqlx::query!(
             r#"select sent_count, received_count, first_interaction_at, last_interaction_at,
                       last_sent_at, last_received_at, my_reply_median_secs, my_reply_mean_secs,

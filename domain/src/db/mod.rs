@@ -1,6 +1,7 @@
 //! Postgres access. [`Db`] owns the pool; [`UserScope`] is the only way to reach
 //! user-owned rows, so every such query is bound to the acting user.
 
+pub mod scopes;
 mod sessions;
 
 use std::time::Duration;
@@ -78,7 +79,8 @@ impl Db {
     }
 }
 
-/// Queries on behalf of one user. Every method filters by `self.user`.
+/// Queries on behalf of one user, grouped by feature ([`scopes`]: `scope.contacts()`,
+/// `scope.notes()`, ...). Every query filters by `self.user`.
 #[derive(Clone, Copy, Debug)]
 pub struct UserScope<'a> {
     pub(crate) pool: &'a PgPool,

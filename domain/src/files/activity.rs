@@ -7,7 +7,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{ContentHash, FileName, StoredContent};
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::FilesScope;
 
 /// A received file, ready to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +27,10 @@ pub struct FileDownload {
     pub size: u64,
 }
 
-impl UserScope<'_> {
+impl FilesScope<'_> {
     /// The contact uploads go to: `contact` itself, or the contact it was merged into.
     /// `NotFound` for a contact that is not this user's.
-    pub async fn upload_target(&self, contact: Uuid) -> Result<Uuid, DomainError> {
+    pub async fn upload_target(self, contact: Uuid) -> Result<Uuid, DomainError> {
         sqlx::query_scalar!(
             r#"select coalesce(merged_into, id) as "id!" from contacts
                where user_id = $1 and id = $2"#,
@@ -42,7 +43,7 @@ impl UserScope<'_> {
     }
 
     /// Records `file` as a new `file` activity on `contact`; returns its id.
-    pub async fn record_file(&self, contact: Uuid, file: &NewFile) -> Result<Uuid, DomainError> {
+    pub async fn record_file(self, contact: Uuid, file: &NewFile) -> Result<Uuid, DomainError> {
         let contact = self.upload_target(contact).await?;
         let mut tx = self.pool.begin().await?;
         let account = sqlx::query_scalar!(
@@ -95,7 +96,7 @@ impl UserScope<'_> {
     }
 
     /// The stored file behind one of this user's `file` activities.
-    pub async fn file_download(&self, activity: Uuid) -> Result<FileDownload, DomainError> {
+    pub async fn file_download(self, activity: Uuid) -> Result<FileDownload, DomainError> {
         let row = sqlx::query!(
             r#"select subject, content_sha256, size_bytes,
                       attachments -> 0 ->> 'content_type' as content_type
@@ -126,10 +127,10 @@ impl UserScope<'_> {
     }
 }
 
-impl UserScope<'_> {
+impl FilesScope<'_> {
     /// Bytes this user keeps: their stored files (each counted, even when another user
     /// uploaded the same content) plus mbox uploads waiting to be imported.
-    pub async fn storage_used(&self) -> Result<u64, DomainError> {
+    pub async fn storage_used(self) -> Result<u64, DomainError> {
         let files = sqlx::query_scalar!(
             r#"select coalesce(sum(size_bytes), 0)::bigint as "bytes!" from activities
                where user_id = $1 and channel = 'file'"#,
@@ -149,7 +150,7 @@ impl UserScope<'_> {
     /// The files of this user's mbox import jobs (`waiting`: only those still queued or
     /// running, whose upload is still on disk).
     pub(crate) async fn import_uploads(
-        &self,
+        self,
         waiting: bool,
     ) -> Result<Vec<std::path::PathBuf>, DomainError> {
         let paths = sqlx::query_scalar!(

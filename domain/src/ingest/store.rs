@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::rows::{Prepared, prepare};
 use super::{IncomingEmail, IngestError, IngestFilter, LabelChange, StoreOutcome, StoredEmail};
-use crate::{EmailAddress, UserScope};
+use crate::EmailAddress;
+use crate::db::scopes::MailScope;
 
 /// Messages per statement: large enough to amortize round trips, small enough to keep
 /// each statement's parameters and memory modest.
@@ -40,10 +41,10 @@ pub struct LedgerEntry {
     pub attempts: i32,
 }
 
-impl UserScope<'_> {
-    /// Stores one message; see [`UserScope::store_emails`].
+impl MailScope<'_> {
+    /// Stores one message; see [`MailScope::store_emails`](crate::db::scopes::MailScope).
     pub async fn store_email(
-        &self,
+        self,
         account: Uuid,
         email: &IncomingEmail,
         filter: &IngestFilter,
@@ -60,7 +61,7 @@ impl UserScope<'_> {
     /// ledger row: imported, filtered (with the rule) or failed (with the error).
     /// Results come back in input order; a repeated id within the batch counts once.
     pub async fn store_emails(
-        &self,
+        self,
         account: Uuid,
         emails: &[IncomingEmail],
         filter: &IngestFilter,
@@ -183,7 +184,7 @@ impl UserScope<'_> {
     /// may point at it) with `deleted_at` set; the ledger says `deleted`. Returns how
     /// many activities were newly marked.
     pub async fn mark_emails_deleted(
-        &self,
+        self,
         account: Uuid,
         external_ids: &[String],
     ) -> Result<u64, IngestError> {
@@ -215,7 +216,7 @@ impl UserScope<'_> {
     /// Applies label additions and removals (Gmail history) in one statement. Returns
     /// how many activities changed.
     pub async fn apply_label_changes(
-        &self,
+        self,
         account: Uuid,
         changes: &[LabelChange],
     ) -> Result<u64, IngestError> {
@@ -236,7 +237,7 @@ impl UserScope<'_> {
 
     /// One stored email by provider id.
     pub async fn email_activity(
-        &self,
+        self,
         account: Uuid,
         external_id: &str,
     ) -> Result<Option<EmailActivity>, IngestError> {
@@ -259,7 +260,7 @@ impl UserScope<'_> {
     }
 
     /// The ledger of one account, for reconciliation reports.
-    pub async fn sync_ledger(&self, account: Uuid) -> Result<Vec<LedgerEntry>, IngestError> {
+    pub async fn sync_ledger(self, account: Uuid) -> Result<Vec<LedgerEntry>, IngestError> {
         Ok(sqlx::query_as!(
             LedgerEntry,
             r#"select external_id, outcome as "outcome: LedgerOutcome", rule, error, activity_id,
@@ -275,7 +276,7 @@ impl UserScope<'_> {
 
     /// The owner's addresses for this account: the user's email, the account's own
     /// address, and any send-as aliases recorded in `sync_state.aliases`.
-    async fn owner_addresses(&self, account: Uuid) -> Result<Vec<EmailAddress>, IngestError> {
+    async fn owner_addresses(self, account: Uuid) -> Result<Vec<EmailAddress>, IngestError> {
         let row = sqlx::query!(
             r#"select u.email, a.external_id,
                       coalesce(array(select jsonb_array_elements_text(

@@ -8,7 +8,7 @@
 //!
 //! A job type is one struct and one [`BackgroundJob`] impl (its kind, payload and
 //! handler together), enqueued with [`JobQueue::enqueue`] (or
-//! [`crate::UserScope::enqueue_job`]) and registered once in a [`JobRegistry`] that the
+//! [`scope.jobs().enqueue`](crate::db::scopes::JobsScope)) and registered once in a [`JobRegistry`] that the
 //! [`Worker`]s dispatch with.
 
 mod backoff;

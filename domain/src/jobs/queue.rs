@@ -13,10 +13,11 @@ use super::{
     BackgroundJob, Backoff, CHANNEL, DEFAULT_MAX_ATTEMPTS, Enqueued, Job, JobId, JobState, NewJob,
     QueueError, WorkerId,
 };
-use crate::{Db, UserId, UserScope};
+use crate::db::scopes::JobsScope;
+use crate::{Db, UserId};
 
 /// Handle to the jobs table. Jobs span users (a worker runs everyone's), so the queue
-/// works on the pool directly; user-owned enqueues go through [`UserScope::enqueue_job`].
+/// works on the pool directly; user-owned enqueues go through [`JobsScope::enqueue`](crate::db::scopes::JobsScope).
 /// As a [`LeasedTable`] it claims the kinds it serves ([`JobQueue::serving`]).
 #[derive(Debug, Clone)]
 pub struct JobQueue {
@@ -68,9 +69,9 @@ impl Db {
     }
 }
 
-impl UserScope<'_> {
+impl JobsScope<'_> {
     /// Enqueues a job owned by this user (deleted with the user).
-    pub async fn enqueue_job<J: BackgroundJob>(&self, job: &J) -> Result<Enqueued, QueueError> {
+    pub async fn enqueue<J: BackgroundJob>(self, job: &J) -> Result<Enqueued, QueueError> {
         JobQueue::new(self.pool).enqueue(Some(self.user), job).await
     }
 }

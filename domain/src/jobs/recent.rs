@@ -1,11 +1,12 @@
 use api::JobState;
 use api::settings::JobRow;
 
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::JobsScope;
 
-impl UserScope<'_> {
+impl JobsScope<'_> {
     /// The user's most recent background jobs, newest first.
-    pub async fn recent_jobs(&self, limit: i64) -> Result<Vec<JobRow>, DomainError> {
+    pub async fn recent(self, limit: i64) -> Result<Vec<JobRow>, DomainError> {
         let rows = sqlx::query_as!(
             JobRow,
             r#"select kind, state as "state: JobState", created_at, last_error from jobs

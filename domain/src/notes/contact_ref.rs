@@ -5,7 +5,8 @@ use api::{ActivityState, Channel, Direction};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{DomainError, EmailAddress, UserScope};
+use crate::db::scopes::NotesScope;
+use crate::{DomainError, EmailAddress};
 
 /// A contact as named in an API path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +73,11 @@ pub struct ContactActivity {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
-impl UserScope<'_> {
+impl NotesScope<'_> {
     /// The id of the contact `reference` names. A merged contact's id leads to the
     /// contact it was merged into (where its identities, activities and notes went);
     /// someone else's contact is not found, exactly like a missing one.
-    pub async fn resolve_contact(&self, reference: &ContactRef) -> Result<Uuid, DomainError> {
+    pub async fn resolve_contact(self, reference: &ContactRef) -> Result<Uuid, DomainError> {
         let found = match reference {
             ContactRef::Id(id) => {
                 sqlx::query_scalar!(
@@ -107,7 +108,7 @@ impl UserScope<'_> {
     /// The contact's activities in `state`, newest first, at most `limit`, skipping
     /// ones deleted at the source.
     pub async fn contact_activities(
-        &self,
+        self,
         contact: Uuid,
         state: ActivityStateFilter,
         limit: i64,

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Author, NoteBody};
+use crate::DomainError;
+use crate::db::scopes::NotesScope;
 use crate::events::{ContactPayload, Event, NoteCreatedPayload};
-use crate::{DomainError, UserScope};
 
 /// What a new note needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,13 +51,13 @@ pub struct NoteSource {
     pub occurred_at: DateTime<Utc>,
 }
 
-impl UserScope<'_> {
+impl NotesScope<'_> {
     /// The contact's notes, newest first. Someone else's contact has none.
-    pub async fn notes(&self, contact: Uuid) -> Result<Vec<Note>, DomainError> {
+    pub async fn for_contact(self, contact: Uuid) -> Result<Vec<Note>, DomainError> {
         self.select_notes(Some(contact), None).await
     }
 
-    pub async fn note(&self, note: Uuid) -> Result<Note, DomainError> {
+    pub async fn get(self, note: Uuid) -> Result<Note, DomainError> {
         self.select_notes(None, Some(note))
             .await?
             .into_iter()
@@ -64,7 +65,7 @@ impl UserScope<'_> {
             .ok_or(DomainError::NotFound("note"))
     }
 
-    pub async fn create_note(&self, new: &NewNote) -> Result<Note, DomainError> {
+    pub async fn create(self, new: &NewNote) -> Result<Note, DomainError> {
         let mut tx = self.pool.begin().await?;
         if let Some(activity) = new.source_activity {
             let exists = sqlx::query_scalar!(
@@ -100,14 +101,14 @@ impl UserScope<'_> {
             contact_id: new.contact,
             author: new.author.kind(),
         });
-        self.record_event(&mut tx, &created).await?;
+        self.events().record(&mut tx, &created).await?;
         self.announce(&mut tx, new.contact).await?;
         tx.commit().await?;
-        self.note(id).await
+        self.get(id).await
     }
 
     /// Replaces a user note's text. Agent notes are refused (422): delete them instead.
-    pub async fn edit_note(&self, note: Uuid, body: &NoteBody) -> Result<Note, DomainError> {
+    pub async fn edit(self, note: Uuid, body: &NoteBody) -> Result<Note, DomainError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query!(
             r#"select contact_id, author_kind as "author_kind: AuthorKind" from notes
@@ -134,11 +135,11 @@ impl UserScope<'_> {
         .await?;
         self.announce(&mut tx, row.contact_id).await?;
         tx.commit().await?;
-        self.note(note).await
+        self.get(note).await
     }
 
     /// Deletes a note, the user's or an agent's.
-    pub async fn delete_note(&self, note: Uuid) -> Result<(), DomainError> {
+    pub async fn delete(self, note: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
         let contact = sqlx::query_scalar!(
             "delete from notes where user_id = $1 and id = $2 returning contact_id",
@@ -154,20 +155,20 @@ impl UserScope<'_> {
     }
 
     async fn announce(
-        &self,
+        self,
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         contact: Uuid,
     ) -> Result<(), DomainError> {
         let event = Event::NotesChanged(ContactPayload {
             contact_id: contact,
         });
-        self.record_event(tx, &event).await?;
+        self.events().record(tx, &event).await?;
         Ok(())
     }
 
     /// One query for both reads, so a note looks the same however it was found.
     async fn select_notes(
-        &self,
+        self,
         contact: Option<Uuid>,
         note: Option<Uuid>,
     ) -> Result<Vec<Note>, DomainError> {

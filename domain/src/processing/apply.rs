@@ -13,7 +13,7 @@ use super::merge::{ContactFields, Evidence, merge_person};
 use super::plan::{ActivityFacts, ActivityPlan, Owner, ParticipantFacts, PersonPlan};
 use super::queue::notify_claimable;
 use super::{ContactPolicy, FieldSource, ProcessingError, Provenance};
-use crate::UserScope;
+use crate::db::scopes::ProcessingScope;
 
 /// The effects of one activity.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,11 +31,11 @@ pub struct AccountContext {
     pub policy: ContactPolicy,
 }
 
-impl UserScope<'_> {
+impl ProcessingScope<'_> {
     /// The owner's addresses (user email, account address, send-as aliases recorded in
     /// `sync_state.aliases`) and the account's contact policy.
     pub async fn processing_context(
-        &self,
+        self,
         account: Uuid,
     ) -> Result<AccountContext, ProcessingError> {
         let row = sqlx::query!(
@@ -61,7 +61,7 @@ impl UserScope<'_> {
     }
 
     /// One of this user's activities with its participants.
-    pub async fn activity_facts(&self, id: Uuid) -> Result<ActivityFacts, ProcessingError> {
+    pub async fn activity_facts(self, id: Uuid) -> Result<ActivityFacts, ProcessingError> {
         let row = sqlx::query!(
             r#"select id, direction as "direction: Direction", occurred_at, headers, body_text
                from activities where user_id = $1 and id = $2"#,
@@ -96,7 +96,7 @@ impl UserScope<'_> {
     /// Writes `plan` in `tx`. Addresses are locked (transaction advisory locks, in
     /// address order) so two workers never create the same contact twice.
     pub async fn apply_plan(
-        &self,
+        self,
         tx: &mut PgConnection,
         plan: &ActivityPlan,
         policy: ContactPolicy,
@@ -174,7 +174,7 @@ impl UserScope<'_> {
 
     /// The live contact holding this email identity (following a merge).
     async fn contact_for_address(
-        &self,
+        self,
         tx: &mut PgConnection,
         address: &str,
     ) -> Result<Option<Uuid>, ProcessingError> {
@@ -192,7 +192,7 @@ impl UserScope<'_> {
 
     /// Whether the policy lets this participant become a contact; the reason when not.
     async fn may_create(
-        &self,
+        self,
         tx: &mut PgConnection,
         person: &PersonPlan,
         policy: ContactPolicy,
@@ -221,7 +221,7 @@ impl UserScope<'_> {
     /// Whether any stored outbound mail of this user has the address as a recipient,
     /// whatever has been processed so far.
     async fn owner_wrote_to(
-        &self,
+        self,
         tx: &mut PgConnection,
         address: &str,
     ) -> Result<bool, ProcessingError> {
@@ -245,7 +245,7 @@ impl UserScope<'_> {
     /// second address keeps their signature). A name alone is not enough: two people
     /// can share one; that stays a duplicate suggestion for the user to decide.
     async fn same_person_elsewhere(
-        &self,
+        self,
         tx: &mut PgConnection,
         person: &PersonPlan,
     ) -> Result<Option<Uuid>, ProcessingError> {
@@ -276,7 +276,7 @@ impl UserScope<'_> {
 
     /// A new contact with the address as its identity (see [`Self::attach_address`]).
     async fn create_from_mail(
-        &self,
+        self,
         tx: &mut PgConnection,
         person: &PersonPlan,
         activity: Uuid,
@@ -298,7 +298,7 @@ impl UserScope<'_> {
     /// are processed again, so names and signatures seen before the address was known
     /// still count (processing order does not matter).
     async fn attach_address(
-        &self,
+        self,
         tx: &mut PgConnection,
         id: Uuid,
         address: &str,
@@ -345,7 +345,7 @@ impl UserScope<'_> {
     /// Merges the message's facts into the contact (locked for the update), its
     /// company and its phone identities. Returns the fields that changed.
     async fn enrich(
-        &self,
+        self,
         tx: &mut PgConnection,
         contact: Uuid,
         person: &PersonPlan,
@@ -433,7 +433,7 @@ impl UserScope<'_> {
     /// the domain; a name from a signature replaces a name from the domain (a user's
     /// name is kept).
     async fn company_for_domain(
-        &self,
+        self,
         tx: &mut PgConnection,
         domain: &crate::extract::domains::CompanyDomain,
         signature_name: Option<&str>,

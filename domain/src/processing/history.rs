@@ -9,14 +9,14 @@ use uuid::Uuid;
 
 use super::ProcessingError;
 use super::plan::ActivityPlan;
-use crate::UserScope;
+use crate::db::scopes::ProcessingScope;
 use crate::events::{
     ContactCreatedPayload, ContactEnrichedPayload, ContactOrigin, EmailPayload, Event,
 };
 
-impl UserScope<'_> {
+impl ProcessingScope<'_> {
     pub(super) async fn record_contact_from_mail(
-        &self,
+        self,
         tx: &mut PgConnection,
         contact: Uuid,
         activity: Uuid,
@@ -26,12 +26,12 @@ impl UserScope<'_> {
             origin: ContactOrigin::Mail,
             activity_id: Some(activity),
         });
-        self.record_event(tx, &event).await?;
+        self.events().record(tx, &event).await?;
         Ok(())
     }
 
     pub(super) async fn record_contact_enriched(
-        &self,
+        self,
         tx: &mut PgConnection,
         contact: Uuid,
         activity: Uuid,
@@ -45,14 +45,14 @@ impl UserScope<'_> {
             activity_id: activity,
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
         });
-        self.record_event(tx, &event).await?;
+        self.events().record(tx, &event).await?;
         Ok(())
     }
 
     /// `email.sent` or `email.received` for an email activity completing for the first
     /// time (`processed_at` is still empty); nothing for other channels or re-runs.
     pub(super) async fn record_email_processed(
-        &self,
+        self,
         tx: &mut PgConnection,
         plan: &ActivityPlan,
         contacts: impl IntoIterator<Item = Uuid>,
@@ -80,7 +80,7 @@ impl UserScope<'_> {
         } else {
             Event::EmailReceived(payload)
         };
-        self.record_event(tx, &event).await?;
+        self.events().record(tx, &event).await?;
         Ok(())
     }
 }

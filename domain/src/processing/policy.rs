@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::queue::notify_claimable;
 use super::{ContactPolicy, ProcessingError};
-use crate::UserScope;
+use crate::db::scopes::ProcessingScope;
 
-impl UserScope<'_> {
-    pub async fn contact_policy(&self, account: Uuid) -> Result<ContactPolicy, ProcessingError> {
+impl ProcessingScope<'_> {
+    pub async fn contact_policy(self, account: Uuid) -> Result<ContactPolicy, ProcessingError> {
         let value = sqlx::query_scalar!(
             "select contact_policy from accounts where user_id = $1 and id = $2",
             self.user.0,
@@ -25,7 +25,7 @@ impl UserScope<'_> {
     /// re-processing and returns how many were queued. Contacts made under the old policy
     /// stay: they may carry the user's notes and edits.
     pub async fn set_contact_policy(
-        &self,
+        self,
         account: Uuid,
         policy: ContactPolicy,
     ) -> Result<u64, ProcessingError> {
@@ -53,7 +53,7 @@ impl UserScope<'_> {
 
     /// Queues every finished activity of the account (completed, failed or dead) for
     /// processing again. Activities being processed right now keep their lease.
-    pub async fn reprocess_account(&self, account: Uuid) -> Result<u64, ProcessingError> {
+    pub async fn reprocess_account(self, account: Uuid) -> Result<u64, ProcessingError> {
         let mut tx = self.pool.begin().await?;
         let queued = self.reprocess_account_in(&mut tx, account).await?;
         tx.commit().await?;
@@ -61,7 +61,7 @@ impl UserScope<'_> {
     }
 
     async fn reprocess_account_in(
-        &self,
+        self,
         tx: &mut sqlx::PgConnection,
         account: Uuid,
     ) -> Result<u64, ProcessingError> {

@@ -234,15 +234,21 @@ impl Processor {
         let context = match contexts.get(&activity.account_id) {
             Some(context) => context.clone(),
             None => {
-                let context = scope.processing_context(activity.account_id).await?;
+                let context = scope
+                    .processing()
+                    .processing_context(activity.account_id)
+                    .await?;
                 contexts.insert(activity.account_id, context.clone());
                 context
             }
         };
-        let facts = scope.activity_facts(activity.id).await?;
+        let facts = scope.processing().activity_facts(activity.id).await?;
         let plan = plan_activity(&facts, &context.owner);
         let mut tx = self.db.pool().begin().await?;
-        let applied = scope.apply_plan(&mut tx, &plan, context.policy).await?;
+        let applied = scope
+            .processing()
+            .apply_plan(&mut tx, &plan, context.policy)
+            .await?;
         ActivityQueue::mark_completed(&mut tx, activity.id, self.id(), &applied.processed).await?;
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;

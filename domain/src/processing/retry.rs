@@ -11,12 +11,13 @@ use uuid::Uuid;
 
 use super::queue::notify_claimable;
 use super::state_events::StateChanges;
-use crate::{DomainError, UserScope};
+use crate::DomainError;
+use crate::db::scopes::ProcessingScope;
 
-impl UserScope<'_> {
+impl ProcessingScope<'_> {
     /// Queues one of this user's failed or dead activities for processing again now.
     /// `NotFound` for someone else's activity; `Conflict` when it has not failed.
-    pub async fn retry_activity(&self, activity: Uuid) -> Result<(), DomainError> {
+    pub async fn retry(self, activity: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
         let state = sqlx::query_scalar!(
             r#"select state as "state: ActivityState" from activities

@@ -4,12 +4,12 @@ use api::{Channel, Direction};
 use uuid::Uuid;
 
 use super::{SummaryError, SummarySource};
-use crate::UserScope;
+use crate::db::scopes::ProcessingScope;
 
-impl UserScope<'_> {
+impl ProcessingScope<'_> {
     /// The text to summarise of this user's `activity`; `NoText` when it has none (or
     /// was deleted since it was claimed).
-    pub async fn summary_source(&self, activity: Uuid) -> Result<SummarySource, SummaryError> {
+    pub async fn summary_source(self, activity: Uuid) -> Result<SummarySource, SummaryError> {
         let row = sqlx::query!(
             r#"select channel as "channel: Channel", direction as "direction: Direction", subject, body_text
                from activities where user_id = $1 and id = $2 and deleted_at is null"#,

@@ -177,6 +177,7 @@ impl Summariser {
         let source = self
             .db
             .for_user(claim.user)
+            .processing()
             .summary_source(claim.activity_id)
             .await?;
         let completion = tokio::time::timeout(

@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::SyncAccount;
 use super::jobs::SyncGmail;
+use crate::DomainError;
 use crate::accounts::AccountSummary;
+use crate::db::scopes::SyncScope;
 use crate::jobs::BackgroundJob;
 use crate::processing::ContactPolicy;
-use crate::{DomainError, UserScope};
 
 /// One account as the settings page shows it: the account, its sync state, its contact
-/// policy and its ledger's outcome counts (see [`UserScope::ledger_counts`]).
+/// policy and its ledger's outcome counts (see [`SyncScope::ledger_counts`](crate::db::scopes::SyncScope)).
 #[derive(Debug, Clone)]
 pub struct AccountSettings {
     pub account: AccountSummary,
@@ -29,10 +30,10 @@ pub enum SyncRequest {
     AlreadyRunning,
 }
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// How many Gmail ids ended in each outcome (imported, filtered, failed, ...).
     pub async fn ledger_counts(
-        &self,
+        self,
         account: Uuid,
     ) -> Result<Vec<(LedgerOutcome, i64)>, DomainError> {
         let rows = sqlx::query!(
@@ -49,7 +50,7 @@ impl UserScope<'_> {
 
     /// Every account of the user with its sync state, contact policy and ledger counts,
     /// in one query (the settings page), oldest account first.
-    pub async fn account_settings(&self) -> Result<Vec<AccountSettings>, DomainError> {
+    pub async fn account_settings(self) -> Result<Vec<AccountSettings>, DomainError> {
         let rows = sqlx::query!(
             r#"select a.id, a.provider as "provider: Provider", a.external_id, a.display_name,
                       a.scopes, a.status as "status: AccountStatus", a.last_error,
@@ -100,7 +101,7 @@ impl UserScope<'_> {
         Ok(accounts)
     }
 
-    async fn own_google_account(&self, account: Uuid) -> Result<(), DomainError> {
+    async fn own_google_account(self, account: Uuid) -> Result<(), DomainError> {
         let found = sqlx::query_scalar!(
             r#"select exists(select 1 from accounts where id = $1 and user_id = $2 and provider = 'google') as "found!""#,
             account,
@@ -116,10 +117,11 @@ impl UserScope<'_> {
     }
 
     /// "Sync now": an incremental sync (or the full one, when there is no cursor yet).
-    pub async fn request_sync(&self, account: Uuid) -> Result<SyncRequest, DomainError> {
+    pub async fn request_sync(self, account: Uuid) -> Result<SyncRequest, DomainError> {
         self.own_google_account(account).await?;
         let enqueued = self
-            .enqueue_job(&SyncGmail {
+            .jobs()
+            .enqueue(&SyncGmail {
                 account_id: account,
             })
             .await
@@ -134,7 +136,7 @@ impl UserScope<'_> {
     /// "Full resync": forget the history cursor and checkpoint, then sync. Refused while
     /// a sync runs, so the running one cannot write its cursor back afterwards. Storage
     /// is idempotent per Gmail id, so nothing is duplicated.
-    pub async fn request_full_resync(&self, account: Uuid) -> Result<SyncRequest, DomainError> {
+    pub async fn request_full_resync(self, account: Uuid) -> Result<SyncRequest, DomainError> {
         self.own_google_account(account).await?;
         let busy = sqlx::query_scalar!(
             r#"select exists(select 1 from jobs where user_id = $1 and kind = $2 and unique_key = $3

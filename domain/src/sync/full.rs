@@ -78,7 +78,7 @@ impl<A: GmailApi> GmailSync<A> {
                 let profile = client.get_profile().await?;
                 let cp = FullCheckpoint {
                     history_id: profile.history_id,
-                    started_at: scope.db_now().await?,
+                    started_at: scope.sync().db_now().await?,
                     page_token: None,
                     done: 0,
                     failed: 0,
@@ -102,10 +102,12 @@ impl<A: GmailApi> GmailSync<A> {
         // Every message Gmail listed was touched since the start; imported ones that
         // were not are gone from Gmail (deleted or moved to spam/trash meanwhile).
         let gone = scope
+            .sync()
             .imported_untouched_since(account, checkpoint.started_at)
             .await?;
-        report.deleted += scope.mark_emails_deleted(account, &gone).await?;
+        report.deleted += scope.mail().mark_emails_deleted(account, &gone).await?;
         scope
+            .sync()
             .patch_sync_state(
                 account,
                 json!({"history_id": checkpoint.history_id}),
@@ -131,6 +133,7 @@ impl<A: GmailApi> GmailSync<A> {
                     .map(|s| s.send_as_email.to_lowercase())
                     .collect();
                 scope
+                    .sync()
                     .patch_sync_state(client.account(), json!({ "aliases": aliases }), &[])
                     .await
             }
@@ -168,6 +171,7 @@ impl<A: GmailApi> GmailSync<A> {
             };
             let ids: Vec<String> = listed.messages.into_iter().map(|m| m.id).collect();
             let known = scope
+                .sync()
                 .stored_since(account, &ids, checkpoint.started_at)
                 .await?;
             let todo: Vec<String> = ids.into_iter().filter(|id| !known.contains(id)).collect();
@@ -277,6 +281,7 @@ impl<A: GmailApi> GmailSync<A> {
             let (email_pages, emails): (Vec<u64>, Vec<IncomingEmail>) =
                 batch.emails.into_iter().unzip();
             scope
+                .mail()
                 .store_emails(account, &emails, &self.options.filter)
                 .await?;
             report.stored += emails.len() as u64;
@@ -288,14 +293,17 @@ impl<A: GmailApi> GmailSync<A> {
                 .iter()
                 .map(|(_, id, e)| (id.clone(), e.clone()))
                 .collect();
-            scope.record_fetch_failures(account, &failures).await?;
+            scope
+                .sync()
+                .record_fetch_failures(account, &failures)
+                .await?;
             report.failed += failures.len() as u64;
             checkpoint.failed += failures.len() as u64;
             finished.extend(batch.failed.iter().map(|(p, _, _)| *p));
         }
         if !batch.gone.is_empty() {
             let ids: Vec<String> = batch.gone.iter().map(|(_, id)| id.clone()).collect();
-            report.deleted += scope.mark_emails_deleted(account, &ids).await?;
+            report.deleted += scope.mail().mark_emails_deleted(account, &ids).await?;
             finished.extend(batch.gone.iter().map(|(p, _)| *p));
         }
         checkpoint.done += finished.len() as u64;
@@ -355,6 +363,7 @@ async fn save(
     checkpoint: &FullCheckpoint,
 ) -> Result<(), SyncError> {
     scope
+        .sync()
         .patch_sync_state(account, json!({ "full": checkpoint }), &[])
         .await
 }

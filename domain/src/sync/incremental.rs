@@ -151,14 +151,18 @@ impl<A: GmailApi> GmailSync<A> {
             }
             for chunk in emails.chunks(self.options.batch_size.max(1)) {
                 scope
+                    .mail()
                     .store_emails(account, chunk, &self.options.filter)
                     .await?;
             }
             report.stored += emails.len() as u64;
-            scope.record_fetch_failures(account, &failures).await?;
+            scope
+                .sync()
+                .record_fetch_failures(account, &failures)
+                .await?;
             report.failed += failures.len() as u64;
-            report.label_changes += scope.apply_label_changes(account, &labels).await?;
-            report.deleted += scope.mark_emails_deleted(account, &delete).await?;
+            report.label_changes += scope.mail().apply_label_changes(account, &labels).await?;
+            report.deleted += scope.mail().mark_emails_deleted(account, &delete).await?;
 
             // Everything the page covers is committed: the cursor may move past it.
             let last_record = page.records.iter().map(|r| r.id).max();
@@ -168,6 +172,7 @@ impl<A: GmailApi> GmailSync<A> {
                 (None, last) => cursor.max(page.history_id).max(last.unwrap_or(cursor)),
             };
             scope
+                .sync()
                 .patch_sync_state(account, json!({ "history_id": cursor }), &[])
                 .await?;
             reporter.progress.done += (emails.len() + failures.len()) as u64;

@@ -85,10 +85,12 @@ impl BackgroundJob for ImportMbox {
         }
         let scope = db.for_user(owner(job)?);
         let report = scope
+            .sync()
             .import_mbox(&self.path, &self.name, self.limits)
             .await
             .map_err(job_error)?;
         scope
+            .sync()
             .announce_mbox_import(&self.name, &report)
             .await
             .map_err(job_error)?;

@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::SyncError;
-use crate::UserScope;
+use crate::db::scopes::SyncScope;
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// Of `ids`, those stored (imported or filtered) since `since`: a resumed full sync
     /// skips them. Older rows are fetched again, which refreshes their labels after a
     /// history gap.
     pub(crate) async fn stored_since(
-        &self,
+        self,
         account: Uuid,
         ids: &[String],
         since: DateTime<Utc>,
@@ -36,7 +36,7 @@ impl UserScope<'_> {
     /// Records items that could not be fetched (after retries) so none is lost
     /// silently. An already imported message keeps its outcome; the error is noted.
     pub(crate) async fn record_fetch_failures(
-        &self,
+        self,
         account: Uuid,
         failures: &[(String, String)],
     ) -> Result<(), SyncError> {
@@ -65,7 +65,7 @@ impl UserScope<'_> {
 
     /// Records items deliberately not imported, with the rule that skipped them.
     pub(crate) async fn record_filtered(
-        &self,
+        self,
         account: Uuid,
         skipped: &[(String, String)],
     ) -> Result<(), SyncError> {
@@ -92,7 +92,7 @@ impl UserScope<'_> {
     /// Imported messages not touched since `since`. After a complete full sync, which
     /// touches every message Gmail listed, these are the ones Gmail no longer has.
     pub(crate) async fn imported_untouched_since(
-        &self,
+        self,
         account: Uuid,
         since: DateTime<Utc>,
     ) -> Result<Vec<String>, SyncError> {

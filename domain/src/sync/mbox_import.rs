@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::SyncError;
-use crate::UserScope;
+use crate::db::scopes::SyncScope;
 use crate::events::{Event, ImportFinishedPayload};
 use crate::ingest::{IncomingEmail, IngestFilter, StoreOutcome};
 use crate::mail::mbox::{MboxItem, MboxLimits, MboxMessage, MboxReader, OversizeReason};
@@ -39,11 +39,11 @@ struct Prepared {
     oversize: Option<OversizeReason>,
 }
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// Imports `path` into this user's `mbox` account named `name` (created if new).
     /// Re-importing the same file changes nothing: ids come from Message-IDs.
     pub async fn import_mbox(
-        &self,
+        self,
         path: &Path,
         name: &str,
         limits: MboxLimits,
@@ -82,7 +82,7 @@ impl UserScope<'_> {
             self.record_filtered(account, &skipped).await?;
             report.duplicates += skipped.len() as u64;
             let emails: Vec<IncomingEmail> = fresh.into_iter().map(|p| p.email).collect();
-            for stored in self.store_emails(account, &emails, &filter).await? {
+            for stored in self.mail().store_emails(account, &emails, &filter).await? {
                 match stored.outcome {
                     StoreOutcome::Imported(_) => report.imported += 1,
                     StoreOutcome::Updated(_) => report.updated += 1,
@@ -97,7 +97,7 @@ impl UserScope<'_> {
 
     /// Tells the user's open pages that an import finished, with its counts.
     pub(crate) async fn announce_mbox_import(
-        &self,
+        self,
         name: &str,
         report: &MboxImportReport,
     ) -> Result<(), SyncError> {
@@ -106,12 +106,12 @@ impl UserScope<'_> {
             name: name.to_owned(),
             report: report.clone(),
         });
-        self.record_event(&mut tx, &event).await?;
+        self.events().record(&mut tx, &event).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn mbox_account(&self, name: &str) -> Result<Uuid, SyncError> {
+    async fn mbox_account(self, name: &str) -> Result<Uuid, SyncError> {
         Ok(sqlx::query_scalar!(
             r#"insert into accounts (user_id, provider, external_id, display_name)
                values ($1, 'mbox', $2, $2)
@@ -127,7 +127,7 @@ impl UserScope<'_> {
 
     /// Of `message_ids`, those this user already has from a Gmail account.
     async fn message_ids_from_gmail(
-        &self,
+        self,
         message_ids: &[String],
     ) -> Result<HashSet<String>, SyncError> {
         let rows = sqlx::query_scalar!(

@@ -173,7 +173,7 @@ impl<A: GmailApi> GmailSync<A> {
     /// revoked grant to `needs_reconnect`.
     pub async fn sync_account(&self, user: UserId, account: Uuid) -> Result<SyncReport, SyncError> {
         let scope = self.db.for_user(user);
-        let found = scope.sync_account(account).await?;
+        let found = scope.sync().sync_account(account).await?;
         if found.provider != Provider::Google {
             return Err(SyncError::NotGmail);
         }
@@ -190,6 +190,7 @@ impl<A: GmailApi> GmailSync<A> {
             last_success,
         );
         scope
+            .sync()
             .set_account_status(account, AccountStatus::Syncing, None, false)
             .await?;
         let client = self.client(account);
@@ -202,6 +203,7 @@ impl<A: GmailApi> GmailSync<A> {
                 reporter.progress.last_error = None;
                 reporter.stage(Stage::Idle).await?;
                 scope
+                    .sync()
                     .set_account_status(account, AccountStatus::Active, None, true)
                     .await?;
             }
@@ -216,6 +218,7 @@ impl<A: GmailApi> GmailSync<A> {
                 reporter.progress.last_error = Some(words.clone());
                 reporter.stage(Stage::Idle).await?;
                 scope
+                    .sync()
                     .set_account_status(account, status, Some(&words), false)
                     .await?;
             }
@@ -268,7 +271,7 @@ impl<A: GmailApi> GmailSync<A> {
         account: Uuid,
     ) -> Result<ReconcileReport, SyncError> {
         let scope = self.db.for_user(user);
-        let found = scope.sync_account(account).await?;
+        let found = scope.sync().sync_account(account).await?;
         if found.provider != Provider::Google {
             return Err(SyncError::NotGmail);
         }

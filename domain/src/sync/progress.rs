@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use super::SyncError;
 use super::state::{Stage, SyncProgress};
+use crate::db::scopes::SyncScope;
 use crate::events::{Event, SyncProgressPayload};
-use crate::{Db, UserId, UserScope};
+use crate::{Db, UserId};
 
 pub(super) struct Reporter {
     db: Db,
@@ -77,17 +78,18 @@ impl Reporter {
         }
         self.last_emit = Some(Instant::now());
         let scope = self.db.for_user(self.user);
-        self.progress.people_seen = scope.people_seen().await?;
+        self.progress.people_seen = scope.sync().people_seen().await?;
         scope
+            .sync()
             .record_sync_progress(self.account, &self.progress)
             .await
     }
 }
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// How many other people (distinct email addresses that are not one of the user's
     /// accounts) appear in the user's stored mail.
-    pub(crate) async fn people_seen(&self) -> Result<u64, SyncError> {
+    pub(crate) async fn people_seen(self) -> Result<u64, SyncError> {
         let n = sqlx::query_scalar!(
             r#"select count(distinct p.address) as "n!" from activity_participants p
                where p.user_id = $1 and p.address_kind = 'email'
@@ -101,7 +103,7 @@ impl UserScope<'_> {
 
     /// One progress write: the state, the event and the notification, atomically.
     pub(crate) async fn record_sync_progress(
-        &self,
+        self,
         account: Uuid,
         progress: &SyncProgress,
     ) -> Result<(), SyncError> {
@@ -117,7 +119,7 @@ impl UserScope<'_> {
     /// Sets one key of the account's `sync_state` and publishes an event about it in the
     /// same transaction, so a listener never sees an event before the state it describes.
     pub(crate) async fn store_sync_state_and_publish(
-        &self,
+        self,
         account: Uuid,
         key: &str,
         value: serde_json::Value,
@@ -134,7 +136,7 @@ impl UserScope<'_> {
         )
         .execute(&mut *tx)
         .await?;
-        self.record_event(&mut tx, event).await?;
+        self.events().record(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
     }

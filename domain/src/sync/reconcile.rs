@@ -12,9 +12,10 @@ use uuid::Uuid;
 use super::progress::Reporter;
 use super::state::Stage;
 use super::{GmailSync, SyncError};
+use crate::UserId;
+use crate::db::scopes::SyncScope;
 use crate::events::{Event, SyncReconcilePayload};
 use crate::gmail::{GmailApi, ListQuery, QuotaClient};
-use crate::{UserId, UserScope};
 
 /// How many ids of each kind a report lists (the counts are always complete).
 const SAMPLE: i64 = 100;
@@ -45,18 +46,22 @@ impl<A: GmailApi> GmailSync<A> {
         ids.sort_unstable();
         ids.dedup();
         let scope = self.db.for_user(user);
-        let report = scope.compare_with_ledger(client.account(), &ids).await?;
+        let report = scope
+            .sync()
+            .compare_with_ledger(client.account(), &ids)
+            .await?;
         scope
+            .sync()
             .save_reconcile_report(client.account(), &report)
             .await?;
         Ok(report)
     }
 }
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// Compares Gmail's ids with the account's ledger, in the database.
     pub(crate) async fn compare_with_ledger(
-        &self,
+        self,
         account: Uuid,
         gmail_ids: &[String],
     ) -> Result<ReconcileReport, SyncError> {
@@ -121,7 +126,7 @@ impl UserScope<'_> {
     }
 
     async fn save_reconcile_report(
-        &self,
+        self,
         account: Uuid,
         report: &ReconcileReport,
     ) -> Result<(), SyncError> {

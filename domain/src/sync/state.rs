@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::SyncError;
 use super::reconcile::ReconcileReport;
-use crate::UserScope;
+use crate::db::scopes::SyncScope;
 use crate::gmail::HistoryId;
 
 /// The sync's part of `accounts.sync_state`.
@@ -58,11 +58,11 @@ pub struct SyncAccount {
     pub state: SyncState,
 }
 
-impl UserScope<'_> {
+impl SyncScope<'_> {
     /// The account and its parsed sync state. Unknown keys are ignored; a state that
     /// does not parse (written by an older version) counts as empty, which means a full
     /// sync, the safe choice.
-    pub async fn sync_account(&self, account: Uuid) -> Result<SyncAccount, SyncError> {
+    pub async fn sync_account(self, account: Uuid) -> Result<SyncAccount, SyncError> {
         let row = sqlx::query!(
             r#"select id, provider as "provider: Provider", external_id,
                       status as "status: AccountStatus", sync_state
@@ -85,7 +85,7 @@ impl UserScope<'_> {
     /// Merges `set` into the account's sync state after removing the `remove` keys, in
     /// one statement.
     pub(crate) async fn patch_sync_state(
-        &self,
+        self,
         account: Uuid,
         set: serde_json::Value,
         remove: &[&str],
@@ -107,7 +107,7 @@ impl UserScope<'_> {
     /// Sets the account's status. `last_error` replaces the stored one; a successful
     /// run also stamps `last_synced_at`.
     pub(crate) async fn set_account_status(
-        &self,
+        self,
         account: Uuid,
         status: AccountStatus,
         last_error: Option<&str>,
@@ -129,7 +129,7 @@ impl UserScope<'_> {
     }
 
     /// The database's clock, so that checkpoint times compare with `updated_at`.
-    pub(crate) async fn db_now(&self) -> Result<DateTime<Utc>, SyncError> {
+    pub(crate) async fn db_now(self) -> Result<DateTime<Utc>, SyncError> {
         Ok(sqlx::query_scalar!(r#"select now() as "now!""#)
             .fetch_one(self.pool)
             .await?)

@@ -141,15 +141,16 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
     let limit = Limit::parse(10).unwrap();
 
     assert_eq!(
-        me.ask_exchange_counts(&[f.dana], None).await.unwrap(),
+        me.ask().exchange_counts(&[f.dana], None).await.unwrap(),
         (2, 2)
     );
     assert_eq!(
-        me.ask_exchange_counts(&[f.sam], None).await.unwrap(),
+        me.ask().exchange_counts(&[f.sam], None).await.unwrap(),
         (3, 0)
     );
     assert_eq!(
-        me.ask_exchange_counts(&[f.dana, f.sam], None)
+        me.ask()
+            .exchange_counts(&[f.dana, f.sam], None)
             .await
             .unwrap(),
         (4, 2),
@@ -157,27 +158,31 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
     );
     let from_the_15th = Period::new(at(15, 0), now());
     assert_eq!(
-        me.ask_exchange_counts(&[f.dana], from_the_15th)
+        me.ask()
+            .exchange_counts(&[f.dana], from_the_15th)
             .await
             .unwrap(),
         (1, 1)
     );
 
     let ranked = me
-        .ask_message_counts(Metric::Sent, None, None)
+        .ask()
+        .message_counts(Metric::Sent, None, None)
         .await
         .unwrap();
     assert_eq!(ranked[0].contact.id, f.sam);
     assert_eq!((ranked[0].sent, ranked[0].received), (3, 0));
     let received = me
-        .ask_message_counts(Metric::Received, from_the_15th, None)
+        .ask()
+        .message_counts(Metric::Received, from_the_15th, None)
         .await
         .unwrap();
     assert_eq!(received[0].contact.id, f.dana);
     assert_eq!(received[0].received, 1);
 
     let mine = me
-        .ask_unanswered(Awaiting::MyReply, None, &[], limit)
+        .ask()
+        .unanswered(Awaiting::MyReply, None, &[], limit)
         .await
         .unwrap();
     assert_eq!(mine.len(), 1, "{mine:?}");
@@ -186,7 +191,8 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
         (f.dana, f.t2_reply)
     );
     let theirs = me
-        .ask_unanswered(Awaiting::TheirReply, None, &[], limit)
+        .ask()
+        .unanswered(Awaiting::TheirReply, None, &[], limit)
         .await
         .unwrap();
     let open: HashSet<(Uuid, &str)> = theirs
@@ -199,7 +205,8 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
         "Dana answered t2 but not my last t1 message; Sam never answered"
     );
     let since_the_21st = me
-        .ask_unanswered(Awaiting::TheirReply, Some(at(21, 0)), &[], limit)
+        .ask()
+        .unanswered(Awaiting::TheirReply, Some(at(21, 0)), &[], limit)
         .await
         .unwrap();
     assert_eq!(since_the_21st.len(), 1);
@@ -209,18 +216,21 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
     );
 
     let first = me
-        .ask_timeline(&[f.dana], None, None, true, limit)
+        .ask()
+        .activity_timeline(&[f.dana], None, None, true, limit)
         .await
         .unwrap();
     assert_eq!(first[0].subject.as_deref(), Some("Kickoff"));
     let last = me
-        .ask_timeline(&[f.dana], None, Some(api::Channel::Email), false, limit)
+        .ask()
+        .activity_timeline(&[f.dana], None, Some(api::Channel::Email), false, limit)
         .await
         .unwrap();
     assert_eq!(last[0].activity_id, f.t2_reply);
 
     let found = me
-        .ask_search_messages(
+        .ask()
+        .search_messages(
             &MessageFilter {
                 text: Some("invoice".into()),
                 ..MessageFilter::default()
@@ -232,7 +242,8 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
     assert_eq!(found.len(), 2);
     assert!(found.iter().all(|m| m.contact_id == Some(f.sam)));
     let acme = me
-        .ask_find_contacts(
+        .ask()
+        .find_contacts(
             &ContactFilter {
                 text: Some("acme".into()),
                 ..ContactFilter::default()
@@ -243,7 +254,8 @@ async fn tools_count_periods_threads_and_messages_as_worked_out_by_hand() {
         .unwrap();
     assert_eq!(acme.len(), 2);
     let quiet = me
-        .ask_find_contacts(
+        .ask()
+        .find_contacts(
             &ContactFilter {
                 last_before: Some(at(25, 0)),
                 ..ContactFilter::default()
@@ -334,6 +346,7 @@ async fn seeded(db: &Db, owner: &str, seed: u64) -> UserId {
     } = TestUser::create(db, owner).await;
     let emails: Vec<IncomingEmail> = mailbox.messages().map(IncomingEmail::from).collect();
     db.for_user(me)
+        .mail()
         .store_emails(account, &emails, &IngestFilter::default())
         .await
         .unwrap();
@@ -477,7 +490,7 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     domain::ask::history::ask(me, None, &refused, now(), &mut |_| {})
         .await
         .unwrap();
-    let history = me.ask_history(10).await.unwrap();
+    let history = me.ask().history(10).await.unwrap();
     let asked: Vec<(&str, bool)> = history
         .iter()
         .map(|e| (e.question.as_str(), e.refused))
@@ -490,7 +503,7 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
         ]
     );
 
-    let events = me.history_after(0, None, 100).await.unwrap();
+    let events = me.events().history_after(0, None, 100).await.unwrap();
     let logged: Vec<&serde_json::Value> = events
         .iter()
         .filter(|e| e.kind == "ai.query_executed")
@@ -505,7 +518,8 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     assert!(logged[0]["latency_ms"].as_i64().unwrap() >= 0);
     assert_eq!(logged[0]["exchange_id"], history[0].id);
     assert!(
-        me.events_after(0)
+        me.events()
+            .events_after(0)
             .await
             .unwrap()
             .iter()
@@ -516,7 +530,8 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     let other = user(&f.db, "other@example.com").await;
     assert!(
         f.db.for_user(other)
-            .ask_history(10)
+            .ask()
+            .history(10)
             .await
             .unwrap()
             .is_empty(),
@@ -524,6 +539,7 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     );
     assert!(
         f.db.for_user(other)
+            .events()
             .history_after(0, None, 100)
             .await
             .unwrap()

@@ -50,7 +50,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
 async fn a_webhook_becomes_a_raw_activity_with_participants_and_payload() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
-    let (channel, key) = alex.create_channel(&sms_channel("Phone")).await.unwrap();
+    let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
     let stored: Vec<u8> = sqlx::query_scalar("select key_sha256 from ingestion_channels")
         .fetch_one(db.pool())
         .await
@@ -100,7 +100,7 @@ async fn a_webhook_becomes_a_raw_activity_with_participants_and_payload() {
             ("to".into(), "phone".into(), "+14155550100".into()),
         ]
     );
-    let summary = alex.channel(channel.id).await.unwrap().unwrap();
+    let summary = alex.channels().get(channel.id).await.unwrap().unwrap();
     assert_eq!(summary.received, 1);
     assert!(summary.last_received_at.is_some());
 }
@@ -109,7 +109,7 @@ async fn a_webhook_becomes_a_raw_activity_with_participants_and_payload() {
 async fn retries_do_not_duplicate() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
-    let (channel, key) = alex.create_channel(&sms_channel("Phone")).await.unwrap();
+    let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
     let body = sms("m-1", "+14155552671");
     let first = deliver(&db, channel.id, key.expose(), &body).await.unwrap();
     let (a, b) = tokio::join!(
@@ -126,7 +126,7 @@ async fn retries_do_not_duplicate() {
         count(&db, "select count(*) from activity_participants").await,
         2
     );
-    let summary = alex.channel(channel.id).await.unwrap().unwrap();
+    let summary = alex.channels().get(channel.id).await.unwrap().unwrap();
     assert_eq!((summary.received, summary.duplicates), (1, 2));
 }
 
@@ -134,7 +134,7 @@ async fn retries_do_not_duplicate() {
 async fn wrong_rotated_and_disabled_keys_are_refused() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
-    let (channel, key) = alex.create_channel(&sms_channel("Phone")).await.unwrap();
+    let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
     assert!(matches!(
         db.authorize_channel(channel.id, "rk_wrong").await,
         Err(ChannelError::Unauthorized)
@@ -148,7 +148,7 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
         Err(ChannelError::Unauthorized)
     ));
 
-    let new_key = alex.rotate_channel_key(channel.id).await.unwrap();
+    let new_key = alex.channels().rotate_key(channel.id).await.unwrap();
     assert!(matches!(
         db.authorize_channel(channel.id, key.expose()).await,
         Err(ChannelError::Unauthorized)
@@ -159,7 +159,10 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
             .is_ok()
     );
 
-    alex.set_channel_enabled(channel.id, false).await.unwrap();
+    alex.channels()
+        .set_enabled(channel.id, false)
+        .await
+        .unwrap();
     assert!(matches!(
         db.authorize_channel(channel.id, new_key.expose()).await,
         Err(ChannelError::Disabled)
@@ -168,7 +171,7 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
         db.authorize_channel(channel.id, "rk_wrong").await,
         Err(ChannelError::Unauthorized)
     ));
-    alex.set_channel_enabled(channel.id, true).await.unwrap();
+    alex.channels().set_enabled(channel.id, true).await.unwrap();
     assert!(
         db.authorize_channel(channel.id, new_key.expose())
             .await
@@ -180,16 +183,19 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
 async fn blocklisted_senders_are_dropped_and_counted() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
-    let (channel, key) = alex.create_channel(&sms_channel("Phone")).await.unwrap();
+    let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
     let phone = alex
+        .channels()
         .add_to_blocklist(&BlockEntry::parse("+1 (415) 555-2671").unwrap())
         .await
         .unwrap();
-    alex.add_to_blocklist(&BlockEntry::parse("*@spam.example").unwrap())
+    alex.channels()
+        .add_to_blocklist(&BlockEntry::parse("*@spam.example").unwrap())
         .await
         .unwrap();
     assert!(matches!(
-        alex.add_to_blocklist(&BlockEntry::parse("*@SPAM.example").unwrap())
+        alex.channels()
+            .add_to_blocklist(&BlockEntry::parse("*@SPAM.example").unwrap())
             .await,
         Err(DomainError::Conflict(_))
     ));
@@ -221,9 +227,10 @@ async fn blocklisted_senders_are_dropped_and_counted() {
     assert!(matches!(kept, IngestOutcome::Stored(_)));
 
     assert_eq!(count(&db, "select count(*) from activities").await, 1);
-    let summary = alex.channel(channel.id).await.unwrap().unwrap();
+    let summary = alex.channels().get(channel.id).await.unwrap().unwrap();
     assert_eq!((summary.received, summary.dropped), (1, 2));
     let hits: Vec<(String, i64)> = alex
+        .channels()
         .blocklist()
         .await
         .unwrap()
@@ -241,7 +248,7 @@ async fn blocklisted_senders_are_dropped_and_counted() {
     .await;
     assert_eq!(ledger, 2, "drops are recorded, not silent");
 
-    alex.remove_from_blocklist(phone).await.unwrap();
+    alex.channels().remove_from_blocklist(phone).await.unwrap();
     let now_kept = deliver(&db, channel.id, key.expose(), &sms("m-1", "+14155552671"))
         .await
         .unwrap();
@@ -254,24 +261,26 @@ async fn channels_and_blocklists_belong_to_one_user() {
     let alex = db.for_user(user(&db, "alex@example.com").await);
     let sam = db.for_user(user(&db, "sam@example.com").await);
     let (channel, key) = alex
-        .create_channel(&sms_channel("Alex phone"))
+        .channels()
+        .create(&sms_channel("Alex phone"))
         .await
         .unwrap();
-    sam.add_to_blocklist(&BlockEntry::parse("+14155552671").unwrap())
+    sam.channels()
+        .add_to_blocklist(&BlockEntry::parse("+14155552671").unwrap())
         .await
         .unwrap();
 
-    assert!(sam.channels().await.unwrap().is_empty());
-    assert!(sam.channel(channel.id).await.unwrap().is_none());
+    assert!(sam.channels().list().await.unwrap().is_empty());
+    assert!(sam.channels().get(channel.id).await.unwrap().is_none());
     assert!(matches!(
-        sam.rotate_channel_key(channel.id).await,
+        sam.channels().rotate_key(channel.id).await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
-        sam.set_channel_enabled(channel.id, false).await,
+        sam.channels().set_enabled(channel.id, false).await,
         Err(DomainError::NotFound(_))
     ));
-    assert!(alex.blocklist().await.unwrap().is_empty());
+    assert!(alex.channels().blocklist().await.unwrap().is_empty());
 
     // Sam's blocklist does not apply to Alex's channel, and Alex's key writes for Alex.
     let outcome = deliver(&db, channel.id, key.expose(), &sms("m-1", "+14155552671"))
@@ -297,7 +306,7 @@ async fn channels_and_blocklists_belong_to_one_user() {
     )
     .unwrap();
     assert!(matches!(
-        sam.ingest_webhook(&auth, &parsed).await,
+        sam.channels().ingest_webhook(&auth, &parsed).await,
         Err(ChannelError::Unauthorized)
     ));
     assert_eq!(count(&db, "select count(*) from activities").await, 1);
@@ -309,7 +318,7 @@ async fn channel_names_are_checked() {
     let alex = db.for_user(user(&db, "alex@example.com").await);
     for bad in ["", "   ", &"x".repeat(81)] {
         assert!(matches!(
-            alex.create_channel(&sms_channel(bad)).await,
+            alex.channels().create(&sms_channel(bad)).await,
             Err(DomainError::Invalid { .. })
         ));
     }
@@ -335,7 +344,8 @@ async fn webhook_html_is_stored_sanitized_like_mail() {
         (ChannelProvider::Postmark, postmark),
     ] {
         let (channel, key) = alex
-            .create_channel(&NewChannel {
+            .channels()
+            .create(&NewChannel {
                 name: format!("{provider:?}"),
                 provider,
                 defaults: ChannelDefaults {

@@ -134,7 +134,7 @@ async fn stats_match_hand_computed_values() {
     let f = fixture().await;
     refresh_fixture(&f).await;
     let scope = f.db.for_user(f.me);
-    let ada = scope.contact_stats(f.ada).await.unwrap();
+    let ada = scope.contacts().stats(f.ada).await.unwrap();
     assert_eq!((ada.sent_count, ada.received_count), (3, 4));
     assert_eq!(ada.first_interaction_at, Some(at(2026, 1, 10, 10)));
     assert_eq!(ada.last_interaction_at, Some(at(2026, 2, 20, 12)));
@@ -181,7 +181,7 @@ async fn stats_match_hand_computed_values() {
         "7 emails both ways in 90 days, you reply in 3 h, they reply in 5 h, last contact 9 days ago"
     );
 
-    let bob = scope.contact_stats(f.bob).await.unwrap();
+    let bob = scope.contacts().stats(f.bob).await.unwrap();
     assert_eq!((bob.sent_count, bob.received_count), (1, 0));
     assert_eq!(bob.unanswered_inbound, 0);
     assert_eq!(bob.my_reply_count + bob.their_reply_count, 0);
@@ -240,7 +240,10 @@ async fn a_refresh_works_around_rows_a_transaction_holds() {
     let scope = f.db.for_user(f.me);
     let sent = |id| if id == f.ada { 3 } else { 1 };
     for id in [first, second] {
-        assert_eq!(scope.contact_stats(id).await.unwrap().sent_count, sent(id));
+        assert_eq!(
+            scope.contacts().stats(id).await.unwrap().sent_count,
+            sent(id)
+        );
     }
 }
 
@@ -248,7 +251,7 @@ async fn a_refresh_works_around_rows_a_transaction_holds() {
 async fn a_new_contact_has_empty_stats_and_a_later_reply_updates_them() {
     let f = fixture().await;
     let scope = f.db.for_user(f.me);
-    let fresh = scope.contact_stats(f.ada).await.unwrap();
+    let fresh = scope.contacts().stats(f.ada).await.unwrap();
     assert_eq!(
         (fresh.sent_count, fresh.strength),
         (0, 0),
@@ -262,7 +265,7 @@ async fn a_new_contact_has_empty_stats_and_a_later_reply_updates_them() {
         .insert()
         .await;
     refresh(scope, &[f.ada]).await.unwrap();
-    let after = scope.contact_stats(f.ada).await.unwrap();
+    let after = scope.contacts().stats(f.ada).await.unwrap();
     assert_eq!(after.unanswered_inbound, 1);
     assert_eq!(after.sent_count, 4);
 }
@@ -311,7 +314,7 @@ async fn merge_then_unmerge_restores_exactly() {
     stats_for_all(&f).await;
     let before = merge_state(&f.db).await;
 
-    let suggestions = scope.duplicate_suggestions(f.ada).await.unwrap();
+    let suggestions = scope.contacts().duplicate_suggestions(f.ada).await.unwrap();
     assert_eq!(suggestions.len(), 1);
     assert_eq!(suggestions[0].contact_id, ada_home);
     assert_eq!(
@@ -320,10 +323,11 @@ async fn merge_then_unmerge_restores_exactly() {
     );
 
     let merge = scope
-        .merge_contacts(f.ada, ada_home, Some("Same name"))
+        .contacts()
+        .merge(f.ada, ada_home, Some("Same name"))
         .await
         .unwrap();
-    let profile = scope.contact_profile(f.ada).await.unwrap();
+    let profile = scope.contacts().profile(f.ada).await.unwrap();
     assert_eq!(
         profile.title.as_deref(),
         Some("Countess"),
@@ -331,43 +335,53 @@ async fn merge_then_unmerge_restores_exactly() {
     );
     assert_eq!(profile.tags, ["friend"]);
     let identities: Vec<String> = scope
-        .contact_identities(f.ada)
+        .contacts()
+        .identities(f.ada)
         .await
         .unwrap()
         .into_iter()
         .map(|i| i.value)
         .collect();
     assert_eq!(identities, [ADA, "ada@home.example"]);
-    let stats = scope.contact_stats(f.ada).await.unwrap();
+    let stats = scope.contacts().stats(f.ada).await.unwrap();
     assert_eq!(stats.received_count, 5, "stats recomputed over both");
     assert_eq!(
-        scope.contact_profile(ada_home).await.unwrap().merged_into,
+        scope
+            .contacts()
+            .profile(ada_home)
+            .await
+            .unwrap()
+            .merged_into,
         Some(f.ada)
     );
-    let listed = scope.list_contacts(&ContactQuery::default()).await.unwrap();
+    let listed = scope
+        .contacts()
+        .list(&ContactQuery::default())
+        .await
+        .unwrap();
     assert_eq!(
         listed.total,
         ListTotal::Exactly(2),
         "the merged-away contact is not listed"
     );
     assert!(listed.contacts.iter().all(|c| c.id != ada_home));
-    let log = scope.merge_log(f.ada).await.unwrap();
+    let log = scope.contacts().merge_log(f.ada).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].id, log[0].unmerged_at), (merge, None));
 
-    scope.unmerge(merge).await.unwrap();
+    scope.contacts().unmerge(merge).await.unwrap();
     assert_eq!(
         merge_state(&f.db).await,
         before,
         "un-merge restores every row"
     );
     assert!(
-        scope.merge_log(f.ada).await.unwrap()[0]
+        scope.contacts().merge_log(f.ada).await.unwrap()[0]
             .unmerged_at
             .is_some()
     );
     assert!(matches!(
-        scope.unmerge(merge).await,
+        scope.contacts().unmerge(merge).await,
         Err(DomainError::NotFound(_))
     ));
 }
@@ -397,7 +411,7 @@ async fn duplicates_by_phone_and_linkedin_are_suggested_with_reasons() {
         .execute(f.db.pool())
         .await
         .unwrap();
-    let suggestions = scope.duplicate_suggestions(f.ada).await.unwrap();
+    let suggestions = scope.contacts().duplicate_suggestions(f.ada).await.unwrap();
     assert_eq!(suggestions.len(), 1);
     assert_eq!(
         suggestions[0].reasons,
@@ -426,10 +440,11 @@ async fn user_edits_are_marked_with_user_provenance() {
         ..ProfileValues::default()
     };
     scope
+        .contacts()
         .update_profile(f.ada, &ProfileEdit::parse(&form).unwrap())
         .await
         .unwrap();
-    let profile = scope.contact_profile(f.ada).await.unwrap();
+    let profile = scope.contacts().profile(f.ada).await.unwrap();
     assert_eq!(profile.display_name.as_deref(), Some("Ada King"));
     assert_eq!(profile.company_domain.as_deref(), Some("engines.example"));
     assert_eq!(profile.custom_fields["City"], "London");
@@ -448,7 +463,7 @@ async fn user_edits_are_marked_with_user_provenance() {
         assert_eq!(sources[field]["source"], "user", "{field}");
         assert!(sources[field]["at"].is_string(), "{field} has a time");
     }
-    let identities = scope.contact_identities(f.ada).await.unwrap();
+    let identities = scope.contacts().identities(f.ada).await.unwrap();
     assert_eq!(identities.len(), 3);
 
     // Saving again with one change marks only that field anew.
@@ -457,10 +472,11 @@ async fn user_edits_are_marked_with_user_provenance() {
         ..form
     };
     scope
+        .contacts()
         .update_profile(f.ada, &ProfileEdit::parse(&retitled).unwrap())
         .await
         .unwrap();
-    let again = scope.contact_profile(f.ada).await.unwrap();
+    let again = scope.contacts().profile(f.ada).await.unwrap();
     assert_eq!(again.field_sources["title"]["source"], "user");
     assert_eq!(again.field_sources["notes"]["at"], sources["notes"]["at"]);
 
@@ -470,6 +486,7 @@ async fn user_edits_are_marked_with_user_provenance() {
         ..ProfileValues::default()
     };
     let err = scope
+        .contacts()
         .update_profile(f.ada, &ProfileEdit::parse(&stolen).unwrap())
         .await
         .unwrap_err();
@@ -505,7 +522,11 @@ async fn the_list_searches_filters_sorts_and_pages() {
         .await
         .unwrap();
 
-    let first = scope.list_contacts(&ContactQuery::default()).await.unwrap();
+    let first = scope
+        .contacts()
+        .list(&ContactQuery::default())
+        .await
+        .unwrap();
     assert_eq!(
         (first.total, first.total.known_pages(), first.contacts.len()),
         (ListTotal::Exactly(60), 2, 50)
@@ -513,7 +534,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
     assert!(first.has_next());
     assert_eq!(first.contacts[0].id, f.ada, "strongest first");
     let second = scope
-        .list_contacts(&ContactQuery {
+        .contacts()
+        .list(&ContactQuery {
             page: 2,
             ..ContactQuery::default()
         })
@@ -536,41 +558,42 @@ async fn the_list_searches_filters_sorts_and_pages() {
         page.contacts.into_iter().map(|c| c.id).collect()
     };
     assert_eq!(
-        ids(scope.list_contacts(&search("lovelace")).await.unwrap()),
+        ids(scope.contacts().list(&search("lovelace")).await.unwrap()),
         [f.ada]
     );
     assert_eq!(
-        ids(scope.list_contacts(&search("BOB@ENGINES")).await.unwrap()),
+        ids(scope.contacts().list(&search("BOB@ENGINES")).await.unwrap()),
         [f.bob]
     );
     assert_eq!(
-        ids(scope.list_contacts(&search("analytical")).await.unwrap()),
+        ids(scope.contacts().list(&search("analytical")).await.unwrap()),
         [f.ada]
     );
     assert_eq!(
         scope
-            .list_contacts(&search("person 1"))
+            .contacts()
+            .list(&search("person 1"))
             .await
             .unwrap()
             .total,
         ListTotal::Exactly(10)
     );
     assert_eq!(
-        scope.list_contacts(&search("100%")).await.unwrap().total,
+        scope.contacts().list(&search("100%")).await.unwrap().total,
         ListTotal::Exactly(0)
     );
     // One or two characters match the start of a word: "bo" is Bob, "lo" is Lovelace,
     // not every name with an "o" inside (Person 00, …).
     assert_eq!(
-        ids(scope.list_contacts(&search("Bo")).await.unwrap()),
+        ids(scope.contacts().list(&search("Bo")).await.unwrap()),
         [f.bob]
     );
     assert_eq!(
-        ids(scope.list_contacts(&search("lo")).await.unwrap()),
+        ids(scope.contacts().list(&search("lo")).await.unwrap()),
         [f.ada]
     );
 
-    let filtered = |q: ContactQuery| async move { ids(scope.list_contacts(&q).await.unwrap()) };
+    let filtered = |q: ContactQuery| async move { ids(scope.contacts().list(&q).await.unwrap()) };
     assert_eq!(
         filtered(ContactQuery {
             tag: Some("investor".into()),
@@ -605,7 +628,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
         [f.bob]
     );
     let by_name = scope
-        .list_contacts(&ContactQuery {
+        .contacts()
+        .list(&ContactQuery {
             sort: ContactSort::Name,
             ..Default::default()
         })
@@ -620,7 +644,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
         Some("Bob Babbage")
     );
     let recent = scope
-        .list_contacts(&ContactQuery {
+        .contacts()
+        .list(&ContactQuery {
             sort: ContactSort::Recent,
             ..Default::default()
         })
@@ -629,7 +654,8 @@ async fn the_list_searches_filters_sorts_and_pages() {
     assert_eq!(recent.contacts[0].id, f.ada);
     assert_eq!(recent.contacts[1].id, f.bob);
     let volume = scope
-        .list_contacts(&ContactQuery {
+        .contacts()
+        .list(&ContactQuery {
             sort: ContactSort::MostEmails,
             ..Default::default()
         })
@@ -637,15 +663,16 @@ async fn the_list_searches_filters_sorts_and_pages() {
         .unwrap();
     assert_eq!(volume.contacts[0].email_count, 7);
 
-    let top = scope.top_contacts(8).await.unwrap();
+    let top = scope.contacts().top(8).await.unwrap();
     assert_eq!(top.iter().map(|c| c.id).collect::<Vec<_>>(), [f.ada, f.bob]);
 
     let tagged = scope
-        .tag_contacts(&[f.ada, f.bob], "Investor")
+        .contacts()
+        .tag(&[f.ada, f.bob], "Investor")
         .await
         .unwrap();
     assert_eq!(tagged, 1, "Bob had the tag already");
-    assert_eq!(scope.contact_tags().await.unwrap(), ["investor"]);
+    assert_eq!(scope.contacts().tags().await.unwrap(), ["investor"]);
 }
 
 /// The list's search reads a copy of names, addresses and company kept by triggers:
@@ -662,7 +689,8 @@ async fn search_follows_names_addresses_companies_and_merges() {
         let query = search(text);
         async move {
             scope
-                .list_contacts(&query)
+                .contacts()
+                .list(&query)
                 .await
                 .unwrap()
                 .contacts
@@ -704,14 +732,14 @@ async fn search_follows_names_addresses_companies_and_merges() {
         .unwrap();
     assert_eq!(found("engines ltd").await, [f.bob], "company renamed");
 
-    let merge = scope.merge_contacts(f.ada, f.bob, None).await.unwrap();
+    let merge = scope.contacts().merge(f.ada, f.bob, None).await.unwrap();
     assert_eq!(
         found("difference").await,
         [f.ada],
         "Bob is merged away; Ada, who had no company, takes his"
     );
     assert_eq!(found("bob@").await, [f.ada], "Bob's address moved to Ada");
-    scope.unmerge(merge).await.unwrap();
+    scope.contacts().unmerge(merge).await.unwrap();
     assert_eq!(found("bob@").await, [f.bob], "un-merged");
     assert_eq!(found("difference").await, [f.bob]);
 
@@ -741,10 +769,10 @@ async fn large_lists_count_up_to_the_limit() {
         page: n,
         ..ContactQuery::default()
     };
-    let first = scope.list_contacts(&page(1)).await.unwrap();
+    let first = scope.contacts().list(&page(1)).await.unwrap();
     assert_eq!(first.total, ListTotal::MoreThan(COUNT_LIMIT));
     assert!(first.has_next());
-    let last = scope.list_contacts(&page(21)).await.unwrap();
+    let last = scope.contacts().list(&page(21)).await.unwrap();
     assert_eq!(
         last.contacts.len(),
         12,
@@ -756,11 +784,12 @@ async fn large_lists_count_up_to_the_limit() {
         ListTotal::Exactly(COUNT_LIMIT + 12),
         "the last page knows the count"
     );
-    let past_the_end = scope.list_contacts(&page(30)).await.unwrap();
+    let past_the_end = scope.contacts().list(&page(30)).await.unwrap();
     assert!(past_the_end.contacts.is_empty());
     assert_eq!(past_the_end.total, ListTotal::MoreThan(COUNT_LIMIT));
     let bulk = scope
-        .list_contacts(&ContactQuery {
+        .contacts()
+        .list(&ContactQuery {
             search: Some("bulk 100".into()),
             ..ContactQuery::default()
         })
@@ -781,31 +810,52 @@ async fn users_cannot_read_edit_or_merge_each_others_contacts() {
     let mine_too = contact(&other, "Ada Lovelace", &["ada@other.example"]).await;
     let not_found = |r: Result<(), DomainError>| matches!(r, Err(DomainError::NotFound(_)));
 
-    assert!(not_found(theirs.contact_profile(f.ada).await.map(|_| ())));
-    assert!(not_found(theirs.contact_stats(f.ada).await.map(|_| ())));
+    assert!(not_found(
+        theirs.contacts().profile(f.ada).await.map(|_| ())
+    ));
+    assert!(not_found(theirs.contacts().stats(f.ada).await.map(|_| ())));
     let edit = ProfileEdit::parse(&ProfileValues {
         display_name: "Hacked".into(),
         ..Default::default()
     })
     .unwrap();
-    assert!(not_found(theirs.update_profile(f.ada, &edit).await));
+    assert!(not_found(
+        theirs.contacts().update_profile(f.ada, &edit).await
+    ));
     assert!(not_found(
         theirs
-            .merge_contacts(mine_too, f.ada, None)
+            .contacts()
+            .merge(mine_too, f.ada, None)
             .await
             .map(|_| ())
     ));
     assert!(not_found(
         f.db.for_user(f.me)
-            .merge_contacts(f.ada, mine_too, None)
+            .contacts()
+            .merge(f.ada, mine_too, None)
             .await
             .map(|_| ())
     ));
-    assert_eq!(theirs.tag_contacts(&[f.ada], "x").await.unwrap(), 0);
-    assert!(theirs.contact_identities(f.ada).await.unwrap().is_empty());
-    assert!(theirs.recent_threads(f.ada, 10).await.unwrap().is_empty());
+    assert_eq!(theirs.contacts().tag(&[f.ada], "x").await.unwrap(), 0);
     assert!(
         theirs
+            .contacts()
+            .identities(f.ada)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        theirs
+            .contacts()
+            .recent_threads(f.ada, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        theirs
+            .contacts()
             .duplicate_suggestions(mine_too)
             .await
             .unwrap()
@@ -814,20 +864,22 @@ async fn users_cannot_read_edit_or_merge_each_others_contacts() {
     );
     let merge =
         f.db.for_user(f.me)
-            .merge_contacts(f.ada, f.bob, None)
+            .contacts()
+            .merge(f.ada, f.bob, None)
             .await
             .unwrap();
-    assert!(not_found(theirs.unmerge(merge).await));
-    assert!(theirs.merge_log(f.ada).await.unwrap().is_empty());
+    assert!(not_found(theirs.contacts().unmerge(merge).await));
+    assert!(theirs.contacts().merge_log(f.ada).await.unwrap().is_empty());
     assert_eq!(
         theirs
-            .list_contacts(&ContactQuery::default())
+            .contacts()
+            .list(&ContactQuery::default())
             .await
             .unwrap()
             .total,
         ListTotal::Exactly(1)
     );
-    let mine = f.db.for_user(f.me).contact_profile(f.ada).await.unwrap();
+    let mine = f.db.for_user(f.me).contacts().profile(f.ada).await.unwrap();
     assert_eq!(
         mine.display_name.as_deref(),
         Some("Ada Lovelace"),
@@ -840,7 +892,7 @@ async fn recent_threads_and_company_overview() {
     let f = fixture().await;
     refresh_fixture(&f).await;
     let scope = f.db.for_user(f.me);
-    let threads = scope.recent_threads(f.ada, 10).await.unwrap();
+    let threads = scope.contacts().recent_threads(f.ada, 10).await.unwrap();
     let keys: Vec<_> = threads
         .iter()
         .map(|t| t.thread_key.clone().unwrap())
@@ -860,7 +912,7 @@ async fn recent_threads_and_company_overview() {
         .execute(f.db.pool())
         .await
         .unwrap();
-    let overview = scope.company_overview(company).await.unwrap();
+    let overview = scope.contacts().company_overview(company).await.unwrap();
     assert_eq!(overview.people_count, 2);
     assert_eq!((overview.sent_count, overview.received_count), (4, 4));
     assert_eq!(overview.unanswered_inbound, 2);
@@ -874,6 +926,7 @@ async fn recent_threads_and_company_overview() {
     );
     assert!(matches!(
         f.db.for_user(user(&f.db, "x@example.com").await)
+            .contacts()
             .company_overview(company)
             .await,
         Err(DomainError::NotFound(_))

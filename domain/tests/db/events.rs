@@ -24,6 +24,7 @@ const OWNER: &str = "owner@mycorp.com";
 /// Every event of `user`, live or recorded, oldest first.
 async fn all_events(db: &Db, user: UserId) -> Vec<StoredEvent> {
     db.for_user(user)
+        .events()
         .history_after(0, None, 10_000)
         .await
         .unwrap()
@@ -60,6 +61,7 @@ async fn mailbox(db: &Db) -> (UserId, Uuid) {
     let me = user(db, OWNER).await;
     let account = gmail_account(db, me, OWNER).await;
     db.for_user(me)
+        .processing()
         .set_contact_policy(account, ContactPolicy::Everyone)
         .await
         .unwrap();
@@ -68,6 +70,7 @@ async fn mailbox(db: &Db) -> (UserId, Uuid) {
 
 async fn store(db: &Db, user: UserId, account: Uuid, emails: &[IncomingEmail]) -> Vec<StoredEmail> {
     db.for_user(user)
+        .mail()
         .store_emails(account, emails, &IngestFilter::default())
         .await
         .unwrap()
@@ -87,7 +90,8 @@ async fn process_all(db: &Db) {
 /// A contact the user adds by hand.
 async fn add_contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
     db.for_user(user)
-        .create_contact(&NewContact::parse(name, email).unwrap())
+        .contacts()
+        .create(&NewContact::parse(name, email).unwrap())
         .await
         .unwrap()
 }
@@ -136,11 +140,13 @@ async fn sign_in_and_linking_google_are_recorded_once_each_and_never_live() {
     let scope = db.for_user(first.id);
     let google = profile("g-1", "Alex@Example.com");
     let account = scope
-        .connect_google_account(&google, &grant, &secrets)
+        .accounts()
+        .connect_google(&google, &grant, &secrets)
         .await
         .unwrap();
     scope
-        .connect_google_account(&google, &grant, &secrets)
+        .accounts()
+        .connect_google(&google, &grant, &secrets)
         .await
         .unwrap();
     let linked = of_kind(&db, first.id, EventKind::AccountLinked).await;
@@ -159,7 +165,7 @@ async fn sign_in_and_linking_google_are_recorded_once_each_and_never_live() {
         ]
     );
     assert!(
-        scope.events_after(0).await.unwrap().is_empty(),
+        scope.events().events_after(0).await.unwrap().is_empty(),
         "sign-ins and links are history, not live updates"
     );
 }
@@ -231,6 +237,7 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
 
     // Processing everything again (a policy change) records no mail twice.
     scope
+        .processing()
         .set_contact_policy(account, ContactPolicy::Sent)
         .await
         .unwrap();
@@ -238,7 +245,7 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
     assert_eq!(of_kind(&db, me, EventKind::EmailReceived).await.len(), 2);
     assert_eq!(of_kind(&db, me, EventKind::EmailSent).await.len(), 1);
     assert_eq!(of_kind(&db, me, EventKind::ContactCreated).await.len(), 2);
-    let live = scope.events_after(0).await.unwrap();
+    let live = scope.events().events_after(0).await.unwrap();
     assert!(
         live.iter()
             .all(|e| EventKind::parse(&e.kind).unwrap().is_live()),
@@ -264,11 +271,16 @@ async fn a_rolled_back_processing_transaction_records_nothing() {
         domain::ingest::StoreOutcome::Imported(id) => id,
         ref other => panic!("{other:?}"),
     };
-    let context = scope.processing_context(account).await.unwrap();
-    let facts = scope.activity_facts(activity).await.unwrap();
+    let context = scope
+        .processing()
+        .processing_context(account)
+        .await
+        .unwrap();
+    let facts = scope.processing().activity_facts(activity).await.unwrap();
     let plan = domain::processing::plan::plan_activity(&facts, &context.owner);
     let mut tx = db.pool().begin().await.unwrap();
     let applied = scope
+        .processing()
         .apply_plan(&mut tx, &plan, context.policy)
         .await
         .unwrap();
@@ -291,7 +303,8 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
     // Refused (the address is taken): no contact, no event.
     assert!(matches!(
         scope
-            .create_contact(&NewContact::parse("Ada", "ada@example.com").unwrap())
+            .contacts()
+            .create(&NewContact::parse("Ada", "ada@example.com").unwrap())
             .await,
         Err(DomainError::Conflict(_))
     ));
@@ -308,9 +321,9 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
         .collect();
     assert_eq!(ids, [ada, ada2]);
 
-    let merge = scope.merge_contacts(ada, ada2, None).await.unwrap();
+    let merge = scope.contacts().merge(ada, ada2, None).await.unwrap();
     // Refused (already merged): nothing more.
-    assert!(scope.merge_contacts(ada, ada2, None).await.is_err());
+    assert!(scope.contacts().merge(ada, ada2, None).await.is_err());
     let merged = of_kind(&db, me, EventKind::ContactMerged).await;
     assert_eq!(merged.len(), 1);
     let Event::ContactMerged(p) = &merged[0] else {
@@ -318,17 +331,17 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
     };
     assert_eq!((p.merge_id, p.winner_id, p.loser_id), (merge, ada, ada2));
 
-    assert_eq!(scope.view_contact(ada).await.unwrap().id, ada);
-    scope.view_contact(ada).await.unwrap();
+    assert_eq!(scope.contacts().view(ada).await.unwrap().id, ada);
+    scope.contacts().view(ada).await.unwrap();
     let other = user(&db, "other@example.com").await;
     assert!(matches!(
-        db.for_user(other).view_contact(ada).await,
+        db.for_user(other).contacts().view(ada).await,
         Err(DomainError::NotFound("contact"))
     ));
     assert_eq!(of_kind(&db, me, EventKind::ContactViewed).await.len(), 2);
     assert!(all_events(&db, other).await.is_empty());
     assert!(
-        scope.events_after(0).await.unwrap().is_empty(),
+        scope.events().events_after(0).await.unwrap().is_empty(),
         "none of these is live"
     );
 }
@@ -340,7 +353,8 @@ async fn notes_and_questions_are_recorded_once() {
     let scope = db.for_user(me);
     let ada = add_contact(&db, me, "Ada", "").await;
     let note = scope
-        .create_note(&NewNote {
+        .notes()
+        .create(&NewNote {
             contact: ada,
             body: NoteBody::parse("Met at the conference").unwrap(),
             author: Author::user("Me"),
@@ -350,7 +364,8 @@ async fn notes_and_questions_are_recorded_once() {
         .unwrap();
     assert!(matches!(
         scope
-            .create_note(&NewNote {
+            .notes()
+            .create(&NewNote {
                 contact: Uuid::new_v4(),
                 body: NoteBody::parse("nobody").unwrap(),
                 author: Author::user("Me"),
@@ -369,7 +384,7 @@ async fn notes_and_questions_are_recorded_once() {
         (note.id, ada, "user")
     );
     // The live side of the same change, for open contact pages.
-    assert_eq!(scope.events_after(0).await.unwrap().len(), 1);
+    assert_eq!(scope.events().events_after(0).await.unwrap().len(), 1);
 
     let answer = Answer::answered(
         "Three.".into(),
@@ -377,6 +392,7 @@ async fn notes_and_questions_are_recorded_once() {
         vec!["message_counts".into()],
     );
     let exchange = scope
+        .ask()
         .record_exchange(
             &Question::parse("How many?").unwrap(),
             &answer,
@@ -448,7 +464,12 @@ async fn export_writes_one_users_events_as_json_lines_since_a_time() {
     add_contact(&db, other, "Secret", "").await;
 
     let mut out = Vec::new();
-    let written = db.for_user(me).export_events(None, &mut out).await.unwrap();
+    let written = db
+        .for_user(me)
+        .events()
+        .export_events(None, &mut out)
+        .await
+        .unwrap();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<ExportedEvent> = text
         .lines()
@@ -478,6 +499,7 @@ async fn export_writes_one_users_events_as_json_lines_since_a_time() {
     let mut out = Vec::new();
     let since = Utc::now() - Duration::days(1);
     db.for_user(me)
+        .events()
         .export_events(Some(since), &mut out)
         .await
         .unwrap();

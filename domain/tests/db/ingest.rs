@@ -35,7 +35,13 @@ async fn stores_a_generated_mailbox_quickly() {
     let started = Instant::now();
     let mut stored = Vec::new();
     for batch in emails.chunks(500) {
-        stored.extend(scope.store_emails(account, batch, &filter).await.unwrap());
+        stored.extend(
+            scope
+                .mail()
+                .store_emails(account, batch, &filter)
+                .await
+                .unwrap(),
+        );
     }
     let elapsed = started.elapsed();
     let rate = emails.len() as f64 / elapsed.as_secs_f64();
@@ -55,11 +61,16 @@ async fn stores_a_generated_mailbox_quickly() {
             (other, kind) => panic!("{}: {kind:?} gave {other:?}", message.id),
         }
     }
-    let ledger = scope.sync_ledger(account).await.unwrap();
+    let ledger = scope.mail().sync_ledger(account).await.unwrap();
     assert_eq!(ledger.len(), 2_000);
 
     for message in &messages {
-        let Some(activity) = scope.email_activity(account, &message.id).await.unwrap() else {
+        let Some(activity) = scope
+            .mail()
+            .email_activity(account, &message.id)
+            .await
+            .unwrap()
+        else {
             assert_eq!(message.kind, MessageKind::Spam);
             continue;
         };
@@ -91,13 +102,18 @@ async fn storing_twice_keeps_one_row_and_refreshes_labels() {
     let filter = IngestFilter::default();
     let first = plain("m1", &["INBOX", "UNREAD"], "Dana <dana@example.net>");
 
-    let a = scope.store_email(account, &first, &filter).await.unwrap();
+    let a = scope
+        .mail()
+        .store_email(account, &first, &filter)
+        .await
+        .unwrap();
     let StoreOutcome::Imported(id) = a.outcome else {
         panic!("{a:?}")
     };
     let mut again = first.clone();
     again.labels = vec!["INBOX".into()];
     let b = scope
+        .mail()
         .store_emails(account, &[again.clone(), again], &filter)
         .await
         .unwrap();
@@ -108,7 +124,12 @@ async fn storing_twice_keeps_one_row_and_refreshes_labels() {
         .await
         .unwrap();
     assert_eq!(count, 1);
-    let stored = scope.email_activity(account, "m1").await.unwrap().unwrap();
+    let stored = scope
+        .mail()
+        .email_activity(account, "m1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.labels, ["INBOX"]);
     assert_eq!(stored.direction, Some(Direction::Inbound));
     assert_eq!(stored.participants, 4, "from, two to, one cc");
@@ -154,6 +175,7 @@ async fn mail_from_the_owner_is_outbound_even_without_a_sent_label() {
         plain("in", &["INBOX"], "someone@example.net"),
     ];
     scope
+        .mail()
         .store_emails(account, &emails, &IngestFilter::default())
         .await
         .unwrap();
@@ -163,7 +185,12 @@ async fn mail_from_the_owner_is_outbound_even_without_a_sent_label() {
         ("sent", Direction::Outbound),
         ("in", Direction::Inbound),
     ] {
-        let a = scope.email_activity(account, id).await.unwrap().unwrap();
+        let a = scope
+            .mail()
+            .email_activity(account, id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(a.direction, Some(direction), "{id}");
     }
 }
@@ -179,22 +206,28 @@ async fn deletions_are_marked_not_dropped() {
         plain("keep", &["INBOX"], "a@example.net"),
         plain("gone", &["INBOX"], "b@example.net"),
     ];
-    scope.store_emails(account, &emails, &filter).await.unwrap();
+    scope
+        .mail()
+        .store_emails(account, &emails, &filter)
+        .await
+        .unwrap();
 
     let marked = scope
+        .mail()
         .mark_emails_deleted(account, &["gone".into(), "never-seen".into()])
         .await
         .unwrap();
     assert_eq!(marked, 1);
     let gone = scope
+        .mail()
         .email_activity(account, "gone")
         .await
         .unwrap()
         .unwrap();
     assert!(gone.deleted_at.is_some(), "the row stays, marked");
-    let recent = scope.recent_activities(10).await.unwrap();
+    let recent = scope.timeline().recent(10).await.unwrap();
     assert_eq!(recent.len(), 1, "deleted mail leaves the timeline");
-    let ledger = scope.sync_ledger(account).await.unwrap();
+    let ledger = scope.mail().sync_ledger(account).await.unwrap();
     let outcome = |id: &str| {
         ledger
             .iter()
@@ -205,10 +238,12 @@ async fn deletions_are_marked_not_dropped() {
     assert_eq!(outcome("keep"), Some(LedgerOutcome::Imported));
 
     scope
+        .mail()
         .store_emails(account, &emails[1..], &filter)
         .await
         .unwrap();
     let back = scope
+        .mail()
         .email_activity(account, "gone")
         .await
         .unwrap()
@@ -227,10 +262,12 @@ async fn label_changes_add_and_remove() {
         plain("b", &["INBOX"], "b@example.net"),
     ];
     scope
+        .mail()
         .store_emails(account, &emails, &IngestFilter::default())
         .await
         .unwrap();
     let changed = scope
+        .mail()
         .apply_label_changes(
             account,
             &[
@@ -253,6 +290,7 @@ async fn label_changes_add_and_remove() {
         let scope = db.for_user(owner);
         async move {
             scope
+                .mail()
                 .email_activity(account, id)
                 .await
                 .unwrap()
@@ -281,17 +319,19 @@ async fn the_ledger_records_every_outcome() {
         broken.clone(),
     ];
     let stored = scope
+        .mail()
         .store_emails(account, &emails, &IngestFilter::default())
         .await
         .unwrap();
     assert!(matches!(stored[0].outcome, StoreOutcome::Imported(_)));
     assert!(matches!(stored[3].outcome, StoreOutcome::Failed { .. }));
     scope
+        .mail()
         .store_email(account, &broken, &IngestFilter::default())
         .await
         .unwrap();
 
-    let ledger = scope.sync_ledger(account).await.unwrap();
+    let ledger = scope.mail().sync_ledger(account).await.unwrap();
     let summary: Vec<(&str, &str, Option<&str>, i32)> = ledger
         .iter()
         .map(|e| {
@@ -325,6 +365,7 @@ async fn another_user_sees_none_of_it() {
     let filter = IngestFilter::default();
     let email = plain("secret", &["INBOX"], "a@example.net");
     db.for_user(owner)
+        .mail()
         .store_email(account, &email, &filter)
         .await
         .unwrap();
@@ -332,19 +373,21 @@ async fn another_user_sees_none_of_it() {
     let theirs = db.for_user(other);
     assert!(
         theirs
+            .mail()
             .email_activity(account, "secret")
             .await
             .unwrap()
             .is_none()
     );
-    assert!(theirs.sync_ledger(account).await.unwrap().is_empty());
-    assert!(theirs.recent_activities(10).await.unwrap().is_empty());
+    assert!(theirs.mail().sync_ledger(account).await.unwrap().is_empty());
+    assert!(theirs.timeline().recent(10).await.unwrap().is_empty());
     assert!(matches!(
-        theirs.store_email(account, &email, &filter).await,
+        theirs.mail().store_email(account, &email, &filter).await,
         Err(IngestError::AccountNotFound)
     ));
     assert_eq!(
         theirs
+            .mail()
             .mark_emails_deleted(account, &["secret".into()])
             .await
             .unwrap(),
@@ -357,6 +400,7 @@ async fn another_user_sees_none_of_it() {
     };
     assert_eq!(
         theirs
+            .mail()
             .apply_label_changes(account, &[change])
             .await
             .unwrap(),
@@ -365,6 +409,7 @@ async fn another_user_sees_none_of_it() {
     // The same provider id in their own account is a different message.
     assert!(matches!(
         theirs
+            .mail()
             .store_email(other_account, &email, &filter)
             .await
             .unwrap()
@@ -373,6 +418,7 @@ async fn another_user_sees_none_of_it() {
     ));
     let mine = db
         .for_user(owner)
+        .mail()
         .email_activity(account, "secret")
         .await
         .unwrap()

@@ -302,8 +302,8 @@ async fn a_live_unique_key_dedupes_enqueues() {
     let db = fresh_db().await;
     let owner = user(&db, "owner@example.com").await;
     let scope = db.for_user(owner);
-    let first = scope.enqueue_job(&KeyedSync { n: 1 }).await.unwrap();
-    let second = scope.enqueue_job(&KeyedSync { n: 2 }).await.unwrap();
+    let first = scope.jobs().enqueue(&KeyedSync { n: 1 }).await.unwrap();
+    let second = scope.jobs().enqueue(&KeyedSync { n: 2 }).await.unwrap();
     assert!(first.created && !second.created);
     assert_eq!(first.job.id, second.job.id);
     assert_eq!(second.job.payload, json!({"n": 1}));

@@ -14,7 +14,8 @@ use crate::helpers::{TestUser, fresh_db, gmail_account, user};
 
 async fn contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
     db.for_user(user)
-        .create_contact(&NewContact::parse(name, email).unwrap())
+        .contacts()
+        .create(&NewContact::parse(name, email).unwrap())
         .await
         .expect("create contact")
 }
@@ -67,17 +68,19 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
     let ada = contact(&db, me, "Ada", "ada@example.com").await;
     let source = activity(&db, me, ada, "ada@example.com", "Quote", "completed", 1).await;
     let scope = db.for_user(me);
-    let events_before = scope.last_event_id().await.unwrap();
+    let events_before = scope.events().last_event_id().await.unwrap();
 
     let first = scope
-        .create_note(&user_note(ada, "  Met at the fair  "))
+        .notes()
+        .create(&user_note(ada, "  Met at the fair  "))
         .await
         .unwrap();
     assert_eq!(first.body, "Met at the fair", "trimmed");
     assert_eq!(first.author, Author::User("Alex".into()));
     assert!(first.editable());
     let agent = scope
-        .create_note(&NewNote {
+        .notes()
+        .create(&NewNote {
             contact: ada,
             body: NoteBody::parse("Asked for a quote").unwrap(),
             author: Author::agent("summariser").unwrap(),
@@ -92,7 +95,7 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
         (source, Some("Quote"))
     );
 
-    let listed = scope.notes(ada).await.unwrap();
+    let listed = scope.notes().for_contact(ada).await.unwrap();
     assert_eq!(
         listed.iter().map(|n| n.id).collect::<Vec<_>>(),
         vec![agent.id, first.id],
@@ -102,7 +105,8 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
     assert_eq!(listed[0].author.name(), "summariser");
 
     let edited = scope
-        .edit_note(
+        .notes()
+        .edit(
             first.id,
             &NoteBody::parse("Met at the spring fair").unwrap(),
         )
@@ -112,7 +116,8 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
     assert!(edited.updated_at >= first.updated_at);
 
     let refused = scope
-        .edit_note(agent.id, &NoteBody::parse("rewritten").unwrap())
+        .notes()
+        .edit(agent.id, &NoteBody::parse("rewritten").unwrap())
         .await
         .unwrap_err();
     assert_eq!(
@@ -122,17 +127,18 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
     );
 
     scope
-        .delete_note(agent.id)
+        .notes()
+        .delete(agent.id)
         .await
         .expect("users may delete agent notes");
-    scope.delete_note(first.id).await.unwrap();
-    assert!(scope.notes(ada).await.unwrap().is_empty());
+    scope.notes().delete(first.id).await.unwrap();
+    assert!(scope.notes().for_contact(ada).await.unwrap().is_empty());
     assert!(matches!(
-        scope.delete_note(first.id).await,
+        scope.notes().delete(first.id).await,
         Err(DomainError::NotFound("note"))
     ));
 
-    let events = scope.events_after(events_before).await.unwrap();
+    let events = scope.events().events_after(events_before).await.unwrap();
     let changes: Vec<_> = events
         .iter()
         .filter(|e| e.kind == EventKind::NotesChanged.as_str())
@@ -165,17 +171,23 @@ async fn a_note_needs_an_existing_contact_and_its_own_users_activity() {
     let scope = db.for_user(me);
 
     assert!(matches!(
-        scope.create_note(&user_note(Uuid::new_v4(), "x")).await,
+        scope.notes().create(&user_note(Uuid::new_v4(), "x")).await,
         Err(DomainError::NotFound("contact"))
     ));
     let mut with_foreign_source = user_note(ada, "x");
     with_foreign_source.source_activity = Some(their_activity);
     assert_eq!(
-        invalid_field(scope.create_note(&with_foreign_source).await.unwrap_err()),
+        invalid_field(
+            scope
+                .notes()
+                .create(&with_foreign_source)
+                .await
+                .unwrap_err()
+        ),
         "source_activity_id"
     );
     assert!(
-        scope.notes(ada).await.unwrap().is_empty(),
+        scope.notes().for_contact(ada).await.unwrap().is_empty(),
         "nothing half-stored"
     );
 }
@@ -189,49 +201,67 @@ async fn one_user_never_reaches_another_users_notes_or_contacts() {
     let theirs = contact(&db, other, "Ada Lovelace", "ada@example.com").await;
     let their_note = db
         .for_user(other)
-        .create_note(&user_note(theirs, "private"))
+        .notes()
+        .create(&user_note(theirs, "private"))
         .await
         .unwrap();
     let scope = db.for_user(me);
 
-    assert!(scope.notes(theirs).await.unwrap().is_empty());
+    assert!(scope.notes().for_contact(theirs).await.unwrap().is_empty());
     assert!(matches!(
-        scope.note(their_note.id).await,
+        scope.notes().get(their_note.id).await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
         scope
-            .edit_note(their_note.id, &NoteBody::parse("mine now").unwrap())
+            .notes()
+            .edit(their_note.id, &NoteBody::parse("mine now").unwrap())
             .await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
-        scope.delete_note(their_note.id).await,
+        scope.notes().delete(their_note.id).await,
         Err(DomainError::NotFound(_))
     ));
     assert!(matches!(
-        scope.create_note(&user_note(theirs, "into theirs")).await,
+        scope
+            .notes()
+            .create(&user_note(theirs, "into theirs"))
+            .await,
         Err(DomainError::NotFound("contact"))
     ));
     assert_eq!(
-        db.for_user(other).notes(theirs).await.unwrap().len(),
+        db.for_user(other)
+            .notes()
+            .for_contact(theirs)
+            .await
+            .unwrap()
+            .len(),
         1,
         "untouched"
     );
 
     // The same address names each user's own contact; another's id names nothing.
     let by_email = ContactRef::parse("ADA@example.com").unwrap();
-    assert_eq!(scope.resolve_contact(&by_email).await.unwrap(), mine);
     assert_eq!(
-        db.for_user(other).resolve_contact(&by_email).await.unwrap(),
+        scope.notes().resolve_contact(&by_email).await.unwrap(),
+        mine
+    );
+    assert_eq!(
+        db.for_user(other)
+            .notes()
+            .resolve_contact(&by_email)
+            .await
+            .unwrap(),
         theirs
     );
     assert!(matches!(
-        scope.resolve_contact(&ContactRef::Id(theirs)).await,
+        scope.notes().resolve_contact(&ContactRef::Id(theirs)).await,
         Err(DomainError::NotFound("contact"))
     ));
     assert!(matches!(
         scope
+            .notes()
             .resolve_contact(&ContactRef::parse("nobody@example.com").unwrap())
             .await,
         Err(DomainError::NotFound("contact"))
@@ -263,6 +293,7 @@ async fn a_contacts_activities_are_filtered_by_state_newest_first() {
     let scope = db.for_user(me);
 
     let completed = scope
+        .notes()
         .contact_activities(
             ada,
             ActivityStateFilter::parse(Some("completed")).unwrap(),
@@ -276,6 +307,7 @@ async fn a_contacts_activities_are_filtered_by_state_newest_first() {
     );
     assert!(completed.iter().all(|a| a.processed_at.is_some()));
     let all = scope
+        .notes()
         .contact_activities(ada, ActivityStateFilter::Any, 50)
         .await
         .unwrap();
@@ -283,6 +315,7 @@ async fn a_contacts_activities_are_filtered_by_state_newest_first() {
     assert_eq!(all[0].subject.as_deref(), Some("Waiting"));
     assert_eq!(
         scope
+            .notes()
             .contact_activities(ada, ActivityStateFilter::Any, 1)
             .await
             .unwrap()
@@ -291,6 +324,7 @@ async fn a_contacts_activities_are_filtered_by_state_newest_first() {
     );
     assert!(
         scope
+            .notes()
             .contact_activities(theirs, ActivityStateFilter::Any, 50)
             .await
             .unwrap()
@@ -306,7 +340,8 @@ async fn api_tokens_authenticate_until_revoked_and_belong_to_their_user() {
     let scope = db.for_user(me);
 
     let (summary, token) = scope
-        .create_api_token(&TokenName::parse("  summariser ").unwrap())
+        .api_tokens()
+        .create(&TokenName::parse("  summariser ").unwrap())
         .await
         .unwrap();
     assert_eq!(summary.name, "summariser");
@@ -329,7 +364,9 @@ async fn api_tokens_authenticate_until_revoked_and_belong_to_their_user() {
         (me, summary.id, "summariser")
     );
     assert!(
-        scope.api_tokens().await.unwrap()[0].last_used_at.is_some(),
+        scope.api_tokens().list().await.unwrap()[0]
+            .last_used_at
+            .is_some(),
         "use recorded"
     );
     assert!(
@@ -341,10 +378,17 @@ async fn api_tokens_authenticate_until_revoked_and_belong_to_their_user() {
     assert!(db.authenticate_api_token("").await.unwrap().is_none());
 
     assert!(matches!(
-        db.for_user(other).revoke_api_token(summary.id).await,
+        db.for_user(other).api_tokens().revoke(summary.id).await,
         Err(DomainError::NotFound("token"))
     ));
-    assert!(db.for_user(other).api_tokens().await.unwrap().is_empty());
+    assert!(
+        db.for_user(other)
+            .api_tokens()
+            .list()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         db.authenticate_api_token(token.expose())
             .await
@@ -353,9 +397,10 @@ async fn api_tokens_authenticate_until_revoked_and_belong_to_their_user() {
         "still live"
     );
 
-    scope.revoke_api_token(summary.id).await.unwrap();
+    scope.api_tokens().revoke(summary.id).await.unwrap();
     scope
-        .revoke_api_token(summary.id)
+        .api_tokens()
+        .revoke(summary.id)
         .await
         .expect("revoking twice is harmless");
     assert!(
@@ -364,6 +409,6 @@ async fn api_tokens_authenticate_until_revoked_and_belong_to_their_user() {
             .unwrap()
             .is_none()
     );
-    let listed = scope.api_tokens().await.unwrap();
+    let listed = scope.api_tokens().list().await.unwrap();
     assert!(listed[0].revoked_at.is_some());
 }

@@ -83,6 +83,7 @@ impl Owner {
         let emails: Vec<IncomingEmail> = mails.iter().map(Mail::incoming).collect();
         self.db
             .for_user(self.user)
+            .mail()
             .store_emails(self.account, &emails, &IngestFilter::default())
             .await
             .unwrap();
@@ -91,6 +92,7 @@ impl Owner {
     async fn policy(&self, policy: ContactPolicy) -> u64 {
         self.db
             .for_user(self.user)
+            .processing()
             .set_contact_policy(self.account, policy)
             .await
             .unwrap()
@@ -226,6 +228,7 @@ async fn two_concurrent_processors_never_complete_the_same_activity() {
 
     // The real processors, concurrently over re-queued mail: one contact per sender.
     o.db.for_user(o.user)
+        .processing()
         .reprocess_account(o.account)
         .await
         .unwrap();
@@ -491,7 +494,8 @@ async fn policy_everyone_and_nobody() {
     nobody.policy(ContactPolicy::Nobody).await;
     let known = db
         .for_user(nobody.user)
-        .create_contact(&NewContact::parse("Known Person", "known@acme.com").unwrap())
+        .contacts()
+        .create(&NewContact::parse("Known Person", "known@acme.com").unwrap())
         .await
         .unwrap();
     nobody
@@ -535,7 +539,8 @@ async fn bulk_and_machine_senders_are_never_created_but_link_when_known() {
     o.policy(ContactPolicy::Everyone).await;
     let known = db
         .for_user(o.user)
-        .create_contact(&NewContact::parse("", "news@acme.com").unwrap())
+        .contacts()
+        .create(&NewContact::parse("", "news@acme.com").unwrap())
         .await
         .unwrap();
     o.store(&[
@@ -612,7 +617,12 @@ async fn changing_the_policy_relinks_past_mail() {
         .expect("created under everyone");
     assert_eq!(ann.display_name.as_deref(), Some("Ann Berg"));
     assert_eq!(o.links("ann@berg.se").await, [Some(ann.id), Some(ann.id)]);
-    let policy = db.for_user(o.user).contact_policy(o.account).await.unwrap();
+    let policy = db
+        .for_user(o.user)
+        .processing()
+        .contact_policy(o.account)
+        .await
+        .unwrap();
     assert_eq!(policy, ContactPolicy::Everyone);
 }
 
@@ -729,6 +739,7 @@ async fn a_users_edit_survives_reprocessing() {
     .await
     .unwrap();
     db.for_user(o.user)
+        .processing()
         .reprocess_account(o.account)
         .await
         .unwrap();
@@ -782,7 +793,8 @@ async fn one_users_processing_never_touches_another_users_contacts() {
     b.policy(ContactPolicy::Everyone).await;
     let a_jane = db
         .for_user(a.user)
-        .create_contact(&NewContact::parse("Jane (A's edit)", "jane@acme.co.uk").unwrap())
+        .contacts()
+        .create(&NewContact::parse("Jane (A's edit)", "jane@acme.co.uk").unwrap())
         .await
         .unwrap();
     sqlx::query(r#"update contacts set field_sources = '{"display_name": {"source": "user"}}' where id = $1"#)

@@ -45,7 +45,8 @@ async fn connected(db: &Db, name: &str, access: &str, refresh: &str) -> (UserId,
     };
     let account = db
         .for_user(user)
-        .connect_google_account(&profile, &grant, &secrets())
+        .accounts()
+        .connect_google(&profile, &grant, &secrets())
         .await
         .unwrap();
     (user, account)
@@ -78,6 +79,7 @@ async fn a_token_copied_into_another_account_does_not_decrypt() {
     // Each opens for its own account.
     let own = db
         .for_user(alex)
+        .accounts()
         .google_refresh_token(alex_account, &secrets)
         .await
         .unwrap();
@@ -87,12 +89,16 @@ async fn a_token_copied_into_another_account_does_not_decrypt() {
     let (alex_access, alex_refresh) = stored(&db, alex_account).await;
     store(&db, sam_account, &alex_access, &alex_refresh).await;
     let sam_scope = db.for_user(sam);
-    let refresh = sam_scope.google_refresh_token(sam_account, &secrets).await;
+    let refresh = sam_scope
+        .accounts()
+        .google_refresh_token(sam_account, &secrets)
+        .await;
     assert!(
         matches!(refresh, Err(TokenError::Crypto(CryptoError::Decrypt))),
         "{refresh:?}"
     );
     let access = sam_scope
+        .accounts()
         .google_access_token(sam_account, &oauth(), &secrets)
         .await;
     let error = access.expect_err("Alex's token must not open for Sam's account");
@@ -115,6 +121,7 @@ async fn a_token_copied_into_another_account_does_not_decrypt() {
     // Alex is untouched.
     let alex_token = db
         .for_user(alex)
+        .accounts()
         .google_access_token(alex_account, &oauth(), &secrets)
         .await
         .unwrap();
@@ -140,6 +147,7 @@ async fn tokens_sealed_before_the_binding_are_upgraded_once_and_still_open() {
     let scope = db.for_user(alex);
     assert_eq!(
         scope
+            .accounts()
             .google_access_token(account, &oauth(), &secrets)
             .await
             .unwrap(),
@@ -147,6 +155,7 @@ async fn tokens_sealed_before_the_binding_are_upgraded_once_and_still_open() {
     );
     assert_eq!(
         scope
+            .accounts()
             .google_refresh_token(account, &secrets)
             .await
             .unwrap()

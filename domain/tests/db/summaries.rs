@@ -34,6 +34,7 @@ async fn owner(db: &Db, address: &str) -> Owner {
     let user = user(db, address).await;
     let account = gmail_account(db, user, address).await;
     db.for_user(user)
+        .processing()
         .set_contact_policy(account, ContactPolicy::Everyone)
         .await
         .unwrap();
@@ -65,6 +66,7 @@ impl Owner {
         };
         self.db
             .for_user(self.user)
+            .mail()
             .store_emails(self.account, &[email], &IngestFilter::default())
             .await
             .unwrap();
@@ -98,7 +100,8 @@ impl Owner {
         let page = self
             .db
             .for_user(self.user)
-            .contact_timeline(contact, &TimelineQuery::new(None, 50)?)
+            .timeline()
+            .for_contact(contact, &TimelineQuery::new(None, 50)?)
             .await?;
         Ok(page.entries.into_iter().map(|e| e.summary).collect())
     }

@@ -139,6 +139,7 @@ impl Env {
     async fn state(&self) -> SyncState {
         self.db
             .for_user(self.user)
+            .sync()
             .sync_account(self.account)
             .await
             .unwrap()
@@ -247,6 +248,7 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
 
     let scope = env.db.for_user(env.user);
     let new = scope
+        .mail()
         .email_activity(env.account, &added.id)
         .await
         .unwrap()
@@ -254,6 +256,7 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
     assert_eq!(new.labels, ["INBOX", "UNREAD"]);
     for gone in &some[..2] {
         let row = scope
+            .mail()
             .email_activity(env.account, gone)
             .await
             .unwrap()
@@ -261,6 +264,7 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
         assert!(row.deleted_at.is_some(), "{gone} marked deleted");
     }
     let relabeled = scope
+        .mail()
         .email_activity(env.account, &some[2])
         .await
         .unwrap()
@@ -276,6 +280,7 @@ async fn incremental_sync_applies_adds_deletes_and_label_changes() {
         .unwrap();
     env.sync.sync_account(env.user, env.account).await.unwrap();
     let back = scope
+        .mail()
         .email_activity(env.account, &some[0])
         .await
         .unwrap()
@@ -315,12 +320,14 @@ async fn expired_history_triggers_a_clean_full_resync() {
     assert_eq!(env.activity_rows().await, rows_before + 1, "no duplicates");
     let scope = env.db.for_user(env.user);
     let gone = scope
+        .mail()
         .email_activity(env.account, &victim)
         .await
         .unwrap()
         .unwrap();
     assert!(gone.deleted_at.is_some());
     let relabeled = scope
+        .mail()
         .email_activity(env.account, &relabel)
         .await
         .unwrap()
@@ -408,7 +415,8 @@ async fn a_revoked_grant_stops_the_job_until_reconnect_then_resumes() {
     let enqueued = env
         .db
         .for_user(env.user)
-        .enqueue_job(&SyncGmail {
+        .jobs()
+        .enqueue(&SyncGmail {
             account_id: env.account,
         })
         .await
@@ -532,6 +540,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
 
     let scope = env.db.for_user(env.user);
     let report = scope
+        .sync()
         .import_mbox(file.path(), "takeout.mbox", Default::default())
         .await
         .unwrap();
@@ -549,7 +558,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
         report.imported + report.filtered + report.failed,
         synced.len() as u64 + 1 - with_id
     );
-    let ledger = scope.sync_ledger(report.account).await.unwrap();
+    let ledger = scope.mail().sync_ledger(report.account).await.unwrap();
     assert_eq!(
         ledger
             .iter()
@@ -559,6 +568,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
     );
     assert!(
         scope
+            .mail()
             .email_activity(report.account, "takeout-only@example.org")
             .await
             .unwrap()
@@ -566,6 +576,7 @@ async fn mbox_import_skips_mail_already_synced_from_gmail() {
     );
 
     let again = scope
+        .sync()
         .import_mbox(file.path(), "takeout.mbox", Default::default())
         .await
         .unwrap();
@@ -655,7 +666,7 @@ async fn account_settings_reads_every_account_at_once() {
         .unwrap();
 
     let scope = db.for_user(alex);
-    let accounts = scope.account_settings().await.unwrap();
+    let accounts = scope.sync().account_settings().await.unwrap();
     let ids: Vec<Uuid> = accounts.iter().map(|a| a.account.id).collect();
     assert_eq!(
         ids,
@@ -670,21 +681,24 @@ async fn account_settings_reads_every_account_at_once() {
     );
     for account in &accounts {
         let id = account.account.id;
-        assert_eq!(account.ledger, scope.ledger_counts(id).await.unwrap());
+        assert_eq!(
+            account.ledger,
+            scope.sync().ledger_counts(id).await.unwrap()
+        );
         assert_eq!(
             account.contact_policy,
-            scope.contact_policy(id).await.unwrap()
+            scope.processing().contact_policy(id).await.unwrap()
         );
         assert_eq!(
             account.sync.state,
-            scope.sync_account(id).await.unwrap().state
+            scope.sync().sync_account(id).await.unwrap().state
         );
     }
     assert_eq!(accounts[0].contact_policy, ContactPolicy::Everyone);
     assert!(accounts[0].sync.state.history_id.is_some());
     assert!(accounts[2].ledger.is_empty(), "an account with no ledger");
 
-    let sams = db.for_user(sam).account_settings().await.unwrap();
+    let sams = db.for_user(sam).sync().account_settings().await.unwrap();
     assert_eq!(sams.len(), 1);
     assert_eq!(sams[0].ledger, vec![(LedgerOutcome::Imported, 1)]);
 }

@@ -154,6 +154,7 @@ async fn tokens_are_encrypted_and_refreshed_before_expiry() {
             .await
             .unwrap();
     let token = scope
+        .accounts()
         .google_access_token(account, &oauth, &secrets)
         .await
         .unwrap();
@@ -207,9 +208,11 @@ async fn concurrent_refreshes_reach_google_once() {
         .control()
         .set_token_ttl(Duration::from_secs(3600));
     let scope = app.db.for_user(user);
-    let tokens = futures_util::future::join_all(
-        (0..5).map(|_| scope.google_access_token(account, &oauth, &secrets)),
-    )
+    let tokens = futures_util::future::join_all((0..5).map(|_| {
+        scope
+            .accounts()
+            .google_access_token(account, &oauth, &secrets)
+    }))
     .await;
     let tokens: Vec<String> = tokens.into_iter().map(Result::unwrap).collect();
     // Each refresh at Google mints a new token: identical tokens mean one refresh.
@@ -232,6 +235,7 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
     let result = app
         .db
         .for_user(user)
+        .accounts()
         .google_access_token(account, &oauth, &secrets)
         .await;
     assert!(
@@ -255,6 +259,7 @@ async fn a_revoked_grant_needs_a_reconnect_and_reconnecting_restores() {
     assert!(
         app.db
             .for_user(user)
+            .accounts()
             .google_access_token(account, &oauth, &secrets)
             .await
             .is_ok()

@@ -243,7 +243,8 @@ async fn profile_edits_merges_and_bulk_tags_go_through_server_fns() {
     let profile = app
         .db
         .for_user(app.user_id(ALEX).await)
-        .contact_profile(ada)
+        .contacts()
+        .profile(ada)
         .await
         .unwrap();
     assert_eq!(profile.display_name.as_deref(), Some("Ada King"));

@@ -193,6 +193,7 @@ impl TestApp {
         let account = self.google_account(email).await;
         let scope = self.db.for_user(self.user_id(email).await);
         let token = scope
+            .accounts()
             .google_refresh_token(account, &secrets)
             .await
             .expect("read token");
@@ -203,7 +204,8 @@ impl TestApp {
     pub async fn contact_count(&self, email: &str) -> i64 {
         let scope = self.db.for_user(self.user_id(email).await);
         let listed = scope
-            .list_contacts(&domain::contacts::ContactQuery::default())
+            .contacts()
+            .list(&domain::contacts::ContactQuery::default())
             .await
             .expect("list contacts");
         match listed.total {

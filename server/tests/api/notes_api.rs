@@ -31,7 +31,8 @@ async fn create_token(browser: &Browser, name: &str) -> IssuedApiToken {
 async fn contact(app: &TestApp, user: UserId, name: &str, email: &str) -> Uuid {
     app.db
         .for_user(user)
-        .create_contact(&NewContact::parse(name, email).unwrap())
+        .contacts()
+        .create(&NewContact::parse(name, email).unwrap())
         .await
         .expect("create contact")
 }
@@ -287,7 +288,8 @@ async fn another_users_token_finds_no_contact_and_writes_nothing() {
     assert!(
         app.db
             .for_user(alex_id)
-            .notes(ana)
+            .notes()
+            .for_contact(ana)
             .await
             .unwrap()
             .is_empty()
@@ -366,7 +368,8 @@ async fn invalid_requests_name_their_field() {
     assert!(
         app.db
             .for_user(app.user_id(ALEX).await)
-            .notes(ana)
+            .notes()
+            .for_contact(ana)
             .await
             .unwrap()
             .is_empty(),
@@ -428,7 +431,13 @@ async fn the_agent_summarises_completed_activities_into_a_linked_note() {
     assert_eq!(note.author.kind, AuthorKind::Agent);
     assert_eq!(note.author.name, "Summariser");
     assert_eq!(note.source_activity.as_ref().map(|s| s.id), Some(latest));
-    let stored = app.db.for_user(alex_id).notes(ana).await.unwrap();
+    let stored = app
+        .db
+        .for_user(alex_id)
+        .notes()
+        .for_contact(ana)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].body, note.body);
 
@@ -442,7 +451,8 @@ async fn the_agent_summarises_completed_activities_into_a_linked_note() {
     assert!(
         app.db
             .for_user(alex_id)
-            .notes(quiet)
+            .notes()
+            .for_contact(quiet)
             .await
             .unwrap()
             .is_empty()

@@ -13,9 +13,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::files::upload;
-use crate::helpers::{
-    ALEX, BACKGROUND, Browser, SAM, TestApp, spawn_app, spawn_app_with, wait_until,
-};
+use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with};
 
 const BOUNDARY: &str = "rapport-test-boundary";
 

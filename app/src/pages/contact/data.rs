@@ -26,9 +26,9 @@ pub async fn load_contact(id: Uuid) -> Result<ContactData, AppError> {
         let scope = ctx.scope();
         let now = chrono::Utc::now();
         let profile_and_duplicates = async {
-            let profile = scope.view_contact(id).await?;
+            let profile = scope.contacts().view(id).await?;
             let duplicates = if profile.merged_into.is_none() {
-                scope.duplicate_suggestions(id).await?
+                scope.contacts().duplicate_suggestions(id).await?
             } else {
                 Vec::new()
             };
@@ -36,10 +36,10 @@ pub async fn load_contact(id: Uuid) -> Result<ContactData, AppError> {
         };
         let ((profile, duplicates), identities, stats, threads, merges) = tokio::try_join!(
             profile_and_duplicates,
-            scope.contact_identities(id),
-            scope.contact_stats(id),
-            scope.recent_threads(id, THREADS_SHOWN),
-            scope.merge_log(id),
+            scope.contacts().identities(id),
+            scope.contacts().stats(id),
+            scope.contacts().recent_threads(id, THREADS_SHOWN),
+            scope.contacts().merge_log(id),
         )?;
         let parts = ContactParts {
             profile,
@@ -62,7 +62,7 @@ pub async fn save_profile(id: Uuid, profile: ProfileValues) -> Result<(), AppErr
     reported(async move {
         let ctx = RequestContext::current()?;
         let edit = ProfileEdit::parse(&profile)?;
-        Ok(ctx.scope().update_profile(id, &edit).await?)
+        Ok(ctx.scope().contacts().update_profile(id, &edit).await?)
     })
     .await
 }
@@ -78,7 +78,7 @@ pub async fn merge_contacts(
     reported(async move {
         let ctx = RequestContext::current()?;
         let reason = Some(reason.trim()).filter(|r| !r.is_empty());
-        Ok(ctx.scope().merge_contacts(winner, loser, reason).await?)
+        Ok(ctx.scope().contacts().merge(winner, loser, reason).await?)
     })
     .await
 }
@@ -88,7 +88,7 @@ pub async fn unmerge_contacts(merge: Uuid) -> Result<(), AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        Ok(ctx.scope().unmerge(merge).await?)
+        Ok(ctx.scope().contacts().unmerge(merge).await?)
     })
     .await
 }

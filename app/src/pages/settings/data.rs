@@ -19,7 +19,8 @@ pub async fn load_settings() -> Result<SettingsData, AppError> {
     reported(async move {
         let ctx = RequestContext::current()?;
         let scope = ctx.scope();
-        let (accounts, jobs) = tokio::try_join!(scope.account_settings(), scope.recent_jobs(10))?;
+        let (accounts, jobs) =
+            tokio::try_join!(scope.sync().account_settings(), scope.jobs().recent(10))?;
         let accounts = accounts
             .into_iter()
             .map(|a| {
@@ -52,9 +53,9 @@ pub async fn request_sync(account_id: Uuid, full: Option<bool>) -> Result<String
         let ctx = RequestContext::current()?;
         let scope = ctx.scope();
         let answer = if full.unwrap_or(false) {
-            scope.request_full_resync(account_id).await
+            scope.sync().request_full_resync(account_id).await
         } else {
-            scope.request_sync(account_id).await
+            scope.sync().request_sync(account_id).await
         }?;
         Ok(match answer {
             SyncRequest::Queued => "Sync queued.".into(),
@@ -76,7 +77,11 @@ pub async fn save_contact_policy(account_id: Uuid, policy: String) -> Result<Str
     reported(async move {
         let ctx = RequestContext::current()?;
         let policy = ContactPolicy::parse(&policy)?;
-        let queued = ctx.scope().set_contact_policy(account_id, policy).await?;
+        let queued = ctx
+            .scope()
+            .processing()
+            .set_contact_policy(account_id, policy)
+            .await?;
         Ok(if queued == 0 {
             "Contact policy saved.".into()
         } else {
@@ -95,6 +100,7 @@ pub async fn save_contact_policy(account_id: Uuid, policy: String) -> Result<Str
 async fn revoke_at_google(ctx: &crate::ssr::RequestContext, account: Uuid) {
     if let Ok(Some(refresh)) = ctx
         .scope()
+        .accounts()
         .google_refresh_token(account, &ctx.app.secrets)
         .await
         && let Err(error) = ctx.app.google.revoke(&refresh).await
@@ -121,7 +127,7 @@ pub async fn disconnect_account(
         } else {
             SyncedData::Keep
         };
-        Ok(ctx.scope().disconnect_account(account_id, data).await?)
+        Ok(ctx.scope().accounts().disconnect(account_id, data).await?)
     })
     .await
 }
@@ -142,10 +148,10 @@ pub async fn delete_account(confirm_email: String) -> Result<(), AppError> {
             .with_field("confirm_email"));
         }
         let scope = ctx.scope();
-        for account in scope.accounts().await? {
+        for account in scope.accounts().list().await? {
             revoke_at_google(&ctx, account.id).await;
         }
-        scope.delete_user(&ctx.app.files).await?;
+        scope.accounts().delete_user(&ctx.app.files).await?;
         leptos_axum::redirect("/login?deleted=1");
         Ok(())
     })
