@@ -443,10 +443,12 @@ mod tests {
         let text = format!(
             "[Dana](/contacts/{known}) wrote [Pricing](/contacts/{known}#activity-{activity}); [Eve](/contacts/{other}) and [x](/settings)."
         );
+        // A route outside the allow-list was never a link: it stays as the model wrote it,
+        // shown as plain text.
         assert_eq!(
             keep_cited_links(&text, &cited),
             format!(
-                "[Dana](/contacts/{known}) wrote [Pricing](/contacts/{known}#activity-{activity}); Eve and x."
+                "[Dana](/contacts/{known}) wrote [Pricing](/contacts/{known}#activity-{activity}); Eve and [x](/settings)."
             )
         );
     }

@@ -172,7 +172,11 @@ async fn a_batch_is_announced_once_per_state_not_once_per_activity() {
     let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
     let names: Vec<String> = (0..30).map(|n| format!("file-{n}.txt")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let ids = uploaded_ids(&alex, jane, &names).await;
+    // Two requests: an upload carries at most RAPPORT_MAX_UPLOAD_FILES (20) files.
+    let mut ids = Vec::new();
+    for half in names.chunks(15) {
+        ids.extend(uploaded_ids(&alex, jane, half).await);
+    }
     let processor = Processor::new(
         &app.db,
         WorkerId::new("batch"),
