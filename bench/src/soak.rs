@@ -78,6 +78,8 @@ struct Tally {
     server_errors: Vec<String>,
     other_failures: Vec<String>,
     leaks: Vec<String>,
+    /// Answers that held this user's own marker: the leak check is not vacuous.
+    own_marker_seen: u64,
 }
 
 /// A signed-in user, their resources and the other user's marker to look out for.
@@ -109,6 +111,9 @@ impl Session {
         }
         if body.contains(self.other_marker) {
             tally.leaks.push(format!("{what} ({status})"));
+        }
+        if body.contains(self.me.marker) {
+            tally.own_marker_seen += 1;
         }
     }
 
@@ -312,12 +317,18 @@ pub async fn run(
                 .iter()
                 .map(|e| format!("{}: {e}", s.me.email)),
         );
+        if tally.own_marker_seen == 0 {
+            problems.push(format!(
+                "{}: no answer showed the user's own marker, so the leak check proves nothing",
+                s.me.email
+            ));
+        }
         total_webhooks += tally.webhook_ids.len();
         total_mail += check.gmail_listed;
         total_files += tally.files_accepted;
         total_requests += tally.requests;
         rows.push_str(&format!(
-            "| {} | {} of {} posted ({} retries, {} rate-limited) | {} listed ({} appended, {} Sync now) | {} files, {} mbox ({} messages); {} busy (429) | {} | {} | {} | {} | {} |\n",
+            "| {} | {} of {} posted ({} retries, {} rate-limited) | {} listed ({} appended, {} Sync now) | {} files, {} mbox ({} messages); {} busy (429) | {} | {} | {} ({} with the own marker) | {} | {} |\n",
             s.me.email,
             tally.webhook_ids.len(),
             tally.webhooks_posted,
@@ -333,6 +344,7 @@ pub async fn run(
             tally.asks,
             tally.pages,
             tally.requests,
+            tally.own_marker_seen,
             tally.leaks.len(),
             tally.other_failures.len(),
         ));
