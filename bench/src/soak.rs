@@ -683,7 +683,7 @@ async fn webhooks(s: &Session, stop: &CancellationToken) {
     while !stop.is_cancelled() {
         n += 1;
         let (channel, id) = match accepted.get((n as usize * 7) % accepted.len().max(1)) {
-            Some(again) if n % 10 == 0 => again.clone(),
+            Some(again) if n.is_multiple_of(10) => again.clone(),
             _ => ((n % 2) as usize, format!("soak-{marker}-{n}")),
         };
         let retry = id != format!("soak-{marker}-{n}");
@@ -755,7 +755,7 @@ async fn gmail(s: &Session, control: &Control, stop: &CancellationToken) {
             Ok(_) => s.tally().mail_appended += 1,
             Err(e) => s.failed("append mail", e),
         }
-        if n % 8 == 0 {
+        if n.is_multiple_of(8) {
             match s
                 .user
                 .server_fn::<RequestSync>(&[("account_id", &s.google_account.to_string())])
@@ -783,7 +783,7 @@ async fn uploads(s: &Session, stop: &CancellationToken) {
     let mut n = 0_u64;
     while !stop.is_cancelled() {
         n += 1;
-        if n % 10 == 0 {
+        if n.is_multiple_of(10) {
             let subjects: Vec<String> = (0..3)
                 .map(|i| format!("soak mbox {marker} {n}-{i}"))
                 .collect();
