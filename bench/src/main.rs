@@ -7,7 +7,7 @@
 //!                [--concurrency 4] [--out DIR]
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
-//! bench memory [--mbox-gib 7] [--name-gib 20] [--out DIR]
+//! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! ```
 
 mod child;
@@ -32,7 +32,7 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
-       bench memory [--mbox-gib 7] [--name-gib 20] [--out DIR]";
+       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -75,6 +75,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         memory: memory::Scale {
             mbox_gib: 7.0,
             name_gib: 20.0,
+            rss_budget_mib: 200.0,
         },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
@@ -110,7 +111,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
                 options.ingest.seconds = value.parse()?;
                 options.soak.seconds = value.parse()?;
             }
-            "--rss-budget-mib" => options.soak.rss_budget_mib = value.parse()?,
+            "--rss-budget-mib" => {
+                options.soak.rss_budget_mib = value.parse()?;
+                options.memory.rss_budget_mib = value.parse()?;
+            }
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
@@ -188,9 +192,11 @@ async fn main() -> anyhow::Result<()> {
     };
     pg.stop().await?;
     let (figures, markdown) = match outcome {
-        // A soak whose checks failed still records what it measured, then fails.
-        Err(error) if error.is::<soak::SoakFailed>() => {
-            let failed = error.downcast_ref::<soak::SoakFailed>().expect("checked");
+        // A run whose checks failed still records what it measured, then fails.
+        Err(error) if error.is::<results::ChecksFailed>() => {
+            let failed = error
+                .downcast_ref::<results::ChecksFailed>()
+                .expect("checked");
             let results = Results::new(&options.out);
             results.record(&failed.figures)?;
             results.write_section(title, &failed.markdown)?;

@@ -7,7 +7,10 @@
 //!     past `RAPPORT_MBOX_MAX_MESSAGE_BYTES`, so the ledger must say filtered,
 //!     `message-too-large`;
 //! (b) a multipart upload whose non-file `name` part is `--name-gib` GiB, which must be
-//!     refused with 413 without being buffered.
+//!     refused with 413 without being buffered. It runs first, from idle: memory the
+//!     import frees may stay with the allocator for a while.
+//!
+//! Either rising more than `--rss-budget-mib` (200) above idle fails the run.
 //!
 //! Bodies are generated on the fly and written over a plain TCP connection (HTTP/1.1
 //! with a Content-Length), so this process never holds them, and a refusal is seen as
@@ -21,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::child::{RssSampler, ServerProcess, free_port, idle_rss_mib};
 use crate::client::{User, fake_google, server_env};
+use crate::results::ChecksFailed;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 const OWNER: &str = "memory.bench@example.com";
@@ -28,6 +32,8 @@ const OWNER: &str = "memory.bench@example.com";
 pub struct Scale {
     pub mbox_gib: f64,
     pub name_gib: f64,
+    /// Largest RSS rise above idle allowed during either upload.
+    pub rss_budget_mib: f64,
 }
 
 pub async fn run(
@@ -69,9 +75,43 @@ pub async fn run(
     let idle = idle_rss_mib(pid, 12).await;
     eprintln!("memory: idle RSS {idle:.1} MiB");
 
+    let boundary = "rapport-bench-boundary-7d1e";
+    // (b) first, from idle (the import leaves memory the allocator may keep a while):
+    // a `name` part of name_gib GiB, refused (413) as it streams.
+    sampler.reset();
+    let name_bytes = (scale.name_gib * GIB) as u64;
+    let started = Instant::now();
+    let refused = raw_upload(
+        &user,
+        "/settings/import-mbox",
+        boundary,
+        Body {
+            prefix: format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
+            )
+            .into_bytes(),
+            repeat: vec![b'a'; 64 * 1024],
+            count: name_bytes.div_ceil(64 * 1024),
+            suffix: format!("\r\n--{boundary}--\r\n").into_bytes(),
+        },
+    )
+    .await?;
+    let name_seconds = started.elapsed().as_secs_f64();
+    let name_peak = sampler.stats().max_mib;
+    anyhow::ensure!(
+        refused.status == 413,
+        "the {:.1} GiB name part answered {} after {} bytes: {}",
+        scale.name_gib,
+        refused.status,
+        refused.sent,
+        refused.answer
+    );
+    eprintln!(
+        "memory: {:.1} GiB name part refused (413) after {} bytes sent in {name_seconds:.2} s, peak {name_peak:.1} MiB",
+        scale.name_gib, refused.sent
+    );
     // (a) The huge single-message mbox: upload, then the import job to its end.
     sampler.reset();
-    let boundary = "rapport-bench-boundary-7d1e";
     let prefix = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.mbox\"\r\n\
          Content-Type: application/mbox\r\n\r\n\
@@ -129,39 +169,6 @@ pub async fn run(
         "memory: imported (filtered message-too-large) in {import_seconds:.1} s, peak {mbox_peak:.1} MiB"
     );
 
-    // (b) A `name` part of name_gib GiB: refused (413) as it streams.
-    sampler.reset();
-    let name_bytes = (scale.name_gib * GIB) as u64;
-    let started = Instant::now();
-    let refused = raw_upload(
-        &user,
-        "/settings/import-mbox",
-        boundary,
-        Body {
-            prefix: format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\n"
-            )
-            .into_bytes(),
-            repeat: vec![b'a'; 64 * 1024],
-            count: name_bytes.div_ceil(64 * 1024),
-            suffix: format!("\r\n--{boundary}--\r\n").into_bytes(),
-        },
-    )
-    .await?;
-    let name_seconds = started.elapsed().as_secs_f64();
-    let name_peak = sampler.stats().max_mib;
-    anyhow::ensure!(
-        refused.status == 413,
-        "the {:.1} GiB name part answered {} after {} bytes: {}",
-        scale.name_gib,
-        refused.status,
-        refused.sent,
-        refused.answer
-    );
-    eprintln!(
-        "memory: {:.1} GiB name part refused (413) after {} bytes sent in {name_seconds:.2} s, peak {name_peak:.1} MiB",
-        scale.name_gib, refused.sent
-    );
     server.ensure_running()?;
     sampler.stop();
     server.stop(Duration::from_secs(20)).await?;
@@ -213,6 +220,27 @@ pub async fn run(
         name_gib = scale.name_gib,
         sent = refused.sent,
     );
+    let problems: Vec<String> = [
+        ("the mbox upload and import", mbox_peak - idle),
+        ("the name part", name_peak - idle),
+    ]
+    .into_iter()
+    .filter(|(_, rise)| *rise > scale.rss_budget_mib)
+    .map(|(what, rise)| {
+        format!(
+            "RSS rose {rise:.0} MiB above idle during {what} (budget {} MiB)",
+            scale.rss_budget_mib
+        )
+    })
+    .collect();
+    if !problems.is_empty() {
+        return Err(ChecksFailed {
+            figures,
+            markdown,
+            problems,
+        }
+        .into());
+    }
     Ok((figures, markdown))
 }
 

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::child::{RssSampler, ServerProcess, free_port, idle_rss_mib};
 use crate::client::{CLIENT_ID, CLIENT_SECRET, User, fake_google, server_env};
+use crate::results::ChecksFailed;
 
 pub struct Scale {
     pub seconds: u64,
@@ -442,7 +443,7 @@ pub async fn run(
     println!("{markdown}");
     if !problems.is_empty() {
         // Keep the figures, then fail.
-        return Err(SoakFailed {
+        return Err(ChecksFailed {
             figures,
             markdown,
             problems,
@@ -451,26 +452,6 @@ pub async fn run(
     }
     Ok((figures, markdown))
 }
-
-/// The soak ran but a check failed: the figures are still worth writing down.
-#[derive(Debug)]
-pub struct SoakFailed {
-    pub figures: BTreeMap<String, f64>,
-    pub markdown: String,
-    pub problems: Vec<String>,
-}
-
-impl std::fmt::Display for SoakFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "soak: {} checks failed:", self.problems.len())?;
-        for p in &self.problems {
-            write!(f, "\n  {p}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for SoakFailed {}
 
 /// Waits (bounded) until Gmail's every listed message is stored or filtered, no activity
 /// waits for processing and no job is due or running.
