@@ -211,7 +211,12 @@ pub async fn run(
          | idle | | | | {idle:.0} MiB | |\n\
          | single-message mbox, upload (`POST /settings/import-mbox`) | {mbox_gib:.2} GiB | 202 | {upload_seconds:.1} s | {upload_peak:.0} MiB | {:.0} MiB |\n\
          | same, upload + import to its end (ledger: filtered, `message-too-large`) | | | {:.1} s | {mbox_peak:.0} MiB | {:.0} MiB |\n\
-         | multipart `name` part (refused while streaming; {sent} bytes sent before the answer) | {name_gib:.2} GiB | 413 | {name_seconds:.2} s | {name_peak:.0} MiB | {:.0} MiB |\n\n         The import's peak is set by the per-message cap, not by the file: the mbox reader          keeps a message of up to `RAPPORT_MBOX_MAX_MESSAGE_BYTES` (50 MiB, in a buffer that          grows by doubling) before it knows to skip it, then reads the rest through. The          `name` part is refused after its first KiB; what was sent before the answer is what          the sockets buffered.\n",
+         | multipart `name` part (refused while streaming; {sent} bytes sent before the answer) | {name_gib:.2} GiB | 413 | {name_seconds:.2} s | {name_peak:.0} MiB | {:.0} MiB |\n\n\
+         The import's peak is set by the per-message cap, not by the file: the mbox reader \
+         keeps a message of up to `RAPPORT_MBOX_MAX_MESSAGE_BYTES` (50 MiB, in a buffer that \
+         grows by doubling) before it knows to skip it, then reads the rest through. The \
+         `name` part is refused after its first KiB; what was sent before the answer is what \
+         the sockets buffered.\n",
         upload_peak - idle,
         upload_seconds + import_seconds,
         mbox_peak - idle,
