@@ -3,7 +3,8 @@
 //! against a fake Google in this process. Two users sign in over HTTP and, for the whole
 //! run, each has concurrent loops of webhooks (unique external ids, some retried), new
 //! Gmail mail plus "Sync now", file and mbox uploads, Ask questions and page loads. The
-//! worker is SIGKILLed and restarted at a third and two thirds of the run. Afterwards,
+//! worker is SIGKILLed and restarted at a third and two thirds of the run, each time
+//! while a full resync runs and activities are mid-processing. Afterwards,
 //! once processing has settled (a bounded poll), it checks with SQL that every accepted
 //! webhook, every Gmail message and every uploaded file or mbox message is stored
 //! exactly once, that no answer to one user held the other's marker, that no request
@@ -147,6 +148,9 @@ pub async fn run(
             // A killed worker's jobs and claims come back quickly.
             ("RAPPORT_JOB_LEASE_SECS", "5"),
             ("RAPPORT_PROCESSING_LEASE_SECS", "10"),
+            // Each processed activity's transaction stays open 20 ms (a test setting), so
+            // a kill finds activities mid-processing.
+            ("RAPPORT_TEST_PROCESSING_PAUSE_MS", "20"),
         ]
         .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
@@ -258,11 +262,25 @@ pub async fn run(
         tokio::time::sleep_until((started + run_for * k / 3).into()).await;
         server.ensure_running()?;
         worker.ensure_running()?;
+        // Kill it busy: a full resync of one user's Gmail running and activities being
+        // processed (or whatever of that a bounded wait saw).
+        let s = &sessions[(k as usize - 1) % sessions.len()];
+        let (status, body) = s
+            .user
+            .server_fn::<RequestSync>(&[
+                ("account_id", &s.google_account.to_string()),
+                ("full", "true"),
+            ])
+            .await?;
+        s.saw("full resync", status, &body);
+        let (syncing, processing) = wait_busy(&sql, Duration::from_secs(15)).await?;
         worker.kill().await?;
-        kills.push(started.elapsed().as_secs_f64());
+        let at = started.elapsed().as_secs_f64();
+        kills.push(format!(
+            "{at:.0} s (sync job running: {syncing}, activities processing: {processing})"
+        ));
         eprintln!(
-            "soak: worker SIGKILLed at {:.0} s; restarting",
-            started.elapsed().as_secs_f64()
+            "soak: worker SIGKILLed at {at:.0} s (sync running: {syncing}, processing: {processing}); restarting"
         );
         // Time must pass here: the worker stays dead for a moment while load goes on.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -375,7 +393,19 @@ pub async fn run(
     let dead_jobs: i64 = sqlx::query_scalar("select count(*) from jobs where state = 'dead'")
         .fetch_one(&sql)
         .await?;
+    // Evidence that the kills interrupted work that was then taken over and redone.
+    let (activities_reclaimed, jobs_reclaimed): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from activities where attempts > 1),
+                (select count(*) from jobs where attempts > 1)",
+    )
+    .fetch_one(&sql)
+    .await?;
     for (key, value) in [
+        (
+            "soak_activities_claimed_more_than_once",
+            activities_reclaimed as f64,
+        ),
+        ("soak_jobs_claimed_more_than_once", jobs_reclaimed as f64),
         ("soak_seconds", load_seconds),
         ("soak_settle_seconds", settle_seconds),
         ("soak_requests", total_requests as f64),
@@ -424,18 +454,16 @@ pub async fn run(
          | server | {server_idle:.0} MiB | {:.0} MiB | {:.0} MiB | {server_growth:.0} MiB |\n\
          | worker | {worker_idle:.0} MiB | {:.0} MiB | {:.0} MiB | {worker_growth:.0} MiB |\n\n\
          RSS sampled every second ({} samples for the server); budget {} MiB above idle. \
-         Dead activities: {dead}, dead jobs: {dead_jobs}, 5xx answers: {server_errors}.\n\n{verdict}\n",
+         Dead activities: {dead}, dead jobs: {dead_jobs}, 5xx answers: {server_errors}. \
+         Claimed more than once (a killed worker's claim taken over after its lease, or a retry): \
+         {activities_reclaimed} activities, {jobs_reclaimed} jobs.\n\n{verdict}\n",
         server_stats.max_mib,
         server_stats.last_mib,
         worker_stats.max_mib,
         worker_stats.last_mib,
         server_stats.samples,
         scale.rss_budget_mib,
-        kills = kills
-            .iter()
-            .map(|k| format!("{k:.0} s"))
-            .collect::<Vec<_>>()
-            .join(" and "),
+        kills = kills.join(" and "),
     );
     worker.stop(Duration::from_secs(20)).await?;
     server.stop(Duration::from_secs(20)).await?;
@@ -493,6 +521,24 @@ async fn settle(
             "after {timeout:?}: {missing} Gmail messages not in the ledger, {jobs} jobs due or running, {activities} activities waiting"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Polls (bounded) until a Gmail sync job is running and an activity is being processed;
+/// says which of the two it saw.
+async fn wait_busy(sql: &PgPool, timeout: Duration) -> anyhow::Result<(bool, bool)> {
+    let started = Instant::now();
+    loop {
+        let seen: (bool, bool) = sqlx::query_as(
+            "select exists(select 1 from jobs where kind = 'gmail.sync' and state = 'running'),
+                    exists(select 1 from activities where state = 'processing')",
+        )
+        .fetch_one(sql)
+        .await?;
+        if (seen.0 && seen.1) || started.elapsed() >= timeout {
+            return Ok(seen);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
