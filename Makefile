@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean bench bench-sync bench-contacts bench-ingest
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean bench bench-sync bench-contacts bench-ingest soak bench-memory
 
 setup:
 	@.ci/setup.sh
@@ -69,6 +69,20 @@ bench-ingest: setup
 	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	cargo build --release -p bench --bins
 	target/release/bench ingest $(BENCH_INGEST_ARGS)
+
+## Soak (not in `make test`): two users, webhooks, syncs, uploads, Ask and pages at once
+## for SOAK_SECONDS against the real server and a worker process killed twice; checks
+## exactly-once storage, isolation and bounded RSS. make soak SOAK_ARGS="--seconds 60"
+SOAK_SECONDS ?= 600
+soak:
+	cargo build --release -p server -p fakes -p bench --bins
+	target/release/bench soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
+## The server's RSS under a 7 GiB single-message mbox and a 20 GiB multipart `name`
+## part (needs ~8 GiB free in the temp folder). BENCH_MEMORY_ARGS="--mbox-gib 1 --name-gib 2"
+bench-memory:
+	cargo build --release -p server -p fakes -p bench --bins
+	target/release/bench memory $(BENCH_MEMORY_ARGS)
 
 ## Contact-building quality: the real pipeline over the synthetic mailbox vs its ground
 ## truth (MESSAGES, SEED optional). Prints one JSON object and a table.

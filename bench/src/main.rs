@@ -6,13 +6,19 @@
 //! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
 //!                [--concurrency 4] [--out DIR]
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
+//! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
+//! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! ```
 
+mod child;
+mod client;
 mod contacts;
 mod ingest;
+mod memory;
 mod process;
 mod results;
 mod serve;
+mod soak;
 mod sync;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,13 +30,17 @@ use results::Results;
 
 const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
-       bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]";
+       bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
+       bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
+       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
     Sync,
     Contacts,
     Ingest,
+    Soak,
+    Memory,
 }
 
 struct Options {
@@ -39,6 +49,8 @@ struct Options {
     mbox: usize,
     contacts: contacts::Scale,
     ingest: ingest::Scale,
+    soak: soak::Scale,
+    memory: memory::Scale,
     out: std::path::PathBuf,
 }
 
@@ -56,6 +68,15 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             connections: 8,
             messages: 3_000,
         },
+        soak: soak::Scale {
+            seconds: 600,
+            rss_budget_mib: 200.0,
+        },
+        memory: memory::Scale {
+            mbox_gib: 7.0,
+            name_gib: 20.0,
+            rss_budget_mib: 200.0,
+        },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -65,6 +86,8 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("sync") => {}
         Some("contacts") => options.benchmark = Benchmark::Contacts,
         Some("ingest") => options.benchmark = Benchmark::Ingest,
+        Some("soak") => options.benchmark = Benchmark::Soak,
+        Some("memory") => options.benchmark = Benchmark::Memory,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -83,7 +106,17 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--activities" => options.contacts.activities = value.parse()?,
             "--requests" => options.contacts.requests = value.parse()?,
             "--concurrency" => options.contacts.concurrency = value.parse()?,
-            "--seconds" => options.ingest.seconds = value.parse()?,
+            // How long wrk posts (ingest) or the load runs (soak).
+            "--seconds" => {
+                options.ingest.seconds = value.parse()?;
+                options.soak.seconds = value.parse()?;
+            }
+            "--rss-budget-mib" => {
+                options.soak.rss_budget_mib = value.parse()?;
+                options.memory.rss_budget_mib = value.parse()?;
+            }
+            "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
+            "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
             "--messages" => options.ingest.messages = value.parse()?,
             "--out" => options.out = value.into(),
@@ -139,9 +172,38 @@ async fn main() -> anyhow::Result<()> {
             ingest::run(new_db, &options.ingest).await,
             "Webhook ingest and activity processing",
         ),
+        Benchmark::Soak => {
+            let outcome = match new_db().await {
+                Ok(url) => soak::run(&url, &options.soak).await,
+                Err(e) => Err(e),
+            };
+            (
+                outcome,
+                "Soak: two users, everything at once, worker killed twice",
+            )
+        }
+        Benchmark::Memory => {
+            let outcome = match new_db().await {
+                Ok(url) => memory::run(&url, &options.memory).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Server memory under huge uploads")
+        }
     };
     pg.stop().await?;
-    let (figures, markdown) = outcome?;
+    let (figures, markdown) = match outcome {
+        // A run whose checks failed still records what it measured, then fails.
+        Err(error) if error.is::<results::ChecksFailed>() => {
+            let failed = error
+                .downcast_ref::<results::ChecksFailed>()
+                .expect("checked");
+            let results = Results::new(&options.out);
+            results.record(&failed.figures)?;
+            results.write_section(title, &failed.markdown)?;
+            return Err(error);
+        }
+        outcome => outcome?,
+    };
 
     let results = Results::new(&options.out);
     results.record(&figures)?;

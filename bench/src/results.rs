@@ -96,6 +96,27 @@ pub fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
+/// A benchmark ran but one of its checks failed: the figures are still worth writing
+/// down (main records them, then exits non-zero).
+#[derive(Debug)]
+pub struct ChecksFailed {
+    pub figures: BTreeMap<String, f64>,
+    pub markdown: String,
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for ChecksFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} checks failed:", self.problems.len())?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ChecksFailed {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

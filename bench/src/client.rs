@@ -1,0 +1,195 @@
+//! What the soak and memory benchmarks share around the `server` child process: its
+//! settings (a fake Google in this process, an external database), and a signed-in user
+//! over real HTTP, like one browser profile.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
+use fakes::mailbox::MailboxSpec;
+use leptos::server_fn::ServerFn;
+use reqwest::cookie::{CookieStore, Jar};
+
+pub const CLIENT_ID: &str = "rapport-bench-client";
+pub const CLIENT_SECRET: &str = "rapport-bench-secret";
+/// Token encryption key of the benchmark's server and workers (base64 of 32 bytes).
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// A fake Google with one generated mailbox per `(name, email, messages, seed)`, no quota.
+pub async fn fake_google(
+    accounts: &[(&str, &str, usize, u64)],
+) -> anyhow::Result<RunningFakeGoogle> {
+    let accounts = accounts
+        .iter()
+        .map(|&(name, email, messages, seed)| {
+            let mut spec = MailboxSpec::demo(messages);
+            spec.seed = seed;
+            spec.owner_name = name.into();
+            spec.owner_email = email.into();
+            DemoAccount::generated(spec)
+        })
+        .collect();
+    Ok(FakeGoogle::start(FakeGoogleConfig {
+        accounts,
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        quota: false,
+        ..FakeGoogleConfig::demo()
+    })
+    .await?)
+}
+
+/// The settings of `server serve` / `server worker` for the benchmarks (127.0.0.1 only).
+pub fn server_env(
+    database_url: &str,
+    data_dir: &Path,
+    google_base: &str,
+    port: u16,
+) -> HashMap<String, String> {
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site");
+    [
+        ("RAPPORT_ADDR", format!("127.0.0.1:{port}")),
+        ("DATABASE_URL", database_url.to_owned()),
+        ("RAPPORT_DATA_DIR", data_dir.to_string_lossy().into_owned()),
+        ("RAPPORT_SITE_ROOT", site.to_string_lossy().into_owned()),
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("GOOGLE_API_BASE", google_base.to_owned()),
+        ("RAPPORT_ENCRYPTION_KEY", KEY.to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// An HTTP client with its own cookie jar, signed in as one user.
+#[derive(Clone)]
+pub struct User {
+    pub address: String,
+    pub client: reqwest::Client,
+    jar: Arc<Jar>,
+}
+
+impl User {
+    /// Signs in through the real flow: Rapport -> fake Google consent -> callback.
+    pub async fn sign_in(address: &str, email: &str) -> anyhow::Result<Self> {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(120))
+            .build()?;
+        let user = Self {
+            address: address.to_owned(),
+            client,
+            jar,
+        };
+        let consent_url = user
+            .redirect_target(&format!("{address}/auth/google/start"))
+            .await?;
+        let html = user.client.get(&consent_url).send().await?.text().await?;
+        let mut form = hidden_inputs(&html);
+        form.push(("account".into(), email.into()));
+        let consent = reqwest::Url::parse(&consent_url)?;
+        let action = format!(
+            "{}://{}/o/oauth2/v2/auth",
+            consent.scheme(),
+            consent.authority()
+        );
+        let chosen = user.client.post(action).form(&form).send().await?;
+        let callback = location(&chosen)?;
+        let landing = user.redirect_target(&callback).await?;
+        anyhow::ensure!(
+            landing == "/welcome" || landing == "/contacts",
+            "sign-in of {email} ended at {landing}"
+        );
+        Ok(user)
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.address)
+        }
+    }
+
+    async fn redirect_target(&self, url: &str) -> anyhow::Result<String> {
+        let response = self.client.get(self.url(url)).send().await?;
+        location(&response)
+    }
+
+    /// GETs `path`; the status and the body.
+    pub async fn get(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        let response = self.client.get(self.url(path)).send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
+    }
+
+    /// Calls server function `F` the way a browser form does; the status and the body.
+    pub async fn server_fn<F: ServerFn>(
+        &self,
+        form: &[(&str, &str)],
+    ) -> anyhow::Result<(u16, String)> {
+        let response = self
+            .client
+            .post(self.url(F::PATH))
+            .header("origin", &self.address)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
+    }
+
+    /// The `Cookie` header this user's browser would send (for raw HTTP requests).
+    pub fn cookie_header(&self) -> String {
+        let url = reqwest::Url::parse(&self.address).expect("the server's address is a URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+fn location(response: &reqwest::Response) -> anyhow::Result<String> {
+    anyhow::ensure!(
+        response.status().is_redirection(),
+        "{} answered {}, not a redirect",
+        response.url(),
+        response.status()
+    );
+    Ok(response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| anyhow::anyhow!("a redirect without a location"))?
+        .to_owned())
+}
+
+/// The `name`/`value` pairs of `<input type="hidden">` elements.
+fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            tag.contains("type=\"hidden\"")
+                .then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
+        })
+        .collect()
+}
