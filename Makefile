@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean bench bench-sync bench-contacts bench-ingest soak bench-memory
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean fuzz bench bench-sync bench-contacts bench-ingest soak bench-memory
 
 setup:
 	@.ci/setup.sh
@@ -50,6 +50,12 @@ unit:
 
 e2e:
 	cd end2end && npx playwright test
+
+## Fuzz the parsers of untrusted input (MIME, mbox, webhooks, file names, signatures) for
+## FUZZ_SECONDS each (not part of `make test`, which runs a fixed-seed round of each).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p domain --test fuzz -- --nocapture --test-threads 2
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
 bench: bench-sync bench-contacts bench-ingest

@@ -64,3 +64,32 @@ test("unknown pages answer 404 with a request id", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   await expect(page.locator(".request-id code")).toHaveText(/^[0-9a-f-]{36}$/);
 });
+
+test("every page works under its Content-Security-Policy", async ({ page }) => {
+  const errors = watchConsole(page);
+  // Violations are reported to the page as events (and to the console, watched above).
+  await page.addInitScript(() => {
+    (window as unknown as { violations: string[] }).violations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (window as unknown as { violations: string[] }).violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
+  await signIn(page);
+  for (const path of ["/contacts", "/timeline", "/ask", "/settings"]) {
+    const response = await page.goto(path);
+    const csp = response?.headers()["content-security-policy"] ?? "";
+    expect(csp, path).toContain("frame-ancestors 'none'");
+    expect(csp, path).toContain("base-uri 'none'");
+    expect(csp, path).toMatch(/script-src [^;]*'nonce-/);
+    expect(response?.headers()["referrer-policy"], path).toBe("same-origin");
+    expect(response?.headers()["x-content-type-options"], path).toBe("nosniff");
+    // The wasm app ran: it marks the page, and the page responds to clicks.
+    await hydrated(page);
+    const violations = await page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+    expect(violations, path).toEqual([]);
+  }
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Contacts" }).click();
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await expect(page.getByLabel("Name")).toBeVisible();
+  expect(errors).toEqual([]);
+});

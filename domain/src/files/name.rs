@@ -31,11 +31,11 @@ impl FileName {
             .filter(|c| !c.is_control() && !is_direction_override(*c))
             .map(|c| if is_reserved(c) { '_' } else { c })
             .collect();
+        // Dots and spaces alternate (". .x"): trimming one kind, then the other, would
+        // leave a hidden-file dot in front.
         let trimmed = cleaned
-            .trim()
-            .trim_start_matches('.')
-            .trim_end_matches(['.', ' '])
-            .trim();
+            .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+            .trim_end_matches(|c: char| c == '.' || c.is_whitespace());
         let (stem, extension) = split_extension(trimmed);
         let stem = if stem.trim().is_empty() {
             FALLBACK_STEM
@@ -238,6 +238,10 @@ mod tests {
     #[test]
     fn hidden_dots_controls_and_reserved_characters_go() {
         assert_eq!(parse(".bashrc"), "bashrc");
+        // Found by `make fuzz`: spaces between leading dots.
+        assert_eq!(parse(". .x.pdf"), "x.pdf");
+        assert_eq!(parse(" . . .🩠"), "🩠");
+        assert_eq!(parse("x. . ."), "x");
         assert_eq!(parse("bad\u{0}\r\nname\u{7f}.txt"), "badname.txt");
         assert_eq!(parse("a<b>c:d\"e|f?g*h.txt"), "a_b_c_d_e_f_g_h.txt");
         assert_eq!(parse("invoice\u{202E}fdp.exe"), "invoicefdp.exe");

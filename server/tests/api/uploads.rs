@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::files::upload;
-use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{ALEX, Browser, SAM, TestApp, spawn_app, spawn_app_with, wait_until};
 
 const BOUNDARY: &str = "rapport-test-boundary";
 
@@ -238,6 +238,65 @@ async fn the_storage_quota_counts_stored_files_and_waiting_imports() {
     )
     .await;
     assert_eq!(theirs.status(), 201);
+}
+
+#[tokio::test]
+async fn a_user_runs_at_most_the_allowed_uploads_at_once() {
+    let app = spawn_app_with(0, &[("RAPPORT_UPLOADS_PER_USER", "2")]).await;
+    let alex = app.sign_in(ALEX).await;
+    let jane = alex.create_contact("Jane Doe", "jane@acme.com").await;
+
+    // Two uploads held open mid-file: one contact file, one mbox import.
+    let held = [
+        OpenUpload::start(&alex, &format!("/api/contacts/{jane}/files")),
+        OpenUpload::start(&alex, "/settings/import-mbox"),
+    ];
+    for (upload, name) in held.iter().zip(["a.bin", "old.mbox"]) {
+        upload.open_part("file", Some(name)).await;
+        upload.send(vec![b'x'; 4096]).await;
+    }
+
+    // A third is refused once both hold their place (they reach the handler in their
+    // own time); whichever endpoint it goes to.
+    let refused = wait_until(
+        "a third upload refused",
+        Duration::from_secs(20),
+        async || {
+            let response = upload(&alex, jane, &[("c.txt", b"c", "text/plain")]).await;
+            match response.status().as_u16() {
+                429 => Ok(response),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
+    let retry_after = refused.headers().get("retry-after").cloned();
+    assert!(retry_after.is_some(), "a 429 says when to come back");
+    let message = json_error(refused).await;
+    assert!(message.contains("at most 2 uploads"), "{message}");
+    let import = mbox_upload(&alex, small_mbox(10)).await;
+    assert_eq!(import.status(), 429, "the mbox import shares the limit");
+
+    // The limit is per user: Sam uploads meanwhile.
+    let sam = app.sign_in(SAM).await;
+    let kim = sam.create_contact("Kim Lee", "kim@lee.example").await;
+    let theirs = upload(&sam, kim, &[("d.txt", b"d", "text/plain")]).await;
+    assert_eq!(theirs.status(), 201);
+
+    // Abandoned uploads give their places back.
+    drop(held);
+    wait_until(
+        "an upload accepted again",
+        Duration::from_secs(20),
+        async || {
+            let response = upload(&alex, jane, &[("e.txt", b"e", "text/plain")]).await;
+            match response.status().as_u16() {
+                201 => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
 }
 
 #[tokio::test]
