@@ -251,25 +251,26 @@ async fn a_user_runs_at_most_the_allowed_uploads_at_once() {
         OpenUpload::start(&alex, &format!("/api/contacts/{jane}/files")),
         OpenUpload::start(&alex, "/settings/import-mbox"),
     ];
-    for (upload, name) in held.iter().zip(["a.bin", "old.mbox"]) {
+    let starts = [vec![b'x'; 4096], small_mbox(4096)];
+    for ((upload, name), start) in held.iter().zip(["a.bin", "old.mbox"]).zip(starts) {
         upload.open_part("file", Some(name)).await;
-        upload.send(vec![b'x'; 4096]).await;
+        upload.send(start).await;
     }
-
-    // A third is refused once both hold their place (they reach the handler in their
-    // own time); whichever endpoint it goes to.
-    let refused = wait_until(
-        "a third upload refused",
+    // Both are being written to disk (the file under files/incoming, the mbox under
+    // imports), so both hold their place: only then is a third sent.
+    wait_until(
+        "both uploads received",
         Duration::from_secs(20),
-        async || {
-            let response = upload(&alex, jane, &[("c.txt", b"c", "text/plain")]).await;
-            match response.status().as_u16() {
-                429 => Ok(response),
-                other => Err(other),
-            }
+        async || match (stored_file_count(&app), imports_waiting(&app)) {
+            (1, 1) => Ok(()),
+            seen => Err(seen),
         },
     )
     .await;
+
+    // A third is refused, whichever endpoint it goes to.
+    let refused = upload(&alex, jane, &[("c.txt", b"c", "text/plain")]).await;
+    assert_eq!(refused.status(), 429);
     let retry_after = refused.headers().get("retry-after").cloned();
     assert!(retry_after.is_some(), "a 429 says when to come back");
     let message = json_error(refused).await;
