@@ -27,7 +27,9 @@ pub async fn run(
     let server = crate::serve::start(database_url).await?;
     let (address, db) = (server.address.clone(), server.db.clone());
 
-    let client = sign_in(&address).await?;
+    let client = crate::client::User::sign_in(&address, DEMO_EMAIL)
+        .await?
+        .client;
     let user: Uuid = sqlx::query_scalar("select id from users where email = $1")
         .bind(DEMO_EMAIL)
         .fetch_one(&server.sql)
@@ -111,73 +113,6 @@ fn list_urls() -> Vec<String> {
         urls.push(format!("/contacts?q={name}"));
     }
     urls
-}
-
-/// Signs in through the demo's fake Google; the client keeps the session cookie.
-async fn sign_in(address: &str) -> anyhow::Result<reqwest::Client> {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(64)
-        .build()?;
-    let location = |response: &reqwest::Response| -> anyhow::Result<String> {
-        Ok(response
-            .headers()
-            .get("location")
-            .ok_or_else(|| anyhow::anyhow!("no redirect from {}", response.url()))?
-            .to_str()?
-            .to_owned())
-    };
-    let start = client
-        .get(format!("{address}/auth/google/start"))
-        .send()
-        .await?;
-    let consent_url = location(&start)?;
-    let consent = client.get(&consent_url).send().await?.text().await?;
-    let mut form = hidden_inputs(&consent);
-    form.push(("account".into(), DEMO_EMAIL.into()));
-    let consent_base = reqwest::Url::parse(&consent_url)?;
-    let chosen = client
-        .post(format!(
-            "{}://{}/o/oauth2/v2/auth",
-            consent_base.scheme(),
-            consent_base.authority()
-        ))
-        .form(&form)
-        .send()
-        .await?;
-    let callback = location(&chosen)?;
-    let landed = client.get(&callback).send().await?;
-    anyhow::ensure!(
-        landed.status().is_redirection(),
-        "sign-in callback answered {}",
-        landed.status()
-    );
-    Ok(client)
-}
-
-/// The `name`/`value` pairs of the consent page's hidden inputs.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let attr = |tag: &str, name: &str| {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let end = tag[start..].find('"')? + start;
-        Some(
-            tag[start..end]
-                .replace("&quot;", "\"")
-                .replace("&#39;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&"),
-        )
-    };
-    html.split("<input")
-        .skip(1)
-        .filter_map(|rest| {
-            let tag = &rest[..rest.find('>')?];
-            tag.contains("type=\"hidden\"")
-                .then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
-        })
-        .collect()
 }
 
 /// Companies, contacts with one email each, threads of four emails spread over two
