@@ -238,15 +238,7 @@ pub async fn run(
         )
     })
     .collect();
-    if !problems.is_empty() {
-        return Err(ChecksFailed {
-            figures,
-            markdown,
-            problems,
-        }
-        .into());
-    }
-    Ok((figures, markdown))
+    ChecksFailed::unless_empty(problems, figures, markdown)
 }
 
 /// `7` for 7 GiB, `0_25` for a quarter.

@@ -105,6 +105,26 @@ pub struct ChecksFailed {
     pub problems: Vec<String>,
 }
 
+impl ChecksFailed {
+    /// The figures and their section, or (when any check failed) this error, which
+    /// carries them so they are written before the run fails.
+    pub fn unless_empty(
+        problems: Vec<String>,
+        figures: BTreeMap<String, f64>,
+        markdown: String,
+    ) -> anyhow::Result<(BTreeMap<String, f64>, String)> {
+        if problems.is_empty() {
+            return Ok((figures, markdown));
+        }
+        Err(Self {
+            figures,
+            markdown,
+            problems,
+        }
+        .into())
+    }
+}
+
 impl std::fmt::Display for ChecksFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} checks failed:", self.problems.len())?;

@@ -122,6 +122,34 @@ impl Session {
     fn failed(&self, what: &str, error: impl std::fmt::Display) {
         self.tally().other_failures.push(format!("{what}: {error}"));
     }
+
+    /// An answer checked by [`Session::saw`], or `None` (recorded) when none came.
+    fn answered(&self, what: &str, sent: anyhow::Result<(u16, String)>) -> Option<(u16, String)> {
+        match sent {
+            Ok((status, body)) => {
+                self.saw(what, status, &body);
+                Some((status, body))
+            }
+            Err(e) => {
+                self.failed(what, e);
+                None
+            }
+        }
+    }
+
+    /// An answer the loop did not expect; a 5xx is already counted by [`Session::saw`].
+    fn unexpected(&self, what: &str, status: u16, body: &str) {
+        if status < 500 {
+            self.failed(what, format!("{status} {}", first(body)));
+        }
+    }
+}
+
+/// The status and body of a sent request.
+async fn read(sent: reqwest::Result<reqwest::Response>) -> anyhow::Result<(u16, String)> {
+    let response = sent?;
+    let status = response.status().as_u16();
+    Ok((status, response.text().await.unwrap_or_default()))
 }
 
 fn first(text: &str) -> String {
@@ -469,16 +497,7 @@ pub async fn run(
     server.stop(Duration::from_secs(20)).await?;
     sql.close().await;
     println!("{markdown}");
-    if !problems.is_empty() {
-        // Keep the figures, then fail.
-        return Err(ChecksFailed {
-            figures,
-            markdown,
-            problems,
-        }
-        .into());
-    }
-    Ok((figures, markdown))
+    ChecksFailed::unless_empty(problems, figures, markdown)
 }
 
 /// Waits (bounded) until Gmail's every listed message is stored or filtered, no activity
@@ -736,28 +755,22 @@ async fn webhooks(s: &Session, stop: &CancellationToken) {
             .json(&payload)
             .send()
             .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap_or_default();
-                s.saw("webhook", status, &body);
-                let mut tally = s.tally();
-                tally.webhooks_posted += 1;
-                if (200..300).contains(&status) {
-                    if retry {
-                        tally.webhooks_retried += 1;
-                    } else {
-                        tally.webhook_ids.insert(id.clone());
-                        accepted.push((channel, id));
-                    }
-                } else if status == 429 {
-                    tally.webhooks_rate_limited += 1;
-                } else if status < 500 {
-                    drop(tally);
-                    s.failed("webhook", format!("{status} {}", first(&body)));
+        if let Some((status, body)) = s.answered("webhook", read(sent).await) {
+            let mut tally = s.tally();
+            tally.webhooks_posted += 1;
+            if (200..300).contains(&status) {
+                if retry {
+                    tally.webhooks_retried += 1;
+                } else {
+                    tally.webhook_ids.insert(id.clone());
+                    accepted.push((channel, id));
                 }
+            } else if status == 429 {
+                tally.webhooks_rate_limited += 1;
+            } else {
+                drop(tally);
+                s.unexpected("webhook", status, &body);
             }
-            Err(e) => s.failed("webhook", e),
         }
         pause(stop, Duration::from_millis(100)).await;
     }
@@ -783,20 +796,14 @@ async fn gmail(s: &Session, control: &Control, stop: &CancellationToken) {
             Err(e) => s.failed("append mail", e),
         }
         if n.is_multiple_of(8) {
-            match s
+            let sent = s
                 .user
                 .server_fn::<RequestSync>(&[("account_id", &s.google_account.to_string())])
-                .await
-            {
-                Ok((status, body)) => {
-                    s.saw("sync now", status, &body);
-                    if status == 200 {
-                        s.tally().syncs_requested += 1;
-                    } else if status < 500 {
-                        s.failed("sync now", format!("{status} {}", first(&body)));
-                    }
-                }
-                Err(e) => s.failed("sync now", e),
+                .await;
+            match s.answered("sync now", sent) {
+                Some((200, _)) => s.tally().syncs_requested += 1,
+                Some((status, body)) => s.unexpected("sync now", status, &body),
+                None => {}
             }
         }
         pause(stop, Duration::from_secs(2)).await;
@@ -837,25 +844,15 @@ async fn uploads(s: &Session, stop: &CancellationToken) {
                 .multipart(form)
                 .send()
                 .await;
-            match sent {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body = response.text().await.unwrap_or_default();
-                    s.saw("mbox upload", status, &body);
+            match s.answered("mbox upload", read(sent).await) {
+                Some((202, _)) => {
                     let mut tally = s.tally();
-                    match status {
-                        202 => {
-                            tally.mbox_uploads_accepted += 1;
-                            tally.mbox_subjects.extend(subjects);
-                        }
-                        429 => tally.uploads_refused_busy += 1,
-                        _ => {
-                            drop(tally);
-                            s.failed("mbox upload", format!("{status} {}", first(&body)));
-                        }
-                    }
+                    tally.mbox_uploads_accepted += 1;
+                    tally.mbox_subjects.extend(subjects);
                 }
-                Err(e) => s.failed("mbox upload", e),
+                Some((429, _)) => s.tally().uploads_refused_busy += 1,
+                Some((status, body)) => s.unexpected("mbox upload", status, &body),
+                None => {}
             }
         } else {
             let content = format!("soak file {marker} {n} {}\n", Uuid::new_v4()).repeat(64);
@@ -874,22 +871,11 @@ async fn uploads(s: &Session, stop: &CancellationToken) {
                 .multipart(Form::new().part("file", part))
                 .send()
                 .await;
-            match sent {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let body = response.text().await.unwrap_or_default();
-                    s.saw("file upload", status, &body);
-                    let mut tally = s.tally();
-                    match status {
-                        201 => tally.files_accepted += 1,
-                        429 => tally.uploads_refused_busy += 1,
-                        _ => {
-                            drop(tally);
-                            s.failed("file upload", format!("{status} {}", first(&body)));
-                        }
-                    }
-                }
-                Err(e) => s.failed("file upload", e),
+            match s.answered("file upload", read(sent).await) {
+                Some((201, _)) => s.tally().files_accepted += 1,
+                Some((429, _)) => s.tally().uploads_refused_busy += 1,
+                Some((status, body)) => s.unexpected("file upload", status, &body),
+                None => {}
             }
         }
         pause(stop, Duration::from_millis(1500)).await;
@@ -917,18 +903,12 @@ async fn asks(s: &Session, stop: &CancellationToken) {
             .json(&serde_json::json!({ "question": question }))
             .send()
             .await;
-        match sent {
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let body = response.text().await.unwrap_or_default();
-                s.saw("ask", status, &body);
-                if status == 200 && body.contains("event: ") {
-                    s.tally().asks += 1;
-                } else if status < 500 {
-                    s.failed("ask", format!("{status} {}", first(&body)));
-                }
+        if let Some((status, body)) = s.answered("ask", read(sent).await) {
+            if status == 200 && body.contains("event: ") {
+                s.tally().asks += 1;
+            } else {
+                s.unexpected("ask", status, &body);
             }
-            Err(e) => s.failed("ask", e),
         }
         pause(stop, Duration::from_secs(3)).await;
     }
@@ -951,20 +931,16 @@ async fn pages(s: &Session, stop: &CancellationToken) {
     while !stop.is_cancelled() {
         let (path, expected) = &paths[n % paths.len()];
         n += 1;
-        match s.user.get(path).await {
-            Ok((status, body)) => {
-                s.saw(path, status, &body);
-                let shows_me = *expected != 200 || body.contains(s.me.name);
-                if status == *expected && shows_me {
-                    s.tally().pages += 1;
-                } else if status < 500 {
-                    s.failed(
-                        path,
-                        format!("{status} (expected {expected}, shows the user: {shows_me})"),
-                    );
-                }
+        if let Some((status, body)) = s.answered(path, s.user.get(path).await) {
+            let shows_me = *expected != 200 || body.contains(s.me.name);
+            if status == *expected && shows_me {
+                s.tally().pages += 1;
+            } else if status < 500 {
+                s.failed(
+                    path,
+                    format!("{status} (expected {expected}, shows the user: {shows_me})"),
+                );
             }
-            Err(e) => s.failed(path, e),
         }
         pause(stop, Duration::from_millis(200)).await;
     }
