@@ -80,13 +80,13 @@ bench-ingest: setup
 ## for SOAK_SECONDS against the real server and a worker process killed twice; checks
 ## exactly-once storage, isolation and bounded RSS. make soak SOAK_ARGS="--seconds 60"
 SOAK_SECONDS ?= 600
-soak:
+soak: setup
 	cargo build --release -p server -p fakes -p bench --bins
 	target/release/bench soak --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 ## The server's RSS under a 7 GiB single-message mbox and a 20 GiB multipart `name`
 ## part (needs ~8 GiB free in the temp folder). BENCH_MEMORY_ARGS="--mbox-gib 1 --name-gib 2"
-bench-memory:
+bench-memory: setup
 	cargo build --release -p server -p fakes -p bench --bins
 	target/release/bench memory $(BENCH_MEMORY_ARGS)
 
