@@ -484,7 +484,8 @@ async fn a_revoked_grant_stops_the_job_until_reconnect_then_resumes() {
     env.google.control().reset_stats();
     env.sync.sync_account(env.user, env.account).await.unwrap();
     env.assert_matches_gmail(&listed_ids(&env.spec)).await;
-    let fetched = env.google.control().stats().requests["users.messages.get"] as usize;
+    // Admitted calls, not requests: a fetch the fake refused with 429 is retried.
+    let fetched = env.google.control().stats().admitted["users.messages.get"] as usize;
     assert!(
         fetched <= listed_ids(&env.spec).len() - before_reconnect,
         "resumed: {fetched} fetched after reconnect, {before_reconnect} were already stored"

@@ -96,6 +96,11 @@ pub(crate) async fn gate(
         shared.stats().injected_errors += 1;
         return Err(failure);
     }
+    *shared
+        .stats()
+        .admitted
+        .entry(method.to_string())
+        .or_default() += 1;
     Ok(Caller {
         account: b.account,
         metadata_only: !full,

@@ -42,6 +42,9 @@ pub struct Stats {
     /// Gmail API calls per method ("users.messages.list", ...), including
     /// refused ones.
     pub requests: BTreeMap<String, u64>,
+    /// Calls per method that got past authentication, quota and injected faults (the
+    /// ones a client retried are counted once per attempt that was served).
+    pub admitted: BTreeMap<String, u64>,
     /// Calls answered 429.
     pub rate_limited: u64,
     /// Calls answered with an injected 500/503.
