@@ -11,7 +11,7 @@ const BOX_ID: &str = "global-ask";
 pub fn GlobalAsk() -> impl IntoView {
     listen_for_shortcut();
     view! {
-        <form class="global-ask" method="get" action="/ask" role="search">
+        <form class="global-ask" method="get" action="/ask" role="search" aria-label="Ask Rapport">
             <label class="visually-hidden" for=BOX_ID>"Ask Rapport"</label>
             <input
                 id=BOX_ID

@@ -259,7 +259,7 @@ fn Filters(params: ListParams, tags: Vec<String>, company_name: Option<String>) 
     });
     let selected_tag = params.tag.clone();
     view! {
-        <form class="filters card" method="get" action="/contacts" role="search">
+        <form class="filters card" method="get" action="/contacts" role="search" aria-label="Filter contacts">
             <label class="grow">
                 "Search"
                 <input type="search" name="q" value=params.q.clone() placeholder="Name, email or company"/>

@@ -88,6 +88,7 @@ where
                     view! {
                         <select
                             data-testid="contact-picker"
+                            aria-label="Matching contacts"
                             on:change=move |ev| picked.set(event_target_value(&ev).parse().ok())
                         >
                             <option value="">"Choose a contact"</option>
