@@ -192,7 +192,11 @@ async fn remote_images_load_only_once_allowed_and_only_for_their_owner() {
         RemoteImages::Blocked
     );
     let blocked = threads.frame(news).await.unwrap();
-    assert!(!blocked.html.contains(" src=\"https://"), "{}", blocked.html);
+    assert!(
+        !blocked.html.contains(" src=\"https://"),
+        "{}",
+        blocked.html
+    );
     assert!(blocked.content_security_policy.contains("img-src data:;"));
 
     // Another user learns nothing: every read and the write answer "not found".

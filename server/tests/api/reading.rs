@@ -114,7 +114,10 @@ async fn threads_and_their_html_answer_only_their_owner_under_a_strict_policy() 
     assert_eq!(allowed.status(), 200);
     let (_, csp, html) = frame(&alex, id).await;
     assert!(csp.contains("img-src data: https: http:;"), "{csp}");
-    assert!(html.contains(" src=\"https://t.example/o/1.gif\""), "{html}");
+    assert!(
+        html.contains(" src=\"https://t.example/o/1.gif\""),
+        "{html}"
+    );
 
     assert_eq!(frame(&alex, Uuid::new_v4()).await.0, 404);
     assert_eq!(alex.get_html("/mail/not-an-id/html").await.0, 404);
