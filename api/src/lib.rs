@@ -18,6 +18,7 @@ pub mod ask;
 pub mod channels;
 pub mod contacts;
 pub mod links;
+pub mod mail;
 pub mod notes;
 pub mod notices;
 pub mod session;

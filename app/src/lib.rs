@@ -26,7 +26,7 @@ use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
     ApiTokensPage, AskPage, ChannelsPage, CompanyPage, ContactDetailPage, ContactsPage, LoginPage,
-    NotFound, SettingsPage, TimelinePage, WelcomePage,
+    NotFound, SettingsPage, ThreadPage, TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts/:id") view=ContactDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/companies/:id") view=CompanyPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
+                    <Route path=path!("/mail/:id") view=ThreadPage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/channels") view=ChannelsPage ssr=SsrMode::Async/>

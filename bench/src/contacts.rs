@@ -200,14 +200,14 @@ async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Re
     Ok(sample)
 }
 
-struct Latency {
-    p50: f64,
-    p99: f64,
-    max: f64,
+pub(crate) struct Latency {
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
 }
 
 /// `requests` GETs cycling through `paths`, from `concurrency` clients at once.
-async fn measure(
+pub(crate) async fn measure(
     client: &reqwest::Client,
     address: &str,
     paths: &[String],

@@ -5,6 +5,7 @@
 //! bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
 //! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
 //!                [--concurrency 4] [--out DIR]
+//! bench thread [--messages 100] [--requests 200] [--out DIR]
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
@@ -20,6 +21,7 @@ mod results;
 mod serve;
 mod soak;
 mod sync;
+mod thread;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,6 +32,7 @@ use results::Results;
 
 const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
+       bench thread [--messages 100] [--requests 200] [--out DIR]
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]";
@@ -38,6 +41,7 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
 enum Benchmark {
     Sync,
     Contacts,
+    Thread,
     Ingest,
     Soak,
     Memory,
@@ -48,6 +52,7 @@ struct Options {
     sizes: Vec<usize>,
     mbox: usize,
     contacts: contacts::Scale,
+    thread: thread::Scale,
     ingest: ingest::Scale,
     soak: soak::Scale,
     memory: memory::Scale,
@@ -62,6 +67,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             activities: 1_000_000,
             requests: 2_000,
             concurrency: 4,
+        },
+        thread: thread::Scale {
+            messages: 100,
+            requests: 200,
         },
         ingest: ingest::Scale {
             seconds: 20,
@@ -85,6 +94,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
     match args.next().map(String::as_str) {
         Some("sync") => {}
         Some("contacts") => options.benchmark = Benchmark::Contacts,
+        Some("thread") => options.benchmark = Benchmark::Thread,
         Some("ingest") => options.benchmark = Benchmark::Ingest,
         Some("soak") => options.benchmark = Benchmark::Soak,
         Some("memory") => options.benchmark = Benchmark::Memory,
@@ -104,7 +114,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox" => options.mbox = value.parse()?,
             "--contacts" => options.contacts.contacts = value.parse()?,
             "--activities" => options.contacts.activities = value.parse()?,
-            "--requests" => options.contacts.requests = value.parse()?,
+            "--requests" => {
+                options.contacts.requests = value.parse()?;
+                options.thread.requests = value.parse()?;
+            }
             "--concurrency" => options.contacts.concurrency = value.parse()?,
             // How long wrk posts (ingest) or the load runs (soak).
             "--seconds" => {
@@ -118,7 +131,11 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
-            "--messages" => options.ingest.messages = value.parse()?,
+            // Messages ingest posts, or the length of the benchmarked thread.
+            "--messages" => {
+                options.ingest.messages = value.parse()?;
+                options.thread.messages = value.parse()?;
+            }
             "--out" => options.out = value.into(),
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }
@@ -167,6 +184,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "Contacts list and contact page")
+        }
+        Benchmark::Thread => {
+            let outcome = match new_db().await {
+                Ok(url) => thread::run(&url, &options.thread).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Reading a 100-message thread")
         }
         Benchmark::Ingest => (
             ingest::run(new_db, &options.ingest).await,

@@ -26,6 +26,7 @@ pub mod processing;
 pub mod settings;
 pub mod summaries;
 pub mod sync;
+pub mod threads;
 pub mod timeline;
 pub mod users;
 

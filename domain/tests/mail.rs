@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use domain::mail::{DateSource, REMOTE_IMAGE_ATTRIBUTE, parse_email, sanitize_html};
+use domain::mail::{DateSource, REMOTE_IMAGE_ATTRIBUTE, frame_html, parse_email, sanitize_html};
 use fakes::mailbox::{Mailbox, MailboxSpec, MessageKind};
 
 #[test]
@@ -194,4 +194,71 @@ fn sanitizing_blocks_every_remote_image_form() {
         );
         assert!(!clean.contains("data:text"), "{input} -> {clean}");
     }
+}
+
+#[test]
+fn the_mail_frame_shows_hostile_html_harmless() {
+    let hostile = concat!(
+        "<html><head><base href=\"https://evil.example/\"><meta http-equiv=\"refresh\" content=\"0;url=https://evil.example/\">",
+        "<style>body{background:url(https://t.example/css.png)}</style><script>alert(1)</script></head><body>",
+        "<p onclick=\"steal()\" style=\"background:url(https://t.example/inline.png)\">Hi</p>",
+        "<img src=\"x\" onerror=\"alert(1)\"><img srcset=\"https://t.example/1x.png 1x\">",
+        "<img src=\"https://t.example/pixel.gif\" width=\"1\" height=\"1\">",
+        "<a href=\"javascript:alert(1)\">js</a><a href=\"https://ok.example/\">ok</a>",
+        "<form action=\"https://evil.example/\"><input name=\"password\"><button>Go</button></form>",
+        "<iframe src=\"https://evil.example/\"></iframe><object data=\"https://evil.example/x\"></object>",
+        "<svg onload=\"alert(1)\"><image href=\"https://t.example/svg.png\"/></svg>",
+        "<blockquote>older<blockquote>oldest</blockquote></blockquote><p>after</p>",
+        "</body></html>",
+    );
+    let stored = sanitize_html(hostile);
+    for allowed in [false, true] {
+        let html = frame_html(&stored, allowed).to_lowercase();
+        for banned in [
+            "<script",
+            "onclick",
+            "onerror",
+            "onload",
+            "javascript:",
+            "srcset",
+            "<style",
+            "style=",
+            "url(",
+            "<meta",
+            "<base",
+            "<form",
+            "<input",
+            "<iframe",
+            "<object",
+            "<svg",
+            "<image",
+            "evil.example",
+        ] {
+            assert!(!html.contains(banned), "{banned} survived: {html}");
+        }
+        assert!(html.contains("href=\"https://ok.example/\""), "{html}");
+        assert!(
+            html.contains("target=\"_blank\""),
+            "links leave the frame: {html}"
+        );
+        let pixel_loads = html.contains(" src=\"https://t.example/pixel.gif\"");
+        assert_eq!(pixel_loads, allowed, "{html}");
+        let placeholder = format!("{REMOTE_IMAGE_ATTRIBUTE}=\"https://t.example/pixel.gif\"");
+        assert_eq!(
+            html.contains(&placeholder),
+            !allowed,
+            "a blocked URL stays for the placeholder: {html}"
+        );
+        // One fold around the outer quote only.
+        assert_eq!(html.matches("<details").count(), 1, "{html}");
+        assert!(
+            html.contains("</blockquote></blockquote></details><p>after</p>"),
+            "{html}"
+        );
+    }
+    assert_eq!(
+        sanitize_html(&stored),
+        stored,
+        "sanitizing stored HTML again keeps it"
+    );
 }

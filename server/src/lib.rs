@@ -12,6 +12,7 @@ mod health;
 pub mod import;
 mod ingest;
 mod live;
+mod mail;
 mod middleware;
 mod session_store;
 mod startup;

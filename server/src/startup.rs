@@ -346,6 +346,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
             post(files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/files/{activity}", get(files::download))
+        .route("/mail/{activity}/html", get(crate::mail::frame))
         .route(
             "/settings/import-mbox",
             post(import::upload_mbox).layer(DefaultBodyLimit::disable()),

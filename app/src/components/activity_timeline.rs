@@ -217,7 +217,9 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
                 {item.channel.as_str()}
             </span>
             <div class="timeline-body">
-                <p class="headline">{item.headline.clone()}</p>
+                <p class="headline">
+                    {crate::pages::timeline::headline_link(item.channel, id, item.headline.clone())}
+                </p>
                 {item.snippet.clone().map(|s| view! { <p class="snippet muted">{s}</p> })}
                 {item.summary.clone().map(|s| view! { <p class="summary" data-testid="activity-summary" title="AI summary">{s}</p> })}
                 <p class="muted">

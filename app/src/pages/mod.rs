@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod login;
 pub mod not_found;
 pub mod settings;
+pub mod thread;
 pub mod timeline;
 pub mod welcome;
 
@@ -20,5 +21,6 @@ pub use contacts::ContactsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
+pub use thread::ThreadPage;
 pub use timeline::TimelinePage;
 pub use welcome::WelcomePage;

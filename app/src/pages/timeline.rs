@@ -1,6 +1,6 @@
-use api::Direction;
 use api::contacts::ListParams;
 use api::timeline::ActivityRow;
+use api::{Channel, Direction};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
@@ -139,7 +139,7 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
                         <li class="timeline-item" data-activity-id=a.id.to_string()>
                             <span class=format!("channel channel-{}", a.channel)>{a.channel.as_str()}</span>
                             <div class="timeline-body">
-                                <p class="headline">{a.headline}</p>
+                                <p class="headline">{headline_link(a.channel, a.id, a.headline)}</p>
                                 <p class="muted">
                                     {a.counterpart.map(|who| format!("{direction} {who} · "))}
                                     <time datetime=a.occurred_at.to_rfc3339()>
@@ -155,4 +155,13 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
         </ol>
     }
     .into_any()
+}
+
+/// An email's headline opens its conversation; other activities have nothing to open.
+pub fn headline_link(channel: Channel, id: Uuid, headline: String) -> AnyView {
+    if channel == Channel::Email {
+        view! { <a class="open-thread" href=api::mail::thread_href(id)>{headline}</a> }.into_any()
+    } else {
+        headline.into_any()
+    }
 }

@@ -60,4 +60,6 @@ feature_scopes! {
     sync => SyncScope;
     /// Activity timelines.
     timeline => TimelineScope;
+    /// Reading mail: conversations, their HTML and the remote-image choice.
+    threads => ThreadsScope;
 }

@@ -99,6 +99,11 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     builder
         .add_url_schemes(["cid", "data"])
         .url_relative(UrlRelative::Deny)
+        // Kept so that a second pass (the mail frame re-sanitizes stored HTML) still
+        // knows the blocked images.
+        .add_tag_attributes("img", [REMOTE_IMAGE_ATTRIBUTE])
+        // Links leave the sandboxed mail frame for a new tab, never replace it.
+        .set_tag_attribute_value("a", "target", "_blank")
         .attribute_filter(|element, attribute, value| {
             let lower = value.trim_start().to_ascii_lowercase();
             let allowed = match (element, attribute) {
@@ -108,6 +113,9 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
                         || lower.starts_with("data:image/")
                         || lower.starts_with("http://")
                         || lower.starts_with("https://")
+                }
+                ("img", REMOTE_IMAGE_ATTRIBUTE) => {
+                    lower.starts_with("http://") || lower.starts_with("https://")
                 }
                 // Links: never `data:` (a page in disguise) or `cid:`.
                 (_, "href") => !lower.starts_with("data:") && !lower.starts_with("cid:"),
@@ -133,6 +141,63 @@ pub fn sanitize_html(html: &str) -> String {
     REMOTE_SRC
         .replace_all(&clean, format!("${{1}}{REMOTE_IMAGE_ATTRIBUTE}=\"${{2}}\""))
         .into_owned()
+}
+
+/// A stored message's HTML as the mail frame shows it: sanitized again (stored HTML may
+/// predate today's rules), top-level quotes folded into `<details>`, and remote images
+/// either kept blocked (no `src` at all, so nothing can load them even if the frame's
+/// Content-Security-Policy were missing) or, once the user allowed them, restored.
+pub fn frame_html(stored: &str, remote_images_allowed: bool) -> String {
+    let clean = fold_quotes(&sanitize_html(stored));
+    if remote_images_allowed {
+        BLOCKED_SRC
+            .replace_all(&clean, r#"${1}src="${2}""#)
+            .into_owned()
+    } else {
+        clean
+    }
+}
+
+/// A blocked image's URL in sanitized output (see [`REMOTE_SRC`] for why exact).
+static BLOCKED_SRC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r#"(<img\b(?:\s+[^\s="'>/]+(?:="[^"]*")?)*?\s+){REMOTE_IMAGE_ATTRIBUTE}="((?i:https?)://[^"]*)""#
+    ))
+    .expect("valid regex")
+});
+
+/// Wraps each outermost `<blockquote>` of sanitized (so well-formed, lowercase-tagged)
+/// HTML in a closed `<details>`, the way mail clients hide quoted history.
+fn fold_quotes(html: &str) -> String {
+    const OPEN: &str = "<blockquote";
+    const CLOSE: &str = "</blockquote>";
+    let mut out = String::with_capacity(html.len() + 128);
+    let mut depth = 0_usize;
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with(OPEN) && rest[OPEN.len()..].starts_with(['>', ' ']) {
+            if depth == 0 {
+                out.push_str("<details class=\"quote\"><summary>Quoted text</summary>");
+            }
+            depth += 1;
+            out.push_str(OPEN);
+            rest = &rest[OPEN.len()..];
+        } else if rest.starts_with(CLOSE) {
+            out.push_str(CLOSE);
+            rest = &rest[CLOSE.len()..];
+            depth = depth.saturating_sub(1);
+            if depth == 0 {
+                out.push_str("</details>");
+            }
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The first ~200 characters of `text` with whitespace collapsed, for lists.

@@ -6,8 +6,11 @@
 mod addresses;
 mod attachments;
 mod body;
+pub mod frame;
 pub mod mbox;
 mod problems;
+pub mod quotes;
+pub mod thread;
 
 use api::Direction;
 use chrono::{DateTime, TimeZone, Utc};
@@ -19,7 +22,7 @@ use crate::EmailAddress;
 
 pub use addresses::Mailbox;
 pub use attachments::{AttachmentMeta, CalendarPart};
-pub use body::{REMOTE_IMAGE_ATTRIBUTE, html_to_text, sanitize_html, snippet};
+pub use body::{REMOTE_IMAGE_ATTRIBUTE, frame_html, html_to_text, sanitize_html, snippet};
 pub use problems::ParseProblem;
 
 /// Where [`ParsedEmail::date`] came from.

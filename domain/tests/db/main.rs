@@ -14,3 +14,4 @@ mod processing;
 mod secrets;
 mod summaries;
 mod sync;
+mod threads;

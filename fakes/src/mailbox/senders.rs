@@ -199,9 +199,11 @@ pub(crate) fn broadcast(
                 "{}\n\n{subject}\n\nRead online: https://{}/issues/{serial:x}\n\nYou are receiving this because you subscribed with {owner_email}.\nUnsubscribe: https://{}/u/{serial:x}",
                 sender.name, sender.domain, sender.domain
             );
+            // A remote header image and a tracking pixel, as newsletters send them:
+            // the reader must fetch neither before the user allows remote images.
             let html = format!(
-                "<html><body><table width=\"600\" align=\"center\"><tr><td><h1>{}</h1><h2>{subject}</h2><p>Read the full issue <a href=\"https://{}/issues/{serial:x}\">online</a>.</p><p style=\"font-size:11px\">You are receiving this because you subscribed with {owner_email}. <a href=\"https://{}/u/{serial:x}\">Unsubscribe</a></p></td></tr></table></body></html>",
-                sender.name, sender.domain, sender.domain
+                "<html><body><table width=\"600\" align=\"center\"><tr><td><h1>{}</h1><img src=\"https://{}/img/{serial:x}/header.png\" width=\"600\" height=\"200\" alt=\"Issue header\"><h2>{subject}</h2><p>Read the full issue <a href=\"https://{}/issues/{serial:x}\">online</a>.</p><p style=\"font-size:11px\">You are receiving this because you subscribed with {owner_email}. <a href=\"https://{}/u/{serial:x}\">Unsubscribe</a></p><img src=\"https://{}/o/{serial:x}.gif\" width=\"1\" height=\"1\" alt=\"\"></td></tr></table></body></html>",
+                sender.name, sender.domain, sender.domain, sender.domain, sender.domain
             );
             Broadcast {
                 display: Some(sender.name.clone()),

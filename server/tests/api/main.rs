@@ -21,6 +21,7 @@ mod lifecycle;
 mod live;
 mod notes_api;
 mod pages;
+mod reading;
 mod summaries;
 mod sync;
 mod timeline;
