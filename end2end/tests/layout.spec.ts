@@ -2,7 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, signIn } from "./support";
 
-// Every page at a laptop and a phone width: nothing scrolls sideways, and axe-core finds
+// Every page at a laptop and a phone width (a mail thread too): nothing scrolls sideways, and axe-core finds
 // no accessibility violations. Pages are visited with real data (a contact with a long
 // unbroken note and activity, a company), since overflow comes from content.
 
@@ -77,6 +77,11 @@ test("every signed-in page fits 1280 and 390 px and has no accessibility violati
   await page.getByRole("button", { name: "Add note" }).click();
   await expect(page.locator("ol.notes li.note").first()).toContainText("example.com");
 
-  const pages = ["/welcome", "/contacts", contact!, company!, "/timeline", "/ask", "/settings", "/settings/channels", "/settings/tokens"];
+  // An email's thread, opened from the contact's timeline.
+  await page.goto(contact!);
+  const thread = await page.getByTestId("activity-timeline").locator("a.open-thread").first().getAttribute("href");
+  expect(thread).toMatch(/^\/mail\/[0-9a-f-]{36}$/);
+
+  const pages = ["/welcome", "/contacts", contact!, company!, thread!, "/timeline", "/ask", "/settings", "/settings/channels", "/settings/tokens"];
   for (const path of pages) await checkPage(page, path);
 });
