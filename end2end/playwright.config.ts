@@ -52,7 +52,7 @@ export default defineConfig({
       RAPPORT_SITE_ROOT: "../target/site",
       RUST_LOG: "warn",
       // Demo mode: the server runs its own fake Google with a small generated mailbox.
-      RAPPORT_DEMO_MESSAGES: "300",
+      RAPPORT_DEMO_MESSAGES: "1000",
     },
   },
 });
