@@ -108,17 +108,18 @@ pub fn mainly(inputs: &StrengthInputs) -> Option<Mainly> {
 /// (80 % of the weight): 2 emails both ways in 90 days, 180 in all, you reply in 3 h,
 /// last contact 40 days ago".
 pub fn explain(inputs: &StrengthInputs) -> String {
-    let (Some(days), Some(mainly)) = (inputs.days_since_last, mainly(inputs)) else {
+    let Some(days) = inputs.days_since_last else {
         return "No emails yet".to_owned();
     };
-    let lead = match mainly {
+    // Stats stored before the weights existed have none until their next refresh.
+    let lead = mainly(inputs).map(|mainly| match mainly {
         Mainly::OneWay => "Mostly one-way mail".to_owned(),
         Mainly::Recent(share) => format!(
             "Mostly the last {RECENT_DAYS} days ({} of the weight)",
             percent(share)
         ),
         Mainly::History(share) => format!("Mostly older mail ({} of the weight)", percent(share)),
-    };
+    });
     let recent = inputs.sent_90d + inputs.received_90d;
     let mut parts = vec![match (inputs.sent_90d, inputs.received_90d) {
         (0, 0) => "no emails in 90 days".to_owned(),
@@ -137,7 +138,16 @@ pub fn explain(inputs: &StrengthInputs) -> String {
         parts.push(format!("they reply in {}", human_duration(secs)));
     }
     parts.push(format!("last contact {}", days_ago(days)));
-    format!("{lead}: {}", parts.join(", "))
+    match lead {
+        Some(lead) => format!("{lead}: {}", parts.join(", ")),
+        None => {
+            let mut sentence = parts.join(", ");
+            if let Some(first) = sentence.get(0..1) {
+                sentence.replace_range(0..1, &first.to_uppercase());
+            }
+            sentence
+        }
+    }
 }
 
 fn percent(share: f64) -> String {
@@ -363,6 +373,16 @@ mod tests {
              they reply in 2 days, last contact today"
         );
         assert_eq!(explain(&StrengthInputs::default()), "No emails yet");
+        let unweighed = StrengthInputs {
+            sent_weight: 0.0,
+            received_weight: 0.0,
+            recent_weight: 0.0,
+            ..quiet
+        };
+        assert_eq!(
+            explain(&unweighed),
+            "No emails in 90 days, 180 in all, last contact 180 days ago"
+        );
     }
 
     #[test]
