@@ -51,8 +51,9 @@ export default defineConfig({
       RAPPORT_DATA_DIR: dataDir,
       RAPPORT_SITE_ROOT: "../target/site",
       RUST_LOG: "warn",
-      // Demo mode: the server runs its own fake Google with a small generated mailbox.
-      RAPPORT_DEMO_MESSAGES: "300",
+      // Demo mode: the server runs its own fake Google with a generated mailbox, as large as
+      // `make run`'s so that "this week" (Monday to now) has mail waiting for a reply.
+      RAPPORT_DEMO_MESSAGES: "3000",
     },
   },
 });

@@ -35,8 +35,11 @@ test("contacts from mail: sort, search, filter, open one, see its stats, edit it
   await page.getByRole("navigation", { name: "Sort contacts" }).getByRole("link", { name: "Name" }).click();
   await expect(page).toHaveURL(/sort=name/);
   const names = (await rows(page).locator("td:nth-child(2) a").allInnerTexts()).map((n) => n.toLowerCase());
-  // Code point order, as the database sorts (C collation).
-  expect(names).toEqual([...names].sort());
+  // Code point order, as the database sorts (C collation). Contacts known only by an
+  // address (shown instead of a name) have no name to sort by and come last.
+  const named = names.filter((n) => !n.includes("@"));
+  expect(named).toEqual([...named].sort());
+  expect(names.slice(0, named.length)).toEqual(named);
 
   // Search by name, then filter to people waiting for a reply: both in the URL.
   await page.getByRole("searchbox").fill(name);
@@ -88,7 +91,11 @@ test("a suggested duplicate is merged, logged, and can be un-merged", async ({ p
   await expect(page.locator("body")).toContainText("grace@navy.example");
   await expect(page.locator("body")).toContainText("g.hopper@yale.example");
   await hydrated(page);
+  // Navigating away before the server answered would cancel the un-merge (seen while the
+  // demo import is still being processed).
+  const unmerged = page.waitForResponse((r) => r.url().includes("unmerge_contacts") && r.status() === 200);
   await page.locator("section", { has: page.getByRole("heading", { name: "Merge log" }) }).getByRole("button", { name: "Un-merge" }).click();
+  await unmerged;
   await page.goto("/contacts?q=Grace+Hopper");
   await expect(rows(page)).toHaveCount(2);
   expect(errors).toEqual([]);

@@ -50,6 +50,25 @@ fn same_spec_gives_identical_bytes_and_random_access_matches_iteration() {
 }
 
 #[test]
+fn moving_the_dates_keeps_the_mail_and_moves_every_date_alike() {
+    let spec = MailboxSpec::demo(300);
+    let moved = MailboxSpec {
+        moved_secs: 500 * 86_400 + 4321,
+        ..spec.clone()
+    };
+    let (before, after) = (Mailbox::generate(&spec), Mailbox::generate(&moved));
+    assert_eq!(before.thread_count(), after.thread_count());
+    for (b, a) in before.messages().zip(after.messages()) {
+        assert_eq!(
+            a.internal_date - b.internal_date,
+            chrono::Duration::seconds(moved.moved_secs)
+        );
+        assert_eq!((a.kind, a.from_owner), (b.kind, b.from_owner));
+    }
+    assert_eq!(before.truth().people, after.truth().people);
+}
+
+#[test]
 fn small_and_large_specs_have_exact_counts_unique_ids_and_ordered_dates() {
     for messages in [2, 100, 10_000] {
         let spec = MailboxSpec::demo(messages);

@@ -6,6 +6,7 @@ pub mod api_v1;
 mod ask;
 mod auth;
 pub mod config;
+mod demo;
 pub mod events;
 mod files;
 mod health;

@@ -6,6 +6,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::routing::{get, post};
+use chrono::Utc;
 use domain::Db;
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
@@ -13,7 +14,7 @@ use domain::events::EventHub;
 use domain::google::{GoogleEndpoints, GoogleOAuth};
 use domain::limits::Limits;
 use embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
-use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
+use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, MailboxSource, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -127,13 +128,20 @@ impl Application {
                 None,
             ),
             GoogleSettings::Demo { messages } => {
+                let anchor = crate::demo::load_or_create_anchor(&config.data_dir, Utc::now())?;
                 let mut demo = FakeGoogleConfig::demo();
                 demo.accounts[0] = DemoAccount::generated(MailboxSpec::demo(*messages));
+                if let Some(anchor) = anchor {
+                    for account in &mut demo.accounts {
+                        if let MailboxSource::Generated(spec) = &mut account.mailbox {
+                            *spec = crate::demo::anchored(spec.clone(), anchor);
+                        }
+                    }
+                }
                 // Keeps demo users connected across restarts of `make run`.
-                std::fs::create_dir_all(&config.data_dir)?;
-                demo.refresh_token_file = Some(config.data_dir.join("demo-google-grants.json"));
+                demo.refresh_token_file = Some(config.data_dir.join(crate::demo::GRANTS_FILE));
                 let fake = FakeGoogle::start(demo).await?;
-                tracing::info!(url = %fake.base_url(), messages, "demo mode: simulated Google is running");
+                tracing::info!(url = %fake.base_url(), messages, ?anchor, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(fake.base_url());
                 (
                     GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,

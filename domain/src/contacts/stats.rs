@@ -52,6 +52,10 @@ pub struct ContactStats {
     pub unanswered_inbound: i32,
     pub sent_90d: i32,
     pub received_90d: i32,
+    /// The strength's weights as of `computed_at` (see [`StrengthInputs`]).
+    pub sent_weight: f64,
+    pub received_weight: f64,
+    pub recent_weight: f64,
     pub monthly: Vec<MonthVolume>,
     pub frequency_score: i16,
     pub strength: i16,
@@ -65,6 +69,9 @@ impl ContactStats {
             received_90d: non_negative(self.received_90d),
             sent_total: non_negative(self.sent_count),
             received_total: non_negative(self.received_count),
+            sent_weight: self.sent_weight,
+            received_weight: self.received_weight,
+            recent_weight: self.recent_weight,
             days_since_last: self
                 .last_interaction_at
                 .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
@@ -151,7 +158,7 @@ pub async fn recompute_all(scope: UserScope<'_>) -> Result<(), DomainError> {
 }
 
 /// The set-based recomputation, on a connection the caller may hold a transaction on.
-/// `now` anchors the 90-day window and recency.
+/// `now` anchors the 90-day window and the strength's weights.
 pub async fn refresh_as_of(
     conn: &mut PgConnection,
     user: UserId,
@@ -225,21 +232,29 @@ pub async fn refresh_as_of(
                     max(occurred_at) filter (where sent) as last_sent_at,
                     max(occurred_at) filter (where not sent) as last_received_at,
                     count(*) filter (where sent and occurred_at > $3::timestamptz - interval '90 days') as sent_90d,
-                    count(*) filter (where not sent and occurred_at > $3::timestamptz - interval '90 days') as received_90d
-             from msgs group by contact_id
+                    count(*) filter (where not sent and occurred_at > $3::timestamptz - interval '90 days') as received_90d,
+                    coalesce(sum(weight) filter (where sent), 0) as sent_weight,
+                    coalesce(sum(weight) filter (where not sent), 0) as received_weight,
+                    coalesce(sum(weight) filter (where occurred_at > $3::timestamptz - interval '90 days'), 0) as recent_weight
+             from (select *, power(0.5, greatest(extract(epoch from $3::timestamptz - occurred_at)::float8, 0)
+                                         / 86400 / $4::float8) as weight
+                   from msgs) w
+             group by contact_id
            )
            insert into contact_stats as s (
              user_id, contact_id, sent_count, received_count, first_interaction_at,
              last_interaction_at, last_sent_at, last_received_at,
              my_reply_median_secs, my_reply_mean_secs, my_reply_count,
              their_reply_median_secs, their_reply_mean_secs, their_reply_count,
-             unanswered_inbound, sent_90d, received_90d, monthly, computed_at)
+             unanswered_inbound, sent_90d, received_90d, sent_weight, received_weight,
+             recent_weight, monthly, computed_at)
            select $1, c.id, coalesce(t.sent_count, 0), coalesce(t.received_count, 0), t.first_at,
                   t.last_at, t.last_sent_at, t.last_received_at,
                   r.my_median, r.my_mean, coalesce(r.my_count, 0),
                   r.their_median, r.their_mean, coalesce(r.their_count, 0),
                   coalesce(u.n, 0), coalesce(t.sent_90d, 0), coalesce(t.received_90d, 0),
-                  coalesce(m.series, '[]'::jsonb), $3
+                  coalesce(t.sent_weight, 0), coalesce(t.received_weight, 0),
+                  coalesce(t.recent_weight, 0), coalesce(m.series, '[]'::jsonb), $3
            from contacts c
            left join totals t on t.contact_id = c.id
            left join replies r on r.contact_id = c.id
@@ -258,12 +273,15 @@ pub async fn refresh_as_of(
              their_reply_count = excluded.their_reply_count,
              unanswered_inbound = excluded.unanswered_inbound,
              sent_90d = excluded.sent_90d, received_90d = excluded.received_90d,
-             monthly = excluded.monthly, computed_at = excluded.computed_at
+             sent_weight = excluded.sent_weight, received_weight = excluded.received_weight,
+             recent_weight = excluded.recent_weight, monthly = excluded.monthly, computed_at = excluded.computed_at
            returning s.contact_id, s.sent_count, s.received_count, s.last_interaction_at,
-                     s.sent_90d, s.received_90d, s.my_reply_median_secs, s.their_reply_median_secs"#,
+                     s.sent_90d, s.received_90d, s.sent_weight, s.received_weight, s.recent_weight,
+                     s.my_reply_median_secs, s.their_reply_median_secs"#,
         user.0,
         contacts,
         now,
+        strength::HALF_LIFE_DAYS,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -277,6 +295,9 @@ pub async fn refresh_as_of(
             received_90d: non_negative(row.received_90d),
             sent_total: non_negative(row.sent_count),
             received_total: non_negative(row.received_count),
+            sent_weight: row.sent_weight,
+            received_weight: row.received_weight,
+            recent_weight: row.recent_weight,
             days_since_last: row
                 .last_interaction_at
                 .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
@@ -310,7 +331,8 @@ impl ContactsScope<'_> {
             r#"select sent_count, received_count, first_interaction_at, last_interaction_at,
                       last_sent_at, last_received_at, my_reply_median_secs, my_reply_mean_secs,
                       my_reply_count, their_reply_median_secs, their_reply_mean_secs,
-                      their_reply_count, unanswered_inbound, sent_90d, received_90d, monthly,
+                      their_reply_count, unanswered_inbound, sent_90d, received_90d, sent_weight,
+                      received_weight, recent_weight, monthly,
                       frequency_score, strength, computed_at
                from contact_stats where user_id = $1 and contact_id = $2"#,
             self.user.0,
@@ -335,6 +357,9 @@ impl ContactsScope<'_> {
             unanswered_inbound: row.unanswered_inbound,
             sent_90d: row.sent_90d,
             received_90d: row.received_90d,
+            sent_weight: row.sent_weight,
+            received_weight: row.received_weight,
+            recent_weight: row.recent_weight,
             monthly: parse_monthly(row.monthly),
             frequency_score: row.frequency_score,
             strength: row.strength,

@@ -57,6 +57,11 @@ pub struct MailboxSpec {
     pub owner_email: String,
     /// Date of the newest possible message; history spans two years before it.
     pub end: DateTime<Utc>,
+    /// Moves every date by this many seconds once the mail is planned. The plan depends
+    /// on `end` (which days are weekends), so this is how a caller places the newest
+    /// message exactly without getting other mail.
+    #[serde(default)]
+    pub moved_secs: i64,
 }
 
 impl MailboxSpec {
@@ -75,6 +80,7 @@ impl MailboxSpec {
                 .with_ymd_and_hms(2025, 6, 30, 17, 0, 0)
                 .single()
                 .expect("valid demo end date"),
+            moved_secs: 0,
         }
     }
 }
@@ -166,7 +172,7 @@ impl Mailbox {
             spec.messages
         );
         let mut rng = stream(spec.seed, Stream::World, 0, 0);
-        let origin = spec.end - Duration::days(HISTORY_DAYS);
+        let planned_origin = spec.end - Duration::days(HISTORY_DAYS);
         let owner_domain = spec
             .owner_email
             .rsplit('@')
@@ -218,10 +224,10 @@ impl Mailbox {
             bulk_popularity: Cumulative::zipf(bulk.len(), 3),
             bulk,
         };
-        let planned = plan::plan(spec.seed, spec.messages, origin, &cast);
+        let planned = plan::plan(spec.seed, spec.messages, planned_origin, &cast);
         Mailbox {
             spec: spec.clone(),
-            origin,
+            origin: planned_origin + Duration::seconds(spec.moved_secs),
             cast,
             threads: planned.threads,
             order: planned.order,

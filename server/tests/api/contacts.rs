@@ -152,7 +152,10 @@ async fn the_contact_page_shows_stats_chart_explanation_threads_and_duplicates()
     assert!(html.contains("<h1>Ada Lovelace</h1>"));
     assert!(html.contains("Analytical Engines"));
     assert!(
-        html.contains("3 emails both ways in 90 days, you reply in 3 h, last contact today"),
+        html.contains(
+            "Mostly the last 90 days (100 % of the weight): 3 emails both ways in 90 days, \
+             3 in all, you reply in 3 h, last contact today"
+        ),
         "strength explanation"
     );
     assert!(
