@@ -84,24 +84,259 @@ pub enum Intent {
     CountContacts,
 }
 
-/// Questions the offline engine understands, shown when it does not understand one.
-pub const EXAMPLES: &[&str] = &[
-    "Who haven't I replied to this week?",
-    "Top 5 people at acme.com by emails this quarter",
-    "When did I last talk to Dana?",
-    "Summarize my relationship with Sam",
-    "Who emailed me most last month?",
-    "How many emails did I exchange with Sam?",
-    "Who at acme.com?",
-    "People I haven't talked to in 90 days",
-    "Who is Dana?",
-    "What's Sam's phone number?",
-    "When did I first email Sam?",
-    "Unanswered emails from Sam",
-    "Who hasn't replied to me this month?",
-    "Which companies do I email most?",
-    "Emails about the invoice last quarter",
-];
+impl Intent {
+    /// The person the question is about, as written.
+    pub fn person(&self) -> Option<&str> {
+        match self {
+            Intent::LastInteraction { person, .. }
+            | Intent::FirstInteraction { person, .. }
+            | Intent::CountMessages { person, .. }
+            | Intent::WhoIs { person }
+            | Intent::ContactField { person, .. }
+            | Intent::Summary { person }
+            | Intent::Timeline { person, .. } => Some(person),
+            Intent::Unanswered { person, .. } | Intent::SearchMessages { person, .. } => {
+                person.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The same question about `other` instead: its person, else its company.
+    pub fn with_subject(&self, other: &str) -> Option<Intent> {
+        let mut next = self.clone();
+        match &mut next {
+            Intent::LastInteraction { person, .. }
+            | Intent::FirstInteraction { person, .. }
+            | Intent::CountMessages { person, .. }
+            | Intent::WhoIs { person }
+            | Intent::ContactField { person, .. }
+            | Intent::Summary { person }
+            | Intent::Timeline { person, .. } => *person = other.to_owned(),
+            Intent::Unanswered { person, .. } | Intent::SearchMessages { person, .. } => {
+                *person = Some(other.to_owned())
+            }
+            Intent::PeopleAt { company, .. } => *company = other.to_owned(),
+            Intent::TopContacts { company, .. } => *company = Some(other.to_owned()),
+            _ => return None,
+        }
+        Some(next)
+    }
+
+    /// The same question over `period`, when it has one.
+    pub fn with_period(&self, new: Period) -> Option<Intent> {
+        let mut next = self.clone();
+        match &mut next {
+            Intent::TopContacts { period, .. }
+            | Intent::Unanswered { period, .. }
+            | Intent::CountMessages { period, .. }
+            | Intent::Timeline { period, .. }
+            | Intent::SearchMessages { period, .. } => *period = Some(new),
+            Intent::ActiveContacts { period } => *period = new,
+            Intent::Dormant { before } => *before = new.from,
+            _ => return None,
+        }
+        Some(next)
+    }
+
+    /// The intent as a question this parser reads back as the same intent: what a
+    /// refusal offers instead, filled with the names it found.
+    pub fn question(&self) -> String {
+        let during = |period: &Option<Period>| {
+            period
+                .map(|p| format!(" {}", period_phrase(p)))
+                .unwrap_or_default()
+        };
+        match self {
+            Intent::TopContacts {
+                metric,
+                period,
+                company,
+                limit,
+            } => {
+                let by = match metric {
+                    Metric::Emails => "emails",
+                    Metric::Sent => "sent",
+                    Metric::Received => "received",
+                    Metric::Strength => "strength",
+                };
+                let at = company
+                    .as_ref()
+                    .map(|c| format!(" at {c}"))
+                    .unwrap_or_default();
+                format!("Top {limit} people{at} by {by}{}", during(period))
+            }
+            Intent::ActiveContacts { period } => {
+                format!("Who did I talk to {}?", period_phrase(*period))
+            }
+            Intent::Unanswered {
+                awaiting: Awaiting::MyReply,
+                period,
+                person,
+            } => match person {
+                Some(p) => format!("Unanswered emails from {}{}", title_case(p), during(period)),
+                None => format!("Who haven't I replied to{}?", during(period)),
+            },
+            Intent::Unanswered {
+                awaiting: Awaiting::TheirReply,
+                period,
+                person,
+            } => match person {
+                Some(p) => format!("Unanswered emails to {}{}", title_case(p), during(period)),
+                None => format!("Who hasn't replied to me{}?", during(period)),
+            },
+            Intent::LastInteraction { person, flow }
+            | Intent::FirstInteraction { person, flow } => {
+                let which = if matches!(self, Intent::FirstInteraction { .. }) {
+                    "first"
+                } else {
+                    "last"
+                };
+                let p = title_case(person);
+                match flow {
+                    Flow::Both => format!("When did I {which} talk to {p}?"),
+                    Flow::Sent => format!("When did I {which} email {p}?"),
+                    Flow::Received => format!("When did {p} {which} email me?"),
+                }
+            }
+            Intent::CountMessages {
+                person,
+                flow,
+                period,
+            } => {
+                let p = title_case(person);
+                let when = during(period);
+                match flow {
+                    Flow::Both => format!("How many emails did I exchange with {p}{when}?"),
+                    Flow::Sent => format!("How many emails did I send to {p}{when}?"),
+                    Flow::Received => format!("How many emails did {p} send me{when}?"),
+                }
+            }
+            Intent::WhoIs { person } => format!("Who is {}?", title_case(person)),
+            Intent::ContactField { person, field } => {
+                let what = match field {
+                    Field::Phone => "phone number",
+                    Field::Email => "email address",
+                    Field::Title => "title",
+                    Field::Employer => "company",
+                };
+                format!("What's {}'s {what}?", title_case(person))
+            }
+            Intent::PeopleAt { company, count } => {
+                if *count {
+                    format!("How many people do I know at {company}?")
+                } else {
+                    format!("Who works at {company}?")
+                }
+            }
+            Intent::Dormant { before } => {
+                format!(
+                    "People I haven't talked to since {}",
+                    before.format("%Y-%m-%d")
+                )
+            }
+            Intent::Summary { person } => {
+                format!("Summarize my relationship with {}", title_case(person))
+            }
+            Intent::Timeline { person, period } => {
+                format!(
+                    "Show my emails with {}{}",
+                    title_case(person),
+                    during(period)
+                )
+            }
+            Intent::SearchMessages {
+                text,
+                person,
+                period,
+            } => {
+                let from = person
+                    .as_ref()
+                    .map(|p| format!(" from {}", title_case(p)))
+                    .unwrap_or_default();
+                format!("Emails about \"{text}\"{from}{}", during(period))
+            }
+            Intent::TopCompanies { limit } => format!("Top {limit} companies"),
+            Intent::CountContacts => "How many contacts do I have?".to_owned(),
+        }
+    }
+}
+
+/// "between 2025-03-01 and 2025-03-31" ([`find_period`] reads it back), "before …"
+/// for an open start.
+fn period_phrase(p: Period) -> String {
+    let last_day = (p.to - Duration::seconds(1)).format("%Y-%m-%d");
+    if p.from == DateTime::<Utc>::MIN_UTC {
+        format!("before {}", p.to.format("%Y-%m-%d"))
+    } else {
+        format!("between {} and {last_day}", p.from.format("%Y-%m-%d"))
+    }
+}
+
+/// "dana ito" → "Dana Ito"; addresses stay as they are.
+fn title_case(name: &str) -> String {
+    if name.contains('@') {
+        return name.to_owned();
+    }
+    name.split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Questions to suggest, built from the user's own `people` (names, most mail first)
+/// and `company` (a name or domain): the most asked questions first, then one about
+/// each person and the company. Without contacts, only questions that need no name.
+pub fn suggested(people: &[String], company: Option<&str>) -> Vec<String> {
+    let mut questions: Vec<String> = [
+        "Who should I follow up with?",
+        "Who owes me a reply?",
+        "Who haven't I replied to this week?",
+        "Who have I lost touch with?",
+        "Who emailed me most last month?",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let about: [fn(&str) -> String; 3] = [
+        |p| format!("When did I last talk to {p}?"),
+        |p| format!("How many emails did I exchange with {p} this year?"),
+        |p| format!("What's {p}'s phone number?"),
+    ];
+    for (person, ask) in people.iter().zip(about) {
+        questions.push(ask(person));
+    }
+    if let Some(person) = people.first() {
+        questions.push(format!("Summarize my relationship with {person}"));
+    }
+    if let Some(company) = company {
+        questions.push(format!("Who works at {company}?"));
+        questions.push(format!("Top 3 people at {company} by emails"));
+    }
+    questions.push("Which companies do I email most?".to_owned());
+    questions.push("How many contacts do I have?".to_owned());
+    questions
+}
+
+/// What a question mentions even when no intent fits it: the words that could be a
+/// name, and a period.
+pub fn mentions(question: &str, now: DateTime<Utc>) -> (Option<String>, Option<Period>) {
+    let text = normalize(question);
+    let found = find_period(&text, now);
+    let rest = match &found {
+        Some(f) => text.replacen(&f.phrase, " ", 1),
+        None => text.clone(),
+    };
+    (
+        name_in(SPACES.replace_all(rest.trim(), " ").as_ref()),
+        found.map(|f| f.period),
+    )
+}
 
 static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+").expect("valid regex"));
 
@@ -116,24 +351,27 @@ static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static FIELD_POSSESSIVE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:what(?:'s| is| are)\s+|whats\s+|give me\s+|find\s+|get\s+|show me\s+)?(.+?)(?:'s|’s|s') (phone(?: number)?|number|mobile(?: number)?|cell(?: number)?|e-?mail(?: address)?|address|job title|title|role|position|job|company|employer)$",
+        r"^(?:what(?:'s| are| was)\s+|give me\s+|find\s+|get\s+|show me\s+|tell me\s+|i need\s+|do you have\s+|do i have\s+|look up\s+)?(.+?)(?:'s|s') (?:current |latest |work |office )?(phone|email|address|title|company|details)$",
     )
 });
 static FIELD_OF: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:what(?:'s| is)\s+|whats\s+|give me\s+|find\s+)?(?:the\s+)?(phone(?: number)?|mobile(?: number)?|e-?mail(?: address)?|job title|title|role|company|employer) (?:of|for) (.+)$",
+        r"^(?:what's\s+|what are\s+|give me\s+|find\s+|get\s+|show me\s+|i need\s+|look up\s+)?(?:the\s+|a\s+)?(?:current |latest |work |office )?(phone|email|address|title|company|details) (?:of|for|on) (.+)$",
     )
 });
 static WHERE_WORKS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:where|which company|what company) (?:does|is) (.+?) (?:work(?: at| for)?|employed(?: at)?|at|with)$",
+        r"^(?:where|which company|what company|who) (?:does|is|do) (.+?) (?:work(?: at)?|employed|at|with)$|^(?:where|which company|what company) (?:does|is|do) (.+?) (?:work(?: at)?|employed|at|with) (?:now|currently|these days|today)$",
     )
 });
 static WHAT_DOES_DO: LazyLock<Regex> =
     LazyLock::new(|| re(r"^what does (.+?) do(?: for a living)?$"));
 static WHO_IS: LazyLock<Regex> = LazyLock::new(|| re(r"^(?:who(?:'s| is)|whos) (.+)$"));
-static HOW_MANY: LazyLock<Regex> =
-    LazyLock::new(|| re(r"^how many (?:e-?mails|messages|mails|times)\b(.*)$"));
+static HOW_MANY: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:what's |tell me |give me )?(?:the )?(?:how many|count of|total count of|total) (?:emails|times)\b(.*)$",
+    )
+});
 static HOW_MANY_PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^how many (?:people|contacts|persons|colleagues|employees)(?: do i know| do i have| are there)?\s*(?:(?:who )?(?:work(?:ing)?|are|is)?\s*(?:at|from|in) (.+?)(?: do i know| do i have)?)?$",
@@ -147,6 +385,8 @@ static PEOPLE_AT: LazyLock<Regex> = LazyLock::new(|| {
 static TOP_COMPANIES: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\b(?:which|what|top|my top|list)(?: (\d+))? (compan(?:y|ies)|organi[sz]ations?)\b")
 });
+static RANKS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:most|top|biggest|largest|main|frequent|frequently)\b"));
 static TOP_N: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"\b(?:top|best|first) (\d{1,2})\b|\b(\d{1,2}) (?:\w+ )?(?:people|contacts|persons|relationships)\b",
@@ -159,12 +399,12 @@ static AT_COMPANY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static DORMANT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:haven't|have not|havent|didn't|did not|not) (?:talked|spoken|emailed|written|heard from|been in touch|contacted|interacted|messaged|reached out)|\blost touch\b|\bgone quiet\b|\bdormant\b",
+        r"\b(?:haven't|have not|havent|didn't|did not|not)(?: i| we)? (?:talked|spoken|emailed|written|heard from|been in touch|contacted|interacted|messaged|reached out|caught up)|\b(?:lost|lose|losing|out of) touch\b|\bgone (?:quiet|silent|cold)\b|\b(?:dormant|neglected|neglecting|reconnect|drifted|fallen off|stale)\b",
     )
 });
 static THEIR_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:hasn't|haven't|has not|have not|hasnt|havent|didn't|did not|never) (?:yet )?(?:replied|responded|answered|gotten back|written back)(?: to me| to my)|\bwaiting (?:on|for) (?:a |their )?(?:reply|response|answer) from\b|\bawaiting (?:a |their )?(?:reply|response)\b|\bno (?:reply|response|answer) from\b|\bignored me\b|\bunanswered (?:emails?|messages?|threads?) to\b",
+        r"\bfollow(?:-| )?up\b|\bfollowups?\b|\bchase\b|\bnudge\b|\bowes? me\b|\bowing me\b|\b(?:am i|i'm|i am) (?:still )?waiting (?:on|for)\b|\b(?:hasn't|haven't|has not|have not|hasnt|havent|didn't|did not|never) (?:yet )?(?:replied|responded|answered|gotten back|written back|got back)(?: to me| to my)|\bwaiting (?:on|for) (?:a |their )?(?:reply|response|answer) from\b|\bawaiting (?:a |their )?(?:reply|response)\b|\bno (?:reply|response|answer) from\b|\bignored me\b|\bunanswered (?:emails?|messages?|threads?) to\b",
     )
 });
 static MY_REPLY: LazyLock<Regex> = LazyLock::new(|| {
@@ -193,17 +433,210 @@ static TIMELINE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
-/// Lowercase, straight apostrophes, no trailing punctuation, single spaces.
+/// Phrases rewritten to one wording before parsing, so that the patterns below meet
+/// one word per idea: synonyms (messages, mails, notes → emails; employer → company;
+/// role, job, position → title; number, mobile → phone), "me and Dana" / "Dana and I"
+/// (the user is always one side), number words. Whole words only, in this order.
+const CANONICAL: &[(&str, &str)] = &[
+    ("e-mails", "emails"),
+    ("e-mail", "email"),
+    ("e mail", "email"),
+    ("whats", "what's"),
+    ("whos", "who's"),
+    ("wheres", "where's"),
+    ("what is", "what's"),
+    ("who is", "who's"),
+    ("whom", "who"),
+    ("first ever", "first"),
+    ("ever first", "first"),
+    ("very first", "first"),
+    ("very last", "last"),
+    ("most recent", "last"),
+    ("most recently", "last"),
+    ("messages", "emails"),
+    ("message", "email"),
+    ("mails", "emails"),
+    ("mail", "email"),
+    ("notes", "emails"),
+    ("note", "email"),
+    ("msgs", "emails"),
+    ("msg", "email"),
+    ("number of", "count of"),
+    ("email address", "address"),
+    ("email addresses", "address"),
+    ("contact details", "details"),
+    ("contact info", "details"),
+    ("phone numbers", "phone"),
+    ("phone number", "phone"),
+    ("mobile number", "phone"),
+    ("cell number", "phone"),
+    ("cell phone", "phone"),
+    ("cellphone", "phone"),
+    ("telephone number", "phone"),
+    ("telephone", "phone"),
+    ("mobile", "phone"),
+    ("cell", "phone"),
+    ("number", "phone"),
+    ("job title", "title"),
+    ("job", "title"),
+    ("role", "title"),
+    ("position", "title"),
+    ("employer", "company"),
+    ("firm", "company"),
+    ("organisation", "company"),
+    ("organization", "company"),
+    ("workplace", "company"),
+    ("works for", "work at"),
+    ("work for", "work at"),
+    ("working for", "work at"),
+    ("works at", "work at"),
+    ("working at", "work at"),
+    ("employed by", "work at"),
+    ("employed at", "work at"),
+    ("between me and", "with"),
+    ("between us", ""),
+    ("the two of us", ""),
+    ("me and", ""),
+    ("and i", ""),
+    ("and me", ""),
+    ("a couple of", "2"),
+    ("a few", "3"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+];
+
+/// Lowercase, straight apostrophes, no punctuation around words (but inside addresses
+/// and domains), single spaces, [`CANONICAL`] wordings.
 fn normalize(question: &str) -> String {
-    let lower = question.trim().to_lowercase().replace(['’', '‘'], "'");
-    let trimmed = lower.trim_end_matches(['?', '.', '!', ' ']);
-    SPACES.replace_all(trimmed, " ").trim().to_owned()
+    let lower = question
+        .trim()
+        .to_lowercase()
+        .replace(['’', '‘', '`'], "'")
+        .replace(['“', '”'], "\"");
+    let spaced: String = lower
+        .chars()
+        .map(|c| {
+            if matches!(c, '?' | '!' | ',' | ';' | '(' | ')' | '[' | ']') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    // A full stop or colon ends a word only when no word character follows it
+    // ("sam.lee@acme.com" keeps its dots).
+    // Dashes and other marks standing alone ("Dana - how many emails?") are no words.
+    let words: Vec<&str> = spaced
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(['.', ':']))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
+    let mut text = format!(" {} ", words.join(" "));
+    for (from, to) in CANONICAL {
+        let from = format!(" {from} ");
+        while let Some(at) = text.find(&from) {
+            text.replace_range(at..at + from.len(), &format!(" {to} "));
+        }
+    }
+    SPACES.replace_all(text.trim(), " ").into_owned()
 }
 
 /// The intent of `question` as of `now`, or `None` when the offline engine does not
 /// understand it.
 pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
+    parse_text(&normalize(question), now)
+}
+
+/// Openings that mark a question as a follow-up of the previous one.
+static FOLLOW_UP: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:(?:and|so|ok|okay|also|now) )?(?:(?:what about|how about|same for|same with|and for|and with|what about for|for) )?(.*)$",
+    )
+});
+
+/// `question` asked after `previous` in the same conversation: pronouns mean the
+/// previous question's person ("and her phone?"), and a bare name, field or period
+/// changes only that part of the previous question ("what about last year?", "and
+/// Sam?", "and the title?"). A question complete in itself is read on its own.
+pub fn parse_after(
+    question: &str,
+    previous: Option<&Intent>,
+    now: DateTime<Utc>,
+) -> Option<Intent> {
     let text = normalize(question);
+    let Some(previous) = previous else {
+        return parse_text(&text, now);
+    };
+    let tail = FOLLOW_UP
+        .captures(&text)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_owned())
+        .unwrap_or_default();
+    let marked = tail.len() < text.len();
+    if let Some(name) = previous.person() {
+        let words: Vec<&str> = tail.split(' ').collect();
+        if words.iter().any(|w| PRONOUNS.contains(w)) {
+            // "her phone" is "<name>'s phone"; "email her" is "email <name>".
+            let swapped: Vec<String> = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| match *w {
+                    "his" | "their" | "hers" | "theirs" => format!("{name}'s"),
+                    "her"
+                        if words.get(i + 1).is_some_and(|next| {
+                            !is_vocabulary(next) || field_of(next).is_some()
+                        }) =>
+                    {
+                        format!("{name}'s")
+                    }
+                    w if PRONOUNS.contains(&w) => name.to_owned(),
+                    w => w.to_owned(),
+                })
+                .collect();
+            let swapped = swapped.join(" ");
+            if let Some(intent) = parse_text(&swapped, now) {
+                return Some(intent);
+            }
+        }
+        // "and her phone?", "and the title?": another field of the same person.
+        if marked
+            && let Some(field) = tail.rsplit(' ').next().and_then(field_of)
+            && tail.split(' ').count() <= 3
+        {
+            return Some(Intent::ContactField {
+                person: name.to_owned(),
+                field,
+            });
+        }
+    }
+    // "what about last year?": the same question over another period.
+    if let Some(found) = find_period(&tail, now)
+        && tail.replacen(&found.phrase, "", 1).trim().is_empty()
+        && let Some(intent) = previous.with_period(found.period)
+    {
+        return Some(intent);
+    }
+    if let Some(intent) = parse_text(&text, now) {
+        return Some(intent);
+    }
+    // "and Sam?": the same question about someone (or some company) else.
+    if marked {
+        return previous.with_subject(&person(&tail)?);
+    }
+    None
+}
+
+fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
+    let text = text.to_owned();
     if text.is_empty() {
         return None;
     }
@@ -230,7 +663,7 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
         return Some(Intent::Unanswered {
             awaiting: Awaiting::TheirReply,
             period,
-            person: after_word(&rest, &["to", "from"]).filter(|p| p != "me"),
+            person: after_word(&rest, &["to", "from", "with", "on"]),
         });
     }
     if MY_REPLY.is_match(&rest) {
@@ -252,16 +685,27 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
     if let Some(c) = HOW_MANY.captures(&rest) {
         let tail = c[1].trim();
         let flow = flow_of(tail);
-        let person = counted_person(tail)?;
+        let person = counted_person(tail).or_else(|| name_in(tail))?;
         return Some(Intent::CountMessages {
             person,
             flow,
             period,
         });
     }
+    // "emails with Sam since January: how many?"
+    if (rest.contains("how many") || rest.contains("count of"))
+        && (rest.contains("email") || rest.contains("times"))
+        && let Some(person) = counted_person(&rest).or_else(|| name_in(&rest))
+    {
+        return Some(Intent::CountMessages {
+            person,
+            flow: flow_of(&rest),
+            period,
+        });
+    }
     if let Some(c) = WHEN.captures(&rest) {
         let which = c.get(1).or(c.get(2)).map(|m| m.as_str()).unwrap_or("last");
-        let person = interaction_person(&rest)?;
+        let person = interaction_person(&rest).or_else(|| name_in(&rest))?;
         let flow = flow_of(&rest);
         return Some(if matches!(which, "first" | "earliest") {
             Intent::FirstInteraction { person, flow }
@@ -269,7 +713,11 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
             Intent::LastInteraction { person, flow }
         });
     }
-    if let Some(c) = TOP_COMPANIES.captures(&rest) {
+    // "which companies…", "top company", "what company do I email most", but not
+    // "what company is Dana at".
+    if let Some(c) = TOP_COMPANIES.captures(&rest)
+        && (c[2].ends_with("ies") || RANKS.is_match(&rest))
+    {
         let limit = explicit_limit(c.get(1).map(|m| m.as_str())).unwrap_or(if &c[2] == "company" {
             1
         } else {
@@ -307,21 +755,19 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
             period: Period::new(now - Duration::days(30), now)?,
         });
     }
-    if let Some(c) = FIELD_POSSESSIVE.captures(&rest) {
-        return Some(Intent::ContactField {
-            person: person(&c[1])?,
-            field: field_of(&c[2]),
-        });
+    if let Some(c) = FIELD_POSSESSIVE.captures(&rest)
+        && let Some(p) = person(&c[1])
+    {
+        return Some(field_question(p, &c[2]));
     }
-    if let Some(c) = FIELD_OF.captures(&rest) {
-        return Some(Intent::ContactField {
-            person: person(&c[2])?,
-            field: field_of(&c[1]),
-        });
+    if let Some(c) = FIELD_OF.captures(&rest)
+        && let Some(p) = person(&c[2])
+    {
+        return Some(field_question(p, &c[1]));
     }
     if let Some(c) = WHERE_WORKS.captures(&rest) {
         return Some(Intent::ContactField {
-            person: person(&c[1])?,
+            person: person(c.get(1).or(c.get(2))?.as_str())?,
             field: Field::Employer,
         });
     }
@@ -331,8 +777,330 @@ pub fn parse(question: &str, now: DateTime<Utc>) -> Option<Intent> {
             field: Field::Title,
         });
     }
-    if let Some(c) = WHO_IS.captures(&rest) {
-        return person(&c[1]).map(|person| Intent::WhoIs { person });
+    if let Some(c) = WHO_IS.captures(&rest)
+        && let Some(person) = person(&c[1])
+    {
+        return Some(Intent::WhoIs { person });
+    }
+    loose(&rest, period)
+}
+
+/// Words of questions that are never part of a name: what is left of a question
+/// without them is the name it is about ("how do I reach Dana" → "dana").
+const VOCABULARY: &[&str] = &[
+    "a",
+    "about",
+    "actually",
+    "again",
+    "all",
+    "already",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anyone",
+    "are",
+    "at",
+    "back",
+    "be",
+    "been",
+    "between",
+    "by",
+    "call",
+    "can",
+    "check",
+    "company",
+    "contact",
+    "contacted",
+    "could",
+    "count",
+    "current",
+    "currently",
+    "date",
+    "day",
+    "details",
+    "did",
+    "do",
+    "does",
+    "email",
+    "emailed",
+    "emails",
+    "ever",
+    "exchange",
+    "exchanged",
+    "find",
+    "first",
+    "for",
+    "from",
+    "get",
+    "give",
+    "got",
+    "had",
+    "has",
+    "have",
+    "hear",
+    "heard",
+    "how",
+    "i",
+    "i'd",
+    "i'm",
+    "in",
+    "info",
+    "information",
+    "is",
+    "it",
+    "just",
+    "know",
+    "last",
+    "latest",
+    "let",
+    "list",
+    "living",
+    "look",
+    "many",
+    "me",
+    "most",
+    "much",
+    "my",
+    "need",
+    "now",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "or",
+    "phone",
+    "please",
+    "profile",
+    "quick",
+    "reach",
+    "recent",
+    "recently",
+    "ring",
+    "say",
+    "see",
+    "send",
+    "sent",
+    "show",
+    "so",
+    "some",
+    "spoke",
+    "still",
+    "talk",
+    "talked",
+    "tell",
+    "text",
+    "the",
+    "their",
+    "them",
+    "this",
+    "time",
+    "times",
+    "title",
+    "to",
+    "total",
+    "up",
+    "us",
+    "wants",
+    "was",
+    "we",
+    "were",
+    "what",
+    "what's",
+    "when",
+    "where",
+    "where's",
+    "which",
+    "who",
+    "who's",
+    "whose",
+    "why",
+    "with",
+    "work",
+    "would",
+    "wrote",
+    "write",
+    "written",
+    "you",
+    "your",
+    "address",
+    "thread",
+    "threads",
+    "conversation",
+    "conversations",
+    "history",
+    "timeline",
+    "there",
+    "that",
+    "these",
+    "those",
+    "should",
+    "will",
+    "exactly",
+    "person",
+    "guy",
+    "gal",
+    "each",
+    "other",
+    "both",
+    "together",
+    "forth",
+    "since",
+    "until",
+    "before",
+    "after",
+    "ago",
+    "use",
+    "uses",
+    "using",
+    "hold",
+    "holds",
+    "held",
+    "came",
+    "come",
+    "comes",
+    "received",
+    "receive",
+    "speak",
+    "spoken",
+    "speaks",
+    "talks",
+    "chat",
+    "chatted",
+    "emailing",
+    "often",
+    "overall",
+    "altogether",
+    "remind",
+    "remember",
+    "hey",
+    "hi",
+    "hello",
+    "thanks",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "colleague",
+    "friend",
+    "contacts",
+    "people",
+    "swap",
+    "swapped",
+    "trade",
+    "traded",
+    "exchanging",
+    "writes",
+    "wrote",
+    "messaged",
+    "between",
+    "am",
+    "reached",
+    "sends",
+    "does",
+    "ever",
+    "there",
+    "here",
+    "been",
+    "being",
+    "lately",
+    "yet",
+    "anything",
+    "something",
+];
+
+fn is_vocabulary(word: &str) -> bool {
+    VOCABULARY.contains(&word)
+}
+
+/// The longest run of words that are not question words, possessives undone: the
+/// name a question is about, however it is worded.
+fn name_in(text: &str) -> Option<String> {
+    let words: Vec<&str> = text
+        .split(' ')
+        .map(|w| {
+            w.strip_suffix("'s")
+                .or_else(|| w.strip_suffix("s'"))
+                .unwrap_or(w)
+        })
+        .collect();
+    let mut best: &[&str] = &[];
+    let mut start = 0;
+    for end in 0..=words.len() {
+        if end == words.len() || is_vocabulary(words[end]) {
+            if end - start > best.len() {
+                best = &words[start..end];
+            }
+            start = end + 1;
+        }
+    }
+    person(&best.join(" "))
+}
+
+static LOOSE_PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:phone|reach|call|ring|text)\b"));
+static LOOSE_COMPANY: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:company|work at|work)\b"));
+static LOOSE_WHEN: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(last|latest|recent|recently|first|earliest)\b"));
+static LOOSE_WHO: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:who's|tell me about|what do (?:i|you) know about|info on|information on|details|profile)\b",
+    )
+});
+
+/// Questions the patterns above do not recognise, read by their key words around the
+/// name they mention: "Dana phone", "how do I reach Dana", "how many emails did Dana
+/// and I exchange". Anything else is not understood.
+fn loose(text: &str, period: Option<Period>) -> Option<Intent> {
+    let person = name_in(text)?;
+    let counting = text.starts_with("how many") || text.contains("count");
+    if counting && text.contains("email") || text.contains("how often") {
+        return Some(Intent::CountMessages {
+            person,
+            flow: flow_of(text),
+            period,
+        });
+    }
+    if text.contains("address") {
+        return Some(Intent::ContactField {
+            person,
+            field: Field::Email,
+        });
+    }
+    if LOOSE_PHONE.is_match(text) {
+        return Some(Intent::ContactField {
+            person,
+            field: Field::Phone,
+        });
+    }
+    if text.contains("title") || text.ends_with(" do") {
+        return Some(Intent::ContactField {
+            person,
+            field: Field::Title,
+        });
+    }
+    if LOOSE_COMPANY.is_match(text) {
+        return Some(Intent::ContactField {
+            person,
+            field: Field::Employer,
+        });
+    }
+    if let Some(c) = LOOSE_WHEN.captures(text)
+        && text.starts_with("when")
+    {
+        let flow = flow_of(text);
+        return Some(if matches!(&c[1], "first" | "earliest") {
+            Intent::FirstInteraction { person, flow }
+        } else {
+            Intent::LastInteraction { person, flow }
+        });
+    }
+    if text.contains("emails") || text.contains("thread") || text.contains("conversation") {
+        return Some(Intent::Timeline { person, period });
+    }
+    // A name alone ("Dana Ito?") asks who they are.
+    if LOOSE_WHO.is_match(text) || person == text.trim_end_matches("'s") {
+        return Some(Intent::WhoIs { person });
     }
     None
 }
@@ -430,19 +1198,22 @@ fn explicit_limit(n: Option<&str>) -> Option<i64> {
     n?.parse().ok().filter(|n| (1..=50).contains(n))
 }
 
-fn field_of(word: &str) -> Field {
-    if word.starts_with("phone")
-        || word.starts_with("mobile")
-        || word.starts_with("cell")
-        || word == "number"
-    {
-        Field::Phone
-    } else if word.contains("mail") || word == "address" {
-        Field::Email
-    } else if word == "company" || word == "employer" {
-        Field::Employer
-    } else {
-        Field::Title
+/// The field a [`CANONICAL`] word names; "details" are the contact's card (who is).
+fn field_of(word: &str) -> Option<Field> {
+    match word {
+        "phone" => Some(Field::Phone),
+        "email" | "address" => Some(Field::Email),
+        "company" => Some(Field::Employer),
+        "title" => Some(Field::Title),
+        _ => None,
+    }
+}
+
+/// A field question, or "who is" for a contact's details.
+fn field_question(person: String, word: &str) -> Intent {
+    match field_of(word) {
+        Some(field) => Intent::ContactField { person, field },
+        None => Intent::WhoIs { person },
     }
 }
 
@@ -470,6 +1241,10 @@ fn flow_of(text: &str) -> Flow {
         "to ",
     ];
     let both = [
+        "each other",
+        "back and forth",
+        "swap",
+        "trade",
         "exchange",
         "talk",
         "speak",
@@ -588,14 +1363,25 @@ fn clean(raw: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// A person reference: a cleaned name that is not a pronoun.
+/// Words that stand for a person named earlier in the conversation.
+const PRONOUNS: &[&str] = &[
+    "him", "her", "them", "his", "hers", "their", "theirs", "he", "she", "they",
+];
+
+/// A person reference: a cleaned name without question words around it, not a
+/// pronoun.
 fn person(raw: &str) -> Option<String> {
-    clean(raw).filter(|p| {
-        !matches!(
-            p.as_str(),
-            "me" | "i" | "you" | "them" | "him" | "her" | "us" | "anyone" | "someone" | "everyone"
-        )
-    })
+    let cleaned = clean(raw)?;
+    let words: Vec<&str> = cleaned.split(' ').collect();
+    let start = words.iter().position(|w| !is_vocabulary(w))?;
+    let end = words.iter().rposition(|w| !is_vocabulary(w))?;
+    let name = clean(&words[start..=end].join(" "))?;
+    (!PRONOUNS.contains(&name.as_str())
+        && !matches!(
+            name.as_str(),
+            "me" | "i" | "you" | "us" | "anyone" | "someone" | "everyone" | "anybody" | "somebody"
+        ))
+    .then_some(name)
 }
 
 #[cfg(test)]
