@@ -215,11 +215,12 @@ impl Run<'_> {
         now: DateTime<Utc>,
     ) -> Result<String, DomainError> {
         self.called("search_contacts");
-        let (name, period) = mentions(question, now);
+        let (names, period) = mentions(question, now);
         let everyone = self.directory().await?;
-        if let Some(name) = name
-            && let Resolved::One(person) = resolve(&name, everyone)
-        {
+        if let Some(person) = names.iter().find_map(|name| match resolve(name, everyone) {
+            Resolved::One(person) => Some(person),
+            _ => None,
+        }) {
             return Ok(about_person(&person, period));
         }
         let top: Vec<String> = people_of(&everyone[..everyone.len().min(3)])

@@ -323,19 +323,20 @@ pub fn suggested(people: &[String], company: Option<&str>) -> Vec<String> {
     questions
 }
 
-/// What a question mentions even when no intent fits it: the words that could be a
-/// name, and a period.
-pub fn mentions(question: &str, now: DateTime<Utc>) -> (Option<String>, Option<Period>) {
+/// What a question mentions even when no intent fits it: the runs of words that could
+/// be a name (see [`name_runs`]) and a period.
+pub fn mentions(question: &str, now: DateTime<Utc>) -> (Vec<String>, Option<Period>) {
     let text = normalize(question);
     let found = find_period(&text, now);
     let rest = match &found {
         Some(f) => text.replacen(&f.phrase, " ", 1),
         None => text.clone(),
     };
-    (
-        name_in(SPACES.replace_all(rest.trim(), " ").as_ref()),
-        found.map(|f| f.period),
-    )
+    let names = name_runs(SPACES.replace_all(rest.trim(), " ").as_ref())
+        .iter()
+        .filter_map(|run| person(run))
+        .collect();
+    (names, found.map(|f| f.period))
 }
 
 static SPACES: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\s+").expect("valid regex"));
@@ -377,6 +378,10 @@ static HOW_MANY_PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
         r"^how many (?:people|contacts|persons|colleagues|employees)(?: do i know| do i have| are there)?\s*(?:(?:who )?(?:work(?:ing)?|are|is)?\s*(?:at|from|in) (.+?)(?: do i know| do i have)?)?$",
     )
 });
+/// "Everbright Design people", "acme.com contacts".
+static COMPANY_PEOPLE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"^(?:the |my )?(.+?) (?:people|contacts|staff|employees|team|folks|colleagues)$")
+});
 static PEOPLE_AT: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^(?:who|which people|which contacts|what people|people|contacts|everyone|anyone|list (?:the )?(?:people|contacts)|show (?:me )?(?:the )?(?:people|contacts))(?: do i know| i know)?(?: who)?(?: works?| is| are)?(?: working)? (?:at|from|in) (.+?)(?: do i know)?$",
@@ -404,13 +409,16 @@ static DORMANT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static THEIR_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\bfollow(?:-| )?up\b|\bfollowups?\b|\bchase\b|\bnudge\b|\bowes? me\b|\bowing me\b|\b(?:am i|i'm|i am) (?:still )?waiting (?:on|for)\b|\b(?:hasn't|haven't|has not|have not|hasnt|havent|didn't|did not|never) (?:yet )?(?:replied|responded|answered|gotten back|written back|got back)(?: to me| to my)|\bwaiting (?:on|for) (?:a |their )?(?:reply|response|answer) from\b|\bawaiting (?:a |their )?(?:reply|response)\b|\bno (?:reply|response|answer) from\b|\bignored me\b|\bunanswered (?:emails?|messages?|threads?) to\b",
+        r"\bwaiting to hear (?:back )?from\b|\bhear back from\b|\bfollow(?:-| )?up\b|\bfollowups?\b|\bchase\b|\bnudge\b|\bowes? me\b|\bowing me\b|\b(?:am i|i'm|i am) (?:still )?waiting (?:on|for)\b|\b(?:hasn't|haven't|has not|have not|hasnt|havent|didn't|did not|never) (?:yet )?(?:replied|responded|answered|gotten back|written back|got back)(?: to me| to my)|\bwaiting (?:on|for) (?:a |their )?(?:reply|response|answer) from\b|\bawaiting (?:a |their )?(?:reply|response)\b|\bno (?:reply|response|answer) from\b|\bignored me\b|\bunanswered (?:emails?|messages?|threads?) to\b",
     )
 });
 static MY_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:haven't i|have i not|i haven't|i have not|i didn't|didn't i|did i not|i never|not yet) (?:yet )?(?:replied|responded|answered|gotten back|written back)|\bunanswered\b|\bi owe (?:a )?(?:reply|response|an answer)|\b(?:need|needs|awaiting|waiting (?:on|for)) (?:my |a )?(?:reply|response|answer)\b|\bto reply to\b|\bstill need to answer\b",
+        r"\b(?:reply|replies|response|answer) from me\b|\b(?:haven't i|have i not|i haven't|i have not|i didn't|didn't i|did i not|i never|not yet) (?:yet )?(?:replied|responded|answered|gotten back|written back)|\bunanswered\b|\bi owe (?:a )?(?:reply|response|an answer)|\b(?:need|needs|awaiting|waiting (?:on|for)) (?:my |a )?(?:reply|response|answer)\b|\bto reply to\b|\bstill need to answer\b",
     )
+});
+static FROM_ME: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:reply|replies|response|answer) from me\b|\bmy (?:reply|response|answer)\b")
 });
 static WHEN: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -584,7 +592,10 @@ pub fn parse_after(
     let marked = tail.len() < text.len();
     if let Some(name) = previous.person() {
         let words: Vec<&str> = tail.split(' ').collect();
-        if words.iter().any(|w| PRONOUNS.contains(w)) {
+        if words
+            .iter()
+            .any(|w| PRONOUNS.contains(w) || *w == "we" || *w == "us")
+        {
             // "her phone" is "<name>'s phone"; "email her" is "email <name>".
             let swapped: Vec<String> = words
                 .iter()
@@ -598,7 +609,7 @@ pub fn parse_after(
                     {
                         format!("{name}'s")
                     }
-                    w if PRONOUNS.contains(&w) => name.to_owned(),
+                    w if PRONOUNS.contains(&w) || w == "we" || w == "us" => name.to_owned(),
                     w => w.to_owned(),
                 })
                 .collect();
@@ -659,7 +670,8 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
             .unwrap_or_else(|| now - Duration::days(90));
         return Some(Intent::Dormant { before });
     }
-    if THEIR_REPLY.is_match(&rest) {
+    // "waiting on a reply from me" is theirs to me: mine to give.
+    if THEIR_REPLY.is_match(&rest) && !FROM_ME.is_match(&rest) {
         return Some(Intent::Unanswered {
             awaiting: Awaiting::TheirReply,
             period,
@@ -741,6 +753,14 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
     }
     if let Some(c) = PEOPLE_AT.captures(&rest) {
         return clean(&c[1]).map(|company| Intent::PeopleAt {
+            company,
+            count: false,
+        });
+    }
+    if let Some(c) = COMPANY_PEOPLE.captures(&rest)
+        && let Some(company) = clean(&c[1]).filter(|c| !c.split(' ').any(is_vocabulary))
+    {
+        return Some(Intent::PeopleAt {
             company,
             count: false,
         });
@@ -1008,6 +1028,24 @@ const VOCABULARY: &[&str] = &[
     "yet",
     "anything",
     "something",
+    "best",
+    "good",
+    "right",
+    "correct",
+    "main",
+    "primary",
+    "personal",
+    "office",
+    "new",
+    "old",
+    "full",
+    "official",
+    "usual",
+    "reply",
+    "answer",
+    "response",
+    "replied",
+    "answered",
 ];
 
 fn is_vocabulary(word: &str) -> bool {
@@ -1017,25 +1055,36 @@ fn is_vocabulary(word: &str) -> bool {
 /// The longest run of words that are not question words, possessives undone: the
 /// name a question is about, however it is worded.
 fn name_in(text: &str) -> Option<String> {
-    let words: Vec<&str> = text
-        .split(' ')
-        .map(|w| {
-            w.strip_suffix("'s")
-                .or_else(|| w.strip_suffix("s'"))
-                .unwrap_or(w)
-        })
-        .collect();
-    let mut best: &[&str] = &[];
-    let mut start = 0;
-    for end in 0..=words.len() {
-        if end == words.len() || is_vocabulary(words[end]) {
-            if end - start > best.len() {
-                best = &words[start..end];
-            }
-            start = end + 1;
+    // The longest run; of equals the last, as names tend to end English questions
+    // ("the best number for Dana").
+    let runs = name_runs(text);
+    let best = runs.iter().max_by_key(|run| run.split(' ').count())?;
+    person(best)
+}
+
+/// The runs of words that are not question words, in order, possessives undone; a
+/// possessive ends its run ("dana ito's favourite colour": "dana ito", "favourite
+/// colour").
+fn name_runs(text: &str) -> Vec<String> {
+    let mut runs: Vec<Vec<&str>> = vec![Vec::new()];
+    for w in text.split(' ') {
+        let (word, possessive) = match w.strip_suffix("'s").or_else(|| w.strip_suffix("s'")) {
+            Some(stem) => (stem, true),
+            None => (w, false),
+        };
+        if is_vocabulary(word) {
+            runs.push(Vec::new());
+            continue;
+        }
+        runs.last_mut().expect("a run").push(word);
+        if possessive {
+            runs.push(Vec::new());
         }
     }
-    person(&best.join(" "))
+    runs.into_iter()
+        .filter(|run| !run.is_empty())
+        .map(|run| run.join(" "))
+        .collect()
 }
 
 static LOOSE_PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:phone|reach|call|ring|text)\b"));
@@ -1044,7 +1093,7 @@ static LOOSE_WHEN: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(last|latest|recent|recently|first|earliest)\b"));
 static LOOSE_WHO: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:who's|tell me about|what do (?:i|you) know about|info on|information on|details|profile)\b",
+        r"^(?:who's|tell me about|what do (?:i|you) know about|info on|information on|details|profile)\b|^(?:tell me |do you know |remind me )?who .+ is$",
     )
 });
 
@@ -1053,8 +1102,11 @@ static LOOSE_WHO: LazyLock<Regex> = LazyLock::new(|| {
 /// and I exchange". Anything else is not understood.
 fn loose(text: &str, period: Option<Period>) -> Option<Intent> {
     let person = name_in(text)?;
-    let counting = text.starts_with("how many") || text.contains("count");
-    if counting && text.contains("email") || text.contains("how often") {
+    let counting = ["how many", "how much", "count", "total", "number of"]
+        .iter()
+        .any(|w| text.contains(w));
+    if counting && (text.contains("email") || text.contains("times")) || text.contains("how often")
+    {
         return Some(Intent::CountMessages {
             person,
             flow: flow_of(text),
@@ -1119,7 +1171,11 @@ fn top_contacts(text: &str, period: Option<Period>) -> Option<Intent> {
     ]
     .iter()
     .any(|w| text.split(' ').any(|t| t == *w || t.starts_with("most")));
-    if !ranks {
+    // "the best number to reach Dana" asks a field, not a ranking.
+    let field = text
+        .split(' ')
+        .any(|w| matches!(w, "phone" | "address" | "title" | "company" | "details"));
+    if !ranks || field {
         return None;
     }
     let metric = if ["strongest", "closest", "strength", "best relationship"]
@@ -1630,6 +1686,309 @@ mod tests {
         assert!(
             matches!(parsed("show my emails with Dana last month"), Intent::Timeline { ref person, period: Some(_) } if person == "dana")
         );
+    }
+
+    fn field_of_q(q: &str) -> (String, Field) {
+        match parsed(q) {
+            Intent::ContactField { person, field } => (person, field),
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fields_in_any_order_and_with_synonyms() {
+        for q in [
+            "Dana's number",
+            "number for Dana",
+            "Dana phone",
+            "how do I reach Dana?",
+            "can you give me Dana's mobile",
+        ] {
+            assert_eq!(field_of_q(q), ("dana".into(), Field::Phone), "{q}");
+        }
+        for q in [
+            "Dana's role",
+            "what does Dana do?",
+            "what position does Dana hold",
+        ] {
+            assert_eq!(field_of_q(q), ("dana".into(), Field::Title), "{q}");
+        }
+        for q in [
+            "who does Dana work for?",
+            "Dana's employer",
+            "what company is Dana at",
+            "which company does Dana work for",
+        ] {
+            assert_eq!(field_of_q(q), ("dana".into(), Field::Employer), "{q}");
+        }
+        assert_eq!(
+            field_of_q("what address does Dana Ito use?"),
+            ("dana ito".into(), Field::Email)
+        );
+        // A ranking word next to a field is no ranking.
+        assert_eq!(
+            field_of_q("the best number to reach Dana"),
+            ("dana".into(), Field::Phone)
+        );
+    }
+
+    #[test]
+    fn me_and_them_is_both_ways() {
+        let q = |text: &str| match parsed(text) {
+            Intent::CountMessages { person, flow, .. } => (person, flow),
+            other => panic!("{text}: {other:?}"),
+        };
+        for text in [
+            "how many mails between me and Sam?",
+            "How many messages have Sam and I exchanged",
+            "how many emails have me and Sam sent each other",
+            "Sam - how many emails in total?",
+            "emails with Sam: how many?",
+        ] {
+            assert_eq!(q(text), ("sam".into(), Flow::Both), "{text}");
+        }
+        assert_eq!(
+            q("how many times has Sam emailed me"),
+            ("sam".into(), Flow::Received)
+        );
+        assert!(matches!(
+            parsed("when did Dana and I last talk?"),
+            Intent::LastInteraction { ref person, flow: Flow::Both } if person == "dana"
+        ));
+        assert!(matches!(
+            parsed("first ever email with Dana"),
+            Intent::FirstInteraction { ref person, .. } if person == "dana"
+        ));
+    }
+
+    #[test]
+    fn explicit_periods() {
+        let period = |text: &str| match parsed(text) {
+            Intent::CountMessages { period, .. } => period.unwrap(),
+            other => panic!("{text}: {other:?}"),
+        };
+        let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap();
+        assert_eq!(
+            period("how many emails with Sam in March 2025").from,
+            at(2025, 3, 1)
+        );
+        assert_eq!(
+            period("how many emails with Sam since January").from,
+            at(2025, 1, 1)
+        );
+        assert_eq!(
+            period("how many emails with Sam over the last six weeks").from,
+            now() - Duration::days(42)
+        );
+        assert_eq!(
+            period("how many emails with Sam in Q2").from,
+            at(2025, 4, 1)
+        );
+    }
+
+    #[test]
+    fn the_most_asked_questions() {
+        for q in [
+            "Who should I follow up with?",
+            "who owes me a reply?",
+            "who am I waiting to hear back from",
+        ] {
+            assert!(
+                matches!(
+                    parsed(q),
+                    Intent::Unanswered {
+                        awaiting: Awaiting::TheirReply,
+                        person: None,
+                        ..
+                    }
+                ),
+                "{q}"
+            );
+        }
+        assert!(matches!(
+            parsed("who's waiting on a reply from me?"),
+            Intent::Unanswered {
+                awaiting: Awaiting::MyReply,
+                ..
+            }
+        ));
+        for q in [
+            "Who have I lost touch with?",
+            "which contacts have gone quiet",
+            "who haven't I been in touch with",
+        ] {
+            assert_eq!(
+                parsed(q),
+                Intent::Dormant {
+                    before: now() - Duration::days(90)
+                },
+                "{q}"
+            );
+        }
+    }
+
+    #[test]
+    fn follow_ups_keep_what_was_not_said_again() {
+        let first = parsed("When did I last talk to Dana Ito?");
+        let after = |q: &str| parse_after(q, Some(&first), now()).unwrap_or_else(|| panic!("{q}"));
+        assert_eq!(
+            after("and her phone?"),
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Phone
+            }
+        );
+        assert_eq!(
+            after("when did he first email me?"),
+            Intent::FirstInteraction {
+                person: "dana ito".into(),
+                flow: Flow::Received
+            }
+        );
+        assert_eq!(
+            after("and Sam?"),
+            Intent::LastInteraction {
+                person: "sam".into(),
+                flow: Flow::Both
+            }
+        );
+        let count = parsed("How many emails did I exchange with Sam this year?");
+        let Some(Intent::CountMessages {
+            person,
+            period: Some(p),
+            ..
+        }) = parse_after("what about last year?", Some(&count), now())
+        else {
+            panic!("not a count")
+        };
+        assert_eq!(person, "sam");
+        assert_eq!(p.from, Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+        // A complete question stands on its own.
+        assert_eq!(
+            parse_after("who is Sam?", Some(&first), now()),
+            Some(Intent::WhoIs {
+                person: "sam".into()
+            })
+        );
+        // Without an earlier question a pronoun names no one.
+        assert_eq!(parse_after("and her phone?", None, now()), None);
+    }
+
+    #[test]
+    fn an_intents_question_reads_back_as_the_intent() {
+        let march = Period::new(
+            Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap(),
+        );
+        let intents = [
+            Intent::CountMessages {
+                person: "dana ito".into(),
+                flow: Flow::Both,
+                period: march,
+            },
+            Intent::CountMessages {
+                person: "dana ito".into(),
+                flow: Flow::Sent,
+                period: None,
+            },
+            Intent::CountMessages {
+                person: "dana ito".into(),
+                flow: Flow::Received,
+                period: march,
+            },
+            Intent::LastInteraction {
+                person: "dana ito".into(),
+                flow: Flow::Both,
+            },
+            Intent::LastInteraction {
+                person: "dana ito".into(),
+                flow: Flow::Received,
+            },
+            Intent::FirstInteraction {
+                person: "dana ito".into(),
+                flow: Flow::Sent,
+            },
+            Intent::WhoIs {
+                person: "dana ito".into(),
+            },
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Phone,
+            },
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Email,
+            },
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Title,
+            },
+            Intent::ContactField {
+                person: "dana ito".into(),
+                field: Field::Employer,
+            },
+            Intent::Summary {
+                person: "dana ito".into(),
+            },
+            Intent::Timeline {
+                person: "dana ito".into(),
+                period: march,
+            },
+            Intent::PeopleAt {
+                company: "acme.com".into(),
+                count: true,
+            },
+            Intent::PeopleAt {
+                company: "acme.com".into(),
+                count: false,
+            },
+            Intent::Unanswered {
+                awaiting: Awaiting::MyReply,
+                period: None,
+                person: None,
+            },
+            Intent::Unanswered {
+                awaiting: Awaiting::TheirReply,
+                period: march,
+                person: Some("dana ito".into()),
+            },
+            Intent::TopCompanies { limit: 3 },
+            Intent::CountContacts,
+        ];
+        for intent in intents {
+            assert_eq!(
+                parse(&intent.question(), now()),
+                Some(intent.clone()),
+                "{}",
+                intent.question()
+            );
+        }
+    }
+
+    #[test]
+    fn suggestions_use_the_users_names_and_are_all_understood() {
+        let people = ["Tessa Whitfield".to_owned(), "Isaac Castellano".to_owned()];
+        let questions = suggested(&people, Some("larkspur-capital.com"));
+        assert!(questions.iter().any(|q| q.contains("Tessa Whitfield")));
+        assert!(questions.iter().any(|q| q.contains("larkspur-capital.com")));
+        for q in &questions {
+            assert!(parse(q, now()).is_some(), "not understood: {q}");
+            assert!(!q.contains("Dana") && !q.contains("acme"), "{q}");
+        }
+        // A new user with no contacts gets questions that need no name.
+        let none = suggested(&[], None);
+        assert!(!none.is_empty());
+        for q in &none {
+            let intent = parse(q, now()).unwrap_or_else(|| panic!("{q}"));
+            assert_eq!(intent.person(), None, "{q}");
+        }
+    }
+
+    #[test]
+    fn what_a_question_mentions() {
+        let (names, period) = mentions("Dana Ito's favourite colour in 2024?", now());
+        assert_eq!(names, ["dana ito", "favourite colour"]);
+        assert!(period.is_some());
     }
 
     #[test]
