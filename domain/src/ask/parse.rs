@@ -670,15 +670,17 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
             .unwrap_or_else(|| now - Duration::days(90));
         return Some(Intent::Dormant { before });
     }
+    // "When did I last hear back from Sam?" asks a date, not for open threads.
+    let dated = rest.starts_with("when ");
     // "waiting on a reply from me" is theirs to me: mine to give.
-    if THEIR_REPLY.is_match(&rest) && !FROM_ME.is_match(&rest) {
+    if THEIR_REPLY.is_match(&rest) && !FROM_ME.is_match(&rest) && !dated {
         return Some(Intent::Unanswered {
             awaiting: Awaiting::TheirReply,
             period,
             person: after_word(&rest, &["to", "from", "with", "on"]),
         });
     }
-    if MY_REPLY.is_match(&rest) {
+    if MY_REPLY.is_match(&rest) && !dated {
         return Some(Intent::Unanswered {
             awaiting: Awaiting::MyReply,
             period,
@@ -1046,6 +1048,11 @@ const VOCABULARY: &[&str] = &[
     "response",
     "replied",
     "answered",
+    "start",
+    "started",
+    "starting",
+    "begin",
+    "began",
 ];
 
 fn is_vocabulary(word: &str) -> bool {
@@ -1090,7 +1097,7 @@ fn name_runs(text: &str) -> Vec<String> {
 static LOOSE_PHONE: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:phone|reach|call|ring|text)\b"));
 static LOOSE_COMPANY: LazyLock<Regex> = LazyLock::new(|| re(r"\b(?:company|work at|work)\b"));
 static LOOSE_WHEN: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b(last|latest|recent|recently|first|earliest)\b"));
+    LazyLock::new(|| re(r"\b(last|latest|recent|recently|first|earliest|start\w*|began|begin)\b"));
 static LOOSE_WHO: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"^(?:who's|tell me about|what do (?:i|you) know about|info on|information on|details|profile)\b|^(?:tell me |do you know |remind me )?who .+ is$",
@@ -1141,11 +1148,13 @@ fn loose(text: &str, period: Option<Period>) -> Option<Intent> {
         && text.starts_with("when")
     {
         let flow = flow_of(text);
-        return Some(if matches!(&c[1], "first" | "earliest") {
-            Intent::FirstInteraction { person, flow }
-        } else {
-            Intent::LastInteraction { person, flow }
-        });
+        return Some(
+            if !matches!(&c[1], "last" | "latest" | "recent" | "recently") {
+                Intent::FirstInteraction { person, flow }
+            } else {
+                Intent::LastInteraction { person, flow }
+            },
+        );
     }
     if text.contains("emails") || text.contains("thread") || text.contains("conversation") {
         return Some(Intent::Timeline { person, period });
@@ -1276,53 +1285,31 @@ fn field_question(person: String, word: &str) -> Intent {
 /// Which way a count or "when" question looks: "did I email X" is sent, "did X email
 /// me" and "hear from X" received, "talk to" or "exchange with" both.
 fn flow_of(text: &str) -> Flow {
-    let text = &text
-        .replace("first ", "")
-        .replace("last ", "")
-        .replace("ever ", "");
-    let received = [
-        " me", "from", "hear", "heard", "receive", "received", "get from", "got from",
-    ];
-    let sent = [
-        "i email",
-        "i e-mail",
-        "i send",
-        "i sent",
-        "i write",
-        "i wrote",
-        "did i email",
-        "did i send",
-        "did i write",
-        "i mail",
-        "to ",
-    ];
-    let both = [
-        "each other",
-        "back and forth",
-        "swap",
-        "trade",
-        "exchange",
-        "talk",
-        "speak",
-        "spoke",
-        "interact",
-        "between",
-        "with",
-        "contact",
-        "correspond",
-    ];
-    if both.iter().any(|w| text.contains(w)) {
+    // Whole words only: "Marchetti email" is no "i email".
+    if FLOW_BOTH.is_match(text) {
         Flow::Both
-    } else if received.iter().any(|w| text.contains(w))
-        && !sent[..9].iter().any(|w| text.contains(w))
-    {
+    } else if FLOW_RECEIVED.is_match(text) && !FLOW_I_SENT.is_match(text) {
         Flow::Received
-    } else if sent.iter().any(|w| text.contains(w)) {
+    } else if FLOW_I_SENT.is_match(text) || FLOW_TO.is_match(text) {
         Flow::Sent
     } else {
         Flow::Both
     }
 }
+
+static FLOW_BOTH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b(?:each other|back and forth|swap\w*|trad\w*|exchang\w*|talk\w*|speak|spoke|spoken|interact\w*|between|with|contact\w*|correspond\w*)\b",
+    )
+});
+static FLOW_RECEIVED: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:me|from|hear|heard|receive|received|get|got|came|come)\b"));
+static FLOW_I_SENT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\bi (?:(?:first|last|ever) )?(?:email|emailed|send|sent|write|wrote|written|mail|mailed)\b",
+    )
+});
+static FLOW_TO: LazyLock<Regex> = LazyLock::new(|| re(r"\bto\b"));
 
 static COUNT_PERSON: LazyLock<Regex> = LazyLock::new(|| {
     re(
@@ -1750,6 +1737,15 @@ mod tests {
         assert_eq!(
             q("how many times has Sam emailed me"),
             ("sam".into(), Flow::Received)
+        );
+        // Words, not letters: "Marchetti email" is no "i email".
+        assert_eq!(
+            q("Sienna Marchetti email count"),
+            ("sienna marchetti".into(), Flow::Both)
+        );
+        assert_eq!(
+            q("how many emails did I send Sam"),
+            ("sam".into(), Flow::Sent)
         );
         assert!(matches!(
             parsed("when did Dana and I last talk?"),

@@ -74,8 +74,9 @@ static BETWEEN_DATES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:between|from) (\d{4})-(\d{2})-(\d{2}) (?:and|to|until|through) (\d{4})-(\d{2})-(\d{2})\b")
         .expect("valid regex")
 });
-static IN_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(in|during|since) (20\d{2}|19\d{2})\b").expect("valid regex"));
+static IN_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(in|during|since|for|of|throughout) (20\d{2}|19\d{2})\b").expect("valid regex")
+});
 
 /// The first period named in `text` (lowercase), as of `now`.
 pub fn find_period(text: &str, now: DateTime<Utc>) -> Option<FoundPeriod> {
@@ -292,6 +293,10 @@ mod tests {
         assert_eq!(range("last quarter"), (at(2025, 1, 1), at(2025, 4, 1)));
         assert_eq!(range("last year"), (at(2024, 1, 1), at(2025, 1, 1)));
         assert_eq!(range("in 2024"), (at(2024, 1, 1), at(2025, 1, 1)));
+        assert_eq!(
+            range("email count for 2024"),
+            (at(2024, 1, 1), at(2025, 1, 1))
+        );
     }
 
     #[test]

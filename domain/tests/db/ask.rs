@@ -409,10 +409,7 @@ async fn no_question_by_one_user_returns_anything_of_another() {
             .await
             .unwrap();
 
-    let mut questions: Vec<String> = domain::ask::parse::EXAMPLES
-        .iter()
-        .map(|q| q.to_string())
-        .collect();
+    let mut questions: Vec<String> = domain::ask::parse::suggested(&[], None);
     questions.extend([
         "Who did I email most?".into(),
         "Top 10 people by emails".into(),

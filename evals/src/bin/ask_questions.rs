@@ -1043,7 +1043,7 @@ fn phrasings(
     {
         let opener = format!("What's {}'s title?", pair[0].name);
         set.after(
-            &[opener.clone()],
+            std::slice::from_ref(&opener),
             "and the company?",
             json!(pair[0].company),
         );
