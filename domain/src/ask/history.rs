@@ -194,8 +194,14 @@ pub async fn ask_data(
     history: Vec<ExchangeView>,
     model: Option<&ModelConfig>,
 ) -> Result<AskData, DomainError> {
-    let contacts = scope.ask().directory().await?;
-    let people: Vec<String> = super::answer::people_of(&contacts[..contacts.len().min(3)])
+    let contacts = scope
+        .ask()
+        .find_contacts(
+            &super::tools::ContactFilter::default(),
+            super::tools::Limit::parse(3)?,
+        )
+        .await?;
+    let people: Vec<String> = super::answer::people_of(&contacts)
         .iter()
         .map(|p| p.label())
         .collect();

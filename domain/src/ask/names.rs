@@ -78,17 +78,44 @@ fn fuzzy_cost(wanted: &[&str], name: &[&str]) -> Option<usize> {
 
 /// The person `typed` means among `contacts`.
 pub fn resolve(typed: &str, contacts: &[ContactHit]) -> Resolved {
+    if let Some(found) = resolve_exact(typed, contacts) {
+        return found;
+    }
+    let wanted = name_key(typed);
+    let words: Vec<&str> = wanted.split(' ').filter(|w| !w.is_empty()).collect();
+    let keyed = keyed(contacts);
+    // Typos: the people at the smallest total distance, if any is within tolerance.
+    let costs: Vec<(usize, &ContactHit)> = keyed
+        .iter()
+        .filter_map(|(c, key)| {
+            let name: Vec<&str> = key.split(' ').collect();
+            fuzzy_cost(&words, &name).map(|cost| (cost, *c))
+        })
+        .collect();
+    if !words.is_empty()
+        && let Some(best) = costs.iter().map(|(cost, _)| *cost).min()
+    {
+        let found: Vec<ContactHit> = costs
+            .iter()
+            .filter(|(cost, _)| *cost == best)
+            .map(|(_, c)| (*c).clone())
+            .collect();
+        return one_or_several(people_of(&found));
+    }
+    Resolved::Nobody {
+        nearest: nearest(&words, &keyed),
+    }
+}
+
+/// The person `typed` means by an address, the full name, or every word of a partial
+/// name, typos not forgiven; `None` when no contact fits that way.
+fn resolve_exact(typed: &str, contacts: &[ContactHit]) -> Option<Resolved> {
     let wanted = name_key(typed);
     let words: Vec<&str> = wanted.split(' ').filter(|w| !w.is_empty()).collect();
     if words.is_empty() {
-        return Resolved::Nobody {
-            nearest: Vec::new(),
-        };
+        return None;
     }
-    let keyed: Vec<(&ContactHit, String)> = contacts
-        .iter()
-        .map(|c| (c, c.name.as_deref().map(name_key).unwrap_or_default()))
-        .collect();
+    let keyed = keyed(contacts);
     let pick = |keep: &dyn Fn(&str, &ContactHit) -> bool| -> Vec<ContactHit> {
         keyed
             .iter()
@@ -104,28 +131,18 @@ pub fn resolve(typed: &str, contacts: &[ContactHit]) -> Resolved {
             words.iter().all(|w| name.contains(w))
         }),
     ];
-    if let Some(found) = tiers.into_iter().find(|t| !t.is_empty()) {
-        return one_or_several(people_of(&found));
-    }
-    // Typos: the people at the smallest total distance, if any is within tolerance.
-    let costs: Vec<(usize, &ContactHit)> = keyed
+    tiers
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .map(|found| one_or_several(people_of(&found)))
+}
+
+/// Each contact with its name's [`name_key`].
+fn keyed(contacts: &[ContactHit]) -> Vec<(&ContactHit, String)> {
+    contacts
         .iter()
-        .filter_map(|(c, key)| {
-            let name: Vec<&str> = key.split(' ').collect();
-            fuzzy_cost(&words, &name).map(|cost| (cost, *c))
-        })
-        .collect();
-    if let Some(best) = costs.iter().map(|(cost, _)| *cost).min() {
-        let found: Vec<ContactHit> = costs
-            .iter()
-            .filter(|(cost, _)| *cost == best)
-            .map(|(_, c)| (*c).clone())
-            .collect();
-        return one_or_several(people_of(&found));
-    }
-    Resolved::Nobody {
-        nearest: nearest(&words, &keyed),
-    }
+        .map(|c| (c, c.name.as_deref().map(name_key).unwrap_or_default()))
+        .collect()
 }
 
 fn one_or_several(mut people: Vec<Person>) -> Resolved {

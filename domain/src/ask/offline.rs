@@ -242,8 +242,8 @@ impl Run<'_> {
     /// several people fit, or with the nearest names when no one does.
     async fn person(&mut self, name: &str) -> Result<Result<Person, String>, DomainError> {
         self.called("search_contacts");
-        let everyone = self.directory().await?;
-        Ok(match resolve(name, everyone) {
+        let found = resolve(name, self.directory().await?);
+        Ok(match found {
             Resolved::One(person) => Ok(person),
             Resolved::Several(people) => Err(several(name, &people, self.asked.as_ref())),
             Resolved::Nobody { nearest } => Err(nobody(name, &nearest, self.asked.as_ref())),
