@@ -102,7 +102,8 @@ SEED ?= 42
 eval:
 	cargo run --release -p evals --bin eval-contacts -- $(MESSAGES) $(SEED)
 
-## Ask Rapport's offline engine over the seeded demo mailbox: accuracy as JSON. FILE is a
+## Ask Rapport's offline engine over the seeded demo mailbox: one JSON line of figures per
+## intent, then the overall accuracy (the last line). FILE is a
 ## .jsonl of {"question", "expected"} lines (default evals/ask.jsonl, whose figure
 ## also goes to bench/results.json as ask.offline.accuracy).
 FILE ?=

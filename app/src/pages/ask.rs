@@ -23,10 +23,7 @@ pub async fn load_ask() -> Result<AskData, AppError> {
     reported(async move {
         let ctx = RequestContext::current()?;
         let history = ctx.scope().ask().history(HISTORY_SHOWN).await?;
-        Ok(domain::ask::history::ask_data(
-            history,
-            ctx.app.model.as_ref(),
-        ))
+        Ok(domain::ask::history::ask_data(ctx.scope(), history, ctx.app.model.as_ref()).await?)
     })
     .await
 }

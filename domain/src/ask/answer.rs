@@ -78,14 +78,29 @@ pub fn people_of(contacts: &[ContactHit]) -> Vec<Person> {
     people.into_iter().map(|(_, p)| p).collect()
 }
 
-/// Lowercase, accents removed, single spaces: "Anaïs  Moreau" and "anais moreau" meet.
+/// Lowercase, accents removed, single spaces: "Anaïs  Moreau" and "anais moreau" meet,
+/// and so do "Søren" and "soren".
 pub fn name_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let folded: String = name
+        .to_lowercase()
         .nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .collect::<String>()
-        .to_lowercase();
+        // Letters NFD does not split into a base and a mark, spelt as people type them.
+        .flat_map(|c| {
+            let ascii = match c {
+                'ø' => "o",
+                'ł' => "l",
+                'ß' => "ss",
+                'æ' => "ae",
+                'œ' => "oe",
+                'đ' => "d",
+                'ı' => "i",
+                _ => return vec![c],
+            };
+            ascii.chars().collect()
+        })
+        .collect();
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

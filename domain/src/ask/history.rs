@@ -20,6 +20,10 @@ use crate::{DomainError, UserScope};
 pub const MAX_QUESTION_CHARS: usize = 1000;
 /// Exchanges the Ask page shows.
 pub const HISTORY_SHOWN: i64 = 50;
+/// Earlier questions a follow-up ("and her phone?") may refer to…
+const CONVERSATION_QUESTIONS: i64 = 3;
+/// …if asked at most this long before.
+const CONVERSATION_GAP: chrono::Duration = chrono::Duration::minutes(30);
 
 /// A question worth asking: trimmed, not empty, at most [`MAX_QUESTION_CHARS`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +94,14 @@ pub async fn ask(
             }
         }
         None => {
-            let answer = offline::answer(scope, question.as_str(), now).await?;
+            // The conversation so far: the questions of the last half hour.
+            let recent = scope.ask().history(CONVERSATION_QUESTIONS).await?;
+            let earlier: Vec<&str> = recent
+                .iter()
+                .filter(|e| now - e.created_at <= CONVERSATION_GAP)
+                .map(|e| e.question.as_str())
+                .collect();
+            let answer = offline::answer_after(scope, &earlier, question.as_str(), now).await?;
             for tool in &answer.tools {
                 progress(Progress::Tool(tool.clone()));
             }
@@ -176,16 +187,34 @@ fn engine_name(model: Option<&ModelConfig>) -> String {
     }
 }
 
-/// The Ask page: the `history` (oldest first), the engine and the suggested questions.
-pub fn ask_data(history: Vec<ExchangeView>, model: Option<&ModelConfig>) -> AskData {
-    AskData {
+/// The Ask page: the `history` (oldest first), the engine and the suggested
+/// questions, built from the user's top contacts and company.
+pub async fn ask_data(
+    scope: UserScope<'_>,
+    history: Vec<ExchangeView>,
+    model: Option<&ModelConfig>,
+) -> Result<AskData, DomainError> {
+    let contacts = scope
+        .ask()
+        .find_contacts(
+            &super::tools::ContactFilter::default(),
+            super::tools::Limit::parse(3)?,
+        )
+        .await?;
+    let people: Vec<String> = super::answer::people_of(&contacts)
+        .iter()
+        .map(|p| p.label())
+        .collect();
+    let companies = scope
+        .ask()
+        .companies(None, super::tools::Limit::parse(1)?)
+        .await?;
+    let company = companies.first().map(|c| c.domain.clone());
+    Ok(AskData {
         history,
         engine: engine_name(model),
-        suggestions: super::parse::EXAMPLES
-            .iter()
-            .map(|q| (*q).to_owned())
-            .collect(),
-    }
+        suggestions: super::parse::suggested(&people, company.as_deref()),
+    })
 }
 
 #[cfg(test)]

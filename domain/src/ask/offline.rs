@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::answer::{
     Answer, AnswerValue, Person, contact_href, link, message_href, name_key, people_of,
 };
-use super::parse::{EXAMPLES, Field, Flow, Intent, parse};
+use super::names::{Resolved, resolve};
+use super::parse::{Field, Flow, Intent, mentions, parse_after, suggested};
 use super::period::Period;
 use super::tools::{
     Awaiting, CompanyRow, ContactCount, ContactFilter, ContactHit, Limit, MessageFilter,
@@ -17,8 +18,6 @@ use super::tools::{
 };
 use crate::{DomainError, UserScope};
 
-/// How many candidates a name lookup reads.
-const CANDIDATES: i64 = 50;
 /// Longest list an answer spells out.
 const LISTED: usize = 20;
 
@@ -28,32 +27,124 @@ pub async fn answer(
     question: &str,
     now: DateTime<Utc>,
 ) -> Result<Answer, DomainError> {
+    answer_after(scope, &[], question, now).await
+}
+
+/// Answers `question` asked after `earlier` questions of the same conversation (oldest
+/// first), which give meaning to "and her phone?" or "what about last year?".
+pub async fn answer_after(
+    scope: UserScope<'_>,
+    earlier: &[&str],
+    question: &str,
+    now: DateTime<Utc>,
+) -> Result<Answer, DomainError> {
+    let previous = earlier.iter().fold(None, |previous: Option<Intent>, q| {
+        parse_after(q, previous.as_ref(), now).or(previous)
+    });
     let mut run = Run {
         scope,
         tools: Vec::new(),
+        directory: None,
+        asked: None,
     };
-    let Some(intent) = parse(question, now) else {
-        return Ok(Answer::refusal(not_understood(), Vec::new()));
+    let Some(intent) = parse_after(question, previous.as_ref(), now) else {
+        let text = run.not_understood(question, now).await?;
+        return Ok(Answer::refusal(text, run.tools));
     };
+    run.asked = Some(intent.clone());
     match run.intent(intent, now).await? {
         Ok(answer) => Ok(answer),
         Err(refusal) => Ok(Answer::refusal(refusal, run.tools)),
     }
 }
 
-fn not_understood() -> String {
-    let examples: Vec<String> = EXAMPLES.iter().map(|e| format!("• {e}")).collect();
+/// "I read this as …, but …": a refusal that says what was understood and offers
+/// the closest questions, filled with the people it could mean.
+fn several(typed: &str, people: &[Person], asked: Option<&Intent>) -> String {
+    let names: Vec<String> = people
+        .iter()
+        .take(10)
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p.link(),
+                p.emails.first().cloned().unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut text = format!(
+        "Several people match “{typed}”: {}. Which one do you mean?",
+        names.join(", ")
+    );
+    if let Some(asked) = asked {
+        let offers: Vec<String> = people
+            .iter()
+            .take(3)
+            .filter_map(|p| asked.with_subject(&p.label()))
+            .map(|i| format!("• {}", i.question()))
+            .collect();
+        text.push_str(&format!(" Ask for example:\n{}", offers.join("\n")));
+    }
+    text
+}
+
+/// The refusal for a question about `person` that fits no intent.
+fn about_person(person: &Person, period: Option<Period>) -> String {
+    let name = person.label();
+    let offers = [
+        Intent::CountMessages {
+            person: name.clone(),
+            flow: Flow::Both,
+            period,
+        },
+        Intent::LastInteraction {
+            person: name.clone(),
+            flow: Flow::Both,
+        },
+        Intent::ContactField {
+            person: name.clone(),
+            field: Field::Phone,
+        },
+        Intent::Summary { person: name },
+    ];
+    let offers: Vec<String> = offers
+        .iter()
+        .map(|i| format!("• {}", i.question()))
+        .collect();
+    let when = period
+        .map(|p| format!(" and the period {}", period_words(Some(p), "")))
+        .unwrap_or_default();
     format!(
-        "I don't understand that question without a language model. These are the kinds of questions I can answer:\n{}",
-        examples.join("\n")
+        "I understood that you are asking about {}{when}, but not what you want to know. I can answer, for example:\n{}",
+        person.link(),
+        offers.join("\n")
     )
 }
 
+fn nobody(typed: &str, nearest: &[Person], asked: Option<&Intent>) -> String {
+    let understood = asked
+        .map(|i| format!("I read this as “{}”, but ", i.question()))
+        .unwrap_or_default();
+    let mut text = format!("{understood}I couldn't find anyone called “{typed}” in your contacts.");
+    let offers: Vec<String> = nearest
+        .iter()
+        .filter_map(|p| asked?.with_subject(&p.label()))
+        .map(|i| format!("• {}", i.question()))
+        .collect();
+    if !offers.is_empty() {
+        text.push_str(&format!(" Did you mean:\n{}", offers.join("\n")));
+    }
+    text
+}
 /// One answer in progress: the scope and the tools called so far. Handlers return
 /// `Ok(Err(text))` to refuse (unknown or ambiguous name), `Err` on database errors.
 struct Run<'a> {
     scope: UserScope<'a>,
     tools: Vec<String>,
+    /// Every contact, read once when a name is first looked up.
+    directory: Option<Vec<ContactHit>>,
+    /// The question as understood, for refusals to offer it with other names.
+    asked: Option<Intent>,
 }
 
 type Outcome = Result<Result<Answer, String>, DomainError>;
@@ -108,33 +199,55 @@ impl Run<'_> {
         self.tools.push(tool.to_owned());
     }
 
-    /// The one person `name` means: an address, a full name, or a first/last name that
-    /// only one person has. Refuses with the candidates when several people match.
+    async fn directory(&mut self) -> Result<&[ContactHit], DomainError> {
+        if self.directory.is_none() {
+            self.directory = Some(self.scope.ask().directory().await?);
+        }
+        Ok(self.directory.as_deref().unwrap_or_default())
+    }
+
+    /// A refusal for a question no intent fits: what it understood (a contact it
+    /// names, a period) and questions it can answer, filled with that contact or with
+    /// the user's own top contacts and company.
+    async fn not_understood(
+        &mut self,
+        question: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, DomainError> {
+        self.called("search_contacts");
+        let (names, period) = mentions(question, now);
+        let everyone = self.directory().await?;
+        if let Some(person) = names.iter().find_map(|name| match resolve(name, everyone) {
+            Resolved::One(person) => Some(person),
+            _ => None,
+        }) {
+            return Ok(about_person(&person, period));
+        }
+        let top: Vec<String> = people_of(&everyone[..everyone.len().min(3)])
+            .iter()
+            .map(Person::label)
+            .collect();
+        let company = everyone.iter().find_map(|c| c.company_domain.clone());
+        let examples: Vec<String> = suggested(&top, company.as_deref())
+            .iter()
+            .map(|e| format!("• {e}"))
+            .collect();
+        Ok(format!(
+            "I don't understand that question without a language model. These are the kinds of questions I can answer:\n{}",
+            examples.join("\n")
+        ))
+    }
+
+    /// The one person `name` means (see [`resolve`]). Refuses with the candidates when
+    /// several people fit, or with the nearest names when no one does.
     async fn person(&mut self, name: &str) -> Result<Result<Person, String>, DomainError> {
         self.called("search_contacts");
-        let filter = ContactFilter {
-            text: Some(name.to_owned()),
-            ..ContactFilter::default()
-        };
-        let mut hits = self
-            .scope
-            .ask()
-            .find_contacts(&filter, Limit::parse(CANDIDATES)?)
-            .await?;
-        // The SQL match is on the raw text; accents and word boundaries are checked here.
-        let wanted = name_key(name);
-        if hits.is_empty() && wanted != name {
-            let filter = ContactFilter {
-                text: Some(wanted.clone()),
-                ..ContactFilter::default()
-            };
-            hits = self
-                .scope
-                .ask()
-                .find_contacts(&filter, Limit::parse(CANDIDATES)?)
-                .await?;
-        }
-        Ok(pick_person(&wanted, &hits))
+        let found = resolve(name, self.directory().await?);
+        Ok(match found {
+            Resolved::One(person) => Ok(person),
+            Resolved::Several(people) => Err(several(name, &people, self.asked.as_ref())),
+            Resolved::Nobody { nearest } => Err(nobody(name, &nearest, self.asked.as_ref())),
+        })
     }
 
     /// The company `text` names: by domain, else by name.
@@ -525,18 +638,22 @@ impl Run<'_> {
         )
     }
 
+    /// People whose every contact (one per address) was last in touch before `before`:
+    /// mail to a new address keeps a person in touch.
     async fn dormant(&mut self, before: DateTime<Utc>, now: DateTime<Utc>) -> Outcome {
         self.called("search_contacts");
-        let filter = ContactFilter {
-            last_before: Some(before),
-            ..ContactFilter::default()
-        };
-        let hits = self
-            .scope
-            .ask()
-            .find_contacts(&filter, Limit::parse(50)?)
-            .await?;
-        let people = people_of(&hits);
+        let everyone = self.directory().await?;
+        let people: Vec<Person> = people_of(everyone)
+            .into_iter()
+            .filter(|p| {
+                let last = everyone
+                    .iter()
+                    .filter(|c| p.contact_ids.contains(&c.id))
+                    .filter_map(|c| c.last_interaction_at)
+                    .max();
+                last.is_some_and(|at| at < before)
+            })
+            .collect();
         let days = (now - before).num_days();
         let text = if people.is_empty() {
             format!("You have been in touch with everyone in the last {days} days.")
@@ -673,60 +790,6 @@ impl Run<'_> {
 /// Messages a "first"/"last" question scans for one of the right direction.
 const MAX_SCAN: i64 = 50;
 
-/// The person `wanted` (a [`name_key`]) means among `hits`: an exact address or full
-/// name, else people with every word of `wanted` among their name's words.
-fn pick_person(wanted: &str, hits: &[ContactHit]) -> Result<Person, String> {
-    let by_email: Vec<ContactHit> = hits
-        .iter()
-        .filter(|h| h.emails.iter().any(|e| e == wanted))
-        .cloned()
-        .collect();
-    let full: Vec<ContactHit> = hits
-        .iter()
-        .filter(|h| h.name.as_deref().map(name_key).as_deref() == Some(wanted))
-        .cloned()
-        .collect();
-    let words: Vec<&str> = wanted.split(' ').collect();
-    let partial: Vec<ContactHit> = hits
-        .iter()
-        .filter(|h| {
-            h.name.as_deref().is_some_and(|n| {
-                let key = name_key(n);
-                let name_words: Vec<&str> = key.split(' ').collect();
-                words.iter().all(|w| name_words.contains(w))
-            })
-        })
-        .cloned()
-        .collect();
-    let candidates = [by_email, full, partial]
-        .into_iter()
-        .find(|set| !set.is_empty());
-    let Some(candidates) = candidates else {
-        return Err(format!(
-            "I couldn't find anyone called “{wanted}” in your contacts."
-        ));
-    };
-    let mut people = people_of(&candidates);
-    if people.len() == 1 {
-        return Ok(people.remove(0));
-    }
-    let names: Vec<String> = people
-        .iter()
-        .take(10)
-        .map(|p| {
-            format!(
-                "{} ({})",
-                p.link(),
-                p.emails.first().cloned().unwrap_or_default()
-            )
-        })
-        .collect();
-    Err(format!(
-        "Several people match “{wanted}”: {}. Which one do you mean? Ask again with the full name or email address.",
-        names.join(", ")
-    ))
-}
-
 /// People ranked by `metric`, same-name contacts summed: (person, sent, received, strength).
 fn ranked_people(rows: &[ContactCount], metric: Metric) -> Vec<(Person, i64, i64, i16)> {
     let hits: Vec<ContactHit> = rows.iter().map(|r| r.contact.clone()).collect();
@@ -833,30 +896,60 @@ mod tests {
     }
 
     #[test]
-    fn names_resolve_to_one_person_or_refuse_with_candidates() {
-        let hits = [
+    fn refusals_say_what_was_understood_and_offer_questions_with_names() {
+        let people = people_of(&[
             hit("Dana Ito", "dana@acme.com"),
-            hit("Dana Ito", "dana.ito@gmail.com"),
             hit("Dana Whitfield", "dw@x.com"),
-            hit("Sam Lee", "sam@y.com"),
-            hit("Samantha Roe", "sr@y.com"),
-        ];
-        let dana_ito = pick_person("dana ito", &hits).unwrap();
-        assert_eq!(dana_ito.contact_ids.len(), 2, "one person, two addresses");
-        assert_eq!(pick_person("sam", &hits).unwrap().label(), "Sam Lee");
+        ]);
+        let asked = Intent::LastInteraction {
+            person: "dana".into(),
+            flow: Flow::Both,
+        };
+        let text = several("dana", &people, Some(&asked));
+        assert!(text.contains("Several people match “dana”"), "{text}");
+        assert!(
+            text.contains("• When did I last talk to Dana Ito?"),
+            "{text}"
+        );
+        assert!(
+            text.contains("• When did I last talk to Dana Whitfield?"),
+            "{text}"
+        );
+        let asked = Intent::ContactField {
+            person: "dana ito".into(),
+            field: Field::Phone,
+        };
+        let text = nobody("dana itoh", &people[..1], Some(&asked));
+        assert!(
+            text.starts_with("I read this as “What's Dana Ito's phone number?”"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Did you mean:\n• What's Dana Ito's phone number?"),
+            "{text}"
+        );
+        let text = nobody("zed", &[], None);
         assert_eq!(
-            pick_person("dw@x.com", &hits).unwrap().label(),
-            "Dana Whitfield"
+            text,
+            "I couldn't find anyone called “zed” in your contacts."
         );
-        let refusal = pick_person("dana", &hits).unwrap_err();
-        assert!(
-            refusal.contains("Several people match") && refusal.contains("Dana Whitfield"),
-            "{refusal}"
+    }
+
+    #[test]
+    fn not_understood_names_the_person_and_period_found() {
+        let dana = people_of(&[hit("Dana Ito", "dana@acme.com")]).remove(0);
+        let march = Period::new(
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 3, 1, 0, 0, 0).unwrap(),
+            chrono::TimeZone::with_ymd_and_hms(&Utc, 2025, 4, 1, 0, 0, 0).unwrap(),
         );
+        let text = about_person(&dana, march);
+        assert!(text.contains("[Dana Ito](/contacts/"), "{text}");
+        assert!(text.contains("from 2025-03-01 to 2025-03-31"), "{text}");
         assert!(
-            pick_person("zed", &hits)
-                .unwrap_err()
-                .contains("couldn't find")
+            text.contains(
+                "• How many emails did I exchange with Dana Ito between 2025-03-01 and 2025-03-31?"
+            ),
+            "{text}"
         );
     }
 }

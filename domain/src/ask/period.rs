@@ -52,7 +52,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 static LAST_N: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:in the |over the |during the |within the )?(?:last|past|previous) (\d{1,4}) (day|week|month|year)s?\b|\bin (\d{1,4}) (day|week|month|year)s?\b")
+    Regex::new(r"\b(?:(?:in|over|during|within|for) )?(?:the )?(?:last|past|previous|over|more than) (\d{1,4}|a) (day|week|month|year)s?\b|\b(?:in|for|within) (\d{1,4}|a) (day|week|month|year)s?\b")
         .expect("valid regex")
 });
 static NAMED: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,8 +66,17 @@ static SINCE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
 static SINCE_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(since|after|before|on) (\d{4})-(\d{2})-(\d{2})\b").expect("valid regex")
 });
-static IN_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(in|during|since) (20\d{2}|19\d{2})\b").expect("valid regex"));
+static QUARTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:(?:in|during|for) (?:the )?)?(?:q([1-4])|(first|second|third|fourth|1st|2nd|3rd|4th) quarter)(?: (?:of )?(\d{4}))?\b")
+        .expect("valid regex")
+});
+static BETWEEN_DATES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:between|from) (\d{4})-(\d{2})-(\d{2}) (?:and|to|until|through) (\d{4})-(\d{2})-(\d{2})\b")
+        .expect("valid regex")
+});
+static IN_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(in|during|since|for|of|throughout) (20\d{2}|19\d{2})\b").expect("valid regex")
+});
 
 /// The first period named in `text` (lowercase), as of `now`.
 pub fn find_period(text: &str, now: DateTime<Utc>) -> Option<FoundPeriod> {
@@ -76,7 +85,7 @@ pub fn find_period(text: &str, now: DateTime<Utc>) -> Option<FoundPeriod> {
             (Some(n), Some(unit)) => (n.as_str(), unit.as_str()),
             _ => (c.get(3)?.as_str(), c.get(4)?.as_str()),
         };
-        let n: i64 = n.parse().ok()?;
+        let n: i64 = if n == "a" { 1 } else { n.parse().ok()? };
         let days = match unit {
             "day" => n,
             "week" => n * 7,
@@ -99,6 +108,47 @@ pub fn find_period(text: &str, now: DateTime<Utc>) -> Option<FoundPeriod> {
         return Some(FoundPeriod {
             period,
             phrase,
+            days: None,
+        });
+    }
+    if let Some(c) = BETWEEN_DATES.captures(text) {
+        let day = |y: &str, m: &str, d: &str| -> Option<DateTime<Utc>> {
+            let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+            Some(Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0)?))
+        };
+        let from = day(&c[1], &c[2], &c[3])?;
+        // The end day is included: "between March 1 and March 31" covers the 31st.
+        let to = day(&c[4], &c[5], &c[6])? + Duration::days(1);
+        return Some(FoundPeriod {
+            period: Period::new(from, to)?,
+            phrase: c[0].to_owned(),
+            days: None,
+        });
+    }
+    if let Some(c) = QUARTER.captures(text) {
+        let n: u32 = match (c.get(1), c.get(2)) {
+            (Some(n), _) => n.as_str().parse().ok()?,
+            (_, Some(word)) => match &word.as_str()[..2] {
+                "fi" | "1s" => 1,
+                "se" | "2n" => 2,
+                "th" | "3r" => 3,
+                _ => 4,
+            },
+            _ => return None,
+        };
+        let first_month = (n - 1) * 3 + 1;
+        let year = match c.get(3) {
+            Some(y) => y.as_str().parse().ok()?,
+            // The most recent such quarter that has started.
+            None if first_month <= now.month() => now.year(),
+            None => now.year() - 1,
+        };
+        let start = month_start(year, first_month)?;
+        let end = next_month(next_month(next_month(start)?)?)?;
+        return Some(FoundPeriod {
+            // The current quarter ends now, like "this quarter".
+            period: Period::new(start, end.min(now + Duration::seconds(1)))?,
+            phrase: c[0].to_owned(),
             days: None,
         });
     }
@@ -243,6 +293,10 @@ mod tests {
         assert_eq!(range("last quarter"), (at(2025, 1, 1), at(2025, 4, 1)));
         assert_eq!(range("last year"), (at(2024, 1, 1), at(2025, 1, 1)));
         assert_eq!(range("in 2024"), (at(2024, 1, 1), at(2025, 1, 1)));
+        assert_eq!(
+            range("email count for 2024"),
+            (at(2024, 1, 1), at(2025, 1, 1))
+        );
     }
 
     #[test]
@@ -260,6 +314,9 @@ mod tests {
         let gap = find_period("people i haven't talked to in 90 days", now()).unwrap();
         assert_eq!(gap.days, Some(90));
         assert_eq!(gap.phrase, "in 90 days");
+        assert_eq!(range("over the last 6 weeks").0, now() - Duration::days(42));
+        assert_eq!(range("not in over 3 months").0, now() - Duration::days(90));
+        assert_eq!(range("for more than a year").0, now() - Duration::days(365));
     }
 
     #[test]
@@ -274,6 +331,21 @@ mod tests {
         assert_eq!(range("since september").0, at(2024, 9, 1));
         assert_eq!(range("in feb 2024"), (at(2024, 2, 1), at(2024, 3, 1)));
         assert_eq!(range("since 2025-02-10"), (at(2025, 2, 10), now()));
+    }
+
+    #[test]
+    fn quarters_and_date_ranges() {
+        assert_eq!(range("in q1"), (at(2025, 1, 1), at(2025, 4, 1)));
+        assert_eq!(range("in q3"), (at(2024, 7, 1), at(2024, 10, 1)));
+        assert_eq!(
+            range("during the fourth quarter of 2023"),
+            (at(2023, 10, 1), at(2024, 1, 1))
+        );
+        assert_eq!(range("q2 2025").0, at(2025, 4, 1));
+        assert_eq!(
+            range("between 2025-03-01 and 2025-03-31"),
+            (at(2025, 3, 1), at(2025, 4, 1))
+        );
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub enum Awaiting {
     TheirReply,
 }
 
+/// Most contacts [`AskScope::directory`] reads.
+pub const DIRECTORY_MAX: i64 = 20_000;
+
 /// A contact, compact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ContactHit {
@@ -201,6 +204,22 @@ impl AskScope<'_> {
         filter: &ContactFilter,
         limit: Limit,
     ) -> Result<Vec<ContactHit>, DomainError> {
+        self.contacts_matching(filter, limit.sql()).await
+    }
+
+    /// Every contact (up to [`DIRECTORY_MAX`]), most emails first: what the offline
+    /// engine matches names against, since a misspelt or unaccented name is no
+    /// substring of the stored one.
+    pub async fn directory(self) -> Result<Vec<ContactHit>, DomainError> {
+        self.contacts_matching(&ContactFilter::default(), DIRECTORY_MAX)
+            .await
+    }
+
+    async fn contacts_matching(
+        self,
+        filter: &ContactFilter,
+        limit: i64,
+    ) -> Result<Vec<ContactHit>, DomainError> {
         let pattern = filter.text.as_deref().and_then(like_pattern);
         Ok(sqlx::query_as!(
             ContactHit,
@@ -227,7 +246,7 @@ impl AskScope<'_> {
             pattern,
             filter.company,
             filter.last_before,
-            limit.sql(),
+            limit,
         )
         .fetch_all(self.pool)
         .await?)

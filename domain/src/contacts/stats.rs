@@ -143,6 +143,14 @@ pub async fn refresh(scope: UserScope<'_>, contacts: &[Uuid]) -> Result<(), Doma
 
 /// Recomputes every contact of the user, in batches.
 pub async fn recompute_all(scope: UserScope<'_>) -> Result<(), DomainError> {
+    recompute_all_as_of(scope, Utc::now()).await
+}
+
+/// [`recompute_all`] as of `now` (evaluations run on a fixed clock).
+pub async fn recompute_all_as_of(
+    scope: UserScope<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
     let ids = sqlx::query_scalar!(
         "select id from contacts where user_id = $1 order by id",
         scope.user.0
@@ -150,7 +158,6 @@ pub async fn recompute_all(scope: UserScope<'_>) -> Result<(), DomainError> {
     .fetch_all(scope.pool)
     .await?;
     let mut conn = scope.pool.acquire().await?;
-    let now = Utc::now();
     for batch in ids.chunks(RECOMPUTE_BATCH) {
         refresh_as_of(&mut conn, scope.user, batch, now).await?;
     }

@@ -331,8 +331,47 @@ async fn the_offline_engine_answers_with_citations_and_refuses_what_it_cannot() 
         unknown.text
     );
     let outside = ask("Write me a poem about spring").await.unwrap();
-    assert!(outside.refused && outside.text.contains("Who haven't I replied to this week?"));
-    assert!(outside.tools.is_empty());
+    assert!(outside.refused && outside.text.contains("Who should I follow up with?"));
+    // The examples are the user's own: their top contact, never a placeholder.
+    assert!(
+        outside.text.contains("When did I last talk to Dana Ito?")
+            || outside.text.contains("When did I last talk to Sam Lee?"),
+        "{}",
+        outside.text
+    );
+    assert_eq!(outside.tools, ["search_contacts"]);
+
+    // Possessive, in another order, another case: the same person.
+    let a = ask("DANA ITO's email count").await.unwrap();
+    assert_eq!(a.value, AnswerValue::Number(4), "{}", a.text);
+    // A typo in a name too short to forgive one: refused, with the nearest name offered.
+    let typo = ask("dana itto's email count").await.unwrap();
+    assert!(typo.refused, "{}", typo.text);
+    assert!(
+        typo.text
+            .contains("Did you mean:\n• How many emails did I exchange with Dana Ito?"),
+        "{}",
+        typo.text
+    );
+    // A contact named but no known question: say so, offer theirs.
+    let vague = ask("Dana Ito's favourite colour?").await.unwrap();
+    assert!(vague.refused, "{}", vague.text);
+    assert!(
+        vague.text.contains("asking about [Dana Ito](")
+            && vague.text.contains("• When did I last talk to Dana Ito?"),
+        "{}",
+        vague.text
+    );
+    // A follow-up in the same conversation.
+    let follow = offline::answer_after(
+        me,
+        &["How many emails did I exchange with Sam Lee?"],
+        "and with Dana?",
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(follow.value, AnswerValue::Number(4), "{}", follow.text);
 }
 
 /// The demo mailbox (smaller) stored and processed for a new user.
@@ -409,10 +448,7 @@ async fn no_question_by_one_user_returns_anything_of_another() {
             .await
             .unwrap();
 
-    let mut questions: Vec<String> = domain::ask::parse::EXAMPLES
-        .iter()
-        .map(|q| q.to_string())
-        .collect();
+    let mut questions: Vec<String> = domain::ask::parse::suggested(&[], None);
     questions.extend([
         "Who did I email most?".into(),
         "Top 10 people by emails".into(),

@@ -2,7 +2,9 @@
 //! demo's synthetic mailbox (3,000 messages, seed 42) into a throwaway PostgreSQL
 //! through the real ingest path, builds contacts and stats with the real processors,
 //! asks every question of the file (`{"question": …, "expected": …}` per line, format in
-//! `evals::ask_grade`) as of the mailbox's last day, and prints
+//! `evals::ask_grade`; optional `"intent"`, a label for the figures, and `"context"`,
+//! the earlier questions of the conversation, asked first) as of the mailbox's last
+//! day, and prints one line of figures per intent, then
 //! `{"total", "correct", "refused", "wrong", "accuracy"}`. With the committed question
 //! set it also records `ask.offline.accuracy` in bench/results.json.
 //!
@@ -27,6 +29,52 @@ const MESSAGES: usize = 3_000;
 struct Line {
     question: String,
     expected: serde_json::Value,
+    /// What the question asks, for the per-intent figures ("other" when absent).
+    #[serde(default)]
+    intent: Option<String>,
+    /// Earlier questions of the same conversation, oldest first.
+    #[serde(default)]
+    context: Vec<String>,
+}
+
+/// Verdicts counted.
+#[derive(Default)]
+struct Tally {
+    correct: usize,
+    refused: usize,
+    wrong: usize,
+}
+
+impl Tally {
+    fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Correct => self.correct += 1,
+            Verdict::Refused => self.refused += 1,
+            Verdict::Wrong => self.wrong += 1,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.correct + self.refused + self.wrong
+    }
+
+    fn accuracy(&self) -> f64 {
+        if self.total() == 0 {
+            0.0
+        } else {
+            self.correct as f64 / self.total() as f64
+        }
+    }
+
+    fn figures(&self) -> serde_json::Value {
+        serde_json::json!({
+            "total": self.total(),
+            "correct": self.correct,
+            "refused": self.refused,
+            "wrong": self.wrong,
+            "accuracy": (self.accuracy() * 10_000.0).round() / 10_000.0,
+        })
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -66,21 +114,26 @@ async fn main() {
     let user = seed(&eval, &spec).await;
     let scope = eval.db.for_user(user);
 
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut all = Tally::default();
+    let mut by_intent: BTreeMap<&str, Tally> = BTreeMap::new();
     for line in &lines {
-        let answer = offline::answer(scope, &line.question, spec.end)
+        let earlier: Vec<&str> = line.context.iter().map(String::as_str).collect();
+        let answer = offline::answer_after(scope, &earlier, &line.question, spec.end)
             .await
             .expect("answer");
         let verdict = grade(&line.expected, &answer);
-        let key = match verdict {
-            Verdict::Correct => "correct",
-            Verdict::Refused => "refused",
-            Verdict::Wrong => "wrong",
-        };
-        *counts.entry(key).or_default() += 1;
+        all.add(verdict);
+        by_intent
+            .entry(line.intent.as_deref().unwrap_or("other"))
+            .or_default()
+            .add(verdict);
         if verbose || verdict == Verdict::Wrong {
             eprintln!(
-                "[{key}] {}\n  expected {}\n  answered {}\n  value {}",
+                "[{verdict:?}] {}{}\n  expected {}\n  answered {}\n  value {}",
+                line.context
+                    .iter()
+                    .map(|q| format!("{q} → "))
+                    .collect::<String>(),
                 line.question,
                 line.expected,
                 answer.text.replace('\n', "\n           "),
@@ -88,21 +141,13 @@ async fn main() {
             );
         }
     }
-    let total = lines.len();
-    let correct = counts.get("correct").copied().unwrap_or(0);
-    let accuracy = if total == 0 {
-        0.0
-    } else {
-        correct as f64 / total as f64
-    };
-    let report = serde_json::json!({
-        "total": total,
-        "correct": correct,
-        "refused": counts.get("refused").copied().unwrap_or(0),
-        "wrong": counts.get("wrong").copied().unwrap_or(0),
-        "accuracy": (accuracy * 10_000.0).round() / 10_000.0,
-    });
-    println!("{report}");
+    for (intent, tally) in &by_intent {
+        let mut figures = tally.figures();
+        figures["intent"] = serde_json::json!(intent);
+        println!("{figures}");
+    }
+    println!("{}", all.figures());
+    let accuracy = all.accuracy();
     if path == committed {
         record(accuracy);
     }
@@ -123,6 +168,11 @@ async fn seed(eval: &EvalDb, spec: &MailboxSpec) -> UserId {
         0,
         "processing failures: {outcome:?}"
     );
+    // The server's processing hook refreshes stats as contacts are touched; here they
+    // are computed once, as of the mailbox's last day.
+    domain::contacts::stats::recompute_all_as_of(eval.db.for_user(user), spec.end)
+        .await
+        .expect("contact stats");
     user
 }
 
