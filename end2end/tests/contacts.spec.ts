@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, watchConsole } from "./support";
+import { busiestContacts, hydrated, signIn, watchConsole } from "./support";
 
 const rows = (page: Page) => page.locator("table.contacts tbody tr");
 
@@ -19,12 +19,7 @@ test("contacts from mail: sort, search, filter, open one, see its stats, edit it
   const errors = watchConsole(page);
   await signIn(page);
   // The demo mailbox becomes contacts in the background.
-  await expect
-    .poll(async () => {
-      await page.goto("/contacts?sort=emails");
-      return rows(page).count();
-    }, { timeout: 90_000 })
-    .toBeGreaterThan(5);
+  await busiestContacts(page);
 
   // The busiest correspondent: their name and email count come from the synced mail.
   const top = rows(page).first();

@@ -78,11 +78,11 @@ test("the demo is alive: strong contacts are long two-way ones with recent mail,
   const [, sentYear, receivedYear] = summary.match(/(\d+) sent, (\d+) received/)!;
   expect(Number(sentYear) + Number(receivedYear), summary).toBeGreaterThan(0);
 
-  // 3. The first suggested question finds threads waiting for a reply this week.
+  // 3. The suggested question finds threads waiting for a reply this week.
   await page.goto("/ask");
   await hydrated(page);
-  const suggestion = page.locator(".ask-suggestions button.suggestion").first();
-  await expect(suggestion).toHaveText("Who haven't I replied to this week?");
+  const suggestion = page.locator(".ask-suggestions button.suggestion", { hasText: "Who haven't I replied to this week?" });
+  await expect(suggestion).toHaveCount(1);
   await suggestion.click();
   const answer = page.locator(".ask-history li.exchange:not(.live)").last();
   await expect(answer.locator(".question")).toContainText("Who haven't I replied to this week?", { timeout: 30_000 });

@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn } from "./support";
+import { busiestContacts, hydrated, signIn } from "./support";
 
 // Every page at a laptop and a phone width (a mail thread too): nothing scrolls sideways, and axe-core finds
 // no accessibility violations. Pages are visited with real data (a contact with a long
@@ -30,7 +30,9 @@ async function widestElements(page: Page): Promise<string[]> {
 }
 
 async function axeViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
+  // A mail's HTML frame holds the sender's markup, not ours, and runs no scripts
+  // (sandboxed), so axe can neither judge nor enter it; the frame element itself is checked.
+  const results = await new AxeBuilder({ page }).exclude('[data-testid="mail-frame"]').analyze();
   return results.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`,
   );
@@ -54,16 +56,10 @@ test("the login page fits every width and has no accessibility violations", asyn
 });
 
 test("every signed-in page fits 1280 and 390 px and has no accessibility violations", async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await signIn(page);
   // Wait for the import to find people, then take the busiest contact and its company.
-  const rows = page.locator("table.contacts tbody tr");
-  await expect
-    .poll(async () => {
-      await page.goto("/contacts?sort=emails");
-      return rows.count();
-    }, { timeout: 90_000 })
-    .toBeGreaterThan(5);
+  const rows = await busiestContacts(page);
   const contact = await rows.first().locator("td:nth-child(2) a").getAttribute("href");
   expect(contact).toMatch(/^\/contacts\/[0-9a-f-]{36}$/);
   const company = await page.locator('table.contacts a[href^="/companies/"]').first().getAttribute("href");

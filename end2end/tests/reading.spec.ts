@@ -1,7 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, watchConsole } from "./support";
+import { busiestContacts, hydrated, signIn, watchConsole } from "./support";
 
-const contactRows = (page: Page) => page.locator("table.contacts tbody tr");
 const threadLinks = (page: Page) => page.locator("a.open-thread");
 // The demo's newsletters (fakes/src/mailbox/senders.rs) carry a header image and a tracking pixel.
 const NEWSLETTER =
@@ -41,14 +40,9 @@ test("an email opens its thread from a contact's timeline and from the Timeline 
   test.setTimeout(120_000);
   const errors = watchConsole(page);
   await signIn(page);
-  await expect
-    .poll(async () => {
-      await page.goto("/contacts?sort=emails");
-      return contactRows(page).count();
-    }, { timeout: 90_000 })
-    .toBeGreaterThan(5);
+  const contacts = await busiestContacts(page);
 
-  await contactRows(page).first().locator("td:nth-child(2) a").click();
+  await contacts.first().locator("td:nth-child(2) a").click();
   await expect(page.getByTestId("activity-timeline")).toBeVisible();
   await hydrated(page);
   const fromContact = page.getByTestId("activity-timeline").locator("a.open-thread").first();

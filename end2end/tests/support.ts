@@ -1,4 +1,4 @@
-import { expect, type ConsoleMessage, type Page } from "@playwright/test";
+import { expect, type ConsoleMessage, type Locator, type Page } from "@playwright/test";
 
 /** Collects browser console errors (hydration mismatches log there) for a final check. */
 export function watchConsole(page: Page): string[] {
@@ -31,4 +31,19 @@ export async function signIn(page: Page) {
   await signInAs(page, /Alex Morgan/);
   if (!page.url().endsWith("/contacts")) await page.goto("/contacts");
   await expect(page).toHaveURL(/\/contacts$/);
+}
+
+/**
+ * Waits until the background import has made more than five contacts, and returns the
+ * rows of the contacts list sorted by email count (busiest first), which is open.
+ */
+export async function busiestContacts(page: Page): Promise<Locator> {
+  const rows = page.locator("table.contacts tbody tr");
+  await expect
+    .poll(async () => {
+      await page.goto("/contacts?sort=emails");
+      return rows.count();
+    }, { timeout: 90_000 })
+    .toBeGreaterThan(5);
+  return rows;
 }
