@@ -108,6 +108,21 @@ impl User {
         Ok(user)
     }
 
+    /// Signs `email` in and reads their user id, for benches that seed the database
+    /// directly for the user they then measure.
+    pub async fn sign_in_with_id(
+        address: &str,
+        email: &str,
+        sql: &sqlx::PgPool,
+    ) -> anyhow::Result<(Self, uuid::Uuid)> {
+        let user = Self::sign_in(address, email).await?;
+        let id = sqlx::query_scalar("select id from users where email = $1")
+            .bind(email)
+            .fetch_one(sql)
+            .await?;
+        Ok((user, id))
+    }
+
     fn url(&self, path: &str) -> String {
         if path.starts_with("http") {
             path.to_owned()

@@ -27,13 +27,9 @@ pub async fn run(
     let server = crate::serve::start(database_url).await?;
     let (address, db) = (server.address.clone(), server.db.clone());
 
-    let client = crate::client::User::sign_in(&address, DEMO_EMAIL)
-        .await?
-        .client;
-    let user: Uuid = sqlx::query_scalar("select id from users where email = $1")
-        .bind(DEMO_EMAIL)
-        .fetch_one(&server.sql)
-        .await?;
+    let (signed_in, user) =
+        crate::client::User::sign_in_with_id(&address, DEMO_EMAIL, &server.sql).await?;
+    let client = signed_in.client;
     let seeded = Instant::now();
     let contact_ids = seed(&db, &server.sql, UserId(user), scale).await?;
     let seed_secs = seeded.elapsed().as_secs_f64();

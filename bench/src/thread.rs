@@ -25,13 +25,9 @@ pub async fn run(
 ) -> anyhow::Result<(BTreeMap<String, f64>, String)> {
     let server = crate::serve::start(database_url).await?;
     let address = server.address.clone();
-    let client = crate::client::User::sign_in(&address, DEMO_EMAIL)
-        .await?
-        .client;
-    let user: Uuid = sqlx::query_scalar("select id from users where email = $1")
-        .bind(DEMO_EMAIL)
-        .fetch_one(&server.sql)
-        .await?;
+    let (signed_in, user) =
+        crate::client::User::sign_in_with_id(&address, DEMO_EMAIL, &server.sql).await?;
+    let client = signed_in.client;
     let opened = seed(&server.sql, user, scale.messages).await?;
 
     let page = vec![format!("/mail/{opened}")];

@@ -161,18 +161,7 @@ mod tests {
     use super::*;
 
     fn hit(name: Option<&str>, email: &str) -> ContactHit {
-        ContactHit {
-            id: Uuid::new_v4(),
-            name: name.map(str::to_owned),
-            emails: vec![email.into()],
-            title: None,
-            company_id: None,
-            company: None,
-            company_domain: None,
-            email_count: 0,
-            strength: 0,
-            last_interaction_at: None,
-        }
+        ContactHit::bare(name, email)
     }
 
     #[test]

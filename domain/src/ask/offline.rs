@@ -881,18 +881,7 @@ mod tests {
     use super::*;
 
     fn hit(name: &str, email: &str) -> ContactHit {
-        ContactHit {
-            id: Uuid::new_v4(),
-            name: Some(name.to_owned()),
-            emails: vec![email.into()],
-            title: None,
-            company_id: None,
-            company: None,
-            company_domain: None,
-            email_count: 0,
-            strength: 0,
-            last_interaction_at: None,
-        }
+        ContactHit::bare(Some(name), email)
     }
 
     #[test]

@@ -100,6 +100,25 @@ pub struct ContactHit {
     pub last_interaction_at: Option<DateTime<Utc>>,
 }
 
+#[cfg(test)]
+impl ContactHit {
+    /// A bare contact for tests: a name (or none) and one address, nothing else known.
+    pub(crate) fn bare(name: Option<&str>, email: &str) -> Self {
+        ContactHit {
+            id: Uuid::new_v4(),
+            name: name.map(str::to_owned),
+            emails: vec![email.into()],
+            title: None,
+            company_id: None,
+            company: None,
+            company_domain: None,
+            email_count: 0,
+            strength: 0,
+            last_interaction_at: None,
+        }
+    }
+}
+
 impl ContactHit {
     /// The name, else the first address, else "(no name)".
     pub fn label(&self) -> String {
