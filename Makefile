@@ -11,7 +11,7 @@ export LEPTOS_OUTPUT_NAME := rapport
 # Compile-time checked queries use the committed .sqlx cache; no database needed to build.
 export SQLX_OFFLINE := true
 
-CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench
+CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
 .PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory
 
@@ -34,7 +34,7 @@ fmt-check:
 	cargo fmt --all -- --check
 
 lint:
-	cargo clippy --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench --all-targets -- -D warnings
+	cargo clippy --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers --all-targets -- -D warnings
 	cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 ## The browser bundle must not pull in server-only crates.

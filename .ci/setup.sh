@@ -25,6 +25,12 @@ ensure_apt_packages() {
   command -v chromium >/dev/null || missing+=(chromium)
   command -v sudo >/dev/null || missing+=(sudo)
   if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then missing+=(postgresql); fi
+  # The JMAP and CalDAV tests run against a real Cyrus IMAP (its httpd is in cyrus-caldav).
+  [ -x /usr/lib/cyrus/bin/master ] || missing+=(cyrus-imapd)
+  [ -x /usr/lib/cyrus/bin/httpd ] || missing+=(cyrus-caldav)
+  command -v saslpasswd2 >/dev/null || missing+=(sasl2-bin)
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then log "apt: installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 }
 
@@ -67,7 +73,19 @@ ensure_node_packages() {
   fi
 }
 
+# Radicale (CalDAV) from PyPI in a venv under target/ (Debian's is too old).
+RADICALE_VERSION=3.9.0
+ensure_radicale() {
+  local venv=target/radicale-venv
+  if ! "$venv/bin/python" -c "import radicale, sys; sys.exit(radicale.VERSION != '$RADICALE_VERSION')" 2>/dev/null; then
+    log "pip: radicale $RADICALE_VERSION in $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "radicale==$RADICALE_VERSION"
+  fi
+}
+
 ensure_apt_packages
+ensure_radicale
 ensure_rust_tools
 ensure_node_packages
 log "tools ready"

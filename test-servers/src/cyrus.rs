@@ -1,0 +1,1 @@
+//! Cyrus IMAP with its HTTP daemon serving JMAP (and CalDAV).

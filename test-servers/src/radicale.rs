@@ -1,0 +1,1 @@
+//! Radicale (CalDAV) in a virtual environment under `target/`.
