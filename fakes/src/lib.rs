@@ -5,6 +5,10 @@
 //! [`google`] serves that data through a fake of Google's OAuth and Gmail
 //! APIs so the product runs without the internet.
 
+pub mod caldav;
+pub mod demo_providers;
 pub mod google;
+pub mod jmap;
 pub mod mailbox;
 pub mod openai;
+pub mod serve;

@@ -19,12 +19,12 @@ pub(crate) struct Invite<'a> {
     pub(crate) attendees: Vec<Attendee<'a>>,
 }
 
-fn stamp(at: DateTime<Utc>) -> String {
+pub(crate) fn stamp(at: DateTime<Utc>) -> String {
     at.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// Escapes TEXT values per RFC 5545 section 3.3.11.
-fn text(value: &str) -> String {
+pub(crate) fn text(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace(';', "\\;")
@@ -34,7 +34,7 @@ fn text(value: &str) -> String {
 
 /// Content lines longer than 75 octets are folded with a leading space,
 /// never splitting a UTF-8 sequence.
-fn fold(line: &str, out: &mut String) {
+pub(crate) fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for c in line.chars() {
         if width + c.len_utf8() > 75 {

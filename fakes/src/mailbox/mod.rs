@@ -7,7 +7,7 @@
 //! reproduced in isolation. [`Mailbox::truth`] reports exactly what the
 //! generated mail reveals, for scoring contact extraction.
 
-mod calendar;
+pub(crate) mod calendar;
 mod companies;
 mod compose;
 mod content;
@@ -19,7 +19,7 @@ mod people;
 mod phone;
 mod plan;
 mod render;
-mod rng;
+pub(crate) mod rng;
 mod senders;
 mod signature;
 mod takeout;
