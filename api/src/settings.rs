@@ -12,6 +12,8 @@ pub struct SettingsData {
     pub email: String,
     pub name: Option<String>,
     pub demo: bool,
+    /// In demo mode, the simulated Fastmail and calendar to connect.
+    pub demo_logins: Option<DemoLogins>,
     pub accounts: Vec<AccountRow>,
     pub jobs: Vec<JobRow>,
 }
@@ -155,4 +157,15 @@ impl AccountProgress {
         (!self.complete && self.per_minute > 0.0 && total > self.done)
             .then(|| (total - self.done) as f64 / self.per_minute)
     }
+}
+
+/// Demo mode's simulated Fastmail and calendar: what Settings fills in when the user
+/// connects them, so a newcomer sees every channel without an account anywhere.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoLogins {
+    pub jmap_session_url: String,
+    pub jmap_token: String,
+    pub caldav_url: String,
+    pub caldav_user: String,
+    pub caldav_password: String,
 }

@@ -18,6 +18,8 @@ pub struct AppContext {
     pub secrets: SecretBox,
     /// Running against the built-in fake Google with a simulated mailbox.
     pub demo: bool,
+    /// Demo mode's simulated Fastmail and calendar.
+    pub demo_logins: Option<api::settings::DemoLogins>,
     /// Ask Rapport's language model (`OPENAI_*`); `None` answers with the offline engine.
     pub model: Option<ModelConfig>,
     /// The server's rate and stream limits (model calls per user, ...).

@@ -417,3 +417,51 @@ fn roles_are_the_stored_names() {
         ["from", "to", "cc", "bcc"]
     );
 }
+
+/// Demo mode stores these through the same parsers: they must stay valid payloads, with
+/// the people's phones as participants and both directions.
+#[test]
+fn demo_chats_are_valid_timelinesai_and_twilio_payloads() {
+    use fakes::mailbox::{Mailbox, MailboxSpec};
+    let truth = Mailbox::generate(&MailboxSpec::demo(600)).truth();
+    let chats = fakes::webhooks::demo_webhooks(&truth.owner.name, &truth.people, received());
+    assert!(!chats.whatsapp.is_empty() && !chats.sms.is_empty());
+    let phones: Vec<&str> = truth
+        .people
+        .iter()
+        .filter_map(|p| p.phone_e164.as_deref())
+        .collect();
+    for (provider, channel, bodies) in [
+        (
+            ChannelProvider::TimelinesAi,
+            Channel::Whatsapp,
+            &chats.whatsapp,
+        ),
+        (ChannelProvider::Twilio, Channel::Sms, &chats.sms),
+    ] {
+        let defaults = ChannelDefaults {
+            channel,
+            direction: Direction::Inbound,
+        };
+        let mut directions = Vec::new();
+        for (at, body) in bodies {
+            let parsed = parse_webhook(provider, defaults, body.as_bytes(), *at)
+                .unwrap_or_else(|e| panic!("{provider:?} demo payload refused: {e}\n{body}"));
+            let activity = parsed.activity;
+            assert_eq!(activity.channel, channel);
+            assert_eq!(activity.occurred_at, *at);
+            assert!(activity.text.as_deref().is_some_and(|t| !t.is_empty()));
+            assert!(
+                activity
+                    .participants
+                    .iter()
+                    .any(|p| phones.contains(&p.address.value())),
+                "a demo person's phone takes part: {:?}",
+                activity.participants
+            );
+            directions.push(activity.direction);
+        }
+        assert!(directions.contains(&Direction::Inbound));
+        assert!(directions.contains(&Direction::Outbound));
+    }
+}

@@ -7,6 +7,7 @@ use std::io;
 use chrono::{DateTime, Utc};
 
 use crate::caldav;
+pub use crate::jmap::SESSION_PATH;
 use crate::jmap::{self, JmapAddress};
 use crate::mailbox::GroundTruth;
 use crate::serve::RunningServer;

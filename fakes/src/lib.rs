@@ -12,3 +12,4 @@ pub mod jmap;
 pub mod mailbox;
 pub mod openai;
 pub mod serve;
+pub mod webhooks;

@@ -123,6 +123,9 @@ async fn finish_login(
         .accounts()
         .connect_google(&profile, &grant, &state.secrets)
         .await?;
+    if let Some(chats) = &state.demo_chats {
+        crate::demo::seed_chats(&state.db, user.id, chats).await?;
+    }
     scope
         .jobs()
         .enqueue(&domain::sync::jobs::SyncGmail {

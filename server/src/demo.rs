@@ -5,8 +5,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use api::{Channel, Direction};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use domain::channels::providers::parse_webhook;
+use domain::channels::{ChannelDefaults, ChannelProvider, NewChannel};
+use domain::db::Db;
+use domain::users::UserId;
 use fakes::mailbox::{Mailbox, MailboxSpec};
+pub use fakes::webhooks::DemoWebhooks;
+use fakes::webhooks::demo_webhooks;
 
 /// The file in the data folder holding the anchor, an RFC 3339 timestamp.
 pub const ANCHOR_FILE: &str = "demo-anchor";
@@ -77,7 +84,10 @@ pub fn anchored(mut spec: MailboxSpec, anchor: DateTime<Utc>) -> MailboxSpec {
 }
 
 fn newest(spec: &MailboxSpec) -> DateTime<Utc> {
-    let mailbox = Mailbox::generate(spec);
+    newest_in(&Mailbox::generate(spec))
+}
+
+fn newest_in(mailbox: &Mailbox) -> DateTime<Utc> {
     // Messages are indexed in time order.
     mailbox.message(mailbox.len() - 1).internal_date
 }
@@ -158,5 +168,79 @@ mod tests {
                 );
             }
         }
+    }
+}
+
+/// Starts the simulated Fastmail and calendar and plans the demo's WhatsApp and SMS
+/// chats, all built on the people and the end date of the demo Gmail mailbox (a demo
+/// from an mbox has no generated people: it gets the generated demo cast).
+pub async fn start_providers(
+    mailbox: &fakes::google::MailboxSource,
+) -> anyhow::Result<(fakes::serve::RunningServer, DemoWebhooks)> {
+    let spec = match mailbox {
+        fakes::google::MailboxSource::Generated(spec) => spec.clone(),
+        _ => MailboxSpec::demo(300),
+    };
+    let (truth, end) = tokio::task::spawn_blocking(move || {
+        let mailbox = Mailbox::generate(&spec);
+        (mailbox.truth(), newest_in(&mailbox) + NEWEST_AGE)
+    })
+    .await?;
+    let server = fakes::demo_providers::start(&truth, end, 0).await?;
+    tracing::info!(url = %server.base_url(), "demo mode: simulated Fastmail and calendar are running");
+    Ok((server, demo_webhooks(&truth.owner.name, &truth.people, end)))
+}
+
+/// Gives a demo user who has no webhook channels a WhatsApp (TimelinesAI) and an SMS
+/// (Twilio) channel holding the demo chats, parsed and stored the way real webhooks
+/// are, so the inbox and timelines show more than mail from the first sign-in.
+pub async fn seed_chats(db: &Db, user: UserId, chats: &DemoWebhooks) -> anyhow::Result<()> {
+    let scope = db.for_user(user);
+    if !scope.channels().list().await?.is_empty() {
+        return Ok(());
+    }
+    let feeds = [
+        (
+            "WhatsApp (demo)",
+            ChannelProvider::TimelinesAi,
+            Channel::Whatsapp,
+            &chats.whatsapp,
+        ),
+        (
+            "SMS (demo)",
+            ChannelProvider::Twilio,
+            Channel::Sms,
+            &chats.sms,
+        ),
+    ];
+    for (name, provider, channel, bodies) in feeds {
+        let defaults = ChannelDefaults {
+            channel,
+            direction: Direction::Inbound,
+        };
+        let new = NewChannel {
+            name: name.to_owned(),
+            provider,
+            defaults,
+        };
+        let (view, key) = scope.channels().create(&new).await?;
+        let auth = db.authorize_channel(view.id, key.expose()).await?;
+        for (at, body) in bodies {
+            let webhook = parse_webhook(provider, defaults, body.as_bytes(), *at)?;
+            scope.channels().ingest_webhook(&auth, &webhook).await?;
+        }
+    }
+    Ok(())
+}
+
+/// What Settings fills in to connect the simulated Fastmail and calendar.
+pub fn logins(server: &fakes::serve::RunningServer) -> api::settings::DemoLogins {
+    use fakes::demo_providers::{CALDAV_PASSWORD, CALDAV_USER, FASTMAIL_TOKEN, SESSION_PATH};
+    api::settings::DemoLogins {
+        jmap_session_url: format!("{}{SESSION_PATH}", server.base_url()),
+        jmap_token: FASTMAIL_TOKEN.to_owned(),
+        caldav_url: format!("{}/dav/", server.base_url()),
+        caldav_user: CALDAV_USER.to_owned(),
+        caldav_password: CALDAV_PASSWORD.to_owned(),
     }
 }

@@ -1,5 +1,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::ssr::AppContext;
 use app::{App, shell};
@@ -16,6 +17,7 @@ use domain::limits::Limits;
 use embedded_pg::{EmbeddedOptions, EmbeddedPostgres};
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, MailboxSource, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
+use fakes::serve::RunningServer;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
@@ -40,6 +42,12 @@ pub struct AppState {
     pub google: GoogleOAuth,
     pub secrets: SecretBox,
     pub demo: bool,
+    /// Demo mode's simulated Fastmail and calendar, offered in Settings.
+    #[from_ref(skip)]
+    pub demo_logins: Option<api::settings::DemoLogins>,
+    /// Demo mode's WhatsApp and SMS chats, given to each demo user at sign-in.
+    #[from_ref(skip)]
+    pub demo_chats: Option<Arc<crate::demo::DemoWebhooks>>,
     pub events: EventHub,
     /// Where uploaded mbox files wait for their import job.
     pub imports_dir: std::path::PathBuf,
@@ -70,6 +78,7 @@ impl AppState {
             google: self.google.clone(),
             secrets: self.secrets.clone(),
             demo: self.demo,
+            demo_logins: self.demo_logins.clone(),
             model: self.model.clone(),
             limits: self.limits.clone(),
             files: self.files.clone(),
@@ -84,6 +93,8 @@ pub struct Application {
     db: Db,
     embedded: Option<EmbeddedPostgres>,
     demo_google: Option<RunningFakeGoogle>,
+    /// The simulated Fastmail and calendar of demo mode.
+    demo_providers: Option<RunningServer>,
     background: BackgroundWork,
     /// Ends live event streams at shutdown; open SSE responses would hold it up.
     live_stop: CancellationToken,
@@ -118,13 +129,14 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
 
-        let (google, demo_google) = match &config.google {
+        let (google, demo_google, demo_providers) = match &config.google {
             GoogleSettings::Configured {
                 client_id,
                 client_secret,
                 api_base,
             } => (
                 GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints(api_base))?,
+                None,
                 None,
             ),
             GoogleSettings::Demo { messages } => {
@@ -140,12 +152,15 @@ impl Application {
                 }
                 // Keeps demo users connected across restarts of `make run`.
                 demo.refresh_token_file = Some(config.data_dir.join(crate::demo::GRANTS_FILE));
+                let (providers, chats) =
+                    crate::demo::start_providers(&demo.accounts[0].mailbox).await?;
                 let fake = FakeGoogle::start(demo).await?;
                 tracing::info!(url = %fake.base_url(), messages, ?anchor, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(fake.base_url());
                 (
                     GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,
                     Some(fake),
+                    Some((providers, Arc::new(chats))),
                 )
             }
         };
@@ -171,6 +186,8 @@ impl Application {
             google,
             secrets,
             demo: demo_google.is_some(),
+            demo_logins: demo_providers.as_ref().map(|(p, _)| crate::demo::logins(p)),
+            demo_chats: demo_providers.as_ref().map(|(_, chats)| chats.clone()),
             events: EventHub::start(&db, live_stop.clone()),
             imports_dir: config.data_dir.join("imports"),
             max_mbox_bytes: config.max_mbox_bytes,
@@ -194,6 +211,7 @@ impl Application {
             db,
             embedded,
             demo_google,
+            demo_providers: demo_providers.map(|(p, _)| p),
             background,
             live_stop,
         })
@@ -226,6 +244,9 @@ impl Application {
         self.background.stop().await;
         self.db.close().await;
         if let Some(fake) = self.demo_google {
+            fake.stop().await;
+        }
+        if let Some(fake) = self.demo_providers {
             fake.stop().await;
         }
         if let Some(pg) = self.embedded {

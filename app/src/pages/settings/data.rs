@@ -36,6 +36,7 @@ pub async fn load_settings() -> Result<SettingsData, AppError> {
             email: ctx.user.email.clone(),
             name: ctx.user.name.clone(),
             demo: ctx.app.demo,
+            demo_logins: ctx.app.demo_logins.clone(),
             accounts,
             jobs,
         })
