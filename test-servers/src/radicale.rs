@@ -22,8 +22,8 @@ pub enum RadicaleError {
     NotInstalled(PathBuf),
     #[error("could not start Radicale: {0}")]
     Io(#[from] std::io::Error),
-    #[error("Radicale did not answer on {0} within {START_TIMEOUT:?}")]
-    NotAnswering(SocketAddr),
+    #[error("Radicale did not answer on {addr} within {START_TIMEOUT:?}; its log: {log}")]
+    NotAnswering { addr: SocketAddr, log: String },
     #[error("Radicale request failed: {0}")]
     Http(#[from] reqwest::Error),
     #[error("Radicale answered {status} to {method} {path}")]
@@ -40,7 +40,7 @@ pub struct Radicale {
     _child: Child,
     addr: SocketAddr,
     http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// A user Radicale knows, with the password it accepts.
@@ -89,19 +89,21 @@ impl Radicale {
                 storage = dir.path().join("collections").display(),
             ),
         )?;
+        // Its log goes to a file, quoted when it does not come up.
+        let log = dir.path().join("radicale.log");
         let child = Command::new(python)
             .args(["-m", "radicale", "--config"])
             .arg(&config)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log)?)
             .kill_on_drop(true)
             .spawn()?;
         let server = Self {
             _child: child,
             addr,
             http: reqwest::Client::new(),
-            _dir: dir,
+            dir,
         };
         server.wait_until_answering().await?;
         Ok(server)
@@ -117,7 +119,11 @@ impl Radicale {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(200));
         }
-        Err(RadicaleError::NotAnswering(self.addr))
+        let log = std::fs::read_to_string(self.dir.path().join("radicale.log")).unwrap_or_default();
+        Err(RadicaleError::NotAnswering {
+            addr: self.addr,
+            log,
+        })
     }
 
     /// `http://127.0.0.1:PORT/`: where a client starts discovery.

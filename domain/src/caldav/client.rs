@@ -198,8 +198,9 @@ fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-impl CalDavApi for HttpCalDav {
-    async fn discover(&self) -> Result<Vec<CalendarInfo>, CalDavError> {
+impl HttpCalDav {
+    /// Discovery's three PROPFINDs.
+    async fn discover_calendars(&self) -> Result<Vec<CalendarInfo>, CalDavError> {
         let start = self.credentials.server_url.path().to_owned();
         let principal = self
             .propfind_href(&start, xml::PRINCIPAL_BODY, DAV, "current-user-principal")
@@ -239,6 +240,19 @@ impl CalDavApi for HttpCalDav {
                 },
             })
             .collect())
+    }
+}
+
+impl CalDavApi for HttpCalDav {
+    async fn discover(&self) -> Result<Vec<CalendarInfo>, CalDavError> {
+        self.discover_calendars().await.map_err(|e| match e {
+            // A web page, a 404 or a 405 where WebDAV should answer: a wrong address.
+            CalDavError::Xml(m) => CalDavError::NotCalDav(m),
+            CalDavError::Status { status, path } => {
+                CalDavError::NotCalDav(format!("{path} answered {status} to PROPFIND"))
+            }
+            other => other,
+        })
     }
 
     async fn calendar_state(&self, calendar: &str) -> Result<CalendarState, CalDavError> {

@@ -216,3 +216,54 @@ impl CalendarsScope<'_> {
         Ok(())
     }
 }
+
+impl From<CalendarSummary> for api::calendars::CalendarRow {
+    fn from(c: CalendarSummary) -> Self {
+        Self {
+            name: c.display_name.unwrap_or_else(|| c.href.clone()),
+            id: c.id,
+            account_id: c.account_id,
+            color: c.color,
+            events: c.events,
+            polled_at: c.polled_at,
+            last_error: c.last_error,
+        }
+    }
+}
+
+impl From<CalendarInfo> for api::calendars::FoundCalendar {
+    fn from(c: CalendarInfo) -> Self {
+        Self {
+            name: c.display_name.unwrap_or_else(|| c.href.clone()),
+            href: c.href,
+            color: c.color,
+        }
+    }
+}
+
+impl CalendarsScope<'_> {
+    /// Queues a poll of one of this user's calendars now. `NotFound` for someone
+    /// else's.
+    pub async fn request_poll(self, calendar: Uuid) -> Result<(), DomainError> {
+        let owned = sqlx::query_scalar!(
+            r#"select exists (select 1 from caldav_calendars where user_id = $1 and id = $2) as "owned!""#,
+            self.user.0,
+            calendar,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        if !owned {
+            return Err(DomainError::NotFound("calendar"));
+        }
+        self.jobs()
+            .enqueue(&super::jobs::PollCalendar {
+                calendar_id: calendar,
+            })
+            .await
+            .map_err(|e| match e {
+                crate::jobs::QueueError::Database(e) => DomainError::Database(e),
+                other => DomainError::invalid("calendar", other.to_string()),
+            })?;
+        Ok(())
+    }
+}

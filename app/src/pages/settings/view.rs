@@ -206,6 +206,7 @@ pub fn SettingsSections(
             {accounts}
         </section>
         <ImportMail/>
+        <crate::components::connect_calendar::ConnectCalendar/>
         <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>
         <section class="card"><h2>"API tokens"</h2><p><a class="button" href="/settings/tokens">"Personal tokens for the Notes API"</a></p></section>
         {jobs}
