@@ -45,15 +45,18 @@ pub async fn run(
     }
 
     let db = Db::connect(database_url).await?;
+    // The bench's own connection makes the user, as sign-in would.
+    let sql = sqlx::PgPool::connect(database_url).await?;
     let owner: uuid::Uuid = sqlx::query_scalar(
         "insert into users (google_subject, email) values ('bench', 'bench@example.com') returning id",
     )
-    .fetch_one(db.pool())
+    .fetch_one(&sql)
     .await?;
+    sql.close().await;
     let scope = db.for_user(domain::UserId(owner));
     let credentials = CalDavCredentials::new(&radicale.url(), &user.name, &user.password)?;
     let client = HttpCalDav::new(HttpCalDav::default_client(), credentials.clone());
-    let secrets = SecretBox::from_base64(&format!("{}=", "B".repeat(43)))?;
+    let secrets = SecretBox::from_base64(&format!("{}=", "A".repeat(43)))?;
     scope
         .accounts()
         .connect_caldav(&client, &credentials, std::slice::from_ref(&path), &secrets)
