@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::CalDavError;
-use super::client::{CalDavApi, CalendarState};
+use super::client::{CalDavApi, CalendarObject, CalendarState};
 use super::ical::{Window, parse_object};
 use super::store::{CalendarTarget, ObjectOutcome, Write};
 use crate::db::scopes::CalendarsScope;
@@ -87,7 +87,7 @@ pub async fn poll_calendar<C: CalDavApi>(
 
     let window = Window::around(now);
     let listed = client.etags(&row.href, &window).await?;
-    let known: HashMap<String, (String, String)> = sqlx::query!(
+    let known: HashMap<String, CalendarObject> = sqlx::query!(
         "select href, etag, data from caldav_objects where user_id = $1 and calendar_id = $2",
         scope.user.0,
         calendar,
@@ -95,11 +95,18 @@ pub async fn poll_calendar<C: CalDavApi>(
     .fetch_all(scope.pool)
     .await?
     .into_iter()
-    .map(|r| (r.href, (r.etag, r.data)))
+    .map(|r| {
+        let object = CalendarObject {
+            href: r.href.clone(),
+            etag: r.etag,
+            data: r.data,
+        };
+        (r.href, object)
+    })
     .collect();
     let changed: Vec<String> = listed
         .iter()
-        .filter(|(href, etag)| known.get(href).is_none_or(|(old, _)| old != etag))
+        .filter(|(href, etag)| known.get(href).is_none_or(|old| &old.etag != etag))
         .map(|(href, _)| href.clone())
         .collect();
     let fetched = if changed.is_empty() {
@@ -118,26 +125,18 @@ pub async fn poll_calendar<C: CalDavApi>(
         let parsed = parse_object(&object.data, &window);
         instances.add(
             scope
-                .store_object(
-                    &target,
-                    &object.href,
-                    &object.etag,
-                    &object.data,
-                    parsed,
-                    Write::Changed,
-                    now,
-                )
+                .store_object(&target, object, parsed, Write::Changed, now)
                 .await?,
         );
     }
     // Unchanged objects on a new day: the window moved, occurrences may have come in.
     if row.expanded_on != Some(today) {
         for (href, etag) in &listed {
-            if let Some((old, data)) = known.get(href).filter(|(old, _)| old == etag) {
-                let parsed = parse_object(data, &window);
+            if let Some(old) = known.get(href).filter(|old| &old.etag == etag) {
+                let parsed = parse_object(&old.data, &window);
                 instances.add(
                     scope
-                        .store_object(&target, href, old, data, parsed, Write::NewOnly, now)
+                        .store_object(&target, old, parsed, Write::NewOnly, now)
                         .await?,
                 );
             }

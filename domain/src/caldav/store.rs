@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::client::CalendarObject;
 use super::ical::{CalendarPerson, EventInstance, EventStatus, IcalError};
 use crate::db::scopes::CalendarsScope;
 
@@ -65,14 +66,13 @@ impl CalendarsScope<'_> {
     pub(super) async fn store_object(
         self,
         target: &CalendarTarget,
-        href: &str,
-        etag: &str,
-        data: &str,
+        object: &CalendarObject,
         parsed: Result<Vec<EventInstance>, IcalError>,
         write: Write,
         now: DateTime<Utc>,
     ) -> Result<ObjectOutcome, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let CalendarObject { href, etag, data } = object;
         let error = parsed.as_ref().err().map(ToString::to_string);
         sqlx::query!(
             r#"insert into caldav_objects (calendar_id, user_id, href, etag, data, error)
@@ -101,7 +101,7 @@ impl CalendarsScope<'_> {
                     if instance.status == EventStatus::Cancelled {
                         outcome.cancelled += self.mark_cancelled(&mut tx, target, instance).await?;
                     } else if self
-                        .upsert_instance(&mut tx, target, href, etag, data.len(), instance, write)
+                        .upsert_instance(&mut tx, target, object, instance, write)
                         .await?
                     {
                         outcome.stored += 1;
@@ -196,14 +196,11 @@ impl CalendarsScope<'_> {
 
     /// Inserts or updates one instance with its participants. With [`Write::NewOnly`] an
     /// existing row is left alone. Returns whether anything was written.
-    #[allow(clippy::too_many_arguments)]
     async fn upsert_instance(
         self,
         tx: &mut PgConnection,
         target: &CalendarTarget,
-        href: &str,
-        etag: &str,
-        size: usize,
+        object: &CalendarObject,
         instance: &EventInstance,
         write: Write,
     ) -> Result<bool, sqlx::Error> {
@@ -244,7 +241,7 @@ impl CalendarsScope<'_> {
             subject(instance).map(|s| pg(&s)),
             snippet.as_deref().map(pg),
             instance.description.as_deref().map(pg),
-            i64::try_from(size).unwrap_or(i64::MAX),
+            i64::try_from(object.data.len()).unwrap_or(i64::MAX),
             write == Write::Changed,
         )
         .fetch_optional(&mut *tx)
@@ -268,7 +265,7 @@ impl CalendarsScope<'_> {
             id,
             self.user.0,
             target.id,
-            href,
+            object.href,
             pg(&instance.uid),
             instance.recurrence_id,
             instance.starts_at,
@@ -277,7 +274,7 @@ impl CalendarsScope<'_> {
             instance.location.as_deref().map(pg),
             instance.status.as_str(),
             instance.sequence,
-            etag,
+            object.etag,
             organizer,
             serde_json::json!(instance.attendees),
         )

@@ -514,7 +514,7 @@ async fn meetings_count_for_their_attendees() {
         .collect();
     assert_eq!(subjects, ["Next", "Kickoff"]);
     domain::contacts::stats::refresh_as_of(
-        &mut *s.db.pool().acquire().await.unwrap(),
+        &mut s.db.pool().acquire().await.unwrap(),
         s.user.id,
         &[bob],
         now,
