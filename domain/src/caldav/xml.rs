@@ -150,3 +150,58 @@ pub fn responses<'a, 'input>(
 fn is(node: &Node<'_, '_>, ns: &str, name: &str) -> bool {
     node.is_element() && node.tag_name().namespace() == Some(ns) && node.tag_name().name() == name
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multistatus_props_are_read_by_namespace_and_404_propstats_ignored() {
+        let body = r#"<?xml version="1.0"?>
+<multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:X="http://calendarserver.org/ns/">
+  <response>
+    <href>/alice/work/</href>
+    <propstat><prop>
+      <resourcetype><collection/><C:calendar/></resourcetype>
+      <displayname>Work &amp; more</displayname>
+      <X:getctag>"ctag-1"</X:getctag>
+    </prop><status>HTTP/1.1 200 OK</status></propstat>
+    <propstat><prop><sync-token/></prop><status>HTTP/1.1 404 Not Found</status></propstat>
+  </response>
+  <response><href>/alice/work/gone.ics</href><status>HTTP/1.1 404 Not Found</status></response>
+</multistatus>"#;
+        let doc = parse(body).unwrap();
+        let responses = responses(&doc).unwrap();
+        assert_eq!(responses.len(), 2);
+        let calendar = &responses[0];
+        assert_eq!(calendar.href, "/alice/work/");
+        assert!(calendar.has_child(DAV, "resourcetype", CALDAV, "calendar"));
+        assert_eq!(
+            calendar.text(DAV, "displayname").as_deref(),
+            Some("Work & more")
+        );
+        assert_eq!(
+            calendar.text(CALSERVER, "getctag").as_deref(),
+            Some("\"ctag-1\"")
+        );
+        assert_eq!(calendar.text(DAV, "sync-token"), None);
+        assert!(!calendar.gone);
+        assert!(responses[1].gone);
+    }
+
+    #[test]
+    fn a_web_page_is_not_a_multistatus() {
+        assert!(matches!(
+            parse("<html><body>hi</body></html>").and_then(|d| responses(&d).map(|r| r.len())),
+            Err(CalDavError::Xml(_))
+        ));
+        assert!(matches!(parse("not xml"), Err(CalDavError::Xml(_))));
+    }
+
+    #[test]
+    fn multiget_hrefs_are_escaped() {
+        let body = multiget_body(&["/a/b&c.ics".to_owned()]);
+        assert!(body.contains("<d:href>/a/b&amp;c.ics</d:href>"));
+        assert!(Document::parse(&body).is_ok());
+    }
+}
