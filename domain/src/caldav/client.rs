@@ -103,7 +103,7 @@ impl CalDavCredentials {
             )));
         }
         if user.trim().is_empty() || password.is_empty() {
-            return Err(CalDavError::Unauthorized);
+            return Err(CalDavError::MissingCredentials);
         }
         Ok(Self {
             server_url: url,

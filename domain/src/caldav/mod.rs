@@ -61,6 +61,8 @@ pub enum CalDavError {
     NotCalDav(String),
     #[error("bad server address {0}")]
     InvalidUrl(String),
+    #[error("enter the user name and the app password")]
+    MissingCredentials,
     /// 429: wait (the server's Retry-After when it gave one).
     #[error("the calendar server is rate limiting requests")]
     RateLimited { retry_after: Option<Duration> },

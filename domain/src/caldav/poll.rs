@@ -75,10 +75,14 @@ pub async fn poll_calendar<C: CalDavApi>(
     let state = client.calendar_state(&row.href).await?;
     if state.is_known() && state == stored && row.expanded_on == Some(today) {
         sqlx::query!(
-            "update caldav_calendars set polled_at = $3, last_error = null where user_id = $1 and id = $2",
+            r#"with synced as (
+                 update accounts set last_synced_at = $3 where user_id = $1 and id = $4)
+               update caldav_calendars set polled_at = $3, last_error = null
+               where user_id = $1 and id = $2"#,
             scope.user.0,
             calendar,
             now,
+            row.account_id,
         )
         .execute(scope.pool)
         .await?;
@@ -157,6 +161,15 @@ pub async fn poll_calendar<C: CalDavApi>(
         state.ctag,
         state.sync_token,
         today,
+        now,
+    )
+    .execute(scope.pool)
+    .await?;
+    // Settings shows the account's last sync like a Gmail account's.
+    sqlx::query!(
+        "update accounts set last_synced_at = $3 where user_id = $1 and id = $2",
+        scope.user.0,
+        target.account_id,
         now,
     )
     .execute(scope.pool)

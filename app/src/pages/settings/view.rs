@@ -19,6 +19,7 @@ fn provider_label(provider: Provider) -> &'static str {
     match provider {
         Provider::Google => "Gmail",
         Provider::Mbox => "Mail import",
+        Provider::Caldav => "Calendar",
         _ => "Source",
     }
 }
