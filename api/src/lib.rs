@@ -15,6 +15,7 @@ mod kinds;
 mod text;
 
 pub mod ask;
+pub mod calendars;
 pub mod channels;
 pub mod contacts;
 pub mod links;

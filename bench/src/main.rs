@@ -9,8 +9,10 @@
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
+//! bench caldav [--events 200] [--polls 500] [--out DIR]
 //! ```
 
+mod caldav;
 mod child;
 mod client;
 mod contacts;
@@ -35,7 +37,8 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench thread [--messages 100] [--requests 200] [--out DIR]
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
-       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]";
+       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
+       bench caldav [--events 200] [--polls 500] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -45,6 +48,7 @@ enum Benchmark {
     Ingest,
     Soak,
     Memory,
+    CalDav,
 }
 
 struct Options {
@@ -56,6 +60,7 @@ struct Options {
     ingest: ingest::Scale,
     soak: soak::Scale,
     memory: memory::Scale,
+    caldav: caldav::Scale,
     out: std::path::PathBuf,
 }
 
@@ -86,6 +91,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             name_gib: 20.0,
             rss_budget_mib: 200.0,
         },
+        caldav: caldav::Scale {
+            events: 200,
+            polls: 500,
+        },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -98,6 +107,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("ingest") => options.benchmark = Benchmark::Ingest,
         Some("soak") => options.benchmark = Benchmark::Soak,
         Some("memory") => options.benchmark = Benchmark::Memory,
+        Some("caldav") => options.benchmark = Benchmark::CalDav,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -136,6 +146,8 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
                 options.ingest.messages = value.parse()?;
                 options.thread.messages = value.parse()?;
             }
+            "--events" => options.caldav.events = value.parse()?,
+            "--polls" => options.caldav.polls = value.parse()?,
             "--out" => options.out = value.into(),
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
         }
@@ -212,6 +224,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "Server memory under huge uploads")
+        }
+        Benchmark::CalDav => {
+            let outcome = match new_db().await {
+                Ok(url) => caldav::run(&url, &options.caldav).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "CalDAV poll of an unchanged calendar")
         }
     };
     pg.stop().await?;

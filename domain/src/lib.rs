@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod activities;
 pub mod api_tokens;
 pub mod ask;
+pub mod caldav;
 pub mod channels;
 pub mod contacts;
 pub mod crypto;

@@ -1,7 +1,8 @@
 //! Background work: job workers that run Gmail syncs and mbox imports, activity
 //! processors that build contacts from stored mail, a summariser that writes AI
 //! summaries of processed activities when a model is configured (`OPENAI_*`), and the
-//! scheduler that queues an incremental sync for every active Gmail account. Runs inside
+//! schedulers that queue an incremental sync for every active Gmail account and a poll
+//! for every synced CalDAV calendar. Runs inside
 //! the server by default, or alone with `server worker`; any number of processes may
 //! share one database (jobs are claimed with leases).
 
@@ -11,6 +12,8 @@ use std::time::Duration;
 use domain::Db;
 use domain::accounts::GoogleTokens;
 use domain::ask::model::ModelConfig;
+use domain::caldav::HttpCalDav;
+use domain::caldav::jobs::{CalDavContext, PollCalendar, run_calendar_scheduler};
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
@@ -29,6 +32,8 @@ pub struct WorkerSettings {
     pub workers: usize,
     /// How often active accounts get an incremental sync.
     pub sync_every: Duration,
+    /// How often each synced calendar of an active CalDAV account is polled.
+    pub calendar_every: Duration,
     /// How long a job stays claimed by a worker that stopped heartbeating (crashed)
     /// before another worker takes it over.
     pub lease: Duration,
@@ -86,7 +91,12 @@ impl BackgroundWork {
             SyncOptions::default(),
         ));
         // Every job type the workers run; a new one is one more line here.
-        let jobs = register_sync_jobs(JobRegistry::new(), sync);
+        let calendars = Arc::new(CalDavContext {
+            db: db.clone(),
+            secrets: secrets.clone(),
+            http: HttpCalDav::default_client(),
+        });
+        let jobs = register_sync_jobs(JobRegistry::new(), sync).register::<PollCalendar>(calendars);
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
@@ -138,6 +148,11 @@ impl BackgroundWork {
         tasks.push(tokio::spawn(run_scheduler(
             db.clone(),
             settings.sync_every,
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(run_calendar_scheduler(
+            db.clone(),
+            settings.calendar_every,
             stop.clone(),
         )));
         tracing::info!(workers = settings.workers, "background workers started");

@@ -184,7 +184,13 @@ pub async fn refresh_as_of(
              where ap.user_id = $1 and ap.contact_id = any($2)
                and a.deleted_at is null
                and ((a.direction = 'outbound' and ap.role in ('to', 'cc', 'bcc'))
-                 or (a.direction = 'inbound' and ap.role = 'from'))
+                 or (a.direction = 'inbound' and ap.role = 'from')
+                 -- A meeting counts once it has begun, unless it was cancelled.
+                 or (a.channel = 'meeting' and ap.role in ('attendee', 'organizer')
+                     and a.occurred_at <= $3
+                     and not exists (select 1 from calendar_events ce
+                                     where ce.user_id = a.user_id and ce.activity_id = a.id
+                                       and ce.status = 'cancelled')))
            ),
            ordered as (
              select contact_id, sent, thread_key,

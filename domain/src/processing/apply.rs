@@ -218,8 +218,8 @@ impl ProcessingScope<'_> {
         })
     }
 
-    /// Whether any stored outbound mail of this user has the address as a recipient,
-    /// whatever has been processed so far.
+    /// Whether any stored outbound mail of this user has the address as a recipient (or
+    /// a meeting the user organized invites it), whatever has been processed so far.
     async fn owner_wrote_to(
         self,
         tx: &mut PgConnection,
@@ -230,7 +230,7 @@ impl ProcessingScope<'_> {
                  select 1 from activity_participants p
                  join activities a on a.user_id = p.user_id and a.id = p.activity_id
                  where p.user_id = $1 and p.address_kind = 'email' and p.address = $2
-                   and p.role in ('to', 'cc', 'bcc') and a.direction = 'outbound'
+                   and p.role in ('to', 'cc', 'bcc', 'attendee') and a.direction = 'outbound'
                    and a.deleted_at is null) as "exists!""#,
             self.user.0,
             address,

@@ -156,7 +156,8 @@ pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
             continue;
         }
         let name = p.display_name.as_deref().and_then(clean_display_name);
-        let wrote = outbound && p.role.is_recipient();
+        // Inviting someone to a meeting the user organizes counts as writing to them.
+        let wrote = outbound && (p.role.is_recipient() || p.role == ParticipantRole::Attendee);
         if let Some(existing) = people.iter_mut().find(|e| e.address == address) {
             existing.owner_wrote_here |= wrote;
             if better_name(name.as_ref(), existing.name.as_ref()) {

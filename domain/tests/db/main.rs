@@ -2,6 +2,7 @@
 
 mod ask;
 mod ask_model;
+mod caldav;
 mod channels;
 mod contacts;
 mod events;

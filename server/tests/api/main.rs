@@ -3,6 +3,7 @@
 
 mod ask;
 mod auth;
+mod calendar;
 mod contact_policy;
 mod contacts;
 mod errors;

@@ -19,6 +19,7 @@ fn provider_label(provider: Provider) -> &'static str {
     match provider {
         Provider::Google => "Gmail",
         Provider::Mbox => "Mail import",
+        Provider::Caldav => "Calendar",
         _ => "Source",
     }
 }
@@ -206,6 +207,7 @@ pub fn SettingsSections(
             {accounts}
         </section>
         <ImportMail/>
+        <crate::components::connect_calendar::ConnectCalendar/>
         <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>
         <section class="card"><h2>"API tokens"</h2><p><a class="button" href="/settings/tokens">"Personal tokens for the Notes API"</a></p></section>
         {jobs}
