@@ -11,6 +11,7 @@
 //! Run as root (CI containers), `master` drops to the `cyrus` user: the folder is
 //! chowned to `cyrus:mail` before it starts and after every sasldb change.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,7 +103,10 @@ impl Cyrus {
         set_password(&root, ADMIN, &admin_password)?;
         own(&root)?;
         let log = std::fs::File::create(root.join("master.log"))?;
+        // Its own process group: on shutdown master signals its whole group, which
+        // would otherwise include every other Cyrus this test binary runs.
         let master = Command::new(format!("{BIN}/master"))
+            .process_group(0)
             .arg("-C")
             .arg(root.join("imapd.conf"))
             .arg("-M")
@@ -262,8 +266,13 @@ impl Cyrus {
 
 impl Drop for Cyrus {
     /// SIGTERM lets `master` stop its services; SIGKILL after two seconds. The folder
-    /// goes with the `TempDir`.
+    /// goes with the `TempDir`. During a panic, the log is printed first.
     fn drop(&mut self) {
+        // A failing test shows what Cyrus said.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.dir.path().join("master.log"));
+            eprintln!("Cyrus log:\n{}", log.unwrap_or_default());
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.master.id().to_string())
