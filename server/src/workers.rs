@@ -14,6 +14,9 @@ use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
+use domain::jmap::{
+    HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, run_jmap_scheduler,
+};
 use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
@@ -29,6 +32,8 @@ pub struct WorkerSettings {
     pub workers: usize,
     /// How often active accounts get an incremental sync.
     pub sync_every: Duration,
+    /// How often Fastmail / JMAP accounts are polled for new mail.
+    pub jmap_every: Duration,
     /// How long a job stays claimed by a worker that stopped heartbeating (crashed)
     /// before another worker takes it over.
     pub lease: Duration,
@@ -85,8 +90,14 @@ impl BackgroundWork {
             limiters,
             SyncOptions::default(),
         ));
+        let jmap: Arc<dyn PollsJmap> = Arc::new(JmapSync::new(
+            db.clone(),
+            Arc::new(HttpJmap::default()),
+            secrets.clone(),
+            JmapSyncOptions::default(),
+        ));
         // Every job type the workers run; a new one is one more line here.
-        let jobs = register_sync_jobs(JobRegistry::new(), sync);
+        let jobs = register_sync_jobs(JobRegistry::new(), sync).register::<JmapPollJob>(jmap);
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
@@ -138,6 +149,11 @@ impl BackgroundWork {
         tasks.push(tokio::spawn(run_scheduler(
             db.clone(),
             settings.sync_every,
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(run_jmap_scheduler(
+            db.clone(),
+            settings.jmap_every,
             stop.clone(),
         )));
         tracing::info!(workers = settings.workers, "background workers started");

@@ -160,6 +160,30 @@ impl AccountsScope<'_> {
         Ok(row.id)
     }
 
+    /// Queues a poll of this user's Fastmail account now; `false` when one is queued or
+    /// running already. Another user's account is not found.
+    pub async fn request_jmap_poll(self, account: Uuid) -> Result<bool, DomainError> {
+        let owned = sqlx::query_scalar!(
+            r#"select exists(select 1 from accounts
+                             where id = $1 and user_id = $2 and provider = 'fastmail') as "owned!""#,
+            account,
+            self.user.0,
+        )
+        .fetch_one(self.pool)
+        .await?;
+        if !owned {
+            return Err(DomainError::NotFound("account"));
+        }
+        let enqueued = self
+            .jobs()
+            .enqueue(&super::JmapPollJob {
+                account_id: account,
+            })
+            .await
+            .map_err(|e| DomainError::invalid("sync", e.to_string()))?;
+        Ok(enqueued.created)
+    }
+
     /// The endpoint and checkpoints of a Fastmail account. A credential that does not
     /// open for this account marks it needs-reconnect.
     pub async fn jmap_account(
