@@ -25,7 +25,7 @@
 //!    - `["Email/get", {accountId, "#ids": {resultOf: "q", name: "Email/query", path:
 //!      "/ids"}, properties: [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true,
 //!      fetchHTMLBodyValues: true, maxBodyValueBytes: 1000000}, "g"]`
-//!    (several of these requests, at positions 0, 50, 100, ..., are in flight at once).
+//!      (several of these requests, at positions 0, 50, 100, ..., are in flight at once).
 //! 5. `Email/set` `{accountId, update: {"<id>": patch}}` with the patches
 //!    `{"keywords/$crm_done": true}` (stored), or for a blocked sender
 //!    `{"mailboxIds": {"<Skip_Email or Skip_Domain id>": true}, "keywords/$seen": true,
