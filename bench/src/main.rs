@@ -9,12 +9,14 @@
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
+//! bench jmap [--messages 10000] [--out DIR]
 //! ```
 
 mod child;
 mod client;
 mod contacts;
 mod ingest;
+mod jmap;
 mod memory;
 mod process;
 mod results;
@@ -35,7 +37,8 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench thread [--messages 100] [--requests 200] [--out DIR]
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
-       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]";
+       bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
+       bench jmap [--messages 10000] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -45,6 +48,7 @@ enum Benchmark {
     Ingest,
     Soak,
     Memory,
+    Jmap,
 }
 
 struct Options {
@@ -56,6 +60,7 @@ struct Options {
     ingest: ingest::Scale,
     soak: soak::Scale,
     memory: memory::Scale,
+    jmap: jmap::Scale,
     out: std::path::PathBuf,
 }
 
@@ -86,6 +91,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             name_gib: 20.0,
             rss_budget_mib: 200.0,
         },
+        jmap: jmap::Scale { messages: 10_000 },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -98,6 +104,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("ingest") => options.benchmark = Benchmark::Ingest,
         Some("soak") => options.benchmark = Benchmark::Soak,
         Some("memory") => options.benchmark = Benchmark::Memory,
+        Some("jmap") => options.benchmark = Benchmark::Jmap,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -131,10 +138,12 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
-            // Messages ingest posts, or the length of the benchmarked thread.
+            // Messages ingest posts, the length of the benchmarked thread, or the
+            // messages seeded into Cyrus.
             "--messages" => {
                 options.ingest.messages = value.parse()?;
                 options.thread.messages = value.parse()?;
+                options.jmap.messages = value.parse()?;
             }
             "--out" => options.out = value.into(),
             other => anyhow::bail!("unknown option {other}\n{USAGE}"),
@@ -212,6 +221,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "Server memory under huge uploads")
+        }
+        Benchmark::Jmap => {
+            let outcome = match new_db().await {
+                Ok(url) => jmap::run(&url, &options.jmap).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Fastmail / JMAP first sync against Cyrus")
         }
     };
     pg.stop().await?;
