@@ -131,6 +131,10 @@ pub async fn run(
     let seeding = Instant::now();
     seed(&cyrus, &mail, scale.messages).await?;
     let seed_seconds = seeding.elapsed().as_secs_f64();
+    eprintln!(
+        "jmap: seeded {} messages in {seed_seconds:.1} s",
+        scale.messages
+    );
     let options = JmapSyncOptions::default();
 
     let (raw_count, raw_before) = raw_fetch(&cyrus, &mail, options.in_flight).await?;
@@ -149,7 +153,7 @@ pub async fn run(
     .await?;
     sql.close().await;
     let user = UserId(user);
-    let secrets = SecretBox::from_base64(&format!("{}=", "B".repeat(43)))?;
+    let secrets = SecretBox::from_base64(&format!("{}=", "A".repeat(43)))?;
     let form = FastmailConnect::parse(&cyrus.session_url(), "", &mail.name, &mail.password)?;
     let account = db
         .for_user(user)
@@ -165,6 +169,7 @@ pub async fn run(
     let started = Instant::now();
     let report = sync.poll(user, account).await?;
     let sync_seconds = started.elapsed().as_secs_f64();
+    eprintln!("jmap: first sync {} in {sync_seconds:.1} s", report.stored);
     anyhow::ensure!(
         report.stored == scale.messages && report.stamped == scale.messages,
         "the first sync stored {} and stamped {} of {}",
