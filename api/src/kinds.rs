@@ -96,6 +96,8 @@ closed_set! {
         Failed = "failed",
         Retrying = "retrying",
         Deleted = "deleted",
+        /// The user already has this message (same Message-ID) from another account.
+        Duplicate = "duplicate",
     }
 }
 

@@ -10,6 +10,7 @@
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! bench caldav [--events 200] [--polls 500] [--out DIR]
+//! bench jmap [--messages 10000] [--out DIR]
 //! ```
 
 mod caldav;
@@ -17,6 +18,7 @@ mod child;
 mod client;
 mod contacts;
 mod ingest;
+mod jmap;
 mod memory;
 mod process;
 mod results;
@@ -38,7 +40,8 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
-       bench caldav [--events 200] [--polls 500] [--out DIR]";
+       bench caldav [--events 200] [--polls 500] [--out DIR]
+       bench jmap [--messages 10000] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -49,6 +52,7 @@ enum Benchmark {
     Soak,
     Memory,
     CalDav,
+    Jmap,
 }
 
 struct Options {
@@ -61,6 +65,7 @@ struct Options {
     soak: soak::Scale,
     memory: memory::Scale,
     caldav: caldav::Scale,
+    jmap: jmap::Scale,
     out: std::path::PathBuf,
 }
 
@@ -95,6 +100,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             events: 200,
             polls: 500,
         },
+        jmap: jmap::Scale { messages: 10_000 },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -108,6 +114,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("soak") => options.benchmark = Benchmark::Soak,
         Some("memory") => options.benchmark = Benchmark::Memory,
         Some("caldav") => options.benchmark = Benchmark::CalDav,
+        Some("jmap") => options.benchmark = Benchmark::Jmap,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -141,10 +148,12 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
-            // Messages ingest posts, or the length of the benchmarked thread.
+            // Messages ingest posts, the length of the benchmarked thread, or the
+            // messages seeded into Cyrus.
             "--messages" => {
                 options.ingest.messages = value.parse()?;
                 options.thread.messages = value.parse()?;
+                options.jmap.messages = value.parse()?;
             }
             "--events" => options.caldav.events = value.parse()?,
             "--polls" => options.caldav.polls = value.parse()?,
@@ -231,6 +240,12 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "CalDAV poll of an unchanged calendar")
+        Benchmark::Jmap => {
+            let outcome = match new_db().await {
+                Ok(url) => jmap::run(&url, &options.jmap).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Fastmail / JMAP first sync against Cyrus")
         }
     };
     pg.stop().await?;

@@ -19,6 +19,7 @@ pub mod files;
 pub mod gmail;
 pub mod google;
 pub mod ingest;
+pub mod jmap;
 pub mod jobs;
 pub mod limits;
 pub mod mail;

@@ -220,6 +220,11 @@ impl Config {
                 "60",
                 5..=86_400,
             )?),
+            jmap_every: std::time::Duration::from_secs(number(
+                "RAPPORT_FASTMAIL_POLL_SECS",
+                "60",
+                5..=86_400,
+            )?),
             lease: std::time::Duration::from_secs(number(
                 "RAPPORT_JOB_LEASE_SECS",
                 "60",
@@ -351,6 +356,7 @@ mod tests {
         assert_eq!(config.workers.workers, 2);
         assert_eq!(config.workers.sync_every.as_secs(), 60);
         assert_eq!(config.workers.calendar_every.as_secs(), 60);
+        assert_eq!(config.workers.jmap_every.as_secs(), 60);
         assert_eq!(config.workers.lease.as_secs(), 60);
         assert_eq!(config.max_mbox_bytes, 8 << 30);
         assert_eq!(config.max_file_bytes, 50 << 20);

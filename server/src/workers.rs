@@ -17,6 +17,9 @@ use domain::caldav::jobs::{CalDavContext, PollCalendar, run_calendar_scheduler};
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
+use domain::jmap::{
+    HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, run_jmap_scheduler,
+};
 use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
@@ -34,6 +37,8 @@ pub struct WorkerSettings {
     pub sync_every: Duration,
     /// How often each synced calendar of an active CalDAV account is polled.
     pub calendar_every: Duration,
+    /// How often Fastmail / JMAP accounts are polled for new mail.
+    pub jmap_every: Duration,
     /// How long a job stays claimed by a worker that stopped heartbeating (crashed)
     /// before another worker takes it over.
     pub lease: Duration,
@@ -90,13 +95,21 @@ impl BackgroundWork {
             limiters,
             SyncOptions::default(),
         ));
+        let jmap: Arc<dyn PollsJmap> = Arc::new(JmapSync::new(
+            db.clone(),
+            Arc::new(HttpJmap::default()),
+            secrets.clone(),
+            JmapSyncOptions::default(),
+        ));
         // Every job type the workers run; a new one is one more line here.
         let calendars = Arc::new(CalDavContext {
             db: db.clone(),
             secrets: secrets.clone(),
             http: HttpCalDav::default_client(),
         });
-        let jobs = register_sync_jobs(JobRegistry::new(), sync).register::<PollCalendar>(calendars);
+        let jobs = register_sync_jobs(JobRegistry::new(), sync)
+            .register::<PollCalendar>(calendars)
+            .register::<JmapPollJob>(jmap);
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
@@ -153,6 +166,11 @@ impl BackgroundWork {
         tasks.push(tokio::spawn(run_calendar_scheduler(
             db.clone(),
             settings.calendar_every,
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(run_jmap_scheduler(
+            db.clone(),
+            settings.jmap_every,
             stop.clone(),
         )));
         tracing::info!(workers = settings.workers, "background workers started");

@@ -4,6 +4,7 @@
 pub mod activity_timeline;
 pub mod ask_text;
 pub mod connect_calendar;
+pub mod connect_fastmail;
 pub mod file_upload;
 pub mod global_ask;
 pub mod notes_panel;

@@ -1,5 +1,6 @@
 //! The user's blocklist: senders whose messages are dropped at ingest. Entries are typed
-//! as the user writes them (`someone@example.com`, `*@example.com`, `+14155552671`).
+//! as the user writes them (`someone@example.com`, `*@example.com`, `+14155552671`,
+//! `name:newsletter`).
 
 use uuid::Uuid;
 
@@ -12,11 +13,24 @@ pub enum BlockEntry {
     /// Every address at exactly this domain.
     Domain(String),
     Phone(PhoneNumber),
+    /// A word in a sender's display name or local part (`name:newsletter`): bulk
+    /// senders whose address varies.
+    Name(String),
 }
 
 impl BlockEntry {
     pub fn parse(input: &str) -> Result<Self, DomainError> {
         let input = input.trim();
+        if let Some(pattern) = input.strip_prefix("name:") {
+            let pattern = pattern.trim().to_lowercase();
+            if pattern.is_empty() || pattern.contains(char::is_whitespace) {
+                return Err(DomainError::invalid(
+                    "blocklist entry",
+                    "name: needs one word, like name:newsletter",
+                ));
+            }
+            return Ok(BlockEntry::Name(pattern));
+        }
         if let Some(domain) = input.strip_prefix("*@") {
             let address = EmailAddress::parse(&format!("any@{domain}")).map_err(|_| {
                 DomainError::invalid("blocklist entry", "*@ needs a domain, like *@example.com")
@@ -33,7 +47,7 @@ impl BlockEntry {
             .map_err(|_| {
                 DomainError::invalid(
                     "blocklist entry",
-                    "write an email, *@domain or a phone number in international format",
+                    "write an email, *@domain, name:word or a phone number in international format",
                 )
             })
     }
@@ -42,6 +56,7 @@ impl BlockEntry {
     pub fn from_stored(kind: &str, value: &str) -> Option<Self> {
         match kind {
             "domain" => Some(BlockEntry::Domain(value.to_owned())),
+            "name" => Some(BlockEntry::Name(value.to_owned())),
             _ => BlockEntry::parse(value).ok(),
         }
     }
@@ -51,6 +66,7 @@ impl BlockEntry {
             BlockEntry::Email(_) => "email",
             BlockEntry::Domain(_) => "domain",
             BlockEntry::Phone(_) => "phone",
+            BlockEntry::Name(_) => "name",
         }
     }
 
@@ -60,6 +76,7 @@ impl BlockEntry {
             BlockEntry::Email(e) => e.as_str(),
             BlockEntry::Domain(d) => d,
             BlockEntry::Phone(p) => p.as_str(),
+            BlockEntry::Name(n) => n,
         }
     }
 
@@ -67,6 +84,7 @@ impl BlockEntry {
     pub fn display(&self) -> String {
         match self {
             BlockEntry::Domain(d) => format!("*@{d}"),
+            BlockEntry::Name(n) => format!("name:{n}"),
             other => other.value().to_owned(),
         }
     }
@@ -101,5 +119,10 @@ mod tests {
         assert!(BlockEntry::parse("*@").is_err());
         assert!(BlockEntry::parse("nobody").is_err());
         assert!(BlockEntry::parse("a@b").is_err());
+        let name = BlockEntry::parse("name: NewsLetter").unwrap();
+        assert_eq!((name.kind(), name.value()), ("name", "newsletter"));
+        assert_eq!(name.display(), "name:newsletter");
+        assert!(BlockEntry::parse("name:").is_err());
+        assert!(BlockEntry::parse("name:two words").is_err());
     }
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::DomainError;
+use crate::mail::ParsedEmail;
 
 pub use store::{EmailActivity, LedgerEntry};
 
@@ -24,7 +25,27 @@ pub struct IncomingEmail {
     pub labels: Vec<String>,
     /// The provider's receive time (Gmail `internalDate`).
     pub received_at: DateTime<Utc>,
-    pub raw: Vec<u8>,
+    pub content: EmailContent,
+}
+
+/// A message's content: the raw RFC 5322 bytes (Gmail, mbox), parsed here; or already
+/// parsed by a provider that delivers structured mail (JMAP).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailContent {
+    Raw(Vec<u8>),
+    Parsed(Box<ParsedEmail>),
+}
+
+impl From<Vec<u8>> for EmailContent {
+    fn from(raw: Vec<u8>) -> Self {
+        Self::Raw(raw)
+    }
+}
+
+impl From<ParsedEmail> for EmailContent {
+    fn from(parsed: ParsedEmail) -> Self {
+        Self::Parsed(Box::new(parsed))
+    }
 }
 
 /// A message of the synthetic mailbox, as the fake Gmail delivers it.
@@ -36,7 +57,7 @@ impl From<fakes::mailbox::GeneratedMessage> for IncomingEmail {
             thread_id: Some(m.thread_id),
             labels: m.label_ids,
             received_at: m.internal_date,
-            raw: m.raw,
+            content: m.raw.into(),
         }
     }
 }
@@ -46,6 +67,9 @@ impl From<fakes::mailbox::GeneratedMessage> for IncomingEmail {
 pub struct IngestFilter {
     /// Messages carrying any of these labels are skipped (rule `label:<LABEL>`).
     pub skip_labels: Vec<String>,
+    /// A message whose Message-ID the user already has through another account is
+    /// recorded as `duplicate` (pointing at that activity) instead of stored again.
+    pub skip_duplicates: bool,
 }
 
 impl Default for IngestFilter {
@@ -53,6 +77,7 @@ impl Default for IngestFilter {
     fn default() -> Self {
         Self {
             skip_labels: vec!["SPAM".to_owned(), "DRAFT".to_owned()],
+            skip_duplicates: false,
         }
     }
 }
@@ -78,6 +103,8 @@ pub enum StoreOutcome {
     Filtered {
         rule: String,
     },
+    /// The user has this message through another account: that activity.
+    Duplicate(Uuid),
     Failed {
         error: String,
     },

@@ -5,7 +5,7 @@ use api::Direction;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{IncomingEmail, IngestFilter};
+use super::{EmailContent, IncomingEmail, IngestFilter};
 use crate::EmailAddress;
 use crate::mail::{Mailbox, ParsedEmail, direction_of, parse_email};
 
@@ -27,6 +27,9 @@ pub(super) struct ActivityRow {
     pub(super) content_sha256: String,
     pub(super) size_bytes: i64,
     pub(super) parse_problems: Vec<String>,
+    /// For the duplicate check; the stored copy is in `headers`.
+    #[serde(skip)]
+    pub(super) message_id: Option<String>,
 }
 
 pub(super) struct ParticipantRow {
@@ -55,7 +58,14 @@ pub(super) fn prepare(
             rule,
         };
     }
-    let parsed = parse_email(&email.raw, email.received_at);
+    let parsed_here;
+    let parsed: &ParsedEmail = match &email.content {
+        EmailContent::Raw(raw) => {
+            parsed_here = parse_email(raw, email.received_at);
+            &parsed_here
+        }
+        EmailContent::Parsed(parsed) => parsed,
+    };
     if parsed
         .problems
         .contains(&crate::mail::ParseProblem::Unparseable)
@@ -65,9 +75,9 @@ pub(super) fn prepare(
             error: "not a readable message".to_owned(),
         };
     }
-    let direction = direction_of(&parsed, &email.labels, owner);
-    let participants = participants(&email.external_id, &parsed);
-    Prepared::Store(Box::new(activity(email, &parsed, direction)), participants)
+    let direction = direction_of(parsed, &email.labels, owner);
+    let participants = participants(&email.external_id, parsed);
+    Prepared::Store(Box::new(activity(email, parsed, direction)), participants)
 }
 
 /// Postgres text cannot hold NUL; mail occasionally does.
@@ -130,6 +140,7 @@ fn activity(email: &IncomingEmail, parsed: &ParsedEmail, direction: Direction) -
         content_sha256: parsed.sha256.iter().map(|b| format!("{b:02x}")).collect(),
         size_bytes: i64::try_from(parsed.size).unwrap_or(i64::MAX),
         parse_problems: parsed.problems.iter().map(|p| pg(&p.to_string())).collect(),
+        message_id: pg_opt(parsed.message_id.as_deref()),
     }
 }
 

@@ -95,6 +95,18 @@ impl MailScope<'_> {
                 }
             }
 
+            if filter.skip_duplicates {
+                let duplicates = self.held_elsewhere(&mut tx, account, &activities).await?;
+                activities.retain(|row| match duplicates.get(&row.external_id) {
+                    Some(existing) => {
+                        outcomes
+                            .insert(row.external_id.clone(), StoreOutcome::Duplicate(*existing));
+                        false
+                    }
+                    None => true,
+                });
+            }
+
             let written = sqlx::query!(
                 r#"insert into activities (user_id, account_id, external_id, channel, direction,
                      occurred_at, thread_key, subject, snippet, body_text, body_html, labels,
@@ -176,6 +188,42 @@ impl MailScope<'_> {
             .map(|e| StoredEmail {
                 external_id: e.external_id.clone(),
                 outcome: outcomes[&e.external_id].clone(),
+            })
+            .collect())
+    }
+
+    /// Of `rows`, those whose Message-ID the user already has through another account:
+    /// external id -> that activity.
+    async fn held_elsewhere(
+        self,
+        tx: &mut sqlx::PgConnection,
+        account: Uuid,
+        rows: &[super::rows::ActivityRow],
+    ) -> Result<HashMap<String, Uuid>, IngestError> {
+        let ids: Vec<String> = rows.iter().filter_map(|r| r.message_id.clone()).collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let held: HashMap<String, Uuid> = sqlx::query!(
+            r#"select distinct on (headers ->> 'message_id')
+                      headers ->> 'message_id' as "message_id!", id
+               from activities
+               where user_id = $1 and account_id <> $2 and headers ->> 'message_id' = any($3)
+               order by headers ->> 'message_id', occurred_at, id"#,
+            self.user.0,
+            account,
+            &ids,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.message_id, r.id))
+        .collect();
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let existing = held.get(r.message_id.as_deref()?)?;
+                Some((r.external_id.clone(), *existing))
             })
             .collect())
     }
@@ -324,6 +372,9 @@ async fn write_ledger(
             }
             StoreOutcome::Failed { error } => {
                 (LedgerOutcome::Failed, None, Some(error.clone()), None)
+            }
+            StoreOutcome::Duplicate(existing) => {
+                (LedgerOutcome::Duplicate, None, None, Some(*existing))
             }
         };
         kinds.push(kind.as_str().to_owned());

@@ -55,7 +55,7 @@ pub(super) fn incoming(m: RawMessage) -> IncomingEmail {
         thread_id: m.thread_id,
         labels: m.label_ids,
         received_at: m.internal_date,
-        raw: m.raw,
+        content: m.raw.into(),
     }
 }
 

@@ -55,6 +55,7 @@ impl SyncScope<'_> {
         };
         let filter = IngestFilter {
             skip_labels: ["SPAM", "DRAFT", "TRASH"].map(str::to_owned).to_vec(),
+            skip_duplicates: false,
         };
         let file = File::open(path)?;
         let (tx, mut rx) = mpsc::channel::<std::io::Result<Vec<Prepared>>>(2);
@@ -88,6 +89,7 @@ impl SyncScope<'_> {
                     StoreOutcome::Updated(_) => report.updated += 1,
                     StoreOutcome::Filtered { .. } => report.filtered += 1,
                     StoreOutcome::Failed { .. } => report.failed += 1,
+                    StoreOutcome::Duplicate(_) => report.duplicates += 1,
                 }
             }
         }
@@ -217,7 +219,7 @@ fn prepare(message: MboxMessage) -> Prepared {
             thread_id: header("X-GM-THRID"),
             labels,
             received_at: envelope_date(&message.envelope).unwrap_or_else(Utc::now),
-            raw: message.raw,
+            content: message.raw.into(),
         },
         message_id,
         oversize: None,

@@ -117,6 +117,7 @@ impl Default for SyncOptions {
             progress_interval: Duration::from_millis(500),
             filter: IngestFilter {
                 skip_labels: ["SPAM", "DRAFT", "TRASH"].map(str::to_owned).to_vec(),
+                skip_duplicates: false,
             },
         }
     }

@@ -47,12 +47,13 @@ fn email(id: &str, day: u32, from: &str, to: &str, body: &str) -> IncomingEmail 
         thread_id: Some(format!("t-{id}")),
         labels: vec![if from.contains(OWNER) { "SENT" } else { "INBOX" }.to_owned()],
         received_at: date,
-        raw: format!(
+        content: format!(
             "Date: {}\r\nMessage-ID: <{id}@test>\r\nFrom: {from}\r\nTo: {to}\r\nSubject: s\r\n\r\n{}",
             date.to_rfc2822(),
             body.replace('\n', "\r\n"),
         )
-        .into_bytes(),
+        .into_bytes()
+            .into(),
     }
 }
 

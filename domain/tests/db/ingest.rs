@@ -13,10 +13,11 @@ fn plain(id: &str, labels: &[&str], from: &str) -> IncomingEmail {
         thread_id: Some(format!("t-{id}")),
         labels: labels.iter().map(|l| l.to_string()).collect(),
         received_at: Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap(),
-        raw: format!(
+        content: format!(
             "Date: Thu, 2 Jan 2025 03:04:05 +0000\r\nMessage-ID: <{id}@example.com>\r\nFrom: {from}\r\nTo: =?UTF-8?B?SsO2cmcgQsOkY2tlcg==?= <Owner@Example.com>, Pat <pat@example.org>\r\nCc: pat@example.org\r\nSubject: Hello {id}\r\n\r\nHi there.\r\n"
         )
-        .into_bytes(),
+        .into_bytes()
+            .into(),
     }
 }
 
@@ -309,7 +310,7 @@ async fn the_ledger_records_every_outcome() {
     let account = gmail_account(&db, owner, "owner@example.com").await;
     let scope = db.for_user(owner);
     let broken = IncomingEmail {
-        raw: Vec::new(),
+        content: Vec::new().into(),
         ..plain("broken", &["INBOX"], "x@example.net")
     };
     let emails = [

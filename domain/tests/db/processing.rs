@@ -37,7 +37,7 @@ impl Mail<'_> {
             thread_id: Some(format!("t-{}", self.id)),
             labels: vec![if outbound { "SENT" } else { "INBOX" }.to_owned()],
             received_at: date,
-            raw: format!(
+            content: format!(
                 "Date: {}\r\nMessage-ID: <{}@test>\r\nFrom: {}\r\nTo: {}\r\n{}Subject: s\r\n\r\n{}",
                 date.to_rfc2822(),
                 self.id,
@@ -46,7 +46,8 @@ impl Mail<'_> {
                 self.headers,
                 self.body.replace('\n', "\r\n"),
             )
-            .into_bytes(),
+            .into_bytes()
+            .into(),
         }
     }
 }

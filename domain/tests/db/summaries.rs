@@ -56,13 +56,14 @@ impl Owner {
             thread_id: Some(format!("t-{id}")),
             labels: vec!["INBOX".into()],
             received_at: date,
-            raw: format!(
+            content: format!(
                 "Date: {}\r\nMessage-ID: <{id}@test>\r\nFrom: Dana Ito <{DANA}>\r\nTo: {}\r\n{extra_headers}Subject: Pricing\r\n\r\n{}",
                 date.to_rfc2822(),
                 self.address,
                 body.replace('\n', "\r\n"),
             )
-            .into_bytes(),
+            .into_bytes()
+            .into(),
         };
         self.db
             .for_user(self.user)

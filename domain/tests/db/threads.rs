@@ -22,10 +22,11 @@ fn email(id: &str, thread: Option<&str>, minute: u32, headers: &str, body: &str)
         thread_id: thread.map(str::to_owned),
         labels: vec!["INBOX".to_owned()],
         received_at: Utc.with_ymd_and_hms(2025, 3, 3, 9, minute, 0).unwrap(),
-        raw: format!(
+        content: format!(
             "Date: Mon, 3 Mar 2025 09:{minute:02}:00 +0000\r\nMessage-ID: <{id}@x.example>\r\n{headers}Content-Type: {content_type}\r\n\r\n{body}\r\n"
         )
-        .into_bytes(),
+        .into_bytes()
+            .into(),
     }
 }
 

@@ -8,6 +8,7 @@ mod contact_policy;
 mod contacts;
 mod errors;
 mod events;
+mod fastmail;
 mod files;
 // The test-data builders and `wait_until`, shared with the domain tests.
 #[path = "../../../domain/tests/db/fixtures.rs"]

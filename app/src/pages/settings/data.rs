@@ -26,7 +26,7 @@ pub async fn load_settings() -> Result<SettingsData, AppError> {
             .map(|a| {
                 let (sync, imported) = match a.account.provider {
                     Provider::Google => (Some(sync_view(a.sync, a.ledger)), Vec::new()),
-                    Provider::Mbox => (None, a.ledger),
+                    Provider::Mbox | Provider::Fastmail => (None, a.ledger),
                     _ => (None, Vec::new()),
                 };
                 account_row(a.account, sync, imported, a.contact_policy)

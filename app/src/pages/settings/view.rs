@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use uuid::Uuid;
 
 use super::data::{DeleteAccount, DisconnectAccount, RequestSync, SaveContactPolicy};
+use crate::components::connect_fastmail::{ConnectFastmail, PollFastmailButton};
 use crate::format::count;
 
 fn when(t: DateTime<Utc>) -> String {
@@ -20,6 +21,7 @@ fn provider_label(provider: Provider) -> &'static str {
         Provider::Google => "Gmail",
         Provider::Mbox => "Mail import",
         Provider::Caldav => "Calendar",
+        Provider::Fastmail => "Fastmail",
         _ => "Source",
     }
 }
@@ -101,7 +103,7 @@ pub fn SettingsSections(
     let delete = ServerAction::<DeleteAccount>::new();
     let accounts = if data.accounts.is_empty() {
         view! {
-            <p class="muted">"No sources are connected. Sign out and sign in with Google again to connect Gmail."</p>
+            <p class="muted">"No sources are connected. Sign out and sign in with Google again to connect Gmail, or connect Fastmail below."</p>
         }
         .into_any()
     } else {
@@ -123,6 +125,15 @@ pub fn SettingsSections(
                                     <dd>{outcome_counts(&a.imported)}</dd>
                                 </dl>
                             }.into_any()
+                        } else if a.provider == Provider::Fastmail {
+                            view! {
+                                <dl class="facts">
+                                    <dt>"Messages"</dt>
+                                    <dd>{outcome_counts(&a.imported)}</dd>
+                                    <dt>"Last sync"</dt>
+                                    <dd>{a.last_synced_at.map(when).unwrap_or_else(|| "Not synced yet".into())}</dd>
+                                </dl>
+                            }.into_any()
                         } else {
                             view! {
                                 <dl class="facts">
@@ -137,10 +148,16 @@ pub fn SettingsSections(
                         {a.sync.map(|sync| view! { <SyncPanel account=a.id sync/> })}
                         <ContactPolicyForm account=a.id policy=a.contact_policy.clone()/>
                         <div class="actions">
-                            {reconnect.then(|| view! {
+                            {(reconnect && a.provider == Provider::Google).then(|| view! {
                                 <a class="button primary" rel="external" href=format!("/auth/google/start?login_hint={hint}")>
                                     "Reconnect Google"
                                 </a>
+                            })}
+                            {(reconnect && a.provider == Provider::Fastmail).then(|| view! {
+                                <a class="button primary" href="#connect-fastmail">"Reconnect Fastmail"</a>
+                            })}
+                            {(a.provider == Provider::Fastmail && !reconnect).then(|| view! {
+                                <PollFastmailButton account=a.id/>
                             })}
                             <ActionForm action=disconnect attr:class="inline-form">
                                 <input type="hidden" name="account_id" value=a.id.to_string()/>
@@ -206,6 +223,7 @@ pub fn SettingsSections(
             {disconnect_error}
             {accounts}
         </section>
+        <ConnectFastmail/>
         <ImportMail/>
         <crate::components::connect_calendar::ConnectCalendar/>
         <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>

@@ -1,0 +1,608 @@
+//! Polling a Fastmail / JMAP account: the Inbox and Sent mailboxes, each from its own
+//! checkpoint, messages not yet stamped `$crm_done`, oldest first, several pages of 50
+//! in flight at once.
+//!
+//! Each page is stored through the ingest layer (one activity per JMAP id, idempotent),
+//! with blocked senders recorded as `filtered` and counted instead of stored, and
+//! messages the user has through another account recorded as `duplicate`. Only after
+//! that commits does `Email/set` stamp the page (`$crm_done`; blocked mail is also moved
+//! to `Skip_Email` / `Skip_Domain` and marked `$seen`), and only then does the checkpoint
+//! move. A crash between the commit and the stamp fetches the page again next time,
+//! and storing it again changes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::AccountStatus;
+use chrono::{DateTime, Utc};
+use futures::future::try_join_all;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::account::JmapAccountError;
+use super::{
+    Email, EmailPatch, EmailQuery, Endpoint, JmapApi, JmapError, PAGE, Session, labels_of,
+    parse_jmap_email,
+};
+use crate::channels::{BlockEntry, BlocklistEntry};
+use crate::crypto::SecretBox;
+use crate::ingest::{IncomingEmail, IngestError, IngestFilter, StoreOutcome};
+use crate::jobs::{BackgroundJob, Job, JobError, QueueError};
+use crate::{Db, DomainError, UserId};
+
+/// Where mail from a blocked address or name pattern goes.
+pub const SKIP_EMAIL: &str = "Skip_Email";
+/// Where mail from a blocked domain goes.
+pub const SKIP_DOMAIN: &str = "Skip_Domain";
+/// Name patterns seeded into a user's blocklist when they first connect Fastmail:
+/// senders that are bulk mail by their name alone. The user edits them in Settings.
+pub const DEFAULT_BLOCKED_NAMES: &[&str] = &[
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "do-not-reply",
+    "mailer-daemon",
+    "newsletter",
+];
+/// The mailboxes polled, by JMAP role.
+const ROLES: [&str; 2] = ["inbox", "sent"];
+/// The checkpoint stays this far behind the newest handled message, so mail received
+/// in the same second is still queried (`after` is strict); stamped mail stays out.
+const CHECKPOINT_MARGIN_SECS: i64 = 1;
+
+#[derive(Debug, Clone)]
+pub struct JmapSyncOptions {
+    /// `Email/query` + `Email/get` requests in flight at once (pages of [`PAGE`]).
+    pub in_flight: usize,
+}
+
+impl Default for JmapSyncOptions {
+    fn default() -> Self {
+        Self { in_flight: 4 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JmapSyncError {
+    #[error(transparent)]
+    Jmap(#[from] JmapError),
+    #[error(transparent)]
+    Account(#[from] JmapAccountError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl JmapSyncError {
+    pub fn needs_reconnect(&self) -> bool {
+        match self {
+            Self::Jmap(e) => e.needs_reconnect(),
+            Self::Account(JmapAccountError::NeedsReconnect(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// A later attempt may succeed (the job's backoff decides when).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Jmap(e) => e.is_retryable(),
+            Self::Account(JmapAccountError::Database(_))
+            | Self::Ingest(_)
+            | Self::Database(_)
+            | Self::Domain(DomainError::Database(_)) => true,
+            Self::Account(_) | Self::Domain(_) => false,
+        }
+    }
+
+    /// For the account row: what happened, in the user's words.
+    fn plain_words(&self) -> String {
+        match self {
+            Self::Jmap(JmapError::Unauthorized(detail)) => {
+                format!(
+                    "The server no longer accepts the credential ({detail}). Reconnect Fastmail."
+                )
+            }
+            Self::Account(JmapAccountError::NeedsReconnect(detail)) => detail.clone(),
+            Self::Jmap(JmapError::RateLimited { .. }) => {
+                "The server asked us to slow down; the sync will continue shortly.".to_owned()
+            }
+            Self::Jmap(JmapError::Server(_) | JmapError::Transport(_)) => {
+                "The mail server could not be reached; the sync will try again.".to_owned()
+            }
+            Self::Jmap(other) => format!("The mail server answered unexpectedly ({other})."),
+            _ => "Rapport could not save the mail; the sync will try again.".to_owned(),
+        }
+    }
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollReport {
+    pub fetched: usize,
+    /// New or refreshed activities.
+    pub stored: usize,
+    /// Blocked senders, moved aside.
+    pub filtered: usize,
+    /// Already held through another account.
+    pub duplicates: usize,
+    pub stamped: usize,
+    /// `Email/set` refused these (`notUpdated`): fetched again next poll.
+    pub not_stamped: usize,
+}
+
+impl std::ops::AddAssign for PollReport {
+    fn add_assign(&mut self, other: Self) {
+        self.fetched += other.fetched;
+        self.stored += other.stored;
+        self.filtered += other.filtered;
+        self.duplicates += other.duplicates;
+        self.stamped += other.stamped;
+        self.not_stamped += other.not_stamped;
+    }
+}
+
+/// The poll engine: the database, a JMAP client, the key that opens credentials.
+pub struct JmapSync<A> {
+    db: Db,
+    api: Arc<A>,
+    secrets: SecretBox,
+    options: JmapSyncOptions,
+}
+
+/// One poll's view of the account at the server.
+struct Context<'a> {
+    user: UserId,
+    account: Uuid,
+    endpoint: &'a Endpoint,
+    session: &'a Session,
+    roles: HashMap<String, String>,
+    blocklist: Vec<BlocklistEntry>,
+}
+
+/// Where a blocked message goes and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Block {
+    entry: Uuid,
+    rule: String,
+    mailbox: &'static str,
+}
+
+impl<A: JmapApi> JmapSync<A> {
+    pub fn new(db: Db, api: Arc<A>, secrets: SecretBox, options: JmapSyncOptions) -> Self {
+        Self {
+            db,
+            api,
+            secrets,
+            options,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Polls one account. The account row says how it went: `active` (with the sync
+    /// time), `needs_reconnect` (401, with the server's message) or `error`.
+    pub async fn poll(&self, user: UserId, account: Uuid) -> Result<PollReport, JmapSyncError> {
+        let accounts = self.db.for_user(user).accounts();
+        let stored = accounts.jmap_account(account, &self.secrets).await?;
+        accounts
+            .mark_jmap_status(account, AccountStatus::Syncing, None)
+            .await?;
+        let result = self.poll_account(user, account, &stored).await;
+        let (status, error) = match &result {
+            Ok(_) => (AccountStatus::Active, None),
+            Err(e) if e.needs_reconnect() => (AccountStatus::NeedsReconnect, Some(e.plain_words())),
+            Err(e) => (AccountStatus::Error, Some(e.plain_words())),
+        };
+        match &result {
+            // The server lost track of the query state: drop the checkpoints, so the
+            // next poll queries from the start (stamped mail stays out).
+            Err(JmapSyncError::Jmap(JmapError::Method { method, kind, .. })) => {
+                tracing::warn!(%account, method, kind, "JMAP method error");
+                if kind == "cannotCalculateChanges" {
+                    accounts.clear_jmap_checkpoints(account).await?;
+                }
+            }
+            Err(e) => tracing::warn!(%account, error = %e, "JMAP poll failed"),
+            Ok(_) => {}
+        }
+        accounts
+            .mark_jmap_status(account, status, error.as_deref())
+            .await?;
+        result
+    }
+
+    async fn poll_account(
+        &self,
+        user: UserId,
+        account: Uuid,
+        stored: &super::account::JmapAccount,
+    ) -> Result<PollReport, JmapSyncError> {
+        let endpoint = &stored.endpoint;
+        let session = self.api.session(endpoint).await?;
+        let mailboxes = self.api.mailboxes(endpoint, &session).await?;
+        let scope = self.db.for_user(user);
+        scope.channels().seed_default_blocklist().await?;
+        let ctx = Context {
+            user,
+            account,
+            endpoint,
+            session: &session,
+            roles: mailboxes
+                .iter()
+                .filter_map(|m| Some((m.id.clone(), m.role.clone()?.to_lowercase())))
+                .collect(),
+            blocklist: scope.channels().blocklist().await?,
+        };
+        let mut skip_boxes: HashMap<&'static str, String> = mailboxes
+            .iter()
+            .filter_map(|m| {
+                [SKIP_EMAIL, SKIP_DOMAIN]
+                    .into_iter()
+                    .find(|s| *s == m.name)
+                    .map(|s| (s, m.id.clone()))
+            })
+            .collect();
+        let mut report = PollReport::default();
+        for role in ROLES {
+            let Some(mailbox) = ctx
+                .roles
+                .iter()
+                .find(|(_, r)| r.as_str() == role)
+                .map(|(id, _)| id.clone())
+            else {
+                continue;
+            };
+            let mut after = stored.checkpoints.get(role).copied();
+            loop {
+                let pages = try_join_all((0..self.options.in_flight).map(|i| {
+                    let query = EmailQuery {
+                        mailbox_id: mailbox.clone(),
+                        after,
+                        position: i * PAGE,
+                        limit: PAGE,
+                    };
+                    let (api, session) = (&self.api, &session);
+                    async move { api.emails(endpoint, session, &query).await }
+                }))
+                .await?;
+                let listed: usize = pages.iter().map(|p| p.ids.len()).sum();
+                // A message can shift between concurrent pages: keep its first copy.
+                let mut seen = HashSet::new();
+                let emails: Vec<Email> = pages
+                    .into_iter()
+                    .flat_map(|p| p.emails)
+                    .filter(|e| seen.insert(e.id.clone()))
+                    .collect();
+                if emails.is_empty() {
+                    break;
+                }
+                let blocks: Vec<Option<Block>> =
+                    emails.iter().map(|e| blocked(&ctx.blocklist, e)).collect();
+                for block in blocks.iter().flatten() {
+                    if !skip_boxes.contains_key(block.mailbox) {
+                        let id = self
+                            .api
+                            .create_mailboxes(endpoint, &session, &[block.mailbox])
+                            .await?
+                            .remove(0);
+                        skip_boxes.insert(block.mailbox, id);
+                    }
+                }
+                let round = self.handle(&ctx, &emails, &blocks, &skip_boxes).await?;
+                report += round.report;
+                let checkpoint = round.checkpoint();
+                if let Some(at) = checkpoint {
+                    scope
+                        .accounts()
+                        .save_jmap_checkpoint(account, role, at)
+                        .await?;
+                    after = Some(after.map_or(at, |a| a.max(at)));
+                }
+                // Refused stamps are fetched again next poll, not in a loop now.
+                if listed < self.options.in_flight * PAGE || round.report.not_stamped > 0 {
+                    break;
+                }
+            }
+        }
+        tracing::info!(%account, ?report, "JMAP poll done");
+        Ok(report)
+    }
+
+    /// Stores one round (blocked senders recorded, the rest ingested), then stamps it.
+    async fn handle(
+        &self,
+        ctx: &Context<'_>,
+        emails: &[Email],
+        blocks: &[Option<Block>],
+        skip_boxes: &HashMap<&'static str, String>,
+    ) -> Result<Round, JmapSyncError> {
+        let scope = self.db.for_user(ctx.user);
+        let mut incoming = Vec::new();
+        let mut blocked_rows = Vec::new();
+        for (email, block) in emails.iter().zip(blocks) {
+            match block {
+                Some(block) => {
+                    blocked_rows.push((email.id.clone(), block.entry, block.rule.clone()))
+                }
+                None => incoming.push(IncomingEmail {
+                    external_id: email.id.clone(),
+                    thread_id: email.thread_id.clone(),
+                    labels: labels_of(email, &ctx.roles),
+                    received_at: email.received_at,
+                    content: parse_jmap_email(email).into(),
+                }),
+            }
+        }
+        let mut report = PollReport {
+            fetched: emails.len(),
+            filtered: blocked_rows.len(),
+            ..PollReport::default()
+        };
+        scope
+            .channels()
+            .record_blocked_mail(ctx.account, &blocked_rows)
+            .await?;
+        let filter = IngestFilter {
+            skip_labels: Vec::new(),
+            skip_duplicates: true,
+        };
+        let outcomes = scope
+            .mail()
+            .store_emails(ctx.account, &incoming, &filter)
+            .await?;
+        for stored in &outcomes {
+            match stored.outcome {
+                StoreOutcome::Imported(_) | StoreOutcome::Updated(_) => report.stored += 1,
+                StoreOutcome::Duplicate(_) => report.duplicates += 1,
+                StoreOutcome::Filtered { .. } | StoreOutcome::Failed { .. } => {}
+            }
+        }
+        // Committed: now the stamps.
+        let patches: Vec<(String, EmailPatch)> = emails
+            .iter()
+            .zip(blocks)
+            .map(|(email, block)| {
+                let patch = match block {
+                    Some(block) => EmailPatch::moved_aside(&skip_boxes[block.mailbox]),
+                    None => EmailPatch::done(),
+                };
+                (email.id.clone(), patch)
+            })
+            .collect();
+        let set = self
+            .api
+            .update_emails(ctx.endpoint, ctx.session, &patches)
+            .await?;
+        for (id, kind) in &set.not_updated {
+            tracing::warn!(account = %ctx.account, id, kind, "JMAP Email/set notUpdated; retried next poll");
+        }
+        report.stamped = set.updated.len();
+        report.not_stamped = set.not_updated.len();
+        let refused: HashSet<&str> = set.not_updated.iter().map(|(id, _)| id.as_str()).collect();
+        Ok(Round {
+            report,
+            newest: emails.iter().map(|e| e.received_at).max(),
+            oldest_refused: emails
+                .iter()
+                .filter(|e| refused.contains(e.id.as_str()))
+                .map(|e| e.received_at)
+                .min(),
+        })
+    }
+}
+
+struct Round {
+    report: PollReport,
+    newest: Option<DateTime<Utc>>,
+    oldest_refused: Option<DateTime<Utc>>,
+}
+
+impl Round {
+    /// Just before the oldest message whose stamp was refused, else just before the
+    /// newest handled one.
+    fn checkpoint(&self) -> Option<DateTime<Utc>> {
+        self.oldest_refused
+            .or(self.newest)
+            .map(|at| at - chrono::Duration::seconds(CHECKPOINT_MARGIN_SECS))
+    }
+}
+
+/// The blocklist entry that stops this message, by its senders: an exact address first,
+/// then a domain, then a name pattern (in the display name or the local part).
+fn blocked(entries: &[BlocklistEntry], email: &Email) -> Option<Block> {
+    let senders: Vec<(String, String)> = email
+        .from
+        .iter()
+        .flatten()
+        .filter_map(|a| {
+            let address = crate::EmailAddress::parse(a.email.as_deref()?).ok()?;
+            Some((
+                address.as_str().to_owned(),
+                a.name.as_deref().unwrap_or_default().to_lowercase(),
+            ))
+        })
+        .collect();
+    let rank = |entry: &BlockEntry| match entry {
+        BlockEntry::Email(_) => 0,
+        BlockEntry::Domain(_) => 1,
+        _ => 2,
+    };
+    let mut hits: Vec<&BlocklistEntry> = entries
+        .iter()
+        .filter(|b| {
+            senders.iter().any(|(address, name)| {
+                let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+                match &b.entry {
+                    BlockEntry::Email(e) => e.as_str() == address,
+                    BlockEntry::Domain(d) => d == domain,
+                    BlockEntry::Name(pattern) => {
+                        local.contains(pattern.as_str()) || name.contains(pattern.as_str())
+                    }
+                    BlockEntry::Phone(_) => false,
+                }
+            })
+        })
+        .collect();
+    hits.sort_by_key(|b| rank(&b.entry));
+    hits.first().map(|b| Block {
+        entry: b.id,
+        rule: format!("blocklist:{}", b.entry.display()),
+        mailbox: match b.entry {
+            BlockEntry::Domain(_) => SKIP_DOMAIN,
+            _ => SKIP_EMAIL,
+        },
+    })
+}
+
+/// A poll of one Fastmail / JMAP account; at most one queued or running per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JmapPollJob {
+    pub account_id: Uuid,
+}
+
+/// What a [`JmapPollJob`] runs: the poll engine, whichever JMAP client it talks to.
+pub trait PollsJmap: Send + Sync {
+    fn poll(
+        &self,
+        user: UserId,
+        account: Uuid,
+    ) -> Pin<Box<dyn Future<Output = Result<PollReport, JmapSyncError>> + Send + '_>>;
+}
+
+impl<A: JmapApi> PollsJmap for JmapSync<A> {
+    fn poll(
+        &self,
+        user: UserId,
+        account: Uuid,
+    ) -> Pin<Box<dyn Future<Output = Result<PollReport, JmapSyncError>> + Send + '_>> {
+        Box::pin(JmapSync::poll(self, user, account))
+    }
+}
+
+impl BackgroundJob for JmapPollJob {
+    const KIND: &'static str = "jmap.poll";
+    type Context = dyn PollsJmap;
+
+    fn unique_key(&self) -> Option<String> {
+        Some(format!("{}:{}", Self::KIND, self.account_id))
+    }
+
+    /// A refused credential stops at once (the account says needs-reconnect); rate
+    /// limits and outages are retried after the queue's backoff.
+    async fn run(&self, sync: &Self::Context, job: &Job) -> Result<(), JobError> {
+        let user = job
+            .user
+            .ok_or_else(|| JobError::Permanent("JMAP poll without a user".to_owned()))?;
+        match sync.poll(user, self.account_id).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_retryable() && !e.needs_reconnect() => {
+                Err(JobError::Retryable(e.to_string()))
+            }
+            Err(e) => Err(JobError::Permanent(e.to_string())),
+        }
+    }
+}
+
+/// Queues a [`JmapPollJob`] for every Fastmail account that can sync and has none
+/// queued or running. Returns how many were queued.
+pub async fn enqueue_jmap_polls(db: &Db) -> Result<u64, QueueError> {
+    let queued = sqlx::query!(
+        r#"insert into jobs (user_id, kind, payload, unique_key)
+           select a.user_id, $1, jsonb_build_object('account_id', a.id), $1 || ':' || a.id
+           from accounts a
+           where a.provider = 'fastmail' and a.status in ('active', 'syncing', 'error')
+           on conflict (unique_key)
+             where unique_key is not null and state in ('queued', 'running')
+             do nothing"#,
+        JmapPollJob::KIND,
+    )
+    .execute(db.pool())
+    .await?;
+    Ok(queued.rows_affected())
+}
+
+/// Queues polls every `every` (60 s by default) until `stop`.
+pub async fn run_jmap_scheduler(db: Db, every: Duration, stop: CancellationToken) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(e) = enqueue_jmap_polls(&db).await {
+                    tracing::warn!(error = %e, "could not schedule JMAP polls");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(text: &str) -> BlocklistEntry {
+        BlocklistEntry {
+            id: Uuid::new_v4(),
+            entry: BlockEntry::parse(text).unwrap(),
+            hits: 0,
+        }
+    }
+
+    fn from(name: &str, address: &str) -> Email {
+        serde_json::from_value(serde_json::json!({
+            "id": "x", "receivedAt": "2025-01-01T00:00:00Z",
+            "from": [{"name": name, "email": address}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn blocks_by_address_then_domain_then_name() {
+        let list = [
+            entry("name:newsletter"),
+            entry("*@spam.example"),
+            entry("boss@spam.example"),
+        ];
+        let exact = blocked(&list, &from("Boss", "Boss@spam.example")).unwrap();
+        assert_eq!(
+            (exact.rule.as_str(), exact.mailbox),
+            ("blocklist:boss@spam.example", SKIP_EMAIL)
+        );
+        let domain = blocked(&list, &from("Other", "other@spam.example")).unwrap();
+        assert_eq!(
+            (domain.rule.as_str(), domain.mailbox),
+            ("blocklist:*@spam.example", SKIP_DOMAIN)
+        );
+        let name = blocked(&list, &from("Acme Newsletter", "hello@acme.example")).unwrap();
+        assert_eq!(
+            (name.rule.as_str(), name.mailbox),
+            ("blocklist:name:newsletter", SKIP_EMAIL)
+        );
+        let local = blocked(&[entry("name:noreply")], &from("", "noreply@acme.example")).unwrap();
+        assert_eq!(local.mailbox, SKIP_EMAIL);
+        assert!(blocked(&list, &from("Ann", "ann@friends.example")).is_none());
+    }
+
+    #[test]
+    fn the_checkpoint_stops_before_a_refused_stamp() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut round = Round {
+            report: PollReport::default(),
+            newest: Some(at("2025-01-02T00:00:00Z")),
+            oldest_refused: None,
+        };
+        assert_eq!(round.checkpoint(), Some(at("2025-01-01T23:59:59Z")));
+        round.oldest_refused = Some(at("2025-01-01T12:00:00Z"));
+        assert_eq!(round.checkpoint(), Some(at("2025-01-01T11:59:59Z")));
+    }
+}
