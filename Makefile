@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-inbox bench-ingest soak bench-memory
 
 setup:
 	@.ci/setup.sh
@@ -58,7 +58,7 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p domain --test fuzz -- --nocapture --test-threads 2
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
-bench: bench-sync bench-contacts bench-thread bench-ingest
+bench: bench-sync bench-contacts bench-thread bench-inbox bench-ingest
 
 ## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
 bench-sync: setup
@@ -74,6 +74,11 @@ bench-contacts: setup
 bench-thread: setup
 	cargo build --release -p bench --bins
 	target/release/bench thread $(BENCH_THREAD_ARGS)
+
+## Inbox pages (first and deep keyset pages, filters, search) p50/p99 over HTTP at 1M emails.
+bench-inbox: setup
+	cargo build --release -p bench --bins
+	target/release/bench inbox $(BENCH_INBOX_ARGS)
 
 ## Webhook ingest (wrk, from Debian) and activity processing with 1, 2 and 4 processors.
 bench-ingest: setup

@@ -17,6 +17,7 @@ mod text;
 pub mod ask;
 pub mod channels;
 pub mod contacts;
+pub mod inbox;
 pub mod links;
 pub mod mail;
 pub mod notes;

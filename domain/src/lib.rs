@@ -17,6 +17,7 @@ pub mod extract;
 pub mod files;
 pub mod gmail;
 pub mod google;
+pub mod inbox;
 pub mod ingest;
 pub mod jobs;
 pub mod limits;
