@@ -396,6 +396,7 @@ mod tests {
                 "activity.summarised",
                 "contacts.touched",
                 "notes.changed",
+                "inbox.changed",
                 "sync.progress",
                 "sync.reconcile",
                 "import.finished"

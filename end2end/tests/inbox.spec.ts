@@ -66,7 +66,7 @@ test("the inbox lists arrivals live, filters by channel and answers j/k, e and E
   const doneId = (await second.getAttribute("data-inbox-row"))!;
   await page.keyboard.press("e");
   await expect(row(page, doneId)).toHaveCount(0);
-  await expect(page.getByRole("status")).toContainText("Marked done");
+  await expect(page.locator(".inbox-status")).toContainText("Marked done");
   // The selection moved on to the next row.
   await expect(rows(page).nth(1)).toBeFocused();
   // Undo brings it back; e again takes it out for good.

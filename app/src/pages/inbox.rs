@@ -103,8 +103,6 @@ struct Inbox {
     undoable: RwSignal<Option<(Uuid, String)>>,
     error: RwSignal<Option<String>>,
     changes: RwSignal<u64>,
-    /// The router's navigation, for opening an item once it is marked read.
-    go: StoredValue<Box<dyn Fn(&str)>, LocalStorage>,
 }
 
 impl Inbox {
@@ -180,12 +178,11 @@ impl Inbox {
         });
     }
 
-    /// Marks the item read, then goes where it opens.
-    fn open(self, id: Uuid) {
+    /// Marks the item read while its link goes where it opens.
+    fn opened(self, id: Uuid) {
         leptos::task::spawn_local(async move {
-            match open_inbox_item(id).await {
-                Ok(href) => self.go.with_value(|go| go(&href)),
-                Err(e) => self.failed(e),
+            if let Err(e) = open_inbox_item(id).await {
+                self.failed(e);
             }
         });
     }
@@ -228,11 +225,7 @@ fn merged(first: &[InboxItem], extra: &[InboxItem], gone: &HashSet<Uuid>) -> Vec
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
     let inbox = Inbox {
-        go: StoredValue::new_local(Box::new(move |href: &str| {
-            navigate(href, Default::default())
-        })),
         channels: RwSignal::new(Vec::new()),
         unread: RwSignal::new(false),
         search: RwSignal::new(String::new()),
@@ -365,6 +358,13 @@ fn InboxList(page: Page, inbox: Inbox) -> impl IntoView {
             .extra
             .with(|extra| inbox.gone.with(|gone| merged(&items, extra, gone)))
     });
+    // A re-read draws the list anew: the selected row takes the focus back, unless the
+    // user moved it elsewhere (the search box, a chip).
+    Effect::new(move |_| {
+        if let Some(id) = inbox.selected.get_untracked() {
+            focus_row(id, false);
+        }
+    });
     let next = move || match inbox.extra_next.get() {
         Some(after_extra) => (!after_extra.is_empty()).then_some(after_extra),
         None => next.clone(),
@@ -459,10 +459,7 @@ fn Row(item: InboxItem, now: DateTime<Utc>, inbox: Inbox) -> impl IntoView {
                     <a
                         class="open-item"
                         href=item.href.clone()
-                        on:click=move |ev| {
-                            ev.prevent_default();
-                            inbox.open(id);
-                        }
+                        on:click=move |_| inbox.opened(id)
                     >
                         {headline}
                     </a>
@@ -554,7 +551,17 @@ fn keyboard(inbox: Inbox) {
             // The selection moves to the next row when this one leaves.
             let after = ids.get(i + 1).or(i.checked_sub(1).and_then(|p| ids.get(p)));
             match key {
-                Key::Open => inbox.open(id),
+                // The row's link navigates (through the router) and marks it read.
+                Key::Open => {
+                    if let Some(link) = rows[i]
+                        .query_selector(".open-item")
+                        .ok()
+                        .flatten()
+                        .and_then(|a| a.dyn_into::<HtmlElement>().ok())
+                    {
+                        link.click();
+                    }
+                }
                 Key::Done | Key::Dismiss => {
                     if key == Key::Done {
                         let headline = rows[i]
@@ -568,8 +575,8 @@ fn keyboard(inbox: Inbox) {
                         inbox.dismiss(id);
                     }
                     inbox.selected.set(after.copied());
-                    if let Some(row) = after.and_then(|a| ids.iter().position(|x| x == a)) {
-                        let _ = rows[row].focus();
+                    if let Some(after) = after {
+                        focus_row(*after, true);
                     }
                 }
                 Key::Next | Key::Previous => {}
@@ -580,6 +587,31 @@ fn keyboard(inbox: Inbox) {
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = inbox;
+    }
+}
+
+/// Focuses `id`'s row (which scrolls it into view); unless `always`, only when nothing
+/// else has the focus.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+fn focus_row(id: Uuid, always: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let document = document();
+        let idle = document
+            .active_element()
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if !(always || idle) {
+            return;
+        }
+        if let Some(row) = document
+            .query_selector(&format!("[data-inbox-row=\"{id}\"]"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = row.focus();
+        }
     }
 }
 
