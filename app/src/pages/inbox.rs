@@ -361,9 +361,12 @@ fn InboxList(page: Page, inbox: Inbox) -> impl IntoView {
     // A re-read draws the list anew: the selected row takes the focus back, unless the
     // user moved it elsewhere (the search box, a chip).
     Effect::new(move |_| {
-        if let Some(id) = inbox.selected.get_untracked() {
-            focus_row(id, false);
-        }
+        // After the new list replaced the old one in the document.
+        request_animation_frame(move || {
+            if let Some(id) = inbox.selected.get_untracked() {
+                focus_row(id, false);
+            }
+        });
     });
     let next = move || match inbox.extra_next.get() {
         Some(after_extra) => (!after_extra.is_empty()).then_some(after_extra),
