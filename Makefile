@@ -58,7 +58,7 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p domain --test fuzz -- --nocapture --test-threads 2
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
-bench: bench-sync bench-contacts bench-thread bench-ingest bench-caldav bench-jmap
+bench: bench-sync bench-contacts bench-thread bench-ingest bench-caldav bench-jmap bench-inbox
 
 ## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
 bench-sync: setup
@@ -79,6 +79,11 @@ bench-thread: setup
 bench-caldav: setup
 	cargo build --release -p bench --bins
 	target/release/bench caldav $(BENCH_CALDAV_ARGS)
+
+## Inbox pages (first and deep keyset pages, filters, search) p50/p99 over HTTP at 1M emails.
+bench-inbox: setup
+	cargo build --release -p bench --bins
+	target/release/bench inbox $(BENCH_INBOX_ARGS)
 
 ## Webhook ingest (wrk, from Debian) and activity processing with 1, 2 and 4 processors.
 bench-ingest: setup

@@ -78,6 +78,8 @@ events! {
     ContactsTouched(ContactsTouchedPayload) = "contacts.touched", Live;
     /// A contact's notes changed (created, edited, deleted).
     NotesChanged(ContactPayload) = "notes.changed", Live;
+    /// The user marked inbox items read, done or not done, or dismissed them.
+    InboxChanged(InboxChangedPayload) = "inbox.changed", Live;
     /// A sync's progress (throttled).
     SyncProgress(SyncProgressPayload) = "sync.progress", Live;
     /// A reconciliation of Gmail's ids with the ledger finished.
@@ -143,6 +145,11 @@ pub struct ActivityStatePayload {
     /// On completion: the contacts the activities touched.
     #[serde(default)]
     pub contact_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxChangedPayload {
+    pub activity_ids: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -389,6 +396,7 @@ mod tests {
                 "activity.summarised",
                 "contacts.touched",
                 "notes.changed",
+                "inbox.changed",
                 "sync.progress",
                 "sync.reconcile",
                 "import.finished"

@@ -18,6 +18,7 @@ pub mod ask;
 pub mod calendars;
 pub mod channels;
 pub mod contacts;
+pub mod inbox;
 pub mod links;
 pub mod mail;
 pub mod notes;

@@ -4,7 +4,8 @@ use leptos_router::components::A;
 use crate::components::GlobalAsk;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
-const NAV: [(&str, &str); 4] = [
+const NAV: [(&str, &str); 5] = [
+    ("/inbox", "Inbox"),
     ("/contacts", "Contacts"),
     ("/timeline", "Timeline"),
     ("/ask", "Ask"),

@@ -111,14 +111,42 @@ fn list_urls() -> Vec<String> {
     urls
 }
 
-/// Companies, contacts with one email each, threads of four emails spread over two
-/// years (a tenth of them with a few busy contacts), then every contact's stats.
-/// Returns a sample of contact ids for the page requests.
+/// The mail of [`seed_mail`], then every contact's stats. Returns a sample of contact
+/// ids for the page requests.
 async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Result<Vec<Uuid>> {
+    seed_mail(pool, user.0, scale.contacts, scale.activities).await?;
+    domain::contacts::stats::recompute_all(db.for_user(user)).await?;
+    // Recomputing every contact's stats rewrote every row; autovacuum would set the
+    // visibility map again within a minute, which the list's index-only scans rely on.
+    sqlx::query("vacuum analyze contact_stats")
+        .execute(pool)
+        .await?;
+    let sample: Vec<Uuid> =
+        sqlx::query_scalar("select id from bench_contacts where n % ($1::int8 / 500) = 0")
+            .bind(scale.contacts)
+            .fetch_all(pool)
+            .await?;
+    sqlx::query("drop table bench_contacts")
+        .execute(pool)
+        .await?;
+    Ok(sample)
+}
+
+/// Companies, `contacts` contacts with one email each, and `activities` emails in
+/// threads of four spread over two years (alternating in and out; a tenth of the
+/// threads with a few busy contacts), each with its sender or recipient; then `vacuum
+/// analyze`. Leaves the `bench_contacts` table (`n`, `id`) for the caller to sample and
+/// drop. The inbox bench seeds the same mail.
+pub(crate) async fn seed_mail(
+    pool: &PgPool,
+    user: Uuid,
+    contacts: i64,
+    activities: i64,
+) -> anyhow::Result<()> {
     let account: Uuid = sqlx::query_scalar(
         "insert into accounts (user_id, provider, external_id) values ($1, 'mbox', 'bench') returning id",
     )
-    .bind(user.0)
+    .bind(user)
     .fetch_one(pool)
     .await?;
     let statements = [
@@ -139,9 +167,9 @@ async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Re
          from bench_contacts",
     ];
     for sql in statements {
-        let query = sqlx::query(sql).bind(user.0);
+        let query = sqlx::query(sql).bind(user);
         let query = if sql.contains("$2") {
-            query.bind(scale.contacts)
+            query.bind(contacts)
         } else {
             query
         };
@@ -158,9 +186,9 @@ async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Re
                 'thread-' || (g / 4), 'Subject ' || (g / 4), 'A short snippet of the email', 'completed'
          from generate_series(0, $3::int8 - 1) g",
     )
-    .bind(user.0)
+    .bind(user)
     .bind(account)
-    .bind(scale.activities)
+    .bind(activities)
     .execute(pool)
     .await?;
     sqlx::query(
@@ -173,27 +201,13 @@ async fn seed(db: &Db, pool: &PgPool, user: UserId, scale: &Scale) -> anyhow::Re
                                              else (thread.t * 7919) % $2 + 1 end
          where a.user_id = $1 and a.account_id = $3",
     )
-    .bind(user.0)
-    .bind(scale.contacts)
+    .bind(user)
+    .bind(contacts)
     .bind(account)
     .execute(pool)
     .await?;
     sqlx::query("vacuum analyze").execute(pool).await?;
-    domain::contacts::stats::recompute_all(db.for_user(user)).await?;
-    // Recomputing every contact's stats rewrote every row; autovacuum would set the
-    // visibility map again within a minute, which the list's index-only scans rely on.
-    sqlx::query("vacuum analyze contact_stats")
-        .execute(pool)
-        .await?;
-    let sample: Vec<Uuid> =
-        sqlx::query_scalar("select id from bench_contacts where n % ($1::int8 / 500) = 0")
-            .bind(scale.contacts)
-            .fetch_all(pool)
-            .await?;
-    sqlx::query("drop table bench_contacts")
-        .execute(pool)
-        .await?;
-    Ok(sample)
+    Ok(())
 }
 
 pub(crate) struct Latency {
@@ -234,15 +248,22 @@ pub(crate) async fn measure(
     for task in tasks {
         times.extend(task.await??);
     }
-    times.sort();
-    let at = |q: f64| {
-        times
-            .get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    Ok(Latency {
-        p50: at(0.50),
-        p99: at(0.99),
-        max: at(1.0),
-    })
+    Ok(Latency::of(times))
+}
+
+impl Latency {
+    /// The percentiles of `times`, in milliseconds.
+    pub(crate) fn of(mut times: Vec<Duration>) -> Self {
+        times.sort();
+        let at = |q: f64| {
+            times
+                .get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1))
+                .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Self {
+            p50: at(0.50),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
 }

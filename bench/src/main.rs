@@ -6,6 +6,7 @@
 //! bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000]
 //!                [--concurrency 4] [--out DIR]
 //! bench thread [--messages 100] [--requests 200] [--out DIR]
+//! bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
 //! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
@@ -17,6 +18,7 @@ mod caldav;
 mod child;
 mod client;
 mod contacts;
+mod inbox;
 mod ingest;
 mod jmap;
 mod memory;
@@ -37,6 +39,7 @@ use results::Results;
 const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--out DIR]
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
        bench thread [--messages 100] [--requests 200] [--out DIR]
+       bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
        bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
@@ -48,6 +51,7 @@ enum Benchmark {
     Sync,
     Contacts,
     Thread,
+    Inbox,
     Ingest,
     Soak,
     Memory,
@@ -61,6 +65,7 @@ struct Options {
     mbox: usize,
     contacts: contacts::Scale,
     thread: thread::Scale,
+    inbox: inbox::Scale,
     ingest: ingest::Scale,
     soak: soak::Scale,
     memory: memory::Scale,
@@ -81,6 +86,12 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         thread: thread::Scale {
             messages: 100,
             requests: 200,
+        },
+        inbox: inbox::Scale {
+            contacts: 100_000,
+            activities: 1_000_000,
+            requests: 2_000,
+            concurrency: 2,
         },
         ingest: ingest::Scale {
             seconds: 20,
@@ -110,6 +121,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("sync") => {}
         Some("contacts") => options.benchmark = Benchmark::Contacts,
         Some("thread") => options.benchmark = Benchmark::Thread,
+        Some("inbox") => options.benchmark = Benchmark::Inbox,
         Some("ingest") => options.benchmark = Benchmark::Ingest,
         Some("soak") => options.benchmark = Benchmark::Soak,
         Some("memory") => options.benchmark = Benchmark::Memory,
@@ -130,12 +142,19 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             }
             "--mbox" => options.mbox = value.parse()?,
             "--contacts" => options.contacts.contacts = value.parse()?,
-            "--activities" => options.contacts.activities = value.parse()?,
+            "--activities" => {
+                options.contacts.activities = value.parse()?;
+                options.inbox.activities = value.parse()?;
+            }
             "--requests" => {
                 options.contacts.requests = value.parse()?;
                 options.thread.requests = value.parse()?;
+                options.inbox.requests = value.parse()?;
             }
-            "--concurrency" => options.contacts.concurrency = value.parse()?,
+            "--concurrency" => {
+                options.contacts.concurrency = value.parse()?;
+                options.inbox.concurrency = value.parse()?;
+            }
             // How long wrk posts (ingest) or the load runs (soak).
             "--seconds" => {
                 options.ingest.seconds = value.parse()?;
@@ -212,6 +231,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "Reading a 100-message thread")
+        }
+        Benchmark::Inbox => {
+            let outcome = match new_db().await {
+                Ok(url) => inbox::run(&url, &options.inbox).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Inbox pages at 1M activities")
         }
         Benchmark::Ingest => (
             ingest::run(new_db, &options.ingest).await,

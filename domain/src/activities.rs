@@ -32,7 +32,7 @@ impl TimelineScope<'_> {
                         where p.activity_id = a.id
                         order by (p.role = 'from') desc, p.address limit 1) as "counterpart?"
                from activities a
-               where a.user_id = $1 and a.deleted_at is null
+               where a.user_id = $1 and a.deleted_at is null and a.dismissed_at is null
                order by a.occurred_at desc, a.id
                limit $2"#,
             self.user.0,

@@ -18,6 +18,7 @@ pub mod extract;
 pub mod files;
 pub mod gmail;
 pub mod google;
+pub mod inbox;
 pub mod ingest;
 pub mod jmap;
 pub mod jobs;

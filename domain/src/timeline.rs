@@ -75,7 +75,7 @@ impl TimelineScope<'_> {
                from activities a
                left join activity_summaries s
                  on s.activity_id = a.id and s.user_id = $1 and s.state = 'done'
-               where a.user_id = $1 and a.deleted_at is null
+               where a.user_id = $1 and a.deleted_at is null and a.dismissed_at is null
                  and a.id in (select p.activity_id from activity_participants p
                               where p.user_id = $1 and p.contact_id = $2)
                  and ($3::text is null or a.channel = $3)

@@ -47,3 +47,16 @@ export async function busiestContacts(page: Page): Promise<Locator> {
     .toBeGreaterThan(5);
   return rows;
 }
+
+/** Creates a generic webhook channel in Settings -> Channels; returns its endpoint and key. */
+export async function createChannel(page: Page, name: string): Promise<{ endpoint: string; key: string }> {
+  await page.goto("/settings/channels");
+  await hydrated(page);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Provider").selectOption("generic");
+  await page.getByLabel("Default type").selectOption("email");
+  await page.getByRole("button", { name: "Create channel" }).click();
+  const key = (await page.locator("code.ingestion-key").innerText()).trim();
+  const endpoint = (await page.getByText(/^POST \/ingest\//).first().innerText()).replace("POST ", "").trim();
+  return { endpoint, key };
+}

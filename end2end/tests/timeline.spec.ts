@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, watchConsole } from "./support";
+import { createChannel, hydrated, signIn, watchConsole } from "./support";
 
 const EMAIL = "webhook.person@example.com";
 
@@ -15,19 +15,6 @@ async function addContact(page: Page, name: string, email: string): Promise<stri
   return (await (await saved).json()) as string;
 }
 
-/** Creates a generic webhook channel in Settings -> Channels; returns its endpoint and key. */
-async function createChannel(page: Page): Promise<{ endpoint: string; key: string }> {
-  await page.goto("/settings/channels");
-  await hydrated(page);
-  await page.getByLabel("Name").fill("Timeline test hook");
-  await page.getByLabel("Provider").selectOption("generic");
-  await page.getByLabel("Default type").selectOption("email");
-  await page.getByRole("button", { name: "Create channel" }).click();
-  const key = (await page.locator("code.ingestion-key").innerText()).trim();
-  const endpoint = (await page.getByText(/^POST \/ingest\//).first().innerText()).replace("POST ", "").trim();
-  return { endpoint, key };
-}
-
 const activity = (page: Page, text: string) =>
   page.locator(".activity-list li.activity", { hasText: text });
 
@@ -36,7 +23,7 @@ test("the activity timeline updates live in two tabs and takes dropped files", a
   const errors = watchConsole(page);
   await signIn(page);
   const id = await addContact(page, "Webhook Person", EMAIL);
-  const { endpoint, key } = await createChannel(page);
+  const { endpoint, key } = await createChannel(page, "Timeline test hook");
 
   // The same contact open in two tabs.
   const other = await context.newPage();

@@ -50,6 +50,8 @@ feature_scopes! {
     events => EventsScope;
     /// Uploaded files.
     files => FilesScope;
+    /// The unified inbox: what arrived, its read state, done and dismissed.
+    inbox => InboxScope;
     /// Background jobs: queueing and the recent list.
     jobs => JobsScope;
     /// Stored mail: messages, deletions, labels and the sync ledger rows.

@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod hydration;
 mod import;
+mod inbox;
 mod ingest;
 mod lifecycle;
 mod live;
