@@ -266,6 +266,7 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "CalDAV poll of an unchanged calendar")
+        }
         Benchmark::Jmap => {
             let outcome = match new_db().await {
                 Ok(url) => jmap::run(&url, &options.jmap).await,

@@ -90,10 +90,28 @@ pub async fn poll_calendar_now(calendar_id: Uuid) -> Result<String, AppError> {
 }
 
 #[component]
-pub fn ConnectCalendar() -> impl IntoView {
-    let server_url = RwSignal::new(String::new());
-    let user = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+pub fn ConnectCalendar(
+    /// Demo mode's simulated calendar server, filled in.
+    demo: Option<api::settings::DemoLogins>,
+) -> impl IntoView {
+    let demo_note = demo.is_some().then(|| {
+        view! { <p class="demo-note">"Demo mode: the simulated calendar server is filled in."</p> }
+    });
+    let server_url = RwSignal::new(
+        demo.as_ref()
+            .map(|d| d.caldav_url.clone())
+            .unwrap_or_default(),
+    );
+    let user = RwSignal::new(
+        demo.as_ref()
+            .map(|d| d.caldav_user.clone())
+            .unwrap_or_default(),
+    );
+    let password = RwSignal::new(
+        demo.as_ref()
+            .map(|d| d.caldav_password.clone())
+            .unwrap_or_default(),
+    );
     let picked = RwSignal::new(Vec::<String>::new());
     let find = ServerAction::<FindCalendars>::new();
     let connect = ServerAction::<ConnectCalendars>::new();
@@ -173,6 +191,7 @@ pub fn ConnectCalendar() -> impl IntoView {
                 "Connect any CalDAV calendar (Fastmail, iCloud, Nextcloud, Radicale) with an app password. "
                 "Meetings from 3 months back to 12 months ahead appear on your contacts' timelines."
             </p>
+            {demo_note}
             <form class="inline-form" on:submit=on_find>
                 <label>"Server URL"
                     <input type="url" name="server_url" required placeholder="https://caldav.fastmail.com/"

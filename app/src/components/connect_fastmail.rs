@@ -57,7 +57,21 @@ pub async fn poll_fastmail(account_id: Uuid) -> Result<String, AppError> {
 }
 
 #[component]
-pub fn ConnectFastmail() -> impl IntoView {
+pub fn ConnectFastmail(
+    /// Demo mode's simulated Fastmail, filled in so connecting it is one click.
+    demo: Option<api::settings::DemoLogins>,
+) -> impl IntoView {
+    let session_url = demo.as_ref().map_or_else(
+        || FASTMAIL_SESSION_URL.to_owned(),
+        |d| d.jmap_session_url.clone(),
+    );
+    let token = demo
+        .as_ref()
+        .map(|d| d.jmap_token.clone())
+        .unwrap_or_default();
+    let demo_note = demo.is_some().then(|| {
+        view! { <p class="demo-note">"Demo mode: the simulated Fastmail account is filled in."</p> }
+    });
     let connect = ServerAction::<ConnectFastmail>::new();
     let answer = move || {
         connect.value().get().map(|result| match result {
@@ -75,14 +89,15 @@ pub fn ConnectFastmail() -> impl IntoView {
                 "Settings → Privacy & Security → API tokens with mail access. For another JMAP server, "
                 "give its session URL with your user name and password instead."
             </p>
+            {demo_note}
             <ActionForm action=connect attr:class="inline-form">
                 <label>
                     "Session URL"
-                    <input type="url" name="session_url" value=FASTMAIL_SESSION_URL required/>
+                    <input type="url" name="session_url" value=session_url required/>
                 </label>
                 <label>
                     "API token"
-                    <input type="password" name="token" autocomplete="off"/>
+                    <input type="password" name="token" autocomplete="off" value=token/>
                 </label>
                 <p class="muted">"Or, for other JMAP servers:"</p>
                 <label>

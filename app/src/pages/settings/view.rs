@@ -223,9 +223,9 @@ pub fn SettingsSections(
             {disconnect_error}
             {accounts}
         </section>
-        <ConnectFastmail/>
+        <ConnectFastmail demo=data.demo_logins.clone()/>
         <ImportMail/>
-        <crate::components::connect_calendar::ConnectCalendar/>
+        <crate::components::connect_calendar::ConnectCalendar demo=data.demo_logins.clone()/>
         <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>
         <section class="card"><h2>"API tokens"</h2><p><a class="button" href="/settings/tokens">"Personal tokens for the Notes API"</a></p></section>
         {jobs}
