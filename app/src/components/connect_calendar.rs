@@ -235,7 +235,10 @@ fn CalendarList(rows: Vec<CalendarRow>, poll: ServerAction<PollCalendarNow>) -> 
                 };
                 view! {
                     <li data-calendar-id=id.to_string()>
-                        <span class="calendar-swatch" style=c.color.filter(|c| is_hex_color(c)).map(|color| format!("background:{color}")) aria-hidden="true"></span>
+                        // A presentation attribute, not a style attribute: the CSP refuses inline styles.
+                        <svg class="calendar-swatch" viewBox="0 0 1 1" aria-hidden="true">
+                            <rect width="1" height="1" fill=c.color.filter(|c| is_hex_color(c)).unwrap_or_else(|| "currentColor".to_owned())/>
+                        </svg>
                         <strong>{c.name}</strong>
                         " "
                         <span class="muted">{status}</span>
