@@ -102,75 +102,6 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&temp, path)
 }
 
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn at(hour: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, hour, 15, 30).unwrap()
-    }
-
-    #[test]
-    fn the_first_start_writes_the_anchor_and_later_starts_read_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let first = load_or_create_anchor(&data, at(9)).unwrap();
-        assert_eq!(first, Some(at(9)));
-        assert_eq!(
-            std::fs::read_to_string(data.join(ANCHOR_FILE)).unwrap(),
-            "2026-12-03T09:15:30+00:00"
-        );
-        let later = load_or_create_anchor(&data, at(20)).unwrap();
-        assert_eq!(later, first);
-        let names: Vec<_> = std::fs::read_dir(&data).unwrap().collect();
-        assert_eq!(names.len(), 1, "no temporary file is left behind");
-    }
-
-    #[test]
-    fn a_corrupt_anchor_stops_the_start() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(ANCHOR_FILE), "yesterday").unwrap();
-        let error = load_or_create_anchor(dir.path(), at(9)).unwrap_err();
-        assert!(matches!(error, AnchorError::Corrupt { .. }), "{error:?}");
-        assert!(error.to_string().contains("\"yesterday\""), "{error}");
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(ANCHOR_FILE)).unwrap(),
-            "yesterday",
-            "the file is left for the user to inspect"
-        );
-    }
-
-    #[test]
-    fn a_folder_connected_before_anchors_keeps_its_fixed_dates() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(GRANTS_FILE), "{}").unwrap();
-        assert_eq!(load_or_create_anchor(dir.path(), at(9)).unwrap(), None);
-        assert!(!dir.path().join(ANCHOR_FILE).exists());
-    }
-
-    #[test]
-    fn the_newest_demo_mail_is_a_few_hours_old_at_the_anchor() {
-        for messages in [300, 1000, 3000] {
-            for hours in (0..7 * 24).step_by(5) {
-                let anchor = at(9) + Duration::hours(hours);
-                let spec = anchored(MailboxSpec::demo(messages), anchor);
-                let age = anchor - newest(&spec);
-                assert!(
-                    (age - NEWEST_AGE).abs() < Duration::seconds(1),
-                    "{messages} messages at {anchor}: newest {age} old"
-                );
-                assert_eq!(
-                    spec,
-                    anchored(MailboxSpec::demo(messages), anchor),
-                    "deterministic"
-                );
-            }
-        }
-    }
-}
-
 /// Starts the simulated Fastmail and calendar and plans the demo's WhatsApp and SMS
 /// chats, all built on the people and the end date of the demo Gmail mailbox (a demo
 /// from an mbox has no generated people: it gets the generated demo cast).
@@ -242,5 +173,74 @@ pub fn logins(server: &fakes::serve::RunningServer) -> api::settings::DemoLogins
         caldav_url: format!("{}/dav/", server.base_url()),
         caldav_user: CALDAV_USER.to_owned(),
         caldav_password: CALDAV_PASSWORD.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 3, hour, 15, 30).unwrap()
+    }
+
+    #[test]
+    fn the_first_start_writes_the_anchor_and_later_starts_read_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let first = load_or_create_anchor(&data, at(9)).unwrap();
+        assert_eq!(first, Some(at(9)));
+        assert_eq!(
+            std::fs::read_to_string(data.join(ANCHOR_FILE)).unwrap(),
+            "2026-12-03T09:15:30+00:00"
+        );
+        let later = load_or_create_anchor(&data, at(20)).unwrap();
+        assert_eq!(later, first);
+        let names: Vec<_> = std::fs::read_dir(&data).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_corrupt_anchor_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(ANCHOR_FILE), "yesterday").unwrap();
+        let error = load_or_create_anchor(dir.path(), at(9)).unwrap_err();
+        assert!(matches!(error, AnchorError::Corrupt { .. }), "{error:?}");
+        assert!(error.to_string().contains("\"yesterday\""), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(ANCHOR_FILE)).unwrap(),
+            "yesterday",
+            "the file is left for the user to inspect"
+        );
+    }
+
+    #[test]
+    fn a_folder_connected_before_anchors_keeps_its_fixed_dates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(GRANTS_FILE), "{}").unwrap();
+        assert_eq!(load_or_create_anchor(dir.path(), at(9)).unwrap(), None);
+        assert!(!dir.path().join(ANCHOR_FILE).exists());
+    }
+
+    #[test]
+    fn the_newest_demo_mail_is_a_few_hours_old_at_the_anchor() {
+        for messages in [300, 1000, 3000] {
+            for hours in (0..7 * 24).step_by(5) {
+                let anchor = at(9) + Duration::hours(hours);
+                let spec = anchored(MailboxSpec::demo(messages), anchor);
+                let age = anchor - newest(&spec);
+                assert!(
+                    (age - NEWEST_AGE).abs() < Duration::seconds(1),
+                    "{messages} messages at {anchor}: newest {age} old"
+                );
+                assert_eq!(
+                    spec,
+                    anchored(MailboxSpec::demo(messages), anchor),
+                    "deterministic"
+                );
+            }
+        }
     }
 }

@@ -171,7 +171,11 @@ pub fn demo_account(
         };
         let day = (end + Duration::days(days)).date_naive();
         let start = day
-            .and_hms_opt(9 + (key % 8) as u32, if key % 2 == 0 { 0 } else { 30 }, 0)
+            .and_hms_opt(
+                9 + (key % 8) as u32,
+                if key.is_multiple_of(2) { 0 } else { 30 },
+                0,
+            )
             .expect("valid time")
             .and_utc();
         let minutes = [30, 45, 60][(key % 3) as usize];
@@ -200,7 +204,7 @@ pub fn demo_account(
             }
             .to_owned(),
         );
-        if let Some(colleague) = cast.get(i + 2).filter(|_| key % 4 == 0) {
+        if let Some(colleague) = cast.get(i + 2).filter(|_| key.is_multiple_of(4)) {
             event.push(attendee(colleague, "TENTATIVE"));
         }
         work.push(CalDavEvent {

@@ -138,12 +138,12 @@ pub fn demo_account(
                 asked,
                 None,
                 INBOX,
-                key % 4 != 0,
+                !key.is_multiple_of(4),
             );
             let first_id = first.message_id.clone();
             emails.push(first);
             let replied = asked + Duration::minutes(20 + (key % 600) as i64);
-            if key % 3 != 0 && replied < end {
+            if !key.is_multiple_of(3) && replied < end {
                 emails.push(message(
                     &format!("m{key:x}b"),
                     &thread,
