@@ -20,7 +20,7 @@ test("sign in with the demo Google, see the connected Gmail, sign out", async ({
   await expect(page.locator(".user-menu")).toContainText("Alex Morgan");
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
-  const gmail = page.locator("article.account");
+  const gmail = page.locator("article.account", { hasText: "Gmail ·" });
   await expect(gmail).toContainText("alex.morgan@brightwater-labs.com");
   await expect(gmail).toContainText("Read Gmail");
   await expect(gmail.locator(".badge")).toHaveText(/^(active|syncing)$/);

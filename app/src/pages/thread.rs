@@ -236,7 +236,7 @@ fn Attachments(list: Vec<Attachment>) -> impl IntoView {
     (!list.is_empty()).then(|| {
         view! {
             <section class="attachments" aria-label="Attachments">
-                <h3>"Attachments"</h3>
+                <h2>"Attachments"</h2>
                 <ul>
                     {list
                         .into_iter()

@@ -2,13 +2,14 @@
 //! checkpoint, messages not yet stamped `$crm_done`, oldest first, several pages of 50
 //! in flight at once.
 //!
-//! Each page is stored through the ingest layer (one activity per JMAP id, idempotent),
-//! with blocked senders recorded as `filtered` and counted instead of stored, and
-//! messages the user has through another account recorded as `duplicate`. Only after
-//! that commits does `Email/set` stamp the page (`$crm_done`; blocked mail is also moved
-//! to `Skip_Email` / `Skip_Domain` and marked `$seen`), and only then does the checkpoint
-//! move. A crash between the commit and the stamp fetches the page again next time,
-//! and storing it again changes nothing.
+//! Each round (the pages fetched together) is stored through the ingest layer (one
+//! activity per JMAP id, idempotent), with blocked senders recorded as `filtered` and
+//! counted instead of stored, and messages the user has through another account
+//! recorded as `duplicate`. Only after that commits does `Email/set` stamp the round
+//! (`$crm_done`; blocked mail is also moved to `Skip_Email` / `Skip_Domain` and marked
+//! `$seen`), and only then does the checkpoint move. A crash between the commit and the
+//! stamp fetches the round again next time, and storing it again changes nothing.
+//! Storing a round overlaps with stamping the one before and fetching the next.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -20,6 +21,7 @@ use api::AccountStatus;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -261,74 +263,166 @@ impl<A: JmapApi> JmapSync<A> {
             else {
                 continue;
             };
-            let mut after = stored.checkpoints.get(role).copied();
-            loop {
-                let pages = try_join_all((0..self.options.in_flight).map(|i| {
-                    let query = EmailQuery {
-                        mailbox_id: mailbox.clone(),
-                        after,
-                        position: i * PAGE,
-                        limit: PAGE,
-                    };
-                    let (api, session) = (&self.api, &session);
-                    async move { api.emails(endpoint, session, &query).await }
-                }))
+            let after = stored.checkpoints.get(role).copied();
+            report += self
+                .sync_mailbox(&ctx, role, &mailbox, after, &mut skip_boxes)
                 .await?;
-                let listed: usize = pages.iter().map(|p| p.ids.len()).sum();
-                // A message can shift between concurrent pages: keep its first copy.
-                let mut seen = HashSet::new();
-                let emails: Vec<Email> = pages
-                    .into_iter()
-                    .flat_map(|p| p.emails)
-                    .filter(|e| seen.insert(e.id.clone()))
-                    .collect();
-                if emails.is_empty() {
-                    break;
-                }
-                let blocks: Vec<Option<Block>> =
-                    emails.iter().map(|e| blocked(&ctx.blocklist, e)).collect();
-                for block in blocks.iter().flatten() {
-                    if !skip_boxes.contains_key(block.mailbox) {
-                        let id = self
-                            .api
-                            .create_mailboxes(endpoint, &session, &[block.mailbox])
-                            .await?
-                            .remove(0);
-                        skip_boxes.insert(block.mailbox, id);
-                    }
-                }
-                let round = self.handle(&ctx, &emails, &blocks, &skip_boxes).await?;
-                report += round.report;
-                let checkpoint = round.checkpoint();
-                if let Some(at) = checkpoint {
-                    scope
-                        .accounts()
-                        .save_jmap_checkpoint(account, role, at)
-                        .await?;
-                    after = Some(after.map_or(at, |a| a.max(at)));
-                }
-                // Refused stamps are fetched again next poll, not in a loop now.
-                if listed < self.options.in_flight * PAGE || round.report.not_stamped > 0 {
-                    break;
-                }
-            }
         }
         tracing::info!(%account, ?report, "JMAP poll done");
         Ok(report)
     }
 
-    /// Stores one round (blocked senders recorded, the rest ingested), then stamps it.
-    async fn handle(
+    /// One mailbox, as a pipeline of two stages: the store stage writes round `k` to
+    /// the database while the server stage stamps round `k - 1` and fetches round
+    /// `k + 1`. The server stage alone talks to the server, so it knows exactly which
+    /// messages have left the query's results (stamped or moved aside, confirmed by
+    /// `Email/set`) and pages by position past the ones fetched but not yet stamped.
+    async fn sync_mailbox(
         &self,
         ctx: &Context<'_>,
-        emails: &[Email],
-        blocks: &[Option<Block>],
-        skip_boxes: &HashMap<&'static str, String>,
-    ) -> Result<Round, JmapSyncError> {
+        role: &'static str,
+        mailbox: &str,
+        after: Option<DateTime<Utc>>,
+        skip_boxes: &mut HashMap<&'static str, String>,
+    ) -> Result<PollReport, JmapSyncError> {
+        let (to_store, mut fetched) = mpsc::channel::<Vec<Email>>(1);
+        let (to_stamp, stored) = mpsc::unbounded_channel::<StoredRound>();
+        let store = async move {
+            while let Some(emails) = fetched.recv().await {
+                let round = self.store_round(ctx, emails).await?;
+                if to_stamp.send(round).is_err() {
+                    break;
+                }
+            }
+            Ok::<_, JmapSyncError>(())
+        };
+        let server = self.fetch_and_stamp(ctx, role, mailbox, after, skip_boxes, to_store, stored);
+        let (report, stored) = tokio::join!(server, store);
+        // A store failure ends the server stage early: it is the cause to report.
+        stored?;
+        report
+    }
+
+    /// The server stage of [`Self::sync_mailbox`]: stamps every stored round (then moves
+    /// the checkpoint), fetches the next round while the store stage is busy, and ends
+    /// when the mailbox has no more unstamped mail and every round is stamped.
+    #[allow(clippy::too_many_arguments)]
+    async fn fetch_and_stamp(
+        &self,
+        ctx: &Context<'_>,
+        role: &'static str,
+        mailbox: &str,
+        after: Option<DateTime<Utc>>,
+        skip_boxes: &mut HashMap<&'static str, String>,
+        to_store: mpsc::Sender<Vec<Email>>,
+        mut stored: mpsc::UnboundedReceiver<StoredRound>,
+    ) -> Result<PollReport, JmapSyncError> {
+        let mut report = PollReport::default();
+        let mut fetched_ids: HashSet<String> = HashSet::new();
+        // Fetched messages that have left the query's results: stamped or moved.
+        let mut removed = 0;
+        let mut in_store = 0;
+        let mut fetching = true;
+        let mut refused = false;
+        loop {
+            // Stamp what is stored; wait for it once nothing is left to fetch.
+            loop {
+                let round = if fetching || in_store == 0 {
+                    match stored.try_recv() {
+                        Ok(round) => round,
+                        Err(_) => break,
+                    }
+                } else {
+                    match stored.recv().await {
+                        Some(round) => round,
+                        // The store stage failed; `sync_mailbox` reports why.
+                        None => return Ok(report),
+                    }
+                };
+                in_store -= 1;
+                let stamped = self.stamp_round(ctx, round, skip_boxes).await?;
+                removed += stamped.report.stamped;
+                report += stamped.report;
+                if stamped.report.not_stamped > 0 {
+                    // Refused stamps are fetched again next poll, not in a loop now;
+                    // the checkpoint stays before the oldest of them.
+                    fetching = false;
+                    if !refused {
+                        self.save_checkpoint(ctx, role, stamped.checkpoint())
+                            .await?;
+                    }
+                    refused = true;
+                } else if !refused {
+                    self.save_checkpoint(ctx, role, stamped.checkpoint())
+                        .await?;
+                }
+            }
+            if !fetching {
+                if in_store == 0 {
+                    return Ok(report);
+                }
+                continue;
+            }
+            // Unstamped messages stay at the front of the results (oldest first).
+            let position = fetched_ids.len() - removed;
+            let pages = try_join_all((0..self.options.in_flight).map(|i| {
+                let query = EmailQuery {
+                    mailbox_id: mailbox.to_owned(),
+                    after,
+                    position: position + i * PAGE,
+                    limit: PAGE,
+                };
+                async move { self.api.emails(ctx.endpoint, ctx.session, &query).await }
+            }))
+            .await?;
+            let listed: usize = pages.iter().map(|p| p.ids.len()).sum();
+            // Mail arriving meanwhile can shift a page: keep each message's first copy.
+            let emails: Vec<Email> = pages
+                .into_iter()
+                .flat_map(|p| p.emails)
+                .filter(|e| fetched_ids.insert(e.id.clone()))
+                .collect();
+            if listed < self.options.in_flight * PAGE || emails.is_empty() {
+                fetching = false;
+            }
+            if !emails.is_empty() {
+                if to_store.send(emails).await.is_err() {
+                    // The store stage failed; `sync_mailbox` reports why.
+                    return Ok(report);
+                }
+                in_store += 1;
+            }
+        }
+    }
+
+    async fn save_checkpoint(
+        &self,
+        ctx: &Context<'_>,
+        role: &str,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), JmapSyncError> {
+        if let Some(at) = at {
+            self.db
+                .for_user(ctx.user)
+                .accounts()
+                .save_jmap_checkpoint(ctx.account, role, at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Stores one round in one transaction: blocked senders recorded, the rest ingested.
+    async fn store_round(
+        &self,
+        ctx: &Context<'_>,
+        emails: Vec<Email>,
+    ) -> Result<StoredRound, JmapSyncError> {
         let scope = self.db.for_user(ctx.user);
+        let blocks: Vec<Option<Block>> =
+            emails.iter().map(|e| blocked(&ctx.blocklist, e)).collect();
         let mut incoming = Vec::new();
         let mut blocked_rows = Vec::new();
-        for (email, block) in emails.iter().zip(blocks) {
+        for (email, block) in emails.iter().zip(&blocks) {
             match block {
                 Some(block) => {
                     blocked_rows.push((email.id.clone(), block.entry, block.rule.clone()))
@@ -366,16 +460,42 @@ impl<A: JmapApi> JmapSync<A> {
                 StoreOutcome::Filtered { .. } | StoreOutcome::Failed { .. } => {}
             }
         }
-        // Committed: now the stamps.
-        let patches: Vec<(String, EmailPatch)> = emails
+        Ok(StoredRound {
+            report,
+            messages: emails
+                .into_iter()
+                .zip(blocks)
+                .map(|(email, block)| (email.id, email.received_at, block.map(|b| b.mailbox)))
+                .collect(),
+        })
+    }
+
+    /// Committed: stamps the round (`$crm_done`; blocked mail moved aside and read).
+    async fn stamp_round(
+        &self,
+        ctx: &Context<'_>,
+        round: StoredRound,
+        skip_boxes: &mut HashMap<&'static str, String>,
+    ) -> Result<Round, JmapSyncError> {
+        for aside in round.messages.iter().filter_map(|(_, _, aside)| *aside) {
+            if !skip_boxes.contains_key(aside) {
+                let id = self
+                    .api
+                    .create_mailboxes(ctx.endpoint, ctx.session, &[aside])
+                    .await?
+                    .remove(0);
+                skip_boxes.insert(aside, id);
+            }
+        }
+        let patches: Vec<(String, EmailPatch)> = round
+            .messages
             .iter()
-            .zip(blocks)
-            .map(|(email, block)| {
-                let patch = match block {
-                    Some(block) => EmailPatch::moved_aside(&skip_boxes[block.mailbox]),
+            .map(|(id, _, aside)| {
+                let patch = match aside {
+                    Some(aside) => EmailPatch::moved_aside(&skip_boxes[aside]),
                     None => EmailPatch::done(),
                 };
-                (email.id.clone(), patch)
+                (id.clone(), patch)
             })
             .collect();
         let set = self
@@ -385,19 +505,28 @@ impl<A: JmapApi> JmapSync<A> {
         for (id, kind) in &set.not_updated {
             tracing::warn!(account = %ctx.account, id, kind, "JMAP Email/set notUpdated; retried next poll");
         }
+        let mut report = round.report;
         report.stamped = set.updated.len();
         report.not_stamped = set.not_updated.len();
         let refused: HashSet<&str> = set.not_updated.iter().map(|(id, _)| id.as_str()).collect();
         Ok(Round {
             report,
-            newest: emails.iter().map(|e| e.received_at).max(),
-            oldest_refused: emails
+            newest: round.messages.iter().map(|(_, at, _)| *at).max(),
+            oldest_refused: round
+                .messages
                 .iter()
-                .filter(|e| refused.contains(e.id.as_str()))
-                .map(|e| e.received_at)
+                .filter(|(id, _, _)| refused.contains(id.as_str()))
+                .map(|(_, at, _)| *at)
                 .min(),
         })
     }
+}
+
+/// A round written to the database, waiting for its stamps: each message's JMAP id,
+/// its receivedAt, and where it goes if blocked.
+struct StoredRound {
+    report: PollReport,
+    messages: Vec<(String, DateTime<Utc>, Option<&'static str>)>,
 }
 
 struct Round {

@@ -3,7 +3,7 @@
 //! blocked senders are moved aside, duplicates and crashes change nothing.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use api::{AccountStatus, LedgerOutcome};
 use domain::DomainError;
@@ -66,11 +66,16 @@ async fn setup() -> Setup {
 }
 
 fn sync<A: JmapApi>(db: &Db, api: A) -> JmapSync<A> {
+    sync_in_rounds_of(db, api, JmapSyncOptions::default().in_flight)
+}
+
+/// Rounds of `pages` pages of 50 in flight at once.
+fn sync_in_rounds_of<A: JmapApi>(db: &Db, api: A, pages: usize) -> JmapSync<A> {
     JmapSync::new(
         db.clone(),
         Arc::new(api),
         secrets(),
-        JmapSyncOptions::default(),
+        JmapSyncOptions { in_flight: pages },
     )
 }
 
@@ -239,14 +244,33 @@ async fn first_sync_stores_inbox_and_sent_once_and_stamps_everything() {
     assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
-/// The real client, except that `Email/set` fails once: a crash after the commit and
-/// before the stamp.
-struct CrashBeforeStamp {
+/// The real client, except for one `Email/set` call (the `at`-th, from 1).
+struct StampFault {
     inner: HttpJmap,
-    crashed: AtomicBool,
+    at: usize,
+    fault: Fault,
+    calls: AtomicUsize,
 }
 
-impl JmapApi for CrashBeforeStamp {
+enum Fault {
+    /// The request fails: a crash after the commit and before the stamp.
+    Crash,
+    /// The server refuses to update the first message of the call (`notUpdated`).
+    RefuseFirst,
+}
+
+impl StampFault {
+    fn new(at: usize, fault: Fault) -> Self {
+        Self {
+            inner: HttpJmap::default(),
+            at,
+            fault,
+            calls: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl JmapApi for StampFault {
     async fn session(&self, endpoint: &Endpoint) -> Result<Session, JmapError> {
         self.inner.session(endpoint).await
     }
@@ -279,10 +303,20 @@ impl JmapApi for CrashBeforeStamp {
         session: &Session,
         patches: &[(String, EmailPatch)],
     ) -> Result<SetOutcome, JmapError> {
-        if !self.crashed.swap(true, Ordering::SeqCst) {
-            return Err(JmapError::Transport("killed before the stamp".to_owned()));
+        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 != self.at {
+            return self.inner.update_emails(endpoint, session, patches).await;
         }
-        self.inner.update_emails(endpoint, session, patches).await
+        match self.fault {
+            Fault::Crash => Err(JmapError::Transport("killed before the stamp".to_owned())),
+            Fault::RefuseFirst => {
+                let (refused, rest) = patches.split_first().expect("a round has messages");
+                let mut outcome = self.inner.update_emails(endpoint, session, rest).await?;
+                outcome
+                    .not_updated
+                    .push((refused.0.clone(), "serverFail".to_owned()));
+                Ok(outcome)
+            }
+        }
     }
 }
 
@@ -294,13 +328,7 @@ async fn a_crash_between_commit_and_stamp_duplicates_nothing() {
         .collect();
     s.cyrus.append(&s.mail, "INBOX", &inbox, &[]).await.unwrap();
 
-    let crashing = sync(
-        &s.db,
-        CrashBeforeStamp {
-            inner: HttpJmap::default(),
-            crashed: AtomicBool::new(false),
-        },
-    );
+    let crashing = sync(&s.db, StampFault::new(1, Fault::Crash));
     let error = crashing.poll(s.owner, s.account).await.unwrap_err();
     assert!(error.is_retryable(), "{error}");
     // Committed, not stamped.
@@ -346,6 +374,53 @@ async fn a_crash_between_commit_and_stamp_duplicates_nothing() {
     assert_eq!(ledger.len(), 30);
     assert!(ledger.iter().all(|l| l.outcome == LedgerOutcome::Imported));
     assert_eq!(crashing.poll(s.owner, s.account).await.unwrap().fetched, 0);
+}
+
+/// Many rounds go through the pipeline (one stored while the next is fetched and the
+/// one before stamped): each message is fetched, stored and stamped exactly once, and a
+/// refused stamp in the middle stops the poll with the checkpoint before it, so the
+/// next poll picks it up with everything after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll() {
+    let s = setup().await;
+    let first: Vec<Vec<u8>> = (0..430)
+        .map(|n| message(n, "Bob <bob@example.com>", "Ann <ann@mail.example>"))
+        .collect();
+    s.cyrus.append(&s.mail, "INBOX", &first, &[]).await.unwrap();
+    let engine = sync_in_rounds_of(&s.db, HttpJmap::default(), 2);
+    let report = engine.poll(s.owner, s.account).await.unwrap();
+    assert_eq!(
+        (report.fetched, report.stored, report.stamped),
+        (430, 430, 430)
+    );
+
+    let second: Vec<Vec<u8>> = (1000..1330)
+        .map(|n| message(n, "Cy <cy@example.com>", "Ann <ann@mail.example>"))
+        .collect();
+    s.cyrus
+        .append(&s.mail, "INBOX", &second, &[])
+        .await
+        .unwrap();
+    let refusing = sync_in_rounds_of(&s.db, StampFault::new(2, Fault::RefuseFirst), 2);
+    let refused = refusing.poll(s.owner, s.account).await.unwrap();
+    assert_eq!(refused.not_stamped, 1, "{refused:?}");
+    assert_eq!(refused.stamped + 1, refused.fetched, "{refused:?}");
+    let rest = refusing.poll(s.owner, s.account).await.unwrap();
+    assert_eq!(rest.not_stamped, 0);
+    // The refused message comes again (stored again, changing nothing); nothing else does.
+    assert_eq!(
+        refused.stamped + rest.fetched,
+        330,
+        "{refused:?} then {rest:?}"
+    );
+    assert_eq!(stored_ids(&s.db, s.account).await.len(), 760);
+    let view = server_view(&s.cyrus, &s.mail).await;
+    assert_eq!(view.len(), 760);
+    assert!(
+        view.iter()
+            .all(|(_, _, k)| k.contains(&"$crm_done".to_owned()))
+    );
+    assert_eq!(refusing.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

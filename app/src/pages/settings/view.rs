@@ -146,7 +146,7 @@ pub fn SettingsSections(
                         }}
                         {a.last_error.map(|e| view! { <p class="form-error">{e}</p> })}
                         {a.sync.map(|sync| view! { <SyncPanel account=a.id sync/> })}
-                        <ContactPolicyForm account=a.id policy=a.contact_policy.clone()/>
+                        <ContactPolicyForm account=a.id source=a.label.clone() policy=a.contact_policy.clone()/>
                         <div class="actions">
                             {(reconnect && a.provider == Provider::Google).then(|| view! {
                                 <a class="button primary" rel="external" href=format!("/auth/google/start?login_hint={hint}")>
@@ -343,7 +343,7 @@ const CONTACT_POLICIES: [(&str, &str); 3] = [
 ];
 
 #[component]
-fn ContactPolicyForm(account: Uuid, policy: String) -> impl IntoView {
+fn ContactPolicyForm(account: Uuid, source: String, policy: String) -> impl IntoView {
     let save = ServerAction::<SaveContactPolicy>::new();
     let answer = move || {
         save.value().get().map(|result| match result {
@@ -355,7 +355,7 @@ fn ContactPolicyForm(account: Uuid, policy: String) -> impl IntoView {
     };
     let select_id = format!("contact-policy-{account}");
     view! {
-        <section class="contact-policy" aria-label="Contacts from mail">
+        <section class="contact-policy" aria-label=format!("Contacts from {source}")>
             <ActionForm action=save attr:class="inline-form">
                 <input type="hidden" name="account_id" value=account.to_string()/>
                 <label for=select_id.clone()>"Create contacts for"</label>
