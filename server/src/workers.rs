@@ -13,17 +13,17 @@ use domain::Db;
 use domain::accounts::GoogleTokens;
 use domain::ask::model::ModelConfig;
 use domain::caldav::HttpCalDav;
-use domain::caldav::jobs::{CalDavContext, PollCalendar, run_calendar_scheduler};
+use domain::caldav::jobs::{CalDavContext, PollCalendar, enqueue_calendar_polls};
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jmap::{
-    HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, run_jmap_scheduler,
+    HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, enqueue_jmap_polls,
 };
-use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions};
+use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
-use domain::sync::jobs::{register_sync_jobs, run_scheduler};
+use domain::sync::jobs::{enqueue_incremental_syncs, register_sync_jobs};
 use domain::sync::{GmailSync, SyncOptions};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -158,20 +158,26 @@ impl BackgroundWork {
                 }
             }));
         }
-        tasks.push(tokio::spawn(run_scheduler(
+        tasks.push(tokio::spawn(enqueue_every(
             db.clone(),
             settings.sync_every,
             stop.clone(),
+            "gmail.sync",
+            |db| async move { enqueue_incremental_syncs(&db).await },
         )));
-        tasks.push(tokio::spawn(run_calendar_scheduler(
+        tasks.push(tokio::spawn(enqueue_every(
             db.clone(),
             settings.calendar_every,
             stop.clone(),
+            "caldav.poll",
+            |db| async move { enqueue_calendar_polls(&db).await },
         )));
-        tasks.push(tokio::spawn(run_jmap_scheduler(
+        tasks.push(tokio::spawn(enqueue_every(
             db.clone(),
             settings.jmap_every,
             stop.clone(),
+            "jmap.poll",
+            |db| async move { enqueue_jmap_polls(&db).await },
         )));
         tracing::info!(workers = settings.workers, "background workers started");
         Self { stop, tasks }

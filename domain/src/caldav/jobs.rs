@@ -2,11 +2,8 @@
 //! calendar) and a scheduler that queues one for every calendar of an active CalDAV
 //! account every interval (`RAPPORT_CALDAV_POLL_SECS`, 60 s by default).
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::client::HttpCalDav;
@@ -112,20 +109,4 @@ pub async fn enqueue_calendar_polls(db: &Db) -> Result<u64, QueueError> {
     .execute(db.pool())
     .await?;
     Ok(queued.rows_affected())
-}
-
-/// Queues calendar polls every `every` until `stop`.
-pub async fn run_calendar_scheduler(db: Db, every: Duration, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = enqueue_calendar_polls(&db).await {
-                    tracing::warn!(error = %e, "could not schedule calendar polls");
-                }
-            }
-        }
-    }
 }

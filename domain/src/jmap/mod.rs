@@ -53,7 +53,7 @@ pub use error::JmapError;
 pub use http::HttpJmap;
 pub use sync::{
     DEFAULT_BLOCKED_NAMES, JmapPollJob, JmapSync, JmapSyncError, JmapSyncOptions, PollReport,
-    PollsJmap, SKIP_DOMAIN, SKIP_EMAIL, enqueue_jmap_polls, run_jmap_scheduler,
+    PollsJmap, SKIP_DOMAIN, SKIP_EMAIL, enqueue_jmap_polls,
 };
 pub use types::{
     Credential, EMAIL_PROPERTIES, Email, EmailBatch, EmailPatch, EmailQuery, Endpoint, Mailbox,

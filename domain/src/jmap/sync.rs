@@ -15,14 +15,12 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use api::AccountStatus;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::account::JmapAccountError;
@@ -52,6 +50,8 @@ pub const DEFAULT_BLOCKED_NAMES: &[&str] = &[
 ];
 /// The mailboxes polled, by JMAP role.
 const ROLES: [&str; 2] = ["inbox", "sent"];
+/// Stored rounds stamped together by one `Email/set`.
+const STAMP_ROUNDS: usize = 3;
 /// The checkpoint stays this far behind the newest handled message, so mail received
 /// in the same second is still queried (`after` is strict); stamped mail stays out.
 const CHECKPOINT_MARGIN_SECS: i64 = 1;
@@ -324,10 +324,11 @@ impl<A: JmapApi> JmapSync<A> {
         let mut in_store = 0;
         let mut fetching = true;
         let mut refused = false;
+        let mut ready: Vec<StoredRound> = Vec::new();
         loop {
-            // Stamp what is stored; wait for it once nothing is left to fetch.
-            loop {
-                let round = if fetching || in_store == 0 {
+            // Collect what is stored; wait for it once nothing is left to fetch.
+            while in_store > 0 {
+                let round = if fetching {
                     match stored.try_recv() {
                         Ok(round) => round,
                         Err(_) => break,
@@ -340,25 +341,33 @@ impl<A: JmapApi> JmapSync<A> {
                     }
                 };
                 in_store -= 1;
-                let stamped = self.stamp_round(ctx, round, skip_boxes).await?;
+                ready.push(round);
+            }
+            // An `Email/set` costs the server about as much per call as per message:
+            // stamp several rounds at once, unless nothing more is coming.
+            if !ready.is_empty() && (ready.len() >= STAMP_ROUNDS || !fetching) {
+                let stamped = self
+                    .stamp_round(
+                        ctx,
+                        StoredRound::merge(std::mem::take(&mut ready)),
+                        skip_boxes,
+                    )
+                    .await?;
                 removed += stamped.report.stamped;
                 report += stamped.report;
+                if !refused {
+                    self.save_checkpoint(ctx, role, stamped.checkpoint())
+                        .await?;
+                }
                 if stamped.report.not_stamped > 0 {
                     // Refused stamps are fetched again next poll, not in a loop now;
                     // the checkpoint stays before the oldest of them.
                     fetching = false;
-                    if !refused {
-                        self.save_checkpoint(ctx, role, stamped.checkpoint())
-                            .await?;
-                    }
                     refused = true;
-                } else if !refused {
-                    self.save_checkpoint(ctx, role, stamped.checkpoint())
-                        .await?;
                 }
             }
             if !fetching {
-                if in_store == 0 {
+                if in_store == 0 && ready.is_empty() {
                     return Ok(report);
                 }
                 continue;
@@ -529,6 +538,22 @@ struct StoredRound {
     messages: Vec<(String, DateTime<Utc>, Option<&'static str>)>,
 }
 
+impl StoredRound {
+    fn merge(rounds: Vec<StoredRound>) -> StoredRound {
+        rounds.into_iter().fold(
+            StoredRound {
+                report: PollReport::default(),
+                messages: Vec::new(),
+            },
+            |mut all, round| {
+                all.report += round.report;
+                all.messages.extend(round.messages);
+                all
+            },
+        )
+    }
+}
+
 struct Round {
     report: PollReport,
     newest: Option<DateTime<Utc>>,
@@ -657,22 +682,6 @@ pub async fn enqueue_jmap_polls(db: &Db) -> Result<u64, QueueError> {
     .execute(db.pool())
     .await?;
     Ok(queued.rows_affected())
-}
-
-/// Queues polls every `every` (60 s by default) until `stop`.
-pub async fn run_jmap_scheduler(db: Db, every: Duration, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = enqueue_jmap_polls(&db).await {
-                    tracing::warn!(error = %e, "could not schedule JMAP polls");
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod listener;
 mod queue;
 mod recent;
 mod registry;
+mod schedule;
 mod worker;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,7 @@ pub use lease::{
 pub use listener::WorkListener;
 pub use queue::JobQueue;
 pub use registry::{BackgroundJob, JobRegistry};
+pub use schedule::enqueue_every;
 pub use worker::{Worker, WorkerOptions};
 
 /// The channel `NOTIFY` uses when a job becomes queued (see the jobs_notify migration).

@@ -8,10 +8,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{GmailSync, SyncError};
@@ -144,20 +142,4 @@ pub async fn enqueue_incremental_syncs(db: &Db) -> Result<u64, QueueError> {
     .execute(db.pool())
     .await?;
     Ok(queued.rows_affected())
-}
-
-/// Queues incremental syncs every `every` (60 s is a good default) until `stop`.
-pub async fn run_scheduler(db: Db, every: Duration, stop: CancellationToken) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = enqueue_incremental_syncs(&db).await {
-                    tracing::warn!(error = %e, "could not schedule Gmail syncs");
-                }
-            }
-        }
-    }
 }

@@ -401,7 +401,7 @@ async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll(
         .append(&s.mail, "INBOX", &second, &[])
         .await
         .unwrap();
-    let refusing = sync_in_rounds_of(&s.db, StampFault::new(2, Fault::RefuseFirst), 2);
+    let refusing = sync_in_rounds_of(&s.db, StampFault::new(1, Fault::RefuseFirst), 2);
     let refused = refusing.poll(s.owner, s.account).await.unwrap();
     assert_eq!(refused.not_stamped, 1, "{refused:?}");
     assert_eq!(refused.stamped + 1, refused.fetched, "{refused:?}");
