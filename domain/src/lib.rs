@@ -20,6 +20,7 @@ pub mod gmail;
 pub mod google;
 pub mod inbox;
 pub mod ingest;
+pub mod interactions;
 pub mod jmap;
 pub mod jobs;
 pub mod limits;

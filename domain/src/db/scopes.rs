@@ -52,6 +52,8 @@ feature_scopes! {
     files => FilesScope;
     /// The unified inbox: what arrived, its read state, done and dismissed.
     inbox => InboxScope;
+    /// Logged interactions and their calendar events.
+    interactions => InteractionsScope;
     /// Background jobs: queueing and the recent list.
     jobs => JobsScope;
     /// Stored mail: messages, deletions, labels and the sync ledger rows.

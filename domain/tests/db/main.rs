@@ -9,6 +9,7 @@ mod events;
 mod fixtures;
 mod helpers;
 mod ingest;
+mod interactions;
 mod jmap;
 mod jobs;
 mod notes;
