@@ -7,6 +7,7 @@ pub mod activities;
 pub mod api_tokens;
 pub mod ask;
 pub mod caldav;
+pub mod calendar;
 pub mod channels;
 pub mod contacts;
 pub mod crypto;

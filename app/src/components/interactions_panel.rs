@@ -55,7 +55,9 @@ pub async fn log_interaction(
             (Some(contact), _) => LoggedOn::Contact(contact),
             (None, Some(company)) => LoggedOn::Company(company),
             (None, None) => {
-                return Err(DomainError::invalid("contact_id", "a contact or a company is needed").into());
+                return Err(
+                    DomainError::invalid("contact_id", "a contact or a company is needed").into(),
+                );
             }
         };
         ctx.scope().interactions().create(on, &draft).await?;
@@ -72,7 +74,10 @@ pub async fn edit_interaction(interaction_id: Uuid, form: InteractionForm) -> Re
     reported(async move {
         let ctx = RequestContext::current()?;
         let draft = form.parse().map_err(DomainError::from)?;
-        ctx.scope().interactions().update(interaction_id, &draft).await?;
+        ctx.scope()
+            .interactions()
+            .update(interaction_id, &draft)
+            .await?;
         Ok(())
     })
     .await
@@ -397,7 +402,9 @@ fn InteractionFields(#[prop(into)] prefix: String, initial: InteractionForm) -> 
 /// Asks before a delete; cancelling the dialog cancels the form's submission.
 fn confirm_delete(ev: leptos::ev::MouseEvent) {
     let confirmed = window()
-        .confirm_with_message("Delete this interaction and its calendar event? This cannot be undone.")
+        .confirm_with_message(
+            "Delete this interaction and its calendar event? This cannot be undone.",
+        )
         .unwrap_or(false);
     if !confirmed {
         ev.prevent_default();

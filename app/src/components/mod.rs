@@ -3,6 +3,7 @@
 
 pub mod activity_timeline;
 pub mod ask_text;
+pub mod calendar_feed;
 pub mod connect_calendar;
 pub mod connect_fastmail;
 pub mod file_upload;

@@ -40,6 +40,8 @@ feature_scopes! {
     api_tokens => ApiTokensScope;
     /// Ask: the tools the model calls, its history and the relationship panel.
     ask => AskScope;
+    /// The user's own calendar: the /calendar page and the ICS subscription feed.
+    calendar => CalendarScope;
     /// CalDAV calendars: their polls and stored events.
     calendars => CalendarsScope;
     /// Webhook channels, their keys and blocklists.

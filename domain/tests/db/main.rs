@@ -3,6 +3,7 @@
 mod ask;
 mod ask_model;
 mod caldav;
+mod calendar_feed;
 mod channels;
 mod contacts;
 mod events;
