@@ -187,3 +187,96 @@ async fn another_users_contact_or_interaction_is_a_404() {
     assert_eq!(response.status(), 403);
     assert_eq!(rows(&alex, ada).await.1.as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_feed_url_serves_the_calendar_until_rotated_or_revoked() {
+    use app::components::calendar_feed::{RevokeCalendarFeed, RotateCalendarFeed};
+
+    let app = spawn_app().await;
+    let alex = app.sign_in(ALEX).await;
+    let sam = app.sign_in(SAM).await;
+    let ada = alex.create_contact("Ada Lovelace", "ada@example.com").await;
+    let logged = alex
+        .call_server_fn(
+            LogInteraction::PATH,
+            &form(("contact_id", &ada.to_string()), MEETING),
+        )
+        .await;
+    assert_eq!(logged.status(), 200);
+
+    let rotate = alex.call_server_fn(RotateCalendarFeed::PATH, &[]).await;
+    assert_eq!(rotate.status(), 200);
+    let path: String = rotate.json().await.unwrap();
+    // A calendar app has no session: the URL alone must do.
+    let anonymous = reqwest::Client::new();
+    let feed = anonymous
+        .get(format!("{}{path}", alex.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    assert!(
+        feed.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = feed.text().await.unwrap();
+    assert!(ics.contains("SUMMARY:Planning lunch"), "{ics}");
+    assert!(ics.contains("DTSTART:20300305T123000Z"), "{ics}");
+
+    // Sam's own feed does not show Alex's events.
+    let sams: String = sam
+        .call_server_fn(RotateCalendarFeed::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let theirs = anonymous
+        .get(format!("{}{sams}", alex.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!theirs.contains("Planning lunch"));
+
+    // Rotating retires the old URL; revoking the new one; both are then 404s.
+    let rotated: String = alex
+        .call_server_fn(RotateCalendarFeed::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let old = anonymous
+        .get(format!("{}{path}", alex.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 404);
+    assert_eq!(
+        alex.call_server_fn(RevokeCalendarFeed::PATH, &[])
+            .await
+            .status(),
+        200
+    );
+    for gone in [
+        &rotated,
+        &format!("/calendar/feed/rcf_{}.ics", "x".repeat(43)),
+    ] {
+        let response = anonymous
+            .get(format!("{}{gone}", alex.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{gone}");
+    }
+
+    // The calendar page shows the logged meeting, linked to its contact.
+    let html = alex
+        .page("/calendar?view=week&date=2030-03-05", 200, "Planning lunch")
+        .await;
+    assert!(html.contains(&format!("/contacts/{ada}")));
+    alex.page("/calendar", 200, "Calendar").await;
+}
