@@ -400,6 +400,10 @@ pub struct InteractionRow {
 pub struct EventSummary {
     pub id: Uuid,
     pub status: EventStatus,
+    /// Why it is not (yet) on the user's connected calendar, when writing it failed.
+    pub write_back_error: Option<String>,
+    /// When that write is tried again.
+    pub next_retry_at: Option<DateTime<Utc>>,
 }
 
 /// One event on `/calendar`.

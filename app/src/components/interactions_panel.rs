@@ -229,6 +229,15 @@ pub fn InteractionsPanel(id: Uuid, data: InteractionsData) -> impl IntoView {
 
 /// Whether the row is on the calendar, in words.
 fn calendar_note(row: &InteractionRow) -> String {
+    if let Some(e) = &row.event
+        && let Some(error) = &e.write_back_error
+    {
+        let retry = e
+            .next_retry_at
+            .map(|at| format!("; trying again at {}", at.format("%H:%M UTC")))
+            .unwrap_or_else(|| "; it is tried again on the next change".to_owned());
+        return format!("Not yet on your connected calendar: {error}{retry}");
+    }
     match (&row.event, row.archived) {
         (Some(e), _) if e.status == EventStatus::Cancelled => {
             "Cancelled on the calendar".to_owned()

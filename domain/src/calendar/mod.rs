@@ -6,12 +6,14 @@
 pub mod agenda;
 pub mod feed;
 pub mod ics;
+pub mod write_back;
 
 pub use feed::FeedToken;
 
 use api::interactions::EventStatus;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use crate::DomainError;
 use crate::db::scopes::CalendarScope;
@@ -36,6 +38,14 @@ pub struct FeedEvent {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub attendees: Vec<Attendee>,
+}
+
+/// Where an event was written back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredCopy {
+    pub calendar_id: Option<Uuid>,
+    pub href: Option<String>,
+    pub etag: Option<String>,
 }
 
 /// Someone with an address among an event's participants.
@@ -73,15 +83,21 @@ fn attendees(participants: serde_json::Value) -> Vec<Attendee> {
 impl CalendarScope<'_> {
     /// Every event of the user for the feed, cancelled ones included, by start.
     pub async fn feed_events(self) -> Result<Vec<FeedEvent>, DomainError> {
+        self.feed_rows(None).await
+    }
+
+    async fn feed_rows(self, event: Option<Uuid>) -> Result<Vec<FeedEvent>, DomainError> {
         let rows = sqlx::query!(
             r#"select uid, title, description, event_date, start_time, end_time, all_day, event_type,
                       status as "status: EventStatus", location, sequence, participants,
                       created_at, updated_at
                from (select * from calendar_events where user_id = $1
+                       and ($3::uuid is null or id = $3)
                      order by start_time desc limit $2) e
                order by start_time, uid"#,
             self.user.0,
             FEED_EVENTS,
+            event,
         )
         .fetch_all(self.pool)
         .await?;
@@ -104,6 +120,24 @@ impl CalendarScope<'_> {
                 attendees: attendees(r.participants),
             })
             .collect())
+    }
+
+    /// One event as the feed writes it.
+    pub async fn feed_event(self, event: Uuid) -> Result<Option<FeedEvent>, DomainError> {
+        Ok(self.feed_rows(Some(event)).await?.into_iter().next())
+    }
+
+    /// Where the event was written back, if it was: (calendar, href, ETag).
+    pub(crate) async fn stored_copy(self, event: Uuid) -> Result<Option<StoredCopy>, DomainError> {
+        Ok(sqlx::query_as!(
+            StoredCopy,
+            r#"select caldav_calendar_id as calendar_id, caldav_href as href, caldav_etag as etag
+               from calendar_events where user_id = $1 and id = $2"#,
+            self.user.0,
+            event,
+        )
+        .fetch_optional(self.pool)
+        .await?)
     }
 
     /// The feed's iCalendar text.

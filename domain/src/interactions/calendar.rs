@@ -9,10 +9,10 @@
 //! `calendar_synced_at`, and an interaction not changed since is not synced again. Every
 //! attempt writes a `calendar_sync_log` row.
 //!
-//! Field mapping: title = subject, start = the interaction's date and time, end = start
-//! + duration, all day when there is no duration, status `completed` once it has ended
-//! (else `scheduled`), participants = the contact's name and addresses and the
-//! company's name and domain, `synced_from = 'interaction'`.
+//! Field mapping: title = subject; start = the interaction's date and time; end = start
+//! plus the duration; all day when there is no duration; status `completed` once it has
+//! ended (else `scheduled`); participants = the contact's name and addresses and the
+//! company's name and domain; `synced_from = 'interaction'`.
 
 use api::interactions::{EventStatus, InteractionKind, SyncAction};
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +21,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::DomainError;
+use crate::calendar::write_back::RemoteCopy;
 use crate::db::scopes::InteractionsScope;
 
 /// An interaction older than this many days is not put on the calendar.
@@ -207,16 +208,17 @@ impl InteractionsScope<'_> {
         Ok(SyncOutcome::Synced { action, event })
     }
 
-    /// Deletes the interaction's event (the interaction is being deleted).
+    /// Deletes the interaction's event (the interaction is being deleted); returns where
+    /// it was written back, if it was, for its copy to be deleted too.
     pub(super) async fn delete_event(
         self,
         tx: &mut PgConnection,
         id: Uuid,
-    ) -> Result<Option<Uuid>, DomainError> {
-        let event = sqlx::query_scalar!(
+    ) -> Result<Option<RemoteCopy>, DomainError> {
+        let event = sqlx::query!(
             r#"delete from calendar_events
                where user_id = $1 and related_table = 'interactions' and related_id = $2
-               returning id"#,
+               returning id, caldav_calendar_id, caldav_href, caldav_etag"#,
             self.user.0,
             id,
         )
@@ -227,8 +229,16 @@ impl InteractionsScope<'_> {
         } else {
             SyncAction::Skip
         };
-        self.log(tx, id, event, action).await?;
-        Ok(event)
+        self.log(tx, id, event.as_ref().map(|e| e.id), action)
+            .await?;
+        Ok(event.and_then(|e| {
+            Some(RemoteCopy {
+                event_id: e.id,
+                calendar_id: e.caldav_calendar_id?,
+                href: e.caldav_href?,
+                etag: e.caldav_etag,
+            })
+        }))
     }
 
     async fn log(

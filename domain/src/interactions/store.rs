@@ -196,7 +196,9 @@ impl InteractionsScope<'_> {
             .execute(&mut *tx)
             .await?;
         }
-        self.delete_event(&mut tx, id).await?;
+        if let Some(copy) = self.delete_event(&mut tx, id).await? {
+            crate::calendar::write_back::queue(&mut tx, self.user, id, Some(copy)).await?;
+        }
         self.refresh_stats(&mut tx, row.contact_id).await?;
         tx.commit().await?;
         Ok(())
@@ -214,7 +216,9 @@ impl InteractionsScope<'_> {
     /// The activity, the calendar event and the stats follow the interaction.
     async fn after_change(self, tx: &mut PgConnection, id: Uuid) -> Result<(), DomainError> {
         let contact = self.write_activity(tx, id).await?;
-        self.sync_event(tx, id).await?;
+        if let SyncOutcome::Synced { event: Some(_), .. } = self.sync_event(tx, id).await? {
+            crate::calendar::write_back::queue(tx, self.user, id, None).await?;
+        }
         self.refresh_stats(tx, contact).await
     }
 
@@ -275,10 +279,13 @@ impl InteractionsScope<'_> {
                       i.medium as "medium: Medium", i.outcome, i.sentiment as "sentiment: Sentiment",
                       i.importance, i.private_notes, i.archived_at, i.calendar_synced_at,
                       i.created_at, i.updated_at,
-                      e.id as "event_id?", e.status as "event_status?: EventStatus"
+                      e.id as "event_id?", e.status as "event_status?: EventStatus",
+                      f.error as "failure?", f.next_retry_at as "next_retry_at?"
                from interactions i
                left join calendar_events e
                  on e.user_id = i.user_id and e.related_table = 'interactions' and e.related_id = i.id
+               left join calendar_sync_failures f
+                 on f.user_id = i.user_id and f.interaction_id = i.id and f.resolved_at is null
                where i.user_id = $1
                  and ($2::uuid is null or i.contact_id = $2)
                  and ($3::uuid is null or i.company_id = $3)
@@ -321,7 +328,12 @@ impl InteractionsScope<'_> {
                 archived_at: r.archived_at,
                 calendar_synced_at: r.calendar_synced_at,
                 event: match (r.event_id, r.event_status) {
-                    (Some(id), Some(status)) => Some(EventSummary { id, status }),
+                    (Some(id), Some(status)) => Some(EventSummary {
+                        id,
+                        status,
+                        write_back_error: r.failure,
+                        next_retry_at: r.next_retry_at,
+                    }),
                     _ => None,
                 },
                 created_at: r.created_at,

@@ -19,3 +19,4 @@ mod secrets;
 mod summaries;
 mod sync;
 mod threads;
+mod write_back;
