@@ -82,6 +82,17 @@ create table calendar_events (
 create index calendar_events_by_user_time on calendar_events (user_id, start_time);
 create trigger calendar_events_updated_at before update on calendar_events for each row execute function set_updated_at();
 
+-- An interaction deleted with its contact or company (a cascade) takes its event along;
+-- `InteractionsScope::delete` deletes the event itself first, to log it and to delete its
+-- written-back copy.
+create function delete_interaction_event() returns trigger language plpgsql as $$
+begin
+  delete from calendar_events where related_table = 'interactions' and related_id = old.id;
+  return old;
+end $$;
+create trigger interactions_delete_event after delete on interactions
+  for each row execute function delete_interaction_event();
+
 -- Every sync attempt of an interaction: what it did to which event, and how it went.
 -- Kept when the interaction or event is deleted.
 create table calendar_sync_log (

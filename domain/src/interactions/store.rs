@@ -179,14 +179,27 @@ impl InteractionsScope<'_> {
     /// Deletes an interaction with its activity and its calendar event.
     pub async fn delete(self, id: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query_scalar!(
+            "select id from interactions where user_id = $1 and id = $2 for update",
+            self.user.0,
+            id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if exists.is_none() {
+            return Err(DomainError::NotFound("interaction"));
+        }
+        // The event first: its deletion is logged and its written-back copy deleted.
+        if let Some(copy) = self.delete_event(&mut tx, id).await? {
+            crate::calendar::write_back::queue(&mut tx, self.user, id, Some(copy)).await?;
+        }
         let row = sqlx::query!(
             "delete from interactions where user_id = $1 and id = $2 returning contact_id, activity_id",
             self.user.0,
             id,
         )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("interaction"))?;
+        .fetch_one(&mut *tx)
+        .await?;
         if let Some(activity) = row.activity_id {
             sqlx::query!(
                 "delete from activities where user_id = $1 and id = $2",
@@ -195,9 +208,6 @@ impl InteractionsScope<'_> {
             )
             .execute(&mut *tx)
             .await?;
-        }
-        if let Some(copy) = self.delete_event(&mut tx, id).await? {
-            crate::calendar::write_back::queue(&mut tx, self.user, id, Some(copy)).await?;
         }
         self.refresh_stats(&mut tx, row.contact_id).await?;
         tx.commit().await?;
