@@ -501,13 +501,15 @@ async fn another_users_contacts_and_interactions_are_not_found() {
 #[tokio::test]
 async fn deleting_the_contact_takes_its_interactions_events_along() {
     let w = world().await;
-    let logged = w
-        .db
-        .for_user(w.me.id)
-        .interactions()
-        .create(LoggedOn::Contact(w.ada), &draft("Soon gone", Some(now()), Some(30)))
-        .await
-        .unwrap();
+    let logged =
+        w.db.for_user(w.me.id)
+            .interactions()
+            .create(
+                LoggedOn::Contact(w.ada),
+                &draft("Soon gone", Some(now()), Some(30)),
+            )
+            .await
+            .unwrap();
     assert!(event_of(&w.db, logged.id).await.is_some());
     sqlx::query("delete from contacts where id = $1")
         .bind(w.ada)
