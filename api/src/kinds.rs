@@ -75,6 +75,8 @@ closed_set! {
         Generic = "generic",
         Upload = "upload",
         Mbox = "mbox",
+        /// What the user logs by hand (interactions): one per user, never synced.
+        Manual = "manual",
     }
 }
 

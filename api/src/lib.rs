@@ -19,6 +19,7 @@ pub mod calendars;
 pub mod channels;
 pub mod contacts;
 pub mod inbox;
+pub mod interactions;
 pub mod links;
 pub mod mail;
 pub mod notes;

@@ -4,8 +4,9 @@ use leptos_router::components::A;
 use crate::components::GlobalAsk;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
-const NAV: [(&str, &str); 5] = [
+const NAV: [(&str, &str); 6] = [
     ("/inbox", "Inbox"),
+    ("/calendar", "Calendar"),
     ("/contacts", "Contacts"),
     ("/timeline", "Timeline"),
     ("/ask", "Ask"),

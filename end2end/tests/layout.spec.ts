@@ -78,6 +78,6 @@ test("every signed-in page fits 1280 and 390 px and has no accessibility violati
   const thread = await page.getByTestId("activity-timeline").locator("a.open-thread").first().getAttribute("href");
   expect(thread).toMatch(/^\/mail\/[0-9a-f-]{36}$/);
 
-  const pages = ["/welcome", "/inbox", "/contacts", contact!, company!, thread!, "/timeline", "/ask", "/settings", "/settings/channels", "/settings/tokens"];
+  const pages = ["/welcome", "/inbox", "/contacts", contact!, company!, thread!, "/timeline", "/calendar", "/calendar?view=week", "/ask", "/settings", "/settings/channels", "/settings/tokens"];
   for (const path of pages) await checkPage(page, path);
 });

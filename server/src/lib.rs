@@ -5,6 +5,7 @@ pub mod agent;
 pub mod api_v1;
 mod ask;
 mod auth;
+mod calendar_feed;
 pub mod config;
 mod demo;
 pub mod events;

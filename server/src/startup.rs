@@ -392,6 +392,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
         // Token-authenticated: added after the session and sign-in layers, so a cookie
         // never stands in for (or interferes with) the bearer token.
         .merge(api_v1::routes())
+        // The token in the URL is the credential: no session.
+        .route("/calendar/feed/{file}", get(crate::calendar_feed::serve))
         .with_state(state);
     middleware::apply(router, https)
 }

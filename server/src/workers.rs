@@ -14,6 +14,7 @@ use domain::accounts::GoogleTokens;
 use domain::ask::model::ModelConfig;
 use domain::caldav::HttpCalDav;
 use domain::caldav::jobs::{CalDavContext, PollCalendar, enqueue_calendar_polls};
+use domain::calendar::write_back::WriteBackEvent;
 use domain::crypto::SecretBox;
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
@@ -108,7 +109,8 @@ impl BackgroundWork {
             http: HttpCalDav::default_client(),
         });
         let jobs = register_sync_jobs(JobRegistry::new(), sync)
-            .register::<PollCalendar>(calendars)
+            .register::<PollCalendar>(calendars.clone())
+            .register::<WriteBackEvent>(calendars)
             .register::<JmapPollJob>(jmap);
         for _ in 0..settings.workers {
             let worker = Worker::new(

@@ -94,6 +94,11 @@ impl ActivityFeed {
             window,
         }
     }
+
+    /// Reads the timeline again (something on this page changed it).
+    pub fn reload(self) {
+        self.changes.update(|n| *n += 1);
+    }
 }
 
 #[component]

@@ -3,10 +3,12 @@
 
 pub mod activity_timeline;
 pub mod ask_text;
+pub mod calendar_feed;
 pub mod connect_calendar;
 pub mod connect_fastmail;
 pub mod file_upload;
 pub mod global_ask;
+pub mod interactions_panel;
 pub mod notes_panel;
 pub mod relationship_panel;
 pub mod volume_chart;

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use crate::app_error::AppError;
+use crate::components::interactions_panel::{InteractionsData, InteractionsPanel, LoggedOn};
 use crate::components::volume_chart::VolumeChart;
 use crate::errors::LoadError;
 
@@ -42,11 +43,12 @@ pub fn CompanyPage() -> impl IntoView {
             }
         },
     );
+    let interactions = InteractionsData::new(LoggedOn::Company, id, None);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading company…"</p> }>
             {move || Suspend::new(async move {
                 match company.await {
-                    Ok(data) => view! { <CompanyView data/> }.into_any(),
+                    Ok(data) => view! { <CompanyView data interactions/> }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
@@ -59,7 +61,7 @@ fn day(at: Option<DateTime<Utc>>) -> String {
 }
 
 #[component]
-fn CompanyView(data: CompanyData) -> impl IntoView {
+fn CompanyView(data: CompanyData, interactions: InteractionsData) -> impl IntoView {
     let cards = [
         ("People", data.people_count.to_string()),
         ("Sent", data.sent.to_string()),
@@ -68,6 +70,7 @@ fn CompanyView(data: CompanyData) -> impl IntoView {
         ("Strongest relationship", data.strongest.to_string()),
         ("Last contact", day(data.last_at)),
     ];
+    let company_id = data.id;
     let all_people = format!("/contacts?company={}", data.id);
     let more_people = data.people_count > data.people.len() as i64;
     view! {
@@ -133,6 +136,7 @@ fn CompanyView(data: CompanyData) -> impl IntoView {
                     <p><a href=all_people>"All people at this company"</a></p>
                 })}
             </section>
+            <InteractionsPanel id=company_id data=interactions/>
         </section>
     }
 }

@@ -1,6 +1,7 @@
 pub mod api_tokens;
 pub mod ask;
 pub mod ask_stream;
+pub mod calendar;
 pub mod channels;
 pub mod company;
 pub mod contact;
@@ -15,6 +16,7 @@ pub mod welcome;
 
 pub use api_tokens::ApiTokensPage;
 pub use ask::AskPage;
+pub use calendar::CalendarPage;
 pub use channels::ChannelsPage;
 pub use company::CompanyPage;
 pub use contact::ContactDetailPage;

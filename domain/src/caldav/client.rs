@@ -316,3 +316,92 @@ impl CalDavApi for HttpCalDav {
         Ok(objects)
     }
 }
+
+/// Writing one event resource (the write-back of the user's own calendar events).
+impl HttpCalDav {
+    /// PUTs `ics` at `href`: over the version with `etag` (`If-Match`), or only where
+    /// nothing is yet (`If-None-Match: *`) without one. Returns the new ETag, when the
+    /// server sends it. A changed or unexpected resource is a 412 ([`CalDavError::Status`]).
+    pub async fn put_object(
+        &self,
+        href: &str,
+        ics: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<String>, CalDavError> {
+        let url = self.url(href)?;
+        let request = self
+            .http
+            .put(url.clone())
+            .basic_auth(&self.credentials.user, Some(&self.credentials.password))
+            .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")
+            .body(ics.to_owned());
+        let request = match etag {
+            Some(etag) => request.header(header::IF_MATCH, etag),
+            None => request.header(header::IF_NONE_MATCH, "*"),
+        };
+        let response = request.send().await.map_err(CalDavError::Transport)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response
+                .headers()
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned));
+        }
+        Err(CalDavError::from_status(
+            status,
+            retry_after(response.headers()),
+            url.path(),
+        ))
+    }
+
+    /// DELETEs `href` (with `If-Match` when its ETag is known); one already gone is fine.
+    pub async fn delete_object(&self, href: &str, etag: Option<&str>) -> Result<(), CalDavError> {
+        let url = self.url(href)?;
+        let mut request = self
+            .http
+            .delete(url.clone())
+            .basic_auth(&self.credentials.user, Some(&self.credentials.password));
+        if let Some(etag) = etag {
+            request = request.header(header::IF_MATCH, etag);
+        }
+        let response = request.send().await.map_err(CalDavError::Transport)?;
+        let status = response.status();
+        if status.is_success() || status == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(CalDavError::from_status(
+            status,
+            retry_after(response.headers()),
+            url.path(),
+        ))
+    }
+
+    /// The ETag the resource at `href` has now; `None` when there is none.
+    pub async fn current_etag(&self, href: &str) -> Result<Option<String>, CalDavError> {
+        let url = self.url(href)?;
+        let response = self
+            .http
+            .head(url.clone())
+            .basic_auth(&self.credentials.user, Some(&self.credentials.password))
+            .send()
+            .await
+            .map_err(CalDavError::Transport)?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if status.is_success() {
+            return Ok(response
+                .headers()
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned));
+        }
+        Err(CalDavError::from_status(
+            status,
+            retry_after(response.headers()),
+            url.path(),
+        ))
+    }
+}

@@ -193,7 +193,7 @@ impl CalendarsScope<'_> {
         Ok(sqlx::query_as!(
             CalendarSummary,
             r#"select c.id, c.account_id, c.href, c.display_name, c.color, c.polled_at, c.last_error,
-                      (select count(*) from calendar_events e
+                      (select count(*) from caldav_instances e
                        where e.user_id = c.user_id and e.calendar_id = c.id) as "events!"
                from caldav_calendars c where c.user_id = $1
                order by c.created_at, c.id"#,

@@ -99,6 +99,11 @@ impl CalDavError {
         )
     }
 
+    /// A conditional write found another version (`If-Match` / `If-None-Match`).
+    pub fn is_precondition_failed(&self) -> bool {
+        matches!(self, Self::Status { status, .. } if *status == StatusCode::PRECONDITION_FAILED)
+    }
+
     /// Only the user can fix it, with new credentials.
     pub fn needs_reconnect(&self) -> bool {
         matches!(self, Self::Unauthorized)

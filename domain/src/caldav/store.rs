@@ -1,5 +1,5 @@
 //! Writing calendar objects as `meeting` activities. One object (one `.ics`) is written
-//! in one transaction: its instances, their participants and `calendar_events` rows,
+//! in one transaction: its instances, their participants and `caldav_instances` rows,
 //! and its `caldav_objects` row, so a bad object never costs the others.
 //!
 //! Rules: a CANCELLED instance is not stored, and a stored one is marked cancelled
@@ -153,7 +153,7 @@ impl CalendarsScope<'_> {
         let kept: Vec<String> = kept.iter().cloned().collect();
         let deleted = sqlx::query!(
             r#"delete from activities a
-               using calendar_events e
+               using caldav_instances e
                where e.user_id = $1 and e.calendar_id = $2 and e.href = $3
                  and a.user_id = e.user_id and a.id = e.activity_id
                  and a.external_id <> all($4) and a.occurred_at > $5
@@ -181,7 +181,7 @@ impl CalendarsScope<'_> {
                  update activities set subject = $4
                  where user_id = $1 and account_id = $2 and external_id = $3
                  returning id)
-               update calendar_events e set status = 'cancelled', sequence = $5
+               update caldav_instances e set status = 'cancelled', sequence = $5
                from a where e.activity_id = a.id and e.user_id = $1"#,
             self.user.0,
             target.account_id,
@@ -251,7 +251,7 @@ impl CalendarsScope<'_> {
         };
         let organizer = instance.organizer.as_ref().map(|o| serde_json::json!(o));
         sqlx::query!(
-            r#"insert into calendar_events (activity_id, user_id, calendar_id, href, uid,
+            r#"insert into caldav_instances (activity_id, user_id, calendar_id, href, uid,
                  recurrence_id, starts_at, ends_at, all_day, location, status, sequence, etag,
                  organizer, attendees)
                values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)

@@ -188,7 +188,7 @@ pub async fn refresh_as_of(
                  -- A meeting counts once it has begun, unless it was cancelled.
                  or (a.channel = 'meeting' and ap.role in ('attendee', 'organizer')
                      and a.occurred_at <= $3
-                     and not exists (select 1 from calendar_events ce
+                     and not exists (select 1 from caldav_instances ce
                                      where ce.user_id = a.user_id and ce.activity_id = a.id
                                        and ce.status = 'cancelled')))
            ),

@@ -40,6 +40,8 @@ feature_scopes! {
     api_tokens => ApiTokensScope;
     /// Ask: the tools the model calls, its history and the relationship panel.
     ask => AskScope;
+    /// The user's own calendar: the /calendar page and the ICS subscription feed.
+    calendar => CalendarScope;
     /// CalDAV calendars: their polls and stored events.
     calendars => CalendarsScope;
     /// Webhook channels, their keys and blocklists.
@@ -52,6 +54,8 @@ feature_scopes! {
     files => FilesScope;
     /// The unified inbox: what arrived, its read state, done and dismissed.
     inbox => InboxScope;
+    /// Logged interactions and their calendar events.
+    interactions => InteractionsScope;
     /// Background jobs: queueing and the recent list.
     jobs => JobsScope;
     /// Stored mail: messages, deletions, labels and the sync ledger rows.

@@ -60,7 +60,7 @@ impl SyncScope<'_> {
                left join (select account_id, outcome, count(*) as count from sync_ledger
                           where user_id = $1 group by account_id, outcome) l
                  on l.account_id = a.id
-               where a.user_id = $1
+               where a.user_id = $1 and a.provider <> 'manual'
                order by a.created_at, a.id, l.outcome"#,
             self.user.0,
         )

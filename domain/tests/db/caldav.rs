@@ -158,7 +158,7 @@ impl Setup {
     async fn meetings(&self) -> Vec<(String, Option<String>, DateTime<Utc>, String)> {
         sqlx::query_as(
             r#"select a.external_id, a.subject, a.occurred_at, e.status
-               from activities a join calendar_events e on e.activity_id = a.id
+               from activities a join caldav_instances e on e.activity_id = a.id
                where a.user_id = $1 and a.channel = 'meeting'
                order by a.occurred_at, a.external_id"#,
         )
@@ -221,7 +221,7 @@ async fn stored_meetings_follow_the_server() {
     s.poll(now).await;
     assert_eq!(s.subjects().await, ["Retro", "Planning v2"]);
     let stored_etag: String =
-        sqlx::query_scalar("select etag from calendar_events where uid = 'a@test'")
+        sqlx::query_scalar("select etag from caldav_instances where uid = 'a@test'")
             .fetch_one(s.db.pool())
             .await
             .unwrap();

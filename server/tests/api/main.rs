@@ -20,6 +20,7 @@ mod hydration;
 mod import;
 mod inbox;
 mod ingest;
+mod interactions;
 mod lifecycle;
 mod live;
 mod notes_api;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::app_error::AppError;
 use crate::components::activity_timeline::ActivityFeed;
+use crate::components::interactions_panel::{InteractionsData, LoggedOn};
 use crate::components::notes_panel::NotesData;
 use crate::components::relationship_panel::{RelationshipData, relationship_data};
 
@@ -102,6 +103,7 @@ pub struct ContactActions {
     pub unmerge: ServerAction<UnmergeContacts>,
     pub feed: ActivityFeed,
     pub notes: NotesData,
+    pub interactions: InteractionsData,
     pub relationship: RelationshipData,
 }
 
@@ -133,11 +135,13 @@ pub fn contact_page_data(
             }
         },
     );
+    let feed = ActivityFeed::new(id);
     let actions = ContactActions {
         save,
         merge,
         unmerge,
-        feed: ActivityFeed::new(id),
+        feed,
+        interactions: InteractionsData::new(LoggedOn::Contact, id, Some(feed)),
         notes: NotesData::new(id),
         relationship: relationship_data(id),
     };

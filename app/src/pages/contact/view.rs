@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::data::{ContactActions, MergeContacts, SaveProfile, UnmergeContacts};
 use crate::components::activity_timeline::ActivityTimeline;
+use crate::components::interactions_panel::InteractionsPanel;
 use crate::components::notes_panel::NotesPanel;
 use crate::components::relationship_panel::RelationshipPanel;
 use crate::components::volume_chart::VolumeChart;
@@ -63,6 +64,7 @@ pub fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView 
                 <ActivityTimeline contact=data.id feed=actions.feed/>
                 <NotesPanel contact=data.id data=actions.notes/>
             </div>
+            <InteractionsPanel id=data.id data=actions.interactions/>
             <div class="two-columns">
                 <div>
                     <ProfileEditor id=data.id values=data.profile.clone() user_fields=data.user_fields.clone() save=actions.save/>

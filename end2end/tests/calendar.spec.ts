@@ -1,0 +1,90 @@
+import { expect, test, type Page } from "@playwright/test";
+import { hydrated, signIn, watchConsole } from "./support";
+
+/** Adds a contact through the contacts page; returns its id. */
+async function addContact(page: Page, name: string, email: string): Promise<string> {
+  await page.goto("/contacts");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
+  await page.getByRole("button", { name: "Save contact" }).click();
+  return (await (await saved).json()) as string;
+}
+
+/** Next Tuesday (never today), as YYYY-MM-DD in UTC, the zone the form uses. */
+function nextTuesday(): string {
+  const day = new Date();
+  do {
+    day.setUTCDate(day.getUTCDate() + 1);
+  } while (day.getUTCDay() !== 2);
+  return day.toISOString().slice(0, 10);
+}
+
+test("calendar: a meeting logged for next Tuesday is on /calendar and in the ICS feed; archived, it is cancelled", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  const errors = watchConsole(page);
+  await signIn(page);
+  const contactId = await addContact(page, "Cal Endar", `cal.${Date.now()}@calendar.example`);
+  const tuesday = nextTuesday();
+
+  // Log the meeting on the contact.
+  await page.goto(`/contacts/${contactId}`);
+  await hydrated(page);
+  const panel = page.getByTestId("interactions");
+  await panel.getByText("Log an interaction").click();
+  const form = panel.getByTestId("log-interaction-form");
+  await form.getByLabel("Type").selectOption("meeting");
+  await form.getByLabel("Subject").fill("Quarterly planning");
+  await form.getByLabel("Date").fill(tuesday);
+  await form.getByLabel("Time (UTC)").fill("10:30");
+  await form.getByLabel(/^Duration/).fill("45");
+  await form.getByLabel("Location").fill("Head office");
+  await form.getByRole("button", { name: "Log it" }).click();
+  const row = panel.locator("li.interaction", { hasText: "Quarterly planning" });
+  await expect(row.getByTestId("calendar-note")).toHaveText("On the calendar (scheduled)");
+  await expect(page.getByTestId("activity-timeline")).toContainText("Quarterly planning");
+
+  // On /calendar: the week of that Tuesday, and the agenda behind the nav link.
+  await page.goto(`/calendar?view=week&date=${tuesday}`);
+  await hydrated(page);
+  const item = page.getByTestId("calendar-item").filter({ hasText: "Quarterly planning" });
+  await expect(item).toHaveAttribute("data-status", "scheduled");
+  await expect(item).toContainText("10:30–11:15 UTC");
+  await expect(item.getByRole("link", { name: "Cal Endar" })).toHaveAttribute("href", `/contacts/${contactId}`);
+  await page.getByRole("link", { name: "Calendar", exact: true }).click();
+  await expect(page).toHaveURL(/\/calendar$/);
+  await expect(page.getByTestId("agenda")).toContainText("Quarterly planning");
+
+  // The ICS feed, from Settings; fetched without the session, as a calendar app would.
+  await page.goto("/settings");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Create subscription URL" }).click();
+  const feedUrl = await page.getByTestId("calendar-feed-url").inputValue();
+  expect(feedUrl).toMatch(/\/calendar\/feed\/rcf_[A-Za-z0-9_-]+\.ics$/);
+  const feed = await request.get(feedUrl);
+  expect(feed.status()).toBe(200);
+  expect(feed.headers()["content-type"]).toContain("text/calendar");
+  const ics = await feed.text();
+  expect(ics).toContain("SUMMARY:Quarterly planning");
+  expect(ics).toContain(`DTSTART:${tuesday.replaceAll("-", "")}T103000Z`);
+  expect(ics).toContain("STATUS:CONFIRMED");
+
+  // Archived: cancelled on the calendar and in the feed (kept, with a new SEQUENCE).
+  await page.goto(`/contacts/${contactId}`);
+  await hydrated(page);
+  await row.getByRole("button", { name: "Archive" }).click();
+  await expect(row.getByTestId("calendar-note")).toHaveText("Cancelled on the calendar");
+  await page.goto(`/calendar?view=week&date=${tuesday}`);
+  await expect(item).toHaveAttribute("data-status", "cancelled");
+  const cancelled = await (await request.get(feedUrl)).text();
+  expect(cancelled).toContain("STATUS:CANCELLED");
+  expect(cancelled).toContain("SEQUENCE:1");
+  expect(cancelled).toContain("SUMMARY:Quarterly planning");
+
+  expect(errors).toEqual([]);
+});
