@@ -98,21 +98,45 @@ impl InboxScope<'_> {
                 .fetch_all(self.pool)
                 .await?
             }
-            // The matches come from the two trigram indexes first (subject and snippet;
-            // the sender), then only those rows are ordered.
+            // Each side (subject and snippet; the sender) yields at most a page of the
+            // newest matches, so the planner can walk the inbox index newest first
+            // for a common word and use the trigram indexes for a rare one; the page
+            // is the newest of both.
             Some(search) => {
-                sqlx::query_as!(
+                // A plan for a rare word is wrong for a common one: plan each search
+                // for its own pattern, never with a cached generic plan.
+                let mut tx = self.pool.begin().await?;
+                sqlx::query!("set local plan_cache_mode = force_custom_plan")
+                    .execute(&mut *tx)
+                    .await?;
+                let rows = sqlx::query_as!(
                     Row,
                     r#"with hits as (
-                         select a.id from activities a
-                         where a.user_id = $1
-                           and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
-                           and (a.direction = 'inbound' or a.channel = 'meeting')
-                           and lower(coalesce(a.subject, '') || ' ' || coalesce(a.snippet, '')) like $7
+                         (select a.id, a.occurred_at from activities a
+                          where a.user_id = $1
+                            and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
+                            and (a.direction = 'inbound' or a.channel = 'meeting')
+                            and (a.occurred_at, a.id) < ($2, $3)
+                            and (cardinality($4::text[]) = 0 or a.channel = any($4))
+                            and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
+                            and lower(coalesce(a.subject, '') || ' ' || coalesce(a.snippet, '')) like $7
+                          order by a.occurred_at desc, a.id desc
+                          limit $6)
                          union
-                         select p.activity_id from activity_participants p
-                         where p.user_id = $1 and p.role in ('from', 'organizer')
-                           and lower(coalesce(p.display_name, '') || ' ' || p.address) like $7
+                         (select a.id, a.occurred_at from activity_participants p
+                          join activities a on a.id = p.activity_id
+                          where p.user_id = $1 and p.role in ('from', 'organizer')
+                            and lower(coalesce(p.display_name, '') || ' ' || p.address) like $7
+                            and a.user_id = $1
+                            and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
+                            and (a.direction = 'inbound' or a.channel = 'meeting')
+                            and (a.occurred_at, a.id) < ($2, $3)
+                            and (cardinality($4::text[]) = 0 or a.channel = any($4))
+                            and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
+                          order by a.occurred_at desc, a.id desc
+                          limit $6)
+                       ), page as (
+                         select id from hits order by occurred_at desc, id desc limit $6
                        )
                        select a.id, a.channel as "channel: Channel", a.occurred_at, a.subject, a.snippet,
                               (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))) as "unread!",
@@ -127,7 +151,7 @@ impl InboxScope<'_> {
                          limit 1) s on true
                        left join contacts c on c.user_id = $1 and c.id = s.contact_id
                        where a.user_id = $1
-                         and a.id in (select id from hits)
+                         and a.id in (select id from page)
                          and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
                          and (a.direction = 'inbound' or a.channel = 'meeting')
                          and (a.occurred_at, a.id) < ($2, $3)
@@ -143,8 +167,10 @@ impl InboxScope<'_> {
                     limit,
                     contains_pattern(search),
                 )
-                .fetch_all(self.pool)
-                .await?
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                rows
             }
         };
         let next = (rows.len() > query.limit).then(|| {
@@ -200,7 +226,7 @@ impl InboxScope<'_> {
     /// Marks an item done: it leaves the inbox and stays on the timeline.
     pub async fn done(self, activity: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query_scalar!(
+        let changed = sqlx::query_scalar!(
             r#"update activities set done_at = coalesce(done_at, now())
                where user_id = $1 and id = $2 and dismissed_at is null
                returning id"#,
@@ -208,17 +234,14 @@ impl InboxScope<'_> {
             activity,
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("activity"))?;
-        self.announce(&mut tx, activity).await?;
-        tx.commit().await?;
-        Ok(())
+        .await?;
+        self.commit_change(tx, changed, activity).await
     }
 
     /// Undoes [`Self::done`]: the item is back in the inbox.
     pub async fn undo_done(self, activity: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query_scalar!(
+        let changed = sqlx::query_scalar!(
             r#"update activities set done_at = null
                where user_id = $1 and id = $2 and dismissed_at is null
                returning id"#,
@@ -226,18 +249,15 @@ impl InboxScope<'_> {
             activity,
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("activity"))?;
-        self.announce(&mut tx, activity).await?;
-        tx.commit().await?;
-        Ok(())
+        .await?;
+        self.commit_change(tx, changed, activity).await
     }
 
     /// Dismisses an item: it leaves the inbox and the timeline for good (nothing clears
     /// `dismissed_at`, so syncing it again does not bring it back).
     pub async fn dismiss(self, activity: Uuid) -> Result<(), DomainError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query_scalar!(
+        let changed = sqlx::query_scalar!(
             r#"update activities set dismissed_at = coalesce(dismissed_at, now())
                where user_id = $1 and id = $2
                returning id"#,
@@ -245,8 +265,20 @@ impl InboxScope<'_> {
             activity,
         )
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("activity"))?;
+        .await?;
+        self.commit_change(tx, changed, activity).await
+    }
+
+    /// After a state change (`changed`: the updated row, none when the activity is not
+    /// this user's or was dismissed): tells the user's other tabs (`inbox.changed`) and
+    /// commits.
+    async fn commit_change(
+        self,
+        mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+        changed: Option<Uuid>,
+        activity: Uuid,
+    ) -> Result<(), DomainError> {
+        changed.ok_or(DomainError::NotFound("activity"))?;
         self.announce(&mut tx, activity).await?;
         tx.commit().await?;
         Ok(())
