@@ -380,10 +380,14 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
             "/settings/import-mbox",
             post(import::upload_mbox).layer(DefaultBodyLimit::disable()),
         )
-        .leptos_routes_with_context(&state, routes, render_context, move || {
+        .leptos_routes_with_context(&state, routes, render_context.clone(), move || {
             shell(leptos_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The not-found page renders the same shell (user menu and all): same context.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(render_context, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_user,

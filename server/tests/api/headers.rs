@@ -6,7 +6,7 @@ use app::pages::ask::AskQuestion;
 use leptos::server_fn::ServerFn;
 use reqwest::header::HeaderMap;
 
-use crate::helpers::{ALEX, spawn_app, spawn_app_with};
+use crate::helpers::{ALEX, ALEX_NAME, spawn_app, spawn_app_with};
 
 /// Every `nonce="…"` on the page's `<script>` tags.
 fn script_nonces(html: &str) -> Vec<String> {
@@ -94,6 +94,8 @@ async fn pages_carry_the_security_headers_and_a_csp_with_their_script_nonce() {
     let missing = alex.get("/no-such-page").await;
     assert_eq!(missing.status(), 404);
     assert!(missing.headers().contains_key("content-security-policy"));
+    // It is the app's own page, rendered with the app's context: the user menu is there.
+    alex.page("/no-such-page", 404, ALEX_NAME).await;
     let health = app.anonymous.get("/healthz").await;
     assert_eq!(health.headers()["x-content-type-options"], "nosniff");
 }
