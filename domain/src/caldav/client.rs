@@ -165,11 +165,7 @@ impl HttpCalDav {
         if status == StatusCode::MULTI_STATUS || status == StatusCode::OK {
             return response.text().await.map_err(CalDavError::Transport);
         }
-        Err(CalDavError::from_status(
-            status,
-            retry_after(response.headers()),
-            url.path(),
-        ))
+        Err(refused(&response, &url))
     }
 
     async fn propfind_href(
@@ -342,17 +338,9 @@ impl HttpCalDav {
         let response = request.send().await.map_err(CalDavError::Transport)?;
         let status = response.status();
         if status.is_success() {
-            return Ok(response
-                .headers()
-                .get(header::ETAG)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned));
+            return Ok(etag_of(&response));
         }
-        Err(CalDavError::from_status(
-            status,
-            retry_after(response.headers()),
-            url.path(),
-        ))
+        Err(refused(&response, &url))
     }
 
     /// DELETEs `href` (with `If-Match` when its ETag is known); one already gone is fine.
@@ -370,11 +358,7 @@ impl HttpCalDav {
         if status.is_success() || status == StatusCode::NOT_FOUND {
             return Ok(());
         }
-        Err(CalDavError::from_status(
-            status,
-            retry_after(response.headers()),
-            url.path(),
-        ))
+        Err(refused(&response, &url))
     }
 
     /// The ETag the resource at `href` has now; `None` when there is none.
@@ -392,16 +376,26 @@ impl HttpCalDav {
             return Ok(None);
         }
         if status.is_success() {
-            return Ok(response
-                .headers()
-                .get(header::ETAG)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned));
+            return Ok(etag_of(&response));
         }
-        Err(CalDavError::from_status(
-            status,
-            retry_after(response.headers()),
-            url.path(),
-        ))
+        Err(refused(&response, &url))
     }
+}
+
+/// The error for a response the server answered with a failure status.
+fn refused(response: &reqwest::Response, url: &reqwest::Url) -> CalDavError {
+    CalDavError::from_status(
+        response.status(),
+        retry_after(response.headers()),
+        url.path(),
+    )
+}
+
+/// The response's `ETag`, when it has one.
+fn etag_of(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
