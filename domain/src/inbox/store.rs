@@ -152,13 +152,7 @@ impl InboxScope<'_> {
                        left join contacts c on c.user_id = $1 and c.id = s.contact_id
                        where a.user_id = $1
                          and a.id in (select id from page)
-                         and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
-                         and (a.direction = 'inbound' or a.channel = 'meeting')
-                         and (a.occurred_at, a.id) < ($2, $3)
-                         and (cardinality($4::text[]) = 0 or a.channel = any($4))
-                         and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
-                       order by a.occurred_at desc, a.id desc
-                       limit $6"#,
+                       order by a.occurred_at desc, a.id desc"#,
                     self.user.0,
                     after.occurred_at,
                     after.id,
