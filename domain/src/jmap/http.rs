@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::types::{CORE, MAIL};
 use super::{
-    EMAIL_PROPERTIES, Email, EmailBatch, EmailPatch, EmailQuery, Endpoint, JmapApi, JmapError,
+    EMAIL_PROPERTIES, Email, EmailPatch, EmailQuery, Endpoint, JmapApi, JmapError, Listing,
     Mailbox, Session, SetOutcome,
 };
 use crate::jmap::Credential;
@@ -210,12 +210,13 @@ impl JmapApi for HttpJmap {
             .collect()
     }
 
-    async fn emails(
+    async fn list_emails(
         &self,
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-    ) -> Result<EmailBatch, JmapError> {
+        stamp: &[(String, EmailPatch)],
+    ) -> Result<Listing, JmapError> {
         let account = account(session)?;
         let mut filter = json!({
             "inMailbox": query.mailbox_id,
@@ -224,33 +225,47 @@ impl JmapApi for HttpJmap {
         if let Some(after) = query.after {
             filter["after"] = json!(after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
-        let calls = json!([
-            ["Email/query", {
-                "accountId": account,
-                "filter": filter,
-                "sort": [{"property": "receivedAt", "isAscending": true}],
-                "position": query.position,
-                "limit": query.limit,
-                "collapseThreads": false,
-            }, "q"],
-            ["Email/get", {
-                "accountId": account,
-                "#ids": {"resultOf": "q", "name": "Email/query", "path": "/ids"},
-                "properties": EMAIL_PROPERTIES,
-                "fetchTextBodyValues": true,
-                "fetchHTMLBodyValues": true,
-                "maxBodyValueBytes": MAX_BODY_VALUE_BYTES,
-            }, "g"],
-        ]);
-        let mut responses = self.call(endpoint, session, calls).await?.into_iter();
-        let (Some(mut queried), Some(mut got)) = (responses.next(), responses.next()) else {
-            return Err(JmapError::Decode(
-                "Email/query + Email/get answered fewer than two methods".to_owned(),
-            ));
+        let mut calls = Vec::new();
+        if !stamp.is_empty() {
+            calls.push(set_call(account, stamp));
+        }
+        calls.push(json!(["Email/query", {
+            "accountId": account,
+            "filter": filter,
+            "sort": [{"property": "receivedAt", "isAscending": true}],
+            "position": query.position,
+            "limit": query.limit,
+            "collapseThreads": false,
+        }, "q"]));
+        let mut responses = self.call(endpoint, session, json!(calls)).await?;
+        let Some(mut queried) = responses.pop() else {
+            return Err(JmapError::Decode("Email/query answered nothing".to_owned()));
         };
-        let ids: Vec<String> = decode(queried["ids"].take(), "Email/query ids")?;
-        let emails: Vec<Email> = decode(got["list"].take(), "Email/get list")?;
-        Ok(EmailBatch { ids, emails })
+        Ok(Listing {
+            ids: decode(queried["ids"].take(), "Email/query ids")?,
+            stamped: responses.pop().map(set_outcome).unwrap_or_default(),
+        })
+    }
+
+    async fn get_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        ids: &[String],
+    ) -> Result<Vec<Email>, JmapError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let calls = json!([["Email/get", {
+            "accountId": account(session)?,
+            "ids": ids,
+            "properties": EMAIL_PROPERTIES,
+            "fetchTextBodyValues": true,
+            "fetchHTMLBodyValues": true,
+            "maxBodyValueBytes": MAX_BODY_VALUE_BYTES,
+        }, "g"]]);
+        let mut responses = self.call(endpoint, session, calls).await?;
+        decode(responses.remove(0)["list"].take(), "Email/get list")
     }
 
     async fn update_emails(
@@ -262,37 +277,42 @@ impl JmapApi for HttpJmap {
         if patches.is_empty() {
             return Ok(SetOutcome::default());
         }
-        let update: serde_json::Map<String, Value> = patches
-            .iter()
-            .map(|(id, patch)| (id.clone(), json!(patch)))
-            .collect();
-        let calls = json!([["Email/set", {
-            "accountId": account(session)?,
-            "update": update,
-        }, "s"]]);
+        let calls = json!([set_call(account(session)?, patches)]);
         let mut responses = self.call(endpoint, session, calls).await?;
-        let set = responses.remove(0);
-        let updated = set["updated"]
-            .as_object()
-            .map(|u| u.keys().cloned().collect())
-            .unwrap_or_default();
-        let not_updated = set["notUpdated"]
-            .as_object()
-            .map(|n| {
-                n.iter()
-                    .map(|(id, error)| {
-                        (
-                            id.clone(),
-                            error["type"].as_str().unwrap_or("notUpdated").to_owned(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(SetOutcome {
-            updated,
-            not_updated,
+        Ok(set_outcome(responses.remove(0)))
+    }
+}
+
+fn set_call(account: &str, patches: &[(String, EmailPatch)]) -> Value {
+    let update: serde_json::Map<String, Value> = patches
+        .iter()
+        .map(|(id, patch)| (id.clone(), json!(patch)))
+        .collect();
+    json!(["Email/set", { "accountId": account, "update": update }, "s"])
+}
+
+/// `Email/set`'s answer: `updated` ids and `notUpdated` ids with their error type.
+fn set_outcome(set: Value) -> SetOutcome {
+    let updated = set["updated"]
+        .as_object()
+        .map(|u| u.keys().cloned().collect())
+        .unwrap_or_default();
+    let not_updated = set["notUpdated"]
+        .as_object()
+        .map(|n| {
+            n.iter()
+                .map(|(id, error)| {
+                    (
+                        id.clone(),
+                        error["type"].as_str().unwrap_or("notUpdated").to_owned(),
+                    )
+                })
+                .collect()
         })
+        .unwrap_or_default();
+    SetOutcome {
+        updated,
+        not_updated,
     }
 }
 

@@ -16,16 +16,15 @@
 //! 3. `Mailbox/set` `{accountId, create: {"<name>": {name: "<name>", parentId: null}}}`
 //!    for `Skip_Email` and `Skip_Domain` when missing (read: `created.<name>.id`,
 //!    `notCreated`).
-//! 4. `Email/query` + `Email/get` in ONE request, the get taking the query's ids by
-//!    back-reference:
-//!    - `["Email/query", {accountId, filter: {inMailbox: "<id>", notKeyword: "$crm_done",
-//!      after: "<UTCDate>" (only once a checkpoint exists)}, sort: [{property:
-//!      "receivedAt", isAscending: true}], position: <n * 50>, limit: 50,
-//!      collapseThreads: false}, "q"]`
-//!    - `["Email/get", {accountId, "#ids": {resultOf: "q", name: "Email/query", path:
-//!      "/ids"}, properties: [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true,
-//!      fetchHTMLBodyValues: true, maxBodyValueBytes: 1000000}, "g"]`
-//!      (several of these requests, at positions 0, 50, 100, ..., are in flight at once).
+//! 4. Listing: `["Email/query", {accountId, filter: {inMailbox: "<id>", notKeyword:
+//!    "$crm_done", after: "<UTCDate>" (only once a checkpoint exists)}, sort: [{property:
+//!    "receivedAt", isAscending: true}], position: <n>, limit: 200, collapseThreads:
+//!    false}, "q"]`, led in the same request by the `Email/set` of 5. when stored rounds
+//!    wait for their stamps (the server runs the calls in order, so the position counts
+//!    what is still unstamped). Read: `ids`.
+//!    Fetching, at the same time as the next listing: `["Email/get", {accountId, ids:
+//!    [50 listed ids], properties: [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true,
+//!    fetchHTMLBodyValues: true, maxBodyValueBytes: 1000000}, "g"]`, four at once.
 //! 5. `Email/set` `{accountId, update: {"<id>": patch}}` with the patches
 //!    `{"keywords/$crm_done": true}` (stored), or for a blocked sender
 //!    `{"mailboxIds": {"<Skip_Email or Skip_Domain id>": true}, "keywords/$seen": true,
@@ -56,7 +55,7 @@ pub use sync::{
     PollsJmap, SKIP_DOMAIN, SKIP_EMAIL, enqueue_jmap_polls,
 };
 pub use types::{
-    Credential, EMAIL_PROPERTIES, Email, EmailBatch, EmailPatch, EmailQuery, Endpoint, Mailbox,
+    Credential, EMAIL_PROPERTIES, Email, EmailPatch, EmailQuery, Endpoint, Listing, Mailbox,
     Session, SetOutcome,
 };
 
@@ -88,13 +87,24 @@ pub trait JmapApi: Send + Sync + 'static {
         names: &[&str],
     ) -> impl Future<Output = Result<Vec<String>, JmapError>> + Send;
 
-    /// `Email/query` + `Email/get` (`#ids`) in one request.
-    fn emails(
+    /// `Email/query` for ids, after an `Email/set` applying `stamp` (when not empty) in
+    /// the same request: the server runs them in order, so the query's positions
+    /// already leave out what the set stamped.
+    fn list_emails(
         &self,
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-    ) -> impl Future<Output = Result<EmailBatch, JmapError>> + Send;
+        stamp: &[(String, EmailPatch)],
+    ) -> impl Future<Output = Result<Listing, JmapError>> + Send;
+
+    /// `Email/get` of these ids (ids the server no longer has are left out).
+    fn get_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<Email>, JmapError>> + Send;
 
     /// `Email/set` updates; a partial failure is in [`SetOutcome::not_updated`].
     fn update_emails(

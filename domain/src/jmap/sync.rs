@@ -11,7 +11,7 @@
 //! stamp fetches the round again next time, and storing it again changes nothing.
 //! Storing a round overlaps with stamping the one before and fetching the next.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,8 +25,8 @@ use uuid::Uuid;
 
 use super::account::JmapAccountError;
 use super::{
-    Email, EmailPatch, EmailQuery, Endpoint, JmapApi, JmapError, PAGE, Session, labels_of,
-    parse_jmap_email,
+    Email, EmailPatch, EmailQuery, Endpoint, JmapApi, JmapError, PAGE, Session, SetOutcome,
+    labels_of, parse_jmap_email,
 };
 use crate::channels::{BlockEntry, BlocklistEntry};
 use crate::crypto::SecretBox;
@@ -303,9 +303,12 @@ impl<A: JmapApi> JmapSync<A> {
         report
     }
 
-    /// The server stage of [`Self::sync_mailbox`]: stamps every stored round (then moves
-    /// the checkpoint), fetches the next round while the store stage is busy, and ends
-    /// when the mailbox has no more unstamped mail and every round is stamped.
+    /// The server stage of [`Self::sync_mailbox`]. Each step sends, at once, one request
+    /// listing the next ids (`Email/query`, led by the `Email/set` stamping the rounds
+    /// stored since the last one, so the query's positions already leave them out) and
+    /// `Email/get` of the ids listed the step before. Refused stamps make a position too
+    /// low, never too high: a message is listed twice, never skipped. Ends when the
+    /// mailbox has no more unstamped mail and every round is stamped.
     #[allow(clippy::too_many_arguments)]
     async fn fetch_and_stamp(
         &self,
@@ -317,18 +320,22 @@ impl<A: JmapApi> JmapSync<A> {
         to_store: mpsc::Sender<Vec<Email>>,
         mut stored: mpsc::UnboundedReceiver<StoredRound>,
     ) -> Result<PollReport, JmapSyncError> {
+        let round_size = self.options.in_flight * PAGE;
         let mut report = PollReport::default();
-        let mut fetched_ids: HashSet<String> = HashSet::new();
-        // Fetched messages that have left the query's results: stamped or moved.
+        let mut listed: HashSet<String> = HashSet::new();
+        // Listed, not yet fetched, oldest first.
+        let mut to_get: VecDeque<String> = VecDeque::new();
+        // Listed messages that have left the query's results: stamped or moved.
         let mut removed = 0;
         let mut in_store = 0;
-        let mut fetching = true;
+        let mut listing = true;
         let mut refused = false;
         let mut ready: Vec<StoredRound> = Vec::new();
         loop {
-            // Collect what is stored; wait for it once nothing is left to fetch.
+            let busy = listing || !to_get.is_empty();
+            // Collect what is stored; wait for it once nothing is left to list or get.
             while in_store > 0 {
-                let round = if fetching {
+                let round = if busy {
                     match stored.try_recv() {
                         Ok(round) => round,
                         Err(_) => break,
@@ -345,14 +352,40 @@ impl<A: JmapApi> JmapSync<A> {
             }
             // An `Email/set` costs the server about as much per call as per message:
             // stamp several rounds at once, unless nothing more is coming.
-            if !ready.is_empty() && (ready.len() >= STAMP_ROUNDS || !fetching) {
-                let stamped = self
-                    .stamp_round(
-                        ctx,
-                        StoredRound::merge(std::mem::take(&mut ready)),
-                        skip_boxes,
-                    )
+            let stamp = (!ready.is_empty() && (ready.len() >= STAMP_ROUNDS || !busy))
+                .then(|| StoredRound::merge(std::mem::take(&mut ready)));
+            if !busy && stamp.is_none() {
+                return Ok(report);
+            }
+            let patches = match &stamp {
+                Some(round) => self.stamp_patches(ctx, round, skip_boxes).await?,
+                None => Vec::new(),
+            };
+            let batch: Vec<String> = to_get.drain(..round_size.min(to_get.len())).collect();
+            let list_or_stamp = async {
+                if !listing {
+                    let set = self
+                        .api
+                        .update_emails(ctx.endpoint, ctx.session, &patches)
+                        .await?;
+                    return Ok::<_, JmapError>((None, set));
+                }
+                let query = EmailQuery {
+                    mailbox_id: mailbox.to_owned(),
+                    after,
+                    // Unstamped messages stay at the front of the results (oldest first).
+                    position: (listed.len() - removed).saturating_sub(patches.len()),
+                    limit: round_size,
+                };
+                let listing = self
+                    .api
+                    .list_emails(ctx.endpoint, ctx.session, &query, &patches)
                     .await?;
+                Ok((Some(listing.ids), listing.stamped))
+            };
+            let ((ids, set), emails) = tokio::try_join!(list_or_stamp, self.get(ctx, &batch))?;
+            if let Some(round) = stamp {
+                let stamped = stamped_round(round, set, ctx.account);
                 removed += stamped.report.stamped;
                 report += stamped.report;
                 if !refused {
@@ -362,37 +395,18 @@ impl<A: JmapApi> JmapSync<A> {
                 if stamped.report.not_stamped > 0 {
                     // Refused stamps are fetched again next poll, not in a loop now;
                     // the checkpoint stays before the oldest of them.
-                    fetching = false;
+                    listing = false;
                     refused = true;
                 }
             }
-            if !fetching {
-                if in_store == 0 && ready.is_empty() {
-                    return Ok(report);
+            if let Some(ids) = ids {
+                let full = ids.len() == round_size;
+                // Mail arriving meanwhile can shift the results: list each message once.
+                let before = to_get.len();
+                to_get.extend(ids.into_iter().filter(|id| listed.insert(id.clone())));
+                if !full || to_get.len() == before {
+                    listing = false;
                 }
-                continue;
-            }
-            // Unstamped messages stay at the front of the results (oldest first).
-            let position = fetched_ids.len() - removed;
-            let pages = try_join_all((0..self.options.in_flight).map(|i| {
-                let query = EmailQuery {
-                    mailbox_id: mailbox.to_owned(),
-                    after,
-                    position: position + i * PAGE,
-                    limit: PAGE,
-                };
-                async move { self.api.emails(ctx.endpoint, ctx.session, &query).await }
-            }))
-            .await?;
-            let listed: usize = pages.iter().map(|p| p.ids.len()).sum();
-            // Mail arriving meanwhile can shift a page: keep each message's first copy.
-            let emails: Vec<Email> = pages
-                .into_iter()
-                .flat_map(|p| p.emails)
-                .filter(|e| fetched_ids.insert(e.id.clone()))
-                .collect();
-            if listed < self.options.in_flight * PAGE || emails.is_empty() {
-                fetching = false;
             }
             if !emails.is_empty() {
                 if to_store.send(emails).await.is_err() {
@@ -402,6 +416,16 @@ impl<A: JmapApi> JmapSync<A> {
                 in_store += 1;
             }
         }
+    }
+
+    /// `Email/get` of `ids`, pages of [`PAGE`] at once.
+    async fn get(&self, ctx: &Context<'_>, ids: &[String]) -> Result<Vec<Email>, JmapError> {
+        let pages = try_join_all(
+            ids.chunks(PAGE)
+                .map(|page| self.api.get_emails(ctx.endpoint, ctx.session, page)),
+        )
+        .await?;
+        Ok(pages.into_iter().flatten().collect())
     }
 
     async fn save_checkpoint(
@@ -479,13 +503,14 @@ impl<A: JmapApi> JmapSync<A> {
         })
     }
 
-    /// Committed: stamps the round (`$crm_done`; blocked mail moved aside and read).
-    async fn stamp_round(
+    /// The stamps of a committed round: `$crm_done`, and blocked mail moved aside (into
+    /// `Skip_Email` / `Skip_Domain`, created when missing) and marked read.
+    async fn stamp_patches(
         &self,
         ctx: &Context<'_>,
-        round: StoredRound,
+        round: &StoredRound,
         skip_boxes: &mut HashMap<&'static str, String>,
-    ) -> Result<Round, JmapSyncError> {
+    ) -> Result<Vec<(String, EmailPatch)>, JmapSyncError> {
         for aside in round.messages.iter().filter_map(|(_, _, aside)| *aside) {
             if !skip_boxes.contains_key(aside) {
                 let id = self
@@ -496,7 +521,7 @@ impl<A: JmapApi> JmapSync<A> {
                 skip_boxes.insert(aside, id);
             }
         }
-        let patches: Vec<(String, EmailPatch)> = round
+        Ok(round
             .messages
             .iter()
             .map(|(id, _, aside)| {
@@ -506,28 +531,28 @@ impl<A: JmapApi> JmapSync<A> {
                 };
                 (id.clone(), patch)
             })
-            .collect();
-        let set = self
-            .api
-            .update_emails(ctx.endpoint, ctx.session, &patches)
-            .await?;
-        for (id, kind) in &set.not_updated {
-            tracing::warn!(account = %ctx.account, id, kind, "JMAP Email/set notUpdated; retried next poll");
-        }
-        let mut report = round.report;
-        report.stamped = set.updated.len();
-        report.not_stamped = set.not_updated.len();
-        let refused: HashSet<&str> = set.not_updated.iter().map(|(id, _)| id.as_str()).collect();
-        Ok(Round {
-            report,
-            newest: round.messages.iter().map(|(_, at, _)| *at).max(),
-            oldest_refused: round
-                .messages
-                .iter()
-                .filter(|(id, _, _)| refused.contains(id.as_str()))
-                .map(|(_, at, _)| *at)
-                .min(),
-        })
+            .collect())
+    }
+}
+
+/// What stamping a stored round did, by `Email/set`'s answer.
+fn stamped_round(round: StoredRound, set: SetOutcome, account: Uuid) -> Round {
+    for (id, kind) in &set.not_updated {
+        tracing::warn!(%account, id, kind, "JMAP Email/set notUpdated; retried next poll");
+    }
+    let mut report = round.report;
+    report.stamped = set.updated.len();
+    report.not_stamped = set.not_updated.len();
+    let refused: HashSet<&str> = set.not_updated.iter().map(|(id, _)| id.as_str()).collect();
+    Round {
+        report,
+        newest: round.messages.iter().map(|(_, at, _)| *at).max(),
+        oldest_refused: round
+            .messages
+            .iter()
+            .filter(|(id, _, _)| refused.contains(id.as_str()))
+            .map(|(_, at, _)| *at)
+            .min(),
     }
 }
 

@@ -66,8 +66,8 @@ pub struct Mailbox {
     pub role: Option<String>,
 }
 
-/// What [`super::JmapApi::emails`] asks for: one page of messages of one mailbox not
-/// yet stamped done, oldest first.
+/// What [`super::JmapApi::list_emails`] asks for: one page of the ids of one mailbox's
+/// messages not yet stamped done, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailQuery {
     pub mailbox_id: String,
@@ -108,11 +108,12 @@ pub const EMAIL_PROPERTIES: &[&str] = &[
     "header:Auto-Submitted:asText",
 ];
 
-/// One page: the query's ids in order and the messages `Email/get` returned for them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EmailBatch {
+/// What [`super::JmapApi::list_emails`] answered: the query's ids in order, and what
+/// the `Email/set` sent ahead of the query in the same request did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
     pub ids: Vec<String>,
-    pub emails: Vec<Email>,
+    pub stamped: SetOutcome,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

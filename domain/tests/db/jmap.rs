@@ -9,8 +9,9 @@ use api::{AccountStatus, LedgerOutcome};
 use domain::DomainError;
 use domain::crypto::SecretBox;
 use domain::jmap::{
-    Credential, EmailBatch, EmailPatch, EmailQuery, Endpoint, FastmailConnect, HttpJmap, JmapApi,
-    JmapError, JmapSync, JmapSyncOptions, Mailbox, SKIP_DOMAIN, SKIP_EMAIL, Session, SetOutcome,
+    Credential, Email, EmailPatch, EmailQuery, Endpoint, FastmailConnect, HttpJmap, JmapApi,
+    JmapError, JmapSync, JmapSyncOptions, Listing, Mailbox, SKIP_DOMAIN, SKIP_EMAIL, Session,
+    SetOutcome,
 };
 use domain::{Db, UserId};
 use test_servers::cyrus::{Cyrus, CyrusUser};
@@ -244,7 +245,8 @@ async fn first_sync_stores_inbox_and_sent_once_and_stamps_everything() {
     assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
-/// The real client, except for one `Email/set` call (the `at`-th, from 1).
+/// The real client, except for one stamp (the `at`-th `Email/set`, from 1, alone or
+/// leading a listing).
 struct StampFault {
     inner: HttpJmap,
     at: usize,
@@ -260,6 +262,11 @@ enum Fault {
 }
 
 impl StampFault {
+    /// Counts a stamp: is it the one that fails?
+    fn faulty_now(&self) -> bool {
+        self.calls.fetch_add(1, Ordering::SeqCst) + 1 == self.at
+    }
+
     fn new(at: usize, fault: Fault) -> Self {
         Self {
             inner: HttpJmap::default(),
@@ -289,13 +296,42 @@ impl JmapApi for StampFault {
     ) -> Result<Vec<String>, JmapError> {
         self.inner.create_mailboxes(endpoint, session, names).await
     }
-    async fn emails(
+    async fn list_emails(
         &self,
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-    ) -> Result<EmailBatch, JmapError> {
-        self.inner.emails(endpoint, session, query).await
+        stamp: &[(String, EmailPatch)],
+    ) -> Result<Listing, JmapError> {
+        if stamp.is_empty() || !self.faulty_now() {
+            return self
+                .inner
+                .list_emails(endpoint, session, query, stamp)
+                .await;
+        }
+        match self.fault {
+            Fault::Crash => Err(killed()),
+            Fault::RefuseFirst => {
+                let (refused, rest) = stamp.split_first().expect("a round has messages");
+                let mut listing = self
+                    .inner
+                    .list_emails(endpoint, session, query, rest)
+                    .await?;
+                listing
+                    .stamped
+                    .not_updated
+                    .push((refused.0.clone(), "serverFail".to_owned()));
+                Ok(listing)
+            }
+        }
+    }
+    async fn get_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        ids: &[String],
+    ) -> Result<Vec<Email>, JmapError> {
+        self.inner.get_emails(endpoint, session, ids).await
     }
     async fn update_emails(
         &self,
@@ -303,11 +339,11 @@ impl JmapApi for StampFault {
         session: &Session,
         patches: &[(String, EmailPatch)],
     ) -> Result<SetOutcome, JmapError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 != self.at {
+        if patches.is_empty() || !self.faulty_now() {
             return self.inner.update_emails(endpoint, session, patches).await;
         }
         match self.fault {
-            Fault::Crash => Err(JmapError::Transport("killed before the stamp".to_owned())),
+            Fault::Crash => Err(killed()),
             Fault::RefuseFirst => {
                 let (refused, rest) = patches.split_first().expect("a round has messages");
                 let mut outcome = self.inner.update_emails(endpoint, session, rest).await?;
@@ -318,6 +354,10 @@ impl JmapApi for StampFault {
             }
         }
     }
+}
+
+fn killed() -> JmapError {
+    JmapError::Transport("killed before the stamp".to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
