@@ -138,8 +138,8 @@ impl RemindersScope<'_> {
         })
     }
 
-    /// Every contact overdue or due within seven days of `now`: the most overdue first,
-    /// then the strongest relationship. Up to `limit` rows.
+    /// Every contact overdue or due within seven days of `now` and not snoozed: the most
+    /// overdue first, then the strongest relationship. Up to `limit` rows.
     pub async fn due(
         self,
         now: DateTime<Utc>,
@@ -152,6 +152,8 @@ impl RemindersScope<'_> {
             .candidates()
             .await?
             .into_iter()
+            // A snoozed reminder stays off the list until the snooze ends.
+            .filter(|c| c.snoozed_until.is_none_or(|s| s <= now))
             .filter_map(|c| {
                 let (frequency, _, due) = c.state(&defaults, |tag| since_of(&created, tag))?;
                 (due <= end).then(|| ReminderRow {
