@@ -74,7 +74,8 @@ test("reminders: every month after 45 days of silence is overdue; a mail sent ta
 
   // The contacts page's card lists her too.
   await page.goto("/contacts");
-  await expect(page.getByTestId("reminders-card")).toContainText(name);
+  await expect(page.getByTestId("reminders-card")).toContainText("overdue");
+  await expect(page.getByTestId("reminders-card").getByRole("link", { name: "Keep in touch" })).toHaveAttribute("href", "/reminders");
 
   // A mail sent to her today.
   const sent = await request.post(endpoint, {

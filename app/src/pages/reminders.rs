@@ -204,7 +204,10 @@ pub async fn set_tag_default(
 
 /// The `<option>`s of a frequency `<select>`: `extra` (value, label) first, then every
 /// cadence; `selected` is the value chosen.
-pub fn frequency_options(extra: &[(&'static str, &'static str)], selected: &str) -> impl IntoView {
+pub fn frequency_options(
+    extra: &[(&'static str, &'static str)],
+    selected: &str,
+) -> impl IntoView + use<> {
     let selected = selected.to_owned();
     let fixed = Cadence::ALL
         .iter()
@@ -476,26 +479,38 @@ fn TagDefaults(
     }
 }
 
+/// Who is due, without drafts or suggestions: the contacts page's card, which must stay
+/// cheap.
+#[server]
+pub async fn load_due() -> Result<Vec<ReminderRow>, AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx.scope().reminders().due(Utc::now(), ROWS).await?)
+    })
+    .await
+}
+
 /// The contacts page's card: how many are overdue and due this week, the first few,
-/// and a link to `/reminders`.
+/// and a link to `/reminders`. Nothing when nobody is due.
 #[component]
 pub fn RemindersCard() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_reminders());
+    let data = Resource::new(|| (), |_| load_due());
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                let Ok(page) = data.await else { return ().into_any() };
-                let overdue = page.due.iter().filter(|r| r.days_overdue > 0).count();
-                let soon = page.due.len() - overdue;
-                if page.due.is_empty() && page.suggestions.is_empty() {
+                let Ok(due) = data.await else { return ().into_any() };
+                if due.is_empty() {
                     return ().into_any();
                 }
+                let overdue = due.iter().filter(|r| r.days_overdue > 0).count();
+                let soon = due.len() - overdue;
                 view! {
                     <aside class="card reminders-card" data-testid="reminders-card">
                         <h2><a href="/reminders">"Keep in touch"</a></h2>
-                        <p>{format!("{overdue} overdue, {soon} due this week, {} suggested.", page.suggestions.len())}</p>
+                        <p>{format!("{overdue} overdue, {soon} due this week.")}</p>
                         <ul>
-                            {page.due.into_iter().take(3).map(|r| view! {
+                            {due.into_iter().take(3).map(|r| view! {
                                 <li><a href=format!("/contacts/{}", r.contact)>{r.name}</a>" · "{overdue_text(r.days_overdue)}</li>
                             }).collect_view()}
                         </ul>
@@ -542,6 +557,7 @@ pub fn BulkFrequency() -> impl IntoView {
             Err(e) => view! { <p class="form-error" role="alert">{e.user_message()}</p> }.into_any(),
         })
     };
+    let url = <BulkKeepInTouch as leptos::server_fn::ServerFn>::url();
     view! {
         <label>
             "Keep in touch with the checked contacts"
@@ -554,7 +570,7 @@ pub fn BulkFrequency() -> impl IntoView {
         <button
             class="button"
             type="submit"
-            formaction=<BulkKeepInTouch as leptos::server_fn::ServerFn>::url()
+            formaction=url
             formnovalidate=true
             on:click=on_click
             disabled=move || action.pending().get()

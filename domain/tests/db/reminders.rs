@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use api::reminders::{Cadence, ContactSetting, Frequency, Snooze};
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, TimeZone, Utc};
 use domain::channels::providers::parse_webhook;
 use domain::channels::{ChannelDefaults, ChannelProvider, NewChannel};
 use domain::ingest::{IncomingEmail, IngestFilter};
@@ -150,7 +150,8 @@ async fn every_channel_moves_the_due_date() {
 async fn overdue_contacts_are_listed_most_overdue_first_and_snooze_and_done_clear_them() {
     let db = fresh_db().await;
     let owner = TestUser::create(&db, "me@example.com").await;
-    let now = Utc::now();
+    // Postgres keeps microseconds.
+    let now = Utc::now().trunc_subsecs(6);
     let mut people = Vec::new();
     for (name, address, days_ago) in [
         ("Dana Ito", DANA, 45),
@@ -462,4 +463,95 @@ async fn suggestions_on_the_demo_mailbox_are_strong_people_quiet_for_their_own_r
         .collect();
     assert!(!again.contains(&first));
     assert_eq!(again.len(), got.len() - suggested.len().min(2));
+}
+
+#[tokio::test]
+async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_with_citations() {
+    let db = fresh_db().await;
+    let owner = TestUser::create(&db, "me@example.com").await;
+    let now = Utc::now();
+    let dana = owner.contact("Dana Ito").email(DANA).insert().await;
+    let sam = owner.contact("Sam Lee").email("sam@acme.example").insert().await;
+    owner
+        .email(now - Duration::days(40))
+        .from(DANA, dana)
+        .state("completed")
+        .insert()
+        .await;
+    let scope = db.for_user(owner.id);
+    domain::contacts::stats::refresh(scope, &[dana, sam]).await.unwrap();
+    scope.reminders().set(dana, MONTH).await.unwrap();
+
+    let ask = |q: &'static str| {
+        let db = db.clone();
+        async move {
+            domain::ask::offline::answer(db.for_user(owner.id), q, Utc::now())
+                .await
+                .unwrap()
+        }
+    };
+    let dana_link = format!("[Dana Ito](/contacts/{dana})");
+
+    let overdue = ask("Who is overdue?").await;
+    assert!(!overdue.refused);
+    assert!(overdue.text.contains(&dana_link), "{}", overdue.text);
+    assert!(overdue.text.contains("days overdue"), "{}", overdue.text);
+    let reach = ask("Who should I reach out to?").await;
+    assert!(reach.text.contains(&dana_link), "{}", reach.text);
+    assert!(!reach.text.contains("Sam Lee"), "{}", reach.text);
+
+    // A meeting with Sam three days ago (logged), and one later today.
+    let log = |subject: &str, at: DateTime<Utc>| api::interactions::InteractionForm {
+        kind: "meeting".into(),
+        subject: subject.into(),
+        date: at.format("%Y-%m-%d").to_string(),
+        time: at.format("%H:%M").to_string(),
+        duration_minutes: "30".into(),
+        ..Default::default()
+    };
+    let past = now - Duration::days(3);
+    let logged = scope
+        .interactions()
+        .create(
+            domain::interactions::LoggedOn::Contact(sam),
+            &log("Roadmap review", past).parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let last = ask("When did I last meet Sam?").await;
+    assert!(!last.refused, "{}", last.text);
+    assert!(
+        last.text.contains(&format!(
+            "(/contacts/{sam}#activity-{})",
+            logged.activity_id.unwrap()
+        )),
+        "cites the meeting: {}",
+        last.text
+    );
+    assert_eq!(
+        last.value,
+        domain::ask::AnswerValue::Date(logged.draft.occurred_at.unwrap())
+    );
+    assert!(ask("When did I last meet Dana?").await.text.contains("no meeting"));
+    assert!(ask("When did I last meet Zebedee?").await.refused);
+
+    // Today's meeting is this week whatever the day; last month's is not.
+    scope
+        .interactions()
+        .create(
+            domain::interactions::LoggedOn::Contact(sam),
+            &log("Standup", now).parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let meetings = ask("What meetings do I have this week?").await;
+    assert!(!meetings.refused, "{}", meetings.text);
+    assert!(meetings.text.contains("Standup"), "{}", meetings.text);
+    assert!(
+        meetings.text.contains(&format!("[Sam Lee](/contacts/{sam})")),
+        "{}",
+        meetings.text
+    );
+    let next = ask("What meetings do I have next week?").await;
+    assert!(next.text.contains("no meetings next week"), "{}", next.text);
 }
