@@ -96,7 +96,7 @@ fn Shown(
     done: ServerAction<ReminderDone>,
     snooze: ServerAction<SnoozeReminder>,
 ) -> impl IntoView {
-    let id = state.contact.to_string();
+    let id = state.contact;
     let (selected, days) = match state.setting {
         ContactSetting::TagDefault => ("tag_default", String::new()),
         ContactSetting::Off => ("none", String::new()),
@@ -130,7 +130,7 @@ fn Shown(
         <p data-testid="keep-in-touch-status">{status}</p>
         {snoozed.map(|s| view! { <p class="muted">{s}</p> })}
         <ActionForm action=set attr:class="inline-form">
-            <input type="hidden" name="contact_id" value=id.clone()/>
+            <input type="hidden" name="contact_id" value=id.to_string()/>
             <label>
                 "Frequency"
                 <select name="frequency">
@@ -146,7 +146,7 @@ fn Shown(
         <Show when=move || reminding>
             <div class="reminder-actions">
                 <ActionForm action=done attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <label>
                         "Note"
                         <input name="note" placeholder="optional" autocomplete="off"/>
@@ -154,7 +154,7 @@ fn Shown(
                     <button class="button" type="submit">"Done"</button>
                 </ActionForm>
                 <ActionForm action=snooze attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <button class="button" type="submit" name="until" value="week">"Snooze a week"</button>
                     <button class="button" type="submit" name="until" value="month">"Snooze a month"</button>
                 </ActionForm>

@@ -341,7 +341,7 @@ fn Shown(page: PageData, actions: Actions) -> impl IntoView {
 
 #[component]
 fn DueRow(row: ReminderRow, actions: Actions) -> impl IntoView {
-    let id = row.contact.to_string();
+    let id = row.contact;
     let last = match &row.last {
         Some(last) => format!(
             "Last: {} {} on {}{}",
@@ -361,7 +361,7 @@ fn DueRow(row: ReminderRow, actions: Actions) -> impl IntoView {
     };
     let overdue = row.days_overdue > 0;
     view! {
-        <li class="reminder" class:overdue=overdue data-contact-id=id.clone() data-testid="reminder">
+        <li class="reminder" class:overdue=overdue data-contact-id=id.to_string() data-testid="reminder">
             <div class="reminder-head">
                 <a href=format!("/contacts/{}", row.contact)><strong>{row.name}</strong></a>
                 " · "
@@ -377,18 +377,18 @@ fn DueRow(row: ReminderRow, actions: Actions) -> impl IntoView {
                     <a class="button primary" href=href target="_blank" rel="noopener">"Draft"</a>
                 })}
                 <ActionForm action=actions.done attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <label class="visually-hidden" for=format!("note-{id}")>"Note"</label>
                     <input id=format!("note-{id}") name="note" placeholder="Note (optional)" autocomplete="off"/>
                     <button class="button" type="submit">"Done"</button>
                 </ActionForm>
                 <ActionForm action=actions.snooze attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <button class="button" type="submit" name="until" value="week">"Snooze a week"</button>
                     <button class="button" type="submit" name="until" value="month">"Snooze a month"</button>
                 </ActionForm>
                 <ActionForm action=actions.snooze attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <label>
                         "Until "
                         <input type="date" name="until" required/>
@@ -402,7 +402,7 @@ fn DueRow(row: ReminderRow, actions: Actions) -> impl IntoView {
 
 #[component]
 fn Suggestion(row: SuggestionRow, actions: Actions) -> impl IntoView {
-    let id = row.contact.to_string();
+    let id = row.contact;
     let why = format!(
         "Usually every {:.0} days; quiet for {} days (last {}).",
         row.rhythm_days,
@@ -411,7 +411,7 @@ fn Suggestion(row: SuggestionRow, actions: Actions) -> impl IntoView {
     );
     let days = row.proposed.every_days().map(|d| d.to_string()).unwrap_or_default();
     view! {
-        <li class="reminder" data-contact-id=id.clone() data-testid="suggestion">
+        <li class="reminder" data-contact-id=id.to_string() data-testid="suggestion">
             <div class="reminder-head">
                 <a href=format!("/contacts/{}", row.contact)><strong>{row.name}</strong></a>
                 " · "
@@ -420,13 +420,13 @@ fn Suggestion(row: SuggestionRow, actions: Actions) -> impl IntoView {
             <p class="muted">{why}</p>
             <div class="reminder-actions">
                 <ActionForm action=actions.accept attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id.clone()/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <input type="hidden" name="frequency" value=frequency_value(row.proposed)/>
                     <input type="hidden" name="days" value=days/>
                     <button class="button primary" type="submit">{format!("Keep in touch: {}", row.proposed.label().to_lowercase())}</button>
                 </ActionForm>
                 <ActionForm action=actions.dismiss attr:class="inline-form">
-                    <input type="hidden" name="contact_id" value=id/>
+                    <input type="hidden" name="contact_id" value=id.to_string()/>
                     <button class="button" type="submit">"Dismiss"</button>
                 </ActionForm>
             </div>
