@@ -334,10 +334,7 @@ mod tests {
             Frequency::parse("fortnightly", "").unwrap_err().field,
             "frequency"
         );
-        assert_eq!(
-            ContactSetting::parse("none", ""),
-            Ok(ContactSetting::Off)
-        );
+        assert_eq!(ContactSetting::parse("none", ""), Ok(ContactSetting::Off));
         assert_eq!(
             ContactSetting::parse("tag_default", ""),
             Ok(ContactSetting::TagDefault)
@@ -387,17 +384,16 @@ mod tests {
         assert_eq!(Snooze::parse("week", today), Ok(Snooze::Week));
         assert_eq!(
             Snooze::parse("2026-12-25", today),
-            Ok(Snooze::Until(NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()))
+            Ok(Snooze::Until(
+                NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()
+            ))
         );
         assert_eq!(
             Snooze::parse("2026-12-04", today).unwrap_err().message,
             "must be a day after today"
         );
         assert_eq!(Snooze::parse("soon", today).unwrap_err().field, "until");
-        assert_eq!(
-            Snooze::Month.until(at(2026, 1, 31)),
-            at(2026, 2, 28)
-        );
+        assert_eq!(Snooze::Month.until(at(2026, 1, 31)), at(2026, 2, 28));
     }
 
     #[test]

@@ -26,8 +26,8 @@ use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
     ApiTokensPage, AskPage, CalendarPage, ChannelsPage, CompanyPage, ContactDetailPage,
-    ContactsPage, InboxPage, LoginPage, NotFound, RemindersPage, SettingsPage, ThreadPage, TimelinePage,
-    WelcomePage,
+    ContactsPage, InboxPage, LoginPage, NotFound, RemindersPage, SettingsPage, ThreadPage,
+    TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then

@@ -282,9 +282,11 @@ pub fn RemindersPage() -> impl IntoView {
             actions.dismiss.value().get().and_then(Result::err),
             actions.tag_default.value().get().and_then(Result::err),
         ];
-        errors.into_iter().flatten().next().map(
-            |e| view! { <p class="form-error" role="alert">{e.user_message()}</p> },
-        )
+        errors
+            .into_iter()
+            .flatten()
+            .next()
+            .map(|e| view! { <p class="form-error" role="alert">{e.user_message()}</p> })
     };
     view! {
         <Title text="Reminders"/>
@@ -409,7 +411,11 @@ fn Suggestion(row: SuggestionRow, actions: Actions) -> impl IntoView {
         row.quiet_days,
         day(row.last_interaction_at)
     );
-    let days = row.proposed.every_days().map(|d| d.to_string()).unwrap_or_default();
+    let days = row
+        .proposed
+        .every_days()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
     view! {
         <li class="reminder" data-contact-id=id.to_string() data-testid="suggestion">
             <div class="reminder-head">

@@ -389,7 +389,11 @@ mod tests {
         ] {
             assert_eq!(parse(q, now()), Some(Question::ReachOut), "{q}");
         }
-        for q in ["who is overdue", "whos overdue", "which contacts are overdue"] {
+        for q in [
+            "who is overdue",
+            "whos overdue",
+            "which contacts are overdue",
+        ] {
             assert_eq!(parse(q, now()), Some(Question::Overdue), "{q}");
         }
         let Some(Question::Meetings { from, to, label }) =
@@ -402,7 +406,10 @@ mod tests {
         assert_eq!(to, Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap());
         assert!(matches!(
             parse("whats on my calendar tomorrow", now()),
-            Some(Question::Meetings { label: "tomorrow", .. })
+            Some(Question::Meetings {
+                label: "tomorrow",
+                ..
+            })
         ));
         assert_eq!(
             parse("when did i last meet dana", now()),
@@ -475,28 +482,37 @@ pub async fn run_tool(
     let raw = if raw.trim().is_empty() { "{}" } else { raw };
     let bad = |e: serde_json::Error| DomainError::invalid("arguments", e.to_string());
     Some(match name {
-        "due_reminders" => async {
-            serde_json::from_str::<NoArguments>(raw).map_err(bad)?;
-            let due = scope.reminders().due(now, LISTED).await?;
-            let suggestions = scope.reminders().suggestions(now, 5).await?;
-            Ok(serde_json::json!({"due": due, "suggestions": suggestions}))
-        }
-        .await,
-        "calendar" => async {
-            let a: CalendarArguments = serde_json::from_str(raw).map_err(bad)?;
-            let day = |field: &'static str, text: &str| {
-                chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                    .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-                    .map_err(|_| DomainError::invalid(field, format!("{text:?} is not a date as YYYY-MM-DD")))
-            };
-            let (from, to) = (day("from", &a.from)?, day("to", &a.to)?);
-            if to <= from {
-                return Err(DomainError::invalid("to", "must be after from"));
+        "due_reminders" => {
+            async {
+                serde_json::from_str::<NoArguments>(raw).map_err(bad)?;
+                let due = scope.reminders().due(now, LISTED).await?;
+                let suggestions = scope.reminders().suggestions(now, 5).await?;
+                Ok(serde_json::json!({"due": due, "suggestions": suggestions}))
             }
-            let items = scope.calendar().between(from, to).await?;
-            Ok(serde_json::to_value(items).unwrap_or(serde_json::Value::Null))
+            .await
         }
-        .await,
+        "calendar" => {
+            async {
+                let a: CalendarArguments = serde_json::from_str(raw).map_err(bad)?;
+                let day = |field: &'static str, text: &str| {
+                    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+                        .map_err(|_| {
+                            DomainError::invalid(
+                                field,
+                                format!("{text:?} is not a date as YYYY-MM-DD"),
+                            )
+                        })
+                };
+                let (from, to) = (day("from", &a.from)?, day("to", &a.to)?);
+                if to <= from {
+                    return Err(DomainError::invalid("to", "must be after from"));
+                }
+                let items = scope.calendar().between(from, to).await?;
+                Ok(serde_json::to_value(items).unwrap_or(serde_json::Value::Null))
+            }
+            .await
+        }
         _ => return None,
     })
 }

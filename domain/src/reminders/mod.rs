@@ -100,11 +100,7 @@ mod tests {
             "the shortest tag default"
         );
         assert_eq!(
-            effective_frequency(
-                ContactSetting::Set(Frequency::Days(3)),
-                &tags,
-                &defaults()
-            ),
+            effective_frequency(ContactSetting::Set(Frequency::Days(3)), &tags, &defaults()),
             Some((Frequency::Days(3), None))
         );
         assert_eq!(

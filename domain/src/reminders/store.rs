@@ -2,9 +2,9 @@
 //! tag, snoozes and "done". Every query is bound to the acting user; a contact that is
 //! not theirs is `NotFound`.
 
+use api::Direction;
 use api::interactions::{InteractionDraft, InteractionKind};
 use api::reminders::{Cadence, ContactSetting, Frequency, Snooze, TagDefault};
-use api::Direction;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -159,7 +159,8 @@ impl RemindersScope<'_> {
         Ok(rows
             .into_iter()
             .filter_map(|r| {
-                let frequency = Frequency::from_stored(Cadence::parse(&r.cadence).ok()?, r.every_days)?;
+                let frequency =
+                    Frequency::from_stored(Cadence::parse(&r.cadence).ok()?, r.every_days)?;
                 Some(TagDefault {
                     tag: r.tag,
                     frequency,

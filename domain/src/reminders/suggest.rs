@@ -94,8 +94,7 @@ impl RemindersScope<'_> {
                 // Only "nothing chosen": a contact with its own frequency, or one who
                 // chose none, was already decided about.
                 matches!(c.setting.as_deref(), None | Some("tag_default"))
-                    && effective_frequency(ContactSetting::TagDefault, &c.tags, &defaults)
-                        .is_none()
+                    && effective_frequency(ContactSetting::TagDefault, &c.tags, &defaults).is_none()
             })
             .collect();
         let ids: Vec<Uuid> = open.iter().map(|c| c.id).collect();

@@ -123,7 +123,9 @@ async fn every_channel_moves_the_due_date() {
     }
 
     // A logged interaction (a lunch yesterday) moves it too.
-    let lunch = Utc.timestamp_opt((Utc::now() - Duration::days(1)).timestamp(), 0).unwrap();
+    let lunch = Utc
+        .timestamp_opt((Utc::now() - Duration::days(1)).timestamp(), 0)
+        .unwrap();
     let draft = api::interactions::InteractionForm {
         kind: "lunch".into(),
         subject: "Lunch".into(),
@@ -172,7 +174,9 @@ async fn overdue_contacts_are_listed_most_overdue_first_and_snooze_and_done_clea
         unreachable!()
     };
     let scope = db.for_user(owner.id);
-    domain::contacts::stats::refresh(scope, &people).await.unwrap();
+    domain::contacts::stats::refresh(scope, &people)
+        .await
+        .unwrap();
     let reminders = scope.reminders();
     assert_eq!(reminders.set_many(&people, MONTH).await.unwrap(), 4);
 
@@ -182,7 +186,11 @@ async fn overdue_contacts_are_listed_most_overdue_first_and_snooze_and_done_clea
         due.iter().map(|r| r.contact).collect::<Vec<_>>(),
         vec![sam, dana, kai]
     );
-    assert!((59..=61).contains(&due[0].days_overdue), "{}", due[0].days_overdue);
+    assert!(
+        (59..=61).contains(&due[0].days_overdue),
+        "{}",
+        due[0].days_overdue
+    );
     assert!(due[2].days_overdue < 0);
     let last = due[1].last.as_ref().expect("the last interaction is shown");
     assert_eq!(last.channel, api::Channel::Email);
@@ -191,7 +199,10 @@ async fn overdue_contacts_are_listed_most_overdue_first_and_snooze_and_done_clea
     // Snoozed for a week: gone, and due when the snooze ends.
     let until = reminders.snooze(sam, Snooze::Week, now).await.unwrap();
     assert!(!due_contacts(&db, owner.id, now).await.contains(&sam));
-    assert_eq!(reminders.for_contact(sam, now).await.unwrap().due_at, Some(until));
+    assert_eq!(
+        reminders.for_contact(sam, now).await.unwrap().due_at,
+        Some(until)
+    );
     assert!(due_contacts(&db, owner.id, until).await.contains(&sam));
 
     // Done with a note: a logged interaction now, so Dana is not due for a month.
@@ -206,7 +217,11 @@ async fn overdue_contacts_are_listed_most_overdue_first_and_snooze_and_done_clea
     let state = reminders.for_contact(dana, Utc::now()).await.unwrap();
     assert_eq!(state.last_interaction_at, logged.draft.occurred_at);
     assert!(state.due_at.unwrap() > Utc::now() + Duration::days(27));
-    assert!(!due_contacts(&db, owner.id, Utc::now()).await.contains(&dana));
+    assert!(
+        !due_contacts(&db, owner.id, Utc::now())
+            .await
+            .contains(&dana)
+    );
     let timeline: i64 = sqlx::query_scalar(
         "select count(*) from activity_participants where contact_id = $1 and role = 'attendee'",
     )
@@ -235,10 +250,15 @@ async fn tag_defaults_apply_to_contacts_that_chose_nothing() {
         .insert()
         .await;
     let scope = db.for_user(owner.id);
-    domain::contacts::stats::refresh(scope, &[dana]).await.unwrap();
+    domain::contacts::stats::refresh(scope, &[dana])
+        .await
+        .unwrap();
     scope.contacts().tag(&[dana], "Family").await.unwrap();
     let reminders = scope.reminders();
-    assert_eq!(reminders.for_contact(dana, now).await.unwrap().frequency, None);
+    assert_eq!(
+        reminders.for_contact(dana, now).await.unwrap().frequency,
+        None
+    );
 
     reminders
         .set_tag_default("family", Some(Frequency::Every(Cadence::Week)))
@@ -252,18 +272,29 @@ async fn tag_defaults_apply_to_contacts_that_chose_nothing() {
     // The contact's own choice wins: a month, then none.
     reminders.set(dana, MONTH).await.unwrap();
     let state = reminders.for_contact(dana, now).await.unwrap();
-    assert_eq!((state.frequency, state.from_tag), (Some(Frequency::Every(Cadence::Month)), None));
+    assert_eq!(
+        (state.frequency, state.from_tag),
+        (Some(Frequency::Every(Cadence::Month)), None)
+    );
     assert!(!due_contacts(&db, owner.id, now).await.contains(&dana));
     reminders.set(dana, ContactSetting::Off).await.unwrap();
-    assert_eq!(reminders.for_contact(dana, now).await.unwrap().frequency, None);
+    assert_eq!(
+        reminders.for_contact(dana, now).await.unwrap().frequency,
+        None
+    );
 
     // Back to the tag's default, which is then removed.
-    reminders.set(dana, ContactSetting::TagDefault).await.unwrap();
+    reminders
+        .set(dana, ContactSetting::TagDefault)
+        .await
+        .unwrap();
     assert!(due_contacts(&db, owner.id, now).await.contains(&dana));
     reminders.set_tag_default("family", None).await.unwrap();
     assert!(!due_contacts(&db, owner.id, now).await.contains(&dana));
     assert!(matches!(
-        reminders.set_tag_default("  ", Some(Frequency::Days(3))).await,
+        reminders
+            .set_tag_default("  ", Some(Frequency::Days(3)))
+            .await,
         Err(DomainError::Invalid { field: "tag", .. })
     ));
 }
@@ -274,12 +305,18 @@ async fn another_users_contact_is_not_found_and_never_touched() {
     let alex = TestUser::create(&db, "alex@example.com").await;
     let sam = TestUser::create(&db, "sam@example.com").await;
     let theirs = sam.contact("Dana Ito").email(DANA).insert().await;
-    let mine = alex.contact("Ren Ota").email("ren@acme.example").insert().await;
+    let mine = alex
+        .contact("Ren Ota")
+        .email("ren@acme.example")
+        .insert()
+        .await;
     let r = db.for_user(alex.id).reminders();
     let now = Utc::now();
     let not_found = |e: Result<_, DomainError>| matches!(e, Err(DomainError::NotFound("contact")));
     assert!(not_found(r.set(theirs, MONTH).await));
-    assert!(not_found(r.snooze(theirs, Snooze::Week, now).await.map(|_| ())));
+    assert!(not_found(
+        r.snooze(theirs, Snooze::Week, now).await.map(|_| ())
+    ));
     assert!(not_found(r.done(theirs, None, now).await.map(|_| ())));
     assert!(not_found(r.for_contact(theirs, now).await.map(|_| ())));
     assert!(not_found(r.dismiss(theirs).await));
@@ -299,7 +336,10 @@ fn days_by_address(mailbox: &Mailbox) -> HashMap<String, Vec<NaiveDate>> {
     for m in mailbox.messages() {
         if matches!(
             m.kind,
-            MessageKind::Bulk | MessageKind::Notification | MessageKind::Spam | MessageKind::Malformed
+            MessageKind::Bulk
+                | MessageKind::Notification
+                | MessageKind::Spam
+                | MessageKind::Malformed
         ) {
             continue;
         }
@@ -308,7 +348,12 @@ fn days_by_address(mailbox: &Mailbox) -> HashMap<String, Vec<NaiveDate>> {
         };
         let addresses = |header: Option<&mail_parser::Address<'_>>| -> Vec<String> {
             header
-                .map(|a| a.iter().filter_map(|x| x.address()).map(str::to_lowercase).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.address())
+                        .map(str::to_lowercase)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let people = if m.from_owner {
@@ -422,7 +467,10 @@ async fn suggestions_on_the_demo_mailbox_are_strong_people_quiet_for_their_own_r
     }
     let suggested = scope.reminders().suggestions(end, 1_000).await.unwrap();
     let got: HashSet<Uuid> = suggested.iter().map(|s| s.contact).collect();
-    assert!(!expected.is_empty(), "the demo mailbox has people going quiet");
+    assert!(
+        !expected.is_empty(),
+        "the demo mailbox has people going quiet"
+    );
     assert!(
         strong_not_quiet > 0 && quiet_but_weak > 0,
         "both filters matter: {strong_not_quiet} strong but in rhythm, {quiet_but_weak} quiet but weak"
@@ -437,7 +485,10 @@ async fn suggestions_on_the_demo_mailbox_are_strong_people_quiet_for_their_own_r
         .iter()
         .filter(|s| !expected.contains(&s.contact))
         .collect();
-    assert!(extra.is_empty(), "suggested but not quiet by the headers: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "suggested but not quiet by the headers: {extra:?}"
+    );
     for s in &suggested {
         assert!(s.quiet_days as f64 >= QUIET_FACTOR * s.rhythm_days);
         assert_eq!(s.proposed, Frequency::for_rhythm(s.rhythm_days));
@@ -471,7 +522,11 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
     let owner = TestUser::create(&db, "me@example.com").await;
     let now = Utc::now();
     let dana = owner.contact("Dana Ito").email(DANA).insert().await;
-    let sam = owner.contact("Sam Lee").email("sam@acme.example").insert().await;
+    let sam = owner
+        .contact("Sam Lee")
+        .email("sam@acme.example")
+        .insert()
+        .await;
     owner
         .email(now - Duration::days(40))
         .from(DANA, dana)
@@ -479,7 +534,9 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
         .insert()
         .await;
     let scope = db.for_user(owner.id);
-    domain::contacts::stats::refresh(scope, &[dana, sam]).await.unwrap();
+    domain::contacts::stats::refresh(scope, &[dana, sam])
+        .await
+        .unwrap();
     scope.reminders().set(dana, MONTH).await.unwrap();
 
     let ask = |q: &'static str| {
@@ -532,7 +589,12 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
         last.value,
         domain::ask::AnswerValue::Date(logged.draft.occurred_at.unwrap())
     );
-    assert!(ask("When did I last meet Dana?").await.text.contains("no meeting"));
+    assert!(
+        ask("When did I last meet Dana?")
+            .await
+            .text
+            .contains("no meeting")
+    );
     assert!(ask("When did I last meet Zebedee?").await.refused);
 
     // Today's meeting is this week whatever the day; last month's is not.
@@ -548,7 +610,9 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
     assert!(!meetings.refused, "{}", meetings.text);
     assert!(meetings.text.contains("Standup"), "{}", meetings.text);
     assert!(
-        meetings.text.contains(&format!("[Sam Lee](/contacts/{sam})")),
+        meetings
+            .text
+            .contains(&format!("[Sam Lee](/contacts/{sam})")),
         "{}",
         meetings.text
     );

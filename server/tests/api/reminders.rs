@@ -14,7 +14,10 @@ use crate::helpers::{ALEX, Browser, SAM, spawn_app};
 
 async fn state(browser: &Browser, contact: Uuid) -> (u16, Value) {
     let response = browser
-        .call_server_fn(LoadKeepInTouch::PATH, &[("contact_id", &contact.to_string())])
+        .call_server_fn(
+            LoadKeepInTouch::PATH,
+            &[("contact_id", &contact.to_string())],
+        )
         .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
@@ -39,12 +42,16 @@ async fn a_frequency_makes_a_reminder_that_done_clears() {
     assert_eq!(kept["frequency"], serde_json::json!({"Every": "month"}));
     // Never in touch: due from now, so on /reminders and on the contact page.
     alex.page("/reminders", 200, "Ada Lovelace").await;
-    alex.page(&format!("/contacts/{ada}"), 200, "Every month").await;
+    alex.page(&format!("/contacts/{ada}"), 200, "Every month")
+        .await;
 
     let response = alex
         .call_server_fn(
             ReminderDone::PATH,
-            &[("contact_id", &id), ("note", "Coffee, talked about the move")],
+            &[
+                ("contact_id", &id),
+                ("note", "Coffee, talked about the move"),
+            ],
         )
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
@@ -64,16 +71,26 @@ async fn a_frequency_makes_a_reminder_that_done_clears() {
         )
         .await;
     assert_eq!(response.status(), 200);
-    assert_eq!(state(&alex, ada).await.1["frequency"], serde_json::json!({"Days": 3}));
+    assert_eq!(
+        state(&alex, ada).await.1["frequency"],
+        serde_json::json!({"Days": 3})
+    );
     let until = (chrono::Utc::now() + chrono::Duration::days(20))
         .format("%Y-%m-%d")
         .to_string();
     let response = alex
-        .call_server_fn(SnoozeReminder::PATH, &[("contact_id", &id), ("until", &until)])
+        .call_server_fn(
+            SnoozeReminder::PATH,
+            &[("contact_id", &id), ("until", &until)],
+        )
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    alex.page(&format!("/contacts/{ada}"), 200, &format!("Snoozed until {until}"))
-        .await;
+    alex.page(
+        &format!("/contacts/{ada}"),
+        200,
+        &format!("Snoozed until {until}"),
+    )
+    .await;
 }
 
 #[tokio::test]
