@@ -81,12 +81,12 @@ static REACH_OUT: LazyLock<Regex> = LazyLock::new(|| {
 });
 static OVERDUE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:who(?: is|s| am i)?|which (?:contacts|people) (?:are|am i)) overdue(?: (?:for|with) (?:a )?(?:call|catch up|check in|touch|reply|contact))?$|^who am i overdue (?:with|to contact|to reach out to)$|^(?:show|list) (?:my )?overdue (?:contacts|people|reminders)$|^overdue (?:contacts|people|reminders)$",
+        r"^(?:who(?:'s| is|s| am i)?|which (?:contacts|people) (?:are|am i)) overdue(?: (?:for|with) (?:a )?(?:call|catch up|check in|touch|reply|contact))?$|^who am i overdue (?:with|to contact|to reach out to)$|^(?:show|list) (?:my )?overdue (?:contacts|people|reminders)$|^overdue (?:contacts|people|reminders)$",
     )
 });
 static MEETINGS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:what|which|any) (?:meetings|events|appointments) (?:do i have|have i got|are there|am i in|are on my calendar|is on my calendar)(?: (this week|next week|today|tomorrow))?$|^(?:what is|whats|what s) on my calendar(?: (this week|next week|today|tomorrow))?$|^(?:my )?(?:meetings|calendar|agenda) (this week|next week|today|tomorrow)$",
+        r"^(?:what|which|any) (?:meetings|events|appointments) (?:do i have|have i got|are there|am i in|are on my calendar|is on my calendar)(?: (this week|next week|today|tomorrow))?$|^(?:what is|what's|whats|what s) on my calendar(?: (this week|next week|today|tomorrow))?$|^(?:my )?(?:meetings|calendar|agenda) (this week|next week|today|tomorrow)$",
     )
 });
 static LAST_MEETING: LazyLock<Regex> = LazyLock::new(|| {
