@@ -132,13 +132,16 @@ async fn the_contacts_list_sets_many_and_tags_have_defaults() {
     alex.page("/reminders", 200, "Every week").await;
 }
 
+/// A server function, its form, and what its error must name.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 #[tokio::test]
 async fn bad_input_is_a_422_naming_the_field() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let ada = alex.create_contact("Ada Lovelace", "ada@example.com").await;
     let id = ada.to_string();
-    let cases: [(&str, Vec<(&str, &str)>, &str); 7] = [
+    let cases: [Case; 7] = [
         (
             SetKeepInTouch::PATH,
             vec![("contact_id", &id), ("frequency", "fortnightly")],
