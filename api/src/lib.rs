@@ -24,6 +24,7 @@ pub mod links;
 pub mod mail;
 pub mod notes;
 pub mod notices;
+pub mod reminders;
 pub mod session;
 pub mod settings;
 pub mod timeline;

@@ -4,9 +4,10 @@ use leptos_router::components::A;
 use crate::components::GlobalAsk;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/inbox", "Inbox"),
     ("/calendar", "Calendar"),
+    ("/reminders", "Reminders"),
     ("/contacts", "Contacts"),
     ("/timeline", "Timeline"),
     ("/ask", "Ask"),

@@ -26,8 +26,8 @@ use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
     ApiTokensPage, AskPage, CalendarPage, ChannelsPage, CompanyPage, ContactDetailPage,
-    ContactsPage, InboxPage, LoginPage, NotFound, SettingsPage, ThreadPage, TimelinePage,
-    WelcomePage,
+    ContactsPage, InboxPage, LoginPage, NotFound, RemindersPage, SettingsPage, ThreadPage,
+    TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/companies/:id") view=CompanyPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/mail/:id") view=ThreadPage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>

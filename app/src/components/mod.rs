@@ -9,6 +9,7 @@ pub mod connect_fastmail;
 pub mod file_upload;
 pub mod global_ask;
 pub mod interactions_panel;
+pub mod keep_in_touch_panel;
 pub mod notes_panel;
 pub mod relationship_panel;
 pub mod volume_chart;

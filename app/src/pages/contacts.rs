@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::app_error::AppError;
 use crate::errors::ErrorPanel;
 use crate::layout::urlencode;
+use crate::pages::reminders::{BulkFrequency, RemindersCard};
 
 /// How many contacts the top strip shows.
 #[cfg(feature = "ssr")]
@@ -173,6 +174,7 @@ pub fn ContactsPage() -> impl IntoView {
                 </ActionForm>
                 {create_error}
             </Show>
+            <RemindersCard/>
             <Transition fallback=|| view! { <p class="muted">"Loading contacts…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
@@ -371,6 +373,7 @@ fn ContactTable(list: ContactList, tag: ServerAction<TagContacts>) -> impl IntoV
                 </label>
                 <button class="button" type="submit" disabled=move || tag.pending().get()>"Add tag"</button>
                 {tag_result}
+                <BulkFrequency/>
             </div>
             <table class="contacts">
                 <thead>

@@ -22,7 +22,8 @@ pub fn tool_schemas() -> Vec<(&'static str, &'static str, Value)> {
     let date = json!({"type": "string", "description": "YYYY-MM-DD (UTC)"});
     let limit = json!({"type": "integer", "minimum": 1, "maximum": 50});
     let id = json!({"type": "string", "description": "a contact id returned by another tool"});
-    vec![
+    let mut tools = super::keep_in_touch::tool_schemas();
+    tools.extend(vec![
         (
             "search_contacts",
             "Find the user's contacts by name, email address or company name/domain.",
@@ -82,7 +83,8 @@ pub fn tool_schemas() -> Vec<(&'static str, &'static str, Value)> {
             json!({"type": "object", "properties": {"query": {"type": "string"}, "limit": limit},
                    "additionalProperties": false}),
         ),
-    ]
+    ]);
+    tools
 }
 
 #[derive(Deserialize)]
@@ -205,6 +207,9 @@ pub async fn run_tool(scope: UserScope<'_>, name: &str, arguments: &str) -> Resu
 }
 
 async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, DomainError> {
+    if let Some(result) = super::keep_in_touch::run_tool(scope, name, raw, Utc::now()).await {
+        return result;
+    }
     match name {
         "search_contacts" => {
             let a: SearchContacts = args(raw)?;

@@ -188,7 +188,26 @@ impl Run<'_> {
             } => self.search(&text, person, period).await,
             Intent::TopCompanies { limit } => self.top_companies(limit).await,
             Intent::CountContacts => self.count_contacts().await,
+            Intent::KeepInTouch(question) => self.keep_in_touch(question, now).await,
         }
+    }
+
+    async fn keep_in_touch(
+        &mut self,
+        question: super::keep_in_touch::Question,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let person = match question.person() {
+            Some(name) => match self.person(name).await? {
+                Ok(p) => Some(p),
+                Err(refusal) => return Ok(Err(refusal)),
+            },
+            None => None,
+        };
+        let answered =
+            super::keep_in_touch::answer(self.scope, &question, person.as_ref(), now).await?;
+        self.tools.extend(answered.tools);
+        self.done(answered.text, answered.value)
     }
 
     fn done(&self, text: String, value: AnswerValue) -> Outcome {

@@ -82,6 +82,8 @@ pub enum Intent {
     TopCompanies { limit: i64 },
     /// "how many contacts do I have"
     CountContacts,
+    /// "who should I reach out to?", "when did I last meet Dana?" (see `keep_in_touch`)
+    KeepInTouch(super::keep_in_touch::Question),
 }
 
 impl Intent {
@@ -98,6 +100,7 @@ impl Intent {
             Intent::Unanswered { person, .. } | Intent::SearchMessages { person, .. } => {
                 person.as_deref()
             }
+            Intent::KeepInTouch(question) => question.person(),
             _ => None,
         }
     }
@@ -148,6 +151,7 @@ impl Intent {
                 .unwrap_or_default()
         };
         match self {
+            Intent::KeepInTouch(question) => question.question(),
             Intent::TopContacts {
                 metric,
                 period,
@@ -661,6 +665,9 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
         None => text.clone(),
     };
 
+    if let Some(question) = super::keep_in_touch::parse(&text, now) {
+        return Some(Intent::KeepInTouch(question));
+    }
     if let Some(c) = SUMMARY.captures(&rest) {
         return person(&c[1]).map(|person| Intent::Summary { person });
     }

@@ -62,6 +62,8 @@ feature_scopes! {
     mail => MailScope;
     /// Notes on contacts, by people and agents.
     notes => NotesScope;
+    /// Keep-in-touch reminders: frequencies, tag defaults, snoozes and suggestions.
+    reminders => RemindersScope;
     /// Activity processing: plans, policies, retries and summary sources.
     processing => ProcessingScope;
     /// Mail sync state, progress, ledger and imports.

@@ -26,6 +26,7 @@ mod live;
 mod notes_api;
 mod pages;
 mod reading;
+mod reminders;
 mod summaries;
 mod sync;
 mod timeline;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::app_error::AppError;
 use crate::components::activity_timeline::ActivityFeed;
 use crate::components::interactions_panel::{InteractionsData, LoggedOn};
+use crate::components::keep_in_touch_panel::KeepInTouchData;
 use crate::components::notes_panel::NotesData;
 use crate::components::relationship_panel::{RelationshipData, relationship_data};
 
@@ -105,6 +106,7 @@ pub struct ContactActions {
     pub notes: NotesData,
     pub interactions: InteractionsData,
     pub relationship: RelationshipData,
+    pub keep_in_touch: KeepInTouchData,
 }
 
 /// The page's data, created before it renders: the contact `id` (`None`: the URL's id
@@ -144,6 +146,7 @@ pub fn contact_page_data(
         interactions: InteractionsData::new(LoggedOn::Contact, id, Some(feed)),
         notes: NotesData::new(id),
         relationship: relationship_data(id),
+        keep_in_touch: KeepInTouchData::new(id),
     };
     (contact, actions)
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::data::{ContactActions, MergeContacts, SaveProfile, UnmergeContacts};
 use crate::components::activity_timeline::ActivityTimeline;
 use crate::components::interactions_panel::InteractionsPanel;
+use crate::components::keep_in_touch_panel::KeepInTouchPanel;
 use crate::components::notes_panel::NotesPanel;
 use crate::components::relationship_panel::RelationshipPanel;
 use crate::components::volume_chart::VolumeChart;
@@ -56,6 +57,7 @@ pub fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView 
             <p class="strength-explanation">{data.stats.explanation.clone()}</p>
             <StatsCards stats=data.stats.clone()/>
             <RelationshipPanel data=actions.relationship/>
+            <KeepInTouchPanel data=actions.keep_in_touch/>
             <section class="card">
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>
