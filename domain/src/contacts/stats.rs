@@ -245,7 +245,7 @@ pub async fn refresh_as_of(
              where thread_key is not null
              window w as (partition by contact_id, thread_key order by occurred_at, activity_id)
            ),
-           replies as (
+           replies as materialized (
              select contact_id,
                     percentile_cont(0.5) within group (order by gap) filter (where sent and not prev_sent) as my_median,
                     avg(gap) filter (where sent and not prev_sent) as my_mean,
@@ -263,7 +263,7 @@ pub async fn refresh_as_of(
              where not sent and thread_key is not null
              group by contact_id, thread_key
            ),
-           unanswered as (
+           unanswered as materialized (
              select contact_id, count(*) as n
              from last_inbound li
              where not exists (
@@ -272,7 +272,7 @@ pub async fn refresh_as_of(
                  and o.deleted_at is null and o.occurred_at > li.at)
              group by contact_id
            ),
-           months as (
+           months as materialized (
              select contact_id, jsonb_agg(jsonb_build_object(
                       'month', to_char(month, 'YYYY-MM'), 'sent', sent, 'received', received)
                       order by month) as series
@@ -282,7 +282,7 @@ pub async fn refresh_as_of(
                    from msgs group by 1, 2) m
              group by contact_id
            ),
-           totals as (
+           totals as materialized (
              select contact_id,
                     count(*) filter (where sent) as sent_count,
                     count(*) filter (where not sent) as received_count,
@@ -336,14 +336,23 @@ pub async fn refresh_as_of(
     let (mut sent, mut received) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut first, mut last) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let (mut last_sent, mut last_received) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut my_median, mut my_mean, mut my_count) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut their_median, mut their_mean, mut their_count) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut my_median, mut my_mean, mut my_count) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut their_median, mut their_mean, mut their_count) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut unanswered = Vec::with_capacity(n);
     let (mut sent_90d, mut received_90d) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let (mut sent_weight, mut received_weight, mut recent_weight) =
-        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut sent_weight, mut received_weight, mut recent_weight) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     let mut monthly = Vec::with_capacity(n);
     let (mut frequencies, mut strengths) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for row in inputs {

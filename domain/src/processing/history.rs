@@ -21,22 +21,24 @@ pub(super) struct History {
 
 impl History {
     pub fn contact_created(&mut self, contact: Uuid, activity: Uuid) {
-        self.events.push(Event::ContactCreated(ContactCreatedPayload {
-            contact_id: contact,
-            origin: ContactOrigin::Mail,
-            activity_id: Some(activity),
-        }));
+        self.events
+            .push(Event::ContactCreated(ContactCreatedPayload {
+                contact_id: contact,
+                origin: ContactOrigin::Mail,
+                activity_id: Some(activity),
+            }));
     }
 
     pub fn contact_enriched(&mut self, contact: Uuid, activity: Uuid, fields: &[&str]) {
         if fields.is_empty() {
             return;
         }
-        self.events.push(Event::ContactEnriched(ContactEnrichedPayload {
-            contact_id: contact,
-            activity_id: activity,
-            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-        }));
+        self.events
+            .push(Event::ContactEnriched(ContactEnrichedPayload {
+                contact_id: contact,
+                activity_id: activity,
+                fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            }));
     }
 
     /// `email.sent` or `email.received` for an email activity completing for the first

@@ -64,7 +64,9 @@ impl ProcessingScope<'_> {
                 let row = rows
                     .remove(id)
                     .ok_or_else(|| ProcessingError::Invalid(format!("activity {id} is gone")))?;
-                let owner = owners.get(&row.account_id).ok_or(ProcessingError::AccountNotFound)?;
+                let owner = owners
+                    .get(&row.account_id)
+                    .ok_or(ProcessingError::AccountNotFound)?;
                 let (participants, unlinked) = by_activity.remove(id).unwrap_or_default();
                 let facts = ActivityFacts {
                     id: row.id,

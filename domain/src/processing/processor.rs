@@ -263,8 +263,8 @@ impl Processor {
             .processing()
             .apply_batch(&mut tx, &ids)
             .await?;
-        let done = ActivityQueue::mark_batch_completed(&mut tx, self.id(), &applied.processed)
-            .await?;
+        let done =
+            ActivityQueue::mark_batch_completed(&mut tx, self.id(), &applied.processed).await?;
         if done.len() < ids.len() {
             let done: BTreeSet<Uuid> = done.into_iter().collect();
             return Ok(Completion::Lost(
@@ -281,9 +281,7 @@ impl Processor {
             completed.add(user, *id);
         }
         completed.add_contacts(user, touched);
-        completed
-            .publish(&mut tx, ActivityState::Completed)
-            .await?;
+        completed.publish(&mut tx, ActivityState::Completed).await?;
         if !self.pause_before_commit.is_zero() {
             tokio::time::sleep(self.pause_before_commit).await;
         }

@@ -123,7 +123,9 @@ impl World {
             })?;
             let attached_before = self.attached.len();
             let processed = self.apply(activity, policy, &mut outcome)?;
-            outcome.processed.push((activity.plan.activity_id, processed));
+            outcome
+                .processed
+                .push((activity.plan.activity_id, processed));
             for link in &self.attached[attached_before..] {
                 requeue.extend(
                     activities[..n]
@@ -330,9 +332,10 @@ impl World {
             .filter(|p| !self.phones.contains_key(*p))
             .cloned()
             .collect();
-        let state = self.contacts.get_mut(&contact).ok_or_else(|| {
-            ProcessingError::Invalid(format!("contact {contact} was not loaded"))
-        })?;
+        let state = self
+            .contacts
+            .get_mut(&contact)
+            .ok_or_else(|| ProcessingError::Invalid(format!("contact {contact} was not loaded")))?;
         let mut changed = merge_person(&mut state.fields, person, company, evidence);
         let prov = Provenance::from_mail(FieldSource::Signature, evidence.activity_id, evidence.at);
         for phone in &added {
