@@ -141,6 +141,51 @@ pub async fn refresh(scope: UserScope<'_>, contacts: &[Uuid]) -> Result<(), Doma
     }
 }
 
+/// Refreshes `contacts` and the user's contacts queued as stale, on `conn` (the caller's
+/// transaction, which must hold the user: processing does, see
+/// [`crate::processing::ActivityQueue`]), inside a savepoint. A refresh that fails for
+/// any reason is rolled back alone and its contacts are queued as stale, with the
+/// caller's transaction, to be retried by the next call for this user; the error is
+/// logged, and only a failure to queue them fails the caller.
+pub async fn refresh_or_queue(
+    conn: &mut PgConnection,
+    user: UserId,
+    contacts: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    let mut savepoint = sqlx::Connection::begin(&mut *conn).await?;
+    let refreshed = async {
+        let stale = sqlx::query_scalar!(
+            "delete from contact_stats_stale where user_id = $1 returning contact_id",
+            user.0,
+        )
+        .fetch_all(&mut *savepoint)
+        .await?;
+        let mut ids: Vec<Uuid> = contacts.iter().copied().chain(stale).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        refresh_as_of(&mut savepoint, user, &ids, now).await
+    }
+    .await;
+    match refreshed {
+        Ok(()) => Ok(savepoint.commit().await?),
+        Err(error) => {
+            savepoint.rollback().await?;
+            tracing::warn!(%user, %error, contacts = contacts.len(), "refreshing contact stats failed; queued to retry");
+            sqlx::query!(
+                "insert into contact_stats_stale (user_id, contact_id)
+                 select user_id, id from contacts where user_id = $1 and id = any($2)
+                 on conflict do nothing",
+                user.0,
+                contacts,
+            )
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        }
+    }
+}
+
 /// Recomputes every contact of the user, in batches.
 pub async fn recompute_all(scope: UserScope<'_>) -> Result<(), DomainError> {
     recompute_all_as_of(scope, Utc::now()).await
@@ -200,7 +245,7 @@ pub async fn refresh_as_of(
              where thread_key is not null
              window w as (partition by contact_id, thread_key order by occurred_at, activity_id)
            ),
-           replies as (
+           replies as materialized (
              select contact_id,
                     percentile_cont(0.5) within group (order by gap) filter (where sent and not prev_sent) as my_median,
                     avg(gap) filter (where sent and not prev_sent) as my_mean,
@@ -218,7 +263,7 @@ pub async fn refresh_as_of(
              where not sent and thread_key is not null
              group by contact_id, thread_key
            ),
-           unanswered as (
+           unanswered as materialized (
              select contact_id, count(*) as n
              from last_inbound li
              where not exists (
@@ -227,7 +272,7 @@ pub async fn refresh_as_of(
                  and o.deleted_at is null and o.occurred_at > li.at)
              group by contact_id
            ),
-           months as (
+           months as materialized (
              select contact_id, jsonb_agg(jsonb_build_object(
                       'month', to_char(month, 'YYYY-MM'), 'sent', sent, 'received', received)
                       order by month) as series
@@ -237,7 +282,7 @@ pub async fn refresh_as_of(
                    from msgs group by 1, 2) m
              group by contact_id
            ),
-           totals as (
+           totals as materialized (
              select contact_id,
                     count(*) filter (where sent) as sent_count,
                     count(*) filter (where not sent) as received_count,
@@ -254,26 +299,116 @@ pub async fn refresh_as_of(
                    from msgs) w
              group by contact_id
            )
-           insert into contact_stats as s (
-             user_id, contact_id, sent_count, received_count, first_interaction_at,
-             last_interaction_at, last_sent_at, last_received_at,
-             my_reply_median_secs, my_reply_mean_secs, my_reply_count,
-             their_reply_median_secs, their_reply_mean_secs, their_reply_count,
-             unanswered_inbound, sent_90d, received_90d, sent_weight, received_weight,
-             recent_weight, monthly, computed_at)
-           select $1, c.id, coalesce(t.sent_count, 0), coalesce(t.received_count, 0), t.first_at,
-                  t.last_at, t.last_sent_at, t.last_received_at,
-                  r.my_median, r.my_mean, coalesce(r.my_count, 0),
-                  r.their_median, r.their_mean, coalesce(r.their_count, 0),
-                  coalesce(u.n, 0), coalesce(t.sent_90d, 0), coalesce(t.received_90d, 0),
-                  coalesce(t.sent_weight, 0), coalesce(t.received_weight, 0),
-                  coalesce(t.recent_weight, 0), coalesce(m.series, '[]'::jsonb), $3
+           select c.id as "contact_id!",
+                  coalesce(t.sent_count, 0)::int4 as "sent_count!",
+                  coalesce(t.received_count, 0)::int4 as "received_count!",
+                  t.first_at, t.last_at, t.last_sent_at, t.last_received_at,
+                  r.my_median::float8 as my_median, r.my_mean::float8 as my_mean,
+                  coalesce(r.my_count, 0)::int4 as "my_count!",
+                  r.their_median::float8 as their_median, r.their_mean::float8 as their_mean,
+                  coalesce(r.their_count, 0)::int4 as "their_count!",
+                  coalesce(u.n, 0)::int4 as "unanswered!",
+                  coalesce(t.sent_90d, 0)::int4 as "sent_90d!",
+                  coalesce(t.received_90d, 0)::int4 as "received_90d!",
+                  coalesce(t.sent_weight, 0)::float8 as "sent_weight!",
+                  coalesce(t.received_weight, 0)::float8 as "received_weight!",
+                  coalesce(t.recent_weight, 0)::float8 as "recent_weight!",
+                  coalesce(m.series, '[]'::jsonb) as "monthly!"
            from contacts c
            left join totals t on t.contact_id = c.id
            left join replies r on r.contact_id = c.id
            left join unanswered u on u.contact_id = c.id
            left join months m on m.contact_id = c.id
            where c.user_id = $1 and c.id = any($2)
+           order by c.id"#,
+        user.0,
+        contacts,
+        now,
+        strength::HALF_LIFE_DAYS,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+
+    // The scores are computed here, so each stats row is written once (one new row
+    // version and one entry per index), in contact order.
+    let n = inputs.len();
+    let mut ids = Vec::with_capacity(n);
+    let (mut sent, mut received) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut first, mut last) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut last_sent, mut last_received) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut my_median, mut my_mean, mut my_count) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut their_median, mut their_mean, mut their_count) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut unanswered = Vec::with_capacity(n);
+    let (mut sent_90d, mut received_90d) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut sent_weight, mut received_weight, mut recent_weight) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let mut monthly = Vec::with_capacity(n);
+    let (mut frequencies, mut strengths) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for row in inputs {
+        let scored = StrengthInputs {
+            sent_90d: non_negative(row.sent_90d),
+            received_90d: non_negative(row.received_90d),
+            sent_total: non_negative(row.sent_count),
+            received_total: non_negative(row.received_count),
+            sent_weight: row.sent_weight,
+            received_weight: row.received_weight,
+            recent_weight: row.recent_weight,
+            days_since_last: row
+                .last_at
+                .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
+            my_reply_median_secs: row.my_median,
+            their_reply_median_secs: row.their_median,
+        };
+        frequencies.push(i16::from(strength::frequency_score(
+            scored.sent_90d + scored.received_90d,
+        )));
+        strengths.push(i16::from(strength::strength(&scored)));
+        ids.push(row.contact_id);
+        sent.push(row.sent_count);
+        received.push(row.received_count);
+        first.push(row.first_at);
+        last.push(row.last_at);
+        last_sent.push(row.last_sent_at);
+        last_received.push(row.last_received_at);
+        my_median.push(row.my_median);
+        my_mean.push(row.my_mean);
+        my_count.push(row.my_count);
+        their_median.push(row.their_median);
+        their_mean.push(row.their_mean);
+        their_count.push(row.their_count);
+        unanswered.push(row.unanswered);
+        sent_90d.push(row.sent_90d);
+        received_90d.push(row.received_90d);
+        sent_weight.push(row.sent_weight);
+        received_weight.push(row.received_weight);
+        recent_weight.push(row.recent_weight);
+        monthly.push(row.monthly);
+    }
+    sqlx::query!(
+        r#"insert into contact_stats as s (
+             user_id, contact_id, sent_count, received_count, first_interaction_at,
+             last_interaction_at, last_sent_at, last_received_at,
+             my_reply_median_secs, my_reply_mean_secs, my_reply_count,
+             their_reply_median_secs, their_reply_mean_secs, their_reply_count,
+             unanswered_inbound, sent_90d, received_90d, sent_weight, received_weight,
+             recent_weight, monthly, frequency_score, strength, computed_at)
+           select $1, v.* , $24::timestamptz
+           from unnest($2::uuid[], $3::int4[], $4::int4[], $5::timestamptz[], $6::timestamptz[],
+                       $7::timestamptz[], $8::timestamptz[], $9::float8[], $10::float8[],
+                       $11::int4[], $12::float8[], $13::float8[], $14::int4[], $15::int4[],
+                       $16::int4[], $17::int4[], $18::float8[], $19::float8[], $20::float8[],
+                       $21::jsonb[], $22::int2[], $23::int2[]) as v
            on conflict (user_id, contact_id) do update set
              sent_count = excluded.sent_count, received_count = excluded.received_count,
              first_interaction_at = excluded.first_interaction_at,
@@ -287,50 +422,33 @@ pub async fn refresh_as_of(
              unanswered_inbound = excluded.unanswered_inbound,
              sent_90d = excluded.sent_90d, received_90d = excluded.received_90d,
              sent_weight = excluded.sent_weight, received_weight = excluded.received_weight,
-             recent_weight = excluded.recent_weight, monthly = excluded.monthly, computed_at = excluded.computed_at
-           returning s.contact_id, s.sent_count, s.received_count, s.last_interaction_at,
-                     s.sent_90d, s.received_90d, s.sent_weight, s.received_weight, s.recent_weight,
-                     s.my_reply_median_secs, s.their_reply_median_secs"#,
-        user.0,
-        contacts,
-        now,
-        strength::HALF_LIFE_DAYS,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-
-    let mut ids = Vec::with_capacity(inputs.len());
-    let mut frequencies = Vec::with_capacity(inputs.len());
-    let mut strengths = Vec::with_capacity(inputs.len());
-    for row in inputs {
-        let scored = StrengthInputs {
-            sent_90d: non_negative(row.sent_90d),
-            received_90d: non_negative(row.received_90d),
-            sent_total: non_negative(row.sent_count),
-            received_total: non_negative(row.received_count),
-            sent_weight: row.sent_weight,
-            received_weight: row.received_weight,
-            recent_weight: row.recent_weight,
-            days_since_last: row
-                .last_interaction_at
-                .map(|at| (now - at).num_seconds() as f64 / 86_400.0),
-            my_reply_median_secs: row.my_reply_median_secs,
-            their_reply_median_secs: row.their_reply_median_secs,
-        };
-        ids.push(row.contact_id);
-        frequencies.push(i16::from(strength::frequency_score(
-            scored.sent_90d + scored.received_90d,
-        )));
-        strengths.push(i16::from(strength::strength(&scored)));
-    }
-    sqlx::query!(
-        r#"update contact_stats s set frequency_score = v.frequency, strength = v.strength
-           from unnest($2::uuid[], $3::int2[], $4::int2[]) as v(contact_id, frequency, strength)
-           where s.user_id = $1 and s.contact_id = v.contact_id"#,
+             recent_weight = excluded.recent_weight, monthly = excluded.monthly,
+             frequency_score = excluded.frequency_score, strength = excluded.strength,
+             computed_at = excluded.computed_at"#,
         user.0,
         &ids,
+        &sent,
+        &received,
+        &first as &[Option<DateTime<Utc>>],
+        &last as &[Option<DateTime<Utc>>],
+        &last_sent as &[Option<DateTime<Utc>>],
+        &last_received as &[Option<DateTime<Utc>>],
+        &my_median as &[Option<f64>],
+        &my_mean as &[Option<f64>],
+        &my_count,
+        &their_median as &[Option<f64>],
+        &their_mean as &[Option<f64>],
+        &their_count,
+        &unanswered,
+        &sent_90d,
+        &received_90d,
+        &sent_weight,
+        &received_weight,
+        &recent_weight,
+        &monthly,
         &frequencies,
         &strengths,
+        now,
     )
     .execute(&mut *conn)
     .await?;

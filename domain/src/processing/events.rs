@@ -1,6 +1,6 @@
-//! The default [`ContactsTouched`] hook: recompute the touched contacts' stats, then
-//! publish one `contacts.touched` event per user and batch (the live feed's NOTIFY
-//! follows), so pages showing those contacts can refresh.
+//! The default [`ContactsTouched`] hook: publish one `contacts.touched` event per user
+//! and batch (the live feed's NOTIFY follows), so pages showing those contacts can
+//! refresh. Their stats are already fresh: the batch refreshed them in its transaction.
 
 use std::collections::BTreeSet;
 
@@ -22,11 +22,6 @@ impl RefreshContactsTouched {
 
 impl ContactsTouched for RefreshContactsTouched {
     async fn contacts_touched(&self, user: UserId, contacts: &BTreeSet<Uuid>) {
-        let ids: Vec<Uuid> = contacts.iter().copied().collect();
-        if let Err(error) = crate::contacts::stats::refresh(self.db.for_user(user), &ids).await {
-            // The next batch touching them, or a full recompute, catches up.
-            tracing::warn!(%user, %error, "refreshing contact stats failed");
-        }
         let published = async {
             let mut tx = self.db.pool().begin().await?;
             let contacts = contacts.iter().copied().collect();

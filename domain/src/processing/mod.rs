@@ -12,7 +12,9 @@
 
 pub mod apply;
 mod events;
+mod flush;
 mod history;
+mod load;
 mod merge;
 pub mod plan;
 mod policy;
@@ -21,6 +23,7 @@ mod provenance;
 mod queue;
 mod retry;
 mod state_events;
+mod world;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,36 +1,37 @@
-//! The processing loop: claim a small batch, process each activity in its own
-//! transaction (effects and completion commit together), fail with backoff what
-//! errs, and report which contacts each batch touched so their stats can be refreshed.
+//! The processing loop: claim a batch of one user's activities, apply them together in
+//! one transaction (effects, completion and the touched contacts' stats commit
+//! together), fall back to one at a time when the batch fails so only the activities
+//! that fail alone fail (with backoff), and report which contacts each batch touched.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use api::ActivityState;
+use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::apply::AccountContext;
-use super::plan::plan_activity;
 use super::{ActivityQueue, ClaimedActivity, ProcessingError, StateChanges};
 use crate::jobs::{Failed, LeaseOptions, Leases, WorkerId};
 use crate::{Db, UserId};
 
-/// Two processors handling mail from the same people (a new company, a shared contact)
-/// can deadlock, and Postgres aborts one of them. That is not the activity's fault: it
-/// is processed again at once, up to this many times, before it counts as failed.
+/// Postgres may abort a batch to break a deadlock or a serialization conflict with
+/// another transaction (a user's edit, a merge). That is not the activities' fault: the
+/// batch is processed again at once, up to this many times, before it counts as failed.
 const CONFLICT_RETRIES: usize = 3;
 
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessorOptions {
-    /// Activities per claim: enough to amortize the claim, few enough that a dead
-    /// worker strands little work until its lease expires.
+    /// Activities per claim, all of one user, applied in one transaction: enough to
+    /// amortize the per-batch statements and commit, few enough that a dead worker
+    /// strands little work until its lease expires.
     pub batch: i64,
     /// How long a claim lasts; renewed (every third of it) while a batch is worked
     /// through.
     pub lease: Duration,
     /// Longest idle sleep between looks at the table when no notification arrives.
     pub idle_wait: Duration,
-    /// Zero except in tests that kill a worker mid-processing: each activity's
+    /// Zero except in tests that kill a worker mid-processing: each batch's
     /// transaction is held open this long before it commits.
     pub pause_before_commit: Duration,
 }
@@ -38,12 +39,20 @@ pub struct ProcessorOptions {
 impl Default for ProcessorOptions {
     fn default() -> Self {
         Self {
-            batch: 25,
+            batch: 250,
             lease: Duration::from_secs(120),
             idle_wait: Duration::from_secs(30),
             pause_before_commit: Duration::ZERO,
         }
     }
+}
+
+/// How a batch's transaction ended.
+enum Completion {
+    /// Committed; the contacts it touched.
+    Done(BTreeSet<Uuid>),
+    /// Rolled back: these activities' leases passed to another worker.
+    Lost(Vec<Uuid>),
 }
 
 /// What one batch did.
@@ -133,70 +142,155 @@ impl Processor {
             claimed: claimed.len(),
             ..BatchOutcome::default()
         };
-        let mut contexts: HashMap<Uuid, AccountContext> = HashMap::new();
-        let mut completed = StateChanges::default();
+        let mut by_user: BTreeMap<UserId, Vec<ClaimedActivity>> = BTreeMap::new();
+        for activity in claimed {
+            by_user
+                .entry(activity.user)
+                .or_default()
+                .push(activity.clone());
+        }
         let mut failed = StateChanges::default();
         let mut dead = StateChanges::default();
-        for activity in claimed {
-            let mut result = self.process_one(activity, &mut contexts).await;
+        for (user, activities) in by_user {
+            let Some((rest, error)) = self.work_together(user, activities, &mut outcome).await
+            else {
+                continue;
+            };
+            if rest.len() == 1 {
+                self.fail(&rest[0], &error, &mut outcome, &mut failed, &mut dead)
+                    .await?;
+                continue;
+            }
+            // One bad activity must not hold the others back: each alone, so only
+            // the ones that fail by themselves fail.
+            tracing::info!(%user, activities = rest.len(), %error, "batch failed; processing its activities one at a time");
+            for activity in rest {
+                if let Some((one, error)) =
+                    self.work_together(user, vec![activity], &mut outcome).await
+                {
+                    self.fail(&one[0], &error, &mut outcome, &mut failed, &mut dead)
+                        .await?;
+                }
+            }
+        }
+        self.publish_states(&[(failed, ActivityState::Failed), (dead, ActivityState::Dead)])
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Completes `pending` (one user's) together, again at once after a transient
+    /// conflict and without any whose lease was lost. `Some` with the activities and
+    /// the error when they failed.
+    async fn work_together(
+        &self,
+        user: UserId,
+        mut pending: Vec<ClaimedActivity>,
+        outcome: &mut BatchOutcome,
+    ) -> Option<(Vec<ClaimedActivity>, ProcessingError)> {
+        loop {
+            if pending.is_empty() {
+                return None;
+            }
+            let mut result = self.complete(user, &pending).await;
             for _ in 0..CONFLICT_RETRIES {
                 match &result {
                     Err(e) if e.is_transient_conflict() => {
-                        tracing::info!(activity = %activity.id, error = %e, "processing conflicted with another transaction; again");
-                        result = self.process_one(activity, &mut contexts).await;
+                        tracing::info!(%user, error = %e, "processing conflicted with another transaction; again");
+                        result = self.complete(user, &pending).await;
                     }
                     _ => break,
                 }
             }
             match result {
-                Ok(touched) => {
-                    outcome.completed += 1;
-                    completed.add(activity.user, activity.id);
+                Ok(Completion::Done(touched)) => {
+                    outcome.completed += pending.len();
                     if !touched.is_empty() {
-                        outcome
-                            .touched
-                            .entry(activity.user)
-                            .or_default()
-                            .extend(touched);
+                        outcome.touched.entry(user).or_default().extend(touched);
                     }
+                    return None;
                 }
-                // Its effects were rolled back with the completion.
-                Err(ProcessingError::LeaseLost(id)) => {
-                    self.leases.lost(id);
-                    outcome.lost += 1;
+                // Their effects were rolled back with the rest; the rest go again.
+                Ok(Completion::Lost(lost)) => {
+                    for id in &lost {
+                        self.leases.lost(*id);
+                    }
+                    outcome.lost += lost.len();
+                    pending.retain(|a| !lost.contains(&a.id));
                 }
-                Err(error) => match self.leases.fail(activity, &error.to_string(), false).await {
-                    Ok(Failed::Retrying) => {
-                        outcome.failed += 1;
-                        failed.add(activity.user, activity.id);
-                    }
-                    Ok(Failed::Dead) => {
-                        outcome.dead += 1;
-                        dead.add(activity.user, activity.id);
-                    }
-                    Err(ProcessingError::LeaseLost(id)) => {
-                        self.leases.lost(id);
-                        outcome.lost += 1;
-                    }
-                    Err(e) => return Err(e),
-                },
+                Err(error) => return Some((pending, error)),
             }
         }
-        for (user, contacts) in &outcome.touched {
-            completed.add_contacts(*user, contacts.iter().copied());
-        }
-        self.publish_states(&[
-            (completed, ActivityState::Completed),
-            (failed, ActivityState::Failed),
-            (dead, ActivityState::Dead),
-        ])
-        .await?;
-        Ok(outcome)
     }
 
-    /// Announces a batch's outcomes once it is done: each activity committed in its own
-    /// transaction, and one event per user and state (not per activity) keeps a sync of
-    /// thousands of messages from flooding the live feed.
+    async fn fail(
+        &self,
+        activity: &ClaimedActivity,
+        error: &ProcessingError,
+        outcome: &mut BatchOutcome,
+        failed: &mut StateChanges,
+        dead: &mut StateChanges,
+    ) -> Result<(), ProcessingError> {
+        match self.leases.fail(activity, &error.to_string(), false).await {
+            Ok(Failed::Retrying) => {
+                outcome.failed += 1;
+                failed.add(activity.user, activity.id);
+            }
+            Ok(Failed::Dead) => {
+                outcome.dead += 1;
+                dead.add(activity.user, activity.id);
+            }
+            Err(ProcessingError::LeaseLost(id)) => {
+                self.leases.lost(id);
+                outcome.lost += 1;
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// One transaction for the batch: its effects, its completion, the stats of the
+    /// contacts it touched (refreshed once each), and its `activity.state` event.
+    async fn complete(
+        &self,
+        user: UserId,
+        batch: &[ClaimedActivity],
+    ) -> Result<Completion, ProcessingError> {
+        let ids: Vec<Uuid> = batch.iter().map(|a| a.id).collect();
+        let mut tx = self.db.pool().begin().await?;
+        let applied = self
+            .db
+            .for_user(user)
+            .processing()
+            .apply_batch(&mut tx, &ids)
+            .await?;
+        let done =
+            ActivityQueue::mark_batch_completed(&mut tx, self.id(), &applied.processed).await?;
+        if done.len() < ids.len() {
+            let done: BTreeSet<Uuid> = done.into_iter().collect();
+            return Ok(Completion::Lost(
+                ids.into_iter().filter(|id| !done.contains(id)).collect(),
+            ));
+        }
+        ActivityQueue::requeue(&mut tx, &applied.requeue).await?;
+        let touched: Vec<Uuid> = applied.touched.iter().copied().collect();
+        crate::contacts::stats::refresh_or_queue(&mut tx, user, &touched, Utc::now())
+            .await
+            .map_err(|e| ProcessingError::Invalid(e.to_string()))?;
+        let mut completed = StateChanges::default();
+        for id in &ids {
+            completed.add(user, *id);
+        }
+        completed.add_contacts(user, touched);
+        completed.publish(&mut tx, ActivityState::Completed).await?;
+        if !self.pause_before_commit.is_zero() {
+            tokio::time::sleep(self.pause_before_commit).await;
+        }
+        tx.commit().await?;
+        Ok(Completion::Done(applied.touched))
+    }
+
+    /// Announces failures once the batch is done: one event per user and state (not
+    /// per activity) keeps a sync of thousands of messages from flooding the live feed.
     async fn publish_states(
         &self,
         outcomes: &[(StateChanges, ActivityState)],
@@ -212,49 +306,39 @@ impl Processor {
         Ok(())
     }
 
-    /// Processes batches until none is due; for tools and tests that want everything
-    /// processed now (including activities re-queued along the way).
+    /// Refreshes the stats still queued as stale after a failed refresh (see
+    /// [`crate::contacts::stats::refresh_or_queue`]), for users no other worker holds.
+    /// Processing retries them with the user's next batch; this is for users with no
+    /// next batch.
+    pub async fn refresh_stale_stats(&self) -> Result<(), ProcessingError> {
+        let users = sqlx::query_scalar!("select distinct user_id from contact_stats_stale")
+            .fetch_all(self.db.pool())
+            .await?;
+        for user in users.into_iter().map(UserId) {
+            let mut tx = self.db.pool().begin().await?;
+            if super::queue::hold_user(&mut tx, self.id(), user).await? {
+                crate::contacts::stats::refresh_or_queue(&mut tx, user, &[], Utc::now())
+                    .await
+                    .map_err(|e| ProcessingError::Invalid(e.to_string()))?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes batches until none is due, then refreshes stale stats; for tools and
+    /// tests that want everything processed now (including activities re-queued along
+    /// the way).
     pub async fn drain(&self) -> Result<BatchOutcome, ProcessingError> {
         let mut total = BatchOutcome::default();
         loop {
             let batch = self.process_batch().await?;
             if batch.claimed == 0 {
+                self.refresh_stale_stats().await?;
                 return Ok(total);
             }
             total.absorb(batch);
         }
-    }
-
-    async fn process_one(
-        &self,
-        activity: &ClaimedActivity,
-        contexts: &mut HashMap<Uuid, AccountContext>,
-    ) -> Result<BTreeSet<Uuid>, ProcessingError> {
-        let scope = self.db.for_user(activity.user);
-        let context = match contexts.get(&activity.account_id) {
-            Some(context) => context.clone(),
-            None => {
-                let context = scope
-                    .processing()
-                    .processing_context(activity.account_id)
-                    .await?;
-                contexts.insert(activity.account_id, context.clone());
-                context
-            }
-        };
-        let facts = scope.processing().activity_facts(activity.id).await?;
-        let plan = plan_activity(&facts, &context.owner);
-        let mut tx = self.db.pool().begin().await?;
-        let applied = scope
-            .processing()
-            .apply_plan(&mut tx, &plan, context.policy)
-            .await?;
-        ActivityQueue::mark_completed(&mut tx, activity.id, self.id(), &applied.processed).await?;
-        if !self.pause_before_commit.is_zero() {
-            tokio::time::sleep(self.pause_before_commit).await;
-        }
-        tx.commit().await?;
-        Ok(applied.touched)
     }
 
     /// Runs until `stop` is cancelled (see [`Leases::run`]): processes while work is
@@ -271,6 +355,9 @@ impl Processor {
                 let batch = this.process_batch().await?;
                 for (user, contacts) in &batch.touched {
                     hook.contacts_touched(*user, contacts).await;
+                }
+                if batch.claimed == 0 {
+                    this.refresh_stale_stats().await?;
                 }
                 Ok(batch.claimed)
             })

@@ -82,6 +82,72 @@ impl ActivityQueue {
     }
 }
 
+impl ActivityQueue {
+    /// [`Self::mark_completed`] for a batch (`processed`: each activity's outcome).
+    /// Returns the activities completed: those whose lease `worker` still held.
+    pub async fn mark_batch_completed(
+        conn: &mut PgConnection,
+        worker: &WorkerId,
+        processed: &[(Uuid, serde_json::Value)],
+    ) -> Result<Vec<Uuid>, ProcessingError> {
+        let (ids, values): (Vec<Uuid>, Vec<serde_json::Value>) = processed.iter().cloned().unzip();
+        Ok(sqlx::query_scalar!(
+            r#"update activities a
+               set state = 'completed', processed = v.processed, processed_at = now(),
+                   last_error = null, claimed_by = null, lease_expires_at = null
+               from unnest($2::uuid[], $3::jsonb[]) as v(id, processed)
+               where a.id = v.id and a.state = 'processing' and a.claimed_by = $1
+               returning a.id"#,
+            worker.as_str(),
+            &ids,
+            &values,
+        )
+        .fetch_all(conn)
+        .await?)
+    }
+
+    /// Queues completed activities again, due now (see
+    /// [`crate::processing::apply::Applied::requeue`]).
+    pub(crate) async fn requeue(
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+    ) -> Result<(), ProcessingError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query!(
+            r#"update activities
+               set state = 'raw', attempts = 0, next_attempt_at = now(), last_error = null
+               where id = any($1) and state = 'completed'"#,
+            ids,
+        )
+        .execute(&mut *conn)
+        .await?;
+        notify_claimable(&mut *conn).await
+    }
+}
+
+/// Takes `user` for `worker` for the rest of the transaction on `conn`, unless another
+/// worker holds live claims of the user's activities or is taking the user right now
+/// (then `false`, without waiting).
+pub(crate) async fn hold_user(
+    conn: &mut PgConnection,
+    worker: &WorkerId,
+    user: UserId,
+) -> Result<bool, ProcessingError> {
+    Ok(sqlx::query_scalar!(
+        r#"select pg_try_advisory_xact_lock(hashtextextended('processing:' || $2::uuid::text, 0))
+                  and not exists (select 1 from activities p
+                                  where p.state = 'processing' and p.user_id = $2::uuid
+                                    and p.claimed_by <> $1 and p.lease_expires_at > now())
+             as "free!""#,
+        worker.as_str(),
+        user.0,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 impl LeasedTable for ActivityQueue {
     type Item = ClaimedActivity;
     type Error = ProcessingError;
@@ -96,9 +162,14 @@ impl LeasedTable for ActivityQueue {
     const NAME: &'static str = "activity";
 
     /// Claims up to `batch` due activities (raw, or failed and past their backoff) for
-    /// `worker` until now + `lease`. Rows another worker is claiming are skipped, not
-    /// waited for. Each claim counts as an attempt, so an activity that crashes its
-    /// worker every time still ends up dead.
+    /// `worker` until now + `lease`, all of one user: the user of the activity due
+    /// longest among the users no other worker holds live claims of. Everything
+    /// processing writes (contacts, companies, identities, stats) belongs to one user, so
+    /// two workers never write the same rows and never wait for each other's locks; they
+    /// share the load by taking different users. Claims of one user are serialized by a
+    /// transaction advisory lock on the user, taken without waiting: a worker that finds
+    /// it taken claims nothing this time. Each claim counts as an attempt, so an
+    /// activity that crashes its worker every time still ends up dead.
     async fn claim(
         &self,
         worker: &WorkerId,
@@ -106,12 +177,31 @@ impl LeasedTable for ActivityQueue {
         lease: Duration,
     ) -> Result<Vec<ClaimedActivity>, ProcessingError> {
         let mut tx = self.config.pool.begin().await?;
+        let Some(user) = sqlx::query_scalar!(
+            r#"select a.user_id from activities a
+               where a.state in ('raw', 'failed') and a.next_attempt_at <= now()
+                 and not exists (select 1 from activities p
+                                 where p.state = 'processing' and p.user_id = a.user_id
+                                   and p.claimed_by <> $1 and p.lease_expires_at > now())
+               order by a.next_attempt_at, a.id
+               limit 1"#,
+            worker.as_str(),
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(Vec::new());
+        };
+        // Another worker claiming this user's mail right now: it takes this round.
+        if !hold_user(&mut tx, worker, UserId(user)).await? {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query!(
             r#"update activities a
                set state = 'processing', claimed_by = $1, attempts = a.attempts + 1,
                    lease_expires_at = now() + make_interval(secs => $2)
                from (select id from activities
-                     where state in ('raw', 'failed') and next_attempt_at <= now()
+                     where user_id = $4 and state in ('raw', 'failed') and next_attempt_at <= now()
                      order by next_attempt_at, id
                      limit $3
                      for update skip locked) due
@@ -120,6 +210,7 @@ impl LeasedTable for ActivityQueue {
             worker.as_str(),
             lease.as_secs_f64(),
             batch,
+            user,
         )
         .fetch_all(&mut *tx)
         .await?;

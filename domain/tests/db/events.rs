@@ -272,17 +272,10 @@ async fn a_rolled_back_processing_transaction_records_nothing() {
         domain::ingest::StoreOutcome::Imported(id) => id,
         ref other => panic!("{other:?}"),
     };
-    let context = scope
-        .processing()
-        .processing_context(account)
-        .await
-        .unwrap();
-    let facts = scope.processing().activity_facts(activity).await.unwrap();
-    let plan = domain::processing::plan::plan_activity(&facts, &context.owner);
     let mut tx = db.pool().begin().await.unwrap();
     let applied = scope
         .processing()
-        .apply_plan(&mut tx, &plan, context.policy)
+        .apply_batch(&mut tx, &[activity])
         .await
         .unwrap();
     assert_eq!(applied.touched.len(), 1);

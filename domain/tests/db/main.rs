@@ -15,6 +15,7 @@ mod jmap;
 mod jobs;
 mod notes;
 mod processing;
+mod processing_batches;
 mod reminders;
 mod secrets;
 mod summaries;

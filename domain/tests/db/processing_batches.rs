@@ -1,0 +1,244 @@
+//! Processing in batches: the same contacts, links and stats as one activity at a time,
+//! users held by one worker at a time, and stats that converge after a failed refresh.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use domain::ingest::{IncomingEmail, IngestFilter};
+use domain::jobs::{LeasedTable, WorkerId};
+use domain::processing::{Processor, ProcessorOptions};
+use domain::{Db, UserId};
+use fakes::mailbox::{Mailbox, MailboxSpec};
+use uuid::Uuid;
+
+use crate::helpers::{fresh_db, gmail_account, user};
+
+/// The eval mailbox (the demo's synthetic mail, policy `sent`) stored raw for a new
+/// user of `db`.
+async fn eval_mailbox(db: &Db, messages: usize) -> UserId {
+    let spec = MailboxSpec::demo(messages);
+    let owner = user(db, &spec.owner_email).await;
+    let account = gmail_account(db, owner, &spec.owner_email).await;
+    let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
+        .messages()
+        .map(IncomingEmail::from)
+        .collect();
+    for batch in emails.chunks(500) {
+        db.for_user(owner)
+            .mail()
+            .store_emails(account, batch, &IngestFilter::default())
+            .await
+            .unwrap();
+    }
+    owner
+}
+
+fn processor(db: &Db, name: &str, batch: i64) -> Processor {
+    let options = ProcessorOptions {
+        batch,
+        ..ProcessorOptions::default()
+    };
+    Processor::new(db, WorkerId::new(name), options)
+}
+
+/// Each contact by its sorted email addresses: its fields, phones and company, and
+/// where each field came from (header, signature; not which message: the first of two
+/// equally good header names wins, and that is a matter of processing order).
+async fn contacts(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> {
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        r#"select (select string_agg(value, ' ' order by value) from contact_identities
+                   where contact_id = c.id and kind = 'email'),
+                  jsonb_build_object(
+                    'name', c.display_name, 'title', c.title, 'links', c.links,
+                    'merged', c.merged_into is not null,
+                    'sources', (select jsonb_object_agg(key, value -> 'source')
+                                from jsonb_each(c.field_sources)
+                                where jsonb_typeof(value) = 'object' and key <> 'phones'),
+                    'phones', (select jsonb_agg(value order by value) from contact_identities
+                               where contact_id = c.id and kind = 'phone'),
+                    'company', (select jsonb_build_array(co.domain, co.name, co.name_source)
+                                from companies co where co.id = c.company_id))
+           from contacts c where c.user_id = $1"#,
+    )
+    .bind(user.0)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+/// The stats that do not depend on when they were computed, by the contact's sorted
+/// email addresses.
+async fn stats(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> {
+    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        r#"select (select string_agg(value, ' ' order by value) from contact_identities
+                   where contact_id = s.contact_id and kind = 'email'),
+                  to_jsonb(s) - 'user_id' - 'contact_id' - 'company_id' - 'computed_at' - 'sent_weight'
+                    - 'received_weight' - 'recent_weight' - 'strength' - 'frequency_score'
+           from contact_stats s where s.user_id = $1"#,
+    )
+    .bind(user.0)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    rows.into_iter().collect()
+}
+
+/// Every participation with the contact it is linked to (by the contact's addresses).
+async fn links(db: &Db, user: UserId) -> Vec<(String, String, String, Option<String>)> {
+    sqlx::query_as(
+        r#"select a.external_id, p.role, p.address,
+                  (select string_agg(value, ' ' order by value) from contact_identities
+                   where contact_id = p.contact_id and kind = 'email')
+           from activity_participants p join activities a on a.id = p.activity_id
+           where p.user_id = $1 order by 1, 2, 3"#,
+    )
+    .bind(user.0)
+    .fetch_all(db.pool())
+    .await
+    .unwrap()
+}
+
+async fn states(db: &Db) -> Vec<(String, i64)> {
+    sqlx::query_as("select state, count(*) from activities group by state order by state")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_and_concurrent_processors_build_what_one_at_a_time_builds() {
+    let (one_db, batch_db) = (fresh_db().await, fresh_db().await);
+    let (one, batched) = tokio::join!(eval_mailbox(&one_db, 1_200), eval_mailbox(&batch_db, 1_200));
+
+    processor(&one_db, "alone", 1).drain().await.unwrap();
+    let (first, second) = (
+        processor(&batch_db, "a", 250),
+        processor(&batch_db, "b", 250),
+    );
+    let (a, b) = tokio::join!(first.drain(), second.drain());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.failed + b.failed, a.dead + b.dead), (0, 0));
+
+    assert_eq!(states(&one_db).await, states(&batch_db).await);
+    assert_eq!(states(&batch_db).await.len(), 1, "all completed");
+    let built = contacts(&one_db, one).await;
+    assert!(
+        built.len() > 20,
+        "the mailbox makes contacts: {}",
+        built.len()
+    );
+    assert_eq!(built, contacts(&batch_db, batched).await);
+    assert_eq!(links(&one_db, one).await, links(&batch_db, batched).await);
+    let one_stats = stats(&one_db, one).await;
+    assert_eq!(one_stats, stats(&batch_db, batched).await);
+
+    // And the stats are what a recount from scratch gives.
+    domain::contacts::stats::recompute_all(batch_db.for_user(batched))
+        .await
+        .unwrap();
+    assert_eq!(one_stats, stats(&batch_db, batched).await);
+}
+
+/// A refresh that fails (here a trigger aborts the first stats write) leaves the batch
+/// committed and the contacts queued; they are refreshed until it succeeds, and end up
+/// as a recount from scratch says.
+#[tokio::test]
+async fn a_failed_stats_refresh_is_retried_until_the_stats_match_a_recount() {
+    let db = fresh_db().await;
+    let owner = eval_mailbox(&db, 300).await;
+    for sql in [
+        "create sequence stats_writes",
+        "create function abort_first_stats_write() returns trigger language plpgsql as $$
+         begin
+           if nextval('stats_writes') = 1 then
+             raise exception 'simulated refresh failure';
+           end if;
+           return new;
+         end $$",
+        "create trigger abort_first_stats_write before update on contact_stats
+         for each row when (old.computed_at is distinct from new.computed_at)
+         execute function abort_first_stats_write()",
+    ] {
+        sqlx::query(sql).execute(db.pool()).await.unwrap();
+    }
+    let outcome = processor(&db, "w", 1_000).drain().await.unwrap();
+    assert_eq!((outcome.failed, outcome.dead), (0, 0));
+    let states = states(&db).await;
+    assert!(
+        states.len() == 1 && states[0].0 == "completed",
+        "{states:?}"
+    );
+    let failed_once: i64 = sqlx::query_scalar("select last_value from stats_writes")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert!(failed_once > 1, "the refresh failed, then ran again");
+    let stale: i64 = sqlx::query_scalar("select count(*) from contact_stats_stale")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stale, 0, "nothing left stale");
+
+    let refreshed = stats(&db, owner).await;
+    assert!(
+        refreshed.values().any(|s| s["sent_count"] != 0),
+        "{refreshed:?}"
+    );
+    sqlx::query("drop trigger abort_first_stats_write on contact_stats")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    domain::contacts::stats::recompute_all(db.for_user(owner))
+        .await
+        .unwrap();
+    assert_eq!(refreshed, stats(&db, owner).await);
+}
+
+/// A worker holding claims of a user's mail has the user to itself: another worker
+/// claims other users' mail, or nothing, never the rest of that user's.
+#[tokio::test]
+async fn one_worker_at_a_time_claims_a_users_mail() {
+    let db = fresh_db().await;
+    let (alex, sam) = tokio::join!(eval_mailbox(&db, 40), async {
+        let sam = user(&db, "sam@example.org").await;
+        let account = gmail_account(&db, sam, "sam@example.org").await;
+        let spec = MailboxSpec::demo(40);
+        let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
+            .messages()
+            .map(IncomingEmail::from)
+            .collect();
+        db.for_user(sam)
+            .mail()
+            .store_emails(account, &emails, &IngestFilter::default())
+            .await
+            .unwrap();
+        sam
+    });
+    let queue = db.activity_queue();
+    let lease = Duration::from_secs(60);
+    let (a, b) = (WorkerId::new("a"), WorkerId::new("b"));
+    let first = queue.claim(&a, 5, lease).await.unwrap();
+    assert_eq!(first.len(), 5);
+    let held = first[0].user;
+    assert!(first.iter().all(|c| c.user == held), "one user per claim");
+    let second = queue.claim(&b, 5, lease).await.unwrap();
+    assert_eq!(second.len(), 5);
+    assert!(
+        second.iter().all(|c| c.user != held),
+        "the other user's mail"
+    );
+    assert!(
+        queue
+            .claim(&WorkerId::new("c"), 5, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "both users are held"
+    );
+    // The holder itself claims more of its user.
+    let more = queue.claim(&a, 5, lease).await.unwrap();
+    assert!(more.iter().all(|c| c.user == held) && !more.is_empty());
+    let users: Vec<Uuid> = [alex, sam].iter().map(|u| u.0).collect();
+    assert!(users.contains(&held.0));
+}
