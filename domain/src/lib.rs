@@ -28,6 +28,7 @@ pub mod limits;
 pub mod mail;
 pub mod notes;
 pub mod processing;
+pub mod search;
 pub mod settings;
 pub mod summaries;
 pub mod sync;

@@ -15,6 +15,7 @@ mod jmap;
 mod jobs;
 mod notes;
 mod processing;
+mod search;
 mod secrets;
 mod summaries;
 mod sync;
