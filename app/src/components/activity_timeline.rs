@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::file_upload::FileDrop;
 use crate::app_error::AppError;
+use crate::pages::search::SearchForm;
 use crate::live::{EventKind, listen_live};
 
 /// Rows shown first and added by each "Load more".
@@ -137,6 +138,7 @@ pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <SearchForm/>
             </header>
             <FileDrop contact=Signal::derive(move || Some(contact)) on_uploaded=move || changes.update(|n| *n += 1)/>
             {retry_error}

@@ -26,6 +26,7 @@ mod live;
 mod notes_api;
 mod pages;
 mod reading;
+mod search;
 mod summaries;
 mod sync;
 mod timeline;
