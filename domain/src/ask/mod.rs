@@ -3,6 +3,7 @@
 //! [`crate::UserScope`] and so only ever see the acting user's rows.
 
 pub mod answer;
+pub mod mail_search;
 pub mod names;
 pub mod offline;
 pub mod parse;

@@ -343,3 +343,46 @@ async fn pages_follow_each_other_without_overlap() {
     assert!(first.hits.iter().all(|h| !second.hits.contains(h)));
     assert!(first.hits[0].occurred_at > second.hits[0].occurred_at);
 }
+
+#[tokio::test]
+async fn ask_cites_what_someone_said_about_a_topic() {
+    let db = fresh_db().await;
+    let owner = TestUser::create(&db, "owner@example.com").await;
+    let dana = owner.contact("Dana Ito").email("dana@acme.example").insert().await;
+    let sam = owner.contact("Sam Lee").email("sam@acme.example").insert().await;
+    let said = owner
+        .email(day(2))
+        .subject("Re: next steps")
+        .body("The contracts are signed on our side.")
+        .from("dana@acme.example", dana)
+        .insert()
+        .await;
+    let elsewhere = owner
+        .email(day(3))
+        .subject("Contract question")
+        .from("sam@acme.example", sam)
+        .insert()
+        .await;
+    owner
+        .email(day(4))
+        .subject("Lunch?")
+        .from("dana@acme.example", dana)
+        .insert()
+        .await;
+
+    let answer = domain::ask::offline::answer(
+        db.for_user(owner.id),
+        "What did Dana say about the contract?",
+        day(20),
+    )
+    .await
+    .unwrap();
+    assert!(!answer.refused, "{}", answer.text);
+    assert!(
+        answer.text.contains(&format!("/contacts/{dana}#activity-{said}")),
+        "{}",
+        answer.text
+    );
+    assert!(!answer.text.contains(&elsewhere.to_string()), "{}", answer.text);
+    assert!(!answer.text.contains("Lunch"), "{}", answer.text);
+}
