@@ -24,8 +24,8 @@ pub mod links;
 pub mod mail;
 pub mod notes;
 pub mod notices;
-pub mod session;
 pub mod search;
+pub mod session;
 pub mod settings;
 pub mod timeline;
 

@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn hrefs_encode_the_query_and_the_page() {
-        assert_eq!(search_href("from:dana \"the deal\"", 1), "/search?q=from%3Adana+%22the+deal%22");
+        assert_eq!(
+            search_href("from:dana \"the deal\"", 1),
+            "/search?q=from%3Adana+%22the+deal%22"
+        );
         assert_eq!(search_href("ü&x", 3), "/search?q=%C3%BC%26x&page=3");
     }
 }

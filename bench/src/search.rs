@@ -74,10 +74,11 @@ pub async fn run(
     sqlx::query("vacuum analyze activity_search")
         .execute(&sql)
         .await?;
-    let indexed: i64 = sqlx::query_scalar("select count(*) from activity_search where user_id = $1")
-        .bind(user.0)
-        .fetch_one(&sql)
-        .await?;
+    let indexed: i64 =
+        sqlx::query_scalar("select count(*) from activity_search where user_id = $1")
+            .bind(user.0)
+            .fetch_one(&sql)
+            .await?;
 
     let config = notmuch_config(dir.path(), &maildir, &spec.owner_email)?;
     let started = Instant::now();
@@ -201,7 +202,9 @@ fn write_mail(spec: &MailboxSpec, mbox: &Path, maildir: &Path) -> anyhow::Result
             .map(|(_, b)| *b)
             .collect();
         std::fs::write(
-            maildir.join("cur").join(format!("{}.bench:2,S", message.id)),
+            maildir
+                .join("cur")
+                .join(format!("{}.bench:2,S", message.id)),
             lf,
         )?;
     }
@@ -228,7 +231,12 @@ fn notmuch_version() -> String {
         .arg("--version")
         .output()
         .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().trim_start_matches("notmuch ").to_owned())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .trim_start_matches("notmuch ")
+                .to_owned()
+        })
         .unwrap_or_else(|| "?".into())
 }
 
@@ -248,7 +256,13 @@ fn notmuch_search(config: &Path, terms: &[String], runs: usize) -> anyhow::Resul
             "notmuch search {terms:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        Ok((took, out.stdout.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count()))
+        Ok((
+            took,
+            out.stdout
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+        ))
     };
     let (_, threads) = once()?;
     let mut times = Vec::with_capacity(runs);
@@ -301,7 +315,10 @@ async fn queries(sql: &PgPool, user: UserId) -> anyhow::Result<Vec<Query>> {
     };
     let from = |kind, address: &str, w: Option<&str>| Query {
         kind,
-        rapport: format!("from:{address}{}", w.map(|w| format!(" {w}")).unwrap_or_default()),
+        rapport: format!(
+            "from:{address}{}",
+            w.map(|w| format!(" {w}")).unwrap_or_default()
+        ),
         notmuch: std::iter::once(format!("from:{address}"))
             .chain(w.map(str::to_owned))
             .collect(),

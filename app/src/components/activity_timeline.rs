@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::file_upload::FileDrop;
 use crate::app_error::AppError;
-use crate::pages::search::SearchForm;
 use crate::live::{EventKind, listen_live};
+use crate::pages::search::SearchForm;
 
 /// Rows shown first and added by each "Load more".
 const PAGE: i64 = 25;

@@ -97,7 +97,11 @@ pub fn SearchForm(#[prop(into, optional)] value: String) -> impl IntoView {
 #[component]
 fn Results(q: String, found: SearchPage) -> impl IntoView {
     if found.hits.is_empty() {
-        let words = if found.page > 1 { "No more results." } else { "Nothing matches." };
+        let words = if found.page > 1 {
+            "No more results."
+        } else {
+            "Nothing matches."
+        };
         return view! { <p class="muted" data-testid="search-empty">{words}</p> }.into_any();
     }
     let now = found.now;
@@ -121,7 +125,10 @@ fn Hit(hit: SearchHit, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
     let sender = hit.sender.as_ref().map(|s| {
         let label = s.label().to_owned();
         match s.contact_id {
-            Some(contact) => view! { <a class="sender" href=format!("/contacts/{contact}")>{label}</a> }.into_any(),
+            Some(contact) => {
+                view! { <a class="sender" href=format!("/contacts/{contact}")>{label}</a> }
+                    .into_any()
+            }
             None => view! { <span class="sender">{label}</span> }.into_any(),
         }
     });

@@ -114,12 +114,11 @@ impl SearchQuery {
                 if value.is_empty() {
                     return Err(QueryError::MissingValue("channel", "email"));
                 }
-                let channel = Channel::parse(&value.to_lowercase()).map_err(|e| {
-                    QueryError::BadChannel {
+                let channel =
+                    Channel::parse(&value.to_lowercase()).map_err(|e| QueryError::BadChannel {
                         value: value.clone(),
                         expected: e.expected.join(", "),
-                    }
-                })?;
+                    })?;
                 if !self.channels.contains(&channel) {
                     self.channels.push(channel);
                 }
@@ -158,14 +157,15 @@ impl SearchQuery {
 
     /// The channels' stored names.
     pub fn channel_names(&self) -> Vec<String> {
-        self.channels.iter().map(|c| c.as_str().to_owned()).collect()
+        self.channels
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect()
     }
 }
 
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc()
+    day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
 }
 
 /// `2024-05-31` or `2024/05/31`.
@@ -190,7 +190,9 @@ fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
             chars.next();
             let phrase = quoted(&mut chars)?;
             if phrase.chars().any(char::is_alphanumeric) {
-                tokens.push(Token::Phrase(phrase.split_whitespace().collect::<Vec<_>>().join(" ")));
+                tokens.push(Token::Phrase(
+                    phrase.split_whitespace().collect::<Vec<_>>().join(" "),
+                ));
             }
             continue;
         }
@@ -288,8 +290,14 @@ mod tests {
         let err = |q: &str| SearchQuery::parse(q).unwrap_err();
         assert_eq!(err("   "), QueryError::Empty);
         assert_eq!(err("\"\" --"), QueryError::Empty);
-        assert_eq!(err("subject:lunch"), QueryError::UnknownOperator("subject".into()));
-        assert_eq!(err("from:"), QueryError::MissingValue("from", "dana@example.com"));
+        assert_eq!(
+            err("subject:lunch"),
+            QueryError::UnknownOperator("subject".into())
+        );
+        assert_eq!(
+            err("from:"),
+            QueryError::MissingValue("from", "dana@example.com")
+        );
         assert_eq!(err("to:--"), QueryError::NoWords("to", "--".into()));
         assert_eq!(
             err("before:yesterday"),
@@ -320,8 +328,10 @@ mod tests {
 
     #[test]
     fn repeated_dates_narrow_the_range() {
-        let q = SearchQuery::parse("after:2024-01-01 after:2024-03-01 before:2025-01-01 before:2024-12-01")
-            .unwrap();
+        let q = SearchQuery::parse(
+            "after:2024-01-01 after:2024-03-01 before:2025-01-01 before:2024-12-01",
+        )
+        .unwrap();
         assert_eq!(q.after, Some(date("2024-03-01")));
         assert_eq!(q.before, Some(date("2024-12-01")));
     }

@@ -9,7 +9,7 @@ use api::search::{PAGE_SIZE, SearchHit, SearchPage};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::highlight::{self, STOP, START};
+use super::highlight::{self, START, STOP};
 use super::{RANK_WINDOW, SearchQuery};
 use crate::DomainError;
 use crate::db::scopes::SearchScope;

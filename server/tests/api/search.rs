@@ -50,14 +50,23 @@ async fn the_page_the_server_function_and_the_api_find_only_the_users_mail() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
     let sam = app.sign_in(SAM).await;
-    let mine = email(&app, ALEX, "Pricing <&> terms for the pilot", "The contracts are ready").await;
+    let mine = email(
+        &app,
+        ALEX,
+        "Pricing <&> terms for the pilot",
+        "The contracts are ready",
+    )
+    .await;
     let theirs = email(&app, SAM, "Pricing secrets", "Other contracts").await;
 
     // The page: rendered with the hit, the word marked, a link to the conversation.
     let html = alex.page("/search?q=contract", 200, "search-results").await;
     assert!(html.contains(&format!("/mail/{mine}")), "{html}");
     assert!(html.contains("<mark>contracts</mark>"), "{html}");
-    assert!(html.contains("Pricing &lt;&amp;&gt; terms"), "mail text is escaped: {html}");
+    assert!(
+        html.contains("Pricing &lt;&amp;&gt; terms"),
+        "mail text is escaped: {html}"
+    );
     assert!(!html.contains(&theirs.to_string()));
 
     // The server function.
@@ -66,7 +75,10 @@ async fn the_page_the_server_function_and_the_api_find_only_the_users_mail() {
         .await;
     assert_eq!(response.status(), 200);
     let page: SearchPage = response.json().await.unwrap();
-    assert_eq!(page.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![mine]);
+    assert_eq!(
+        page.hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![mine]
+    );
 
     // The API, with each user's token.
     let alex_token = token(&alex).await;
@@ -106,7 +118,12 @@ async fn a_bad_query_is_a_400_with_the_reason_everywhere() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "bad_request");
     assert_eq!(body["error"]["field"], "q");
-    assert!(body["error"]["message"].as_str().unwrap().contains("needs a value, like from:dana@example.com"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs a value, like from:dana@example.com")
+    );
     let (status, body) = api_search(&app, &token, "\"unclosed").await;
     assert_eq!(status, 400, "{body}");
 
@@ -114,7 +131,10 @@ async fn a_bad_query_is_a_400_with_the_reason_everywhere() {
     alex.page("/search", 200, "Search all mail").await;
     // Signed out: the page sends to sign-in like every page; the API answers 401.
     let stranger = Browser::new(&app.address);
-    assert_eq!(stranger.redirect_target("/search?q=pricing").await, "/login");
+    assert_eq!(
+        stranger.redirect_target("/search?q=pricing").await,
+        "/login"
+    );
     let (status, _) = api_search(&app, "not-a-token", "pricing").await;
     assert_eq!(status, 401);
 }
