@@ -25,6 +25,7 @@ pub mod mail;
 pub mod notes;
 pub mod notices;
 pub mod reminders;
+pub mod search;
 pub mod session;
 pub mod settings;
 pub mod timeline;

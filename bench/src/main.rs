@@ -12,6 +12,7 @@
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! bench caldav [--events 200] [--polls 500] [--out DIR]
 //! bench jmap [--messages 10000] [--out DIR]
+//! bench search [--messages 100000] [--runs 50] [--out DIR]
 //! ```
 
 mod caldav;
@@ -24,6 +25,7 @@ mod jmap;
 mod memory;
 mod process;
 mod results;
+mod search;
 mod serve;
 mod soak;
 mod sync;
@@ -44,7 +46,8 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
        bench caldav [--events 200] [--polls 500] [--out DIR]
-       bench jmap [--messages 10000] [--out DIR]";
+       bench jmap [--messages 10000] [--out DIR]
+       bench search [--messages 100000] [--runs 50] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -57,6 +60,7 @@ enum Benchmark {
     Memory,
     CalDav,
     Jmap,
+    Search,
 }
 
 struct Options {
@@ -71,6 +75,7 @@ struct Options {
     memory: memory::Scale,
     caldav: caldav::Scale,
     jmap: jmap::Scale,
+    search: search::Scale,
     out: std::path::PathBuf,
 }
 
@@ -112,6 +117,10 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             polls: 500,
         },
         jmap: jmap::Scale { messages: 10_000 },
+        search: search::Scale {
+            messages: 100_000,
+            runs: 50,
+        },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -127,6 +136,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("memory") => options.benchmark = Benchmark::Memory,
         Some("caldav") => options.benchmark = Benchmark::CalDav,
         Some("jmap") => options.benchmark = Benchmark::Jmap,
+        Some("search") => options.benchmark = Benchmark::Search,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -173,7 +183,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
                 options.ingest.messages = value.parse()?;
                 options.thread.messages = value.parse()?;
                 options.jmap.messages = value.parse()?;
+                options.search.messages = value.parse()?;
             }
+            "--runs" => options.search.runs = value.parse()?,
             "--events" => options.caldav.events = value.parse()?,
             "--polls" => options.caldav.polls = value.parse()?,
             "--out" => options.out = value.into(),
@@ -273,6 +285,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e),
             };
             (outcome, "Fastmail / JMAP first sync against Cyrus")
+        }
+        Benchmark::Search => {
+            let outcome = match new_db().await {
+                Ok(url) => search::run(&url, &options.search).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "Mail search against notmuch")
         }
     };
     pg.stop().await?;

@@ -29,6 +29,7 @@ pub mod mail;
 pub mod notes;
 pub mod processing;
 pub mod reminders;
+pub mod search;
 pub mod settings;
 pub mod summaries;
 pub mod sync;

@@ -7,6 +7,8 @@
 //!   makes an agent note, named `author` or else the token's name.
 //! - `GET  /api/v1/contacts/{id-or-email}/activities?state=completed&limit=50`: what an
 //!   agent reads before writing.
+//! - `GET  /api/v1/search?q=...&page=1`: mail search (400 `bad_request` for a query that
+//!   cannot be run, with the parser's message).
 //!
 //! Errors are `{"error": {"code", "message", "field"?}}`: 401 `unauthorized` (missing,
 //! unknown or revoked token), 404 `not_found` (also for another user's contact: its
@@ -50,6 +52,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/contacts/{contact}/activities",
             get(list_activities),
         )
+        .route("/api/v1/search", get(crate::search_api::search))
 }
 
 /// A note on the wire.
@@ -195,6 +198,12 @@ impl IntoResponse for ApiError {
 
 /// The holder of the request's API token.
 pub struct TokenCaller(TokenHolder);
+
+impl TokenCaller {
+    pub fn user(&self) -> domain::UserId {
+        self.0.user
+    }
+}
 
 impl FromRequestParts<AppState> for TokenCaller {
     type Rejection = ApiError;

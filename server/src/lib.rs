@@ -16,6 +16,7 @@ mod ingest;
 mod live;
 mod mail;
 mod middleware;
+mod search_api;
 mod session_store;
 mod startup;
 mod streaming;

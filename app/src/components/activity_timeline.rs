@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::file_upload::FileDrop;
 use crate::app_error::AppError;
 use crate::live::{EventKind, listen_live};
+use crate::pages::search::SearchForm;
 
 /// Rows shown first and added by each "Load more".
 const PAGE: i64 = 25;
@@ -137,6 +138,7 @@ pub fn ActivityTimeline(contact: Uuid, feed: ActivityFeed) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <SearchForm/>
             </header>
             <FileDrop contact=Signal::derive(move || Some(contact)) on_uploaded=move || changes.update(|n| *n += 1)/>
             {retry_error}

@@ -305,6 +305,15 @@ fn Filters(inbox: Inbox) -> impl IntoView {
                     }
                 />
             </form>
+            // The inbox box filters what is open here; all mail, ranked, is one click on.
+            {move || {
+                let q = inbox.search.get();
+                (!q.trim().is_empty()).then(|| view! {
+                    <a class="search-all" data-testid="search-all-mail" href=api::search::search_href(&q, 1)>
+                        "Search all mail for “" {q.trim().to_owned()} "”"
+                    </a>
+                })
+            }}
             <div class="chips" role="group" aria-label="Channels">
                 {filterable()
                     .map(|channel| {

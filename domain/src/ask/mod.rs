@@ -4,6 +4,7 @@
 
 pub mod answer;
 pub mod keep_in_touch;
+pub mod mail_search;
 pub mod names;
 pub mod offline;
 pub mod parse;

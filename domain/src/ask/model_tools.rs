@@ -71,7 +71,7 @@ pub fn tool_schemas() -> Vec<(&'static str, &'static str, Value)> {
         ),
         (
             "search_messages",
-            "Search messages by text in subject or body, optionally with a contact, at a company, in a date range.",
+            "Search messages by words (stemmed; \"phrases\"; from:, to:, has:attachment) in subject, body, participants and attachment names, best matches first, optionally with a contact, at a company, in a date range.",
             json!({"type": "object", "properties": {
                     "text": {"type": "string"}, "contact_id": id,
                     "company": {"type": "string"}, "from": date, "to": date, "limit": limit},

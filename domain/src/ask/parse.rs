@@ -671,6 +671,14 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
     if let Some(c) = SUMMARY.captures(&rest) {
         return person(&c[1]).map(|person| Intent::Summary { person });
     }
+    // "What did Dana say about the contract?": her messages that mention it.
+    if let Some((who, topic)) = super::mail_search::said_about(&rest) {
+        return clean(topic).map(|text| Intent::SearchMessages {
+            text,
+            person: person(who),
+            period,
+        });
+    }
     if DORMANT.is_match(&rest) && !THEIR_REPLY.is_match(&rest) && !MY_REPLY.is_match(&rest) {
         let before = period
             .map(|p| p.from)

@@ -194,7 +194,9 @@ pub struct ContactFilter {
 /// Which messages `search_messages` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MessageFilter {
-    /// Substring of the subject or body.
+    /// Words to find (the search box's language: stemmed words, "phrases", `from:`,
+    /// `to:`, `has:attachment`), in the subject, body, participants and attachment
+    /// names; see `ask::mail_search`.
     pub text: Option<String>,
     /// With any of these contacts (empty: anyone).
     pub contacts: Vec<Uuid>,
@@ -542,51 +544,6 @@ impl AskScope<'_> {
             }
         };
         Ok(rows)
-    }
-
-    /// Messages matching `filter`, newest first.
-    pub async fn search_messages(
-        self,
-        filter: &MessageFilter,
-        limit: Limit,
-    ) -> Result<Vec<MessageRef>, DomainError> {
-        let pattern = filter.text.as_deref().and_then(like_pattern);
-        Ok(sqlx::query_as!(
-            MessageRef,
-            r#"select a.id as activity_id, a.thread_key,
-                      (select ap.contact_id from activity_participants ap
-                        where ap.user_id = a.user_id and ap.activity_id = a.id and ap.contact_id is not null
-                        order by (ap.role = 'from') = (a.direction = 'inbound') desc, ap.role
-                        limit 1) as "contact_id?",
-                      a.occurred_at as at, a.channel as "channel: Channel", a.direction as "direction: Direction",
-                      a.subject, a.snippet
-               from activities a
-               where a.user_id = $1 and a.deleted_at is null
-                 and ($2::text is null
-                      or lower(coalesce(a.subject, '') || ' ' || coalesce(a.body_text, '')) like $2)
-                 and (cardinality($3::uuid[]) = 0 or exists (
-                       select 1 from activity_participants ap
-                       where ap.user_id = $1 and ap.activity_id = a.id and ap.contact_id = any($3)))
-                 and ($4::uuid is null or exists (
-                       select 1 from activity_participants ap
-                       join contacts c on c.user_id = ap.user_id and c.id = ap.contact_id
-                       where ap.user_id = $1 and ap.activity_id = a.id and c.company_id = $4))
-                 and ($5::timestamptz is null or a.occurred_at >= $5)
-                 and ($6::timestamptz is null or a.occurred_at < $6)
-                 and ($7::text is null or a.channel = $7)
-               order by a.occurred_at desc, a.id
-               limit $8"#,
-            self.user.0,
-            pattern,
-            &filter.contacts,
-            filter.company,
-            filter.period.map(|p| p.from),
-            filter.period.map(|p| p.to),
-            filter.channel.map(Channel::as_str),
-            limit.sql(),
-        )
-        .fetch_all(self.pool)
-        .await?)
     }
 
     /// Companies whose name or domain contains `text` (all when `None`), with how many

@@ -17,6 +17,7 @@ mod notes;
 mod processing;
 mod processing_batches;
 mod reminders;
+mod search;
 mod secrets;
 mod summaries;
 mod sync;

@@ -27,6 +27,7 @@ mod notes_api;
 mod pages;
 mod reading;
 mod reminders;
+mod search;
 mod summaries;
 mod sync;
 mod timeline;
