@@ -23,10 +23,14 @@ async fn eval_mailbox(db: &Db, messages: usize) -> UserId {
         .messages()
         .map(IncomingEmail::from)
         .collect();
-    for batch in emails.chunks(500) {
+    // One message a transaction, so each has its own `next_attempt_at` and both
+    // databases process them in the same order: which of two addresses a person's
+    // signature links to the other depends on which came first, and ties within one
+    // transaction would be broken by random ids.
+    for email in emails.chunks(1) {
         db.for_user(owner)
             .mail()
-            .store_emails(account, batch, &IngestFilter::default())
+            .store_emails(account, email, &IngestFilter::default())
             .await
             .unwrap();
     }
