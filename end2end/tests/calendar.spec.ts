@@ -1,17 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, watchConsole } from "./support";
-
-/** Adds a contact through the contacts page; returns its id. */
-async function addContact(page: Page, name: string, email: string): Promise<string> {
-  await page.goto("/contacts");
-  await hydrated(page);
-  await page.getByRole("button", { name: "Add contact" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
-  await page.getByRole("button", { name: "Save contact" }).click();
-  return (await (await saved).json()) as string;
-}
+import { expect, test } from "@playwright/test";
+import { addContact, hydrated, signIn, watchConsole } from "./support";
 
 /** Next Tuesday (never today), as YYYY-MM-DD in UTC, the zone the form uses. */
 function nextTuesday(): string {

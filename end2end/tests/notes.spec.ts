@@ -1,16 +1,5 @@
-import { expect, test, type Page } from "@playwright/test";
-import { hydrated, signIn, watchConsole } from "./support";
-
-async function addContact(page: Page, name: string, email: string) {
-  await page.goto("/contacts");
-  await hydrated(page);
-  await page.getByRole("button", { name: "Add contact" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
-  await page.getByRole("button", { name: "Save contact" }).click();
-  await saved;
-}
+import { expect, test } from "@playwright/test";
+import { addContact, hydrated, signIn, watchConsole } from "./support";
 
 test("notes: one by hand, one through the API with a token from Settings; the agent's is marked", async ({
   page,

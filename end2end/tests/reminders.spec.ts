@@ -1,21 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
-import { createChannel, hydrated, signIn, watchConsole } from "./support";
+import { expect, test } from "@playwright/test";
+import { addContact, createChannel, hydrated, signIn, watchConsole } from "./support";
 
 // Keep-in-touch against the demo: a contact whose last mail was 45 days ago, set to
 // "every month", is overdue on /reminders; a mail sent to them (through the demo's
 // webhook channel, as a mail provider would deliver it) takes them off.
-
-/** Adds a contact through the contacts page; returns its id. */
-async function addContact(page: Page, name: string, email: string): Promise<string> {
-  await page.goto("/contacts");
-  await hydrated(page);
-  await page.getByRole("button", { name: "Add contact" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
-  await page.getByRole("button", { name: "Save contact" }).click();
-  return (await (await saved).json()) as string;
-}
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString();
 

@@ -60,3 +60,15 @@ export async function createChannel(page: Page, name: string): Promise<{ endpoin
   const endpoint = (await page.getByText(/^POST \/ingest\//).first().innerText()).replace("POST ", "").trim();
   return { endpoint, key };
 }
+
+/** Adds a contact through the contacts page (signed in); returns its id. */
+export async function addContact(page: Page, name: string, email: string): Promise<string> {
+  await page.goto("/contacts");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
+  await page.getByRole("button", { name: "Save contact" }).click();
+  return (await (await saved).json()) as string;
+}

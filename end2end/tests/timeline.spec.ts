@@ -1,20 +1,9 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createChannel, hydrated, signIn, watchConsole } from "./support";
+import { addContact, createChannel, hydrated, signIn, watchConsole } from "./support";
 
 const EMAIL = "webhook.person@example.com";
 
 /** Creates a contact through the contacts page; returns its id. */
-async function addContact(page: Page, name: string, email: string): Promise<string> {
-  await page.goto("/contacts");
-  await hydrated(page);
-  await page.getByRole("button", { name: "Add contact" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  const saved = page.waitForResponse((r) => r.url().includes("create_contact") && r.status() === 200);
-  await page.getByRole("button", { name: "Save contact" }).click();
-  return (await (await saved).json()) as string;
-}
-
 const activity = (page: Page, text: string) =>
   page.locator(".activity-list li.activity", { hasText: text });
 
