@@ -166,10 +166,10 @@ pub struct InteractionForm {
     pub kind: String,
     #[serde(default)]
     pub subject: String,
-    /// `YYYY-MM-DD` (UTC).
+    /// `YYYY-MM-DD`, on the user's clock.
     #[serde(default)]
     pub date: String,
-    /// `HH:MM` (UTC); blank means the start of the day.
+    /// `HH:MM` on the user's clock; blank means the start of the day.
     #[serde(default)]
     pub time: String,
     /// Whole minutes; blank means an all-day interaction.
@@ -249,15 +249,37 @@ fn closed<T: crate::ClosedSet>(field: &'static str, value: &str) -> Result<T, Fi
     })
 }
 
+/// The user's clock: turns the date and time they typed into an instant. The server
+/// holds the time zone's rules (the browser bundle carries no time-zone database), so
+/// forms are parsed there.
+pub trait WallClock {
+    /// The instant `local` names on this clock, or why there is none (the clocks skip it).
+    fn instant(&self, local: NaiveDateTime) -> Result<DateTime<Utc>, String>;
+}
+
+/// UTC's clock: every reading names exactly one instant.
+impl WallClock for Utc {
+    fn instant(&self, local: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        Ok(local.and_utc())
+    }
+}
+
+/// A moment as the user's clock reads it, with the zone's abbreviation then ("CET").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalTime {
+    pub at: NaiveDateTime,
+    pub zone: String,
+}
+
 impl InteractionForm {
-    /// Parses every field; the first bad one is the error.
-    pub fn parse(&self) -> Result<InteractionDraft, FieldError> {
+    /// Parses every field, the date and time on `clock`; the first bad one is the error.
+    pub fn parse(&self, clock: &impl WallClock) -> Result<InteractionDraft, FieldError> {
         let kind: InteractionKind = closed("kind", &self.kind)?;
         let subject = one_line(
             "subject",
             optional_text("subject", &self.subject, MAX_SUBJECT_CHARS)?,
         )?;
-        let occurred_at = parse_when(&self.date, &self.time)?;
+        let occurred_at = parse_when(&self.date, &self.time, clock)?;
         let duration_minutes = match self.duration_minutes.trim() {
             "" => None,
             text => match text.parse::<u32>() {
@@ -326,7 +348,11 @@ impl InteractionKind {
     }
 }
 
-fn parse_when(date: &str, time: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
+fn parse_when(
+    date: &str,
+    time: &str,
+    clock: &impl WallClock,
+) -> Result<Option<DateTime<Utc>>, FieldError> {
     let (date, time) = (date.trim(), time.trim());
     if date.is_empty() {
         if !time.is_empty() {
@@ -341,23 +367,26 @@ fn parse_when(date: &str, time: &str) -> Result<Option<DateTime<Utc>>, FieldErro
     } else {
         NaiveTime::parse_from_str(time, "%H:%M")
             .or_else(|_| NaiveTime::parse_from_str(time, "%H:%M:%S"))
-            .map_err(|_| FieldError::new("time", "must be a time as HH:MM (24-hour, UTC)"))?
+            .map_err(|_| FieldError::new("time", "must be a time as HH:MM (24-hour)"))?
     };
-    Ok(Some(NaiveDateTime::new(day, at).and_utc()))
+    let field = if time.is_empty() { "date" } else { "time" };
+    clock
+        .instant(NaiveDateTime::new(day, at))
+        .map(Some)
+        .map_err(|why| FieldError::new(field, why))
 }
 
 impl InteractionDraft {
-    /// The form that shows this draft again (the edit form's initial values).
-    pub fn to_form(&self) -> InteractionForm {
+    /// The form that shows this draft again (the edit form's initial values); `local` is
+    /// when it took place on the user's clock.
+    pub fn to_form(&self, local: Option<NaiveDateTime>) -> InteractionForm {
         InteractionForm {
             kind: self.kind.as_str().to_owned(),
             subject: self.subject.clone().unwrap_or_default(),
-            date: self
-                .occurred_at
+            date: local
                 .map(|t| t.format("%Y-%m-%d").to_string())
                 .unwrap_or_default(),
-            time: self
-                .occurred_at
+            time: local
                 .map(|t| t.format("%H:%M").to_string())
                 .unwrap_or_default(),
             duration_minutes: self
@@ -389,6 +418,8 @@ pub struct InteractionRow {
     pub contact_id: Option<Uuid>,
     pub company_id: Option<Uuid>,
     pub draft: InteractionDraft,
+    /// When it took place on the user's clock.
+    pub local: Option<LocalTime>,
     pub archived: bool,
     /// Its calendar event, when it is on the calendar.
     pub event: Option<EventSummary>,
@@ -413,6 +444,9 @@ pub struct CalendarItem {
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: Option<DateTime<Utc>>,
+    /// The start on the user's clock (an all-day item: its day, at midnight).
+    pub starts_local: LocalTime,
+    pub ends_local: Option<LocalTime>,
     pub all_day: bool,
     pub status: EventStatus,
     /// The interaction's type, or "meeting" for a synced calendar's meeting.
@@ -442,7 +476,7 @@ mod tests {
 
     #[test]
     fn a_form_parses_with_defaults() {
-        let draft = form().parse().unwrap();
+        let draft = form().parse(&Utc).unwrap();
         assert_eq!(draft.subject.as_deref(), Some("Quarterly review"));
         assert_eq!(
             draft.occurred_at.unwrap().to_rfc3339(),
@@ -452,12 +486,17 @@ mod tests {
         assert_eq!(draft.direction, Direction::Outbound);
         assert_eq!(draft.medium, Medium::InPerson);
         assert_eq!(draft.importance.map(Importance::get), Some(4));
-        assert_eq!(draft.to_form().parse().unwrap(), draft, "round trip");
+        let local = draft.occurred_at.map(|t| t.naive_utc());
+        assert_eq!(
+            draft.to_form(local).parse(&Utc).unwrap(),
+            draft,
+            "round trip"
+        );
     }
 
     #[test]
     fn bad_fields_name_themselves() {
-        let field = |f: InteractionForm| f.parse().unwrap_err().field;
+        let field = |f: InteractionForm| f.parse(&Utc).unwrap_err().field;
         assert_eq!(
             field(InteractionForm {
                 kind: "dance".into(),
@@ -539,6 +578,36 @@ mod tests {
         assert!(Importance::new(0).is_err() && Importance::new(5).is_ok());
     }
 
+    /// A clock whose 10:30 on 8 December does not exist (as if the clocks went forward).
+    struct SkippingClock;
+
+    impl WallClock for SkippingClock {
+        fn instant(&self, local: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+            if local.format("%m-%d %H:%M").to_string() == "12-08 10:30" {
+                Err("10:30 does not exist on 2026-12-08 here".into())
+            } else {
+                Ok(local.and_utc() - chrono::Duration::hours(1))
+            }
+        }
+    }
+
+    #[test]
+    fn the_date_and_time_are_read_on_the_users_clock() {
+        let error = form().parse(&SkippingClock).unwrap_err();
+        assert_eq!(error.field, "time");
+        assert!(error.message.contains("does not exist"), "{error}");
+        let draft = InteractionForm {
+            time: "11:00".into(),
+            ..form()
+        }
+        .parse(&SkippingClock)
+        .unwrap();
+        assert_eq!(
+            draft.occurred_at.unwrap().to_rfc3339(),
+            "2026-12-08T10:00:00+00:00"
+        );
+    }
+
     #[test]
     fn blank_duration_is_all_day_and_blank_date_is_none() {
         let draft = InteractionForm {
@@ -547,7 +616,7 @@ mod tests {
             time: "".into(),
             ..form()
         }
-        .parse()
+        .parse(&Utc)
         .unwrap();
         assert_eq!(draft.duration_minutes, None);
         assert_eq!(draft.occurred_at, None);

@@ -169,3 +169,14 @@ pub struct DemoLogins {
     pub caldav_user: String,
     pub caldav_password: String,
 }
+
+/// Settings → Time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeZoneView {
+    /// The IANA name in use, e.g. `Europe/Paris`.
+    pub name: String,
+    /// Picked by the user (else adopted from their browser, or UTC).
+    pub chosen: bool,
+    /// Every name the user can pick.
+    pub names: Vec<String>,
+}

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::GlobalAsk;
+use crate::components::time_zone::AdoptBrowserZone;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
 const NAV: [(&str, &str); 7] = [
@@ -57,6 +58,7 @@ fn SignedInHeader(session: SessionInfo, demo: bool) -> impl IntoView {
             </ul>
         </nav>
         <GlobalAsk/>
+        <AdoptBrowserZone zone=session.time_zone.clone() chosen=session.time_zone_chosen/>
         <div class="user-menu">
             {demo.then(|| view! { <span class="badge demo" title="Simulated Google account and mailbox">"Demo"</span> })}
             <span class="who" title=session.email.clone()>{who}</span>

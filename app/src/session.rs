@@ -23,7 +23,9 @@ async fn visitor() -> Result<Visitor, AppError> {
             demo: app.demo,
         });
     };
-    let accounts = app.db.for_user(user.id).accounts().list().await?;
+    let scope = app.db.for_user(user.id);
+    let accounts = scope.accounts().list().await?;
+    let (zone, time_zone_chosen) = scope.time_zone_setting().await?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {
@@ -36,6 +38,8 @@ async fn visitor() -> Result<Visitor, AppError> {
                 })
                 .map(|a| a.display_name.unwrap_or(a.external_id))
                 .collect(),
+            time_zone: zone.name().to_owned(),
+            time_zone_chosen,
         }),
     })
 }

@@ -36,6 +36,7 @@ pub mod sync;
 pub mod threads;
 pub mod timeline;
 pub mod users;
+pub mod zone;
 
 pub use db::{Db, UserScope};
 pub use email::EmailAddress;

@@ -1,9 +1,13 @@
 import { expect, test } from "@playwright/test";
 import { addContact, hydrated, signIn, watchConsole } from "./support";
 
-/** Next Tuesday (never today), as YYYY-MM-DD in UTC, the zone the form uses. */
+// The browser says Tokyo (UTC+9, no daylight saving): the app adopts it, so the form's
+// 10:30 is Tokyo's and the feed's UTC start is 01:30 the same day.
+test.use({ timezoneId: "Asia/Tokyo" });
+
+/** Next Tuesday (never today) in Tokyo, as YYYY-MM-DD. */
 function nextTuesday(): string {
-  const day = new Date();
+  const day = new Date(Date.now() + 9 * 3600_000);
   do {
     day.setUTCDate(day.getUTCDate() + 1);
   } while (day.getUTCDay() !== 2);
@@ -17,6 +21,14 @@ test("calendar: a meeting logged for next Tuesday is on /calendar and in the ICS
   test.setTimeout(120_000);
   const errors = watchConsole(page);
   await signIn(page);
+  // Settings shows the zone adopted from the browser (told once a page has hydrated).
+  await expect
+    .poll(async () => {
+      await page.goto("/settings");
+      await hydrated(page);
+      return page.getByTestId("time-zone-state").textContent();
+    })
+    .toContain("Asia/Tokyo (from your browser)");
   const contactId = await addContact(page, "Cal Endar", `cal.${Date.now()}@calendar.example`);
   const tuesday = nextTuesday();
 
@@ -29,12 +41,13 @@ test("calendar: a meeting logged for next Tuesday is on /calendar and in the ICS
   await form.getByLabel("Type").selectOption("meeting");
   await form.getByLabel("Subject").fill("Quarterly planning");
   await form.getByLabel("Date").fill(tuesday);
-  await form.getByLabel("Time (UTC)").fill("10:30");
+  await form.getByLabel("Time", { exact: true }).fill("10:30");
   await form.getByLabel(/^Duration/).fill("45");
   await form.getByLabel("Location").fill("Head office");
   await form.getByRole("button", { name: "Log it" }).click();
   const row = panel.locator("li.interaction", { hasText: "Quarterly planning" });
   await expect(row.getByTestId("calendar-note")).toHaveText("On the calendar (scheduled)");
+  await expect(row.locator("time")).toContainText("10:30 JST");
   await expect(page.getByTestId("activity-timeline")).toContainText("Quarterly planning");
 
   // On /calendar: the week of that Tuesday, and the agenda behind the nav link.
@@ -42,7 +55,7 @@ test("calendar: a meeting logged for next Tuesday is on /calendar and in the ICS
   await hydrated(page);
   const item = page.getByTestId("calendar-item").filter({ hasText: "Quarterly planning" });
   await expect(item).toHaveAttribute("data-status", "scheduled");
-  await expect(item).toContainText("10:30–11:15 UTC");
+  await expect(item).toContainText("10:30–11:15 JST");
   await expect(item.getByRole("link", { name: "Cal Endar" })).toHaveAttribute("href", `/contacts/${contactId}`);
   await page.getByRole("link", { name: "Calendar", exact: true }).click();
   await expect(page).toHaveURL(/\/calendar$/);
@@ -59,7 +72,8 @@ test("calendar: a meeting logged for next Tuesday is on /calendar and in the ICS
   expect(feed.headers()["content-type"]).toContain("text/calendar");
   const ics = await feed.text();
   expect(ics).toContain("SUMMARY:Quarterly planning");
-  expect(ics).toContain(`DTSTART:${tuesday.replaceAll("-", "")}T103000Z`);
+  expect(ics).toContain(`DTSTART:${tuesday.replaceAll("-", "")}T013000Z`);
+  expect(ics).toContain("X-WR-TIMEZONE:Asia/Tokyo");
   expect(ics).toContain("STATUS:CONFIRMED");
 
   // Archived: cancelled on the calendar and in the feed (kept, with a new SEQUENCE).

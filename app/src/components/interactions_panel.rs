@@ -33,7 +33,8 @@ pub async fn load_interactions(
             (None, Some(company)) => scope.for_company(company, true).await?,
             (None, None) => return Err(AppError::not_found("contact")),
         };
-        Ok(rows.into_iter().map(Into::into).collect())
+        let zone = ctx.scope().time_zone().await?;
+        Ok(rows.into_iter().map(|row| row.row(zone)).collect())
     })
     .await
 }
@@ -50,7 +51,8 @@ pub async fn log_interaction(
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let draft = form.parse().map_err(DomainError::from)?;
+        let zone = ctx.scope().time_zone().await?;
+        let draft = form.parse(&zone).map_err(DomainError::from)?;
         let on = match (contact_id, company_id) {
             (Some(contact), _) => LoggedOn::Contact(contact),
             (None, Some(company)) => LoggedOn::Company(company),
@@ -73,7 +75,8 @@ pub async fn edit_interaction(interaction_id: Uuid, form: InteractionForm) -> Re
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let draft = form.parse().map_err(DomainError::from)?;
+        let zone = ctx.scope().time_zone().await?;
+        let draft = form.parse(&zone).map_err(DomainError::from)?;
         ctx.scope()
             .interactions()
             .update(interaction_id, &draft)
@@ -265,11 +268,11 @@ fn InteractionItem(row: InteractionRow, actions: Actions) -> impl IntoView {
         .subject
         .clone()
         .unwrap_or_else(|| draft.kind.label().to_owned());
-    let when = draft.occurred_at.map(|at| {
+    let when = draft.occurred_at.zip(row.local.clone()).map(|(at, local)| {
         let text = if draft.duration_minutes.is_none() {
-            at.format("%a %e %b %Y (all day)").to_string()
+            local.at.format("%a %e %b %Y (all day)").to_string()
         } else {
-            at.format("%a %e %b %Y, %H:%M UTC").to_string()
+            format!("{} {}", local.at.format("%a %e %b %Y, %H:%M"), local.zone)
         };
         view! { <time datetime=at.to_rfc3339()>{text}</time> }
     });
@@ -291,7 +294,7 @@ fn InteractionItem(row: InteractionRow, actions: Actions) -> impl IntoView {
     .join(" · ");
     let note = calendar_note(&row);
     let archived = row.archived;
-    let form = draft.to_form();
+    let form = draft.to_form(row.local.as_ref().map(|l| l.at));
     let editing = actions.editing;
     let body = move || {
         if editing.get() == Some(id) {
@@ -375,7 +378,7 @@ fn InteractionFields(#[prop(into)] prefix: String, initial: InteractionForm) -> 
             <input id=id("subject") name="form[subject]" maxlength="300" value=f.subject.clone()/>
             <label for=id("date")>"Date"</label>
             <input id=id("date") type="date" name="form[date]" value=f.date.clone()/>
-            <label for=id("time")>"Time (UTC)"</label>
+            <label for=id("time")>"Time"</label>
             <input id=id("time") type="time" name="form[time]" value=f.time.clone()/>
             <label for=id("duration")>"Duration (minutes; blank: all day)"</label>
             <input id=id("duration") type="number" min="1" max="10080" name="form[duration_minutes]" value=f.duration_minutes.clone()/>

@@ -12,6 +12,7 @@ pub mod interactions_panel;
 pub mod keep_in_touch_panel;
 pub mod notes_panel;
 pub mod relationship_panel;
+pub mod time_zone;
 pub mod volume_chart;
 
 pub use global_ask::GlobalAsk;

@@ -1,10 +1,11 @@
 //! `/calendar`: logged interactions and meetings synced from the user's calendars, as an
 //! agenda (the next four weeks from a day, grouped by day) or a week (Monday to Sunday,
 //! one column a day). `?view=week&date=2026-12-07` picks the view and the day; every
-//! item links to its contact (or company). Times are UTC, as they are entered.
+//! item links to its contact (or company). Days and times are on the user's clock (their
+//! time zone, read on the server).
 
 use api::interactions::{CalendarItem, EventStatus};
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -40,24 +41,34 @@ fn range(view: View, day: NaiveDate) -> (NaiveDate, NaiveDate) {
     }
 }
 
-/// The items starting in `[from, to)` (dates, `YYYY-MM-DD`, UTC).
+/// What one view shows: its day, the user's today, and the items.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct CalendarDays {
+    day: NaiveDate,
+    today: NaiveDate,
+    items: Vec<CalendarItem>,
+}
+
+/// The items of the view (`week`, else the agenda) from `date` (`YYYY-MM-DD`; none: the
+/// user's today), on the user's days.
 #[server]
-pub async fn load_calendar(from: String, to: String) -> Result<Vec<CalendarItem>, AppError> {
+pub async fn load_calendar(week: bool, date: Option<String>) -> Result<CalendarDays, AppError> {
     use domain::DomainError;
 
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let day = |field: &'static str, text: &str| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-                .map_err(|_| DomainError::invalid(field, "must be a date as YYYY-MM-DD"))
+        let zone = ctx.scope().time_zone().await?;
+        let today = zone.date(chrono::Utc::now());
+        let day = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| DomainError::invalid("date", "must be a date as YYYY-MM-DD"))?,
+            None => today,
         };
-        let (from, to) = (day("from", &from)?, day("to", &to)?);
-        if to <= from {
-            return Err(DomainError::invalid("to", "must be after from").into());
-        }
-        Ok(ctx.scope().calendar().between(from, to).await?)
+        let view = if week { View::Week } else { View::Agenda };
+        let (from, to) = range(view, day);
+        let items = ctx.scope().calendar().between(zone, from, to).await?;
+        Ok(CalendarDays { day, today, items })
     })
     .await
 }
@@ -66,18 +77,10 @@ pub async fn load_calendar(from: String, to: String) -> Result<Vec<CalendarItem>
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let view_of = move || parse_view(query.with(|q| q.get("view")));
-    let day_of = move || {
-        query
-            .with(|q| q.get("date"))
-            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-            .unwrap_or_else(|| Utc::now().date_naive())
-    };
+    let date_of = move || query.with(|q| q.get("date"));
     let items = Resource::new(
-        move || (view_of(), day_of()),
-        |(view, day)| async move {
-            let (from, to) = range(view, day);
-            load_calendar(from.to_string(), to.to_string()).await
-        },
+        move || (view_of(), date_of()),
+        |(view, date)| load_calendar(view == View::Week, date),
     );
     view! {
         <Title text="Calendar"/>
@@ -87,9 +90,9 @@ pub fn CalendarPage() -> impl IntoView {
             </header>
             <Transition fallback=|| view! { <p class="muted">"Loading calendar…"</p> }>
                 {move || Suspend::new(async move {
-                    let (view, day) = (view_of(), day_of());
+                    let view = view_of();
                     match items.await {
-                        Ok(items) => view! { <Controls view day/> <Shown view day items/> }.into_any(),
+                        Ok(CalendarDays { day, today, items }) => view! { <Controls view day today/> <Shown view day items/> }.into_any(),
                         Err(error) => view! { <LoadError error/> }.into_any(),
                     }
                 })}
@@ -107,12 +110,11 @@ fn href(view: View, day: NaiveDate) -> String {
 }
 
 #[component]
-fn Controls(view: View, day: NaiveDate) -> impl IntoView {
+fn Controls(view: View, day: NaiveDate, today: NaiveDate) -> impl IntoView {
     let step = match view {
         View::Agenda => Days::new(AGENDA_DAYS),
         View::Week => Days::new(7),
     };
-    let today = Utc::now().date_naive();
     let tab = move |this: View, label: &'static str| {
         let current = (this == view).then_some("page");
         view! { <a class="button" class:primary={this == view} aria-current=current href=href(this, day)>{label}</a> }
@@ -135,7 +137,7 @@ fn Shown(view: View, day: NaiveDate, items: Vec<CalendarItem>) -> impl IntoView 
     let on = |d: NaiveDate| -> Vec<CalendarItem> {
         items
             .iter()
-            .filter(|i| i.starts_at.date_naive() == d)
+            .filter(|i| i.starts_local.at.date() == d)
             .cloned()
             .collect()
     };
@@ -194,13 +196,15 @@ fn Item(item: CalendarItem) -> impl IntoView {
     let time = if item.all_day {
         "All day".to_owned()
     } else {
-        match item.ends_at {
+        let start = &item.starts_local;
+        match &item.ends_local {
             Some(end) => format!(
-                "{}–{} UTC",
-                item.starts_at.format("%H:%M"),
-                end.format("%H:%M")
+                "{}–{} {}",
+                start.at.format("%H:%M"),
+                end.at.format("%H:%M"),
+                end.zone
             ),
-            None => item.starts_at.format("%H:%M UTC").to_string(),
+            None => format!("{} {}", start.at.format("%H:%M"), start.zone),
         }
     };
     let link = match (&item.contact, &item.company) {

@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use api::reminders::ReminderRow;
-use chrono::{DateTime, Datelike, Days, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use regex::Regex;
 use serde::Serialize;
 use uuid::Uuid;
@@ -26,10 +26,10 @@ pub enum Question {
     ReachOut,
     /// "who is overdue?"
     Overdue,
-    /// "what meetings do I have this week?": the calendar from `from` to `to`.
+    /// "what meetings do I have this week?": the calendar's days `[from, to)`.
     Meetings {
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        from: NaiveDate,
+        to: NaiveDate,
         label: &'static str,
     },
     /// "when did I last meet Dana?"
@@ -124,24 +124,17 @@ pub fn parse(text: &str, now: DateTime<Utc>) -> Option<Question> {
     None
 }
 
-/// The whole of a named day or week (weeks run Monday to Sunday, UTC): meetings later
-/// this week count, unlike "this week" in the other questions, which ends now.
-fn meeting_range(when: &str, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>, &'static str) {
-    let today = now.date_naive().and_time(NaiveTime::MIN).and_utc();
-    let monday = today - Days::new(u64::from(now.weekday().num_days_from_monday()));
+/// The whole of a named day or week (weeks run Monday to Sunday): meetings later this
+/// week count, unlike "this week" in the other questions, which ends now.
+fn meeting_range(when: &str, now: DateTime<Utc>) -> (NaiveDate, NaiveDate, &'static str) {
+    let today = now.date_naive();
+    let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
+    let days = |n: u64| Days::new(n);
     match when {
-        "today" => (today, today + Duration::days(1), "today"),
-        "tomorrow" => (
-            today + Duration::days(1),
-            today + Duration::days(2),
-            "tomorrow",
-        ),
-        "next week" => (
-            monday + Duration::days(7),
-            monday + Duration::days(14),
-            "next week",
-        ),
-        _ => (monday, monday + Duration::days(7), "this week"),
+        "today" => (today, today + days(1), "today"),
+        "tomorrow" => (today + days(1), today + days(2), "tomorrow"),
+        "next week" => (monday + days(7), monday + days(14), "next week"),
+        _ => (monday, monday + days(7), "this week"),
     }
 }
 
@@ -257,7 +250,8 @@ pub async fn answer(
             }
         }
         Question::Meetings { from, to, label } => {
-            let items = scope.calendar().between(*from, *to).await?;
+            let zone = scope.time_zone().await?;
+            let items = scope.calendar().between(zone, *from, *to).await?;
             let items: Vec<_> = items
                 .into_iter()
                 .filter(|i| i.status != api::interactions::EventStatus::Cancelled)
@@ -268,10 +262,11 @@ pub async fn answer(
                 let shown: Vec<String> = items
                     .iter()
                     .map(|i| {
+                        let local = &i.starts_local;
                         let when = if i.all_day {
-                            i.starts_at.format("%a %Y-%m-%d").to_string()
+                            local.at.format("%a %Y-%m-%d").to_string()
                         } else {
-                            i.starts_at.format("%a %Y-%m-%d %H:%M UTC").to_string()
+                            format!("{} {}", local.at.format("%a %Y-%m-%d %H:%M"), local.zone)
                         };
                         let with = match &i.contact {
                             Some((id, name)) => format!(" with {}", link(name, &contact_href(*id))),
@@ -402,8 +397,8 @@ mod tests {
             panic!("meetings")
         };
         assert_eq!(label, "this week");
-        assert_eq!(from, Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap());
-        assert_eq!(to, Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap());
+        assert_eq!(from, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        assert_eq!(to, NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
         assert!(matches!(
             parse("whats on my calendar tomorrow", now()),
             Some(Question::Meetings {
@@ -495,20 +490,16 @@ pub async fn run_tool(
             async {
                 let a: CalendarArguments = serde_json::from_str(raw).map_err(bad)?;
                 let day = |field: &'static str, text: &str| {
-                    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-                        .map_err(|_| {
-                            DomainError::invalid(
-                                field,
-                                format!("{text:?} is not a date as YYYY-MM-DD"),
-                            )
-                        })
+                    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                        DomainError::invalid(field, format!("{text:?} is not a date as YYYY-MM-DD"))
+                    })
                 };
                 let (from, to) = (day("from", &a.from)?, day("to", &a.to)?);
                 if to <= from {
                     return Err(DomainError::invalid("to", "must be after from"));
                 }
-                let items = scope.calendar().between(from, to).await?;
+                let zone = scope.time_zone().await?;
+                let items = scope.calendar().between(zone, from, to).await?;
                 Ok(serde_json::to_value(items).unwrap_or(serde_json::Value::Null))
             }
             .await

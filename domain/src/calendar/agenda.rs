@@ -1,30 +1,33 @@
 //! The `/calendar` page's reads: the user's calendar events (logged interactions) and
 //! the meetings synced from their CalDAV calendars, in one time range, by start.
 
-use api::interactions::{CalendarItem, EventStatus, InteractionKind};
-use chrono::{DateTime, Duration, Utc};
+use api::interactions::{CalendarItem, EventStatus, InteractionKind, LocalTime};
+use chrono::{Days, NaiveDate, NaiveTime, Utc};
 
 use crate::DomainError;
 use crate::db::scopes::CalendarScope;
 use crate::interactions::calendar::status_at;
+use crate::zone::UserZone;
 
 /// Most items one range returns.
 const MAX_ITEMS: i64 = 1_000;
 /// The longest range one read covers.
-pub const MAX_RANGE_DAYS: i64 = 92;
+pub const MAX_RANGE_DAYS: u64 = 92;
 
 impl CalendarScope<'_> {
-    /// Everything starting in `[from, to)`, by start. The range is cut to
-    /// [`MAX_RANGE_DAYS`].
+    /// Everything on the user's days `[from, to)` (on their clock; an all-day item by its
+    /// date), by start. The range is cut to [`MAX_RANGE_DAYS`].
     pub async fn between(
         self,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        zone: UserZone,
+        from: NaiveDate,
+        to: NaiveDate,
     ) -> Result<Vec<CalendarItem>, DomainError> {
-        let to = to.min(from + Duration::days(MAX_RANGE_DAYS));
+        let to = to.min(from + Days::new(MAX_RANGE_DAYS));
         let rows = sqlx::query!(
             r#"select * from (
                  select e.id as "id!", e.title as "title!", e.start_time as "starts_at!",
+                        e.event_date as "day!",
                         e.end_time as "ends_at?", e.all_day as "all_day!", e.status as "status!",
                         e.event_type as "kind!", e.location as "location?",
                         c.id as "contact_id?", c.display_name as "contact_name?",
@@ -35,9 +38,12 @@ impl CalendarScope<'_> {
                                          and i.id = e.related_id
                  left join contacts c on c.user_id = e.user_id and c.id = i.contact_id
                  left join companies co on co.user_id = e.user_id and co.id = i.company_id
-                 where e.user_id = $1 and e.start_time >= $2 and e.start_time < $3
+                 where e.user_id = $1
+                   and case when e.all_day then e.event_date >= $5 and e.event_date < $6
+                            else e.start_time >= $2 and e.start_time < $3 end
                  union all
-                 select a.id, coalesce(a.subject, 'Meeting'), ci.starts_at, ci.ends_at, ci.all_day,
+                 select a.id, coalesce(a.subject, 'Meeting'), ci.starts_at,
+                        (ci.starts_at at time zone 'UTC')::date, ci.ends_at, ci.all_day,
                         case when ci.status = 'cancelled' then 'cancelled' else 'scheduled' end,
                         'meeting', ci.location, c.id, c.display_name, null, null, true
                  from caldav_instances ci
@@ -47,15 +53,20 @@ impl CalendarScope<'_> {
                                       and p.contact_id is not null
                                     order by p.role = 'organizer', p.address limit 1) p on true
                  left join contacts c on c.user_id = a.user_id and c.id = p.contact_id
-                 where ci.user_id = $1 and ci.starts_at >= $2 and ci.starts_at < $3
-                   and a.deleted_at is null
+                 where ci.user_id = $1 and a.deleted_at is null
+                   and case when ci.all_day
+                            then (ci.starts_at at time zone 'UTC')::date >= $5
+                                 and (ci.starts_at at time zone 'UTC')::date < $6
+                            else ci.starts_at >= $2 and ci.starts_at < $3 end
                ) items
                order by 3, 2
                limit $4"#,
             self.user.0,
+            zone.start_of(from),
+            zone.start_of(to),
+            MAX_ITEMS,
             from,
             to,
-            MAX_ITEMS,
         )
         .fetch_all(self.pool)
         .await?;
@@ -64,10 +75,20 @@ impl CalendarScope<'_> {
             .into_iter()
             .map(|r| {
                 let stored = EventStatus::parse(&r.status).unwrap_or(EventStatus::Scheduled);
+                // A synced all-day meeting is a date, not the user's day.
+                let day_zone = if r.synced { UserZone::UTC } else { zone };
                 let status = if stored == EventStatus::Cancelled {
                     stored
                 } else {
-                    status_at(r.starts_at, r.ends_at, now)
+                    status_at(r.starts_at, r.ends_at, now, day_zone)
+                };
+                let starts_local = if r.all_day {
+                    LocalTime {
+                        at: r.day.and_time(NaiveTime::MIN),
+                        zone: zone.local(r.starts_at).zone,
+                    }
+                } else {
+                    zone.local(r.starts_at)
                 };
                 let kind_label = if r.synced {
                     "Calendar meeting".to_owned()
@@ -81,6 +102,8 @@ impl CalendarScope<'_> {
                     title: r.title,
                     starts_at: r.starts_at,
                     ends_at: r.ends_at,
+                    starts_local,
+                    ends_local: r.ends_at.filter(|_| !r.all_day).map(|end| zone.local(end)),
                     all_day: r.all_day,
                     status,
                     kind_label,

@@ -65,8 +65,9 @@ fn date(d: NaiveDate) -> String {
     d.format("%Y%m%d").to_string()
 }
 
-/// The whole feed.
-pub fn render(name: &str, events: &[FeedEvent]) -> String {
+/// The whole feed. Times are UTC (every client shows them on its own clock); `zone`
+/// (the user's, an IANA name) names the calendar's zone for clients that ask.
+pub fn render(name: &str, zone: &str, events: &[FeedEvent]) -> String {
     let mut out = String::new();
     line(&mut out, "BEGIN:VCALENDAR");
     line(&mut out, "VERSION:2.0");
@@ -74,7 +75,7 @@ pub fn render(name: &str, events: &[FeedEvent]) -> String {
     line(&mut out, "CALSCALE:GREGORIAN");
     line(&mut out, "METHOD:PUBLISH");
     line(&mut out, &format!("X-WR-CALNAME:{}", text(name)));
-    line(&mut out, "X-WR-TIMEZONE:UTC");
+    line(&mut out, &format!("X-WR-TIMEZONE:{}", text(zone)));
     for event in events {
         render_event(&mut out, event);
     }

@@ -142,7 +142,12 @@ impl CalendarScope<'_> {
 
     /// The feed's iCalendar text.
     pub async fn feed_ics(self) -> Result<String, DomainError> {
-        Ok(ics::render("Rapport", &self.feed_events().await?))
+        let zone = self.time_zone().await?;
+        Ok(ics::render(
+            "Rapport",
+            zone.name(),
+            &self.feed_events().await?,
+        ))
     }
 }
 

@@ -375,7 +375,8 @@ async fn put_event(ctx: &CalDavContext, user: UserId, event: Uuid) -> Result<boo
             .collect();
         format!("{base}/{name}.ics")
     });
-    let ics = super::ics::render("Rapport", std::slice::from_ref(&feed_event));
+    let zone = scope.time_zone().await?;
+    let ics = super::ics::render("Rapport", zone.name(), std::slice::from_ref(&feed_event));
     let etag = match target
         .client
         .put_object(&href, &ics, stored.etag.as_deref())

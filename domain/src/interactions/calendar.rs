@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::DomainError;
 use crate::calendar::write_back::RemoteCopy;
 use crate::db::scopes::InteractionsScope;
+use crate::zone::UserZone;
 
 /// An interaction older than this many days is not put on the calendar.
 pub const CALENDAR_WINDOW_DAYS: i64 = 30;
@@ -66,20 +67,15 @@ pub fn event_times(
     }
 }
 
-/// `completed` once it has ended (an all-day event: once its day is over).
+/// `completed` once it has ended (an all-day event: once its day, on `zone`'s clock, is
+/// over).
 pub fn status_at(
     start: DateTime<Utc>,
     end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
+    zone: UserZone,
 ) -> EventStatus {
-    let end = end.unwrap_or_else(|| {
-        start
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            + Duration::days(1)
-    });
+    let end = end.unwrap_or_else(|| zone.start_of(zone.date(start) + Duration::days(1)));
     if end <= now {
         EventStatus::Completed
     } else {
@@ -95,6 +91,7 @@ impl InteractionsScope<'_> {
         id: Uuid,
     ) -> Result<SyncOutcome, DomainError> {
         let now = Utc::now();
+        let zone = self.time_zone().await?;
         let i = sqlx::query!(
             r#"select i.kind as "kind: InteractionKind", i.subject, i.occurred_at, i.duration_minutes,
                       i.location, i.description, i.archived_at, i.calendar_synced_at, i.updated_at,
@@ -148,7 +145,7 @@ impl InteractionsScope<'_> {
                     r#"insert into calendar_events (user_id, uid, title, description, event_date,
                          start_time, end_time, all_day, event_type, status, related_table, related_id,
                          location, participants, created_by, updated_by, synced_from, last_synced_at)
-                       values ($1, $2, $3, $4, ($5::timestamptz at time zone 'UTC')::date,
+                       values ($1, $2, $3, $4, $13,
                          $5, $6, $7, $8, $9, 'interactions', $12, $10, $11, $1, $1,
                          'interaction', now())
                        on conflict (related_table, related_id) do update set
@@ -169,10 +166,13 @@ impl InteractionsScope<'_> {
                     end,
                     all_day,
                     i.kind.as_str(),
-                    status_at(start, end, now).as_str(),
+                    status_at(start, end, now, zone).as_str(),
                     i.location,
                     Value::Array(participants),
                     id,
+                    // The event's day is the user's day (an all-day meeting on the 8th in
+                    // Tokyo starts on the 7th in UTC).
+                    zone.date(start),
                 )
                 .fetch_one(&mut *tx)
                 .await?;
@@ -309,14 +309,25 @@ mod tests {
         );
         assert_eq!(event_times(start, None), (start, None, true));
         let during = Utc.with_ymd_and_hms(2026, 12, 8, 20, 0, 0).unwrap();
-        assert_eq!(status_at(start, None, during), EventStatus::Scheduled);
+        let utc = UserZone::UTC;
+        assert_eq!(status_at(start, None, during, utc), EventStatus::Scheduled);
         assert_eq!(
-            status_at(start, None, during + Duration::hours(5)),
+            status_at(start, None, during + Duration::hours(5), utc),
             EventStatus::Completed
         );
         assert_eq!(
-            status_at(start, Some(start + Duration::minutes(30)), during),
+            status_at(start, Some(start + Duration::minutes(30)), during, utc),
             EventStatus::Completed
+        );
+        // In Tokyo the 8th is over at 15:00 UTC.
+        let tokyo = UserZone::parse("Asia/Tokyo").unwrap();
+        assert_eq!(
+            status_at(start, None, during, tokyo),
+            EventStatus::Completed
+        );
+        assert_eq!(
+            status_at(start, None, start + Duration::hours(4), tokyo),
+            EventStatus::Scheduled
         );
     }
 }

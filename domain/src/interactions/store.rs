@@ -14,6 +14,7 @@ use super::LoggedOn;
 use super::calendar::SyncOutcome;
 use crate::DomainError;
 use crate::db::scopes::InteractionsScope;
+use crate::zone::UserZone;
 
 /// A stored interaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,16 +32,18 @@ pub struct Interaction {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Interaction> for InteractionRow {
-    fn from(i: Interaction) -> Self {
-        Self {
-            id: i.id,
-            contact_id: i.contact_id,
-            company_id: i.company_id,
-            draft: i.draft,
-            archived: i.archived_at.is_some(),
-            event: i.event,
-            created_at: i.created_at,
+impl Interaction {
+    /// As the contact page lists it, its time on the user's clock.
+    pub fn row(self, zone: UserZone) -> InteractionRow {
+        InteractionRow {
+            id: self.id,
+            contact_id: self.contact_id,
+            company_id: self.company_id,
+            local: self.draft.occurred_at.map(|at| zone.local(at)),
+            draft: self.draft,
+            archived: self.archived_at.is_some(),
+            event: self.event,
+            created_at: self.created_at,
         }
     }
 }

@@ -3,10 +3,11 @@
 //! another user's), and the /calendar range reads.
 
 use api::interactions::{EventStatus, InteractionForm};
-use chrono::{Duration, DurationRound, Utc};
+use chrono::{Days, Duration, DurationRound, Utc};
 use domain::caldav::client::{CalDavApi, CalDavCredentials};
 use domain::caldav::{HttpCalDav, Window};
 use domain::interactions::LoggedOn;
+use domain::zone::UserZone;
 use icalendar::parser::{Component, read_calendar, unfold};
 use test_servers::radicale::{Radicale, RadicaleUser};
 
@@ -44,7 +45,7 @@ async fn the_feed_is_valid_icalendar_that_radicale_imports_event_by_event() {
         .interactions()
         .create(
             LoggedOn::Contact(ada),
-            &form("Budget review", soon, "45").parse().unwrap(),
+            &form("Budget review", soon, "45").parse(&Utc).unwrap(),
         )
         .await
         .unwrap();
@@ -53,7 +54,7 @@ async fn the_feed_is_valid_icalendar_that_radicale_imports_event_by_event() {
         .create(
             LoggedOn::Contact(ada),
             &form("Offsite", soon + Duration::days(1), "")
-                .parse()
+                .parse(&Utc)
                 .unwrap(),
         )
         .await
@@ -63,7 +64,7 @@ async fn the_feed_is_valid_icalendar_that_radicale_imports_event_by_event() {
         .create(
             LoggedOn::Contact(ada),
             &form(&"Long subject ".repeat(12), soon, "30")
-                .parse()
+                .parse(&Utc)
                 .unwrap(),
         )
         .await
@@ -72,7 +73,9 @@ async fn the_feed_is_valid_icalendar_that_radicale_imports_event_by_event() {
         .interactions()
         .update(
             timed.id,
-            &form("Budget review (moved)", soon, "60").parse().unwrap(),
+            &form("Budget review (moved)", soon, "60")
+                .parse(&Utc)
+                .unwrap(),
         )
         .await
         .unwrap();
@@ -248,12 +251,13 @@ async fn the_calendar_page_reads_a_range_with_links_and_statuses() {
         .await;
     let scope = db.for_user(me.id);
     let start = Utc::now().duration_trunc(Duration::days(1)).unwrap() + Duration::days(2);
+    let day = start.date_naive();
     let meeting = scope
         .interactions()
         .create(
             LoggedOn::Contact(ada),
             &form("Kickoff", start + Duration::hours(9), "30")
-                .parse()
+                .parse(&Utc)
                 .unwrap(),
         )
         .await
@@ -263,7 +267,7 @@ async fn the_calendar_page_reads_a_range_with_links_and_statuses() {
         .create(
             LoggedOn::Company(acme),
             &form("Office tour", start + Duration::hours(14), "")
-                .parse()
+                .parse(&Utc)
                 .unwrap(),
         )
         .await
@@ -273,7 +277,7 @@ async fn the_calendar_page_reads_a_range_with_links_and_statuses() {
         .create(
             LoggedOn::Contact(ada),
             &form("Next month", start + Duration::days(40), "")
-                .parse()
+                .parse(&Utc)
                 .unwrap(),
         )
         .await
@@ -286,7 +290,7 @@ async fn the_calendar_page_reads_a_range_with_links_and_statuses() {
 
     let items = scope
         .calendar()
-        .between(start, start + Duration::days(7))
+        .between(UserZone::UTC, day, day + Days::new(7))
         .await
         .unwrap();
     let shown: Vec<(&str, EventStatus, Option<&str>, Option<&str>)> = items
@@ -310,7 +314,7 @@ async fn the_calendar_page_reads_a_range_with_links_and_statuses() {
     assert!(
         db.for_user(TestUser::create(&db, "x@example.com").await.id)
             .calendar()
-            .between(start, start + Duration::days(7))
+            .between(UserZone::UTC, day, day + Days::new(7))
             .await
             .unwrap()
             .is_empty(),

@@ -27,7 +27,7 @@ fn draft(subject: &str, at: Option<DateTime<Utc>>, minutes: Option<u32>) -> Inte
         private_notes: "Seemed tired".into(),
         ..Default::default()
     }
-    .parse()
+    .parse(&Utc)
     .unwrap()
 }
 

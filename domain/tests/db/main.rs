@@ -22,4 +22,5 @@ mod secrets;
 mod summaries;
 mod sync;
 mod threads;
+mod time_zones;
 mod write_back;

@@ -133,7 +133,7 @@ async fn every_channel_moves_the_due_date() {
         time: lunch.format("%H:%M:%S").to_string(),
         ..Default::default()
     }
-    .parse()
+    .parse(&Utc)
     .unwrap();
     db.for_user(owner.id)
         .interactions()
@@ -571,7 +571,7 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
         .interactions()
         .create(
             domain::interactions::LoggedOn::Contact(sam),
-            &log("Roadmap review", past).parse().unwrap(),
+            &log("Roadmap review", past).parse(&Utc).unwrap(),
         )
         .await
         .unwrap();
@@ -602,7 +602,7 @@ async fn ask_answers_who_to_reach_out_to_overdue_meetings_and_the_last_meeting_w
         .interactions()
         .create(
             domain::interactions::LoggedOn::Contact(sam),
-            &log("Standup", now).parse().unwrap(),
+            &log("Standup", now).parse(&Utc).unwrap(),
         )
         .await
         .unwrap();

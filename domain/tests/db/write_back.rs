@@ -142,7 +142,7 @@ fn draft(subject: &str, at: DateTime<Utc>) -> api::interactions::InteractionDraf
         duration_minutes: "30".into(),
         ..Default::default()
     }
-    .parse()
+    .parse(&Utc)
     .unwrap()
 }
 

@@ -226,6 +226,7 @@ pub fn SettingsSections(
         <ConnectFastmail demo=data.demo_logins.clone()/>
         <ImportMail/>
         <crate::components::connect_calendar::ConnectCalendar demo=data.demo_logins.clone()/>
+        <crate::components::time_zone::TimeZoneSetting/>
         <crate::components::calendar_feed::CalendarFeed/>
         <section class="card"><h2>"Channels"</h2><p><a class="button" href="/settings/channels">"Webhook channels and blocklist"</a></p></section>
         <section class="card"><h2>"API tokens"</h2><p><a class="button" href="/settings/tokens">"Personal tokens for the Notes API"</a></p></section>
