@@ -315,13 +315,65 @@ pub async fn answer(
 }
 
 /// "When did I last meet …": the latest meeting (logged or synced, already begun) with
-/// any of `person`'s contacts.
+/// any of `person`'s contacts; with none, the latest exchange on any channel, so the
+/// answer still says when they were last in touch.
 async fn last_meeting(
     scope: UserScope<'_>,
     person: &Person,
     now: DateTime<Utc>,
 ) -> Result<Answered, DomainError> {
-    let found = sqlx::query_as!(
+    let zone = scope.time_zone().await?;
+    let day = |at: DateTime<Utc>| zone.date(at).format("%Y-%m-%d").to_string();
+    let cited = |m: &MessageRef, fallback: &str| {
+        let href = super::answer::message_href(m).unwrap_or_else(|| person.href());
+        link(m.subject.as_deref().unwrap_or(fallback), &href)
+    };
+    let (text, value) = if let Some(m) = latest_with(scope, person, now, true).await? {
+        (
+            format!(
+                "You last met {} on {}: {}.",
+                person.link(),
+                day(m.at),
+                cited(&m, "a meeting")
+            ),
+            AnswerValue::Date(m.at),
+        )
+    } else if let Some(m) = latest_with(scope, person, now, false).await? {
+        (
+            format!(
+                "You have no meeting with {} on record. You were last in touch on {} ({}): {}.",
+                person.link(),
+                day(m.at),
+                m.channel.label(),
+                cited(&m, "a message")
+            ),
+            AnswerValue::Nothing,
+        )
+    } else {
+        (
+            format!(
+                "You have no meeting or exchange with {} on record.",
+                person.link()
+            ),
+            AnswerValue::Nothing,
+        )
+    };
+    Ok(Answered {
+        text,
+        value,
+        tools: vec!["timeline".into()],
+    })
+}
+
+/// The latest activity with any of `person`'s contacts up to `now`: only meetings, or
+/// any channel.
+async fn latest_with(
+    scope: UserScope<'_>,
+    person: &Person,
+    now: DateTime<Utc>,
+    meetings_only: bool,
+) -> Result<Option<MessageRef>, DomainError> {
+    Ok(sqlx::query_as!(
         MessageRef,
         r#"select a.id as activity_id, a.thread_key, ap.contact_id as "contact_id?", a.occurred_at as at,
                   a.channel as "channel: api::Channel", a.direction as "direction: api::Direction",
@@ -329,39 +381,16 @@ async fn last_meeting(
            from activity_participants ap
            join activities a on a.user_id = ap.user_id and a.id = ap.activity_id
            where ap.user_id = $1 and ap.contact_id = any($2) and a.deleted_at is null
-             and a.channel = 'meeting' and a.occurred_at <= $3
+             and (not $4 or a.channel = 'meeting') and a.occurred_at <= $3
            order by a.occurred_at desc, a.id
            limit 1"#,
         scope.user.0,
         &person.contact_ids as &[Uuid],
         now,
+        meetings_only,
     )
     .fetch_optional(scope.pool)
-    .await?;
-    let (text, value) = match found {
-        Some(m) => {
-            let href = super::answer::message_href(&m).unwrap_or_else(|| person.href());
-            let subject = m.subject.clone().unwrap_or_else(|| "a meeting".into());
-            (
-                format!(
-                    "You last met {} on {}: {}.",
-                    person.link(),
-                    m.at.format("%Y-%m-%d"),
-                    link(&subject, &href)
-                ),
-                AnswerValue::Date(m.at),
-            )
-        }
-        None => (
-            format!("You have no meeting with {} on record.", person.link()),
-            AnswerValue::Nothing,
-        ),
-    };
-    Ok(Answered {
-        text,
-        value,
-        tools: vec!["timeline".into()],
-    })
+    .await?)
 }
 
 #[cfg(test)]

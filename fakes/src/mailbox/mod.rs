@@ -321,7 +321,7 @@ impl Mailbox {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.message_count > 0)
-            .map(|(i, s)| truth::person(&self.cast, i as u32, s))
+            .map(|(i, s)| truth::person(&self.cast, i as u32, s, self.origin))
             .collect();
         let companies = self
             .cast

@@ -21,7 +21,7 @@ pub(crate) struct MsgRef {
 }
 
 /// What the mail reveals about one person, accumulated while planning.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PersonStats {
     pub(crate) message_count: u32,
     pub(crate) sent_by_owner: u32,
@@ -30,6 +30,8 @@ pub(crate) struct PersonStats {
     pub(crate) addresses_used: u8,
     /// Send time of the newest message carrying their signature block.
     pub(crate) last_signed_ms: Option<i64>,
+    /// Send time of every message the owner sent them or they sent the owner.
+    pub(crate) exchanged_ms: Vec<i64>,
 }
 
 pub(crate) struct Planned {
@@ -108,8 +110,10 @@ pub(crate) fn plan(seed: u64, messages: usize, origin: DateTime<Utc>, cast: &Cas
                 s.addresses_used |= 1 << who.addr;
                 if step.from.is_owner() {
                     s.sent_by_owner += 1;
+                    s.exchanged_ms.push(step.at_ms);
                 } else if step.from.person == who.person {
                     s.received_by_owner += 1;
+                    s.exchanged_ms.push(step.at_ms);
                     if step.signed {
                         s.last_signed_ms = s.last_signed_ms.max(Some(step.at_ms));
                     }

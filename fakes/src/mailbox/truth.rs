@@ -3,6 +3,7 @@
 //! them (e.g. a title is recorded only if a signature carrying it was sent),
 //! so evaluation scores are not penalised for the unknowable.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::plan::PersonStats;
@@ -68,6 +69,11 @@ pub struct PersonTruth {
     pub sent_by_owner: u32,
     /// Messages from them to the owner.
     pub received_by_owner: u32,
+    /// When each message the owner sent them or they sent the owner was sent, oldest
+    /// first: the rhythm of the relationship (keep-in-touch suggestions are checked
+    /// against it).
+    #[serde(default)]
+    pub exchanged_at: Vec<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +98,12 @@ pub(crate) fn owner(cast: &Cast) -> OwnerTruth {
     }
 }
 
-pub(crate) fn person(cast: &Cast, id: u32, stats: &PersonStats) -> PersonTruth {
+pub(crate) fn person(
+    cast: &Cast,
+    id: u32,
+    stats: &PersonStats,
+    origin: DateTime<Utc>,
+) -> PersonTruth {
     let p = &cast.people[id as usize];
     let signed_at = stats.last_signed_ms;
     let shown = |value: Option<String>| value.filter(|_| signed_at.is_some());
@@ -132,5 +143,14 @@ pub(crate) fn person(cast: &Cast, id: u32, stats: &PersonStats) -> PersonTruth {
         message_count: stats.message_count,
         sent_by_owner: stats.sent_by_owner,
         received_by_owner: stats.received_by_owner,
+        exchanged_at: {
+            let mut at: Vec<DateTime<Utc>> = stats
+                .exchanged_ms
+                .iter()
+                .map(|ms| origin + Duration::milliseconds(*ms))
+                .collect();
+            at.sort_unstable();
+            at
+        },
     }
 }

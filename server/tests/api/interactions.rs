@@ -280,3 +280,61 @@ async fn the_feed_url_serves_the_calendar_until_rotated_or_revoked() {
     assert!(html.contains(&format!("/contacts/{ada}")));
     alex.page("/calendar", 200, "Calendar").await;
 }
+
+#[tokio::test]
+async fn the_users_time_zone_reads_the_form_and_stays_theirs() {
+    use app::components::time_zone::{AdoptBrowserTimeZone, ChooseTimeZone, LoadTimeZone};
+
+    let app = spawn_app().await;
+    let alex = app.sign_in(ALEX).await;
+    let sam = app.sign_in(SAM).await;
+    let ada = alex.create_contact("Ada Lovelace", "ada@example.com").await;
+
+    // The browser's zone is adopted; a nonsense one is a 422 naming the field.
+    let adopted = alex
+        .call_server_fn(AdoptBrowserTimeZone::PATH, &[("name", "Asia/Tokyo")])
+        .await;
+    assert_eq!(adopted.status(), 200, "{}", adopted.text().await.unwrap());
+    let bad = alex
+        .call_server_fn(ChooseTimeZone::PATH, &[("name", "Mars/Olympus")])
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("time_zone"));
+
+    // 12:30 in Tokyo is 03:30 UTC; the row reads Tokyo's clock back.
+    let logged = alex
+        .call_server_fn(
+            LogInteraction::PATH,
+            &form(("contact_id", &ada.to_string()), MEETING),
+        )
+        .await;
+    assert_eq!(logged.status(), 200, "{}", logged.text().await.unwrap());
+    let (_, list) = rows(&alex, ada).await;
+    assert_eq!(list[0]["draft"]["occurred_at"], "2030-03-05T03:30:00Z");
+    assert_eq!(list[0]["local"]["at"], "2030-03-05T12:30:00");
+    assert_eq!(list[0]["local"]["zone"], "JST");
+
+    // Another user's zone is untouched, and an anonymous caller gets a 401.
+    let theirs: Value = sam
+        .call_server_fn(LoadTimeZone::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (theirs["name"].as_str(), theirs["chosen"].as_bool()),
+        (Some("UTC"), Some(false))
+    );
+    let mine: Value = alex
+        .call_server_fn(LoadTimeZone::PATH, &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["name"], "Asia/Tokyo");
+    let anonymous = app
+        .anonymous
+        .call_server_fn(ChooseTimeZone::PATH, &[("name", "Europe/Paris")])
+        .await;
+    assert_eq!(anonymous.status(), 401);
+}
