@@ -227,20 +227,25 @@ impl World {
     }
 }
 
-/// One participant of a thread, as [`thread_evidence`] reads it.
+/// One participation in a thread, as [`thread_evidence`] reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct ThreadParticipant {
     pub thread: String,
+    pub activity: Uuid,
     /// The live contact.
     pub contact: Uuid,
     pub address: String,
     pub display_name: Option<String>,
 }
 
-/// Pairs of contacts whose addresses carry one full name in one thread, one address
-/// personal (free-mail) and the other not.
+/// Pairs of contacts whose addresses carry one full name in one thread *as the same
+/// person*: one address personal (free-mail), the other not, and never both on one
+/// message (the conversation passed from one address to the other), and no other work
+/// address with the name in the thread. Two namesakes in one thread are both on its
+/// reply-all messages, so they never qualify.
 pub(super) fn thread_evidence(participants: &[ThreadParticipant]) -> Vec<SamePerson> {
-    let mut by_name: BTreeMap<(&str, String), BTreeMap<&str, (Uuid, String)>> = BTreeMap::new();
+    type Seen = (Uuid, String, BTreeSet<Uuid>);
+    let mut by_name: BTreeMap<(&str, String), BTreeMap<&str, Seen>> = BTreeMap::new();
     for p in participants {
         let Some(name) = p.display_name.as_deref().and_then(clean_display_name) else {
             continue;
@@ -251,25 +256,33 @@ pub(super) fn thread_evidence(participants: &[ThreadParticipant]) -> Vec<SamePer
         by_name
             .entry((p.thread.as_str(), key))
             .or_default()
-            .insert(p.address.as_str(), (p.contact, name.as_str().to_owned()));
+            .entry(p.address.as_str())
+            .or_insert_with(|| (p.contact, name.as_str().to_owned(), BTreeSet::new()))
+            .2
+            .insert(p.activity);
     }
     let mut out = Vec::new();
     for addresses in by_name.values() {
         let (personal, work): (Vec<_>, Vec<_>) = addresses
             .iter()
             .partition(|(address, _)| is_free_mail(address));
-        for (home, (a, name)) in &personal {
-            for (office, (b, _)) in &work {
-                if a != b {
-                    out.push(SamePerson {
+        for (home, (a, name, home_messages)) in &personal {
+            // The one work address it took the place of; two make it ambiguous.
+            let replaced: Vec<_> = work
+                .iter()
+                .filter(|(_, (_, _, office_messages))| home_messages.is_disjoint(office_messages))
+                .collect();
+            if let [(office, (b, _, _))] = replaced.as_slice()
+                && a != b
+            {
+                out.push(SamePerson {
                         a: *a,
                         b: *b,
                         rule: MergeRule::ThreadAddresses,
                         reason: format!(
-                            "{name} took part in one thread from {home} and from {office}"
-                        ),
-                    });
-                }
+                            "{name} took part in one thread from {office}, then from {home} in its place"
+                    ),
+                });
             }
         }
     }
@@ -413,8 +426,8 @@ impl ProcessingScope<'_> {
             return Ok(Vec::new());
         }
         Ok(sqlx::query!(
-            r#"select a.thread_key as "thread!", coalesce(c.merged_into, c.id) as "contact!",
-                      p.address, p.display_name
+            r#"select a.thread_key as "thread!", a.id as activity,
+                      coalesce(c.merged_into, c.id) as "contact!", p.address, p.display_name
                from activities a
                join activity_participants p on p.user_id = a.user_id and p.activity_id = a.id
                join contacts c on c.user_id = p.user_id and c.id = p.contact_id
@@ -431,6 +444,7 @@ impl ProcessingScope<'_> {
         .into_iter()
         .map(|r| ThreadParticipant {
             thread: r.thread,
+            activity: r.activity,
             contact: r.contact,
             address: r.address,
             display_name: r.display_name,
@@ -488,9 +502,16 @@ impl ProcessingScope<'_> {
 mod tests {
     use super::*;
 
-    fn participant(thread: &str, contact: u128, address: &str, name: &str) -> ThreadParticipant {
+    fn participant(
+        thread: &str,
+        activity: u128,
+        contact: u128,
+        address: &str,
+        name: &str,
+    ) -> ThreadParticipant {
         ThreadParticipant {
             thread: thread.to_owned(),
+            activity: Uuid::from_u128(activity),
             contact: Uuid::from_u128(contact),
             address: address.to_owned(),
             display_name: Some(name.to_owned()),
@@ -498,11 +519,12 @@ mod tests {
     }
 
     #[test]
-    fn one_name_on_a_personal_and_a_work_address_in_a_thread_is_one_person() {
+    fn a_work_address_replaced_by_a_personal_one_in_a_thread_is_one_person() {
         let found = thread_evidence(&[
-            participant("t1", 1, "jane@acme.com", "Jane Roe"),
-            participant("t1", 2, "jane.roe@gmail.com", "\"Roe, Jane\""),
-            participant("t1", 3, "bob@acme.com", "Bob Stone"),
+            participant("t1", 10, 1, "jane@acme.com", "Jane Roe"),
+            participant("t1", 10, 3, "bob@acme.com", "Bob Stone"),
+            participant("t1", 11, 2, "jane.roe@gmail.com", "\"Roe, Jane\""),
+            participant("t1", 11, 3, "bob@acme.com", "Bob Stone"),
         ]);
         assert_eq!(found.len(), 1);
         assert_eq!(
@@ -513,27 +535,35 @@ mod tests {
     }
 
     #[test]
-    fn two_work_addresses_or_two_threads_or_a_first_name_prove_nothing() {
+    fn namesakes_on_one_message_two_work_addresses_two_threads_or_a_first_name_prove_nothing() {
         assert!(
             thread_evidence(&[
-                participant("t1", 1, "jane@acme.com", "Jane Roe"),
-                participant("t1", 2, "jane@other.com", "Jane Roe"),
+                participant("t1", 10, 1, "jane@acme.com", "Jane Roe"),
+                participant("t1", 10, 2, "jane.roe@gmail.com", "Jane Roe"),
+            ])
+            .is_empty(),
+            "two people of one name on one reply-all"
+        );
+        assert!(
+            thread_evidence(&[
+                participant("t1", 10, 1, "jane@acme.com", "Jane Roe"),
+                participant("t1", 11, 2, "jane@other.com", "Jane Roe"),
             ])
             .is_empty(),
             "two work addresses: two jobs, or two people"
         );
         assert!(
             thread_evidence(&[
-                participant("t1", 1, "jane@acme.com", "Jane Roe"),
-                participant("t2", 2, "jane.roe@gmail.com", "Jane Roe"),
+                participant("t1", 10, 1, "jane@acme.com", "Jane Roe"),
+                participant("t2", 11, 2, "jane.roe@gmail.com", "Jane Roe"),
             ])
             .is_empty(),
             "different threads"
         );
         assert!(
             thread_evidence(&[
-                participant("t1", 1, "jane@acme.com", "Jane"),
-                participant("t1", 2, "jane@gmail.com", "Jane"),
+                participant("t1", 10, 1, "jane@acme.com", "Jane"),
+                participant("t1", 11, 2, "jane@gmail.com", "Jane"),
             ])
             .is_empty(),
             "a first name alone"

@@ -320,7 +320,7 @@ async fn a_name_alone_or_another_phone_is_only_a_suggestion() {
 }
 
 #[tokio::test]
-async fn one_name_on_a_personal_and_a_work_address_in_a_thread_merges() {
+async fn a_personal_address_taking_a_work_addresss_place_in_a_thread_merges() {
     let db = fresh_db().await;
     let o = owner(&db).await;
     o.store(&[mail(
@@ -340,16 +340,26 @@ async fn one_name_on_a_personal_and_a_work_address_in_a_thread_merges() {
         "Replying from my phone.",
     );
     reply.thread = "first";
-    reply.cc = Some("Jane Roe <jane@acme.co.uk>");
     o.store(&[reply]).await;
     assert_eq!(o.contact("jane.roe@gmail.com").await, work);
     automatic_merge(&o, work, MergeRule::ThreadAddresses).await;
 
-    // Two work addresses in one thread are two jobs or two people: not merged.
+    // Two work addresses in one thread are two jobs or two people; two people of one
+    // name on one reply-all are two people: neither is merged.
     let mut other = mail("other", 4, "Jane Roe <jane@other.example>", OWNER, "Hi");
     other.thread = "first";
-    o.store(&[other]).await;
+    let mut namesakes = mail(
+        "namesakes",
+        5,
+        "Jane Roe <jane.r@outlook.com>",
+        OWNER,
+        "Two of us!",
+    );
+    namesakes.thread = "first";
+    namesakes.cc = Some("Jane Roe <jane@acme.co.uk>");
+    o.store(&[other, namesakes]).await;
     assert_ne!(o.contact("jane@other.example").await, work);
+    assert_ne!(o.contact("jane.r@outlook.com").await, work);
 }
 
 #[tokio::test]
