@@ -6,6 +6,31 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::AddressKind;
+use crate::closed_set::closed_set;
+
+closed_set! {
+    /// Why processing merged two contacts on its own (`contact_merges.rule`); a merge
+    /// the user made has none.
+    MergeRule, "merge rule" {
+        /// The same full name and the same phone number in their signatures.
+        NameAndPhone = "name_and_phone",
+        /// The same name on a personal and a work address in one thread.
+        ThreadAddresses = "thread_addresses",
+        /// A message said the person's address changed ("my new email is ...").
+        NewAddress = "new_address",
+    }
+}
+
+impl MergeRule {
+    /// How the merge log names the rule.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::NameAndPhone => "same name and signature phone",
+            Self::ThreadAddresses => "same name on a personal and a work address in one thread",
+            Self::NewAddress => "they announced a new address",
+        }
+    }
+}
 
 /// The list's query string: every field is text as typed in the URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -153,6 +178,10 @@ pub struct MergeRow {
     pub winner_name: String,
     pub loser_id: Uuid,
     pub loser_name: String,
+    /// Set when processing merged them on its own.
+    pub rule: Option<MergeRule>,
+    /// What the merge was based on.
+    pub reason: Option<String>,
     pub merged_at: DateTime<Utc>,
     pub unmerged_at: Option<DateTime<Utc>>,
 }

@@ -237,6 +237,8 @@ impl From<MergeRecord> for MergeRow {
             winner_name: m.winner_name.unwrap_or_else(|| NO_NAME.into()),
             loser_id: m.loser_id,
             loser_name: m.loser_name.unwrap_or_else(|| NO_NAME.into()),
+            rule: m.rule,
+            reason: m.reason,
             merged_at: m.merged_at,
             unmerged_at: m.unmerged_at,
         }

@@ -8,6 +8,7 @@ pub mod domains;
 pub mod lexicon;
 pub mod links;
 pub mod names;
+pub mod new_address;
 pub mod phone;
 pub mod quotes;
 pub mod signature;

@@ -80,11 +80,18 @@ impl ProcessingScope<'_> {
         let mut world = self.load_world(tx, &activities).await?;
         let outcome = world.apply_all(&activities, &policies)?;
         self.flush(tx, &world).await?;
+        let merged = self.merge_duplicates(tx, &world, ids).await?;
         outcome.history.record(tx, self.user).await?;
+        let mut touched = outcome.touched;
+        touched.extend(merged.winners);
+        let mut requeue = outcome.requeue;
+        requeue.extend(merged.requeue);
+        requeue.sort();
+        requeue.dedup();
         Ok(Applied {
             processed: outcome.processed,
-            touched: outcome.touched,
-            requeue: outcome.requeue,
+            touched,
+            requeue,
         })
     }
 }

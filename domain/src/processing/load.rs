@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::ProcessingError;
+use super::duplicates::{duplicate_names, mentioned_addresses};
 use super::merge::ContactFields;
 use super::plan::{ActivityFacts, Owner, ParticipantFacts, plan_activity};
 use super::world::{BatchActivity, CompanyState, ContactState, Created, World};
@@ -114,6 +115,7 @@ impl ProcessingScope<'_> {
         let people = || activities.iter().flat_map(|a| &a.plan.people);
         let addresses: Vec<String> = people()
             .map(|p| p.address.clone())
+            .chain(mentioned_addresses(activities))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -147,18 +149,10 @@ impl ProcessingScope<'_> {
         .await?
         .into_iter()
         .collect();
-        // Contacts a new address may join by its signature (see
-        // `World::same_person_elsewhere`): those with a sender's name now. Any other
-        // contact whose name the batch changes is loaded by its address.
-        let names: Vec<String> = people()
-            .filter(|p| !address_contact.contains_key(&p.address))
-            .filter(|p| {
-                p.signature
-                    .as_ref()
-                    .is_some_and(|s| !s.phones.is_empty() || s.linkedin.is_some())
-            })
-            .filter_map(|p| p.name.as_ref().map(|n| n.as_str().to_owned()))
-            .collect();
+        // Contacts a sender may prove to be (see `World::note_duplicates`): those with
+        // their name now. Any other contact whose name the batch changes is loaded by
+        // its address.
+        let names = duplicate_names(activities);
         let namesakes = if names.is_empty() {
             Vec::new()
         } else {

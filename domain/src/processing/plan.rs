@@ -12,6 +12,7 @@ use crate::extract::address::{SenderKind, classify_sender, is_bulk};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::links::{canonical_linkedin, canonical_website, twitter_handle, twitter_url};
 use crate::extract::names::{DisplayName, clean_display_name};
+use crate::extract::new_address::new_address_notice;
 use crate::extract::phone::PhoneKind;
 use crate::extract::quotes::own_text;
 use crate::extract::signature::{SenderHint, extract_signature};
@@ -138,6 +139,17 @@ pub struct ActivityPlan {
     /// Why the message is bulk mail, if it is.
     pub bulk: Option<String>,
     pub people: Vec<PersonPlan>,
+    /// The sender said their email address changed (see [`super::duplicates`]).
+    pub new_address: Option<NewAddress>,
+}
+
+/// A person sender's "my new email is …" ([`new_address_notice`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAddress {
+    /// The sender's address.
+    pub sender: String,
+    /// The other address the message names, if any.
+    pub mentioned: Option<String>,
 }
 
 /// Plans one activity. Participants come out once per address, in address order (the
@@ -182,37 +194,39 @@ pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
             signature: None,
         });
     }
-    if !outbound {
-        attach_signature(facts, owner, &mut people);
-    }
+    let new_address = if outbound {
+        None
+    } else {
+        let own = facts.body_text.as_deref().map(own_text);
+        attach_signature(facts, own.as_deref(), owner, &mut people);
+        announced_address(facts, own.as_deref(), owner, &people)
+    };
     people.sort_by(|a, b| a.address.cmp(&b.address));
     ActivityPlan {
         activity_id: facts.id,
         occurred_at: facts.occurred_at,
         bulk,
         people,
+        new_address,
     }
 }
 
 /// The sender's signature from their own text (quoted replies and forwards removed).
 /// Only for a single person sender of mail that is not bulk: a signature is evidence
 /// about its author alone.
-fn attach_signature(facts: &ActivityFacts, owner: &Owner, people: &mut [PersonPlan]) {
-    let senders: Vec<&ParticipantFacts> = facts
-        .participants
-        .iter()
-        .filter(|p| p.role == ParticipantRole::From && p.address_kind == AddressKind::Email)
-        .collect();
-    let [sender] = senders.as_slice() else {
+fn attach_signature(
+    facts: &ActivityFacts,
+    own: Option<&str>,
+    owner: &Owner,
+    people: &mut [PersonPlan],
+) {
+    let Some(sender) = single_person_sender(facts, people).map(|p| p.address.clone()) else {
         return;
     };
-    let Some(person) = people
-        .iter_mut()
-        .find(|p| p.address == sender.address.trim().to_lowercase() && p.creatable.is_ok())
-    else {
+    let Some(person) = people.iter_mut().find(|p| p.address == sender) else {
         return;
     };
-    let Some(body) = facts.body_text.as_deref() else {
+    let Some(own) = own else {
         return;
     };
     let name = person.name.as_ref().map(|n| n.as_str().to_owned());
@@ -221,7 +235,7 @@ fn attach_signature(facts: &ActivityFacts, owner: &Owner, people: &mut [PersonPl
         email: Some(&person.address),
         default_region: Some(&owner.default_region),
     };
-    let Some(sig) = extract_signature(&own_text(body), &hint) else {
+    let Some(sig) = extract_signature(own, &hint) else {
         return;
     };
     let facts = SignatureFacts {
@@ -256,6 +270,40 @@ fn attach_signature(facts: &ActivityFacts, owner: &Owner, people: &mut [PersonPl
     if !facts.is_empty() {
         person.signature = Some(facts);
     }
+}
+
+/// A single person sender's new-address notice in their own text; never the owner's
+/// addresses.
+fn announced_address(
+    facts: &ActivityFacts,
+    own: Option<&str>,
+    owner: &Owner,
+    people: &[PersonPlan],
+) -> Option<NewAddress> {
+    let sender = single_person_sender(facts, people)?;
+    let notice = new_address_notice(own?, &sender.address)?;
+    Some(NewAddress {
+        sender: sender.address.clone(),
+        mentioned: notice.mentioned.filter(|m| !owner.is_owner(m)),
+    })
+}
+
+fn single_person_sender<'a>(
+    facts: &ActivityFacts,
+    people: &'a [PersonPlan],
+) -> Option<&'a PersonPlan> {
+    let senders: Vec<&ParticipantFacts> = facts
+        .participants
+        .iter()
+        .filter(|p| p.role == ParticipantRole::From && p.address_kind == AddressKind::Email)
+        .collect();
+    let [sender] = senders.as_slice() else {
+        return None;
+    };
+    let address = sender.address.trim().to_lowercase();
+    people
+        .iter()
+        .find(|p| p.address == address && p.creatable.is_ok())
 }
 
 /// Header names: a full name beats a single token, more tokens beat fewer.

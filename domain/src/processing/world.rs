@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::duplicates::SamePerson;
 use super::history::History;
 use super::merge::{ContactFields, Evidence, merge_person};
 use super::plan::{ActivityPlan, NotAPerson, PersonPlan};
@@ -93,6 +94,12 @@ pub(super) struct World {
     pub attached: Vec<Link>,
     /// Contacts created so far.
     pub created: u32,
+    /// Pairs of contacts the batch's mail proves to be one person
+    /// ([`World::note_duplicates`]).
+    pub evidence: Vec<SamePerson>,
+    /// The batch's activities with a named free-mail participant (see
+    /// [`super::duplicates::thread_evidence`]).
+    pub free_mail_named: HashSet<Uuid>,
 }
 
 /// What a batch changed, besides the rows the world holds.
@@ -160,24 +167,18 @@ impl World {
             let mut created = false;
             if contact.is_none() {
                 match self.may_create(person, policy) {
-                    Ok(()) => match self.same_person_elsewhere(person) {
-                        Some(existing) => {
-                            self.attach(existing, &person.address, plan.activity_id);
-                            record["linked_by_signature"] = json!(true);
-                            contact = Some(existing);
-                        }
-                        None => {
-                            let id = self.create(&person.address, plan.activity_id);
-                            outcome.history.contact_created(id, plan.activity_id);
-                            contact = Some(id);
-                            created = true;
-                        }
-                    },
+                    Ok(()) => {
+                        let id = self.create(&person.address, plan.activity_id);
+                        outcome.history.contact_created(id, plan.activity_id);
+                        contact = Some(id);
+                        created = true;
+                    }
                     Err(reason) => record["skipped"] = json!(reason),
                 }
             }
             if let Some(contact) = contact {
                 let changed = self.enrich(contact, person, evidence)?;
+                self.note_duplicates(contact, person, plan);
                 if !created {
                     outcome
                         .history
@@ -231,39 +232,6 @@ impl World {
         }
     }
 
-    /// The live contact this new address belongs to, when the message proves it: the
-    /// sender's header name is the contact's name *and* their signature carries a phone
-    /// number or LinkedIn profile the contact already has (a person writing from a
-    /// second address keeps their signature). A name alone is not enough: two people
-    /// can share one; that stays a duplicate suggestion for the user to decide. The
-    /// oldest such contact wins.
-    fn same_person_elsewhere(&self, person: &PersonPlan) -> Option<Uuid> {
-        let (Some(name), Some(signature)) = (&person.name, &person.signature) else {
-            return None;
-        };
-        if signature.phones.is_empty() && signature.linkedin.is_none() {
-            return None;
-        }
-        let name = name.as_str().to_lowercase();
-        let linkedin = signature.linkedin.as_deref().map(str::to_lowercase);
-        self.contacts
-            .iter()
-            .filter(|(_, c)| {
-                c.live
-                    && c.fields.display_name.as_deref().map(str::to_lowercase) == Some(name.clone())
-                    && (c.phones.iter().any(|p| signature.phones.contains(p))
-                        || (linkedin.is_some()
-                            && c.fields
-                                .links
-                                .get("linkedin")
-                                .and_then(Value::as_str)
-                                .map(str::to_lowercase)
-                                == linkedin))
-            })
-            .min_by_key(|(id, c)| (c.created, **id))
-            .map(|(id, _)| *id)
-    }
-
     /// A new contact with the address as its identity.
     fn create(&mut self, address: &str, activity: Uuid) -> Uuid {
         let id = Uuid::new_v4();
@@ -293,7 +261,7 @@ impl World {
     /// participation of the address is linked to it and earlier completed activities
     /// it took part in are processed again, so names and signatures seen before the
     /// address was known still count.
-    fn attach(&mut self, contact: Uuid, address: &str, activity: Uuid) {
+    pub(super) fn attach(&mut self, contact: Uuid, address: &str, activity: Uuid) {
         self.address_contact.insert(address.to_owned(), contact);
         self.identities.push(NewIdentity {
             contact,

@@ -118,11 +118,13 @@ impl Owner {
     }
 
     async fn contact_count(&self) -> i64 {
-        sqlx::query_scalar("select count(*) from contacts where user_id = $1")
-            .bind(self.user.0)
-            .fetch_one(self.db.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar(
+            "select count(*) from contacts where user_id = $1 and merged_into is null",
+        )
+        .bind(self.user.0)
+        .fetch_one(self.db.pool())
+        .await
+        .unwrap()
     }
 
     /// `contact_id` of every participation of `address`, oldest message first.
@@ -685,8 +687,9 @@ async fn signature_fields_with_provenance_and_the_newest_signature_wins() {
 }
 
 /// One person writing from a second address is one contact when their signature
-/// proves it (the same name and a phone the contact already has); the same name alone,
-/// without a matching signature, is someone else until the user merges.
+/// proves it (the same name and a phone the contact already has: an automatic merge,
+/// see `duplicates.rs`); the same name alone, without a matching signature, is
+/// someone else until the user merges.
 #[tokio::test]
 async fn a_second_address_with_the_same_signature_joins_the_contact() {
     let db = fresh_db().await;
@@ -708,6 +711,7 @@ async fn a_second_address_with_the_same_signature_joins_the_contact() {
     let work = o.contact("jane@mail.acme.co.uk").await.expect("Jane");
     let home = o.contact("jane.roe@gmail.com").await.expect("Jane at home");
     assert_eq!(work.id, home.id, "one contact for both addresses");
+    assert_eq!(home.display_name.as_deref(), Some("Jane Roe"));
     let namesake = o
         .contact("jroe@elsewhere.example")
         .await

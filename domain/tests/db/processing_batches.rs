@@ -45,9 +45,10 @@ fn processor(db: &Db, name: &str, batch: i64) -> Processor {
     Processor::new(db, WorkerId::new(name), options)
 }
 
-/// Each contact by its sorted email addresses: its fields, phones and company, and
+/// Each live contact by its sorted email addresses: its fields, phones and company, and
 /// where each field came from (header, signature; not which message: the first of two
-/// equally good header names wins, and that is a matter of processing order).
+/// equally good header names wins, and that is a matter of processing order). A
+/// contact merged automatically has no addresses left and is left out.
 async fn contacts(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> {
     let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
         r#"select (select string_agg(value, ' ' order by value) from contact_identities
@@ -62,7 +63,7 @@ async fn contacts(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> 
                                where contact_id = c.id and kind = 'phone'),
                     'company', (select jsonb_build_array(co.domain, co.name, co.name_source)
                                 from companies co where co.id = c.company_id))
-           from contacts c where c.user_id = $1"#,
+           from contacts c where c.user_id = $1 and c.merged_into is null"#,
     )
     .bind(user.0)
     .fetch_all(db.pool())
@@ -71,15 +72,17 @@ async fn contacts(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> 
     rows.into_iter().collect()
 }
 
-/// The stats that do not depend on when they were computed, by the contact's sorted
-/// email addresses.
+/// The stats that do not depend on when they were computed, by the live contact's
+/// sorted email addresses.
 async fn stats(db: &Db, user: UserId) -> BTreeMap<String, serde_json::Value> {
     let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
         r#"select (select string_agg(value, ' ' order by value) from contact_identities
                    where contact_id = s.contact_id and kind = 'email'),
                   to_jsonb(s) - 'user_id' - 'contact_id' - 'company_id' - 'computed_at' - 'sent_weight'
                     - 'received_weight' - 'recent_weight' - 'strength' - 'frequency_score'
-           from contact_stats s where s.user_id = $1"#,
+           from contact_stats s where s.user_id = $1
+             and exists (select 1 from contacts c
+                         where c.id = s.contact_id and c.merged_into is null)"#,
     )
     .bind(user.0)
     .fetch_all(db.pool())

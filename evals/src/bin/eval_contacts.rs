@@ -79,6 +79,9 @@ struct Report {
     expected_contacts: usize,
     /// Second contacts of one person (one per address) until the user merges them.
     duplicates_awaiting_merge: usize,
+    /// Merges processing made on its own, by rule, and each one's explanation.
+    automatic_merges: BTreeMap<String, usize>,
+    automatic_merge_reasons: Vec<String>,
     bulk_or_spam_contacts: Vec<String>,
     unknown_contacts: Vec<String>,
     missed_people: Vec<String>,
@@ -131,6 +134,17 @@ async fn main() {
 
     let built = built_contacts(&eval.sql, user).await;
     let mut report = score(&truth, &built);
+    let merges: Vec<(String, String)> = sqlx::query_as(
+        "select rule, coalesce(reason, '') from contact_merges where user_id = $1 and rule is not null order by reason",
+    )
+    .bind(user.0)
+    .fetch_all(&eval.sql)
+    .await
+    .expect("read merges");
+    for (rule, reason) in merges {
+        *report.automatic_merges.entry(rule).or_default() += 1;
+        report.automatic_merge_reasons.push(reason);
+    }
     report.messages = truth.messages;
     report.seed = truth.seed;
     report.ingest_seconds = ingest_seconds;
@@ -352,6 +366,8 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         contacts: built.len(),
         expected_contacts: expected.len(),
         duplicates_awaiting_merge: duplicates,
+        automatic_merges: BTreeMap::new(),
+        automatic_merge_reasons: Vec::new(),
         bulk_or_spam_contacts: bulk_or_spam,
         unknown_contacts: unknown.into_iter().take(20).collect(),
         missed_people: missed.into_iter().take(20).collect(),
@@ -422,6 +438,10 @@ fn print_table(report: &Report) {
             s.precision * 100.0,
             s.recall * 100.0
         );
+    }
+    println!("automatic merges: {:?}", report.automatic_merges);
+    for reason in &report.automatic_merge_reasons {
+        println!("  {reason}");
     }
     if !report.bulk_or_spam_contacts.is_empty() {
         println!(

@@ -95,6 +95,22 @@ pub async fn unmerge_contacts(merge: Uuid) -> Result<(), AppError> {
     .await
 }
 
+/// The user's "not the same person": `contact` and `other` are never merged
+/// automatically nor suggested again.
+#[server]
+pub async fn not_the_same_person(contact: Uuid, other: Uuid) -> Result<(), AppError> {
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ctx
+            .scope()
+            .contacts()
+            .not_the_same_person(contact, other)
+            .await?)
+    })
+    .await
+}
+
 /// What the page creates above its Suspense (see `ActivityFeed`): actions, and the
 /// timelines' data, which load alongside the contact rather than after it.
 #[derive(Clone, Copy)]
@@ -102,6 +118,7 @@ pub struct ContactActions {
     pub save: ServerAction<SaveProfile>,
     pub merge: ServerAction<MergeContacts>,
     pub unmerge: ServerAction<UnmergeContacts>,
+    pub distinct: ServerAction<NotTheSamePerson>,
     pub feed: ActivityFeed,
     pub notes: NotesData,
     pub interactions: InteractionsData,
@@ -118,6 +135,7 @@ pub fn contact_page_data(
     let save = ServerAction::<SaveProfile>::new();
     let merge = ServerAction::<MergeContacts>::new();
     let unmerge = ServerAction::<UnmergeContacts>::new();
+    let distinct = ServerAction::<NotTheSamePerson>::new();
     let contact = Resource::new(
         move || {
             (
@@ -125,9 +143,10 @@ pub fn contact_page_data(
                 save.version().get(),
                 merge.version().get(),
                 unmerge.version().get(),
+                distinct.version().get(),
             )
         },
-        |(id, _, _, _)| async move {
+        |(id, _, _, _, _)| async move {
             match id {
                 Some(id) => load_contact(id).await,
                 None => {
@@ -142,6 +161,7 @@ pub fn contact_page_data(
         save,
         merge,
         unmerge,
+        distinct,
         feed,
         interactions: InteractionsData::new(LoggedOn::Contact, id, Some(feed)),
         notes: NotesData::new(id),

@@ -1,5 +1,6 @@
 //! One contact: editable profile, identities, stats cards, monthly volume, strength in
-//! words, recent threads, duplicate suggestions with Merge, and the merge log. The data
+//! words, recent threads, duplicate suggestions with Merge and "Not the same person", and the merge log
+//! (automatic merges with their reason, each undone in one click). The data
 //! (server functions, resources, actions) is in [`data`], the view in [`view`].
 
 mod data;
@@ -11,8 +12,8 @@ use uuid::Uuid;
 
 use data::contact_page_data;
 pub use data::{
-    ContactActions, LoadContact, MergeContacts, SaveProfile, UnmergeContacts, load_contact,
-    merge_contacts, save_profile, unmerge_contacts,
+    ContactActions, LoadContact, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts,
+    load_contact, merge_contacts, not_the_same_person, save_profile, unmerge_contacts,
 };
 use view::ContactView;
 

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::data::{ContactActions, MergeContacts, SaveProfile, UnmergeContacts};
+use super::data::{ContactActions, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts};
 use crate::components::activity_timeline::ActivityTimeline;
 use crate::components::interactions_panel::InteractionsPanel;
 use crate::components::keep_in_touch_panel::KeepInTouchPanel;
@@ -74,7 +74,7 @@ pub fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView 
                 </div>
                 <div>
                     <Threads threads=data.threads.clone()/>
-                    <Duplicates winner=data.id duplicates=data.duplicates.clone() merge=actions.merge/>
+                    <Duplicates winner=data.id duplicates=data.duplicates.clone() merge=actions.merge distinct=actions.distinct/>
                     <MergeLog merges=data.merges.clone() unmerge=actions.unmerge/>
                 </div>
             </div>
@@ -266,11 +266,17 @@ fn Duplicates(
     winner: Uuid,
     duplicates: Vec<DuplicateRow>,
     merge: ServerAction<MergeContacts>,
+    distinct: ServerAction<NotTheSamePerson>,
 ) -> impl IntoView {
     let error = move || {
-        merge.value().get().and_then(Result::err).map(|e| {
-            view! { <p class="form-error" role="alert">{e.user_message()}</p> }
-        })
+        merge
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| distinct.value().get().and_then(Result::err))
+            .map(|e| {
+                view! { <p class="form-error" role="alert">{e.user_message()}</p> }
+            })
     };
     (!duplicates.is_empty()).then(|| {
         view! {
@@ -292,6 +298,13 @@ fn Duplicates(
                                         <input type="hidden" name="reason" value=reason/>
                                         <button class="button" type="submit" disabled=move || merge.pending().get()>
                                             {format!("Merge {} into this contact", d.name)}
+                                        </button>
+                                    </ActionForm>
+                                    <ActionForm action=distinct attr:class="inline-form">
+                                        <input type="hidden" name="contact" value=winner.to_string()/>
+                                        <input type="hidden" name="other" value=d.id.to_string()/>
+                                        <button class="button secondary" type="submit" disabled=move || distinct.pending().get()>
+                                            "Not the same person"
                                         </button>
                                     </ActionForm>
                                 </li>
@@ -320,12 +333,22 @@ fn MergeLog(merges: Vec<MergeRow>, unmerge: ServerAction<UnmergeContacts>) -> im
                     {merges
                         .into_iter()
                         .map(|m| {
+                            let automatic = m.rule.map(|rule| {
+                                view! {
+                                    <p class="muted small merge-reason">
+                                        <strong>{format!("Merged automatically ({}): ", rule.label())}</strong>
+                                        {m.reason.clone().unwrap_or_default()}
+                                    </p>
+                                }
+                            });
+                            let undo = if m.rule.is_some() { "Undo merge" } else { "Un-merge" };
                             view! {
-                                <li>
+                                <li data-merge-id=m.id.to_string() data-automatic=m.rule.is_some().to_string()>
                                     <a href=format!("/contacts/{}", m.loser_id)>{m.loser_name}</a>
                                     " merged into "
                                     <a href=format!("/contacts/{}", m.winner_id)>{m.winner_name}</a>
                                     <span class="muted small">{format!(" · {}", m.merged_at.format("%e %b %Y, %H:%M UTC"))}</span>
+                                    {automatic}
                                     {match m.unmerged_at {
                                         Some(at) => view! {
                                             <span class="muted small">{format!(" · un-merged {}", at.format("%e %b %Y, %H:%M UTC"))}</span>
@@ -334,7 +357,7 @@ fn MergeLog(merges: Vec<MergeRow>, unmerge: ServerAction<UnmergeContacts>) -> im
                                         None => view! {
                                             <ActionForm action=unmerge attr:class="inline-form">
                                                 <input type="hidden" name="merge" value=m.id.to_string()/>
-                                                <button class="button" type="submit" disabled=move || unmerge.pending().get()>"Un-merge"</button>
+                                                <button class="button" type="submit" disabled=move || unmerge.pending().get()>{undo}</button>
                                             </ActionForm>
                                         }
                                         .into_any(),

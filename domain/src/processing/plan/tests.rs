@@ -172,3 +172,26 @@ fn the_best_header_name_of_repeated_addresses_is_kept() {
     assert_eq!(plan.people.len(), 1);
     assert_eq!(plan.people[0].name.as_ref().unwrap().as_str(), "Jo Smith");
 }
+
+#[test]
+fn a_new_address_notice_names_the_other_address() {
+    let plan = plan_activity(
+        &facts(
+            "inbound",
+            json!({}),
+            "Hi,\n\nI'm leaving Acme on Friday. My new email is jr@newco.io.\n\nJane",
+            vec![
+                participant("from", "jane@acme.co.uk", Some("Jane Roe")),
+                participant("to", "me@mycorp.co.uk", None),
+            ],
+        ),
+        &owner(),
+    );
+    assert_eq!(
+        plan.new_address,
+        Some(NewAddress {
+            sender: "jane@acme.co.uk".to_owned(),
+            mentioned: Some("jr@newco.io".to_owned()),
+        })
+    );
+}
