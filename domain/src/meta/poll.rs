@@ -18,6 +18,9 @@ use super::types::{GraphConversation, GraphMessage, parse_conversations, parse_m
 use super::{MetaError, MetaService};
 use crate::UserId;
 
+/// How far before the newest conversation seen the next poll starts reading.
+const OVERLAP: chrono::Duration = chrono::Duration::minutes(5);
+
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -67,7 +70,11 @@ impl<G: GraphApi> MetaService<G> {
         match self.read_everything(user, &integration, &mut report).await {
             Ok(newest) => {
                 if let Some(newest) = newest {
-                    meta.save_last_fetch(integration.id, newest).await?;
+                    // A message written while the listing was read may carry an earlier
+                    // time than the newest conversation seen: the next poll reads again
+                    // from a little before (what it re-reads is already stored).
+                    let covered = newest.min(now) - OVERLAP;
+                    meta.save_last_fetch(integration.id, covered).await?;
                 } else if integration.last_fetch.is_none() {
                     // An empty Page: its (empty) history is imported.
                     meta.save_last_fetch(integration.id, now).await?;

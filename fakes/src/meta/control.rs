@@ -21,6 +21,7 @@ pub fn router(state: MetaState) -> Router {
         .route("/_fake/meta/usage", post(usage))
         .route("/_fake/meta/expire_token", post(expire_token))
         .route("/_fake/meta/sent", get(sent))
+        .route("/_fake/meta/delay_sends", post(delay_sends))
         .with_state(state)
 }
 
@@ -131,6 +132,20 @@ struct Expire {
 
 async fn expire_token(State(state): State<MetaState>, Json(body): Json<Expire>) -> Response {
     state.expire_token(&body.page_id);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct Delay {
+    before_ms: u64,
+    after_ms: u64,
+}
+
+async fn delay_sends(State(state): State<MetaState>, Json(body): Json<Delay>) -> Response {
+    state.delay_sends(
+        std::time::Duration::from_millis(body.before_ms),
+        std::time::Duration::from_millis(body.after_ms),
+    );
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -141,7 +141,8 @@ pub async fn messages(
     with_usage(Json(body).into_response(), store.usage_percent, &page.id)
 }
 
-/// `POST /{page-id}/messages` (or `/me/messages`): the Send API.
+/// `POST /{page-id}/messages` (or `/me/messages`): the Send API. With send delays set,
+/// it waits before (a client that gives up meanwhile sends nothing) and after sending.
 pub async fn send(
     State(graph): State<Graph>,
     Path(page_id): Path<String>,
@@ -149,17 +150,44 @@ pub async fn send(
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let ((before, after), generation) = {
+        let mut store = graph.lock();
+        store
+            .requests
+            .push(format!("POST /{page_id}/messages (received)"));
+        (store.send_delay, store.send_generation)
+    };
+    if !before.is_zero() {
+        tokio::time::sleep(before).await;
+        // The delays changed while this request waited: its sender is gone (a test
+        // killed it), and like a request cut off on the way it never reaches Graph.
+        if graph.lock().send_generation != generation {
+            return GraphError::unknown().into_response();
+        }
+    }
+    let response = send_now(&graph, &page_id, &params, &headers, &body);
+    tokio::time::sleep(after).await;
+    response
+}
+
+fn send_now(
+    graph: &Graph,
+    page_id: &str,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &str,
+) -> Response {
     let mut store = graph.lock();
     store.requests.push(format!("POST /{page_id}/messages"));
-    let wanted = (page_id != "me").then_some(page_id.as_str());
-    let page = match authorize(&store, &params, &headers, wanted) {
+    let wanted = (page_id != "me").then_some(page_id);
+    let page = match authorize(&store, params, headers, wanted) {
         Ok(page) => page,
         Err(e) => return e.into_response(),
     };
     if let Some(fault) = store.take_fault(FaultTarget::Send, 1) {
         return fault.error.into_response();
     }
-    let request: Value = match serde_json::from_str(&body) {
+    let request: Value = match serde_json::from_str(body) {
         Ok(v) => v,
         Err(_) => {
             return GraphError::invalid_parameter("(#100) The parameter recipient is required")

@@ -119,6 +119,16 @@ impl MetaState {
         });
     }
 
+    /// Makes the Send API wait `before` delivering and `after` (the message went out
+    /// but its sender has not heard yet). Calling this again drops the sends still
+    /// waiting to deliver, as if they were cut off on the way: a test kills the sender,
+    /// then changes the delays.
+    pub fn delay_sends(&self, before: std::time::Duration, after: std::time::Duration) {
+        let mut store = self.lock();
+        store.send_delay = (before, after);
+        store.send_generation += 1;
+    }
+
     /// The percentage the usage headers report from now on.
     pub fn set_usage(&self, percent: u32) {
         self.lock().usage_percent = percent.min(100);

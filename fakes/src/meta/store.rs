@@ -131,6 +131,10 @@ pub struct Store {
     pub usage_percent: u32,
     /// Requests served, for tests that check paging and backoff.
     pub requests: Vec<String>,
+    /// How long the Send API waits before and after delivering.
+    pub send_delay: (std::time::Duration, std::time::Duration),
+    /// Counts changes of `send_delay`: a send still waiting when it changes is dropped.
+    pub send_generation: u64,
     next_id: u64,
 }
 
