@@ -133,6 +133,11 @@ FILE ?=
 eval-ask:
 	cargo run --release -p evals --bin eval-ask -- --file "$(FILE)"
 
+## The AI sales agent over 30 scripted Messenger conversations in 3 languages (the fake
+## OpenAI plays the model unless OPENAI_BASE_URL / OPENAI_API_KEY name a real one).
+eval-agent:
+	cargo run --release -p evals --bin eval-agent
+
 ## Signature extraction against annotated mail: make eval-signatures DIR=<dir>
 eval-signatures:
 	@test -n "$(DIR)" || { echo "usage: make eval-signatures DIR=<annotations dir>"; exit 2; }

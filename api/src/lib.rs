@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod interactions;
 pub mod links;
 pub mod mail;
+pub mod meta;
 pub mod notes;
 pub mod notices;
 pub mod reminders;

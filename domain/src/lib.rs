@@ -26,6 +26,7 @@ pub mod jmap;
 pub mod jobs;
 pub mod limits;
 pub mod mail;
+pub mod meta;
 pub mod notes;
 pub mod processing;
 pub mod reminders;

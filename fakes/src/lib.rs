@@ -10,6 +10,7 @@ pub mod demo_providers;
 pub mod google;
 pub mod jmap;
 pub mod mailbox;
+pub mod meta;
 pub mod openai;
 pub mod serve;
 pub mod webhooks;

@@ -22,6 +22,9 @@ use domain::jmap::{
     HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, enqueue_jmap_polls,
 };
 use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
+use domain::meta::{
+    HttpGraph, MetaOptions, MetaPollJob, MetaReplyJob, MetaService, enqueue_meta_polls,
+};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
 use domain::sync::jobs::{enqueue_incremental_syncs, register_sync_jobs};
@@ -112,6 +115,18 @@ impl BackgroundWork {
             .register::<PollCalendar>(calendars.clone())
             .register::<WriteBackEvent>(calendars)
             .register::<JmapPollJob>(jmap);
+        let meta_options = MetaOptions::default();
+        let meta_every = meta_options.poll_every;
+        let meta = Arc::new(MetaService::new(
+            db.clone(),
+            HttpGraph::default(),
+            secrets.clone(),
+            model.cloned(),
+            meta_options,
+        ));
+        let jobs = jobs
+            .register::<MetaPollJob>(meta.clone())
+            .register::<MetaReplyJob>(meta);
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
@@ -180,6 +195,13 @@ impl BackgroundWork {
             stop.clone(),
             "jmap.poll",
             |db| async move { enqueue_jmap_polls(&db).await },
+        )));
+        tasks.push(tokio::spawn(enqueue_every(
+            db.clone(),
+            meta_every,
+            stop.clone(),
+            "meta.poll",
+            |db| async move { enqueue_meta_polls(&db).await },
         )));
         tracing::info!(workers = settings.workers, "background workers started");
         Self { stop, tasks }

@@ -172,7 +172,7 @@ fn tools() -> Vec<ChatCompletionTool> {
 #[derive(Debug, Default)]
 pub(crate) struct Completion {
     pub(crate) text: String,
-    tool_calls: Vec<ChatCompletionMessageToolCall>,
+    pub(crate) tool_calls: Vec<ChatCompletionMessageToolCall>,
     finish: Option<FinishReason>,
     pub(crate) tokens: u32,
 }

@@ -66,6 +66,8 @@ feature_scopes! {
     reminders => RemindersScope;
     /// Activity processing: plans, policies, retries and summary sources.
     processing => ProcessingScope;
+    /// Messenger and Instagram: Pages, conversations, the agent, the catalog and orders.
+    meta => MetaScope;
     /// Mail search over every activity.
     search => SearchScope;
     /// Mail sync state, progress, ledger and imports.

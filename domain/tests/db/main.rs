@@ -14,6 +14,7 @@ mod ingest;
 mod interactions;
 mod jmap;
 mod jobs;
+mod meta;
 mod notes;
 mod processing;
 mod processing_batches;

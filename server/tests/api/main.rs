@@ -23,6 +23,7 @@ mod ingest;
 mod interactions;
 mod lifecycle;
 mod live;
+mod meta;
 mod notes_api;
 mod pages;
 mod reading;
