@@ -72,6 +72,10 @@ impl BackgroundWork {
         secrets: &SecretBox,
         settings: WorkerSettings,
         model: Option<&ModelConfig>,
+        recordings: (
+            &domain::files::FileStore,
+            &crate::recordings::RecordingSettings,
+        ),
     ) -> Self {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -112,6 +116,15 @@ impl BackgroundWork {
             .register::<PollCalendar>(calendars.clone())
             .register::<WriteBackEvent>(calendars)
             .register::<JmapPollJob>(jmap);
+        let (files, recording_settings) = recordings;
+        let jobs = crate::recordings::register_recording_jobs(
+            jobs,
+            db,
+            files,
+            secrets,
+            recording_settings,
+            model,
+        );
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
