@@ -276,7 +276,7 @@ async fn a_chat_message_opens_its_conversation() {
         .page(
             &format!("/chats/{opened}"),
             200,
-            "Count me in, here&#x27;s the plan",
+            "Count me in, here's the plan",
         )
         .await;
     assert!(html.contains("Lee Park"), "{html}");
