@@ -284,16 +284,34 @@ async fn a_chat_message_opens_its_conversation() {
     // SMS from Twilio has no thread: the two numbers make it.
     let sms = alex.create_channel("twilio", "sms").await;
     let form = "application/x-www-form-urlencoded";
-    for (sid, from, to, body) in [
-        ("SM1", "%2B14155552671", "%2B14155550100", "Are you around?"),
-        ("SM2", "%2B14155550100", "%2B14155552671", "Yes, call me"),
-        ("SM3", "%2B14155559999", "%2B14155550100", "Someone else"),
+    for (sid, from, to, direction, body) in [
+        (
+            "SM1",
+            "%2B14155552671",
+            "%2B14155550100",
+            "inbound",
+            "Are you around?",
+        ),
+        (
+            "SM2",
+            "%2B14155550100",
+            "%2B14155552671",
+            "outbound-api",
+            "Yes, call me",
+        ),
+        (
+            "SM3",
+            "%2B14155559999",
+            "%2B14155550100",
+            "inbound",
+            "Someone else",
+        ),
     ] {
         post(
             &app,
             &sms,
             form,
-            format!("MessageSid={sid}&From={from}&To={to}&Body={body}"),
+            format!("MessageSid={sid}&From={from}&To={to}&Direction={direction}&Body={body}"),
         )
         .await;
     }
