@@ -257,26 +257,6 @@ impl DemoCall {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_audio_is_a_small_wav_as_long_as_the_call() {
-        for call in &DEMO_CALLS {
-            let wav = call.audio();
-            assert_eq!(&wav[..4], b"RIFF");
-            assert_eq!(&wav[8..16], b"WAVEfmt ");
-            let data = u32::from_le_bytes(wav[40..44].try_into().unwrap()) as usize;
-            assert_eq!(wav.len(), 44 + data);
-            let seconds = data as f32 / (8_000.0 * 2.0);
-            let last = call.lines.last().unwrap().1;
-            assert!((seconds - last).abs() < 0.01, "{seconds} vs {last}");
-            assert!(wav.len() < 200_000);
-        }
-    }
-}
-
 /// The Twilio call status callback of demo call `index` with `phone`, at `at`.
 pub fn demo_call_status(
     key: u64,
@@ -321,4 +301,24 @@ pub fn demo_call_status(
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_audio_is_a_small_wav_as_long_as_the_call() {
+        for call in &DEMO_CALLS {
+            let wav = call.audio();
+            assert_eq!(&wav[..4], b"RIFF");
+            assert_eq!(&wav[8..16], b"WAVEfmt ");
+            let data = u32::from_le_bytes(wav[40..44].try_into().unwrap()) as usize;
+            assert_eq!(wav.len(), 44 + data);
+            let seconds = data as f32 / (8_000.0 * 2.0);
+            let last = call.lines.last().unwrap().1;
+            assert!((seconds - last).abs() < 0.01, "{seconds} vs {last}");
+            assert!(wav.len() < 200_000);
+        }
+    }
 }
