@@ -16,6 +16,7 @@ mod text;
 
 pub mod ask;
 pub mod calendars;
+pub mod calls;
 pub mod channels;
 pub mod contacts;
 pub mod inbox;

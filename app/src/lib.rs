@@ -25,7 +25,7 @@ pub use errors::RequestId;
 use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
-    ApiTokensPage, AskPage, CalendarPage, ChannelsPage, CompanyPage, ContactDetailPage,
+    ApiTokensPage, AskPage, CalendarPage, ChannelsPage, ChatPage, CompanyPage, ContactDetailPage,
     ContactsPage, InboxPage, LoginPage, NotFound, RemindersPage, SearchPage, SettingsPage,
     ThreadPage, TimelinePage, WelcomePage,
 };
@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/mail/:id") view=ThreadPage ssr=SsrMode::Async/>
+                    <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>

@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod ask;
 pub mod caldav;
 pub mod calendar;
+pub mod calls;
 pub mod channels;
 pub mod contacts;
 pub mod crypto;

@@ -6,11 +6,13 @@
 //! APIs so the product runs without the internet.
 
 pub mod caldav;
+pub mod calls;
 pub mod demo_providers;
 pub mod google;
 pub mod jmap;
 pub mod mailbox;
 pub mod meta;
 pub mod openai;
+mod openai_audio;
 pub mod serve;
 pub mod webhooks;

@@ -1,5 +1,6 @@
-//! A fake OpenAI-compatible chat completions server (`POST /v1/chat/completions`),
-//! scripted per test: each request takes the next [`Reply`] of the script. Streamed
+//! A fake OpenAI-compatible chat completions server (`POST /v1/chat/completions`, and
+//! `POST /v1/audio/transcriptions`, see [`transcriptions`]), scripted per test: each
+//! request takes the next [`Reply`] of the script. Streamed
 //! replies use the wire format of the OpenAI API reference: `chat.completion.chunk`
 //! objects as server-sent events, the first delta carrying the role, tool calls arriving
 //! as deltas by `index` (id, type and name first, arguments in fragments), a last chunk
@@ -37,6 +38,8 @@ pub enum Reply {
     },
     /// Answers nothing for this long (for timeouts).
     Stall(Duration),
+    /// A transcription's segments: start and end in seconds, and the text.
+    Transcript(Vec<(f32, f32, String)>),
 }
 
 impl Reply {
@@ -50,9 +53,17 @@ impl Reply {
 }
 
 #[derive(Default)]
-struct Script {
+pub(crate) struct Script {
     replies: VecDeque<Reply>,
     requests: Vec<Value>,
+}
+
+impl Script {
+    /// Records a request and takes the next reply.
+    pub(crate) fn next(&mut self, request: Value) -> Option<Reply> {
+        self.requests.push(request);
+        self.replies.pop_front()
+    }
 }
 
 /// A running fake; stops when dropped.
@@ -70,6 +81,10 @@ impl FakeOpenAi {
         }));
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
+            .route(
+                "/v1/audio/transcriptions",
+                post(crate::openai_audio::transcriptions),
+            )
             .with_state(script.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -113,11 +128,7 @@ async fn completions(State(script): State<Arc<Mutex<Script>>>, body: String) -> 
     };
     let model = request["model"].as_str().unwrap_or("fake-model").to_owned();
     let usage = request["stream_options"]["include_usage"].as_bool() == Some(true);
-    let reply = {
-        let mut s = script.lock().expect("script lock");
-        s.requests.push(request);
-        s.replies.pop_front()
-    };
+    let reply = script.lock().expect("script lock").next(request);
     match reply {
         None => error(500, "server_error", "the fake has no scripted reply left"),
         Some(Reply::Error {
@@ -143,6 +154,11 @@ async fn completions(State(script): State<Arc<Mutex<Script>>>, body: String) -> 
             chunks.push(chunk(&model, json!({}), Some("stop")));
             stream(chunks, usage.then(|| usage_chunk(&model)))
         }
+        Some(Reply::Transcript(_)) => error(
+            500,
+            "server_error",
+            "the fake's next reply is a transcript, not a completion",
+        ),
         Some(Reply::ToolCalls(calls)) => {
             let mut chunks = vec![chunk(
                 &model,
@@ -211,7 +227,7 @@ fn stream(chunks: Vec<Value>, usage: Option<Value>) -> Response {
         .into_response()
 }
 
-fn error(status: u16, kind: &str, message: &str) -> Response {
+pub(crate) fn error(status: u16, kind: &str, message: &str) -> Response {
     let body = json!({"error": {"message": message, "type": kind, "param": null, "code": null}});
     (
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -39,6 +39,8 @@ const CHATS: [(&str, &str); 6] = [
 pub struct DemoWebhooks {
     pub whatsapp: Vec<(DateTime<Utc>, String)>,
     pub sms: Vec<(DateTime<Utc>, String)>,
+    /// Recorded calls: Twilio call status callbacks, each with its [`crate::calls::DEMO_CALLS`] index.
+    pub calls: Vec<(DateTime<Utc>, String, usize)>,
 }
 
 /// A short exchange with each of up to six people with phones, in the week before `end`.
@@ -48,12 +50,17 @@ pub fn demo_webhooks(owner_name: &str, people: &[PersonTruth], end: DateTime<Utc
     reachable.sort_by_key(|p| (std::cmp::Reverse(p.message_count), p.id));
     let mut whatsapp = Vec::new();
     let mut sms = Vec::new();
+    let mut calls = Vec::new();
     for (i, person) in reachable.iter().take(6).enumerate() {
         let phone = person.phone_e164.as_deref().unwrap_or_default();
         let key = hash(&[3, person.id as u64]);
         let (question, answer) = CHATS[i % CHATS.len()];
         let asked = end - Duration::hours(1 + (key % (24 * 6)) as i64);
         let answered = asked + Duration::minutes(3 + (key % 40) as i64);
+        if i < crate::calls::DEMO_CALLS.len() {
+            let at = asked - Duration::hours(2);
+            calls.push((at, crate::calls::demo_call_status(key, phone, i, at), i));
+        }
         if i % 2 == 0 {
             let chat = 880_000 + person.id as u64;
             whatsapp.push((
@@ -85,7 +92,11 @@ pub fn demo_webhooks(owner_name: &str, people: &[PersonTruth], end: DateTime<Utc
             sms.push((answered, twilio(key + 1, OWNER_PHONE, phone, answer)));
         }
     }
-    DemoWebhooks { whatsapp, sms }
+    DemoWebhooks {
+        whatsapp,
+        sms,
+        calls,
+    }
 }
 
 fn timelines(

@@ -184,6 +184,7 @@ mod tests {
             snippet: None,
             state: api::ActivityState::Completed,
             processed_at: None,
+            transcript: None,
         }
     }
 

@@ -98,6 +98,9 @@ pub struct ActivityJson {
     pub snippet: Option<String>,
     pub state: ActivityState,
     pub processed_at: Option<DateTime<Utc>>,
+    /// A call's recorded transcript, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +143,7 @@ impl From<ContactActivity> for ActivityJson {
             snippet: a.snippet,
             state: a.state,
             processed_at: a.processed_at,
+            transcript: None,
         }
     }
 }
@@ -328,9 +332,20 @@ async fn list_activities(
         .notes()
         .contact_activities(contact, filter, limit)
         .await?;
+    let ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
+    let mut transcripts = scope.calls().transcripts(&ids).await?;
     Ok(Json(ActivitiesJson {
         contact_id: contact,
-        activities: activities.into_iter().map(ActivityJson::from).collect(),
+        activities: activities
+            .into_iter()
+            .map(|a| {
+                let transcript = transcripts.remove(&a.id);
+                ActivityJson {
+                    transcript,
+                    ..ActivityJson::from(a)
+                }
+            })
+            .collect(),
     }))
 }
 

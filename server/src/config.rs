@@ -94,6 +94,8 @@ pub struct Config {
     pub model: Option<ModelConfig>,
     /// Model calls per user, webhooks per channel and open streams (429 past them).
     pub limits: LimitSettings,
+    /// Where call recordings are fetched from, their size cap, the transcription model.
+    pub recordings: crate::recordings::RecordingSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("workers", &self.workers)
             .field("limits", &self.limits)
+            .field("recordings", &self.recordings)
             // The API key stays out of logs.
             .field(
                 "model",
@@ -306,6 +309,19 @@ impl Config {
                 "expected an http:// or https:// URL".into(),
             ));
         }
+        let recordings = crate::recordings::RecordingSettings {
+            twilio_api_base: get(
+                "RAPPORT_TWILIO_API_BASE",
+                domain::calls::RecordingsContext::TWILIO_API_BASE,
+            ),
+            max_bytes: number("RAPPORT_RECORDING_MAX_BYTES", "52428800", 1024..=(1 << 40))?,
+            allow_private_hosts: lookup("RAPPORT_RECORDINGS_ALLOW_PRIVATE_HOSTS").as_deref()
+                == Some("true"),
+            transcription_model: get(
+                "OPENAI_TRANSCRIPTION_MODEL",
+                domain::calls::TranscriptionContext::DEFAULT_MODEL,
+            ),
+        };
         Ok(Self {
             addr,
             public_url,
@@ -327,6 +343,7 @@ impl Config {
             event_retention_days,
             model: ModelConfig::from_env(&lookup),
             limits,
+            recordings,
         })
     }
 }

@@ -11,6 +11,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use domain::calls::{CallbackOutcome, parse_callback};
 use domain::channels::providers::parse_webhook;
 use domain::channels::{ChannelError, ChannelProvider, IngestOutcome};
 use futures_util::StreamExt;
@@ -47,6 +48,11 @@ pub async fn receive(
     }
     let limit = state.max_webhook_bytes;
     let body = read_limited(request.into_body(), limit).await?;
+    // Recording and transcription callbacks are about a call, not activities.
+    if let Some(callback) = parse_callback(auth.provider, &body)? {
+        let outcome = state.db.ingest_call_callback(&auth, &callback).await?;
+        return Ok(callback_accepted(auth.provider, &outcome));
+    }
     let parsed = parse_webhook(auth.provider, auth.defaults, &body, Utc::now())?;
     let outcome = state.db.ingest_webhook(&auth, &parsed).await?;
     Ok(accepted(auth.provider, &outcome))
@@ -98,15 +104,31 @@ async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, AppError> {
     Ok(bytes)
 }
 
+/// Twilio reads the answer as TwiML: an empty response means "do nothing more".
+fn twiml_ok() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/xml")],
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
+    )
+        .into_response()
+}
+
+fn callback_accepted(provider: ChannelProvider, outcome: &CallbackOutcome) -> Response {
+    if provider == ChannelProvider::Twilio {
+        return twiml_ok();
+    }
+    let body = match outcome {
+        CallbackOutcome::Recording(id) => json!({"status": "stored", "recording_id": id}),
+        CallbackOutcome::Transcript(id) => json!({"status": "stored", "recording_id": id}),
+        CallbackOutcome::Ignored => json!({"status": "ignored"}),
+    };
+    (StatusCode::OK, Json(body)).into_response()
+}
+
 fn accepted(provider: ChannelProvider, outcome: &IngestOutcome) -> Response {
     if provider == ChannelProvider::Twilio {
-        // Twilio reads the answer as TwiML: an empty response means "do nothing more".
-        return (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/xml")],
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>",
-        )
-            .into_response();
+        return twiml_ok();
     }
     let body = match outcome {
         IngestOutcome::Stored(id) => json!({"status": "stored", "activity_id": id}),

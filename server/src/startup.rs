@@ -171,12 +171,14 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
+        let files = domain::files::FileStore::new(config.data_dir.join("files"));
         let background = BackgroundWork::start(
             &db,
             &google,
             &secrets,
             config.workers,
             config.model.as_ref(),
+            (&files, &config.recordings),
         );
         let live_stop = CancellationToken::new();
         crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
@@ -192,7 +194,7 @@ impl Application {
             imports_dir: config.data_dir.join("imports"),
             max_mbox_bytes: config.max_mbox_bytes,
             max_webhook_bytes: config.max_webhook_bytes,
-            files: domain::files::FileStore::new(config.data_dir.join("files")),
+            files,
             max_file_bytes: config.max_file_bytes,
             uploads: crate::streaming::UploadLimits {
                 max_files: config.max_upload_files,
@@ -289,7 +291,15 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
     };
     let secrets = secret_box(&config)?;
     upgrade_tokens(&db, &secrets).await?;
-    let work = BackgroundWork::start(&db, &google, &secrets, settings, config.model.as_ref());
+    let files = domain::files::FileStore::new(config.data_dir.join("files"));
+    let work = BackgroundWork::start(
+        &db,
+        &google,
+        &secrets,
+        settings,
+        config.model.as_ref(),
+        (&files, &config.recordings),
+    );
     shutdown.await;
     work.stop().await;
     db.close().await;
@@ -375,6 +385,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
             post(files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/files/{activity}", get(files::download))
+        .route("/recordings/{recording}", get(crate::recordings::serve))
         .route("/mail/{activity}/html", get(crate::mail::frame))
         .route(
             "/settings/import-mbox",

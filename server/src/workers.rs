@@ -75,6 +75,10 @@ impl BackgroundWork {
         secrets: &SecretBox,
         settings: WorkerSettings,
         model: Option<&ModelConfig>,
+        recordings: (
+            &domain::files::FileStore,
+            &crate::recordings::RecordingSettings,
+        ),
     ) -> Self {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -127,6 +131,15 @@ impl BackgroundWork {
         let jobs = jobs
             .register::<MetaPollJob>(meta.clone())
             .register::<MetaReplyJob>(meta);
+        let (files, recording_settings) = recordings;
+        let jobs = crate::recordings::register_recording_jobs(
+            jobs,
+            db,
+            files,
+            secrets,
+            recording_settings,
+            model,
+        );
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),

@@ -238,6 +238,7 @@ fn TimelineRow(item: TimelineItem, retry: ServerAction<RetryActivity>) -> impl I
                 </p>
                 {failure}
                 {download}
+                {(item.channel == Channel::Call).then(|| view! { <crate::components::call_recording::CallRecordings activity=id/> })}
             </div>
             <span class=format!("badge state-{}", item.state) data-testid="state-badge">
                 {indicator}

@@ -4,6 +4,7 @@
 pub mod activity_timeline;
 pub mod ask_text;
 pub mod calendar_feed;
+pub mod call_recording;
 pub mod connect_calendar;
 pub mod connect_fastmail;
 pub mod file_upload;
@@ -11,6 +12,7 @@ pub mod global_ask;
 pub mod interactions_panel;
 pub mod keep_in_touch_panel;
 pub mod notes_panel;
+pub mod recording_settings;
 pub mod relationship_panel;
 pub mod time_zone;
 pub mod volume_chart;

@@ -282,6 +282,7 @@ fn ChannelList(
                             <button class="button" type="submit">"Rotate key"</button>
                         </ActionForm>
                     </div>
+                    {(c.provider == Provider::Twilio).then(|| view! { <crate::components::recording_settings::ChannelRecordings channel_id=c.id/> })}
                 </article>
             }
         })

@@ -146,6 +146,7 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
                                         {a.occurred_at.format("%e %b %Y, %H:%M UTC").to_string()}
                                     </time>
                                 </p>
+                                {(a.channel == Channel::Call).then(|| view! { <crate::components::call_recording::CallRecordings activity=a.id/> })}
                             </div>
                             <span class=format!("badge state-{}", a.state)>{a.state.as_str()}</span>
                         </li>
@@ -161,6 +162,12 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
 pub fn headline_link(channel: Channel, id: Uuid, headline: String) -> AnyView {
     if channel == Channel::Email {
         view! { <a class="open-thread" href=api::mail::thread_href(id)>{headline}</a> }.into_any()
+    } else if matches!(
+        channel,
+        Channel::Whatsapp | Channel::Sms | Channel::Messenger | Channel::Instagram
+    ) {
+        let href = crate::pages::chat::chat_href(id);
+        view! { <a class="open-chat" href=href>{headline}</a> }.into_any()
     } else {
         headline.into_any()
     }

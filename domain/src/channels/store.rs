@@ -349,6 +349,9 @@ impl ChannelsScope<'_> {
             )
             .execute(&mut *tx)
             .await?;
+            // A later status callback of the same call may name its recording.
+            self.attach_recordings(&mut tx, auth, existing, webhook)
+                .await?;
             tx.commit().await?;
             return Ok(IngestOutcome::Duplicate(existing));
         };
@@ -411,8 +414,23 @@ impl ChannelsScope<'_> {
         )
         .execute(&mut *tx)
         .await?;
+        self.attach_recordings(&mut tx, auth, id, webhook).await?;
         tx.commit().await?;
         Ok(IngestOutcome::Stored(id))
+    }
+
+    /// Recordings the webhook names, and those whose callbacks came before it.
+    async fn attach_recordings(
+        self,
+        tx: &mut sqlx::PgConnection,
+        auth: &ChannelAuth,
+        activity: Uuid,
+        webhook: &ParsedWebhook,
+    ) -> Result<(), sqlx::Error> {
+        let found = crate::calls::recordings_in(auth.provider, webhook);
+        let external_id = &webhook.activity.external_id;
+        crate::calls::attach_recordings(tx, self.user, auth.account, activity, external_id, &found)
+            .await
     }
 }
 

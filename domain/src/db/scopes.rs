@@ -42,6 +42,8 @@ feature_scopes! {
     ask => AskScope;
     /// The user's own calendar: the /calendar page and the ICS subscription feed.
     calendar => CalendarScope;
+    /// Call recordings, transcripts and chat threads.
+    calls => CallsScope;
     /// CalDAV calendars: their polls and stored events.
     calendars => CalendarsScope;
     /// Webhook channels, their keys and blocklists.

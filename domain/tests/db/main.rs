@@ -4,6 +4,7 @@ mod ask;
 mod ask_model;
 mod caldav;
 mod calendar_feed;
+mod calls;
 mod channels;
 mod contacts;
 mod duplicates;

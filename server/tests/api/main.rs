@@ -4,6 +4,7 @@
 mod ask;
 mod auth;
 mod calendar;
+mod calls;
 mod contact_policy;
 mod contacts;
 mod errors;
