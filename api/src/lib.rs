@@ -18,6 +18,7 @@ pub mod ask;
 pub mod calendars;
 pub mod channels;
 pub mod contacts;
+pub mod enrichment;
 pub mod inbox;
 pub mod interactions;
 pub mod links;

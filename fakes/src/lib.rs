@@ -7,6 +7,7 @@
 
 pub mod caldav;
 pub mod demo_providers;
+pub mod enrichment;
 pub mod google;
 pub mod jmap;
 pub mod mailbox;
