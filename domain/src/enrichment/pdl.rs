@@ -58,6 +58,11 @@ impl PeopleDataLabs {
 /// Words left lowercase inside a title-cased phrase.
 const SMALL_WORDS: [&str; 8] = ["of", "and", "the", "for", "at", "in", "de", "van"];
 
+/// Words written in capitals (the API lowercases them too).
+const ACRONYMS: [&str; 14] = [
+    "ceo", "cto", "cfo", "coo", "cmo", "cio", "vp", "svp", "evp", "hr", "it", "ux", "qa", "ai",
+];
+
 /// "sean thorne" -> "Sean Thorne": the API lowercases every string.
 pub fn title_case(text: &str) -> String {
     text.split(' ')
@@ -65,6 +70,9 @@ pub fn title_case(text: &str) -> String {
         .map(|(i, word)| {
             if i > 0 && SMALL_WORDS.contains(&word) {
                 return word.to_owned();
+            }
+            if ACRONYMS.contains(&word) {
+                return word.to_uppercase();
             }
             let mut chars = word.chars();
             chars.next().map_or_else(String::new, |first| {
@@ -147,6 +155,7 @@ mod tests {
         assert_eq!(get(EnrichedField::Title), Some("Head of Partnerships"));
         assert_eq!(get(EnrichedField::Linkedin), Some("https://linkedin.com/in/danawhitfield"));
         assert_eq!(get(EnrichedField::CompanySize), Some("51-200"));
+        assert_eq!(title_case("vp of sales"), "VP of Sales");
         assert!(found.iter().all(|f| (f.confidence - 0.8).abs() < 1e-6));
     }
 }

@@ -6,6 +6,7 @@ mod caldav;
 mod calendar_feed;
 mod channels;
 mod contacts;
+mod enrichment;
 mod events;
 mod fixtures;
 mod helpers;
