@@ -94,6 +94,8 @@ pub struct Config {
     pub model: Option<ModelConfig>,
     /// Model calls per user, webhooks per channel and open streams (429 past them).
     pub limits: LimitSettings,
+    /// Enrichment providers and their limits (`RAPPORT_ENRICH_*`, `PDL_*`, `CLEARBIT_*`, `X_*`).
+    pub enrichment: domain::enrichment::EnrichmentConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +115,7 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("workers", &self.workers)
             .field("limits", &self.limits)
+            .field("enrichment", &self.enrichment)
             // The API key stays out of logs.
             .field(
                 "model",
@@ -327,6 +330,8 @@ impl Config {
             event_retention_days,
             model: ModelConfig::from_env(&lookup),
             limits,
+            enrichment: domain::enrichment::EnrichmentConfig::from_env(&lookup)
+                .map_err(|e| invalid(e.name, &e.value, e.expected.into()))?,
         })
     }
 }

@@ -171,12 +171,23 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
+        // Demo mode's enrichment APIs are served by the demo providers' fake.
+        let enrichment = match &demo_providers {
+            Some((providers, _)) => config.enrichment.clone().or_demo(
+                providers.base_url(),
+                fakes::enrichment::PDL_KEY,
+                fakes::enrichment::CLEARBIT_KEY,
+                fakes::enrichment::X_TOKEN,
+            ),
+            None => config.enrichment.clone(),
+        };
         let background = BackgroundWork::start(
             &db,
             &google,
             &secrets,
             config.workers,
             config.model.as_ref(),
+            &enrichment,
         );
         let live_stop = CancellationToken::new();
         crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
@@ -289,7 +300,14 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
     };
     let secrets = secret_box(&config)?;
     upgrade_tokens(&db, &secrets).await?;
-    let work = BackgroundWork::start(&db, &google, &secrets, settings, config.model.as_ref());
+    let work = BackgroundWork::start(
+        &db,
+        &google,
+        &secrets,
+        settings,
+        config.model.as_ref(),
+        &config.enrichment,
+    );
     shutdown.await;
     work.stop().await;
     db.close().await;

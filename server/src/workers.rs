@@ -16,12 +16,13 @@ use domain::caldav::HttpCalDav;
 use domain::caldav::jobs::{CalDavContext, PollCalendar, enqueue_calendar_polls};
 use domain::calendar::write_back::WriteBackEvent;
 use domain::crypto::SecretBox;
+use domain::enrichment::{EnrichContact, EnrichmentConfig, enqueue_due};
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jmap::{
     HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, enqueue_jmap_polls,
 };
-use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
+use domain::jobs::{BackgroundJob, JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
 use domain::processing::{Processor, ProcessorOptions, RefreshContactsTouched};
 use domain::summaries::{Summariser, SummariserOptions};
 use domain::sync::jobs::{enqueue_incremental_syncs, register_sync_jobs};
@@ -72,6 +73,7 @@ impl BackgroundWork {
         secrets: &SecretBox,
         settings: WorkerSettings,
         model: Option<&ModelConfig>,
+        enrichment: &EnrichmentConfig,
     ) -> Self {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -111,7 +113,8 @@ impl BackgroundWork {
         let jobs = register_sync_jobs(JobRegistry::new(), sync)
             .register::<PollCalendar>(calendars.clone())
             .register::<WriteBackEvent>(calendars)
-            .register::<JmapPollJob>(jmap);
+            .register::<JmapPollJob>(jmap)
+            .register::<EnrichContact>(Arc::new(enrichment.enricher(db)));
         for _ in 0..settings.workers {
             let worker = Worker::new(
                 db.jobs(),
@@ -180,6 +183,13 @@ impl BackgroundWork {
             stop.clone(),
             "jmap.poll",
             |db| async move { enqueue_jmap_polls(&db).await },
+        )));
+        tasks.push(tokio::spawn(enqueue_every(
+            db.clone(),
+            enrichment.sweep_every,
+            stop.clone(),
+            EnrichContact::KIND,
+            |db| async move { enqueue_due(&db).await },
         )));
         tracing::info!(workers = settings.workers, "background workers started");
         Self { stop, tasks }

@@ -38,7 +38,10 @@ fn own_value(
     let value = match field {
         EnrichedField::DisplayName => display_name.map(str::to_owned),
         EnrichedField::Title => title.map(str::to_owned),
-        _ => links.get(field.as_str()).and_then(Value::as_str).map(str::to_owned),
+        _ => links
+            .get(field.as_str())
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }?;
     let entry = sources.get(field.as_str());
     let source = entry

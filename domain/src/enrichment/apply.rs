@@ -37,7 +37,10 @@ fn providers_may_replace(source: Option<&str>) -> bool {
 }
 
 /// The candidate that wins the field, if the stored value may be replaced.
-pub fn choose<'a>(current_source: Option<&str>, candidates: &'a [Candidate]) -> Option<&'a Candidate> {
+pub fn choose<'a>(
+    current_source: Option<&str>,
+    candidates: &'a [Candidate],
+) -> Option<&'a Candidate> {
     if !providers_may_replace(current_source) {
         return None;
     }
@@ -64,7 +67,11 @@ fn object(value: &mut Value) -> &mut Map<String, Value> {
 }
 
 /// Sets the contact's fields from its enriched values; returns the fields it changed.
-pub async fn apply(db: &Db, user: UserId, contact: Uuid) -> Result<Vec<EnrichedField>, sqlx::Error> {
+pub async fn apply(
+    db: &Db,
+    user: UserId,
+    contact: Uuid,
+) -> Result<Vec<EnrichedField>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let Some(row) = sqlx::query!(
         r#"select display_name, title, links, field_sources from contacts
@@ -113,7 +120,9 @@ pub async fn apply(db: &Db, user: UserId, contact: Uuid) -> Result<Vec<EnrichedF
             _ => {
                 let links = object(&mut links);
                 let stored = links.get(field.as_str()).and_then(Value::as_str);
-                if stored != Some(winner.value.as_str()) || current.as_deref() != Some(&winner.source) {
+                if stored != Some(winner.value.as_str())
+                    || current.as_deref() != Some(&winner.source)
+                {
                     links.insert(field.as_str().to_owned(), json!(winner.value));
                     changed.push(field);
                 }
@@ -124,7 +133,9 @@ pub async fn apply(db: &Db, user: UserId, contact: Uuid) -> Result<Vec<EnrichedF
                 continue;
             }
         };
-        if slot.as_deref() != Some(winner.value.as_str()) || current.as_deref() != Some(&winner.source) {
+        if slot.as_deref() != Some(winner.value.as_str())
+            || current.as_deref() != Some(&winner.source)
+        {
             *slot = Some(winner.value.clone());
             changed.push(field);
         }
@@ -185,7 +196,10 @@ mod tests {
             candidate("Founder", 0.9, 3, false),
         ];
         assert_eq!(choose(None, &found).unwrap().value, "Founder");
-        let picked = [candidate("CTO", 0.9, 1, false), candidate("VP", 0.1, 1, true)];
+        let picked = [
+            candidate("CTO", 0.9, 1, false),
+            candidate("VP", 0.1, 1, true),
+        ];
         assert_eq!(choose(None, &picked).unwrap().value, "VP");
     }
 }

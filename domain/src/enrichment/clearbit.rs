@@ -104,8 +104,14 @@ pub fn fields(body: &Value) -> Vec<FoundField> {
         EnrichedField::CompanyWebsite,
         at("/company/domain").map(|d| format!("https://{d}")),
     );
-    add(EnrichedField::CompanyIndustry, at("/company/category/industry"));
-    add(EnrichedField::CompanySize, at("/company/metrics/employeesRange"));
+    add(
+        EnrichedField::CompanyIndustry,
+        at("/company/category/industry"),
+    );
+    add(
+        EnrichedField::CompanySize,
+        at("/company/metrics/employeesRange"),
+    );
     found
 }
 

@@ -39,7 +39,12 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<(StatusCode, Value
 
 /// X's `x-rate-limit-reset` (epoch seconds) as a wait from now.
 fn reset_in(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let reset: i64 = headers.get("x-rate-limit-reset")?.to_str().ok()?.parse().ok()?;
+    let reset: i64 = headers
+        .get("x-rate-limit-reset")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
     let wait = reset - chrono::Utc::now().timestamp();
     Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0).max(1)))
 }

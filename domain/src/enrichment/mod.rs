@@ -13,6 +13,7 @@
 mod about;
 mod apply;
 pub mod clearbit;
+mod config;
 mod http;
 mod job;
 pub mod own_data;
@@ -32,6 +33,7 @@ use uuid::Uuid;
 
 use crate::UserId;
 
+pub use config::{ApiAccess, BadSetting, EnrichmentConfig};
 pub use job::{EnrichContact, enqueue_due};
 pub use posts::RecentPost;
 pub use run::{Enricher, RunSummary};

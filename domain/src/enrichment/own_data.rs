@@ -60,7 +60,11 @@ impl CalendarNames {
         .await?;
         Ok(match row {
             Some(r) => found(
-                vec![FoundField::new(EnrichedField::DisplayName, r.name.trim(), CALENDAR_CONFIDENCE)],
+                vec![FoundField::new(
+                    EnrichedField::DisplayName,
+                    r.name.trim(),
+                    CALENDAR_CONFIDENCE,
+                )],
                 json!({"name": r.name, "events": r.events}),
             ),
             None => found(Vec::new(), json!({"events": 0})),
@@ -112,7 +116,11 @@ impl MessengerNames {
         .await?;
         Ok(match row {
             Some(r) => found(
-                vec![FoundField::new(EnrichedField::DisplayName, r.name.trim(), MESSENGER_CONFIDENCE)],
+                vec![FoundField::new(
+                    EnrichedField::DisplayName,
+                    r.name.trim(),
+                    MESSENGER_CONFIDENCE,
+                )],
                 json!({"name": r.name, "messages": r.messages, "channels": r.channels}),
             ),
             None => found(Vec::new(), json!({"messages": 0})),
@@ -183,7 +191,9 @@ impl Colleagues {
             (EnrichedField::CompanyWebsite, row.website),
         ]
         .into_iter()
-        .filter_map(|(field, value)| value.map(|v| FoundField::new(field, v, COLLEAGUES_CONFIDENCE)))
+        .filter_map(|(field, value)| {
+            value.map(|v| FoundField::new(field, v, COLLEAGUES_CONFIDENCE))
+        })
         .collect();
         Ok(found(fields, raw))
     }

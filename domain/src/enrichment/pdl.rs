@@ -110,15 +110,33 @@ pub fn fields(body: &Value) -> Vec<FoundField> {
             found.push(FoundField::new(field, value, confidence));
         }
     };
-    add(EnrichedField::DisplayName, text("full_name").map(title_case));
+    add(
+        EnrichedField::DisplayName,
+        text("full_name").map(title_case),
+    );
     add(EnrichedField::Title, text("job_title").map(title_case));
-    add(EnrichedField::Company, text("job_company_name").map(title_case));
-    add(EnrichedField::Location, text("location_name").map(title_case));
+    add(
+        EnrichedField::Company,
+        text("job_company_name").map(title_case),
+    );
+    add(
+        EnrichedField::Location,
+        text("location_name").map(title_case),
+    );
     add(EnrichedField::Linkedin, text("linkedin_url").map(url_of));
     add(EnrichedField::Twitter, text("twitter_url").map(url_of));
-    add(EnrichedField::CompanyWebsite, text("job_company_website").map(url_of));
-    add(EnrichedField::CompanyIndustry, text("job_company_industry").map(title_case));
-    add(EnrichedField::CompanySize, text("job_company_size").map(str::to_owned));
+    add(
+        EnrichedField::CompanyWebsite,
+        text("job_company_website").map(url_of),
+    );
+    add(
+        EnrichedField::CompanyIndustry,
+        text("job_company_industry").map(title_case),
+    );
+    add(
+        EnrichedField::CompanySize,
+        text("job_company_size").map(str::to_owned),
+    );
     found
 }
 
@@ -136,7 +154,6 @@ impl Source for PeopleDataLabs {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -150,10 +167,18 @@ mod tests {
             "job_company_name": "acme", "location_name": "london, england, united kingdom",
             "linkedin_url": "linkedin.com/in/danawhitfield", "job_company_size": "51-200"}});
         let found = fields(&body);
-        let get = |f| found.iter().find(|x| x.field == f).map(|x| x.value.as_str());
+        let get = |f| {
+            found
+                .iter()
+                .find(|x| x.field == f)
+                .map(|x| x.value.as_str())
+        };
         assert_eq!(get(EnrichedField::DisplayName), Some("Dana Whitfield"));
         assert_eq!(get(EnrichedField::Title), Some("Head of Partnerships"));
-        assert_eq!(get(EnrichedField::Linkedin), Some("https://linkedin.com/in/danawhitfield"));
+        assert_eq!(
+            get(EnrichedField::Linkedin),
+            Some("https://linkedin.com/in/danawhitfield")
+        );
         assert_eq!(get(EnrichedField::CompanySize), Some("51-200"));
         assert_eq!(title_case("vp of sales"), "VP of Sales");
         assert!(found.iter().all(|f| (f.confidence - 0.8).abs() < 1e-6));

@@ -16,7 +16,11 @@ pub struct RecentPost {
 
 impl ContactsScope<'_> {
     /// The contact's newest stored posts, newest first.
-    pub async fn recent_posts(self, contact: Uuid, limit: i64) -> Result<Vec<RecentPost>, DomainError> {
+    pub async fn recent_posts(
+        self,
+        contact: Uuid,
+        limit: i64,
+    ) -> Result<Vec<RecentPost>, DomainError> {
         let rows = sqlx::query!(
             r#"select handle, text, posted_at from enrichment_posts
                where user_id = $1 and contact_id = $2

@@ -13,8 +13,8 @@ use futures::stream::FuturesUnordered;
 use uuid::Uuid;
 
 use super::store::{self, Inputs, Recorded, Stored};
-use super::{FoundField, Lookup, Need, Outcome, Post, Source};
 use super::{EnrichmentSettings, apply};
+use super::{FoundField, Lookup, Need, Outcome, Post, Source};
 use crate::events::Event;
 use crate::limits::RateLimiter;
 use crate::{Db, UserId};
@@ -132,9 +132,11 @@ impl Answer {
 /// One value per field: the most confident.
 fn best_per_field(mut fields: Vec<FoundField>) -> Vec<FoundField> {
     fields.sort_by(|a, b| {
-        a.field
-            .cmp(&b.field)
-            .then(b.confidence.partial_cmp(&a.confidence).unwrap_or(std::cmp::Ordering::Equal))
+        a.field.cmp(&b.field).then(
+            b.confidence
+                .partial_cmp(&a.confidence)
+                .unwrap_or(std::cmp::Ordering::Equal),
+        )
     });
     fields.dedup_by(|later, first| later.field == first.field);
     fields
@@ -165,7 +167,11 @@ impl Enricher {
         force: bool,
     ) -> Result<RunSummary, sqlx::Error> {
         let mut summary = RunSummary::default();
-        let providers: Vec<_> = self.sources.iter().map(|s| (s.provider(), s.needs())).collect();
+        let providers: Vec<_> = self
+            .sources
+            .iter()
+            .map(|s| (s.provider(), s.needs()))
+            .collect();
         let mut done = HashSet::new();
         // Two rounds: a handle found in the first (an X link from People Data Labs) is
         // looked up in the second.
@@ -267,7 +273,9 @@ impl Enricher {
     async fn lookup(&self, source: &dyn Source, lookup: &Lookup) -> Result<Answer, sqlx::Error> {
         let provider = source.provider();
         let settings = &self.settings;
-        if provider.is_paid() && !store::take_budget(&self.db, provider, settings.daily_budget).await? {
+        if provider.is_paid()
+            && !store::take_budget(&self.db, provider, settings.daily_budget).await?
+        {
             return Ok(Answer::error(
                 format!(
                     "the daily budget of {} {} lookups is spent; lookups start again tomorrow (UTC)",
@@ -331,7 +339,10 @@ impl Enricher {
                     continue;
                 }
                 Err(super::ProviderError::RateLimited { retry_after }) => Answer::error(
-                    format!("rate limited; tried again after {} s", retry_after.as_secs()),
+                    format!(
+                        "rate limited; tried again after {} s",
+                        retry_after.as_secs()
+                    ),
                     retry_after,
                 ),
                 Err(super::ProviderError::Database(e)) => return Err(e),
@@ -393,11 +404,22 @@ mod tests {
     fn every_key_of_every_provider_is_looked_up_once() {
         let contact = Uuid::nil();
         let now = Utc::now();
-        let all = plan(&PROVIDERS, contact, &inputs(50), &[], &HashSet::new(), rules(false, now));
+        let all = plan(
+            &PROVIDERS,
+            contact,
+            &inputs(50),
+            &[],
+            &HashSet::new(),
+            rules(false, now),
+        );
         let keys: Vec<_> = all.iter().map(|p| (p.source, p.key.as_str())).collect();
         assert_eq!(
             keys,
-            [(0, "acme.example"), (1, "dana@acme.example"), (1, "dana@home.example")]
+            [
+                (0, "acme.example"),
+                (1, "dana@acme.example"),
+                (1, "dana@home.example")
+            ]
         );
         let fresh = Stored {
             provider: EnrichmentProvider::PeopleDataLabs,
@@ -406,15 +428,36 @@ mod tests {
             expires_at: now + chrono::Duration::days(1),
         };
         let stored = [fresh];
-        let again = plan(&PROVIDERS, contact, &inputs(50), &stored, &HashSet::new(), rules(false, now));
+        let again = plan(
+            &PROVIDERS,
+            contact,
+            &inputs(50),
+            &stored,
+            &HashSet::new(),
+            rules(false, now),
+        );
         assert_eq!(again.len(), 2);
-        let forced = plan(&PROVIDERS, contact, &inputs(50), &stored, &HashSet::new(), rules(true, now));
+        let forced = plan(
+            &PROVIDERS,
+            contact,
+            &inputs(50),
+            &stored,
+            &HashSet::new(),
+            rules(true, now),
+        );
         assert_eq!(forced.len(), 3);
     }
 
     #[test]
     fn weak_contacts_skip_paid_providers() {
-        let weak = plan(&PROVIDERS, Uuid::nil(), &inputs(5), &[], &HashSet::new(), rules(false, Utc::now()));
+        let weak = plan(
+            &PROVIDERS,
+            Uuid::nil(),
+            &inputs(5),
+            &[],
+            &HashSet::new(),
+            rules(false, Utc::now()),
+        );
         assert_eq!(weak.len(), 1);
         assert_eq!(weak[0].source, 0);
     }

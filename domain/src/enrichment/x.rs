@@ -26,7 +26,10 @@ const RECENT_POSTS: u32 = 10;
 /// `twitter.com/dana?s=20`. `None` when there is none (X's rule: 1..15 of `A-Za-z0-9_`).
 pub fn handle_of(text: &str) -> Option<String> {
     let text = text.trim();
-    let tail = if let Some((_, rest)) = text.split_once("x.com/").or_else(|| text.split_once("twitter.com/")) {
+    let tail = if let Some((_, rest)) = text
+        .split_once("x.com/")
+        .or_else(|| text.split_once("twitter.com/"))
+    {
         rest
     } else {
         text
@@ -60,7 +63,10 @@ impl XApi {
     async fn lookup(&self, handle: &str) -> Result<Outcome, ProviderError> {
         let request = self
             .http
-            .get(http::url(&self.base_url, &format!("/2/users/by/username/{handle}")))
+            .get(http::url(
+                &self.base_url,
+                &format!("/2/users/by/username/{handle}"),
+            ))
             .bearer_auth(&self.token)
             .query(&[("user.fields", "description,location,name")]);
         let (status, user) = send(request).await?;
@@ -129,7 +135,9 @@ pub fn posts(handle: &str, tweets: &Value) -> Result<Vec<Post>, ProviderError> {
             let (Some(id), Some(body), Some(created)) =
                 (text("id"), text("text"), text("created_at"))
             else {
-                return Err(ProviderError::Decode("a post without id, text or created_at".into()));
+                return Err(ProviderError::Decode(
+                    "a post without id, text or created_at".into(),
+                ));
             };
             let posted_at = DateTime::parse_from_rfc3339(created)
                 .map_err(|e| ProviderError::Decode(format!("created_at {created:?}: {e}")))?
@@ -167,7 +175,10 @@ mod tests {
     #[test]
     fn handles_come_from_links_and_at_names() {
         assert_eq!(handle_of("https://x.com/dana_w").as_deref(), Some("dana_w"));
-        assert_eq!(handle_of("twitter.com/DanaW?s=20").as_deref(), Some("DanaW"));
+        assert_eq!(
+            handle_of("twitter.com/DanaW?s=20").as_deref(),
+            Some("DanaW")
+        );
         assert_eq!(handle_of("@dana").as_deref(), Some("dana"));
         assert_eq!(handle_of("https://x.com/"), None);
         assert_eq!(handle_of("not a handle"), None);
@@ -179,7 +190,11 @@ mod tests {
                             "meta": {"result_count": 1}});
         let found = posts("dana", &tweets).unwrap();
         assert_eq!(found[0].text, "hello");
-        assert!(posts("dana", &json!({"meta": {"result_count": 0}})).unwrap().is_empty());
+        assert!(
+            posts("dana", &json!({"meta": {"result_count": 0}}))
+                .unwrap()
+                .is_empty()
+        );
         assert!(posts("dana", &json!({"data": [{"id": "1"}]})).is_err());
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use api::ClosedSet;
-use api::enrichment::{EnrichedField, EnrichmentProvider, LookupStatus};
 use api::contacts::ProfileValues;
+use api::enrichment::{EnrichedField, EnrichmentProvider, LookupStatus};
 use domain::contacts::{NewContact, ProfileEdit};
 use domain::enrichment::clearbit::Clearbit;
 use domain::enrichment::own_data::{CalendarNames, Colleagues, MessengerNames};
@@ -68,7 +68,8 @@ fn enricher(db: &Db, fake: &FakeEnrichment, settings: EnrichmentSettings) -> Enr
         Arc::new(Colleagues::new(db)),
         Arc::new(PeopleDataLabs::new(fake.base_url(), PDL_KEY, 2)),
         Arc::new(
-            Clearbit::new(fake.base_url(), CLEARBIT_KEY).with_queued_retry(Duration::from_millis(100)),
+            Clearbit::new(fake.base_url(), CLEARBIT_KEY)
+                .with_queued_retry(Duration::from_millis(100)),
         ),
         Arc::new(XApi::new(fake.base_url(), X_TOKEN)),
     ];
@@ -78,7 +79,9 @@ fn enricher(db: &Db, fake: &FakeEnrichment, settings: EnrichmentSettings) -> Enr
 async fn setup() -> (Db, TestUser, FakeEnrichment) {
     let db = fresh_db().await;
     let user = TestUser::create(&db, "me@mine.example").await;
-    let fake = FakeEnrichment::start(world(), 0).await.expect("fake starts");
+    let fake = FakeEnrichment::start(world(), 0)
+        .await
+        .expect("fake starts");
     (db, user, fake)
 }
 
@@ -90,7 +93,11 @@ async fn new_contact(db: &Db, user: UserId, name: &str, email: &str) -> Uuid {
         .unwrap()
 }
 
-async fn lookup_status(db: &Db, contact: Uuid, provider: EnrichmentProvider) -> Vec<(String, String, Option<String>)> {
+async fn lookup_status(
+    db: &Db,
+    contact: Uuid,
+    provider: EnrichmentProvider,
+) -> Vec<(String, String, Option<String>)> {
     sqlx::query_as(
         "select request_key, status, error from enrichments where contact_id = $1 and provider = $2 order by request_key",
     )
@@ -163,8 +170,26 @@ async fn a_new_contact_is_enriched_once_by_each_enabled_provider() {
         .insert()
         .await;
     let dana = new_contact(&db, user.id, "", DANA).await;
-    activity_with_name(&user, "meeting", "attendee", "email", DANA, "Dana Whitfield", None).await;
-    activity_with_name(&user, "messenger", "from", "handle", "psid:77", "Dana W", Some(dana)).await;
+    activity_with_name(
+        &user,
+        "meeting",
+        "attendee",
+        "email",
+        DANA,
+        "Dana Whitfield",
+        None,
+    )
+    .await;
+    activity_with_name(
+        &user,
+        "messenger",
+        "from",
+        "handle",
+        "psid:77",
+        "Dana W",
+        Some(dana),
+    )
+    .await;
 
     // Created contacts are due: the sweep queues one job per contact, once.
     assert_eq!(enqueue_due(&db).await.unwrap(), 2, "Lee and Dana are due");
@@ -201,21 +226,41 @@ async fn a_new_contact_is_enriched_once_by_each_enabled_provider() {
         assert!(names.contains(&source), "{source} missing from {names:?}");
     }
     let company = field(EnrichedField::Company);
-    assert!(company.values.iter().any(|v| v.source == "colleagues" && v.value == "Acme Corporation"));
-    assert!(field(EnrichedField::CompanyWebsite)
-        .values
-        .iter()
-        .any(|v| v.source == "colleagues" && v.value == "https://acme.io"));
-    assert_eq!(title(&db, dana).await.as_deref(), Some("Head of Partnerships"));
+    assert!(
+        company
+            .values
+            .iter()
+            .any(|v| v.source == "colleagues" && v.value == "Acme Corporation")
+    );
+    assert!(
+        field(EnrichedField::CompanyWebsite)
+            .values
+            .iter()
+            .any(|v| v.source == "colleagues" && v.value == "https://acme.io")
+    );
+    assert_eq!(
+        title(&db, dana).await.as_deref(),
+        Some("Head of Partnerships")
+    );
     assert_eq!(about.posts.len(), 1);
     assert!(about.posts[0].text.contains("logistics"));
-    let sources: serde_json::Value = sqlx::query_scalar("select field_sources from contacts where id = $1")
-        .bind(dana)
-        .fetch_one(db.pool())
+    let sources: serde_json::Value =
+        sqlx::query_scalar("select field_sources from contacts where id = $1")
+            .bind(dana)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert!(sources["title"]["at"].is_string(), "{sources}");
+    assert!(
+        ["people_data_labs", "clearbit"].contains(&sources["title"]["source"].as_str().unwrap())
+    );
+
+    // Ask's model reads the posts through its tool.
+    let args = serde_json::json!({"contact_id": dana}).to_string();
+    let posts = domain::ask::model_tools::run_tool(db.for_user(user.id), "recent_posts", &args)
         .await
         .unwrap();
-    assert!(sources["title"]["at"].is_string(), "{sources}");
-    assert!(["people_data_labs", "clearbit"].contains(&sources["title"]["source"].as_str().unwrap()));
+    assert_eq!(posts["posts"][0]["handle"], "danaw", "{posts}");
 
     // Nothing is asked twice while the answers are fresh.
     let again = enricher.enrich(user.id, dana, false).await.unwrap();
@@ -242,16 +287,26 @@ async fn a_users_edit_is_never_overwritten_and_alternatives_stay() {
     enricher.enrich(user.id, dana, true).await.unwrap();
     enricher.enrich(user.id, dana, true).await.unwrap();
     assert_eq!(title(&db, dana).await.as_deref(), Some("Chief Dealmaker"));
-    let name: Option<String> = sqlx::query_scalar("select display_name from contacts where id = $1")
-        .bind(dana)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    let name: Option<String> =
+        sqlx::query_scalar("select display_name from contacts where id = $1")
+            .bind(dana)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(name.as_deref(), Some("Dana"));
     let about = db.for_user(user.id).contacts().about(dana).await.unwrap();
-    let titles = &about.fields.iter().find(|f| f.field == EnrichedField::Title).unwrap().values;
+    let titles = &about
+        .fields
+        .iter()
+        .find(|f| f.field == EnrichedField::Title)
+        .unwrap()
+        .values;
     assert!(titles.iter().any(|v| v.source == "user" && v.current));
-    assert!(titles.iter().any(|v| v.source == "people_data_labs" && !v.current));
+    assert!(
+        titles
+            .iter()
+            .any(|v| v.source == "people_data_labs" && !v.current)
+    );
 
     // Picking an alternative is an edit of its own, kept by later runs.
     db.for_user(user.id)
@@ -260,12 +315,16 @@ async fn a_users_edit_is_never_overwritten_and_alternatives_stay() {
         .await
         .unwrap();
     enricher.enrich(user.id, dana, true).await.unwrap();
-    assert_eq!(title(&db, dana).await.as_deref(), Some("Head of Partnerships"));
-    let sources: serde_json::Value = sqlx::query_scalar("select field_sources from contacts where id = $1")
-        .bind(dana)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
+    assert_eq!(
+        title(&db, dana).await.as_deref(),
+        Some("Head of Partnerships")
+    );
+    let sources: serde_json::Value =
+        sqlx::query_scalar("select field_sources from contacts where id = $1")
+            .bind(dana)
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
     assert_eq!(sources["title"]["source"], "user");
 }
 
@@ -273,10 +332,22 @@ async fn a_users_edit_is_never_overwritten_and_alternatives_stay() {
 async fn a_429_is_retried_after_its_retry_after() {
     let (db, user, fake) = setup().await;
     let dana = new_contact(&db, user.id, "", DANA).await;
-    fake.push_fault(Api::PeopleDataLabs, Fault::RateLimited { retry_after_secs: 1 });
+    fake.push_fault(
+        Api::PeopleDataLabs,
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+    );
     let started = Instant::now();
-    enricher(&db, &fake, settings()).enrich(user.id, dana, false).await.unwrap();
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    enricher(&db, &fake, settings())
+        .enrich(user.id, dana, false)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(fake.requests(Api::PeopleDataLabs), 2);
     let rows = lookup_status(&db, dana, EnrichmentProvider::PeopleDataLabs).await;
     assert_eq!(rows[0].1, "found", "{rows:?}");
@@ -288,7 +359,10 @@ async fn a_202_is_polled_until_found() {
     let dana = new_contact(&db, user.id, "", DANA).await;
     fake.push_fault(Api::Clearbit, Fault::Queued);
     fake.push_fault(Api::Clearbit, Fault::Queued);
-    enricher(&db, &fake, settings()).enrich(user.id, dana, false).await.unwrap();
+    enricher(&db, &fake, settings())
+        .enrich(user.id, dana, false)
+        .await
+        .unwrap();
     assert_eq!(fake.requests(Api::Clearbit), 3);
     let rows = lookup_status(&db, dana, EnrichmentProvider::Clearbit).await;
     assert_eq!(rows[0].1, "found", "{rows:?}");
@@ -298,7 +372,10 @@ async fn a_202_is_polled_until_found() {
     for _ in 0..settings().max_requests {
         fake.push_fault(Api::Clearbit, Fault::Queued);
     }
-    enricher(&db, &fake, settings()).enrich(user.id, sam, false).await.unwrap();
+    enricher(&db, &fake, settings())
+        .enrich(user.id, sam, false)
+        .await
+        .unwrap();
     let rows = lookup_status(&db, sam, EnrichmentProvider::Clearbit).await;
     assert_eq!(rows[0].1, LookupStatus::Pending.as_str());
     let due_soon: bool = sqlx::query_scalar(
@@ -317,11 +394,21 @@ async fn a_provider_timing_out_does_not_delay_the_others() {
     let dana = new_contact(&db, user.id, "", DANA).await;
     fake.stall_always(Api::Clearbit, Duration::from_secs(30));
     let started = Instant::now();
-    enricher(&db, &fake, settings()).enrich(user.id, dana, false).await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    enricher(&db, &fake, settings())
+        .enrich(user.id, dana, false)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     let rows = lookup_status(&db, dana, EnrichmentProvider::Clearbit).await;
     assert_eq!(rows[0].1, "error");
-    assert!(rows[0].2.as_deref().unwrap().contains("no answer within"), "{rows:?}");
+    assert!(
+        rows[0].2.as_deref().unwrap().contains("no answer within"),
+        "{rows:?}"
+    );
     // People Data Labs' answer was stored before Clearbit gave up.
     let (pdl_at, clearbit_at): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
         sqlx::query_as(
@@ -332,8 +419,14 @@ async fn a_provider_timing_out_does_not_delay_the_others() {
         .fetch_one(db.pool())
         .await
         .unwrap();
-    assert!(clearbit_at - pdl_at > chrono::Duration::milliseconds(500), "{pdl_at} {clearbit_at}");
-    assert_eq!(title(&db, dana).await.as_deref(), Some("Head of Partnerships"));
+    assert!(
+        clearbit_at - pdl_at > chrono::Duration::milliseconds(500),
+        "{pdl_at} {clearbit_at}"
+    );
+    assert_eq!(
+        title(&db, dana).await.as_deref(),
+        Some("Head of Partnerships")
+    );
 }
 
 #[tokio::test]
@@ -354,14 +447,24 @@ async fn the_daily_budget_stops_lookups_and_says_so() {
     assert_eq!(fake.requests(Api::PeopleDataLabs), 1);
     let rows = lookup_status(&db, sam, EnrichmentProvider::PeopleDataLabs).await;
     assert_eq!(rows[0].1, "error");
-    assert!(rows[0].2.as_deref().unwrap().contains("daily budget of 1"), "{rows:?}");
+    assert!(
+        rows[0].2.as_deref().unwrap().contains("daily budget of 1"),
+        "{rows:?}"
+    );
     let about = db.for_user(user.id).contacts().about(sam).await.unwrap();
-    assert!(about
-        .lookups
-        .iter()
-        .any(|l| l.error.as_deref().is_some_and(|e| e.contains("budget"))));
+    assert!(
+        about
+            .lookups
+            .iter()
+            .any(|l| l.error.as_deref().is_some_and(|e| e.contains("budget")))
+    );
     // The free providers are not budgeted.
-    assert_eq!(lookup_status(&db, sam, EnrichmentProvider::Messenger).await.len(), 1);
+    assert_eq!(
+        lookup_status(&db, sam, EnrichmentProvider::Messenger)
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -377,20 +480,30 @@ async fn expired_results_are_refreshed() {
     .fetch_one(db.pool())
     .await
     .unwrap();
-    assert!((89.0..=90.1).contains(&due_in_days), "due in {due_in_days} days");
+    assert!(
+        (89.0..=90.1).contains(&due_in_days),
+        "due in {due_in_days} days"
+    );
     fake.update_world(|w| w.people[0].title = Some("VP Partnerships".into()));
     // Ninety days pass.
-    sqlx::query("update enrichments set expires_at = now() - interval '1 second' where contact_id = $1")
-        .bind(dana)
+    sqlx::query(
+        "update enrichments set expires_at = now() - interval '1 second' where contact_id = $1",
+    )
+    .bind(dana)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "update enrichment_due set due_at = now() - interval '1 second' where contact_id = $1",
+    )
+    .bind(dana)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    sqlx::query("delete from jobs")
         .execute(db.pool())
         .await
         .unwrap();
-    sqlx::query("update enrichment_due set due_at = now() - interval '1 second' where contact_id = $1")
-        .bind(dana)
-        .execute(db.pool())
-        .await
-        .unwrap();
-    sqlx::query("delete from jobs").execute(db.pool()).await.unwrap();
     assert_eq!(enqueue_due(&db).await.unwrap(), 1);
     enricher.enrich(user.id, dana, false).await.unwrap();
     assert_eq!(fake.requests(Api::PeopleDataLabs), 2);
@@ -409,7 +522,11 @@ async fn a_merged_contact_keeps_both_sets_with_provenance() {
         .execute(db.pool())
         .await
         .unwrap();
-    db.for_user(user.id).contacts().merge(dana, other, None).await.unwrap();
+    db.for_user(user.id)
+        .contacts()
+        .merge(dana, other, None)
+        .await
+        .unwrap();
     let keys = lookup_status(&db, dana, EnrichmentProvider::PeopleDataLabs).await;
     let keys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
     assert_eq!(keys, [DANA, "sam@beta.io"]);
@@ -423,7 +540,10 @@ async fn a_merged_contact_keeps_both_sets_with_provenance() {
         .iter()
         .map(|v| (v.value.as_str(), v.source.as_str()))
         .collect();
-    assert!(titles.contains(&("Head of Partnerships", "people_data_labs")), "{titles:?}");
+    assert!(
+        titles.contains(&("Head of Partnerships", "people_data_labs")),
+        "{titles:?}"
+    );
     assert!(titles.contains(&("CTO", "people_data_labs")), "{titles:?}");
     // The merge makes the winner due, so it is looked up with everything it now has.
     assert_eq!(enqueue_due(&db).await.unwrap(), 1);
@@ -434,20 +554,34 @@ async fn one_users_enrichment_is_invisible_to_another() {
     let (db, user, fake) = setup().await;
     let other = TestUser::create(&db, "other@else.example").await;
     let dana = new_contact(&db, user.id, "", DANA).await;
-    enricher(&db, &fake, settings()).enrich(user.id, dana, false).await.unwrap();
+    enricher(&db, &fake, settings())
+        .enrich(user.id, dana, false)
+        .await
+        .unwrap();
     let mine = db.for_user(user.id).contacts().about(dana).await.unwrap();
     assert!(!mine.fields.is_empty() && !mine.posts.is_empty());
     let theirs = db.for_user(other.id).contacts();
-    assert!(matches!(theirs.about(dana).await, Err(DomainError::NotFound(_))));
-    assert!(theirs.recent_posts(dana, 10).await.unwrap().is_empty());
     assert!(matches!(
-        theirs.pick_enriched(dana, EnrichedField::Title, "people_data_labs").await,
+        theirs.about(dana).await,
         Err(DomainError::NotFound(_))
     ));
-    assert!(matches!(theirs.refresh_enrichment(dana).await, Err(DomainError::NotFound(_))));
+    assert!(theirs.recent_posts(dana, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        theirs
+            .pick_enriched(dana, EnrichedField::Title, "people_data_labs")
+            .await,
+        Err(DomainError::NotFound(_))
+    ));
+    assert!(matches!(
+        theirs.refresh_enrichment(dana).await,
+        Err(DomainError::NotFound(_))
+    ));
     assert_eq!(theirs.refresh_enrichment_many(&[dana]).await.unwrap(), 0);
     // Enriching for the wrong user finds no contact and stores nothing.
-    enricher(&db, &fake, settings()).enrich(other.id, dana, true).await.unwrap();
+    enricher(&db, &fake, settings())
+        .enrich(other.id, dana, true)
+        .await
+        .unwrap();
     let rows: i64 = sqlx::query_scalar("select count(*) from enrichments where user_id = $1")
         .bind(other.id.0)
         .fetch_one(db.pool())

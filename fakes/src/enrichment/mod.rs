@@ -98,7 +98,11 @@ impl FakeEnrichment {
 
     /// The next request to `api` gets `fault`.
     pub fn push_fault(&self, api: Api, fault: Fault) {
-        lock(&self.state).faults.entry(api).or_default().push_back(fault);
+        lock(&self.state)
+            .faults
+            .entry(api)
+            .or_default()
+            .push_back(fault);
     }
 
     /// Every request to `api` waits this long before answering.
@@ -115,6 +119,15 @@ impl FakeEnrichment {
     pub fn update_world(&self, change: impl FnOnce(&mut EnrichmentWorld)) {
         change(&mut lock(&self.state).world);
     }
+}
+
+/// The enrichment APIs over `world`, to merge into another fake's router (demo mode
+/// serves them beside its JMAP and CalDAV servers).
+pub fn demo_router(world: EnrichmentWorld) -> Router {
+    router(Arc::new(Mutex::new(Shared {
+        world,
+        ..Shared::default()
+    })))
 }
 
 fn router(state: AppState) -> Router {
@@ -164,9 +177,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 fn retry_after(secs: u64, body: Value) -> Response {
     let mut response = json_response(StatusCode::TOO_MANY_REQUESTS, body);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, secs.to_string().parse().expect("digits"));
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        secs.to_string().parse().expect("digits"),
+    );
     response
 }
 
@@ -191,12 +205,20 @@ async fn pdl(
             );
         }
         Some(Fault::ServerError | Fault::Queued) => {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "error", "Internal server error");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error",
+                "Internal server error",
+            );
         }
         Some(Fault::Stall(_)) | None => {}
     }
     if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some(PDL_KEY) {
-        return error(StatusCode::UNAUTHORIZED, "authentication_error", "Invalid API key");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "Invalid API key",
+        );
     }
     let Some(email) = query.get("email") else {
         return error(
@@ -245,20 +267,36 @@ async fn clearbit(
             );
         }
         Some(Fault::ServerError) => {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "api_error", "Something went wrong.");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                "Something went wrong.",
+            );
         }
         Some(Fault::Stall(_)) | None => {}
     }
     if bearer(&headers) != Some(CLEARBIT_KEY) {
-        return error(StatusCode::UNAUTHORIZED, "auth_required", "API key required or invalid.");
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "auth_required",
+            "API key required or invalid.",
+        );
     }
     let Some(email) = query.get("email").filter(|e| e.contains('@')) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "email_invalid", "Invalid email.");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email_invalid",
+            "Invalid email.",
+        );
     };
     let shared = lock(&state);
     match shared.world.person(email) {
         Some(person) => json_response(StatusCode::OK, person.clearbit_body()),
-        None => error(StatusCode::NOT_FOUND, "unknown_record", "Unknown email address"),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown_record",
+            "Unknown email address",
+        ),
     }
 }
 
@@ -279,7 +317,10 @@ async fn x_fault(state: &AppState) -> Option<Response> {
                        "type": "about:blank", "status": 429}),
             );
             let headers = response.headers_mut();
-            headers.insert("x-rate-limit-reset", reset.to_string().parse().expect("digits"));
+            headers.insert(
+                "x-rate-limit-reset",
+                reset.to_string().parse().expect("digits"),
+            );
             headers.insert("x-rate-limit-remaining", "0".parse().expect("digits"));
             Some(response)
         }

@@ -261,9 +261,14 @@ impl EnrichmentWorld {
                 ),
                 twitter: twitter.clone(),
                 bio: None,
-                industry: domain.map(|d| INDUSTRIES[pick(d, "industry", INDUSTRIES.len())].to_owned()),
+                industry: domain
+                    .map(|d| INDUSTRIES[pick(d, "industry", INDUSTRIES.len())].to_owned()),
                 company_size: domain.map(|d| SIZES[pick(d, "size", SIZES.len())].to_owned()),
-                likelihood: if stale { 5 } else { 7 + pick(email, "likelihood", 4) as u8 },
+                likelihood: if stale {
+                    5
+                } else {
+                    7 + pick(email, "likelihood", 4) as u8
+                },
                 in_clearbit: pick(email, "clearbit", 3) != 0,
             });
             if let Some(handle) = twitter {
