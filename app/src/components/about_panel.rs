@@ -101,7 +101,6 @@ pub fn BulkRefreshAbout() -> impl IntoView {
 /// The user picks `source`'s value of `field`.
 #[server]
 pub async fn pick_about(contact_id: Uuid, field: String, source: String) -> Result<(), AppError> {
-    use api::ClosedSet;
     use api::enrichment::EnrichedField;
     use domain::DomainError;
 
@@ -295,12 +294,13 @@ fn AboutFieldRow(id: Uuid, field: AboutField, pick: ServerAction<PickAbout>) -> 
                     String::new()
                 }
             );
-            let choose = (!v.current && v.confidence.is_some()).then(|| {
+            let picked_source = v.source.clone();
+            let choose = (!v.current && v.confidence.is_some()).then(move || {
                 view! {
                     <ActionForm action=pick attr:class="inline-form">
                         <input type="hidden" name="contact_id" value=id.to_string()/>
                         <input type="hidden" name="field" value=name/>
-                        <input type="hidden" name="source" value=v.source.clone()/>
+                        <input type="hidden" name="source" value=picked_source/>
                         <button class="link-button" type="submit">"Use this"</button>
                     </ActionForm>
                 }
