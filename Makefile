@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
 
 setup:
 	@.ci/setup.sh
@@ -137,6 +137,10 @@ eval-ask:
 ## OpenAI plays the model unless OPENAI_BASE_URL / OPENAI_API_KEY name a real one).
 eval-agent:
 	cargo run --release -p evals --bin eval-agent
+
+## Enrichment on the demo mailbox: fields per contact before/after, precision per field
+eval-enrich:
+	cargo run --release -p evals --bin eval-enrich -- $(MESSAGES) $(SEED)
 
 ## Signature extraction against annotated mail: make eval-signatures DIR=<dir>
 eval-signatures:

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::closed_set::closed_set;
+use crate::enrichment::EnrichmentProgressPayload;
 use crate::{ActivityState, AuthorKind, Provider};
 
 /// Whether open tabs hear of an event.
@@ -84,6 +85,8 @@ events! {
     SyncProgress(SyncProgressPayload) = "sync.progress", Live;
     /// A reconciliation of Gmail's ids with the ledger finished.
     SyncReconcile(SyncReconcilePayload) = "sync.reconcile", Live;
+    /// A contact's enrichment job finished a lookup, or all of them.
+    EnrichmentProgress(EnrichmentProgressPayload) = "enrichment.progress", Live;
     /// An mbox import finished.
     ImportFinished(ImportFinishedPayload) = "import.finished", Live;
     /// The user signed in (with Google).

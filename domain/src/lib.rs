@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod email;
+pub mod enrichment;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -1,6 +1,7 @@
 //! The simulated Fastmail (JMAP) and calendar (CalDAV) accounts of demo mode, served
 //! together on one port and built on the demo Gmail mailbox's people, so the same
-//! contacts appear on every channel.
+//! contacts appear on every channel. The enrichment APIs (People Data Labs, Clearbit,
+//! X) are served there too, knowing the same people.
 
 use std::io;
 
@@ -45,8 +46,11 @@ pub async fn start(
         &truth.people,
         end,
     );
+    let enrichment = crate::enrichment::EnrichmentWorld::from_truth(truth, end);
     RunningServer::start("demo providers", port, move |base_url| {
-        jmap::router(base_url, vec![mail]).merge(caldav::router(vec![calendar]))
+        jmap::router(base_url, vec![mail])
+            .merge(caldav::router(vec![calendar]))
+            .merge(crate::enrichment::demo_router(enrichment))
     })
     .await
 }

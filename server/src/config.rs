@@ -96,6 +96,8 @@ pub struct Config {
     pub limits: LimitSettings,
     /// Where call recordings are fetched from, their size cap, the transcription model.
     pub recordings: crate::recordings::RecordingSettings,
+    /// Enrichment providers and their limits (`RAPPORT_ENRICH_*`, `PDL_*`, `CLEARBIT_*`, `X_*`).
+    pub enrichment: domain::enrichment::EnrichmentConfig,
 }
 
 impl std::fmt::Debug for Config {
@@ -116,6 +118,7 @@ impl std::fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("limits", &self.limits)
             .field("recordings", &self.recordings)
+            .field("enrichment", &self.enrichment)
             // The API key stays out of logs.
             .field(
                 "model",
@@ -344,6 +347,8 @@ impl Config {
             model: ModelConfig::from_env(&lookup),
             limits,
             recordings,
+            enrichment: domain::enrichment::EnrichmentConfig::from_env(&lookup)
+                .map_err(|e| invalid(e.name, &e.value, e.expected.into()))?,
         })
     }
 }

@@ -172,6 +172,16 @@ impl Application {
             .site_addr(local_addr)
             .build();
         let files = domain::files::FileStore::new(config.data_dir.join("files"));
+        // Demo mode's enrichment APIs are served by the demo providers' fake.
+        let enrichment = match &demo_providers {
+            Some((providers, _)) => config.enrichment.clone().or_demo(
+                providers.base_url(),
+                fakes::enrichment::PDL_KEY,
+                fakes::enrichment::CLEARBIT_KEY,
+                fakes::enrichment::X_TOKEN,
+            ),
+            None => config.enrichment.clone(),
+        };
         let background = BackgroundWork::start(
             &db,
             &google,
@@ -179,6 +189,7 @@ impl Application {
             config.workers,
             config.model.as_ref(),
             (&files, &config.recordings),
+            &enrichment,
         );
         let live_stop = CancellationToken::new();
         crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
@@ -299,6 +310,7 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
         settings,
         config.model.as_ref(),
         (&files, &config.recordings),
+        &config.enrichment,
     );
     shutdown.await;
     work.stop().await;

@@ -16,12 +16,13 @@ use domain::caldav::HttpCalDav;
 use domain::caldav::jobs::{CalDavContext, PollCalendar, enqueue_calendar_polls};
 use domain::calendar::write_back::WriteBackEvent;
 use domain::crypto::SecretBox;
+use domain::enrichment::{EnrichContact, EnrichmentConfig, enqueue_due};
 use domain::gmail::{HttpGmail, Limiters, QuotaConfig};
 use domain::google::GoogleOAuth;
 use domain::jmap::{
     HttpJmap, JmapPollJob, JmapSync, JmapSyncOptions, PollsJmap, enqueue_jmap_polls,
 };
-use domain::jobs::{JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
+use domain::jobs::{BackgroundJob, JobRegistry, Worker, WorkerId, WorkerOptions, enqueue_every};
 use domain::meta::{
     HttpGraph, MetaOptions, MetaPollJob, MetaReplyJob, MetaService, enqueue_meta_polls,
 };
@@ -79,6 +80,7 @@ impl BackgroundWork {
             &domain::files::FileStore,
             &crate::recordings::RecordingSettings,
         ),
+        enrichment: &EnrichmentConfig,
     ) -> Self {
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
@@ -118,7 +120,8 @@ impl BackgroundWork {
         let jobs = register_sync_jobs(JobRegistry::new(), sync)
             .register::<PollCalendar>(calendars.clone())
             .register::<WriteBackEvent>(calendars)
-            .register::<JmapPollJob>(jmap);
+            .register::<JmapPollJob>(jmap)
+            .register::<EnrichContact>(Arc::new(enrichment.enricher(db)));
         let meta_options = MetaOptions::default();
         let meta_every = meta_options.poll_every;
         let meta = Arc::new(MetaService::new(
@@ -215,6 +218,13 @@ impl BackgroundWork {
             stop.clone(),
             "meta.poll",
             |db| async move { enqueue_meta_polls(&db).await },
+        )));
+        tasks.push(tokio::spawn(enqueue_every(
+            db.clone(),
+            enrichment.sweep_every,
+            stop.clone(),
+            EnrichContact::KIND,
+            |db| async move { enqueue_due(&db).await },
         )));
         tracing::info!(workers = settings.workers, "background workers started");
         Self { stop, tasks }

@@ -1,6 +1,7 @@
 //! Components that pages are built from (not routed pages themselves): the layout's
 //! ask box, and the contact and company pages' panels, charts and file drop.
 
+pub mod about_panel;
 pub mod activity_timeline;
 pub mod ask_text;
 pub mod calendar_feed;

@@ -10,6 +10,7 @@ use leptos_router::params::ParamsMap;
 use uuid::Uuid;
 
 use crate::app_error::AppError;
+use crate::components::about_panel::BulkRefreshAbout;
 use crate::errors::ErrorPanel;
 use crate::layout::urlencode;
 use crate::pages::reminders::{BulkFrequency, RemindersCard};
@@ -374,6 +375,7 @@ fn ContactTable(list: ContactList, tag: ServerAction<TagContacts>) -> impl IntoV
                 <button class="button" type="submit" disabled=move || tag.pending().get()>"Add tag"</button>
                 {tag_result}
                 <BulkFrequency/>
+                <BulkRefreshAbout/>
             </div>
             <table class="contacts">
                 <thead>

@@ -9,6 +9,7 @@ pub mod names;
 pub mod offline;
 pub mod parse;
 pub mod period;
+pub mod posts;
 pub mod relationship;
 pub mod relationship_model;
 pub mod relationship_panel;

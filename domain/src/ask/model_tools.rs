@@ -23,6 +23,7 @@ pub fn tool_schemas() -> Vec<(&'static str, &'static str, Value)> {
     let limit = json!({"type": "integer", "minimum": 1, "maximum": 50});
     let id = json!({"type": "string", "description": "a contact id returned by another tool"});
     let mut tools = super::keep_in_touch::tool_schemas();
+    tools.extend(super::posts::tool_schemas());
     tools.extend(vec![
         (
             "search_contacts",
@@ -208,6 +209,9 @@ pub async fn run_tool(scope: UserScope<'_>, name: &str, arguments: &str) -> Resu
 
 async fn dispatch(scope: UserScope<'_>, name: &str, raw: &str) -> Result<Value, DomainError> {
     if let Some(result) = super::keep_in_touch::run_tool(scope, name, raw, Utc::now()).await {
+        return result;
+    }
+    if let Some(result) = super::posts::run_tool(scope, name, raw).await {
         return result;
     }
     match name {

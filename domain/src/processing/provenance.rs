@@ -7,13 +7,40 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Where a contact's field value came from, lowest rank first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// Where a contact's field value came from; ordered by rank (`FieldSource::rank`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldSource {
     Header,
     Signature,
     User,
+    /// An enrichment provider (its name is stored, e.g. `people_data_labs`): above
+    /// headers, below signatures (`domain::enrichment` writes these).
+    #[serde(other)]
+    Provider,
+}
+
+impl FieldSource {
+    fn rank(self) -> u8 {
+        match self {
+            Self::Header => 0,
+            Self::Provider => 1,
+            Self::Signature => 2,
+            Self::User => 3,
+        }
+    }
+}
+
+impl Ord for FieldSource {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for FieldSource {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// One entry of `contacts.field_sources`, e.g.
@@ -103,6 +130,15 @@ mod tests {
         assert!(new_sig.replaces(Some(&old_sig), false));
         assert!(!old_sig.replaces(Some(&new_sig), true));
         assert!(header.replaces(None, false));
+    }
+
+    #[test]
+    fn signatures_replace_provider_values_and_headers_do_not() {
+        let provider: Provenance =
+            serde_json::from_value(json!({"source": "people_data_labs"})).unwrap();
+        assert_eq!(provider.source, FieldSource::Provider);
+        assert!(mail(FieldSource::Signature, 1).replaces(Some(&provider), false));
+        assert!(!mail(FieldSource::Header, 1).replaces(Some(&provider), true));
     }
 
     #[test]

@@ -148,7 +148,7 @@ async fn tools_are_called_over_several_rounds_and_the_answer_streams() {
     assert_eq!(requests.len(), 3);
     assert_eq!(requests[0]["stream"], true);
     assert_eq!(requests[0]["max_completion_tokens"], 300);
-    assert_eq!(requests[0]["tools"].as_array().unwrap().len(), 10);
+    assert_eq!(requests[0]["tools"].as_array().unwrap().len(), 11);
     assert_eq!(requests[0]["messages"][0]["role"], "system");
     // The assembled tool call went back with its id, and the result as data.
     let assistant = &requests[1]["messages"][2];

@@ -8,6 +8,7 @@ mod calls;
 mod channels;
 mod contacts;
 mod duplicates;
+mod enrichment;
 mod events;
 mod fixtures;
 mod helpers;

@@ -124,6 +124,7 @@ pub struct ContactActions {
     pub interactions: InteractionsData,
     pub relationship: RelationshipData,
     pub keep_in_touch: KeepInTouchData,
+    pub about: crate::components::about_panel::AboutData,
 }
 
 /// The page's data, created before it renders: the contact `id` (`None`: the URL's id
@@ -167,6 +168,7 @@ pub fn contact_page_data(
         notes: NotesData::new(id),
         relationship: relationship_data(id),
         keep_in_touch: KeepInTouchData::new(id),
+        about: crate::components::about_panel::AboutData::new(id),
     };
     (contact, actions)
 }

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::data::{ContactActions, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts};
+use super::data::{
+    ContactActions, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts,
+};
+use crate::components::about_panel::AboutPanel;
 use crate::components::activity_timeline::ActivityTimeline;
 use crate::components::interactions_panel::InteractionsPanel;
 use crate::components::keep_in_touch_panel::KeepInTouchPanel;
@@ -58,6 +61,7 @@ pub fn ContactView(data: ContactData, actions: ContactActions) -> impl IntoView 
             <StatsCards stats=data.stats.clone()/>
             <RelationshipPanel data=actions.relationship/>
             <KeepInTouchPanel data=actions.keep_in_touch/>
+            <AboutPanel data=actions.about/>
             <section class="card">
                 <h2>"Emails per month"</h2>
                 <VolumeChart months=data.chart.clone()/>
