@@ -83,15 +83,18 @@ fn truth_of<'a>(person: &'a PersonTruth, field: &str) -> Option<&'a str> {
     }
 }
 
+/// A contact as the eval reads it: id, name, title, company, links, addresses.
+type ContactRow = (
+    Uuid,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+    Vec<String>,
+);
+
 async fn snapshot(sql: &PgPool, user: UserId) -> Snapshot {
-    let rows: Vec<(
-        Uuid,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        serde_json::Value,
-        Vec<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<ContactRow> = sqlx::query_as(
         r#"select c.id, c.display_name, c.title, co.name, c.links,
                       array(select value from contact_identities i
                             where i.contact_id = c.id and i.kind = 'email')

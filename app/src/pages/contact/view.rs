@@ -9,9 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::data::{
-    ContactActions, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts,
-};
+use super::data::{ContactActions, MergeContacts, NotTheSamePerson, SaveProfile, UnmergeContacts};
 use crate::components::about_panel::AboutPanel;
 use crate::components::activity_timeline::ActivityTimeline;
 use crate::components::interactions_panel::InteractionsPanel;
