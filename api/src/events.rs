@@ -402,6 +402,7 @@ mod tests {
                 "inbox.changed",
                 "sync.progress",
                 "sync.reconcile",
+                "enrichment.progress",
                 "import.finished"
             ]
         );
