@@ -217,7 +217,7 @@ impl AccountsScope<'_> {
             .and_then(|json| serde_json::from_str::<Credential>(&json).ok());
         let (Some(credential), Some(session_url)) = (credential, row.session_url) else {
             let reason = "the stored Fastmail credential could not be read; reconnect Fastmail";
-            self.mark_jmap_status(account, AccountStatus::NeedsReconnect, Some(reason))
+            self.mark_status(account, AccountStatus::NeedsReconnect, Some(reason))
                 .await?;
             return Err(JmapAccountError::NeedsReconnect(reason.to_owned()));
         };
@@ -272,8 +272,9 @@ impl AccountsScope<'_> {
         Ok(())
     }
 
-    /// Sets a Fastmail account's status; `active` also records a successful sync.
-    pub(super) async fn mark_jmap_status(
+    /// Sets a polled account's status (Fastmail, a Facebook Page); `active` also records a
+    /// successful sync.
+    pub(crate) async fn mark_status(
         self,
         account: Uuid,
         status: AccountStatus,

@@ -196,7 +196,7 @@ impl<A: JmapApi> JmapSync<A> {
         let accounts = self.db.for_user(user).accounts();
         let stored = accounts.jmap_account(account, &self.secrets).await?;
         accounts
-            .mark_jmap_status(account, AccountStatus::Syncing, None)
+            .mark_status(account, AccountStatus::Syncing, None)
             .await?;
         let result = self.poll_account(user, account, &stored).await;
         let (status, error) = match &result {
@@ -217,7 +217,7 @@ impl<A: JmapApi> JmapSync<A> {
             Ok(_) => {}
         }
         accounts
-            .mark_jmap_status(account, status, error.as_deref())
+            .mark_status(account, status, error.as_deref())
             .await?;
         result
     }

@@ -250,12 +250,13 @@ impl MetaScope<'_> {
             .as_deref()
             .and_then(|sealed| secrets.open_for(sealed, row.account_id.as_bytes()).ok());
         let Some(token) = token else {
-            self.mark_status(
-                row.account_id,
-                AccountStatus::NeedsReconnect,
-                Some("the stored Page token could not be read; connect the Page again"),
-            )
-            .await?;
+            self.accounts()
+                .mark_status(
+                    row.account_id,
+                    AccountStatus::NeedsReconnect,
+                    Some("the stored Page token could not be read; connect the Page again"),
+                )
+                .await?;
             return Ok(None);
         };
         Ok(Some(Integration {
@@ -270,27 +271,6 @@ impl MetaScope<'_> {
             backoff_until: row.backoff_until,
             ai_default: row.ai_default,
         }))
-    }
-
-    /// The Page's account status, with Graph's message when it failed.
-    pub(super) async fn mark_status(
-        self,
-        account: Uuid,
-        status: AccountStatus,
-        error: Option<&str>,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query!(
-            r#"update accounts set status = $3, last_error = $4,
-                 last_synced_at = case when $3 = 'active' then now() else last_synced_at end
-               where id = $1 and user_id = $2 and status <> 'disconnected'"#,
-            account,
-            self.user.0,
-            status.as_str(),
-            error,
-        )
-        .execute(self.pool)
-        .await?;
-        Ok(())
     }
 
     pub(super) async fn set_backoff(

@@ -14,7 +14,9 @@ use uuid::Uuid;
 use super::graph::{GraphApi, GraphError};
 use super::integration::Integration;
 use super::store::ReadThread;
-use super::types::{GraphConversation, GraphMessage, parse_conversations, parse_messages};
+use super::types::{
+    GraphConversation, GraphMessage, GraphPage, parse_conversations, parse_messages,
+};
 use super::{MetaError, MetaService};
 use crate::UserId;
 
@@ -80,16 +82,18 @@ impl<G: GraphApi> MetaService<G> {
                     meta.save_last_fetch(integration.id, now).await?;
                 }
                 meta.set_backoff(integration.id, None).await?;
-                meta.mark_status(integration.account_id, AccountStatus::Active, None)
+                meta.accounts()
+                    .mark_status(integration.account_id, AccountStatus::Active, None)
                     .await?;
             }
             Err(MetaError::Graph(e)) if e.is_expired_token() => {
-                meta.mark_status(
-                    integration.account_id,
-                    AccountStatus::NeedsReconnect,
-                    Some(&e.message()),
-                )
-                .await?;
+                meta.accounts()
+                    .mark_status(
+                        integration.account_id,
+                        AccountStatus::NeedsReconnect,
+                        Some(&e.message()),
+                    )
+                    .await?;
                 report.outcome = PollOutcome::NeedsReconnect(e.message());
             }
             Err(MetaError::Graph(e)) if e.is_rate_limited() => {
@@ -150,31 +154,20 @@ impl<G: GraphApi> MetaService<G> {
         platform: MetaPlatform,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<GraphConversation>, MetaError> {
-        let mut url = format!(
+        let url = format!(
             "{}/{}/conversations?platform={}&fields=id,updated_time,participants",
             integration.graph_url,
             integration.page_id,
             platform.as_str()
         );
-        let mut found = Vec::new();
-        loop {
-            let body = self.get_paged(&url, &integration.token).await?;
-            let page = parse_conversations(&body)?;
-            let total = page.data.len();
-            // Newest first: the first one older than the timestamp ends the listing.
-            let kept: Vec<GraphConversation> = page
-                .data
-                .into_iter()
-                .take_while(|c| since.is_none_or(|s| c.updated_time >= s))
-                .collect();
-            let complete = kept.len() < total;
-            found.extend(kept);
-            match page.next {
-                Some(next) if !complete => url = next,
-                _ => break,
-            }
-        }
-        Ok(found)
+        self.newest_since(
+            integration,
+            url,
+            parse_conversations,
+            |c| c.updated_time,
+            since,
+        )
+        .await
     }
 
     async fn messages_since(
@@ -183,19 +176,36 @@ impl<G: GraphApi> MetaService<G> {
         conversation: &GraphConversation,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<GraphMessage>, MetaError> {
-        let mut url = format!(
+        let url = format!(
             "{}/{}/messages?fields=id,created_time,from,to,message",
             integration.graph_url, conversation.id
         );
+        let mut found = self
+            .newest_since(integration, url, parse_messages, |m| m.created_time, since)
+            .await?;
+        found.reverse();
+        Ok(found)
+    }
+
+    /// Follows `paging.next` from `url` through a newest-first listing, keeping items up
+    /// to the first one older than `since` (which ends the listing).
+    async fn newest_since<T>(
+        &self,
+        integration: &Integration,
+        mut url: String,
+        parse: fn(&Value) -> Result<GraphPage<T>, GraphError>,
+        at: fn(&T) -> DateTime<Utc>,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<T>, MetaError> {
         let mut found = Vec::new();
         loop {
             let body = self.get_paged(&url, &integration.token).await?;
-            let page = parse_messages(&body)?;
+            let page = parse(&body)?;
             let total = page.data.len();
-            let kept: Vec<GraphMessage> = page
+            let kept: Vec<T> = page
                 .data
                 .into_iter()
-                .take_while(|m| since.is_none_or(|s| m.created_time >= s))
+                .take_while(|item| since.is_none_or(|s| at(item) >= s))
                 .collect();
             let complete = kept.len() < total;
             found.extend(kept);
@@ -204,7 +214,6 @@ impl<G: GraphApi> MetaService<G> {
                 _ => break,
             }
         }
-        found.reverse();
         Ok(found)
     }
 

@@ -283,7 +283,7 @@ impl<G: GraphApi> MetaService<G> {
                 if e.is_expired_token() {
                     self.db
                         .for_user(user)
-                        .meta()
+                        .accounts()
                         .mark_status(
                             target.integration.account_id,
                             api::AccountStatus::NeedsReconnect,
