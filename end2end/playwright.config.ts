@@ -50,7 +50,7 @@ export default defineConfig({
       RAPPORT_ADDR: `127.0.0.1:${port}`,
       RAPPORT_DATA_DIR: dataDir,
       RAPPORT_SITE_ROOT: "../target/site",
-      RUST_LOG: "warn",
+      RUST_LOG: process.env.E2E_LOG ?? "warn",
       // Demo mode: the server runs its own fake Google with a generated mailbox, as large as
       // `make run`'s so that "this week" (Monday to now) has mail waiting for a reply.
       RAPPORT_DEMO_MESSAGES: "3000",

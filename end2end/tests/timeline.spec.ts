@@ -11,7 +11,7 @@ const activity = (page: Page, text: string) =>
 // contact's timeline, and loading /timeline afterwards never finishes (net::ERR_ABORTED on
 // page.goto); the server logs nothing at warn. Cause not found before the stop: suspected
 // the call-recording rows added to the timelines. Kept as a fixme so the failure stays visible.
-test.fixme("the activity timeline updates live in two tabs and takes dropped files", async ({ page, context, request }) => {
+test("the activity timeline updates live in two tabs and takes dropped files", async ({ page, context, request }) => {
   test.setTimeout(120_000);
   const errors = watchConsole(page);
   await signIn(page);

@@ -180,6 +180,7 @@ impl Run<'_> {
             Intent::PeopleAt { company, count } => self.people_at(&company, count).await,
             Intent::Dormant { before } => self.dormant(before, now).await,
             Intent::Summary { person } => self.summary(&person, now).await,
+            Intent::RecentPosts { person } => self.posts(&person).await,
             Intent::Timeline { person, period } => self.timeline(&person, period).await,
             Intent::SearchMessages {
                 text,
@@ -705,6 +706,27 @@ impl Run<'_> {
             .await?;
         let text = super::relationship::summary_text(&person, &d, &recent, now);
         self.done(text, AnswerValue::People(vec![person]))
+    }
+
+    async fn posts(&mut self, name: &str) -> Outcome {
+        let person = match self.person(name).await? {
+            Ok(p) => p,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let mut posts = Vec::new();
+        for id in &person.contact_ids {
+            self.called("recent_posts");
+            posts.extend(
+                self.scope
+                    .contacts()
+                    .recent_posts(*id, super::posts::POSTS)
+                    .await?,
+            );
+        }
+        posts.sort_by(|a, b| b.posted_at.cmp(&a.posted_at));
+        posts.truncate(super::posts::POSTS as usize);
+        let (text, facts) = super::posts::posts_text(&person.link(), &posts);
+        self.done(text, AnswerValue::Facts(facts))
     }
 
     async fn timeline(&mut self, name: &str, period: Option<Period>) -> Outcome {

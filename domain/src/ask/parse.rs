@@ -67,6 +67,8 @@ pub enum Intent {
     Dormant { before: DateTime<Utc> },
     /// "summarize my relationship with Sam"
     Summary { person: String },
+    /// "what has Dana been posting about?" (X posts stored by enrichment)
+    RecentPosts { person: String },
     /// "show my emails with Sam last month"
     Timeline {
         person: String,
@@ -96,6 +98,7 @@ impl Intent {
             | Intent::WhoIs { person }
             | Intent::ContactField { person, .. }
             | Intent::Summary { person }
+            | Intent::RecentPosts { person }
             | Intent::Timeline { person, .. } => Some(person),
             Intent::Unanswered { person, .. } | Intent::SearchMessages { person, .. } => {
                 person.as_deref()
@@ -115,6 +118,7 @@ impl Intent {
             | Intent::WhoIs { person }
             | Intent::ContactField { person, .. }
             | Intent::Summary { person }
+            | Intent::RecentPosts { person }
             | Intent::Timeline { person, .. } => *person = other.to_owned(),
             Intent::Unanswered { person, .. } | Intent::SearchMessages { person, .. } => {
                 *person = Some(other.to_owned())
@@ -241,6 +245,9 @@ impl Intent {
             }
             Intent::Summary { person } => {
                 format!("Summarize my relationship with {}", title_case(person))
+            }
+            Intent::RecentPosts { person } => {
+                format!("What has {} been posting about?", title_case(person))
             }
             Intent::Timeline { person, period } => {
                 format!(
@@ -670,6 +677,9 @@ fn parse_text(text: &str, now: DateTime<Utc>) -> Option<Intent> {
     }
     if let Some(c) = SUMMARY.captures(&rest) {
         return person(&c[1]).map(|person| Intent::Summary { person });
+    }
+    if let Some(who) = super::posts::posting_about(&rest) {
+        return person(who).map(|person| Intent::RecentPosts { person });
     }
     // "What did Dana say about the contract?": her messages that mention it.
     if let Some((who, topic)) = super::mail_search::said_about(&rest) {
@@ -1464,6 +1474,7 @@ mod tests {
             | Intent::WhoIs { person }
             | Intent::ContactField { person, .. }
             | Intent::Summary { person }
+            | Intent::RecentPosts { person }
             | Intent::Timeline { person, .. } => person,
             other => panic!("{q}: no person in {other:?}"),
         }

@@ -261,6 +261,21 @@ async fn a_new_contact_is_enriched_once_by_each_enabled_provider() {
         .await
         .unwrap();
     assert_eq!(posts["posts"][0]["handle"], "danaw", "{posts}");
+    // So does the offline engine, with no model.
+    let answer = domain::ask::offline::answer(
+        db.for_user(user.id),
+        "What has Dana been posting about lately?",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(!answer.refused, "{answer:?}");
+    assert!(answer.text.contains("(@danaw)"), "{}", answer.text);
+    assert!(answer.text.contains("logistics"), "{}", answer.text);
+    assert_eq!(
+        answer.tools.last().map(String::as_str),
+        Some("recent_posts")
+    );
 
     // Nothing is asked twice while the answers are fresh.
     let again = enricher.enrich(user.id, dana, false).await.unwrap();
@@ -522,7 +537,8 @@ async fn a_merged_contact_keeps_both_sets_with_provenance() {
         .execute(db.pool())
         .await
         .unwrap();
-    db.for_user(user.id)
+    let merge = db
+        .for_user(user.id)
         .contacts()
         .merge(dana, other, None)
         .await
@@ -547,6 +563,48 @@ async fn a_merged_contact_keeps_both_sets_with_provenance() {
     assert!(titles.contains(&("CTO", "people_data_labs")), "{titles:?}");
     // The merge makes the winner due, so it is looked up with everything it now has.
     assert_eq!(enqueue_due(&db).await.unwrap(), 1);
+
+    // Undoing the merge gives each contact its own results back, and both are due.
+    sqlx::query("update enrichment_due set due_at = now() + interval '1 day'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    db.for_user(user.id)
+        .contacts()
+        .unmerge(merge)
+        .await
+        .unwrap();
+    let keys_of = |id| {
+        let db = &db;
+        async move {
+            lookup_status(db, id, EnrichmentProvider::PeopleDataLabs)
+                .await
+                .into_iter()
+                .map(|k| k.0)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys_of(dana).await, [DANA]);
+    assert_eq!(keys_of(other).await, ["sam@beta.io"]);
+    let titles_of = |id| {
+        let db = &db;
+        async move {
+            db.for_user(user.id)
+                .contacts()
+                .about(id)
+                .await
+                .unwrap()
+                .fields
+                .into_iter()
+                .filter(|f| f.field == EnrichedField::Title)
+                .flat_map(|f| f.values)
+                .map(|v| v.value)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(!titles_of(dana).await.contains(&"CTO".to_owned()));
+    assert!(titles_of(other).await.contains(&"CTO".to_owned()));
+    assert_eq!(enqueue_due(&db).await.unwrap(), 2);
 }
 
 #[tokio::test]
