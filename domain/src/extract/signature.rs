@@ -11,15 +11,16 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
     closing, ends_with_role, is_disclaimer, is_mobile_footer, looks_like_company, looks_like_title,
 };
 use crate::extract::names::clean_display_name;
-use model::{Model, Role};
 use crate::extract::phone::{
     E164Phone, PhoneKind, RegionHints, find_phone_candidates, parse_phone, region_from_text,
 };
+use model::{Model, Role};
 
 /// What the pipeline knows about the sender from the headers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -184,9 +185,9 @@ fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
     // ("gngr" / "713-853-7751") is a minimal signature.
     let bare_number = para.len() <= 3
         && para.last().is_some_and(|l| {
-            find_phone_candidates(l).first().is_some_and(|c| {
-                l[..c.start].trim().len() <= 6 && l[c.end..].trim().len() <= 8
-            })
+            find_phone_candidates(l)
+                .first()
+                .is_some_and(|c| l[..c.start].trim().len() <= 6 && l[c.end..].trim().len() <= 8)
         });
     ((dense >= 2 || bare_number) && numbers <= 4 && !prose && para.len() <= MAX_BLOCK_LINES)
         .then_some(start)
@@ -381,7 +382,10 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
         facts[i].contact = sig.phones.len() + sig.emails.len() + sig.websites.len() > before;
     }
     let (start, end) = (sig.lines.start, sig.lines.end);
-    let last = (start..end).rev().find(|&i| !facts[i].blank).unwrap_or(start);
+    let last = (start..end)
+        .rev()
+        .find(|&i| !facts[i].blank)
+        .unwrap_or(start);
     let first_cell = cells.first().map(|c| (c.0, c.1));
     let ctx = FeatureContext {
         hint,
@@ -394,7 +398,6 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
             let mut f = ctx.cell_features(&text);
             f.push(format!("top={}", (i - start).min(5)));
             f.push(format!("bot={}", last.saturating_sub(i).min(5)));
-            f.push(format!("cell={}", k.min(2)));
             let person = person_shape(&text);
             if first_cell == Some((i, k)) {
                 f.push("first_cell".into());
@@ -409,12 +412,13 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
                 f.push("after_person".into());
             }
             let neighbour = |j: Option<usize>, side: &str, f: &mut Vec<String>| {
-                let n = j
-                    .filter(|j| (start..end).contains(j))
-                    .map_or(LineFacts {
+                let n = j.filter(|j| (start..end).contains(j)).map_or(
+                    LineFacts {
                         blank: true,
                         ..Default::default()
-                    }, |j| facts[j]);
+                    },
+                    |j| facts[j],
+                );
                 for (on, what) in [
                     (n.blank, "blank"),
                     (n.contact, "contact"),
@@ -476,7 +480,10 @@ impl Block {
             }
         }
         let field = |k: usize| Field {
-            value: candidates[k].text.trim_start_matches(['-', ' ']).to_string(),
+            value: candidates[k]
+                .text
+                .trim_start_matches(['-', ' '])
+                .to_string(),
             line: candidates[k].line,
         };
         sig.name = chosen[Role::Name as usize].map(field);
@@ -498,9 +505,19 @@ impl Block {
             }
             f
         });
-        // A role account ("Sales Team <sales@...>") never lends its name to a person.
-        if sig.name.is_some() && hint.email.is_some_and(crate::extract::address::automated_sender) {
-            sig.name = None;
+        // A role or machine account (sales@, noreply@) never lends a name to a
+        // person, and a bare person address keeps only a name it spells.
+        if let (Some(n), Some(email)) = (&sig.name, hint.email) {
+            let words: Vec<String> = n
+                .value
+                .split_whitespace()
+                .map(|w| w.trim_matches([',', '.']).to_lowercase())
+                .collect();
+            if classify_sender(email) != SenderKind::Person
+                || (hint.name.is_none() && !address_spells_name(email, &words))
+            {
+                sig.name = None;
+            }
         }
         // A name far above every contact fact is a sign-off, not a signature.
         let first_fact = fact_lines(&sig).min();
@@ -550,14 +567,8 @@ impl FeatureContext<'_> {
         let last = words.len() > 1 && words.last().is_some_and(|w| self.tokens.contains(w));
         flag(first, "sender_first");
         flag(last, "sender_last");
-        flag(
-            words.iter().any(|w| self.tokens.contains(w)),
-            "sender_any",
-        );
-        flag(
-            is_sender_name_line(text, self.hint),
-            "sender_line",
-        );
+        flag(words.iter().any(|w| self.tokens.contains(w)), "sender_any");
+        flag(is_sender_name_line(text, self.hint), "sender_line");
         flag(
             self.hint
                 .email
@@ -576,7 +587,8 @@ impl FeatureContext<'_> {
         flag(label, "domain_label");
         flag(title && company, "lex_title&company");
         // The hand-written rules' verdicts, so the model starts from them.
-        let rule_title = title && (ends_with_role(text) || !is_company_line(text, self.company_label));
+        let rule_title =
+            title && (ends_with_role(text) || !is_company_line(text, self.company_label));
         flag(rule_title, "rule_title");
         flag(
             !rule_title && is_company_line(text, self.company_label),

@@ -172,7 +172,10 @@ fn cross_validate(dir: &str, emails: &[Email]) {
         .iter()
         .map(|f| {
             let v: Vec<f64> = per_fold.iter().filter_map(|s| s[f].f1).collect();
-            (*f, (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64))
+            (
+                *f,
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64),
+            )
         })
         .collect();
     let mut line = "mean of folds F1:".to_string();
