@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
 
 setup:
 	@.ci/setup.sh
@@ -146,6 +146,16 @@ eval-enrich:
 eval-signatures:
 	@test -n "$(DIR)" || { echo "usage: make eval-signatures DIR=<annotations dir>"; exit 2; }
 	cargo run --release -p evals --bin eval-signatures -- $(DIR)
+
+## 5-fold cross-validation (folds by mailbox) of the signature cell classifier: make eval-signatures-cv DIR=<dir>
+eval-signatures-cv:
+	@test -n "$(DIR)" || { echo "usage: make eval-signatures-cv DIR=<annotations dir>"; exit 2; }
+	cargo run --release -p evals --bin eval-signatures -- --cv $(DIR)
+
+## Retrain the committed signature weights from annotated mail: make train-signatures DIR=<train dir>
+train-signatures:
+	@test -n "$(DIR)" || { echo "usage: make train-signatures DIR=<annotations dir>"; exit 2; }
+	cargo run --release -p evals --bin eval-signatures -- --train $(DIR) domain/src/extract/signature/weights.tsv
 
 ## Regenerate the offline query cache after changing a query (needs a database).
 sqlx-prepare:

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 use domain::extract::address::{automated_sender, parse_address_list};
 use domain::extract::phone::PhoneKind;
 use domain::extract::quotes::segments;
-use domain::extract::signature::{SenderHint, extract_signature};
+use domain::extract::signature::model::{COMMITTED, Model, Role};
+use domain::extract::signature::{SenderHint, candidate_cells, extract_signature_with};
 
 #[derive(Debug, Deserialize)]
 pub struct Annotation {
@@ -90,14 +91,20 @@ pub fn parse_header_block(raw: &str) -> Vec<(String, String)> {
     out
 }
 
-/// Predicted values per field for one email, running the extractor on the
-/// own text (sender from headers) and on every quoted segment (sender from
-/// its embedded header block), as a syncing pipeline would.
-pub fn predict(
-    body: &str,
-    headers: &[(String, String)],
-    default_region: &str,
-) -> BTreeMap<&'static str, Vec<String>> {
+/// A body segment with the sender facts its signature is read against.
+struct SegmentSender {
+    text: String,
+    name: Option<String>,
+    email: Option<String>,
+    /// Organisation line of a quoted Lotus Notes header.
+    organisation: Option<String>,
+}
+
+/// The segments of an email worth mining, as a syncing pipeline sees them:
+/// the own text (sender from headers) and every quoted segment (sender from
+/// its embedded header block); machine senders are left out because they
+/// never become contacts.
+fn mined_segments(body: &str, headers: &[(String, String)]) -> Vec<SegmentSender> {
     let get = |k: &str| {
         headers
             .iter()
@@ -113,32 +120,64 @@ pub fn predict(
             .and_then(|m| m.name.as_ref().map(|n| n.to_string()))
     });
     let email = from_box.map(|m| m.email);
+    segments(body)
+        .into_iter()
+        .map(|seg| {
+            let (name, email, organisation) = match &seg.sender {
+                None if seg.first_line == 0 => (name.clone(), email.clone(), None),
+                None => (None, None, None),
+                Some(s) => (
+                    s.name.as_ref().map(|n| n.to_string()),
+                    s.email.clone(),
+                    s.organisation.clone(),
+                ),
+            };
+            SegmentSender {
+                text: seg.text,
+                name,
+                email,
+                organisation,
+            }
+        })
+        .filter(|s| !s.email.as_deref().is_some_and(automated_sender))
+        .collect()
+}
+
+impl SegmentSender {
+    fn hint<'a>(&'a self, default_region: &'a str) -> SenderHint<'a> {
+        SenderHint {
+            name: self.name.as_deref(),
+            email: self.email.as_deref(),
+            default_region: Some(default_region),
+        }
+    }
+}
+
+/// Predicted values per field for one email with the committed extractor.
+pub fn predict(
+    body: &str,
+    headers: &[(String, String)],
+    default_region: &str,
+) -> BTreeMap<&'static str, Vec<String>> {
+    predict_with(body, headers, default_region, &COMMITTED)
+}
+
+/// Predicted values per field for one email, the cell classifier given.
+pub fn predict_with(
+    body: &str,
+    headers: &[(String, String)],
+    default_region: &str,
+    model: &Model,
+) -> BTreeMap<&'static str, Vec<String>> {
     let mut out: BTreeMap<&'static str, Vec<String>> =
         FIELDS.iter().map(|(f, _)| (*f, Vec::new())).collect();
-    for seg in segments(body) {
-        let (n, e, org) = match &seg.sender {
-            None if seg.first_line == 0 => (name.clone(), email.clone(), None),
-            None => (None, None, None),
-            Some(s) => (
-                s.name.as_ref().map(|n| n.to_string()),
-                s.email.clone(),
-                s.organisation.clone(),
-            ),
-        };
-        let hint = SenderHint {
-            name: n.as_deref(),
-            email: e.as_deref(),
-            default_region: Some(default_region),
-        };
-        // Machine senders never become contacts, so their text is not mined.
-        if e.as_deref().is_some_and(automated_sender) {
-            continue;
-        }
-        let sig = extract_signature(&seg.text, &hint);
+    for seg in mined_segments(body, headers) {
+        let sig = extract_signature_with(&seg.text, &seg.hint(default_region), model);
         let push = |out: &mut BTreeMap<&'static str, Vec<String>>, f: &'static str, v: &str| {
             out.entry(f).or_default().push(v.to_string());
         };
-        if let Some(o) = org
+        if let Some(o) = seg
+            .organisation
             .as_deref()
             .filter(|_| sig.as_ref().is_none_or(|s| s.company.is_none()))
         {
@@ -167,6 +206,37 @@ pub fn predict(
         }
         for u in sig.websites.iter().chain(&sig.linkedin).chain(&sig.twitter) {
             push(&mut out, "url", &u.value);
+        }
+    }
+    out
+}
+
+/// Training examples of one email: every candidate cell of every mined
+/// segment's signature block, labelled with the first of name, title and
+/// company whose gold value it matches (else `Other`).
+pub fn examples(
+    body: &str,
+    headers: &[(String, String)],
+    gold: &BTreeMap<&'static str, Vec<String>>,
+    default_region: &str,
+) -> Vec<(Vec<String>, Role)> {
+    let mut out = Vec::new();
+    for seg in mined_segments(body, headers) {
+        for c in candidate_cells(&seg.text, &seg.hint(default_region)) {
+            let role = [
+                ("name", Role::Name),
+                ("title", Role::Title),
+                ("company", Role::Company),
+            ]
+            .into_iter()
+            .find(|(f, _)| {
+                gold.get(f)
+                    .into_iter()
+                    .flatten()
+                    .any(|g| matches(f, &c.text, g))
+            })
+            .map_or(Role::Other, |(_, r)| r);
+            out.push((c.features, role));
         }
     }
     out
@@ -271,6 +341,29 @@ pub fn score_email(
         s.gold += g.len();
         s.predicted += p.len();
     }
+}
+
+/// One email's mistakes per field: predictions matching no gold value (`fp`)
+/// and gold values no prediction matches (`fn`), for studying errors by hand.
+pub fn mistakes(
+    pred: &BTreeMap<&'static str, Vec<String>>,
+    gold: &BTreeMap<&'static str, Vec<String>>,
+) -> Vec<(&'static str, &'static str, String)> {
+    let mut out = Vec::new();
+    for (field, _) in FIELDS {
+        let (p, g) = (pred.get(field), gold.get(field));
+        for x in p.into_iter().flatten() {
+            if !g.into_iter().flatten().any(|y| matches(field, x, y)) {
+                out.push((field, "fp", x.clone()));
+            }
+        }
+        for y in g.into_iter().flatten() {
+            if !p.into_iter().flatten().any(|x| matches(field, x, y)) {
+                out.push((field, "fn", y.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// Fill precision/recall/F1 from the counts (None where undefined).

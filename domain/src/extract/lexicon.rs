@@ -269,7 +269,9 @@ pub fn looks_like_title(line: &str) -> bool {
         && !t.ends_with(['!', '?', ':'])
         && t.chars().next().is_some_and(char::is_uppercase)
         && words(t).any(|w| {
-            TITLE_WORDS.contains(&w.trim_end_matches(['.', '-', '&']).trim_start_matches('-'))
+            // "Manager-Corporate Development": hyphenated parts count as words.
+            w.split('-')
+                .any(|p| TITLE_WORDS.contains(&p.trim_end_matches(['.', '&'])))
         })
 }
 
@@ -344,6 +346,7 @@ mod tests {
         assert!(looks_like_title("Senior Counsel"));
         assert!(looks_like_title("VP, Sales & Marketing"));
         assert!(looks_like_title("Geschäftsführer"));
+        assert!(looks_like_title("Manager-Corporate Development"));
         assert!(!looks_like_title("Call me at 555 0100"));
         assert!(!looks_like_title("Please ask the director?"));
     }

@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
     closing, ends_with_role, is_disclaimer, is_mobile_footer, looks_like_company, looks_like_title,
@@ -19,6 +20,7 @@ use crate::extract::names::clean_display_name;
 use crate::extract::phone::{
     E164Phone, PhoneKind, RegionHints, find_phone_candidates, parse_phone, region_from_text,
 };
+use model::{Model, Role};
 
 /// What the pipeline knows about the sender from the headers.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,12 +73,29 @@ const MAX_BLOCK_LINES: usize = 12;
 /// Extract the signature from the author's own text (quotes already
 /// removed). Returns `None` when no block with contact facts is found.
 pub fn extract_signature(text: &str, hint: &SenderHint) -> Option<Signature> {
+    extract_signature_with(text, hint, &model::COMMITTED)
+}
+
+/// [`extract_signature`] with a given cell classifier (cross-validation
+/// trains one per fold).
+pub fn extract_signature_with(text: &str, hint: &SenderHint, model: &Model) -> Option<Signature> {
+    let block = find_block(text, hint)?;
+    let sig = block.signature(hint, model);
+    sig.has_contact_fact().then_some(sig)
+}
+
+/// The name/title/company candidates of the signature block of `text`, each
+/// with its features, for training the cell classifier.
+pub fn candidate_cells(text: &str, hint: &SenderHint) -> Vec<Candidate> {
+    find_block(text, hint).map_or_else(Vec::new, |b| b.candidates)
+}
+
+fn find_block(text: &str, hint: &SenderHint) -> Option<Block> {
     let lines: Vec<&str> = text.lines().collect();
     let end = content_end(&lines);
     let start = block_start(&lines, end, hint)?;
     let end = end.min(start + MAX_BLOCK_LINES);
-    let sig = fields(&lines, start..end, hint);
-    sig.has_contact_fact().then_some(sig)
+    Some(scan(&lines, start..end, hint))
 }
 
 /// Index after the last line that can belong to a signature: trailing
@@ -101,12 +120,21 @@ fn content_end(lines: &[&str]) -> usize {
     while end > 0
         && (lines[end - 1].trim().is_empty()
             || is_mobile_footer(lines[end - 1])
-            || is_rule(lines[end - 1]))
+            || is_rule(lines[end - 1])
+            || ATTACHMENT.is_match(lines[end - 1].trim()))
     {
         end -= 1;
     }
     end
 }
+
+/// Attachment stubs mail clients print below the text: " - report.pdf",
+/// "<<Agreement.doc>>", "(See attached file: memo.doc)" (wrapped or not),
+/// "<<...OLE_Obj...>>".
+static ATTACHMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:- \S.*\.[a-z0-9]{2,4}|<<.*>>|\(see attached file:.*|file: .*\))$")
+        .expect("valid regex")
+});
 
 fn is_rule(line: &str) -> bool {
     let t = line.trim();
@@ -125,12 +153,16 @@ fn block_start(lines: &[&str], end: usize, hint: &SenderHint) -> Option<usize> {
     let cue_line = window
         .clone()
         .rev()
-        .find(|&i| is_rule(lines[i]) || lines[i].trim() == "--" || closing(lines[i]).is_some());
+        .find(|&i| lines[i].trim() == "--" || closing(lines[i]).is_some());
+    // A rule below the name closes the block (a banner follows), it does not open it.
+    let rule_line = window.clone().rev().find(|&i| is_rule(lines[i]));
     match (name_line, cue_line) {
         (Some(n), Some(c)) if c >= n => Some(c + 1),
         (Some(n), _) => Some(n),
         (None, Some(c)) => Some(c + 1),
-        (None, None) => contact_dense_tail(lines, end),
+        (None, None) => rule_line
+            .map(|r| r + 1)
+            .or_else(|| contact_dense_tail(lines, end)),
     }
 }
 
@@ -149,7 +181,16 @@ fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
     let prose = para.iter().any(|l| l.split_whitespace().count() > 12);
     // Many numbers means a phone list in the body, not one person's block.
     let numbers: usize = para.iter().map(|l| find_phone_candidates(l).len()).sum();
-    (dense >= 2 && numbers <= 4 && !prose && para.len() <= MAX_BLOCK_LINES).then_some(start)
+    // A short closing paragraph ending in a line that is only a number
+    // ("gngr" / "713-853-7751") is a minimal signature.
+    let bare_number = para.len() <= 3
+        && para.last().is_some_and(|l| {
+            find_phone_candidates(l)
+                .first()
+                .is_some_and(|c| l[..c.start].trim().len() <= 6 && l[c.end..].trim().len() <= 8)
+        });
+    ((dense >= 2 || bare_number) && numbers <= 4 && !prose && para.len() <= MAX_BLOCK_LINES)
+        .then_some(start)
 }
 
 /// Lowercase name tokens of the sender's display name.
@@ -263,7 +304,33 @@ const CONTACT_LABELS: &[&str] = &[
 static CELL_SPLIT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\t+|\s{3,}|\s[|•·]\s").expect("valid regex"));
 
-fn fields(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Signature {
+/// A cell of the block that may be the name, title or company.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub text: String,
+    pub line: usize,
+    pub features: Vec<String>,
+}
+
+/// The block's lines scanned: contact facts already taken, the remaining
+/// text cells waiting for the classifier.
+struct Block {
+    sig: Signature,
+    candidates: Vec<Candidate>,
+}
+
+/// What a block line holds, for the features of its neighbours.
+#[derive(Debug, Clone, Copy, Default)]
+struct LineFacts {
+    blank: bool,
+    contact: bool,
+    closing: bool,
+    person: bool,
+    title: bool,
+    company: bool,
+}
+
+fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
     let block_text = lines[range.clone()].join("\n");
     let hints = RegionHints {
         signature_region: region_from_text(&block_text).map(str::to_string),
@@ -275,10 +342,14 @@ fn fields(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Signature {
         .and_then(CompanyDomain::from_email)
         .and_then(|d| d.company_name())
         .map(|c| c.to_lowercase());
+    let tokens = name_tokens(hint);
     let mut sig = Signature {
         lines: range.clone(),
         ..Default::default()
     };
+    // (line, cell index, text) of cells left after contact facts.
+    let mut cells: Vec<(usize, usize, String)> = Vec::new();
+    let mut facts = vec![LineFacts::default(); lines.len()];
     for i in range {
         let line = lines[i];
         // Header-like lines ("To:", "Subject:") mean a quoted block slipped in.
@@ -286,6 +357,8 @@ fn fields(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Signature {
             sig.lines.end = i;
             break;
         }
+        facts[i].blank = line.trim().is_empty();
+        facts[i].closing = closing(line).is_some();
         // "Request For : a@b.com" forms are system output, not a signature.
         if FORM_FIELD
             .captures(line.trim())
@@ -296,20 +369,278 @@ fn fields(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Signature {
         let line = closing(line)
             .filter(|rest| !rest.is_empty())
             .unwrap_or(line);
+        let before = sig.phones.len() + sig.emails.len() + sig.websites.len();
         let rest = take_phones(line, i, &hints, &mut sig);
-        for cell in CELL_SPLIT.split(&rest) {
-            classify_cell(cell.trim(), i, hint, company_label.as_deref(), &mut sig);
+        for (k, cell) in CELL_SPLIT.split(&rest).enumerate() {
+            if let Some(text) = contact_cell(cell.trim(), i, &mut sig) {
+                facts[i].person |= person_shape(&text);
+                facts[i].title |= looks_like_title(&text);
+                facts[i].company |= is_company_line(&text, company_label.as_deref());
+                cells.push((i, k, text));
+            }
         }
+        facts[i].contact = sig.phones.len() + sig.emails.len() + sig.websites.len() > before;
     }
-    // A name far above every contact fact is a sign-off, not a signature.
-    let first_fact = fact_lines(&sig).min();
-    if let (Some(n), Some(f)) = (&sig.name, first_fact)
-        && f > n.line + 3
-    {
-        sig.name = None;
-    }
-    sig
+    let (start, end) = (sig.lines.start, sig.lines.end);
+    let last = (start..end)
+        .rev()
+        .find(|&i| !facts[i].blank)
+        .unwrap_or(start);
+    let first_cell = cells.first().map(|c| (c.0, c.1));
+    let ctx = FeatureContext {
+        hint,
+        tokens: &tokens,
+        company_label: company_label.as_deref(),
+    };
+    let candidates = cells
+        .into_iter()
+        .map(|(i, k, text)| {
+            let mut f = ctx.cell_features(&text);
+            f.push(format!("top={}", (i - start).min(5)));
+            f.push(format!("bot={}", last.saturating_sub(i).min(5)));
+            let person = person_shape(&text);
+            if first_cell == Some((i, k)) {
+                f.push("first_cell".into());
+                if person {
+                    f.push("first_cell&person".into());
+                }
+            }
+            if person && facts.get(i + 1).is_some_and(|n| n.title || n.company) {
+                f.push("person&next_title_or_company".into());
+            }
+            if i > start && facts[i - 1].person {
+                f.push("after_person".into());
+            }
+            let neighbour = |j: Option<usize>, side: &str, f: &mut Vec<String>| {
+                let n = j.filter(|j| (start..end).contains(j)).map_or(
+                    LineFacts {
+                        blank: true,
+                        ..Default::default()
+                    },
+                    |j| facts[j],
+                );
+                for (on, what) in [
+                    (n.blank, "blank"),
+                    (n.contact, "contact"),
+                    (n.closing, "closing"),
+                    (n.person, "person"),
+                    (n.title, "title"),
+                    (n.company, "company"),
+                ] {
+                    if on {
+                        f.push(format!("{side}_{what}"));
+                    }
+                }
+            };
+            neighbour(i.checked_sub(1), "prev", &mut f);
+            neighbour(Some(i + 1), "next", &mut f);
+            if facts[i].contact {
+                f.push("line_contact".into());
+            }
+            Candidate {
+                text,
+                line: i,
+                features: f,
+            }
+        })
+        .collect();
+    Block { sig, candidates }
 }
+
+impl Block {
+    /// Name, title and company chosen among the candidates by the classifier:
+    /// per role the cell where it wins by the widest margin; a company split
+    /// over consecutive lines ("Treasury Dept." / "Williams Gas Pipeline
+    /// Company") is joined.
+    fn signature(self, hint: &SenderHint, model: &Model) -> Signature {
+        let Block {
+            mut sig,
+            candidates,
+        } = self;
+        // Greedy assignment, most probable first: each role goes to one cell
+        // and each cell to one role, only above the decision threshold.
+        let mut ranked: Vec<(f64, usize, Role)> = candidates
+            .iter()
+            .enumerate()
+            .flat_map(|(k, c)| {
+                let p = model.probabilities(&c.features);
+                [Role::Name, Role::Title, Role::Company]
+                    .into_iter()
+                    .map(move |r| (p[r as usize], k, r))
+            })
+            .filter(|(p, _, _)| *p >= model::THRESHOLD)
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut role_of: Vec<Option<Role>> = vec![None; candidates.len()];
+        let mut chosen: [Option<usize>; 3] = [None; 3];
+        for (_, k, r) in ranked {
+            if role_of[k].is_none() && chosen[r as usize].is_none() {
+                role_of[k] = Some(r);
+                chosen[r as usize] = Some(k);
+            }
+        }
+        let field = |k: usize| Field {
+            value: candidates[k]
+                .text
+                .trim_start_matches(['-', ' '])
+                .to_string(),
+            line: candidates[k].line,
+        };
+        sig.name = chosen[Role::Name as usize].map(field);
+        sig.title = chosen[Role::Title as usize].map(field);
+        sig.company = chosen[Role::Company as usize].map(|k| {
+            let mut f = field(k);
+            let mut line = f.line;
+            // The next lines' cells join when they read as company too.
+            for c in candidates.iter().skip(k + 1) {
+                if c.line == line + 1
+                    && model.probabilities(&c.features)[Role::Company as usize] >= model::THRESHOLD
+                {
+                    f.value.push(' ');
+                    f.value.push_str(&c.text);
+                    line = c.line;
+                } else if c.line > line {
+                    break;
+                }
+            }
+            f
+        });
+        // A role or machine account (sales@, noreply@) never lends a name to a
+        // person, and a bare person address keeps only a name it spells.
+        if let (Some(n), Some(email)) = (&sig.name, hint.email) {
+            let words: Vec<String> = n
+                .value
+                .split_whitespace()
+                .map(|w| w.trim_matches([',', '.']).to_lowercase())
+                .collect();
+            if classify_sender(email) != SenderKind::Person
+                || (hint.name.is_none() && !address_spells_name(email, &words))
+            {
+                sig.name = None;
+            }
+        }
+        // A name far above every contact fact is a sign-off, not a signature.
+        let first_fact = fact_lines(&sig).min();
+        if let (Some(n), Some(f)) = (&sig.name, first_fact)
+            && f > n.line + 3
+        {
+            sig.name = None;
+        }
+        sig
+    }
+}
+
+/// Sender-independent inputs of the cell features.
+struct FeatureContext<'a> {
+    hint: &'a SenderHint<'a>,
+    tokens: &'a [String],
+    company_label: Option<&'a str>,
+}
+
+impl FeatureContext<'_> {
+    /// Features of the cell text alone (its position is added by the caller).
+    fn cell_features(&self, text: &str) -> Vec<String> {
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(|w| w.trim_matches([',', '.', '(', ')']).to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let mut f = vec!["bias".to_string(), format!("words={}", words.len().min(7))];
+        let mut flag = |on: bool, name: &str| {
+            if on {
+                f.push(name.to_string());
+            }
+        };
+        let caps = text
+            .split_whitespace()
+            .filter(|w| !SMALL_WORDS.contains(&w.to_lowercase().as_str()))
+            .all(|w| !w.starts_with(char::is_lowercase));
+        let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+        flag(caps, "caps");
+        flag(
+            letters.len() > 1 && letters.iter().all(|c| c.is_uppercase()),
+            "upper",
+        );
+        let person = person_shape(text);
+        flag(person, "person");
+        let first = words.first().is_some_and(|w| self.tokens.contains(w));
+        let last = words.len() > 1 && words.last().is_some_and(|w| self.tokens.contains(w));
+        flag(first, "sender_first");
+        flag(last, "sender_last");
+        flag(words.iter().any(|w| self.tokens.contains(w)), "sender_any");
+        flag(is_sender_name_line(text, self.hint), "sender_line");
+        flag(
+            self.hint
+                .email
+                .is_some_and(|e| words.len() >= 2 && address_spells_name(e, &words)),
+            "address_spells",
+        );
+        let no_sender = self.tokens.is_empty();
+        flag(no_sender, "no_sender");
+        flag(no_sender && person, "no_sender&person");
+        let title = looks_like_title(text);
+        let company = looks_like_company(text);
+        let label = is_company_line(text, self.company_label) && !company;
+        flag(title, "lex_title");
+        flag(ends_with_role(text), "lex_role_end");
+        flag(company, "lex_company");
+        flag(label, "domain_label");
+        flag(title && company, "lex_title&company");
+        // The hand-written rules' verdicts, so the model starts from them.
+        let rule_title =
+            title && (ends_with_role(text) || !is_company_line(text, self.company_label));
+        flag(rule_title, "rule_title");
+        flag(
+            !rule_title && is_company_line(text, self.company_label),
+            "rule_company",
+        );
+        flag(person && title, "person&title");
+        flag(text.chars().any(|c| c.is_ascii_digit()), "digit");
+        flag(text.contains(','), "comma");
+        flag(text.contains(" - ") || text.contains('-'), "dash");
+        flag(text.ends_with('.'), "period_end");
+        flag(text.contains('(') || text.contains(')'), "paren");
+        flag(text.contains('&'), "amp");
+        flag(text.contains(':'), "colon");
+        flag(text.contains('/'), "slash");
+        flag(text.chars().count() > 40, "long");
+        flag(
+            words
+                .iter()
+                .any(|w| w.len() == 1 && w.chars().all(char::is_alphabetic)),
+            "initial",
+        );
+        flag(ADDRESS.is_match(text), "address");
+        f
+    }
+}
+
+/// Function words allowed in lower case inside a capitalised name or title.
+const SMALL_WORDS: &[&str] = &[
+    "of", "and", "&", "the", "for", "de", "la", "du", "van", "von", "der", "to", "y", "e", "-",
+];
+
+/// Two to four capitalised words or initials, nothing else: "Dana K.
+/// Whitfield", "Carol St. Clair", "O'Neil-Hart".
+fn person_shape(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && words.iter().all(|w| {
+            let core = w.trim_end_matches([',', '.']);
+            let mut chars = core.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && chars.all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+        })
+        && !looks_like_company(text)
+        && !looks_like_title(text)
+}
+
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^\d+\s+\w+.*\b(street|st|avenue|ave|road|rd|blvd|drive|dr|suite|ste|floor|way|lane|plaza)\b|\b(p\.?\s?o\.?\s+box|suite|[A-Z][a-z]+,\s+[A-Z]{2}\s+\d{5})\b|\b\d{5}(-\d{4})?$",
+    )
+    .expect("valid regex")
+});
 
 /// Record validated phones of a whole line (labels may sit several spaces
 /// away from the number) and return the line with them blanked out.
@@ -345,15 +676,11 @@ fn fact_lines(sig: &Signature) -> impl Iterator<Item = usize> + '_ {
         .chain(sig.emails.iter().chain(&sig.websites).map(|f| f.line))
 }
 
-fn classify_cell(
-    cell: &str,
-    i: usize,
-    hint: &SenderHint,
-    company_label: Option<&str>,
-    sig: &mut Signature,
-) {
+/// Take the contact facts (emails, links, handles, hosts) out of a cell and
+/// return what is left when it may be a name, title or company.
+fn contact_cell(cell: &str, i: usize, sig: &mut Signature) -> Option<String> {
     if cell.is_empty() {
-        return;
+        return None;
     }
     let mut rest = cell.to_string();
     for m in EMAIL.find_iter(cell) {
@@ -390,13 +717,13 @@ fn classify_cell(
             value: format!("@{}", &c[1]),
             line: i,
         });
-        return;
+        return None;
     }
     let text = strip_field_label(rest.trim())
         .trim_matches([',', ';', '|', '-', ' '])
         .trim();
-    if text.is_empty() || text.len() > 80 {
-        return;
+    if text.is_empty() || text.len() > 80 || !text.chars().any(char::is_alphabetic) {
+        return None;
     }
     // A lone "@handle" cell in a signature is an X/Twitter handle.
     if let Some(handle) = text.strip_prefix('@')
@@ -409,7 +736,7 @@ fn classify_cell(
             value: text.to_string(),
             line: i,
         });
-        return;
+        return None;
     }
     // A bare host with a known public suffix ("janedoe.design") is a website.
     if is_bare_host(text) {
@@ -423,27 +750,9 @@ fn classify_cell(
                 line: i,
             });
         }
-        return;
+        return None;
     }
-    if sig.name.is_none() && is_sender_name_line(text, hint) {
-        sig.name = Some(Field {
-            value: text.trim_start_matches(['-', ' ']).to_string(),
-            line: i,
-        });
-    } else if sig.title.is_none()
-        && looks_like_title(text)
-        && (ends_with_role(text) || !is_company_line(text, company_label))
-    {
-        sig.title = Some(Field {
-            value: text.to_string(),
-            line: i,
-        });
-    } else if sig.company.is_none() && is_company_line(text, company_label) {
-        sig.company = Some(Field {
-            value: text.to_string(),
-            line: i,
-        });
-    }
+    Some(text.to_string())
 }
 
 /// One token of host syntax whose suffix is in the public suffix list and whose
@@ -547,6 +856,8 @@ fn is_company_line(text: &str, company_label: Option<&str>) -> bool {
             .split(|c: char| !c.is_alphanumeric())
             .any(|w| w == label || label.split(' ').next() == Some(w))
 }
+
+pub mod model;
 
 #[cfg(test)]
 mod tests;
