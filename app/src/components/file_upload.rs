@@ -165,6 +165,19 @@ mod browser {
                 outcome: None,
             })
         });
+        send(file, contact, key, uploads, on_uploaded);
+    }
+
+    /// Posts `file`; a 429 (the user's uploads in flight are at the server's limit, for
+    /// instance when several files are dropped at once) is sent again after the
+    /// server's `Retry-After`, so every dropped file arrives.
+    fn send(
+        file: File,
+        contact: Uuid,
+        key: u64,
+        uploads: RwSignal<Vec<UploadProgress>>,
+        on_uploaded: impl Fn() + Copy + 'static,
+    ) {
         let set = move |change: &dyn Fn(&mut UploadProgress)| {
             uploads.try_update(|list| {
                 if let Some(entry) = list.iter_mut().find(|u| u.key == key) {
@@ -189,6 +202,7 @@ mod browser {
                 .upload()?
                 .set_onprogress(Some(progress.as_ref().unchecked_ref()));
             let finished_request = request.clone();
+            let file = file.clone();
             let finished = Closure::<dyn FnMut()>::new(move || {
                 let status = finished_request.status().unwrap_or(0);
                 if status == 201 {
@@ -197,6 +211,11 @@ mod browser {
                         u.outcome = Some(Ok(()));
                     });
                     on_uploaded();
+                } else if status == 429 {
+                    set(&|u| u.sent = 0.0);
+                    let wait = retry_after(&finished_request);
+                    let file = file.clone();
+                    set_timeout(move || send(file, contact, key, uploads, on_uploaded), wait);
                 } else {
                     let message = refusal(&finished_request, status);
                     set(&|u| u.outcome = Some(Err(message.clone())));
@@ -213,6 +232,18 @@ mod browser {
         if started.is_err() {
             set(&|u| u.outcome = Some(Err("the upload could not start".into())));
         }
+    }
+
+    /// The server's `Retry-After` (seconds), between 1 and 30; 1 when it is missing.
+    fn retry_after(request: &XmlHttpRequest) -> std::time::Duration {
+        let seconds = request
+            .get_response_header("Retry-After")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 30);
+        std::time::Duration::from_secs(seconds)
     }
 
     /// The server's `{"error": ...}` sentence, or a generic one.
