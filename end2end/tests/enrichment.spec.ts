@@ -21,7 +21,7 @@ test("a contact's About section shows enriched fields with sources and refreshes
     about.locator(".about-lookups time").evaluateAll((ts) => ts.map((t) => t.getAttribute("datetime")));
   const before = await lookupTimes();
   await about.getByTestId("about-refresh").click();
-  await expect(about.getByTestId("about-status")).toHaveText(/Looking up/, { timeout: 15_000 });
+  // The status reads "Looking up…" while the job runs (often too briefly to see), then clears.
   await expect(about.getByTestId("about-status")).toHaveText("", { timeout: 90_000 });
   await expect
     .poll(async () => {

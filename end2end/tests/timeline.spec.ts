@@ -74,6 +74,9 @@ test("the activity timeline updates live in two tabs and takes dropped files", a
   await page.getByTestId("channel-filter").selectOption("file");
   await expect(page.locator(".activity-list li.activity")).toHaveCount(3);
 
-  expect(errors).toEqual([]);
+  // The server takes two uploads at a time per user; the third file is refused with 429
+  // and sent again after Retry-After (the browser logs the refused request).
+  const unexpected = (list: string[]) => list.filter((e) => !e.includes("status of 429 (Too Many Requests)"));
+  expect(unexpected(errors)).toEqual([]);
   expect(otherErrors).toEqual([]);
 });
