@@ -146,17 +146,14 @@ fn cross_validate(dir: &str, emails: &[Email]) {
             .map(|(e, _)| e)
             .collect();
         let scores = score(test.iter().copied(), &model);
-        let mut line = format!("fold {k} ({:>3} emails):", test.len());
-        for f in shown {
-            let s = &scores[f];
-            line.push_str(&format!(
-                "  {f} P {} R {} F1 {}",
-                fmt(s.precision),
-                fmt(s.recall),
-                fmt(s.f1)
-            ));
-        }
-        println!("{line}");
+        println!(
+            "{}",
+            scores_line(
+                &format!("fold {k} ({:>3} emails):", test.len()),
+                &shown,
+                &scores
+            )
+        );
         for (f, s) in &scores {
             let p = pooled.entry(f).or_default();
             p.tp += s.tp;
@@ -183,17 +180,7 @@ fn cross_validate(dir: &str, emails: &[Email]) {
         line.push_str(&format!("  {f} {}", fmt(mean[f])));
     }
     println!("{line}");
-    let mut line = "pooled over folds:".to_string();
-    for f in shown {
-        let s = &pooled[f];
-        line.push_str(&format!(
-            "  {f} P {} R {} F1 {}",
-            fmt(s.precision),
-            fmt(s.recall),
-            fmt(s.f1)
-        ));
-    }
-    println!("{line}");
+    println!("{}", scores_line("pooled over folds:", &shown, &pooled));
     let folds_f1: Vec<BTreeMap<&str, Option<f64>>> = per_fold
         .iter()
         .map(|s| shown.iter().map(|f| (*f, s[f].f1)).collect())
@@ -208,6 +195,21 @@ fn cross_validate(dir: &str, emails: &[Email]) {
         "fields": pooled,
     });
     println!("{out}");
+}
+
+/// `label` then each shown field's precision, recall and F1.
+fn scores_line(label: &str, shown: &[&str], scores: &BTreeMap<&str, FieldScore>) -> String {
+    let mut line = label.to_owned();
+    for f in shown {
+        let s = &scores[f];
+        line.push_str(&format!(
+            "  {f} P {} R {} F1 {}",
+            fmt(s.precision),
+            fmt(s.recall),
+            fmt(s.f1)
+        ));
+    }
+    line
 }
 
 fn fmt(v: Option<f64>) -> String {
