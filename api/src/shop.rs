@@ -24,14 +24,19 @@ pub struct PageView {
     pub ai_default: bool,
 }
 
-/// The Pages, with what the connect form offers.
+/// The connected Pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PagesData {
     pub pages: Vec<PageView>,
-    /// Graph's address when the form leaves it empty.
-    pub default_graph_url: String,
     /// The agent needs a language model; without one it never answers.
     pub model_configured: bool,
+}
+
+/// What the connect form starts with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectDefaults {
+    /// Graph's address when the form leaves it empty.
+    pub graph_url: String,
     /// Demo mode's simulated Page, filled in so connecting it is one click.
     pub demo: Option<DemoPage>,
 }

@@ -5,7 +5,7 @@
 //! Graph answered when it refuses.
 
 use api::AccountStatus;
-use api::shop::{PageView, PagesData};
+use api::shop::{ConnectDefaults, PageView, PagesData};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -15,16 +15,27 @@ use crate::errors::ErrorPanel;
 
 #[server]
 pub async fn load_meta_pages() -> Result<PagesData, AppError> {
-    use domain::meta::MetaConnect;
-
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
         let pages = ctx.scope().meta().integrations().await?;
         Ok(PagesData {
             pages: pages.into_iter().map(Into::into).collect(),
-            default_graph_url: MetaConnect::GRAPH_URL.to_owned(),
             model_configured: ctx.app.model.is_some(),
+        })
+    })
+    .await
+}
+
+#[server]
+pub async fn meta_connect_defaults() -> Result<ConnectDefaults, AppError> {
+    use domain::meta::MetaConnect;
+
+    use crate::ssr::{RequestContext, reported};
+    reported(async move {
+        let ctx = RequestContext::current()?;
+        Ok(ConnectDefaults {
+            graph_url: MetaConnect::GRAPH_URL.to_owned(),
             demo: ctx.app.demo_logins.as_ref().map(|d| d.meta_page.clone()),
         })
     })
@@ -131,6 +142,8 @@ pub fn MetaPages() -> impl IntoView {
             .into_any(),
         })
     };
+    // Read once: the form keeps what the user typed while the list above reloads.
+    let defaults = Resource::new(|| (), |_| meta_connect_defaults());
     view! {
         <section class="card" id="connect-meta" aria-labelledby="connect-meta-heading">
             <h2 id="connect-meta-heading">"Facebook Page (Messenger and Instagram)"</h2>
@@ -145,55 +158,56 @@ pub fn MetaPages() -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
                         data.await.map(|data| view! {
-                            <PageList pages=data.pages.clone() model_configured=data.model_configured toggle disconnect/>
-                            <ConnectForm data connect/>
+                            <PageList pages=data.pages model_configured=data.model_configured toggle disconnect/>
                         })
                     })}
                 </ErrorBoundary>
             </Transition>
             {failed}
+            <Suspense>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        defaults.await.map(|defaults| view! { <ConnectForm defaults connect/> })
+                    })}
+                </ErrorBoundary>
+            </Suspense>
             {connected}
         </section>
     }
 }
 
 #[component]
-fn ConnectForm(data: PagesData, connect: ServerAction<ConnectMetaPage>) -> impl IntoView {
-    let demo_note = data.demo.is_some().then(|| {
+fn ConnectForm(defaults: ConnectDefaults, connect: ServerAction<ConnectMetaPage>) -> impl IntoView {
+    let demo_note = defaults.demo.is_some().then(|| {
         view! { <p class="demo-note">"Demo mode: the simulated Page is filled in."</p> }
     });
-    let demo = data.demo.unwrap_or_else(|| api::shop::DemoPage {
-        graph_url: String::new(),
+    let filled = defaults.demo.unwrap_or_else(|| api::shop::DemoPage {
+        graph_url: defaults.graph_url.clone(),
         page_id: String::new(),
         page_token: String::new(),
         instagram_id: String::new(),
     });
-    let graph_url = if demo.graph_url.is_empty() {
-        data.default_graph_url.clone()
-    } else {
-        demo.graph_url.clone()
-    };
     view! {
         <h3>"Connect a Page"</h3>
         {demo_note}
         <ActionForm action=connect attr:class="inline-form connect-meta">
             <label>
                 "Page id"
-                <input name="page_id" inputmode="numeric" required placeholder="104012345678901" value=demo.page_id/>
+                <input name="page_id" inputmode="numeric" required placeholder="104012345678901" value=filled.page_id/>
             </label>
             <label>
                 "Page access token"
-                <input type="password" name="page_token" autocomplete="off" required value=demo.page_token/>
+                <input type="password" name="page_token" autocomplete="off" required value=filled.page_token/>
             </label>
             <label>
                 "Instagram account id (optional)"
-                <input name="instagram_id" inputmode="numeric" placeholder="17841400000000000" value=demo.instagram_id/>
+                <input name="instagram_id" inputmode="numeric" placeholder="17841400000000000" value=filled.instagram_id/>
             </label>
             <details class="advanced">
                 <summary>"Advanced"</summary>
                 <label>
                     "Graph API URL"
-                    <input type="url" name="graph_url" value=graph_url/>
+                    <input type="url" name="graph_url" value=filled.graph_url/>
                 </label>
             </details>
             <button class="button primary" type="submit" disabled=move || connect.pending().get()>

@@ -167,11 +167,13 @@ pub fn CatalogPage() -> impl IntoView {
     let update = ServerAction::<UpdateProduct>::new();
     let activate = ServerAction::<SetProductActive>::new();
     let import = ServerAction::<ImportProducts>::new();
+    // Edits saved: a refused edit reloads nothing, so its row keeps what the user typed.
+    let saved = RwSignal::new(0_u32);
     let products = Resource::new(
         move || {
             (
                 create.version().get(),
-                update.version().get(),
+                saved.get(),
                 activate.version().get(),
                 import.version().get(),
             )
@@ -183,6 +185,16 @@ pub fn CatalogPage() -> impl IntoView {
     Effect::new(move |_| {
         if matches!(update.value().get(), Some(Ok(()))) {
             editing.set(None);
+            saved.update(|n| *n += 1);
+        }
+    });
+    // A saved product empties the form for the next one.
+    let new_form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = new_form.get()
+        {
+            form.reset();
         }
     });
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
@@ -211,7 +223,7 @@ pub fn CatalogPage() -> impl IntoView {
             </p>
             <section class="card" aria-labelledby="new-product-heading">
                 <h2 id="new-product-heading">"New product"</h2>
-                <ActionForm action=create attr:class="inline-form product-form" attr:id="new-product">
+                <ActionForm action=create node_ref=new_form attr:class="inline-form product-form" attr:id="new-product">
                     <ProductFields product=None error=create_error/>
                     <button class="button primary" type="submit" disabled=move || create.pending().get()>
                         "Add product"
@@ -315,7 +327,11 @@ fn ProductTable(
                     <td class="num product-stock">{p.stock}</td>
                     <td><span class=format!("badge product-{status}")>{status}</span></td>
                     <td class="row-actions">
-                        <button class="button" type="button" on:click=move |_| editing.set(Some(id))>"Edit"</button>
+                        <button class="button" type="button" on:click=move |_| {
+                            // A refusal of another row's edit is not this one's.
+                            update.value().set(None);
+                            editing.set(Some(id));
+                        }>"Edit"</button>
                         <ActionForm action=activate attr:class="inline-form">
                             <input type="hidden" name="product_id" value=id.to_string()/>
                             <input type="hidden" name="active" value=(!p.active).to_string()/>
