@@ -144,7 +144,7 @@ mod tests {
             ai_generated: false,
             conversation_id: None,
             contact_id: None,
-            created_at: DateTime::UNIX_EPOCH,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
         }
     }
 

@@ -24,12 +24,14 @@ pub async fn load_orders(status: Option<String>) -> Result<OrdersData, AppError>
         let ctx = RequestContext::current()?;
         let status = match status.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(name) => Some(
-                OrderStatus::parse(name).map_err(|e| DomainError::not_one_of("status", &e))?,
-            ),
+            Some(name) => {
+                Some(OrderStatus::parse(name).map_err(|e| DomainError::not_one_of("status", &e))?)
+            }
         };
         let orders = ctx.scope().meta().orders(status).await?;
-        Ok(OrdersData::new(orders.into_iter().map(Into::into).collect()))
+        Ok(OrdersData::new(
+            orders.into_iter().map(Into::into).collect(),
+        ))
     })
     .await
 }

@@ -226,15 +226,7 @@ pub(super) async fn place_order(
     contact: Option<Uuid>,
     request: &OrderRequest,
 ) -> Result<Result<Order, String>, sqlx::Error> {
-    checked_order(
-        conn,
-        user,
-        Some(turn),
-        Some(conversation),
-        contact,
-        request,
-    )
-    .await
+    checked_order(conn, user, Some(turn), Some(conversation), contact, request).await
 }
 
 /// The order checks shared by the agent and a person: a known, active product, a
@@ -491,7 +483,8 @@ impl MetaScope<'_> {
         contact: Option<Uuid>,
     ) -> Result<Order, DomainError> {
         let mut tx = self.pool.begin().await?;
-        let placed = checked_order(&mut tx, self.user, None, conversation, contact, request).await?;
+        let placed =
+            checked_order(&mut tx, self.user, None, conversation, contact, request).await?;
         let order = placed.map_err(|reason| DomainError::invalid("order", reason))?;
         tx.commit().await?;
         Ok(order)

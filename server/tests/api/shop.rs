@@ -56,7 +56,11 @@ const MUG: [(&str, &str); 5] = [
     ("stock", "20"),
 ];
 
-fn with<'a>(base: &[(&'a str, &'a str)], field: &'a str, value: &'a str) -> Vec<(&'a str, &'a str)> {
+fn with<'a>(
+    base: &[(&'a str, &'a str)],
+    field: &'a str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     base.iter()
         .map(|&(k, v)| (k, if k == field { value } else { v }))
         .collect()
@@ -123,7 +127,11 @@ async fn a_product_with_a_bad_value_is_a_422_naming_the_field_and_nothing_is_sto
     let mut edit = with(&MUG, "stock", "lots");
     edit.extend([("product_id", id.as_str()), ("active", "true")]);
     let (status, body) = call(&alex, UpdateProduct::PATH, &edit).await;
-    assert_eq!((status, &body["field"]), (422, &Value::from("stock")), "{body}");
+    assert_eq!(
+        (status, &body["field"]),
+        (422, &Value::from("stock")),
+        "{body}"
+    );
     let mut edit = with(&MUG, "price", "9.9");
     edit.extend([("product_id", id.as_str()), ("active", "true")]);
     let (status, body) = call(&alex, UpdateProduct::PATH, &edit).await;
@@ -151,7 +159,8 @@ async fn a_product_with_a_bad_value_is_a_422_naming_the_field_and_nothing_is_sto
 async fn a_csv_import_takes_every_line_or_none() {
     let app = spawn_app().await;
     let alex = app.sign_in(ALEX).await;
-    let bad = "name,description,price,currency,stock\nMug,Stoneware,12.50,EUR,20\nTee,Cotton,abc,EUR,5\n";
+    let bad =
+        "name,description,price,currency,stock\nMug,Stoneware,12.50,EUR,20\nTee,Cotton,abc,EUR,5\n";
     let (status, body) = call(&alex, ImportProducts::PATH, &[("csv", bad)]).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(
@@ -190,7 +199,10 @@ async fn an_orders_status_changes_and_the_filter_and_totals_follow() {
 
     let html = alex.page("/orders", 200, "Ana Pérez").await;
     assert!(html.contains("25.00 EUR"), "an order's total: {html}");
-    assert!(html.contains("50.00 EUR"), "the listed orders' total: {html}");
+    assert!(
+        html.contains("50.00 EUR"),
+        "the listed orders' total: {html}"
+    );
 
     let id = first.to_string();
     let (status, body) = call(
@@ -199,7 +211,11 @@ async fn an_orders_status_changes_and_the_filter_and_totals_follow() {
         &[("order_id", id.as_str()), ("status", "lost")],
     )
     .await;
-    assert_eq!((status, &body["field"]), (422, &Value::from("status")), "{body}");
+    assert_eq!(
+        (status, &body["field"]),
+        (422, &Value::from("status")),
+        "{body}"
+    );
     let (status, body) = call(
         &alex,
         SetOrderStatus::PATH,
@@ -212,7 +228,8 @@ async fn an_orders_status_changes_and_the_filter_and_totals_follow() {
     assert!(shipped.contains("Total of the 1 order listed"), "{shipped}");
     let new = alex.page("/orders?status=new", 200, "Ana Pérez").await;
     assert!(!new.contains(&id), "{new}");
-    alex.page("/orders?status=lost", 422, "Invalid status").await;
+    alex.page("/orders?status=lost", 422, "Invalid status")
+        .await;
 }
 
 #[tokio::test]
@@ -240,11 +257,7 @@ async fn another_users_page_product_or_order_is_a_404() {
         .await
         .unwrap();
 
-    let (mug, order, integration) = (
-        mug.to_string(),
-        order.to_string(),
-        integration.to_string(),
-    );
+    let (mug, order, integration) = (mug.to_string(), order.to_string(), integration.to_string());
     let mut edit = MUG.to_vec();
     edit.extend([("product_id", mug.as_str()), ("active", "true")]);
     let attempts: [(&str, Vec<(&str, &str)>); 5] = [
@@ -286,7 +299,9 @@ async fn another_users_page_product_or_order_is_a_404() {
     assert!(!orders.contains("Ana Pérez"), "{orders}");
     let catalog = sam.page("/catalog", 200, "No products yet").await;
     assert!(!catalog.contains("Stoneware"), "{catalog}");
-    let channels = sam.page("/settings/channels", 200, "No Page is connected").await;
+    let channels = sam
+        .page("/settings/channels", 200, "No Page is connected")
+        .await;
     assert!(!channels.contains(PAGE), "{channels}");
 }
 
@@ -318,10 +333,21 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
         &[("page_id", "my-shop"), ("page_token", TOKEN)],
     )
     .await;
-    assert_eq!((status, &body["field"]), (422, &Value::from("page id")), "{body}");
-    assert_eq!(count(&app, "select count(*) from meta_integrations").await, 0);
     assert_eq!(
-        count(&app, "select count(*) from accounts where provider = 'meta'").await,
+        (status, &body["field"]),
+        (422, &Value::from("page id")),
+        "{body}"
+    );
+    assert_eq!(
+        count(&app, "select count(*) from meta_integrations").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from accounts where provider = 'meta'"
+        )
+        .await,
         0
     );
 
@@ -332,7 +358,9 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
         1,
         "the first poll is queued"
     );
-    let html = alex.page("/settings/channels", 200, "Facebook Page 1001").await;
+    let html = alex
+        .page("/settings/channels", 200, "Facebook Page 1001")
+        .await;
     assert!(html.contains("status-active"), "{html}");
     assert!(html.contains("Account 178"), "{html}");
 
@@ -365,7 +393,9 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
     assert_eq!(status, 422, "{body}");
     let message = body["message"].as_str().unwrap();
     assert!(
-        message.starts_with("Invalid page access token: Error validating access token: Session has expired"),
+        message.starts_with(
+            "Invalid page access token: Error validating access token: Session has expired"
+        ),
         "{message}"
     );
 
@@ -391,5 +421,8 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
     .fetch_one(app.db.pool())
     .await
     .unwrap();
-    assert_eq!((status.as_str(), ai_default, token), ("disconnected", true, None));
+    assert_eq!(
+        (status.as_str(), ai_default, token),
+        ("disconnected", true, None)
+    );
 }
