@@ -235,7 +235,7 @@ fn PageList(
                 p.status,
                 AccountStatus::NeedsReconnect | AccountStatus::Disconnected
             );
-            let id = p.id.to_string();
+            let (toggle_id, disconnect_id) = (p.id.to_string(), p.id.to_string());
             view! {
                 <article class="card account meta-page" data-page-id=p.page_id.clone()>
                     <header class="account-head">
@@ -256,7 +256,7 @@ fn PageList(
                     })}
                     <div class="actions">
                         <ActionForm action=toggle attr:class="inline-form">
-                            <input type="hidden" name="integration_id" value=id.clone()/>
+                            <input type="hidden" name="integration_id" value=toggle_id/>
                             <input type="hidden" name="on" value=(!p.ai_default).to_string()/>
                             <span class="ai-default">
                                 {if p.ai_default { "AI agent on for new conversations" } else { "AI agent off for new conversations" }}
@@ -267,7 +267,7 @@ fn PageList(
                         </ActionForm>
                         {(!reconnect).then(|| view! {
                             <ActionForm action=disconnect attr:class="inline-form">
-                                <input type="hidden" name="integration_id" value=id.clone()/>
+                                <input type="hidden" name="integration_id" value=disconnect_id/>
                                 <button class="button" type="submit">"Disconnect"</button>
                             </ActionForm>
                         })}

@@ -344,13 +344,15 @@ fn ProductTable(
             let edit = move || {
                 (editing.get() == Some(id)).then(|| {
                     let product = product.clone();
+                    let label = format!("Edit {}", product.name);
+                    let active = product.active.to_string();
                     view! {
                         <tr class="edit-row">
                             <td colspan="6">
-                                <ActionForm action=update attr:class="inline-form product-form" attr:aria-label=format!("Edit {}", product.name)>
+                                <ActionForm action=update attr:class="inline-form product-form" attr:aria-label=label>
                                     <input type="hidden" name="product_id" value=id.to_string()/>
-                                    <input type="hidden" name="active" value=product.active.to_string()/>
-                                    <ProductFields product=Some(product.clone()) error=update_error/>
+                                    <input type="hidden" name="active" value=active/>
+                                    <ProductFields product=Some(product) error=update_error/>
                                     <button class="button primary" type="submit">"Save"</button>
                                     <button class="button" type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
                                 </ActionForm>
