@@ -298,7 +298,7 @@ async fn another_users_page_product_or_order_is_a_404() {
     let orders = sam.page("/orders", 200, "No orders yet").await;
     assert!(!orders.contains("Ana Pérez"), "{orders}");
     let catalog = sam.page("/catalog", 200, "No products yet").await;
-    assert!(!catalog.contains("Stoneware"), "{catalog}");
+    assert!(!catalog.contains("Stoneware, 350 ml"), "{catalog}");
     let channels = sam
         .page("/settings/channels", 200, "No Page is connected")
         .await;
