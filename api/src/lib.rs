@@ -31,6 +31,7 @@ pub mod reminders;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod shop;
 pub mod timeline;
 
 pub use closed_set::{ClosedSet, UnknownValue};

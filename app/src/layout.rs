@@ -5,13 +5,15 @@ use crate::components::GlobalAsk;
 use crate::components::time_zone::AdoptBrowserZone;
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
-const NAV: [(&str, &str); 7] = [
+const NAV: [(&str, &str); 9] = [
     ("/inbox", "Inbox"),
     ("/calendar", "Calendar"),
     ("/reminders", "Reminders"),
     ("/contacts", "Contacts"),
     ("/timeline", "Timeline"),
     ("/ask", "Ask"),
+    ("/catalog", "Catalog"),
+    ("/orders", "Orders"),
     ("/settings", "Settings"),
 ];
 

@@ -80,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view=pages::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders") view=pages::OrdersPage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>
         </Router>

@@ -126,6 +126,7 @@ async fn finish_login(
     if let Some(chats) = &state.demo_chats {
         crate::demo::seed_chats(&state.db, user.id, chats).await?;
         crate::demo_calls::seed_calls(&state.db, &state.files, user.id, chats).await?;
+        crate::demo_meta::seed_shop(&state.db, user.id).await?;
     }
     scope
         .jobs()

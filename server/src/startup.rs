@@ -95,6 +95,8 @@ pub struct Application {
     demo_google: Option<RunningFakeGoogle>,
     /// The simulated Fastmail and calendar of demo mode.
     demo_providers: Option<RunningServer>,
+    /// The simulated Facebook Page's Graph API of demo mode.
+    demo_meta: Option<fakes::meta::FakeMeta>,
     background: BackgroundWork,
     /// Ends live event streams at shutdown; open SSE responses would hold it up.
     live_stop: CancellationToken,
@@ -129,13 +131,14 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
 
-        let (google, demo_google, demo_providers) = match &config.google {
+        let (google, demo_google, demo_providers, demo_meta) = match &config.google {
             GoogleSettings::Configured {
                 client_id,
                 client_secret,
                 api_base,
             } => (
                 GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints(api_base))?,
+                None,
                 None,
                 None,
             ),
@@ -161,6 +164,7 @@ impl Application {
                     GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,
                     Some(fake),
                     Some((providers, Arc::new(chats))),
+                    Some(crate::demo_meta::start_graph().await?),
                 )
             }
         };
@@ -199,7 +203,10 @@ impl Application {
             google,
             secrets,
             demo: demo_google.is_some(),
-            demo_logins: demo_providers.as_ref().map(|(p, _)| crate::demo::logins(p)),
+            demo_logins: demo_providers
+                .as_ref()
+                .zip(demo_meta.as_ref())
+                .map(|((p, _), meta)| crate::demo::logins(p, crate::demo_meta::demo_page(meta))),
             demo_chats: demo_providers.as_ref().map(|(_, chats)| chats.clone()),
             events: EventHub::start(&db, live_stop.clone()),
             imports_dir: config.data_dir.join("imports"),
@@ -225,6 +232,7 @@ impl Application {
             embedded,
             demo_google,
             demo_providers: demo_providers.map(|(p, _)| p),
+            demo_meta,
             background,
             live_stop,
         })
@@ -262,6 +270,8 @@ impl Application {
         if let Some(fake) = self.demo_providers {
             fake.stop().await;
         }
+        // Stopped (by dropping it) once no worker polls it any more.
+        drop(self.demo_meta);
         if let Some(pg) = self.embedded {
             pg.stop().await?;
         }

@@ -433,7 +433,7 @@ async fn create_order_for_a_valid_product_creates_one_order() {
         "Sí, confirmo 2 tazas. Ana Pérez, +34 600 000 000, Calle Mayor 1, Madrid",
     );
     assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Replied)]);
-    let orders = s.db.for_user(s.owner).meta().orders().await.unwrap();
+    let orders = s.db.for_user(s.owner).meta().orders(None).await.unwrap();
     assert_eq!(orders.len(), 1);
     assert!(orders[0].ai_generated);
     assert_eq!(orders[0].conversation_id, Some(conversation));

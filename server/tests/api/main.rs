@@ -30,6 +30,7 @@ mod pages;
 mod reading;
 mod reminders;
 mod search;
+mod shop;
 mod summaries;
 mod sync;
 mod timeline;
