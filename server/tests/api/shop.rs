@@ -15,7 +15,7 @@ use leptos::server_fn::ServerFn;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::{ALEX, Browser, SAM, TEST_KEY, TestApp, spawn_app};
+use crate::helpers::{ALEX, BACKGROUND, Browser, SAM, TEST_KEY, TestApp, spawn_app, wait_until};
 
 const PAGE: &str = "1001";
 const TOKEN: &str = "EAAB-page-token";
@@ -383,9 +383,15 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
         matches!(report.outcome, PollOutcome::NeedsReconnect(_)),
         "{report:?}"
     );
-    let html = alex
-        .page("/settings/channels", 200, "status-needs_reconnect")
-        .await;
+    // The app's own worker polls too: one that read Graph before the token expired may
+    // mark the Page active after this poll, and its next poll marks it again.
+    let html = wait_until("the Page shown as needing reconnecting", BACKGROUND, async || {
+        let (status, html) = alex.get_html("/settings/channels").await;
+        (status == 200 && html.contains("status-needs_reconnect"))
+            .then_some(html)
+            .ok_or(format!("{status}"))
+    })
+    .await;
     assert!(html.contains("Session has expired"), "{html}");
 
     // Reconnecting with the expired token is refused with Graph's words.
