@@ -129,6 +129,13 @@ impl MetaState {
         store.send_generation += 1;
     }
 
+    /// Numbers the ids of later conversations and messages from `first`: a fake
+    /// started again (demo mode after a restart) never hands out an id Rapport stored
+    /// from an earlier run.
+    pub fn number_ids_from(&self, first: u64) {
+        self.lock().number_ids_from(first);
+    }
+
     /// The percentage the usage headers report from now on.
     pub fn set_usage(&self, percent: u32) {
         self.lock().usage_percent = percent.min(100);

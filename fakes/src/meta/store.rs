@@ -139,6 +139,10 @@ pub struct Store {
 }
 
 impl Store {
+    pub fn number_ids_from(&mut self, first: u64) {
+        self.next_id = self.next_id.max(first.saturating_sub(1));
+    }
+
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:010}", self.next_id)
