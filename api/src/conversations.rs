@@ -128,7 +128,13 @@ mod tests {
             decode_cursor(&encode_cursor(None, id)),
             Some((DateTime::UNIX_EPOCH, id))
         );
-        for bad in ["", "12", "x_y", "12_not-a-uuid", "abc_00000000-0000-0000-0000-000000000007"] {
+        for bad in [
+            "",
+            "12",
+            "x_y",
+            "12_not-a-uuid",
+            "abc_00000000-0000-0000-0000-000000000007",
+        ] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
     }

@@ -26,8 +26,8 @@ use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
     ApiTokensPage, AskPage, CalendarPage, ChannelsPage, ChatPage, CompanyPage, ContactDetailPage,
-    ContactsPage, ConversationPage, ConversationsPage, InboxPage, LoginPage, NotFound, RemindersPage, SearchPage, SettingsPage,
-    ThreadPage, TimelinePage, WelcomePage,
+    ContactsPage, ConversationPage, ConversationsPage, InboxPage, LoginPage, NotFound,
+    RemindersPage, SearchPage, SettingsPage, ThreadPage, TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then

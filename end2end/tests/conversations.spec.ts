@@ -44,11 +44,14 @@ test("the AI agent answers a demo customer live and takes their order", async ({
 
   // The customer asks; the agent's answer arrives without a reload.
   const ask = async (text: string) => {
-    await page.getByLabel("Customer's message").fill(text);
+    const box = page.getByLabel("Customer's message");
+    await box.fill(text);
     await page.getByRole("button", { name: "Send as customer" }).click();
+    // The form posts and comes back to a fresh page (its box empty).
+    await expect(box).toHaveValue("");
     await expect(page).toHaveURL(conversationUrl);
     await hydrated(page);
-    await expect(thread.locator('[data-sender="customer"]').last()).toContainText(text);
+    await expect(thread.locator('[data-sender="customer"]').last()).toContainText(text, { timeout: 60_000 });
   };
   await ask("Hi! Do you have the linen tote bag?");
   const agent = thread.locator('[data-sender="agent"]');

@@ -26,15 +26,43 @@ const MARKERS: [(Lang, &[&str]); 2] = [
     (
         Lang::Es,
         &[
-            "hola", "quiero", "gracias", "¿", "¡", "precio", "cuánto", "cuanto", "dirección",
-            "teléfono", "nombre", "comprar", "por favor", "tienen", "tienes", "sí", "para",
+            "hola",
+            "quiero",
+            "gracias",
+            "¿",
+            "¡",
+            "precio",
+            "cuánto",
+            "cuanto",
+            "dirección",
+            "teléfono",
+            "nombre",
+            "comprar",
+            "por favor",
+            "tienen",
+            "tienes",
+            "sí",
+            "para",
         ],
     ),
     (
         Lang::Fr,
         &[
-            "bonjour", "je ", "voudrais", "merci", "prix", "combien", "adresse", "téléphone",
-            "nom:", "commander", "s'il", "avez-vous", "oui", "vous", "pour",
+            "bonjour",
+            "je ",
+            "voudrais",
+            "merci",
+            "prix",
+            "combien",
+            "adresse",
+            "téléphone",
+            "nom:",
+            "commander",
+            "s'il",
+            "avez-vous",
+            "oui",
+            "vous",
+            "pour",
         ],
     ),
 ];
@@ -127,12 +155,18 @@ fn text(answer: &str) -> Reply {
         .char_indices()
         .nth(answer.chars().count() / 2)
         .map_or(0, |(i, _)| i);
-    Reply::Text(vec![answer[..middle].to_owned(), answer[middle..].to_owned()])
+    Reply::Text(vec![
+        answer[..middle].to_owned(),
+        answer[middle..].to_owned(),
+    ])
 }
 
 /// The customer's messages since the last answer (the burst a turn answers), joined.
 fn customer_burst(context: &Value) -> String {
-    let conversation = context["conversation"].as_array().cloned().unwrap_or_default();
+    let conversation = context["conversation"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut burst: Vec<&str> = conversation
         .iter()
         .rev()
@@ -306,7 +340,10 @@ fn after_tool(last: &Value, messages: &[Value], lang: Lang) -> Reply {
         .and_then(|a| serde_json::from_str::<Value>(a).ok())
         .and_then(|a| a["customer_name"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let (quantity, product) = (&result["quantity"], result["product"].as_str().unwrap_or_default());
+    let (quantity, product) = (
+        &result["quantity"],
+        result["product"].as_str().unwrap_or_default(),
+    );
     let total = format!(
         "{} {}",
         result["total"].as_str().unwrap_or_default(),
@@ -355,7 +392,10 @@ mod tests {
             json!([{"from": "customer", "text": "Hi, do you have the linen tote bag?"}]),
             vec![],
         )));
-        assert!(en.contains("24.00 EUR") && en.contains("12 in stock"), "{en}");
+        assert!(
+            en.contains("24.00 EUR") && en.contains("12 in stock"),
+            "{en}"
+        );
         let es = said(respond(&request(
             json!([{"from": "customer", "text": "Hola, ¿cuánto cuesta el linen tote bag?"}]),
             vec![],
@@ -397,7 +437,8 @@ mod tests {
         ];
         let confirmed = said(respond(&request(conversation, tail)));
         assert!(
-            confirmed.contains("Dana Reyes") && confirmed.contains("2 × Linen tote bag (48.00 EUR)"),
+            confirmed.contains("Dana Reyes")
+                && confirmed.contains("2 × Linen tote bag (48.00 EUR)"),
             "{confirmed}"
         );
     }

@@ -5,12 +5,14 @@
 //! agent's replies come from demo mode's simulated model (the fake OpenAI answering
 //! by rules, [`fakes::demo_sales`]), labelled as such on the conversation page.
 //! A conversation page also lets the demo user write as the customer
-//! (`POST /demo/conversations/{id}/customer`).
+//! (`POST /demo/conversations/{id}/customer`). The fake keeps nothing: after a restart
+//! it is given back the conversations demo users stored, and their Page its address.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use api::meta::MetaPlatform;
 use app::ssr::CurrentUser;
 use axum::Extension;
 use axum::extract::{Form, Path, State};
@@ -21,6 +23,7 @@ use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::db::Db;
 use domain::meta::catalog::NewProduct;
+use domain::meta::conversations::{stored_threads, users_of_page};
 use domain::meta::{HttpGraph, MetaConnect, MetaPollJob};
 use domain::users::UserId;
 use fakes::meta::{FakeMeta, Page, Platform};
@@ -140,8 +143,10 @@ pub struct DemoMeta {
 }
 
 impl DemoMeta {
-    /// Starts the fake Graph API with the customers' history, and the simulated model.
-    pub async fn start() -> anyhow::Result<Self> {
+    /// Starts the fake Graph API and the simulated model. The first time, the
+    /// customers' history is written; after a restart the conversations demo users
+    /// stored are given back to the fake, and their Page is pointed at its new address.
+    pub async fn start(db: &Db, secrets: &SecretBox) -> anyhow::Result<Self> {
         let page = Page {
             id: PAGE_ID.into(),
             name: "Rapport Demo Shop".into(),
@@ -154,20 +159,39 @@ impl DemoMeta {
         // Ids stored from an earlier run of the demo are never handed out again.
         let first_id = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(1) * 1000;
         meta.number_ids_from(first_id);
-        let now = Utc::now();
-        for customer in &CUSTOMERS {
-            for (minutes_ago, text) in customer.history {
-                meta.customer_writes(
-                    PAGE_ID,
-                    customer.platform,
-                    (customer.id, customer.name),
-                    text,
-                    now - chrono::Duration::minutes(*minutes_ago),
-                );
+        let stored = stored_threads(db, PAGE_ID).await?;
+        if stored.is_empty() {
+            let now = Utc::now();
+            for customer in &CUSTOMERS {
+                for (minutes_ago, text) in customer.history {
+                    meta.customer_writes(
+                        PAGE_ID,
+                        customer.platform,
+                        (customer.id, customer.name),
+                        text,
+                        now - chrono::Duration::minutes(*minutes_ago),
+                    );
+                }
             }
         }
+        for thread in &stored {
+            meta.restore_conversation(
+                PAGE_ID,
+                fake_platform(thread.platform),
+                &thread.conversation_id,
+                (&thread.customer_id, &thread.customer_name),
+                (&thread.message_id, &thread.text, thread.sent_at),
+            );
+        }
+        let form = MetaConnect::parse(PAGE_ID, PAGE_TOKEN, INSTAGRAM_ID, &meta.graph_url())?;
+        for user in users_of_page(db, PAGE_ID).await? {
+            db.for_user(user)
+                .meta()
+                .connect(&HttpGraph::default(), &form, secrets)
+                .await?;
+        }
         let openai = FakeOpenAi::responding(Arc::new(fakes::demo_sales::respond)).await?;
-        tracing::info!(graph = %meta.graph_url(), model = %openai.base_url(), "demo mode: simulated Messenger, Instagram and sales model are running");
+        tracing::info!(graph = %meta.graph_url(), model = %openai.base_url(), restored = stored.len(), "demo mode: simulated Messenger, Instagram and sales model are running");
         Ok(Self {
             meta,
             openai,
@@ -235,6 +259,13 @@ impl DemoMeta {
     }
 }
 
+fn fake_platform(platform: MetaPlatform) -> Platform {
+    match platform {
+        MetaPlatform::Messenger => Platform::Messenger,
+        MetaPlatform::Instagram => Platform::Instagram,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct CustomerMessage {
     text: String,
@@ -271,13 +302,9 @@ pub async fn customer_writes(
         )
             .into_response();
     }
-    let platform = match customer.platform {
-        api::meta::MetaPlatform::Messenger => Platform::Messenger,
-        api::meta::MetaPlatform::Instagram => Platform::Instagram,
-    };
     demo.meta.customer_writes(
         PAGE_ID,
-        platform,
+        fake_platform(customer.platform),
         (&customer.customer_id, &customer.customer_name),
         text,
         Utc::now(),

@@ -164,7 +164,7 @@ impl Application {
                 let (providers, chats) =
                     crate::demo::start_providers(&demo.accounts[0].mailbox).await?;
                 let fake = FakeGoogle::start(demo).await?;
-                let meta = Arc::new(crate::demo_meta::DemoMeta::start().await?);
+                let meta = Arc::new(crate::demo_meta::DemoMeta::start(&db, &secrets).await?);
                 tracing::info!(url = %fake.base_url(), messages, ?anchor, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(fake.base_url());
                 (

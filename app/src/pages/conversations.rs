@@ -222,11 +222,15 @@ fn when(at: DateTime<Utc>) -> String {
 }
 
 fn query_href(platform: &str, status: &str, cursor: &str) -> String {
-    let params: Vec<String> = [("platform", platform), ("status", status), ("cursor", cursor)]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
+    let params: Vec<String> = [
+        ("platform", platform),
+        ("status", status),
+        ("cursor", cursor),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={v}"))
+    .collect();
     match params.is_empty() {
         true => "/conversations".to_owned(),
         false => format!("/conversations?{}", params.join("&")),
@@ -244,7 +248,14 @@ pub fn ConversationsPage() -> impl IntoView {
         bump_handoffs();
     });
     let page = Resource::new(
-        move || (param("platform"), param("status"), param("cursor"), changes.get()),
+        move || {
+            (
+                param("platform"),
+                param("status"),
+                param("cursor"),
+                changes.get(),
+            )
+        },
         |(platform, status, cursor, _)| list_conversations(platform, status, cursor),
     );
     let filters = move || {
@@ -254,18 +265,18 @@ pub fn ConversationsPage() -> impl IntoView {
                 <label>
                     "Platform "
                     <select name="platform">
-                        <option value="" selected=platform.is_empty()>"All"</option>
+                        <option value="" selected={platform.is_empty()}>"All"</option>
                         {MetaPlatform::all().iter().map(|p| view! {
-                            <option value=p.as_str() selected=platform == p.as_str()>{platform_label(*p)}</option>
+                            <option value=p.as_str() selected={platform == p.as_str()}>{platform_label(*p)}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <label>
                     "Status "
                     <select name="status">
-                        <option value="" selected=status.is_empty()>"All"</option>
+                        <option value="" selected={status.is_empty()}>"All"</option>
                         {ConversationStatus::all().iter().map(|s| view! {
-                            <option value=s.as_str() selected=status == s.as_str()>{status_label(*s)}</option>
+                            <option value=s.as_str() selected={status == s.as_str()}>{status_label(*s)}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -343,7 +354,7 @@ fn ConversationRow(row: ConversationSummary, now: DateTime<Utc>) -> impl IntoVie
     view! {
         <li
             class="conversation-row"
-            class:needs-person=row.status == ConversationStatus::Pending
+            class:needs-person={row.status == ConversationStatus::Pending}
             data-testid="conversation-row"
             data-status=row.status.as_str()
             data-platform=row.platform.as_str()
@@ -512,7 +523,11 @@ fn ConversationDetail(data: ConversationView, actions: Actions) -> impl IntoView
 }
 
 #[component]
-fn Controls(conversation: ConversationSummary, model: AgentModel, actions: Actions) -> impl IntoView {
+fn Controls(
+    conversation: ConversationSummary,
+    model: AgentModel,
+    actions: Actions,
+) -> impl IntoView {
     let id = conversation.id.to_string();
     let on = conversation.ai_enabled;
     let (missing, note) = match &model {
@@ -549,7 +564,7 @@ fn Controls(conversation: ConversationSummary, model: AgentModel, actions: Actio
                 <label for="conversation-status">"Status"</label>
                 <select id="conversation-status" name="status">
                     {ConversationStatus::all().iter().map(|s| view! {
-                        <option value=s.as_str() selected=*s == conversation.status>{status_label(*s)}</option>
+                        <option value=s.as_str() selected={*s == conversation.status}>{status_label(*s)}</option>
                     }).collect_view()}
                 </select>
                 <button class="button" type="submit">"Set status"</button>
@@ -601,7 +616,7 @@ fn AgentLog(turns: Vec<AgentTurn>) -> impl IntoView {
     } else {
         view! {
             <ol class="agent-turns">
-                {turns.into_iter().enumerate().map(|(i, turn)| view! { <Turn turn open=i == 0/> }).collect_view()}
+                {turns.into_iter().enumerate().map(|(i, turn)| view! { <Turn turn open={i == 0}/> }).collect_view()}
             </ol>
         }
         .into_any()
@@ -700,10 +715,7 @@ fn ToolCall(call: Value) -> impl IntoView {
 #[component]
 pub fn HandoffBanner() -> impl IntoView {
     let refresh = use_context::<HandoffRefresh>().map(|r| r.0);
-    let handoffs = Resource::new(
-        move || refresh.map(|r| r.get()),
-        |_| list_handoffs(),
-    );
+    let handoffs = Resource::new(move || refresh.map(|r| r.get()), |_| list_handoffs());
     view! {
         <Suspense>
             {move || Suspend::new(async move {

@@ -77,7 +77,7 @@ impl MetaScope<'_> {
         Ok(sqlx::query_as!(
             Handoff,
             r#"select c.id as conversation_id, c.platform as "platform: MetaPlatform",
-                      c.customer_name, t.handoff_reason as reason, t.created_at as at
+                      c.customer_name, t.handoff_reason as reason, t.created_at as "at!"
                from meta_conversations c
                join lateral (select outcome, handoff_reason, created_at from agent_turns
                              where user_id = $1 and conversation_id = c.id
@@ -223,4 +223,55 @@ impl MetaScope<'_> {
         .fetch_all(self.pool)
         .await
     }
+}
+
+/// A Page's conversation as stored, with the customer's newest message: what a fake
+/// Graph API started again needs to be given back (demo mode after a restart). Every
+/// user who connected the Page stored the same Graph ids, so each comes once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredThread {
+    pub platform: MetaPlatform,
+    pub conversation_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub message_id: String,
+    pub text: String,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn stored_threads(
+    db: &crate::Db,
+    page_id: &str,
+) -> Result<Vec<StoredThread>, sqlx::Error> {
+    sqlx::query_as!(
+        StoredThread,
+        r#"select distinct on (c.platform, c.conversation_id)
+                  c.platform as "platform: MetaPlatform", c.conversation_id, c.customer_id,
+                  c.customer_name, m.platform_message_id as message_id, m.text as "text!",
+                  m.sent_at
+           from meta_conversations c
+           join meta_integrations i on i.id = c.integration_id
+           join meta_messages m on m.user_id = c.user_id and m.conversation_id = c.id
+           where i.page_id = $1 and m.sender = 'customer' and m.text is not null
+           order by c.platform, c.conversation_id, m.sent_at desc, m.created_at desc"#,
+        page_id,
+    )
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The users who connected the Page.
+pub async fn users_of_page(
+    db: &crate::Db,
+    page_id: &str,
+) -> Result<Vec<crate::UserId>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "select user_id from meta_integrations where page_id = $1 order by created_at",
+        page_id,
+    )
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(crate::UserId)
+    .collect())
 }

@@ -644,14 +644,22 @@ async fn the_list_pages_newest_first_with_filters_and_only_for_its_owner() {
     let all = ConversationFilter::default();
     let first = meta.conversations(&all, "").await.unwrap();
     assert_eq!(first.rows.len(), 25);
-    assert_eq!(first.rows[0].customer_name, "Customer psid-0", "newest first");
+    assert_eq!(
+        first.rows[0].customer_name, "Customer psid-0",
+        "newest first"
+    );
     let second = meta
         .conversations(&all, first.next.as_deref().unwrap())
         .await
         .unwrap();
     assert_eq!(second.rows.len(), 8);
     assert_eq!(second.next, None);
-    let mut ids: Vec<Uuid> = first.rows.iter().chain(&second.rows).map(|r| r.id).collect();
+    let mut ids: Vec<Uuid> = first
+        .rows
+        .iter()
+        .chain(&second.rows)
+        .map(|r| r.id)
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 33, "every conversation once");
@@ -662,7 +670,12 @@ async fn the_list_pages_newest_first_with_filters_and_only_for_its_owner() {
     };
     let listed = meta.conversations(&instagram, "").await.unwrap();
     assert_eq!(listed.rows.len(), 3);
-    assert!(listed.rows.iter().all(|r| r.platform == MetaPlatform::Instagram));
+    assert!(
+        listed
+            .rows
+            .iter()
+            .all(|r| r.platform == MetaPlatform::Instagram)
+    );
     let closed_one = listed.rows[0].id;
     meta.set_status(closed_one, ConversationStatus::Closed)
         .await
@@ -672,7 +685,10 @@ async fn the_list_pages_newest_first_with_filters_and_only_for_its_owner() {
         status: Some(ConversationStatus::Closed),
     };
     let listed = meta.conversations(&closed, "").await.unwrap();
-    assert_eq!(listed.rows.iter().map(|r| r.id).collect::<Vec<_>>(), [closed_one]);
+    assert_eq!(
+        listed.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [closed_one]
+    );
     assert!(matches!(
         meta.conversations(&all, "not-a-cursor").await,
         Err(domain::DomainError::Invalid { .. })
@@ -681,13 +697,24 @@ async fn the_list_pages_newest_first_with_filters_and_only_for_its_owner() {
     // Another user sees none of it, and each call on the owner's is "not found".
     let other = crate::helpers::user(&s.db, "other@example.com").await;
     let theirs = s.db.for_user(other).meta();
-    assert!(theirs.conversations(&all, "").await.unwrap().rows.is_empty());
+    assert!(
+        theirs
+            .conversations(&all, "")
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
     let not_found = |r: Result<(), domain::DomainError>| {
         assert!(matches!(r, Err(domain::DomainError::NotFound(_))), "{r:?}")
     };
     not_found(theirs.conversation(closed_one).await.map(|_| ()));
     not_found(theirs.customer(closed_one).await.map(|_| ()));
-    not_found(theirs.set_status(closed_one, ConversationStatus::Open).await);
+    not_found(
+        theirs
+            .set_status(closed_one, ConversationStatus::Open)
+            .await,
+    );
     not_found(theirs.set_ai_enabled(closed_one, true, true).await);
     assert!(theirs.messages(closed_one).await.unwrap().is_empty());
     assert!(theirs.turns(closed_one).await.unwrap().is_empty());
@@ -702,20 +729,29 @@ async fn a_handoff_is_announced_until_someone_takes_the_conversation() {
     )])
     .await;
     let conversation = s.conversation_with_ai("psid-1").await;
-    let events = || {
-        s.count("select count(*) from events where kind = 'conversation.changed' and live")
-    };
+    let events =
+        || s.count("select count(*) from events where kind = 'conversation.changed' and live");
     let before = events().await;
     s.customer("psid-1", "Can I talk to a human?");
     assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Handoff)]);
-    assert!(events().await > before, "messages and the turn are live events");
+    assert!(
+        events().await > before,
+        "messages and the turn are live events"
+    );
     let meta = s.db.for_user(s.owner).meta();
     let handoffs = meta.handoffs().await.unwrap();
     assert_eq!(handoffs.len(), 1);
     assert_eq!(handoffs[0].conversation_id, conversation);
     assert_eq!(handoffs[0].reason.as_deref(), Some("wants a person"));
     let other = crate::helpers::user(&s.db, "other@example.com").await;
-    assert!(s.db.for_user(other).meta().handoffs().await.unwrap().is_empty());
+    assert!(
+        s.db.for_user(other)
+            .meta()
+            .handoffs()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     meta.set_status(conversation, api::meta::ConversationStatus::Open)
         .await
         .unwrap();

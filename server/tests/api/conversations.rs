@@ -100,7 +100,8 @@ async fn only_the_owner_sees_a_conversation_and_a_reply_goes_out_as_a_person() {
     let (status, html) = sam.get_html(&path).await;
     assert_eq!(status, 404, "{html}");
     assert!(!html.contains("Lisboa"));
-    sam.page("/conversations", 200, "No conversations yet").await;
+    sam.page("/conversations", 200, "No conversations yet")
+        .await;
     for (fn_path, form) in [
         (LoadConversation::PATH, vec![("id", id.as_str())]),
         (
@@ -157,7 +158,10 @@ async fn only_the_owner_sees_a_conversation_and_a_reply_goes_out_as_a_person() {
 
     // The toggle (a model is configured) and the status.
     for (fn_path, form) in [
-        (SetConversationAi::PATH, [("id", id.as_str()), ("on", "true")]),
+        (
+            SetConversationAi::PATH,
+            [("id", id.as_str()), ("on", "true")],
+        ),
         (
             SetConversationStatus::PATH,
             [("id", id.as_str()), ("status", "pending")],
@@ -181,11 +185,18 @@ async fn without_a_model_the_toggle_is_refused_with_the_reason() {
     let (_meta, alex, _sam, conversation) = shop(&app).await;
     let id = conversation.to_string();
     let html = alex
-        .page(&format!("/conversations/{id}"), 200, "No model is configured")
+        .page(
+            &format!("/conversations/{id}"),
+            200,
+            "No model is configured",
+        )
         .await;
     assert!(html.contains("disabled"), "the toggle is disabled");
     let response = alex
-        .call_server_fn(SetConversationAi::PATH, &[("id", id.as_str()), ("on", "true")])
+        .call_server_fn(
+            SetConversationAi::PATH,
+            &[("id", id.as_str()), ("on", "true")],
+        )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
