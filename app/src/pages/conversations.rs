@@ -528,7 +528,7 @@ fn Controls(
     model: AgentModel,
     actions: Actions,
 ) -> impl IntoView {
-    let id = conversation.id.to_string();
+    let (toggle_id, status_id) = (conversation.id.to_string(), conversation.id.to_string());
     let on = conversation.ai_enabled;
     let (missing, note) = match &model {
         AgentModel::Missing(reason) => (true, reason.clone()),
@@ -544,7 +544,7 @@ fn Controls(
         <section class="card conversation-controls" aria-labelledby="controls-heading">
             <h2 id="controls-heading">"AI agent"</h2>
             <ActionForm action=actions.ai attr:class="ai-toggle">
-                <input type="hidden" name="id" value=id.clone()/>
+                <input type="hidden" name="id" value=toggle_id/>
                 <input type="hidden" name="on" value=(!on).to_string()/>
                 <button
                     class="button"
@@ -560,7 +560,7 @@ fn Controls(
             </ActionForm>
             <p class="muted" data-testid="agent-model">{note}</p>
             <ActionForm action=actions.status attr:class="status-form">
-                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="id" value=status_id/>
                 <label for="conversation-status">"Status"</label>
                 <select id="conversation-status" name="status">
                     {ConversationStatus::all().iter().map(|s| view! {
@@ -683,6 +683,7 @@ fn Turn(turn: AgentTurn, open: bool) -> impl IntoView {
 #[component]
 fn ToolCall(call: Value) -> impl IntoView {
     let name = call["name"].as_str().unwrap_or_default().to_owned();
+    let tag = name.clone();
     let result = &call["result"];
     let order = (name == "create_order" && result["ok"] == Value::Bool(true)).then(|| {
         view! {
@@ -699,7 +700,7 @@ fn ToolCall(call: Value) -> impl IntoView {
     });
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
     view! {
-        <li class="tool-call" data-tool=name.clone()>
+        <li class="tool-call" data-tool=tag>
             <p><code>{name}</code></p>
             {order}
             {refused}
