@@ -19,6 +19,7 @@ pub mod calendars;
 pub mod calls;
 pub mod channels;
 pub mod contacts;
+pub mod conversations;
 pub mod enrichment;
 pub mod inbox;
 pub mod interactions;

@@ -126,7 +126,9 @@ async fn finish_login(
     if let Some(chats) = &state.demo_chats {
         crate::demo::seed_chats(&state.db, user.id, chats).await?;
         crate::demo_calls::seed_calls(&state.db, &state.files, user.id, chats).await?;
-        crate::demo_meta::seed_shop(&state.db, user.id).await?;
+    }
+    if let Some(meta) = &state.demo_meta {
+        meta.seed(&state.db, &state.secrets, user.id).await?;
     }
     scope
         .jobs()

@@ -7,6 +7,7 @@ mod calendar;
 mod calls;
 mod contact_policy;
 mod contacts;
+mod conversations;
 mod errors;
 mod events;
 mod fastmail;

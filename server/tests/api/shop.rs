@@ -385,12 +385,16 @@ async fn connecting_a_page_checks_the_token_with_graph_and_shows_when_it_needs_r
     );
     // The app's own worker polls too: one that read Graph before the token expired may
     // mark the Page active after this poll, and its next poll marks it again.
-    let html = wait_until("the Page shown as needing reconnecting", BACKGROUND, async || {
-        let (status, html) = alex.get_html("/settings/channels").await;
-        (status == 200 && html.contains("status-needs_reconnect"))
-            .then_some(html)
-            .ok_or(format!("{status}"))
-    })
+    let html = wait_until(
+        "the Page shown as needing reconnecting",
+        BACKGROUND,
+        async || {
+            let (status, html) = alex.get_html("/settings/channels").await;
+            (status == 200 && html.contains("status-needs_reconnect"))
+                .then_some(html)
+                .ok_or(format!("{status}"))
+        },
+    )
     .await;
     assert!(html.contains("Session has expired"), "{html}");
 
