@@ -723,7 +723,7 @@ impl Run<'_> {
                     .await?,
             );
         }
-        posts.sort_by(|a, b| b.posted_at.cmp(&a.posted_at));
+        posts.sort_by_key(|p| std::cmp::Reverse(p.posted_at));
         posts.truncate(super::posts::POSTS as usize);
         let (text, facts) = super::posts::posts_text(&person.link(), &posts);
         self.done(text, AnswerValue::Facts(facts))
