@@ -6,31 +6,24 @@
 create function enrichment_contact_unmerged() returns trigger language plpgsql as $$
 declare
   winner uuid := old.merged_into;
-begin
-  with keys as (
-    select new.id::text as key
-    union select value from contact_identities
+  -- The loser's request keys, lowercased.
+  keys text[] := array(
+    select new.id::text
+    union select lower(value) from contact_identities
       where user_id = new.user_id and contact_id = new.id
     -- X lookups are keyed by the handle of the contact's X link (`@dana`, a URL).
     union select lower(substring(new.links ->> 'twitter' from '([A-Za-z0-9_]+)/?(?:\?.*)?$'))
       where new.links ? 'twitter'
-  )
+  );
+begin
   update enrichments e set contact_id = new.id
     where e.user_id = new.user_id and e.contact_id = winner
-      and lower(e.request_key) in (select lower(key) from keys)
+      and lower(e.request_key) = any (keys)
       and not exists (select 1 from enrichments l where l.user_id = new.user_id
         and l.contact_id = new.id and l.provider = e.provider and l.request_key = e.request_key);
-  with keys as (
-    select new.id::text as key
-    union select value from contact_identities
-      where user_id = new.user_id and contact_id = new.id
-    -- X lookups are keyed by the handle of the contact's X link (`@dana`, a URL).
-    union select lower(substring(new.links ->> 'twitter' from '([A-Za-z0-9_]+)/?(?:\?.*)?$'))
-      where new.links ? 'twitter'
-  )
   update enrichment_values v set contact_id = new.id
     where v.user_id = new.user_id and v.contact_id = winner
-      and lower(v.request_key) in (select lower(key) from keys)
+      and lower(v.request_key) = any (keys)
       and not exists (select 1 from enrichment_values l where l.user_id = new.user_id
         and l.contact_id = new.id and l.field = v.field and l.source = v.source
         and l.request_key = v.request_key);

@@ -4,7 +4,6 @@
 
 use api::meta::OrderStatus;
 use api::shop::{OrderView, ProductView};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -143,29 +142,8 @@ fn split_csv_line(line: &str) -> Vec<String> {
     fields
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Order {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub product_name: String,
-    pub quantity: i32,
-    pub unit_price_cents: i64,
-    pub currency: String,
-    pub customer_name: String,
-    pub phone: String,
-    pub address: String,
-    pub status: OrderStatus,
-    pub ai_generated: bool,
-    pub conversation_id: Option<Uuid>,
-    pub contact_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl Order {
-    pub fn total_cents(&self) -> i64 {
-        self.unit_price_cents * i64::from(self.quantity)
-    }
-}
+/// An order as the pages show it (the same fields).
+pub type Order = OrderView;
 
 impl From<Product> for ProductView {
     fn from(p: Product) -> Self {
@@ -177,27 +155,6 @@ impl From<Product> for ProductView {
             currency: p.currency,
             stock: p.stock,
             active: p.active,
-        }
-    }
-}
-
-impl From<Order> for OrderView {
-    fn from(o: Order) -> Self {
-        Self {
-            id: o.id,
-            product_id: o.product_id,
-            product_name: o.product_name,
-            quantity: o.quantity,
-            unit_price_cents: o.unit_price_cents,
-            currency: o.currency,
-            customer_name: o.customer_name,
-            phone: o.phone,
-            address: o.address,
-            status: o.status,
-            ai_generated: o.ai_generated,
-            conversation_id: o.conversation_id,
-            contact_id: o.contact_id,
-            created_at: o.created_at,
         }
     }
 }

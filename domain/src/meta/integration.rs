@@ -109,32 +109,7 @@ impl std::fmt::Debug for Integration {
 }
 
 /// A connected Page as Settings shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntegrationSummary {
-    pub id: Uuid,
-    pub page_id: String,
-    pub instagram_id: Option<String>,
-    pub graph_url: String,
-    pub status: AccountStatus,
-    pub last_error: Option<String>,
-    pub last_fetch: Option<DateTime<Utc>>,
-    pub ai_default: bool,
-}
-
-impl From<IntegrationSummary> for api::shop::PageView {
-    fn from(i: IntegrationSummary) -> Self {
-        Self {
-            id: i.id,
-            page_id: i.page_id,
-            instagram_id: i.instagram_id,
-            graph_url: i.graph_url,
-            status: i.status,
-            last_error: i.last_error,
-            last_fetch: i.last_fetch,
-            ai_default: i.ai_default,
-        }
-    }
-}
+pub type IntegrationSummary = api::shop::PageView;
 
 impl MetaScope<'_> {
     /// Connects (or reconnects) a Page. A token Graph refuses is a precise

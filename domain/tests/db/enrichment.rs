@@ -604,7 +604,14 @@ async fn a_merged_contact_keeps_both_sets_with_provenance() {
     };
     assert!(!titles_of(dana).await.contains(&"CTO".to_owned()));
     assert!(titles_of(other).await.contains(&"CTO".to_owned()));
-    assert_eq!(enqueue_due(&db).await.unwrap(), 2);
+    let due: i64 = sqlx::query_scalar(
+        "select count(*) from enrichment_due where due_at <= now() and contact_id = any($1)",
+    )
+    .bind(vec![dana, other])
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(due, 2, "both contacts are due again");
 }
 
 #[tokio::test]
