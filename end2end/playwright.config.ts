@@ -54,6 +54,8 @@ export default defineConfig({
       // Demo mode: the server runs its own fake Google with a generated mailbox, as large as
       // `make run`'s so that "this week" (Monday to now) has mail waiting for a reply.
       RAPPORT_DEMO_MESSAGES: "3000",
+      // The simulated Messenger / Instagram customers write only when a test makes them.
+      RAPPORT_DEMO_CUSTOMERS_SECS: "0",
     },
   },
 });

@@ -89,6 +89,9 @@ events! {
     EnrichmentProgress(EnrichmentProgressPayload) = "enrichment.progress", Live;
     /// An mbox import finished.
     ImportFinished(ImportFinishedPayload) = "import.finished", Live;
+    /// Messenger / Instagram conversations got a message, an agent turn (or a step of
+    /// one), or a new status, toggle or pause (written by triggers on their tables).
+    ConversationChanged(ConversationChangedPayload) = "conversation.changed", Live;
     /// The user signed in (with Google).
     UserSignedIn(UserSignedInPayload) = "user.signed_in", Recorded;
     /// A source was connected, or connected again.
@@ -268,6 +271,11 @@ pub struct ImportFinishedPayload {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationChangedPayload {
+    pub conversation_ids: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSignedInPayload {
     /// The sign-in created the user.
     pub new_user: bool,
@@ -403,7 +411,8 @@ mod tests {
                 "sync.progress",
                 "sync.reconcile",
                 "enrichment.progress",
-                "import.finished"
+                "import.finished",
+                "conversation.changed"
             ]
         );
         assert!(!EventKind::ContactViewed.is_live());

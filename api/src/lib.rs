@@ -19,6 +19,7 @@ pub mod calendars;
 pub mod calls;
 pub mod channels;
 pub mod contacts;
+pub mod conversations;
 pub mod enrichment;
 pub mod inbox;
 pub mod interactions;
@@ -31,6 +32,7 @@ pub mod reminders;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod shop;
 pub mod timeline;
 
 pub use closed_set::{ClosedSet, UnknownValue};

@@ -168,6 +168,8 @@ pub struct DemoLogins {
     pub caldav_url: String,
     pub caldav_user: String,
     pub caldav_password: String,
+    /// The simulated Facebook Page, for Settings → Channels.
+    pub meta_page: crate::shop::DemoPage,
 }
 
 /// Settings → Time zone.

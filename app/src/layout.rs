@@ -3,10 +3,14 @@ use leptos_router::components::A;
 
 use crate::components::GlobalAsk;
 use crate::components::time_zone::AdoptBrowserZone;
+use crate::pages::conversations::{HandoffBanner, HandoffRefresh};
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
-const NAV: [(&str, &str); 7] = [
+// The shop's Catalog and Orders are reached from Conversations, keeping the bar short
+// enough for a phone.
+const NAV: [(&str, &str); 8] = [
     ("/inbox", "Inbox"),
+    ("/conversations", "Conversations"),
     ("/calendar", "Calendar"),
     ("/reminders", "Reminders"),
     ("/contacts", "Contacts"),
@@ -18,6 +22,7 @@ const NAV: [(&str, &str); 7] = [
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
     let visitor = Resource::new(|| (), |_| load_visitor());
+    provide_context(HandoffRefresh(RwSignal::new(0)));
     let header = move || {
         Suspend::new(async move {
             match visitor.await {
@@ -36,7 +41,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
             </header>
             <Suspense>
                 {move || Suspend::new(async move {
-                    visitor.await.ok().and_then(|v| v.session).map(|s| view! { <ReconnectBanner accounts=s.needs_reconnect/> })
+                    visitor.await.ok().and_then(|v| v.session).map(|s| view! {
+                        <ReconnectBanner accounts=s.needs_reconnect/>
+                        <HandoffBanner/>
+                    })
                 })}
             </Suspense>
             <main id="main">{children()}</main>

@@ -26,8 +26,8 @@ use layout::AppLayout;
 pub use layout::urlencode;
 use pages::{
     ApiTokensPage, AskPage, CalendarPage, ChannelsPage, ChatPage, CompanyPage, ContactDetailPage,
-    ContactsPage, InboxPage, LoginPage, NotFound, RemindersPage, SearchPage, SettingsPage,
-    ThreadPage, TimelinePage, WelcomePage,
+    ContactsPage, ConversationPage, ConversationsPage, InboxPage, LoginPage, NotFound,
+    RemindersPage, SearchPage, SettingsPage, ThreadPage, TimelinePage, WelcomePage,
 };
 
 // Pages wait for their data before the first byte (SsrMode::Async): the HTTP status then
@@ -74,12 +74,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/timeline") view=TimelinePage ssr=SsrMode::Async/>
                     <Route path=path!("/mail/:id") view=ThreadPage ssr=SsrMode::Async/>
                     <Route path=path!("/chats/:id") view=ChatPage ssr=SsrMode::Async/>
+                    <Route path=path!("/conversations") view=ConversationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/conversations/:id") view=ConversationPage ssr=SsrMode::Async/>
                     <Route path=path!("/ask") view=AskPage ssr=SsrMode::Async/>
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/welcome") view=WelcomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view=pages::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders") view=pages::OrdersPage ssr=SsrMode::Async/>
                 </Routes>
             </AppLayout>
         </Router>

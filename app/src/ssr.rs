@@ -22,6 +22,8 @@ pub struct AppContext {
     pub demo_logins: Option<api::settings::DemoLogins>,
     /// Ask Rapport's language model (`OPENAI_*`); `None` answers with the offline engine.
     pub model: Option<ModelConfig>,
+    /// The Messenger / Instagram sales agent's model (demo mode: a simulated one).
+    pub sales_agent: Option<ModelConfig>,
     /// The server's rate and stream limits (model calls per user, ...).
     pub limits: domain::limits::Limits,
     /// Uploaded files (deleting an account deletes its files from here).

@@ -8,6 +8,7 @@
 pub mod caldav;
 pub mod calls;
 pub mod demo_providers;
+pub mod demo_sales;
 pub mod enrichment;
 pub mod google;
 pub mod jmap;

@@ -52,15 +52,24 @@ impl Reply {
     }
 }
 
+/// Answers every request from what it asks instead of a script (demo mode's simulated
+/// models).
+pub type Responder = Arc<dyn Fn(&Value) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 pub(crate) struct Script {
     replies: VecDeque<Reply>,
     requests: Vec<Value>,
+    responder: Option<Responder>,
 }
 
 impl Script {
-    /// Records a request and takes the next reply.
+    /// Records a request and takes the next reply. A responder answers instead, and
+    /// its requests are not kept: it runs for as long as the demo does.
     pub(crate) fn next(&mut self, request: Value) -> Option<Reply> {
+        if let Some(responder) = &self.responder {
+            return Some(responder(&request));
+        }
         self.requests.push(request);
         self.replies.pop_front()
     }
@@ -75,10 +84,24 @@ pub struct FakeOpenAi {
 
 impl FakeOpenAi {
     pub async fn start(replies: Vec<Reply>) -> io::Result<Self> {
-        let script = Arc::new(Mutex::new(Script {
+        Self::serve(Script {
             replies: replies.into(),
-            requests: Vec::new(),
-        }));
+            ..Script::default()
+        })
+        .await
+    }
+
+    /// A fake whose every answer `responder` makes from the request.
+    pub async fn responding(responder: Responder) -> io::Result<Self> {
+        Self::serve(Script {
+            responder: Some(responder),
+            ..Script::default()
+        })
+        .await
+    }
+
+    async fn serve(script: Script) -> io::Result<Self> {
+        let script = Arc::new(Mutex::new(script));
         let app = Router::new()
             .route("/v1/chat/completions", post(completions))
             .route(

@@ -127,6 +127,9 @@ async fn finish_login(
         crate::demo::seed_chats(&state.db, user.id, chats).await?;
         crate::demo_calls::seed_calls(&state.db, &state.files, user.id, chats).await?;
     }
+    if let Some(meta) = &state.demo_meta {
+        meta.seed(&state.db, &state.secrets, user.id).await?;
+    }
     scope
         .jobs()
         .enqueue(&domain::sync::jobs::SyncGmail {

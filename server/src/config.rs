@@ -92,6 +92,9 @@ pub struct Config {
     pub event_retention_days: u32,
     /// The language model Ask Rapport uses (`OPENAI_*`); `None` runs the offline engine.
     pub model: Option<ModelConfig>,
+    /// Demo mode: how often a simulated Messenger / Instagram customer writes
+    /// (`RAPPORT_DEMO_CUSTOMERS_SECS`, 0 for never).
+    pub demo_customers_every: Option<std::time::Duration>,
     /// Model calls per user, webhooks per channel and open streams (429 past them).
     pub limits: LimitSettings,
     /// Where call recordings are fetched from, their size cap, the transcription model.
@@ -345,6 +348,10 @@ impl Config {
             mbox_limits,
             event_retention_days,
             model: ModelConfig::from_env(&lookup),
+            demo_customers_every: match number("RAPPORT_DEMO_CUSTOMERS_SECS", "150", 0..=86_400)? {
+                0 => None,
+                secs => Some(std::time::Duration::from_secs(secs)),
+            },
             limits,
             recordings,
             enrichment: domain::enrichment::EnrichmentConfig::from_env(&lookup)

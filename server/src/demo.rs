@@ -164,8 +164,11 @@ pub async fn seed_chats(db: &Db, user: UserId, chats: &DemoWebhooks) -> anyhow::
     Ok(())
 }
 
-/// What Settings fills in to connect the simulated Fastmail and calendar.
-pub fn logins(server: &fakes::serve::RunningServer) -> api::settings::DemoLogins {
+/// What Settings fills in to connect the simulated Fastmail, calendar and Page.
+pub fn logins(
+    server: &fakes::serve::RunningServer,
+    meta_page: api::shop::DemoPage,
+) -> api::settings::DemoLogins {
     use fakes::demo_providers::{CALDAV_PASSWORD, CALDAV_USER, FASTMAIL_TOKEN, SESSION_PATH};
     api::settings::DemoLogins {
         jmap_session_url: format!("{}{SESSION_PATH}", server.base_url()),
@@ -173,6 +176,7 @@ pub fn logins(server: &fakes::serve::RunningServer) -> api::settings::DemoLogins
         caldav_url: format!("{}/dav/", server.base_url()),
         caldav_user: CALDAV_USER.to_owned(),
         caldav_password: CALDAV_PASSWORD.to_owned(),
+        meta_page,
     }
 }
 

@@ -9,6 +9,7 @@ mod calendar_feed;
 pub mod config;
 mod demo;
 mod demo_calls;
+mod demo_meta;
 pub mod events;
 mod files;
 mod health;

@@ -27,7 +27,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
-use crate::workers::{BackgroundWork, WorkerSettings};
+use crate::workers::{BackgroundWork, Models, WorkerSettings};
 use crate::{api_v1, ask, auth, files, health, import, ingest, live, middleware};
 
 pub(crate) const DATABASE_NAME: &str = "rapport";
@@ -48,6 +48,9 @@ pub struct AppState {
     /// Demo mode's WhatsApp and SMS chats, given to each demo user at sign-in.
     #[from_ref(skip)]
     pub demo_chats: Option<Arc<crate::demo::DemoWebhooks>>,
+    /// Demo mode's Messenger / Instagram Page, customers and simulated sales model.
+    #[from_ref(skip)]
+    pub demo_meta: Option<Arc<crate::demo_meta::DemoMeta>>,
     pub events: EventHub,
     /// Where uploaded mbox files wait for their import job.
     pub imports_dir: std::path::PathBuf,
@@ -66,6 +69,10 @@ pub struct AppState {
     /// Ask Rapport's language model; `None` answers with the offline engine.
     #[from_ref(skip)]
     pub model: Option<ModelConfig>,
+    /// The Messenger / Instagram sales agent's model: Ask's, or demo mode's simulated
+    /// one when none is configured.
+    #[from_ref(skip)]
+    pub sales_agent: Option<ModelConfig>,
     /// Model calls per user, webhooks per channel, open streams.
     #[from_ref(skip)]
     pub limits: Limits,
@@ -80,6 +87,7 @@ impl AppState {
             demo: self.demo,
             demo_logins: self.demo_logins.clone(),
             model: self.model.clone(),
+            sales_agent: self.sales_agent.clone(),
             limits: self.limits.clone(),
             files: self.files.clone(),
         }
@@ -95,6 +103,8 @@ pub struct Application {
     demo_google: Option<RunningFakeGoogle>,
     /// The simulated Fastmail and calendar of demo mode.
     demo_providers: Option<RunningServer>,
+    /// The simulated Facebook Page's Graph API and sales model of demo mode.
+    demo_meta: Option<Arc<crate::demo_meta::DemoMeta>>,
     background: BackgroundWork,
     /// Ends live event streams at shutdown; open SSE responses would hold it up.
     live_stop: CancellationToken,
@@ -129,13 +139,14 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("{public_url}/auth/google/callback"));
 
-        let (google, demo_google, demo_providers) = match &config.google {
+        let (google, demo_google, demo_providers, demo_meta) = match &config.google {
             GoogleSettings::Configured {
                 client_id,
                 client_secret,
                 api_base,
             } => (
                 GoogleOAuth::new(client_id, client_secret, &redirect_uri, endpoints(api_base))?,
+                None,
                 None,
                 None,
             ),
@@ -155,12 +166,14 @@ impl Application {
                 let (providers, chats) =
                     crate::demo::start_providers(&demo.accounts[0].mailbox).await?;
                 let fake = FakeGoogle::start(demo).await?;
+                let meta = Arc::new(crate::demo_meta::DemoMeta::start(&db, &secrets).await?);
                 tracing::info!(url = %fake.base_url(), messages, ?anchor, "demo mode: simulated Google is running");
                 let endpoints = GoogleEndpoints::under(fake.base_url());
                 (
                     GoogleOAuth::new(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, &redirect_uri, endpoints)?,
                     Some(fake),
                     Some((providers, Arc::new(chats))),
+                    Some(meta),
                 )
             }
         };
@@ -182,16 +195,26 @@ impl Application {
             ),
             None => config.enrichment.clone(),
         };
+        let sales_agent = config
+            .model
+            .clone()
+            .or_else(|| demo_meta.as_ref().map(|meta| meta.model()));
         let background = BackgroundWork::start(
             &db,
             &google,
             &secrets,
             config.workers,
-            config.model.as_ref(),
+            Models {
+                ask: config.model.as_ref(),
+                sales_agent: sales_agent.as_ref(),
+            },
             (&files, &config.recordings),
             &enrichment,
         );
         let live_stop = CancellationToken::new();
+        if let (Some(meta), Some(every)) = (&demo_meta, config.demo_customers_every) {
+            meta.simulate_customers(every, live_stop.clone());
+        }
         crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
         let state = AppState {
             leptos_options,
@@ -199,8 +222,12 @@ impl Application {
             google,
             secrets,
             demo: demo_google.is_some(),
-            demo_logins: demo_providers.as_ref().map(|(p, _)| crate::demo::logins(p)),
+            demo_logins: demo_providers
+                .as_ref()
+                .zip(demo_meta.as_ref())
+                .map(|((p, _), meta)| crate::demo::logins(p, meta.demo_page())),
             demo_chats: demo_providers.as_ref().map(|(_, chats)| chats.clone()),
+            demo_meta: demo_meta.clone(),
             events: EventHub::start(&db, live_stop.clone()),
             imports_dir: config.data_dir.join("imports"),
             max_mbox_bytes: config.max_mbox_bytes,
@@ -214,6 +241,7 @@ impl Application {
             },
             mbox_limits: config.mbox_limits,
             model: config.model.clone(),
+            sales_agent,
             limits: Limits::new(config.limits),
         };
         let https = public_url.starts_with("https://");
@@ -225,6 +253,7 @@ impl Application {
             embedded,
             demo_google,
             demo_providers: demo_providers.map(|(p, _)| p),
+            demo_meta,
             background,
             live_stop,
         })
@@ -262,6 +291,8 @@ impl Application {
         if let Some(fake) = self.demo_providers {
             fake.stop().await;
         }
+        // Stopped (by dropping it) once no worker polls it any more.
+        drop(self.demo_meta);
         if let Some(pg) = self.embedded {
             pg.stop().await?;
         }
@@ -308,7 +339,10 @@ pub async fn run_workers(config: Config, shutdown: impl Future<Output = ()>) -> 
         &google,
         &secrets,
         settings,
-        config.model.as_ref(),
+        Models {
+            ask: config.model.as_ref(),
+            sales_agent: config.model.as_ref(),
+        },
         (&files, &config.recordings),
         &config.enrichment,
     );
@@ -397,6 +431,10 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
             post(files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/files/{activity}", get(files::download))
+        .route(
+            "/demo/conversations/{conversation}/customer",
+            post(crate::demo_meta::customer_writes),
+        )
         .route("/recordings/{recording}", get(crate::recordings::serve))
         .route("/mail/{activity}/html", get(crate::mail::frame))
         .route(

@@ -64,6 +64,16 @@ impl WorkerSettings {
     }
 }
 
+/// The language models background work uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Models<'a> {
+    /// Summaries and transcriptions (`OPENAI_*`).
+    pub ask: Option<&'a ModelConfig>,
+    /// The Messenger / Instagram sales agent: the same model, or demo mode's simulated
+    /// one.
+    pub sales_agent: Option<&'a ModelConfig>,
+}
+
 pub struct BackgroundWork {
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
@@ -75,13 +85,14 @@ impl BackgroundWork {
         google: &GoogleOAuth,
         secrets: &SecretBox,
         settings: WorkerSettings,
-        model: Option<&ModelConfig>,
+        models: Models<'_>,
         recordings: (
             &domain::files::FileStore,
             &crate::recordings::RecordingSettings,
         ),
         enrichment: &EnrichmentConfig,
     ) -> Self {
+        let model = models.ask;
         let stop = CancellationToken::new();
         let mut tasks = Vec::new();
         if settings.workers == 0 {
@@ -128,7 +139,7 @@ impl BackgroundWork {
             db.clone(),
             HttpGraph::default(),
             secrets.clone(),
-            model.cloned(),
+            models.sales_agent.cloned(),
             meta_options,
         ));
         let jobs = jobs

@@ -8,6 +8,7 @@ pub mod calendar_feed;
 pub mod call_recording;
 pub mod connect_calendar;
 pub mod connect_fastmail;
+pub mod connect_meta;
 pub mod file_upload;
 pub mod global_ask;
 pub mod interactions_panel;

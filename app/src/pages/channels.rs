@@ -1,5 +1,6 @@
 //! Settings → Channels: webhook channels (create, enable/disable, rotate the key, see
-//! what arrived) and the blocklist of senders whose messages are dropped at ingest.
+//! what arrived), the blocklist of senders whose messages are dropped at ingest, and
+//! the connected Facebook Pages ([`MetaPages`](crate::components::connect_meta::MetaPages)).
 //! A key is shown once, in the answer to the action that made it.
 
 use api::channels::{BlockView, ChannelView, ChannelsData, IssuedKey, endpoint};
@@ -232,6 +233,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     })}
                 </ErrorBoundary>
             </Transition>
+            <crate::components::connect_meta::MetaPages/>
         </section>
     }
 }

@@ -3,7 +3,7 @@
 //! at most one order per agent turn and product.
 
 use api::meta::OrderStatus;
-use chrono::{DateTime, Utc};
+use api::shop::{OrderView, ProductView};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -89,10 +89,7 @@ fn parse_price(text: &str) -> Option<i64> {
         .checked_add(cents.parse().ok()?)
 }
 
-/// `1250` -> `12.50`.
-pub fn format_price(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
-}
+pub use api::shop::format_price;
 
 /// Reads a CSV of `name,description,price,currency,stock` (a header row is allowed;
 /// quoted fields may hold commas). Returns the products or the first bad line.
@@ -145,27 +142,20 @@ fn split_csv_line(line: &str) -> Vec<String> {
     fields
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Order {
-    pub id: Uuid,
-    pub product_id: Uuid,
-    pub product_name: String,
-    pub quantity: i32,
-    pub unit_price_cents: i64,
-    pub currency: String,
-    pub customer_name: String,
-    pub phone: String,
-    pub address: String,
-    pub status: OrderStatus,
-    pub ai_generated: bool,
-    pub conversation_id: Option<Uuid>,
-    pub contact_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
+/// An order as the pages show it (the same fields).
+pub type Order = OrderView;
 
-impl Order {
-    pub fn total_cents(&self) -> i64 {
-        self.unit_price_cents * i64::from(self.quantity)
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            description: p.description,
+            price_cents: p.price_cents,
+            currency: p.currency,
+            stock: p.stock,
+            active: p.active,
+        }
     }
 }
 
@@ -193,6 +183,20 @@ pub(super) async fn place_order(
     contact: Option<Uuid>,
     request: &OrderRequest,
 ) -> Result<Result<Order, String>, sqlx::Error> {
+    checked_order(conn, user, Some(turn), Some(conversation), contact, request).await
+}
+
+/// The order checks shared by the agent and a person: a known, active product, a
+/// quantity within the stock, the customer's name, phone and address. The stock is
+/// decremented with the order. An order with a `turn` is the agent's.
+async fn checked_order(
+    conn: &mut PgConnection,
+    user: UserId,
+    turn: Option<Uuid>,
+    conversation: Option<Uuid>,
+    contact: Option<Uuid>,
+    request: &OrderRequest,
+) -> Result<Result<Order, String>, sqlx::Error> {
     let Ok(product_id) = Uuid::parse_str(request.product_id.trim()) else {
         return Ok(Err(
             "unknown product_id: use a product_id from the catalog".into()
@@ -211,6 +215,7 @@ pub(super) async fn place_order(
             "unknown product_id: use a product_id from the catalog".into()
         ));
     };
+    // A turn can only repeat itself: a null turn matches nothing.
     let existing = sqlx::query_scalar!(
         "select id from orders where turn_id = $1 and product_id = $2",
         turn,
@@ -255,7 +260,7 @@ pub(super) async fn place_order(
     let id = sqlx::query_scalar!(
         r#"insert into orders (user_id, conversation_id, contact_id, product_id, quantity,
              unit_price_cents, currency, customer_name, phone, address, ai_generated, turn_id)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, true, $11) returning id"#,
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id"#,
         user.0,
         conversation,
         contact,
@@ -266,6 +271,7 @@ pub(super) async fn place_order(
         request.customer_name.trim(),
         request.phone.trim(),
         request.address.trim(),
+        turn.is_some(),
         turn,
     )
     .fetch_one(&mut *conn)
@@ -282,13 +288,14 @@ pub(super) async fn place_order(
 }
 
 async fn load_order(conn: &mut PgConnection, user: UserId, id: Uuid) -> Result<Order, sqlx::Error> {
-    Ok(orders_query(conn, user, Some(id)).await?.remove(0))
+    Ok(orders_query(conn, user, Some(id), None).await?.remove(0))
 }
 
 async fn orders_query(
     conn: &mut PgConnection,
     user: UserId,
     id: Option<Uuid>,
+    status: Option<OrderStatus>,
 ) -> Result<Vec<Order>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select o.id, o.product_id, p.name as product_name, o.quantity, o.unit_price_cents,
@@ -297,9 +304,11 @@ async fn orders_query(
                   o.contact_id, o.created_at
            from orders o join products p on p.id = o.product_id
            where o.user_id = $1 and ($2::uuid is null or o.id = $2)
+             and ($3::text is null or o.status = $3)
            order by o.created_at desc limit 500"#,
         user.0,
         id,
+        status.map(OrderStatus::as_str),
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -351,6 +360,22 @@ impl MetaScope<'_> {
         .await?)
     }
 
+    /// Deactivates (the agent stops offering it) or reactivates a product.
+    pub async fn set_product_active(self, id: Uuid, active: bool) -> Result<(), DomainError> {
+        let done = sqlx::query!(
+            "update products set active = $3 where user_id = $1 and id = $2",
+            self.user.0,
+            id,
+            active,
+        )
+        .execute(self.pool)
+        .await?;
+        match done.rows_affected() {
+            0 => Err(DomainError::NotFound("product")),
+            _ => Ok(()),
+        }
+    }
+
     pub async fn update_product(
         self,
         id: Uuid,
@@ -400,9 +425,26 @@ impl MetaScope<'_> {
         Ok(products.len())
     }
 
-    pub async fn orders(self) -> Result<Vec<Order>, DomainError> {
+    /// The newest 500 orders, of one status or all.
+    pub async fn orders(self, status: Option<OrderStatus>) -> Result<Vec<Order>, DomainError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(orders_query(&mut conn, self.user, None).await?)
+        Ok(orders_query(&mut conn, self.user, None, status).await?)
+    }
+
+    /// An order a person takes (by phone, in the shop, for a conversation), checked like
+    /// the agent's: a refusal is [`DomainError::Invalid`] on `order` with the reason.
+    pub async fn create_order(
+        self,
+        request: &OrderRequest,
+        conversation: Option<Uuid>,
+        contact: Option<Uuid>,
+    ) -> Result<Order, DomainError> {
+        let mut tx = self.pool.begin().await?;
+        let placed =
+            checked_order(&mut tx, self.user, None, conversation, contact, request).await?;
+        let order = placed.map_err(|reason| DomainError::invalid("order", reason))?;
+        tx.commit().await?;
+        Ok(order)
     }
 
     pub async fn set_order_status(self, id: Uuid, status: OrderStatus) -> Result<(), DomainError> {

@@ -1,51 +1,24 @@
 //! Conversations as the pages read them, and what the user changes: the AI toggle and
 //! the status.
 
+pub use api::conversations::{
+    AgentTurn, ConversationMessage, ConversationSummary, ConversationsPage, Handoff,
+};
+use api::conversations::{CONVERSATIONS_PAGE, decode_cursor, encode_cursor};
 use api::meta::{ConversationStatus, MetaPlatform, SenderType, TurnOutcome};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::DomainError;
 use crate::db::scopes::MetaScope;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConversationSummary {
-    pub id: Uuid,
+/// Who a conversation is with and through which Page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationCustomer {
+    pub integration_id: Uuid,
+    pub page_id: String,
     pub platform: MetaPlatform,
+    pub customer_id: String,
     pub customer_name: String,
-    pub contact_id: Option<Uuid>,
-    pub status: ConversationStatus,
-    pub ai_enabled: bool,
-    pub paused_until: Option<DateTime<Utc>>,
-    pub last_message_at: Option<DateTime<Utc>>,
-    pub last_message_text: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConversationMessage {
-    pub id: Uuid,
-    pub sender: Option<SenderType>,
-    pub text: Option<String>,
-    pub sent_at: DateTime<Utc>,
-    pub is_old: bool,
-    pub reply_sent: bool,
-}
-
-/// One logged agent turn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AgentTurn {
-    pub id: Uuid,
-    pub outcome: TurnOutcome,
-    pub context: serde_json::Value,
-    pub tool_calls: serde_json::Value,
-    pub reply: Option<String>,
-    pub handoff_reason: Option<String>,
-    pub model: String,
-    pub tokens: i32,
-    pub latency_ms: i32,
-    pub error: Option<String>,
-    pub created_at: DateTime<Utc>,
 }
 
 /// Filters of the conversation list.
@@ -56,11 +29,21 @@ pub struct ConversationFilter {
 }
 
 impl MetaScope<'_> {
+    /// One page of the user's conversations, newest message first, after `cursor`
+    /// (empty: the first page). A cursor this version did not write is refused.
     pub async fn conversations(
         self,
         filter: &ConversationFilter,
-    ) -> Result<Vec<ConversationSummary>, DomainError> {
-        Ok(sqlx::query_as!(
+        cursor: &str,
+    ) -> Result<ConversationsPage, DomainError> {
+        let after = match cursor {
+            "" => None,
+            cursor => Some(
+                decode_cursor(cursor)
+                    .ok_or_else(|| DomainError::invalid("cursor", "not a page of this list"))?,
+            ),
+        };
+        let mut rows = sqlx::query_as!(
             ConversationSummary,
             r#"select id, platform as "platform: MetaPlatform", customer_name, contact_id,
                       status as "status: ConversationStatus", ai_enabled, paused_until,
@@ -68,10 +51,40 @@ impl MetaScope<'_> {
                from meta_conversations
                where user_id = $1 and ($2::text is null or status = $2)
                  and ($3::text is null or platform = $3)
-               order by last_message_at desc nulls last, id limit 500"#,
+                 and ($4::timestamptz is null
+                      or (coalesce(last_message_at, 'epoch'), id) < ($4, $5))
+               order by coalesce(last_message_at, 'epoch') desc, id desc limit $6"#,
             self.user.0,
             filter.status.map(ConversationStatus::as_str),
             filter.platform.map(MetaPlatform::as_str),
+            after.map(|(at, _)| at),
+            after.map(|(_, id)| id).unwrap_or_default(),
+            CONVERSATIONS_PAGE + 1,
+        )
+        .fetch_all(self.pool)
+        .await?;
+        let more = rows.len() as i64 > CONVERSATIONS_PAGE;
+        rows.truncate(CONVERSATIONS_PAGE as usize);
+        let next = more
+            .then(|| rows.last().map(|r| encode_cursor(r.last_message_at, r.id)))
+            .flatten();
+        Ok(ConversationsPage { rows, next })
+    }
+
+    /// Conversations the agent handed to a person that are still pending, newest
+    /// first: what the handoff banner announces.
+    pub async fn handoffs(self) -> Result<Vec<Handoff>, DomainError> {
+        Ok(sqlx::query_as!(
+            Handoff,
+            r#"select c.id as conversation_id, c.platform as "platform: MetaPlatform",
+                      c.customer_name, t.handoff_reason as reason, t.created_at as "at!"
+               from meta_conversations c
+               join lateral (select outcome, handoff_reason, created_at from agent_turns
+                             where user_id = $1 and conversation_id = c.id
+                             order by created_at desc limit 1) t on true
+               where c.user_id = $1 and c.status = 'pending' and t.outcome = 'handoff'
+               order by t.created_at desc limit 20"#,
+            self.user.0,
         )
         .fetch_all(self.pool)
         .await?)
@@ -84,6 +97,21 @@ impl MetaScope<'_> {
                       status as "status: ConversationStatus", ai_enabled, paused_until,
                       last_message_at, last_message_text
                from meta_conversations where user_id = $1 and id = $2"#,
+            self.user.0,
+            id,
+        )
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(DomainError::NotFound("conversation"))
+    }
+
+    pub async fn customer(self, id: Uuid) -> Result<ConversationCustomer, DomainError> {
+        sqlx::query_as!(
+            ConversationCustomer,
+            r#"select c.integration_id, i.page_id, c.platform as "platform: MetaPlatform",
+                      c.customer_id, c.customer_name
+               from meta_conversations c join meta_integrations i on i.id = c.integration_id
+               where c.user_id = $1 and c.id = $2"#,
             self.user.0,
             id,
         )
@@ -195,4 +223,55 @@ impl MetaScope<'_> {
         .fetch_all(self.pool)
         .await
     }
+}
+
+/// A Page's conversation as stored, with the customer's newest message: what a fake
+/// Graph API started again needs to be given back (demo mode after a restart). Every
+/// user who connected the Page stored the same Graph ids, so each comes once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredThread {
+    pub platform: MetaPlatform,
+    pub conversation_id: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub message_id: String,
+    pub text: String,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn stored_threads(
+    db: &crate::Db,
+    page_id: &str,
+) -> Result<Vec<StoredThread>, sqlx::Error> {
+    sqlx::query_as!(
+        StoredThread,
+        r#"select distinct on (c.platform, c.conversation_id)
+                  c.platform as "platform: MetaPlatform", c.conversation_id, c.customer_id,
+                  c.customer_name, m.platform_message_id as message_id, m.text as "text!",
+                  m.sent_at
+           from meta_conversations c
+           join meta_integrations i on i.id = c.integration_id
+           join meta_messages m on m.user_id = c.user_id and m.conversation_id = c.id
+           where i.page_id = $1 and m.sender = 'customer' and m.text is not null
+           order by c.platform, c.conversation_id, m.sent_at desc, m.created_at desc"#,
+        page_id,
+    )
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The users who connected the Page.
+pub async fn users_of_page(
+    db: &crate::Db,
+    page_id: &str,
+) -> Result<Vec<crate::UserId>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "select user_id from meta_integrations where page_id = $1 order by created_at",
+        page_id,
+    )
+    .fetch_all(db.pool())
+    .await?
+    .into_iter()
+    .map(crate::UserId)
+    .collect())
 }

@@ -109,16 +109,7 @@ impl std::fmt::Debug for Integration {
 }
 
 /// A connected Page as Settings shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IntegrationSummary {
-    pub id: Uuid,
-    pub page_id: String,
-    pub instagram_id: Option<String>,
-    pub status: AccountStatus,
-    pub last_error: Option<String>,
-    pub last_fetch: Option<DateTime<Utc>>,
-    pub ai_default: bool,
-}
+pub type IntegrationSummary = api::shop::PageView;
 
 impl MetaScope<'_> {
     /// Connects (or reconnects) a Page. A token Graph refuses is a precise
@@ -186,7 +177,7 @@ impl MetaScope<'_> {
     /// The user's connected Pages.
     pub async fn integrations(self) -> Result<Vec<IntegrationSummary>, DomainError> {
         let rows = sqlx::query!(
-            r#"select i.id, i.page_id, i.instagram_id, a.status as "status: AccountStatus",
+            r#"select i.id, i.page_id, i.instagram_id, i.graph_url, a.status as "status: AccountStatus",
                       a.last_error, i.last_fetch_timestamp, i.ai_default
                from meta_integrations i join accounts a on a.id = i.account_id
                where i.user_id = $1 order by i.created_at"#,
@@ -200,12 +191,29 @@ impl MetaScope<'_> {
                 id: r.id,
                 page_id: r.page_id,
                 instagram_id: r.instagram_id,
+                graph_url: r.graph_url,
                 status: r.status,
                 last_error: r.last_error,
                 last_fetch: r.last_fetch_timestamp,
                 ai_default: r.ai_default,
             })
             .collect())
+    }
+
+    /// Stops polling the Page and forgets its token; its conversations and orders stay,
+    /// and connecting it again resumes where the poll stopped.
+    pub async fn disconnect(self, integration: Uuid) -> Result<(), DomainError> {
+        let account = sqlx::query_scalar!(
+            "select account_id from meta_integrations where user_id = $1 and id = $2",
+            self.user.0,
+            integration,
+        )
+        .fetch_optional(self.pool)
+        .await?
+        .ok_or(DomainError::NotFound("integration"))?;
+        self.accounts()
+            .disconnect(account, crate::accounts::SyncedData::Keep)
+            .await
     }
 
     /// Whether new conversations start with the agent on.

@@ -433,7 +433,7 @@ async fn create_order_for_a_valid_product_creates_one_order() {
         "Sí, confirmo 2 tazas. Ana Pérez, +34 600 000 000, Calle Mayor 1, Madrid",
     );
     assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Replied)]);
-    let orders = s.db.for_user(s.owner).meta().orders().await.unwrap();
+    let orders = s.db.for_user(s.owner).meta().orders(None).await.unwrap();
     assert_eq!(orders.len(), 1);
     assert!(orders[0].ai_generated);
     assert_eq!(orders[0].conversation_id, Some(conversation));
@@ -616,4 +616,144 @@ async fn a_send_left_pending_by_a_crash_is_adopted_by_the_poll_not_taken_for_a_p
     );
     assert_eq!(s.service.answer(s.owner, conversation).await.unwrap(), None);
     assert_eq!(s.meta.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn the_list_pages_newest_first_with_filters_and_only_for_its_owner() {
+    use api::meta::{ConversationStatus, MetaPlatform};
+    use domain::meta::conversations::ConversationFilter;
+
+    let s = setup(vec![]).await;
+    let now = Utc::now();
+    for i in 0..30 {
+        s.customer_at(&format!("psid-{i}"), "hello", now - Span::minutes(i));
+    }
+    for i in 0..3 {
+        s.meta
+            .customer_writes(
+                PAGE,
+                Platform::Instagram,
+                (&format!("ig-{i}"), "ig customer"),
+                "hola",
+                now - Span::minutes(100 + i),
+            )
+            .unwrap();
+    }
+    s.poll().await;
+    let meta = s.db.for_user(s.owner).meta();
+    let all = ConversationFilter::default();
+    let first = meta.conversations(&all, "").await.unwrap();
+    assert_eq!(first.rows.len(), 25);
+    assert_eq!(
+        first.rows[0].customer_name, "Customer psid-0",
+        "newest first"
+    );
+    let second = meta
+        .conversations(&all, first.next.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(second.rows.len(), 8);
+    assert_eq!(second.next, None);
+    let mut ids: Vec<Uuid> = first
+        .rows
+        .iter()
+        .chain(&second.rows)
+        .map(|r| r.id)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 33, "every conversation once");
+
+    let instagram = ConversationFilter {
+        platform: Some(MetaPlatform::Instagram),
+        status: None,
+    };
+    let listed = meta.conversations(&instagram, "").await.unwrap();
+    assert_eq!(listed.rows.len(), 3);
+    assert!(
+        listed
+            .rows
+            .iter()
+            .all(|r| r.platform == MetaPlatform::Instagram)
+    );
+    let closed_one = listed.rows[0].id;
+    meta.set_status(closed_one, ConversationStatus::Closed)
+        .await
+        .unwrap();
+    let closed = ConversationFilter {
+        platform: None,
+        status: Some(ConversationStatus::Closed),
+    };
+    let listed = meta.conversations(&closed, "").await.unwrap();
+    assert_eq!(
+        listed.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [closed_one]
+    );
+    assert!(matches!(
+        meta.conversations(&all, "not-a-cursor").await,
+        Err(domain::DomainError::Invalid { .. })
+    ));
+
+    // Another user sees none of it, and each call on the owner's is "not found".
+    let other = crate::helpers::user(&s.db, "other@example.com").await;
+    let theirs = s.db.for_user(other).meta();
+    assert!(
+        theirs
+            .conversations(&all, "")
+            .await
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    let not_found = |r: Result<(), domain::DomainError>| {
+        assert!(matches!(r, Err(domain::DomainError::NotFound(_))), "{r:?}")
+    };
+    not_found(theirs.conversation(closed_one).await.map(|_| ()));
+    not_found(theirs.customer(closed_one).await.map(|_| ()));
+    not_found(
+        theirs
+            .set_status(closed_one, ConversationStatus::Open)
+            .await,
+    );
+    not_found(theirs.set_ai_enabled(closed_one, true, true).await);
+    assert!(theirs.messages(closed_one).await.unwrap().is_empty());
+    assert!(theirs.turns(closed_one).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_handoff_is_announced_until_someone_takes_the_conversation() {
+    let s = setup(vec![Reply::tool_call(
+        "h1",
+        "handoff",
+        json!({"reason": "wants a person", "category": "human_requested"}),
+    )])
+    .await;
+    let conversation = s.conversation_with_ai("psid-1").await;
+    let events =
+        || s.count("select count(*) from events where kind = 'conversation.changed' and live");
+    let before = events().await;
+    s.customer("psid-1", "Can I talk to a human?");
+    assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Handoff)]);
+    assert!(
+        events().await > before,
+        "messages and the turn are live events"
+    );
+    let meta = s.db.for_user(s.owner).meta();
+    let handoffs = meta.handoffs().await.unwrap();
+    assert_eq!(handoffs.len(), 1);
+    assert_eq!(handoffs[0].conversation_id, conversation);
+    assert_eq!(handoffs[0].reason.as_deref(), Some("wants a person"));
+    let other = crate::helpers::user(&s.db, "other@example.com").await;
+    assert!(
+        s.db.for_user(other)
+            .meta()
+            .handoffs()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    meta.set_status(conversation, api::meta::ConversationStatus::Open)
+        .await
+        .unwrap();
+    assert!(meta.handoffs().await.unwrap().is_empty());
 }

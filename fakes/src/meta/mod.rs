@@ -129,6 +129,28 @@ impl MetaState {
         store.send_generation += 1;
     }
 
+    /// Puts back a conversation Rapport stored from an earlier run of the fake (demo
+    /// mode after a restart), with the customer's last message, so the Page can answer
+    /// it and the customer's next message lands in the same conversation.
+    pub fn restore_conversation(
+        &self,
+        page_id: &str,
+        platform: Platform,
+        conversation_id: &str,
+        customer: (&str, &str),
+        message: (&str, &str, DateTime<Utc>),
+    ) -> bool {
+        self.lock()
+            .restore(page_id, platform, conversation_id, customer, message)
+    }
+
+    /// Numbers the ids of later conversations and messages from `first`: a fake
+    /// started again (demo mode after a restart) never hands out an id Rapport stored
+    /// from an earlier run.
+    pub fn number_ids_from(&self, first: u64) {
+        self.lock().number_ids_from(first);
+    }
+
     /// The percentage the usage headers report from now on.
     pub fn set_usage(&self, percent: u32) {
         self.lock().usage_percent = percent.min(100);

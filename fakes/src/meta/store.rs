@@ -139,6 +139,10 @@ pub struct Store {
 }
 
 impl Store {
+    pub fn number_ids_from(&mut self, first: u64) {
+        self.next_id = self.next_id.max(first.saturating_sub(1));
+    }
+
     pub fn next_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}{:010}", self.next_id)
@@ -229,6 +233,50 @@ impl Store {
             text: text.to_owned(),
         });
         Some((conversation.id.clone(), message_id))
+    }
+
+    /// Puts back a conversation a client stored from an earlier run, with its id and
+    /// the customer's last message (its id too): false when the customer already has a
+    /// conversation or the Page is unknown.
+    pub fn restore(
+        &mut self,
+        page_id: &str,
+        platform: Platform,
+        conversation_id: &str,
+        customer: (&str, &str),
+        message: (&str, &str, DateTime<Utc>),
+    ) -> bool {
+        let known = self
+            .conversations
+            .iter()
+            .any(|c| c.page_id == page_id && c.platform == platform && c.customer_id == customer.0);
+        if known || !self.pages.iter().any(|p| p.id == page_id) {
+            return false;
+        }
+        self.conversations.push(Conversation {
+            id: conversation_id.to_owned(),
+            page_id: page_id.to_owned(),
+            platform,
+            customer_id: customer.0.to_owned(),
+            customer_name: customer.1.to_owned(),
+            messages: Vec::new(),
+        });
+        let (id, text, at) = message;
+        if self
+            .add_message(page_id, platform, customer, true, text, at)
+            .is_none()
+        {
+            self.conversations.pop();
+            return false;
+        }
+        if let Some(last) = self
+            .conversations
+            .last_mut()
+            .and_then(|c| c.messages.last_mut())
+        {
+            last.id = id.to_owned();
+        }
+        true
     }
 }
 

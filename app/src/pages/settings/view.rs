@@ -22,6 +22,7 @@ fn provider_label(provider: Provider) -> &'static str {
         Provider::Mbox => "Mail import",
         Provider::Caldav => "Calendar",
         Provider::Fastmail => "Fastmail",
+        Provider::Meta => "Messenger and Instagram",
         _ => "Source",
     }
 }
@@ -155,6 +156,11 @@ pub fn SettingsSections(
                             })}
                             {(reconnect && a.provider == Provider::Fastmail).then(|| view! {
                                 <a class="button primary" href="#connect-fastmail">"Reconnect Fastmail"</a>
+                            })}
+                            {(a.provider == Provider::Meta).then(|| view! {
+                                <a class="button" href="/settings/channels#connect-meta">
+                                    {if reconnect { "Reconnect the Page" } else { "Page settings" }}
+                                </a>
                             })}
                             {(a.provider == Provider::Fastmail && !reconnect).then(|| view! {
                                 <PollFastmailButton account=a.id/>
