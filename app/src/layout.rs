@@ -3,7 +3,7 @@ use leptos_router::components::A;
 
 use crate::components::GlobalAsk;
 use crate::components::time_zone::AdoptBrowserZone;
-use crate::pages::conversations::{HandoffBanner, HandoffRefresh};
+use crate::pages::conversations::{HandoffBanner, HandoffRefresh, list_handoffs};
 use crate::session::{SessionInfo, Visitor, load_visitor};
 
 // The shop's Catalog and Orders are reached from Conversations, keeping the bar short
@@ -22,7 +22,20 @@ const NAV: [(&str, &str); 8] = [
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
     let visitor = Resource::new(|| (), |_| load_visitor());
-    provide_context(HandoffRefresh(RwSignal::new(0)));
+    let handoff_refresh = RwSignal::new(0_u64);
+    provide_context(HandoffRefresh(handoff_refresh));
+    // Asked only for a signed-in visitor: a refused list would make the page a 401.
+    let handoffs = Resource::new(
+        move || handoff_refresh.get(),
+        move |_| async move {
+            match visitor.await {
+                Ok(Visitor {
+                    session: Some(_), ..
+                }) => list_handoffs().await.unwrap_or_default(),
+                _ => Vec::new(),
+            }
+        },
+    );
     let header = move || {
         Suspend::new(async move {
             match visitor.await {
@@ -41,9 +54,13 @@ pub fn AppLayout(children: Children) -> impl IntoView {
             </header>
             <Suspense>
                 {move || Suspend::new(async move {
-                    visitor.await.ok().and_then(|v| v.session).map(|s| view! {
-                        <ReconnectBanner accounts=s.needs_reconnect/>
-                        <HandoffBanner/>
+                    // Awaited even when signed out (the list is then empty), so the
+                    // answer is in the page and the browser does not ask again.
+                    let handoffs = handoffs.await;
+                    let session = visitor.await.ok().and_then(|v| v.session)?;
+                    Some(view! {
+                        <ReconnectBanner accounts=session.needs_reconnect/>
+                        <HandoffBanner handoffs/>
                     })
                 })}
             </Suspense>

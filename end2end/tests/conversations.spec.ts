@@ -72,6 +72,17 @@ test("the AI agent answers a demo customer live and takes their order", async ({
   await expect(row).toContainText("AI on");
   await expect(row).toContainText("is confirmed");
 
+  // The agent's order is on /orders, badged as the AI's and linked to this conversation.
+  await page.goto("/orders");
+  await hydrated(page);
+  const order = page.locator("tr.order", { hasText: CUSTOMER });
+  await expect(order).toHaveCount(1);
+  await expect(order).toContainText("Linen tote bag × 2");
+  await expect(order.locator(".order-total")).toHaveText("48.00 EUR");
+  await expect(order).toContainText("1 Test Street, Springfield");
+  await expect(order.locator(".ai-badge")).toHaveText("AI");
+  await expect(order.locator("a.order-conversation")).toHaveAttribute("href", new URL(conversationUrl).pathname);
+
   expect(errors).toEqual([]);
 
   // A conversation that is not the user's is a 404 page, not an error.

@@ -9,6 +9,11 @@ import { hydrated, signIn, watchConsole } from "./support";
 const DEMO_PAGE = "104000000000042";
 const DEMO_TOKEN = "demo-page-token";
 
+/** A catalog row by its exact name: the demo catalog has a "Scented candle" and a "Linen tote bag". */
+function product(page: Page, name: string) {
+  return page.locator("tr.product").filter({ has: page.locator("td.product-name").getByText(name, { exact: true }) });
+}
+
 async function noAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
   expect(results.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
@@ -38,7 +43,8 @@ test("a Facebook Page is connected in Settings, with Graph's refusal shown first
 
   await card.getByRole("button", { name: "Turn on by default" }).click();
   await expect(card.locator(".ai-default")).toHaveText("AI agent on for new conversations");
-  expect(errors).toEqual([]);
+  // The refused token is answered 422, which the browser logs; nothing else may error.
+  expect(errors.filter((e) => !e.includes("422"))).toEqual([]);
 });
 
 test("products are added, checked per field, edited, deactivated and imported from CSV", async ({ page }) => {
@@ -47,7 +53,7 @@ test("products are added, checked per field, edited, deactivated and imported fr
   await page.goto("/catalog");
   await hydrated(page);
   // The demo's catalog.
-  await expect(page.locator("tr.product", { hasText: "Ceramic mug" })).toBeVisible();
+  await expect(product(page, "Ceramic mug")).toBeVisible();
 
   const form = page.locator("#new-product");
   await form.getByLabel("Name").fill("Candle");
@@ -61,7 +67,7 @@ test("products are added, checked per field, edited, deactivated and imported fr
   await form.getByLabel("Price").fill("9.50");
   await form.getByRole("button", { name: "Add product" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Product added." })).toBeVisible();
-  const candle = page.locator("tr.product", { hasText: "Candle" });
+  const candle = product(page, "Candle");
   await expect(candle).toContainText("9.50 EUR");
 
   await candle.getByRole("button", { name: "Edit" }).click();
@@ -93,7 +99,7 @@ test("products are added, checked per field, edited, deactivated and imported fr
   await expect(page.getByRole("alert").filter({ hasText: "Nothing was imported." })).toHaveText(
     "Invalid CSV: line 3: invalid currency: a three-letter code like EUR Nothing was imported.",
   );
-  await expect(page.locator("tr.product", { hasText: "Tote bag" })).toHaveCount(0);
+  await expect(product(page, "Tote bag")).toHaveCount(0);
 
   await file.setInputFiles({
     name: "good.csv",
@@ -103,10 +109,11 @@ test("products are added, checked per field, edited, deactivated and imported fr
   await expect(page.getByLabel("Or paste the lines")).toHaveValue(/Apron, linen/);
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Imported" })).toHaveText("Imported 2 products.");
-  await expect(page.locator("tr.product", { hasText: "Tote bag" })).toContainText("18.00 EUR");
-  await expect(page.locator("tr.product", { hasText: "Apron, linen" })).toContainText("24.00 EUR");
+  await expect(product(page, "Tote bag")).toContainText("18.00 EUR");
+  await expect(product(page, "Apron, linen")).toContainText("24.00 EUR");
   await noAxeViolations(page);
-  expect(errors).toEqual([]);
+  // The three refusals above (price, stock, CSV) are answered 422, which the browser logs.
+  expect(errors.filter((e) => !e.includes("422"))).toEqual([]);
 });
 
 test("an order's status changes and the status filter follows", async ({ page }) => {

@@ -714,32 +714,26 @@ fn ToolCall(call: Value) -> impl IntoView {
 }
 
 /// The layout's banner: conversations the agent handed to a person, each linking to
-/// its page. Read on every page load and again when a conversation page hears of a
-/// change.
+/// its page. The layout reads the list on every page load and again when a conversation
+/// page hears of a change (its resource lives in the layout, created with the page, so
+/// that hydration finds the same resources the server rendered).
 #[component]
-pub fn HandoffBanner() -> impl IntoView {
-    let refresh = use_context::<HandoffRefresh>().map(|r| r.0);
-    let handoffs = Resource::new(move || refresh.map(|r| r.get()), |_| list_handoffs());
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                let handoffs = handoffs.await.unwrap_or_default();
-                (!handoffs.is_empty()).then(|| view! {
-                    <div class="banner handoff" role="status" data-testid="handoff-banner">
-                        <ul>
-                            {handoffs.into_iter().map(|h| view! {
-                                <li>
-                                    <strong>{h.customer_name.clone()}</strong>
-                                    " (" {platform_label(h.platform)} ") needs a person"
-                                    {h.reason.clone().map(|r| format!(": {r}"))}
-                                    ". "
-                                    <a href=conversation_href(h.conversation_id)>"Open the conversation"</a>
-                                </li>
-                            }).collect_view()}
-                        </ul>
-                    </div>
-                })
-            })}
-        </Suspense>
-    }
+pub fn HandoffBanner(handoffs: Vec<Handoff>) -> impl IntoView {
+    (!handoffs.is_empty()).then(|| {
+        view! {
+            <div class="banner handoff" role="status" data-testid="handoff-banner">
+                <ul>
+                    {handoffs.into_iter().map(|h| view! {
+                        <li>
+                            <strong>{h.customer_name.clone()}</strong>
+                            " (" {platform_label(h.platform)} ") needs a person"
+                            {h.reason.clone().map(|r| format!(": {r}"))}
+                            ". "
+                            <a href=conversation_href(h.conversation_id)>"Open the conversation"</a>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    })
 }
