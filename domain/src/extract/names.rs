@@ -118,14 +118,10 @@ where
 /// local part's name, or none.
 pub fn header_name(raw: &str, address: &str) -> Option<(DisplayName, NameSource)> {
     let local = local_part(address)?;
-    let squash = |s: &str| -> String {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
     let name = clean_display_name(raw)?;
-    if !local.is_empty() && squash(name.as_str()) == squash(local) {
+    // Written as the local part is, separators and all; "Yara O'Brien" for
+    // `yara_obrien@` is a name someone wrote.
+    if strip_quotes(raw).to_lowercase() == local.to_lowercase() {
         return name_from_address(address).map(|n| (n, NameSource::Address));
     }
     Some((name, NameSource::Header))
@@ -670,6 +666,15 @@ mod tests {
             Some((name("Jordan Whitlock"), NameSource::Header))
         );
         assert_eq!(header_name("jw@x.com", "jw@x.com"), None);
+        // A name that happens to be what the address spells is still a written name.
+        assert_eq!(
+            header_name("Yara O'Brien", "yara_obrien@x.com"),
+            Some((name("Yara O'Brien"), NameSource::Header))
+        );
+        assert_eq!(
+            header_name("Jordan Whitlock", "jordan.whitlock@x.com"),
+            Some((name("Jordan Whitlock"), NameSource::Header))
+        );
     }
 
     #[test]

@@ -286,4 +286,95 @@ mod tests {
         merge_person(&mut fields, &person(Some("J"), None), None, evidence(5));
         assert_eq!(fields.display_name.as_deref(), Some("Jane Roe"));
     }
+
+    fn named(name: &str, source: NameSource) -> PersonPlan {
+        PersonPlan {
+            name: clean_display_name(name),
+            name_source: source,
+            ..person(None, None)
+        }
+    }
+
+    fn signed(name: &str) -> PersonPlan {
+        PersonPlan {
+            signature: Some(SignatureFacts {
+                name: Some(name.to_owned()),
+                ..SignatureFacts::default()
+            }),
+            ..person(None, None)
+        }
+    }
+
+    #[test]
+    fn names_only_get_better_whatever_the_order() {
+        let mut fields = empty();
+        merge_person(
+            &mut fields,
+            &named("Jordan Whitlock", NameSource::Address),
+            None,
+            evidence(2),
+        );
+        assert_eq!(
+            Provenance::of(&fields.field_sources, "display_name")
+                .unwrap()
+                .source,
+            FieldSource::Address
+        );
+        // A header's name outranks the address's, even when it only adds diacritics.
+        merge_person(
+            &mut fields,
+            &named("Whitlock, Jördan", NameSource::Header),
+            None,
+            evidence(3),
+        );
+        assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
+        // Shouting, initials, a first name or a role say less.
+        for worse in ["JÖRDAN WHITLOCK", "J. Whitlock", "JW", "Jördan", "Sales Team"] {
+            let changed = merge_person(
+                &mut fields,
+                &named(worse, NameSource::Header),
+                None,
+                evidence(9),
+            );
+            assert!(changed.is_empty(), "{worse}");
+        }
+        // A signature's initials do not replace a full header name; its full name does.
+        merge_person(&mut fields, &signed("J. Whitlock"), None, evidence(10));
+        assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
+        merge_person(&mut fields, &signed("Jördan Whitlock"), None, evidence(10));
+        assert_eq!(
+            Provenance::of(&fields.field_sources, "display_name")
+                .unwrap()
+                .source,
+            FieldSource::Signature
+        );
+        // Then a header's equally full name does not take it back.
+        let changed = merge_person(
+            &mut fields,
+            &named("Jördan Whitlocke", NameSource::Header),
+            None,
+            evidence(11),
+        );
+        assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn a_stored_role_name_gives_way_and_a_newer_signature_renames() {
+        let mut fields = ContactFields {
+            display_name: Some("Accounts Payable".to_owned()),
+            field_sources: json!({"display_name": {"source": "header"}}),
+            ..empty()
+        };
+        merge_person(
+            &mut fields,
+            &named("Jane", NameSource::Header),
+            None,
+            evidence(3),
+        );
+        assert_eq!(fields.display_name.as_deref(), Some("Jane"));
+        merge_person(&mut fields, &signed("Jane Smith"), None, evidence(5));
+        merge_person(&mut fields, &signed("Jane Roe"), None, evidence(8));
+        merge_person(&mut fields, &signed("Jane Smith"), None, evidence(6));
+        assert_eq!(fields.display_name.as_deref(), Some("Jane Roe"));
+    }
 }
