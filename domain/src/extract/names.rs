@@ -246,8 +246,14 @@ const ROLE_WORDS: &[&str] = &[
     "of",
 ];
 
-/// Whether a display name names a role, a team or an organisation rather than a person.
+/// Whether a display name names a role, a team or an organisation rather than a person
+/// ("Sales Team", "Acme, Inc."; a note in brackets does not count: "Jane Doe (Support
+/// Team)" is Jane).
 pub fn is_role_name(raw: &str) -> bool {
+    made_of_role_words(&bare_name(raw))
+}
+
+fn made_of_role_words(raw: &str) -> bool {
     let words: Vec<String> = raw
         .split(|c: char| c.is_whitespace() || c == ',' || c == '/')
         .map(|w| {
@@ -257,7 +263,9 @@ pub fn is_role_name(raw: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     !words.is_empty()
-        && (words.iter().any(|w| ORGANISATION_WORDS.contains(&w.as_str()))
+        && (words
+            .iter()
+            .any(|w| ORGANISATION_WORDS.contains(&w.as_str()))
             || words
                 .iter()
                 .all(|w| ROLE_WORDS.contains(&w.as_str()) || ROLE_ACCOUNTS.contains(&w.as_str())))
@@ -270,6 +278,15 @@ const VIA_MARKERS: [&str; 3] = [" via ", " (via ", " through "];
 /// Clean a decoded display name. Returns `None` when nothing person-like is
 /// left (empty, only an address, only punctuation, a role or company name).
 pub fn clean_display_name(raw: &str) -> Option<DisplayName> {
+    let s = bare_name(raw);
+    if !s.chars().any(char::is_alphabetic) || made_of_role_words(&s) {
+        return None;
+    }
+    Some(DisplayName(normalize_case(&swap_last_first(&s))))
+}
+
+/// The display name without quotes, addresses, a "via …" suffix and bracketed notes.
+fn bare_name(raw: &str) -> String {
     let mut s = raw.trim().to_string();
     s = strip_quotes(&s);
     // "Name <addr>" passed whole: keep only the name part.
@@ -289,15 +306,9 @@ pub fn clean_display_name(raw: &str) -> Option<DisplayName> {
         .filter(|t| !t.contains('@') && !t.starts_with("mailto:"))
         .collect();
     s = kept.join(" ");
-    s = s
-        .trim_matches(|c: char| c == ',' || c == ';' || c == '-' || c == '\'' || c == '"')
+    s.trim_matches(|c: char| c == ',' || c == ';' || c == '-' || c == '\'' || c == '"')
         .trim()
-        .to_string();
-    if !s.chars().any(char::is_alphabetic) || is_role_name(&s) {
-        return None;
-    }
-    s = swap_last_first(&s);
-    Some(DisplayName(normalize_case(&s)))
+        .to_string()
 }
 
 fn strip_quotes(s: &str) -> String {
@@ -397,8 +408,7 @@ fn normalize_case(s: &str) -> String {
     if cased.len() < 2 {
         return s.to_string();
     }
-    let one_case =
-        cased.iter().all(|c| c.is_uppercase()) || cased.iter().all(|c| c.is_lowercase());
+    let one_case = cased.iter().all(|c| c.is_uppercase()) || cased.iter().all(|c| c.is_lowercase());
     if one_case {
         return recase(s);
     }
@@ -553,6 +563,8 @@ mod tests {
         // A surname that is also a role word, beside a given name, is a person.
         assert_eq!(clean("Carlos Sales"), Some("Carlos Sales".into()));
         assert_eq!(clean("Jane Info-Smith"), Some("Jane Info-Smith".into()));
+        assert!(!is_role_name("Jane Doe (Support Team)"));
+        assert!(!is_role_name("Jane Doe via Acme Support"));
         assert!(!is_role_name("Jordan Whitlock"));
     }
 
@@ -586,7 +598,10 @@ mod tests {
             clean("JORDAN WHITLOCK PHD"),
             Some("Jordan Whitlock PhD".into())
         );
-        assert_eq!(clean("JORDAN WHITLOCK III"), Some("Jordan Whitlock III".into()));
+        assert_eq!(
+            clean("JORDAN WHITLOCK III"),
+            Some("Jordan Whitlock III".into())
+        );
     }
 
     #[test]
@@ -595,13 +610,13 @@ mod tests {
         assert_eq!(clean("Shaun O'Neil"), Some("Shaun O'Neil".into()));
         assert_eq!(clean("Jan van der Berg"), Some("Jan van der Berg".into()));
         assert_eq!(clean("DeShawn Jones"), Some("DeShawn Jones".into()));
-        assert_eq!(clean("Jordan Whitlock MBA"), Some("Jordan Whitlock MBA".into()));
+        assert_eq!(
+            clean("Jordan Whitlock MBA"),
+            Some("Jordan Whitlock MBA".into())
+        );
         assert_eq!(clean("Jean DUPONT"), Some("Jean Dupont".into()));
         assert_eq!(clean("DUPONT Jean"), Some("Jean Dupont".into()));
-        assert_eq!(
-            clean("VAN DER BERG Jan"),
-            Some("Jan van der Berg".into())
-        );
+        assert_eq!(clean("VAN DER BERG Jan"), Some("Jan van der Berg".into()));
     }
 
     #[test]

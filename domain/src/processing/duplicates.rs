@@ -542,10 +542,19 @@ mod tests {
             (day(1), Some(day(3)), large)
         ));
         // Mail beats none.
-        assert!(keeps_first((day(1), Some(day(9)), large), (day(1), None, small)));
+        assert!(keeps_first(
+            (day(1), Some(day(9)), large),
+            (day(1), None, small)
+        ));
         // Then the id, so the outcome never depends on the order the pair came in.
-        assert!(keeps_first((day(1), Some(day(3)), small), (day(1), Some(day(3)), large)));
-        assert!(!keeps_first((day(1), Some(day(3)), large), (day(1), Some(day(3)), small)));
+        assert!(keeps_first(
+            (day(1), Some(day(3)), small),
+            (day(1), Some(day(3)), large)
+        ));
+        assert!(!keeps_first(
+            (day(1), Some(day(3)), large),
+            (day(1), Some(day(3)), small)
+        ));
     }
 
     fn participant(

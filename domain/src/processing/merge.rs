@@ -118,7 +118,9 @@ fn offer_name(
         return;
     }
     let current_prov = Provenance::of(&fields.field_sources, "display_name");
-    let current_source = current_prov.as_ref().map_or(FieldSource::Header, |p| p.source);
+    let current_source = current_prov
+        .as_ref()
+        .map_or(FieldSource::Header, |p| p.source);
     if current_source == FieldSource::User {
         return;
     }
@@ -329,7 +331,13 @@ mod tests {
         );
         assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
         // Shouting, initials, a first name or a role say less.
-        for worse in ["JÖRDAN WHITLOCK", "J. Whitlock", "JW", "Jördan", "Sales Team"] {
+        for worse in [
+            "JÖRDAN WHITLOCK",
+            "J. Whitlock",
+            "JW",
+            "Jördan",
+            "Sales Team",
+        ] {
             let changed = merge_person(
                 &mut fields,
                 &named(worse, NameSource::Header),

@@ -865,7 +865,10 @@ async fn a_contacts_name_only_gets_better_and_a_users_name_stays() {
     let jw = o.contact("jw@whitlock.co").await.unwrap();
     assert_eq!(
         name(&jw),
-        (Some("Jordan Whitlock".to_owned()), serde_json::json!("header"))
+        (
+            Some("Jordan Whitlock".to_owned()),
+            serde_json::json!("header")
+        )
     );
     // Shouting, initials and a role name from later mail do not make it worse.
     o.store(&[
@@ -895,7 +898,10 @@ async fn a_contacts_name_only_gets_better_and_a_users_name_stays() {
     let anais = o.contact("anais_moreau@everbright.fr").await.unwrap();
     assert_eq!(
         name(&anais),
-        (Some("Anais Moreau".to_owned()), serde_json::json!("address"))
+        (
+            Some("Anais Moreau".to_owned()),
+            serde_json::json!("address")
+        )
     );
     o.store(&[mail(
         "m2",

@@ -215,7 +215,10 @@ fn names_come_from_headers_quoted_attributions_and_spelled_addresses() {
     );
     let named = |address: &str| {
         let p = plan.people.iter().find(|p| p.address == address).unwrap();
-        (p.name.as_ref().map(|n| n.as_str().to_owned()), p.name_source)
+        (
+            p.name.as_ref().map(|n| n.as_str().to_owned()),
+            p.name_source,
+        )
     };
     // The owner's client quoted her with the name her mail carried.
     assert_eq!(
@@ -235,7 +238,11 @@ fn names_come_from_headers_quoted_attributions_and_spelled_addresses() {
         .unwrap();
     assert_eq!(whitlock.written_name(), None, "no one wrote that name");
     // A role's display name makes the address a role mailbox, and names no one.
-    let ap = plan.people.iter().find(|p| p.address == "ap@acme.com").unwrap();
+    let ap = plan
+        .people
+        .iter()
+        .find(|p| p.address == "ap@acme.com")
+        .unwrap();
     assert_eq!(ap.creatable, Err(NotAPerson::Group));
     assert_eq!(ap.name, None);
 }
