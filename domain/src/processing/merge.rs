@@ -114,14 +114,18 @@ fn offer_name(
     prov: Provenance,
     changed: &mut Vec<&'static str>,
 ) {
-    if fields.display_name.as_deref() == Some(name.as_str()) {
-        return;
-    }
     let current_prov = Provenance::of(&fields.field_sources, "display_name");
     let current_source = current_prov
         .as_ref()
         .map_or(FieldSource::Header, |p| p.source);
     if current_source == FieldSource::User {
+        return;
+    }
+    if fields.display_name.as_deref() == Some(name.as_str()) {
+        // The same name from a more trusted source: it now vouches for the name.
+        if prov.source > current_source {
+            set_source(&mut fields.field_sources, "display_name", &prov);
+        }
         return;
     }
     let wins = match fields.display_name.as_deref().and_then(clean_display_name) {
@@ -346,7 +350,8 @@ mod tests {
             );
             assert!(changed.is_empty(), "{worse}");
         }
-        // A signature's initials do not replace a full header name; its full name does.
+        // A signature's initials do not replace a full header name; the same full name
+        // in a signature vouches for it.
         merge_person(&mut fields, &signed("J. Whitlock"), None, evidence(10));
         assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
         merge_person(&mut fields, &signed("Jördan Whitlock"), None, evidence(10));
