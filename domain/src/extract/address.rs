@@ -160,7 +160,7 @@ const AUTOMATED_EXACT: &[&str] = &[
 ];
 
 /// Shared role mailboxes.
-const ROLE_ACCOUNTS: &[&str] = &[
+pub(crate) const ROLE_ACCOUNTS: &[&str] = &[
     "info",
     "support",
     "help",

@@ -58,7 +58,7 @@ fn message_name(person: &PersonPlan) -> Option<&str> {
         .as_ref()
         .and_then(|s| s.name.as_deref())
         .filter(|n| full_name_key(n).is_some())
-        .or_else(|| person.name.as_ref().map(|n| n.as_str()))
+        .or_else(|| person.written_name().map(|n| n.as_str()))
         .filter(|n| full_name_key(n).is_some())
 }
 
@@ -82,7 +82,7 @@ pub(super) fn duplicate_names(activities: &[BatchActivity]) -> Vec<String> {
                 names.insert(name.to_owned());
             }
             // A contact's header name may be the one it was stored under.
-            if let Some(name) = person.name.as_ref().filter(|_| proves) {
+            if let Some(name) = person.written_name().filter(|_| proves) {
                 names.insert(name.as_str().to_owned());
             }
         }
@@ -114,14 +114,13 @@ impl World {
             return;
         };
         // The names the message gives its sender; the other contact must carry one.
-        let keys: Vec<String> = [Some(name), person.name.as_ref().map(|n| n.as_str())]
+        let keys: Vec<String> = [Some(name), person.written_name().map(|n| n.as_str())]
             .into_iter()
             .flatten()
             .filter_map(full_name_key)
             .collect();
         if person
-            .name
-            .as_ref()
+            .written_name()
             .and_then(|n| full_name_key(n.as_str()))
             .is_some()
             && is_free_mail(&person.address)
@@ -301,12 +300,27 @@ pub(super) struct Merged {
 /// A contact as the merges see it.
 struct Candidate {
     live: bool,
-    created_at: DateTime<Utc>,
+    /// Which contact stays: the older, then the one whose mail starts earlier
+    /// (contacts made in one batch are equally old), then the smaller id.
+    seniority: (DateTime<Utc>, Option<DateTime<Utc>>, Uuid),
+}
+
+/// The contact that stays when two merge: see [`Candidate::seniority`]. A contact with
+/// no mail yet comes after one with mail.
+fn keeps_first(
+    a: (DateTime<Utc>, Option<DateTime<Utc>>, Uuid),
+    b: (DateTime<Utc>, Option<DateTime<Utc>>, Uuid),
+) -> bool {
+    let key = |(created, first, id): (DateTime<Utc>, Option<DateTime<Utc>>, Uuid)| {
+        (created, first.is_none(), first, id)
+    };
+    key(a) <= key(b)
 }
 
 impl ProcessingScope<'_> {
     /// Merges the pairs the batch proved to be one person (see the module docs), in
-    /// the batch's transaction, after [`Self::flush`]: the older contact stays. Pairs
+    /// the batch's transaction, after [`Self::flush`]: the older contact stays, between
+    /// equally old ones the one with the earliest mail, then the smaller id. Pairs
     /// the user called two people, and contacts merged meanwhile, are left alone.
     pub(super) async fn merge_duplicates(
         self,
@@ -328,8 +342,13 @@ impl ProcessingScope<'_> {
             .into_iter()
             .collect();
         let mut contacts: HashMap<Uuid, Candidate> = sqlx::query!(
-            r#"select id, merged_into is null as "live!", created_at from contacts
-               where user_id = $1 and id = any($2) order by id for update"#,
+            r#"select c.id, c.merged_into is null as "live!", c.created_at,
+                      (select min(p.occurred_at) from activity_participants p
+                       join activities a on a.user_id = p.user_id and a.id = p.activity_id
+                       where p.user_id = c.user_id and p.contact_id = c.id
+                         and a.deleted_at is null) as first_interaction
+               from contacts c
+               where c.user_id = $1 and c.id = any($2) order by c.id for update of c"#,
             self.user.0,
             &ids,
         )
@@ -341,7 +360,7 @@ impl ProcessingScope<'_> {
                 r.id,
                 Candidate {
                     live: r.live,
-                    created_at: r.created_at,
+                    seniority: (r.created_at, r.first_interaction, r.id),
                 },
             )
         })
@@ -378,7 +397,7 @@ impl ProcessingScope<'_> {
             if !(ca.live && cb.live) {
                 continue;
             }
-            let (winner, loser) = if (ca.created_at, a) <= (cb.created_at, b) {
+            let (winner, loser) = if keeps_first(ca.seniority, cb.seniority) {
                 (a, b)
             } else {
                 (b, a)
@@ -500,7 +519,43 @@ impl ProcessingScope<'_> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+
     use super::*;
+
+    #[test]
+    fn the_older_contact_stays_then_the_earlier_mail_then_the_smaller_id() {
+        let day = |d: u32| Utc.with_ymd_and_hms(2025, 3, d, 0, 0, 0).unwrap();
+        let (small, large) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        // Older wins whatever its mail.
+        assert!(keeps_first(
+            (day(1), Some(day(9)), large),
+            (day(2), Some(day(3)), small)
+        ));
+        // Equally old (one batch): the earlier first interaction, whatever the ids.
+        assert!(keeps_first(
+            (day(1), Some(day(3)), large),
+            (day(1), Some(day(4)), small)
+        ));
+        assert!(!keeps_first(
+            (day(1), Some(day(4)), small),
+            (day(1), Some(day(3)), large)
+        ));
+        // Mail beats none.
+        assert!(keeps_first(
+            (day(1), Some(day(9)), large),
+            (day(1), None, small)
+        ));
+        // Then the id, so the outcome never depends on the order the pair came in.
+        assert!(keeps_first(
+            (day(1), Some(day(3)), small),
+            (day(1), Some(day(3)), large)
+        ));
+        assert!(!keeps_first(
+            (day(1), Some(day(3)), large),
+            (day(1), Some(day(3)), small)
+        ));
+    }
 
     fn participant(
         thread: &str,

@@ -110,12 +110,13 @@ impl ProcessingScope<'_> {
                 sources.push(c.fields.field_sources.clone());
             }
             if new {
-                // Creation order survives in `created_at` (the oldest contact wins ties).
+                // One batch's contacts are equally old (`now()`, the transaction's start):
+                // the order a batch happens to apply its mail in says nothing about who came
+                // first, so merges break the tie by the earliest mail instead.
                 sqlx::query!(
                     r#"insert into contacts (id, user_id, display_name, title, company_id, links,
-                                             field_sources, created_at)
-                       select id, $1, name, title, company, links, sources,
-                              now() + n * interval '1 microsecond'
+                                             field_sources)
+                       select id, $1, name, title, company, links, sources
                        from unnest($2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::jsonb[],
                                    $7::jsonb[]) with ordinality
                          as v(id, name, title, company, links, sources, n)

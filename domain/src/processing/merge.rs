@@ -1,13 +1,15 @@
 //! Pure merge of what one message says about a person into their stored contact fields,
 //! following the provenance rules of [`super::Provenance`].
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::plan::{PersonPlan, better_name};
+use super::plan::PersonPlan;
 use super::{FieldSource, Provenance};
-use crate::extract::names::clean_display_name;
+use crate::extract::names::{DisplayName, NameSource, clean_display_name, compare_names};
 
 /// The mutable part of a `contacts` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,18 +46,11 @@ pub fn merge_person(
 ) -> Vec<&'static str> {
     let mut changed = Vec::new();
     if let Some(name) = &person.name {
-        let current = fields.display_name.as_deref().and_then(clean_display_name);
-        let prov = evidence.provenance(FieldSource::Header);
-        if fields.display_name.as_deref() != Some(name.as_str())
-            && prov.replaces(
-                Provenance::of(&fields.field_sources, "display_name").as_ref(),
-                better_name(Some(name), current.as_ref()),
-            )
-        {
-            fields.display_name = Some(name.as_str().to_owned());
-            set_source(&mut fields.field_sources, "display_name", &prov);
-            changed.push("display_name");
-        }
+        let source = match person.name_source {
+            NameSource::Address => FieldSource::Address,
+            _ => FieldSource::Header,
+        };
+        offer_name(fields, name, evidence.provenance(source), &mut changed);
     }
     if let Some(company) = company {
         let prov = evidence.provenance(FieldSource::Header);
@@ -76,19 +71,8 @@ pub fn merge_person(
         return changed;
     };
     let prov = evidence.provenance(FieldSource::Signature);
-    // A signature's full name outranks header names; a lone first name from a sign-off
-    // says less than the headers do.
-    if let Some(name) = &sig.name
-        && name.split_whitespace().count() >= 2
-        && fields.display_name.as_deref() != Some(name)
-        && prov.replaces(
-            Provenance::of(&fields.field_sources, "display_name").as_ref(),
-            true,
-        )
-    {
-        fields.display_name = Some(name.clone());
-        set_source(&mut fields.field_sources, "display_name", &prov);
-        changed.push("display_name");
+    if let Some(name) = sig.name.as_deref().and_then(clean_display_name) {
+        offer_name(fields, &name, prov.clone(), &mut changed);
     }
     if let Some(title) = &sig.title
         && prov.replaces(
@@ -118,6 +102,70 @@ pub fn merge_person(
         }
     }
     changed
+}
+
+/// Stores `name` as the display name when it is a better name than the stored one
+/// ([`compare_names`]: the more complete, then the more trusted source). A user's name
+/// is never replaced; between equal names of two signatures the newer message wins (a
+/// person who changed their name signs with the new one).
+fn offer_name(
+    fields: &mut ContactFields,
+    name: &DisplayName,
+    prov: Provenance,
+    changed: &mut Vec<&'static str>,
+) {
+    let current_prov = Provenance::of(&fields.field_sources, "display_name");
+    let current_source = current_prov
+        .as_ref()
+        .map_or(FieldSource::Header, |p| p.source);
+    if current_source == FieldSource::User {
+        return;
+    }
+    if fields.display_name.as_deref() == Some(name.as_str()) {
+        // The same name from a more trusted source: it now vouches for the name.
+        if prov.source > current_source {
+            set_source(&mut fields.field_sources, "display_name", &prov);
+        }
+        return;
+    }
+    let wins = match fields.display_name.as_deref().and_then(clean_display_name) {
+        // None stored, or what is stored is no person's name ("Sales Team").
+        None => true,
+        Some(current) => match compare_names(
+            name,
+            name_source(prov.source),
+            &current,
+            name_source(current_source),
+        ) {
+            Ordering::Greater => true,
+            Ordering::Less => false,
+            Ordering::Equal => {
+                prov.source == FieldSource::Signature
+                    && current_source == FieldSource::Signature
+                    && current.as_str().to_lowercase() != name.as_str().to_lowercase()
+                    && match (prov.at, current_prov.and_then(|p| p.at)) {
+                        (Some(new), Some(old)) => new >= old,
+                        _ => true,
+                    }
+            }
+        },
+    };
+    if wins {
+        fields.display_name = Some(name.as_str().to_owned());
+        set_source(&mut fields.field_sources, "display_name", &prov);
+        if !changed.contains(&"display_name") {
+            changed.push("display_name");
+        }
+    }
+}
+
+fn name_source(source: FieldSource) -> NameSource {
+    match source {
+        FieldSource::Address => NameSource::Address,
+        FieldSource::Header => NameSource::Header,
+        FieldSource::Provider => NameSource::Provider,
+        FieldSource::Signature | FieldSource::User => NameSource::Signature,
+    }
 }
 
 fn object(value: &mut Value) -> &mut Map<String, Value> {
@@ -164,6 +212,7 @@ mod tests {
             creatable: Ok(()),
             owner_wrote_here: false,
             name: name.and_then(clean_display_name),
+            name_source: NameSource::Header,
             company_domain: None,
             signature: title.map(|t| SignatureFacts {
                 title: Some(t.to_owned()),
@@ -241,6 +290,104 @@ mod tests {
             evidence(1),
         );
         merge_person(&mut fields, &person(Some("J"), None), None, evidence(5));
+        assert_eq!(fields.display_name.as_deref(), Some("Jane Roe"));
+    }
+
+    fn named(name: &str, source: NameSource) -> PersonPlan {
+        PersonPlan {
+            name: clean_display_name(name),
+            name_source: source,
+            ..person(None, None)
+        }
+    }
+
+    fn signed(name: &str) -> PersonPlan {
+        PersonPlan {
+            signature: Some(SignatureFacts {
+                name: Some(name.to_owned()),
+                ..SignatureFacts::default()
+            }),
+            ..person(None, None)
+        }
+    }
+
+    #[test]
+    fn names_only_get_better_whatever_the_order() {
+        let mut fields = empty();
+        merge_person(
+            &mut fields,
+            &named("Jordan Whitlock", NameSource::Address),
+            None,
+            evidence(2),
+        );
+        assert_eq!(
+            Provenance::of(&fields.field_sources, "display_name")
+                .unwrap()
+                .source,
+            FieldSource::Address
+        );
+        // A header's name outranks the address's, even when it only adds diacritics.
+        merge_person(
+            &mut fields,
+            &named("Whitlock, Jördan", NameSource::Header),
+            None,
+            evidence(3),
+        );
+        assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
+        // Shouting, initials, a first name or a role say less.
+        for worse in [
+            "JÖRDAN WHITLOCK",
+            "J. Whitlock",
+            "JW",
+            "Jördan",
+            "Sales Team",
+        ] {
+            let changed = merge_person(
+                &mut fields,
+                &named(worse, NameSource::Header),
+                None,
+                evidence(9),
+            );
+            assert!(changed.is_empty(), "{worse}");
+        }
+        // A signature's initials do not replace a full header name; the same full name
+        // in a signature vouches for it.
+        merge_person(&mut fields, &signed("J. Whitlock"), None, evidence(10));
+        assert_eq!(fields.display_name.as_deref(), Some("Jördan Whitlock"));
+        merge_person(&mut fields, &signed("Jördan Whitlock"), None, evidence(10));
+        assert_eq!(
+            Provenance::of(&fields.field_sources, "display_name")
+                .unwrap()
+                .source,
+            FieldSource::Signature
+        );
+        // Then a header's equally full name does not take it back.
+        let changed = merge_person(
+            &mut fields,
+            &named("Jördan Whitlocke", NameSource::Header),
+            None,
+            evidence(11),
+        );
+        assert!(changed.is_empty());
+    }
+
+    #[test]
+    fn a_stored_role_name_gives_way_and_a_newer_signature_renames() {
+        let mut fields = ContactFields {
+            display_name: Some("Accounts Payable".to_owned()),
+            field_sources: json!({"display_name": {"source": "header"}}),
+            ..empty()
+        };
+        merge_person(
+            &mut fields,
+            &named("Jane", NameSource::Header),
+            None,
+            evidence(3),
+        );
+        assert_eq!(fields.display_name.as_deref(), Some("Jane"));
+        merge_person(&mut fields, &signed("Jane Smith"), None, evidence(5));
+        merge_person(&mut fields, &signed("Jane Roe"), None, evidence(8));
+        merge_person(&mut fields, &signed("Jane Smith"), None, evidence(6));
         assert_eq!(fields.display_name.as_deref(), Some("Jane Roe"));
     }
 }

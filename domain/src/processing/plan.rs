@@ -11,10 +11,13 @@ use uuid::Uuid;
 use crate::extract::address::{SenderKind, classify_sender, is_bulk};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::links::{canonical_linkedin, canonical_website, twitter_handle, twitter_url};
-use crate::extract::names::{DisplayName, clean_display_name};
+use crate::extract::names::{
+    DisplayName, NameSource, choose_name, clean_display_name, header_name, is_role_name,
+    name_from_address,
+};
 use crate::extract::new_address::new_address_notice;
 use crate::extract::phone::PhoneKind;
-use crate::extract::quotes::own_text;
+use crate::extract::quotes::{SegmentKind, segments};
 use crate::extract::signature::{SenderHint, extract_signature};
 
 /// Region for national phone numbers when neither the signature nor the sender's
@@ -126,7 +129,11 @@ pub struct PersonPlan {
     pub creatable: Result<(), NotAPerson>,
     /// The owner wrote this message to them (To, Cc or Bcc of outbound mail).
     pub owner_wrote_here: bool,
+    /// The best name the message's headers, quoted attributions or the address give
+    /// (see [`choose_name`]); the signature's is in `signature`.
     pub name: Option<DisplayName>,
+    /// Where `name` was read.
+    pub name_source: NameSource,
     /// The employer's registrable domain: never free-mail, never the owner's.
     pub company_domain: Option<CompanyDomain>,
     pub signature: Option<SignatureFacts>,
@@ -167,39 +174,68 @@ pub fn plan_activity(facts: &ActivityFacts, owner: &Owner) -> ActivityPlan {
         if owner.is_owner(&address) {
             continue;
         }
-        let name = p.display_name.as_deref().and_then(clean_display_name);
+        let name = p
+            .display_name
+            .as_deref()
+            .and_then(|raw| header_name(raw, &address));
+        // "Accounts Payable" <ap@acme.com>: a role mailbox whatever its address says.
+        let role_name = p.display_name.as_deref().is_some_and(is_role_name);
         // Inviting someone to a meeting the user organizes counts as writing to them.
         let wrote = outbound && (p.role.is_recipient() || p.role == ParticipantRole::Attendee);
         if let Some(existing) = people.iter_mut().find(|e| e.address == address) {
             existing.owner_wrote_here |= wrote;
-            if better_name(name.as_ref(), existing.name.as_ref()) {
-                existing.name = name;
-            }
+            existing.offer_name(name);
             continue;
         }
         let creatable = match (classify_sender(&address), &bulk) {
             (SenderKind::Automated, _) => Err(NotAPerson::Automated),
             (SenderKind::Group, _) => Err(NotAPerson::Group),
+            (SenderKind::Person, _) if role_name => Err(NotAPerson::Group),
             (SenderKind::Person, Some(_)) => Err(NotAPerson::BulkMail),
             (SenderKind::Person, None) => Ok(()),
         };
         let company_domain = CompanyDomain::from_email(&address)
             .filter(|d| !owner.domains.iter().any(|o| o == d.as_str()));
+        let (name, name_source) = match choose_name(
+            name.into_iter()
+                .chain(name_from_address(&address).map(|n| (n, NameSource::Address))),
+        ) {
+            Some((name, source)) => (Some(name), source),
+            None => (None, NameSource::Address),
+        };
         people.push(PersonPlan {
             address,
             creatable,
             owner_wrote_here: wrote,
             name,
+            name_source,
             company_domain,
             signature: None,
         });
     }
+    let body = facts.body_text.as_deref().map(segments).unwrap_or_default();
+    // Quoted messages name their senders as their mail client showed them ("On …, Jane
+    // Roe <jane@acme.com> wrote:", "From: Roe, Jane"): header names of earlier mail.
+    for quoted in body.iter().filter(|s| s.kind != SegmentKind::Own) {
+        let Some(sender) = &quoted.sender else {
+            continue;
+        };
+        let (Some(email), Some(name)) = (&sender.email, &sender.name) else {
+            continue;
+        };
+        if let Some(person) = people.iter_mut().find(|p| &p.address == email) {
+            person.offer_name(header_name(name.as_str(), email));
+        }
+    }
     let new_address = if outbound {
         None
     } else {
-        let own = facts.body_text.as_deref().map(own_text);
-        attach_signature(facts, own.as_deref(), owner, &mut people);
-        announced_address(facts, own.as_deref(), owner, &people)
+        let own = body
+            .iter()
+            .find(|s| s.kind == SegmentKind::Own)
+            .map(|s| s.text.as_str());
+        attach_signature(facts, own, owner, &mut people);
+        announced_address(facts, own, owner, &people)
     };
     people.sort_by(|a, b| a.address.cmp(&b.address));
     ActivityPlan {
@@ -229,7 +265,8 @@ fn attach_signature(
     let Some(own) = own else {
         return;
     };
-    let name = person.name.as_ref().map(|n| n.as_str().to_owned());
+    // A name spelled by the address is no hint: the extractor reads the address itself.
+    let name = person.written_name().map(|n| n.as_str().to_owned());
     let hint = SenderHint {
         name: name.as_deref(),
         email: Some(&person.address),
@@ -306,15 +343,22 @@ fn single_person_sender<'a>(
         .find(|p| p.address == address && p.creatable.is_ok())
 }
 
-/// Header names: a full name beats a single token, more tokens beat fewer.
-pub fn better_name(candidate: Option<&DisplayName>, current: Option<&DisplayName>) -> bool {
-    match (candidate, current) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(new), Some(old)) => {
-            (new.quality(), new.as_str().split_whitespace().count())
-                > (old.quality(), old.as_str().split_whitespace().count())
+impl PersonPlan {
+    /// Keeps `candidate` when it is a better name than the one held ([`choose_name`]).
+    fn offer_name(&mut self, candidate: Option<(DisplayName, NameSource)>) {
+        let held = self.name.take().map(|n| (n, self.name_source));
+        if let Some((name, source)) = choose_name(held.into_iter().chain(candidate)) {
+            self.name = Some(name);
+            self.name_source = source;
         }
+    }
+
+    /// The name a person or their mail client wrote, not one spelled by the address:
+    /// only such names say who someone is when contacts are compared.
+    pub fn written_name(&self) -> Option<&DisplayName> {
+        self.name
+            .as_ref()
+            .filter(|_| self.name_source >= NameSource::Header)
     }
 }
 

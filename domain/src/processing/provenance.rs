@@ -11,6 +11,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldSource {
+    /// Spelled by the contact's address (`jordan.whitlock@` -> "Jordan Whitlock"): names
+    /// only, below everything else.
+    Address,
     Header,
     Signature,
     User,
@@ -23,10 +26,11 @@ pub enum FieldSource {
 impl FieldSource {
     fn rank(self) -> u8 {
         match self {
-            Self::Header => 0,
-            Self::Provider => 1,
-            Self::Signature => 2,
-            Self::User => 3,
+            Self::Address => 0,
+            Self::Header => 1,
+            Self::Provider => 2,
+            Self::Signature => 3,
+            Self::User => 4,
         }
     }
 }
@@ -88,7 +92,7 @@ impl Provenance {
             std::cmp::Ordering::Greater => true,
             std::cmp::Ordering::Less => false,
             std::cmp::Ordering::Equal => match self.source {
-                FieldSource::Header => better,
+                FieldSource::Header | FieldSource::Address => better,
                 _ => match (self.at, current.at) {
                     (Some(new), Some(old)) => new >= old,
                     _ => true,

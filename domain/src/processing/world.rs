@@ -16,9 +16,8 @@ use super::plan::{ActivityPlan, NotAPerson, PersonPlan};
 use super::{ContactPolicy, FieldSource, ProcessingError, Provenance};
 use crate::extract::domains::CompanyDomain;
 
-/// Where a contact stands in creation order (the tie-break of
-/// [`World::same_person_elsewhere`]): stored contacts by `created_at`, then the
-/// batch's own in the order it created them.
+/// Where a contact stands in creation order: stored contacts by `created_at`, then the
+/// batch's own in the order it created them (the order they are inserted in).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Created {
     Stored(DateTime<Utc>),

@@ -494,3 +494,34 @@ async fn not_the_same_person_is_never_merged_nor_suggested() {
         Err(domain::DomainError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn between_contacts_made_in_one_batch_the_one_with_the_earliest_mail_stays() {
+    let db = fresh_db().await;
+    let o = owner(&db).await;
+    // One batch: both contacts are equally old. Her personal address was written first.
+    o.store(&[
+        mail(
+            "to-home",
+            2,
+            OWNER,
+            "Jane Roe <jane.roe@gmail.com>",
+            "Lunch?",
+        ),
+        mail("work", 3, "Jane Roe <jane@acme.co.uk>", OWNER, SIGNED),
+    ])
+    .await;
+    let home = o.contact("jane.roe@gmail.com").await;
+    let work = o.contact("jane@acme.co.uk").await;
+    assert_ne!(home, work);
+    o.store(&[mail(
+        "home",
+        5,
+        "Jane Roe <jane.roe@gmail.com>",
+        OWNER,
+        SIGNED,
+    )])
+    .await;
+    assert_eq!(o.contact("jane@acme.co.uk").await, home, "whatever the ids");
+    automatic_merge(&o, home, MergeRule::NameAndPhone).await;
+}

@@ -834,3 +834,109 @@ async fn one_users_processing_never_touches_another_users_contacts() {
         [b_jane.id]
     );
 }
+
+#[tokio::test]
+async fn a_contacts_name_only_gets_better_and_a_users_name_stays() {
+    let db = fresh_db().await;
+    let o = owner(&db, OWNER).await;
+    o.policy(ContactPolicy::Everyone).await;
+    let name = |c: &ContactView| {
+        (
+            c.display_name.clone(),
+            c.field_sources["display_name"]["source"].clone(),
+        )
+    };
+    // First seen as a bare "jw@": no name to give.
+    o.store(&[mail("n1", 2, "jw@whitlock.co", OWNER, "See you Tuesday.\n")])
+        .await;
+    process_all(&db).await;
+    let jw = o.contact("jw@whitlock.co").await.unwrap();
+    assert_eq!(jw.display_name, None);
+    // Then an Outlook directory name.
+    o.store(&[mail(
+        "n2",
+        3,
+        "\"Whitlock, Jordan\" <jw@whitlock.co>",
+        OWNER,
+        "Thanks!\n",
+    )])
+    .await;
+    process_all(&db).await;
+    let jw = o.contact("jw@whitlock.co").await.unwrap();
+    assert_eq!(
+        name(&jw),
+        (
+            Some("Jordan Whitlock".to_owned()),
+            serde_json::json!("header")
+        )
+    );
+    // Shouting, initials and a role name from later mail do not make it worse.
+    o.store(&[
+        mail("n3", 4, "JORDAN WHITLOCK <jw@whitlock.co>", OWNER, "Ok.\n"),
+        mail("n4", 5, "\"J. Whitlock\" <jw@whitlock.co>", OWNER, "Ok.\n"),
+        mail("n5", 6, "\"Sales Team\" <jw@whitlock.co>", OWNER, "Ok.\n"),
+        mail("n6", 7, "JW <jw@whitlock.co>", OWNER, "Ok.\n"),
+    ])
+    .await;
+    process_all(&db).await;
+    let after = o.contact("jw@whitlock.co").await.unwrap();
+    assert_eq!(after.display_name.as_deref(), Some("Jordan Whitlock"));
+    assert_eq!(
+        after.field_sources["display_name"], jw.field_sources["display_name"],
+        "still the name of the second message"
+    );
+    // An address that spells a name gives one, which any written name then replaces.
+    o.store(&[mail(
+        "m1",
+        2,
+        "anais_moreau@everbright.fr",
+        OWNER,
+        "Bonjour.\n",
+    )])
+    .await;
+    process_all(&db).await;
+    let anais = o.contact("anais_moreau@everbright.fr").await.unwrap();
+    assert_eq!(
+        name(&anais),
+        (
+            Some("Anais Moreau".to_owned()),
+            serde_json::json!("address")
+        )
+    );
+    o.store(&[mail(
+        "m2",
+        3,
+        OWNER,
+        "anais_moreau@everbright.fr",
+        "Merci.\n\nOn Sun, Mar 2, 2025 at 10:00 AM Anaïs Moreau <anais_moreau@everbright.fr> wrote:\n> Bonjour.\n",
+    )])
+    .await;
+    process_all(&db).await;
+    let anais = o.contact("anais_moreau@everbright.fr").await.unwrap();
+    assert_eq!(
+        name(&anais),
+        (Some("Anaïs Moreau".to_owned()), serde_json::json!("header"))
+    );
+    // A name the user typed is never replaced, not even by a signature's full name.
+    sqlx::query(
+        r#"update contacts set display_name = 'Jordy',
+                  field_sources = field_sources || '{"display_name": {"source": "user"}}'
+           where id = $1"#,
+    )
+    .bind(jw.id)
+    .execute(db.pool())
+    .await
+    .unwrap();
+    o.store(&[mail(
+        "n7",
+        9,
+        "Jordan Whitlock <jw@whitlock.co>",
+        OWNER,
+        "Hi,\n\nDone.\n\nBest regards,\nJordan M. Whitlock\nPartner\nWhitlock & Co\nTel: +44 20 7946 0111\n",
+    )])
+    .await;
+    process_all(&db).await;
+    let jw = o.contact("jw@whitlock.co").await.unwrap();
+    assert_eq!(jw.display_name.as_deref(), Some("Jordy"));
+    assert_eq!(jw.title.as_deref(), Some("Partner"));
+}

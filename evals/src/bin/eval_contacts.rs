@@ -79,6 +79,8 @@ struct Report {
     expected_contacts: usize,
     /// Second contacts of one person (one per address) until the user merges them.
     duplicates_awaiting_merge: usize,
+    /// Each such person's contacts: their addresses and names.
+    duplicates: Vec<String>,
     /// Merges processing made on its own, by rule, and each one's explanation.
     automatic_merges: BTreeMap<String, usize>,
     automatic_merge_reasons: Vec<String>,
@@ -275,8 +277,21 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         .iter()
         .map(|c| (c.domain.as_str(), c.name.as_str()))
         .collect();
+    let mut duplicates_list = Vec::new();
     for (id, contacts) in &by_person {
         let p = people_by_id[id];
+        if contacts.len() > 1 && p.owner_wrote_to {
+            let each: Vec<String> = contacts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{:?} {:?} {:?} {:?} {:?}",
+                        c.emails, c.name, c.title, c.company, c.phones
+                    )
+                })
+                .collect();
+            duplicates_list.push(format!("{}: {}", p.name, each.join(" / ")));
+        }
         // Until the user merges them, one person may have a contact per address;
         // score what a merge would show.
         let contact = merged(p, contacts);
@@ -366,6 +381,7 @@ fn score(truth: &GroundTruth, built: &[Built]) -> Report {
         contacts: built.len(),
         expected_contacts: expected.len(),
         duplicates_awaiting_merge: duplicates,
+        duplicates: duplicates_list,
         automatic_merges: BTreeMap::new(),
         automatic_merge_reasons: Vec::new(),
         bulk_or_spam_contacts: bulk_or_spam,
@@ -453,6 +469,12 @@ fn print_table(report: &Report) {
         println!("{field} mismatches (first {}):", list.len());
         for m in list {
             println!("  {m}");
+        }
+    }
+    if !report.duplicates.is_empty() {
+        println!("people with more than one contact:");
+        for d in &report.duplicates {
+            println!("  {d}");
         }
     }
     if !report.missed_people.is_empty() {

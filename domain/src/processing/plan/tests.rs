@@ -195,3 +195,54 @@ fn a_new_address_notice_names_the_other_address() {
         })
     );
 }
+
+#[test]
+fn names_come_from_headers_quoted_attributions_and_spelled_addresses() {
+    let plan = plan_activity(
+        &facts(
+            "outbound",
+            json!({}),
+            "Sounds good.\n\nOn Mon, Mar 3, 2025 at 10:00 AM Anaïs Moreau <anais_moreau@everbright.fr> wrote:\n> Shall we meet?\n",
+            vec![
+                participant("from", "me@mycorp.co.uk", Some("Me")),
+                participant("to", "anais_moreau@everbright.fr", None),
+                participant("cc", "jordan.whitlock@acme.com", Some("jordan.whitlock")),
+                participant("cc", "jw@acme.com", Some("JW")),
+                participant("cc", "ap@acme.com", Some("Accounts Payable")),
+            ],
+        ),
+        &owner(),
+    );
+    let named = |address: &str| {
+        let p = plan.people.iter().find(|p| p.address == address).unwrap();
+        (
+            p.name.as_ref().map(|n| n.as_str().to_owned()),
+            p.name_source,
+        )
+    };
+    // The owner's client quoted her with the name her mail carried.
+    assert_eq!(
+        named("anais_moreau@everbright.fr"),
+        (Some("Anaïs Moreau".to_owned()), NameSource::Header)
+    );
+    // A header name that only repeats the local part is the address's name.
+    assert_eq!(
+        named("jordan.whitlock@acme.com"),
+        (Some("Jordan Whitlock".to_owned()), NameSource::Address)
+    );
+    assert_eq!(named("jw@acme.com").0, None);
+    let whitlock = plan
+        .people
+        .iter()
+        .find(|p| p.address == "jordan.whitlock@acme.com")
+        .unwrap();
+    assert_eq!(whitlock.written_name(), None, "no one wrote that name");
+    // A role's display name makes the address a role mailbox, and names no one.
+    let ap = plan
+        .people
+        .iter()
+        .find(|p| p.address == "ap@acme.com")
+        .unwrap();
+    assert_eq!(ap.creatable, Err(NotAPerson::Group));
+    assert_eq!(ap.name, None);
+}
