@@ -18,9 +18,8 @@ pub async fn load_meta_pages() -> Result<PagesData, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let pages = ctx.scope().meta().integrations().await?;
         Ok(PagesData {
-            pages: pages.into_iter().map(Into::into).collect(),
+            pages: ctx.scope().meta().integrations().await?,
             model_configured: ctx.app.model.is_some(),
         })
     })
@@ -239,7 +238,7 @@ fn PageList(
             view! {
                 <article class="card account meta-page" data-page-id=p.page_id.clone()>
                     <header class="account-head">
-                        <h3>"Facebook Page " {p.page_id.clone()}</h3>
+                        <h3>{format!("Facebook Page {}", p.page_id)}</h3>
                         <span class=format!("badge status-{}", p.status)>{status}</span>
                     </header>
                     <dl class="facts">

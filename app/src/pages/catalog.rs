@@ -18,8 +18,7 @@ pub async fn load_catalog() -> Result<Vec<ProductView>, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
-        let products = ctx.scope().meta().products().await?;
-        Ok(products.into_iter().map(Into::into).collect())
+        Ok(ctx.scope().meta().products().await?)
     })
     .await
 }

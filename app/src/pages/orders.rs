@@ -28,10 +28,7 @@ pub async fn load_orders(status: Option<String>) -> Result<OrdersData, AppError>
                 Some(OrderStatus::parse(name).map_err(|e| DomainError::not_one_of("status", &e))?)
             }
         };
-        let orders = ctx.scope().meta().orders(status).await?;
-        Ok(OrdersData::new(
-            orders.into_iter().map(Into::into).collect(),
-        ))
+        Ok(OrdersData::new(ctx.scope().meta().orders(status).await?))
     })
     .await
 }

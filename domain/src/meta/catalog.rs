@@ -4,23 +4,15 @@
 
 use api::meta::OrderStatus;
 use api::shop::{OrderView, ProductView};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db::scopes::MetaScope;
 use crate::{DomainError, UserId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Product {
-    pub id: Uuid,
-    pub name: String,
-    pub description: String,
-    pub price_cents: i64,
-    pub currency: String,
-    pub stock: i32,
-    pub active: bool,
-}
+/// A product as the pages show it (the same fields).
+pub type Product = ProductView;
 
 /// A product as the user writes it, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,20 +136,6 @@ fn split_csv_line(line: &str) -> Vec<String> {
 
 /// An order as the pages show it (the same fields).
 pub type Order = OrderView;
-
-impl From<Product> for ProductView {
-    fn from(p: Product) -> Self {
-        Self {
-            id: p.id,
-            name: p.name,
-            description: p.description,
-            price_cents: p.price_cents,
-            currency: p.currency,
-            stock: p.stock,
-            active: p.active,
-        }
-    }
-}
 
 /// The `create_order` tool's arguments, as the model gives them.
 #[derive(Debug, Clone, Deserialize)]

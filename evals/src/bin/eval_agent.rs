@@ -11,12 +11,12 @@ use std::collections::HashMap;
 
 use api::meta::TurnOutcome;
 use chrono::Utc;
+use domain::UserId;
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::meta::catalog::NewProduct;
 use domain::meta::{HttpGraph, MetaConnect, MetaOptions, MetaService};
-use domain::{Db, UserId};
-use embedded_pg::test_databases::fresh_database_url;
+use evals::seeded::EvalDb;
 use fakes::meta::{FakeMeta, Page, Platform};
 use fakes::openai::{FakeOpenAi, Reply};
 use serde_json::json;
@@ -214,13 +214,11 @@ fn language_of(text: &str) -> Option<Lang> {
 
 #[tokio::main]
 async fn main() {
-    let db = Db::connect(&fresh_database_url(&domain::db::MIGRATOR).await)
-        .await
-        .expect("connect the eval database");
+    let EvalDb { db, sql } = EvalDb::fresh().await;
     let owner: Uuid = sqlx::query_scalar(
         "insert into users (google_subject, email) values ('eval-agent', 'shop@example.com') returning id",
     )
-    .fetch_one(db.pool())
+    .fetch_one(&sql)
     .await
     .expect("insert the shop's user");
     let owner = UserId(owner);
@@ -316,20 +314,20 @@ async fn main() {
         let conversation: Uuid =
             sqlx::query_scalar("select id from meta_conversations where customer_id = $1")
                 .bind(&customer)
-                .fetch_one(db.pool())
+                .fetch_one(&sql)
                 .await
                 .expect("conversation");
         let orders: Vec<(String, i32)> = sqlx::query_as(
             "select p.name, o.quantity from orders o join products p on p.id = o.product_id where o.conversation_id = $1",
         )
         .bind(conversation)
-        .fetch_all(db.pool())
+        .fetch_all(&sql)
         .await
         .expect("orders");
         let status: String =
             sqlx::query_scalar("select status from meta_conversations where id = $1")
                 .bind(conversation)
-                .fetch_one(db.pool())
+                .fetch_one(&sql)
                 .await
                 .expect("status");
         match &scenario.expect {
@@ -357,7 +355,7 @@ async fn main() {
             "select text from meta_messages where conversation_id = $1 and sender = 'agent'",
         )
         .bind(conversation)
-        .fetch_all(db.pool())
+        .fetch_all(&sql)
         .await
         .expect("replies");
         for text in sent {
