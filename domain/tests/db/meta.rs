@@ -40,14 +40,7 @@ async fn setup(script: Vec<Reply>) -> Setup {
 }
 
 async fn setup_with(script: Vec<Reply>, options: MetaOptions) -> Setup {
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: Some("17841400000000001".into()),
-        instagram_username: Some("shop.ig".into()),
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN).with_instagram("17841400000000001", "shop.ig");
     let (db, meta, openai) = tokio::join!(
         fresh_db(),
         FakeMeta::start(vec![page], 0),
