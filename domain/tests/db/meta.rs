@@ -186,6 +186,21 @@ async fn the_history_import_answers_nothing() {
 }
 
 #[tokio::test]
+async fn a_message_written_in_the_second_of_an_empty_pages_first_poll_is_read_as_new() {
+    let s = setup(vec![]).await;
+    assert_eq!(s.poll().await.stored, 0, "an empty Page has no history");
+    // Graph's times are whole seconds: a message written in the poll's own second
+    // carries a time before the poll's.
+    s.customer_at("psid-1", "are you open today?", Utc::now() - Span::seconds(1));
+    assert_eq!(s.poll().await.stored, 1);
+    assert_eq!(
+        s.count("select count(*) from meta_messages where not is_old and not reply_sent")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn one_new_message_gets_exactly_one_reply_and_a_repeated_poll_duplicates_nothing() {
     let s = setup(vec![Reply::text(&[
         "Hi! Yes, ",
