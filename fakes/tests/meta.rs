@@ -6,14 +6,7 @@ use fakes::meta::{DETAILED_MESSAGES, FakeMeta, FaultTarget, GraphError, Page, Pl
 use serde_json::Value;
 
 fn page() -> Page {
-    Page {
-        id: "1001".into(),
-        name: "Shop".into(),
-        token: "EAAB-page-token".into(),
-        instagram_id: Some("17841400000000001".into()),
-        instagram_username: Some("shop.ig".into()),
-        token_expired: false,
-    }
+    Page::new("1001", "Shop", "EAAB-page-token").with_instagram("17841400000000001", "shop.ig")
 }
 
 async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, Value) {

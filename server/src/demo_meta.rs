@@ -148,14 +148,8 @@ impl DemoMeta {
     /// customers' history is written; after a restart the conversations demo users
     /// stored are given back to the fake, and their Page is pointed at its new address.
     pub async fn start(db: &Db, secrets: &SecretBox) -> anyhow::Result<Self> {
-        let page = Page {
-            id: PAGE_ID.into(),
-            name: "Rapport Demo Shop".into(),
-            token: PAGE_TOKEN.into(),
-            instagram_id: Some(INSTAGRAM_ID.into()),
-            instagram_username: Some("rapport.demo.shop".into()),
-            token_expired: false,
-        };
+        let page = Page::new(PAGE_ID, "Rapport Demo Shop", PAGE_TOKEN)
+            .with_instagram(INSTAGRAM_ID, "rapport.demo.shop");
         let meta = FakeMeta::start(vec![page], 0).await?;
         // Ids stored from an earlier run of the demo are never handed out again.
         let first_id = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(1) * 1000;

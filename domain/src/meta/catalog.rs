@@ -311,6 +311,25 @@ async fn orders_query(
         .collect())
 }
 
+async fn insert_product(
+    conn: &mut PgConnection,
+    user: UserId,
+    new: &NewProduct,
+) -> Result<Uuid, DomainError> {
+    Ok(sqlx::query_scalar!(
+        r#"insert into products (user_id, name, description, price_cents, currency, stock)
+               values ($1, $2, $3, $4, $5, $6) returning id"#,
+        user.0,
+        new.name,
+        new.description,
+        new.price_cents,
+        new.currency,
+        new.stock,
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 impl MetaScope<'_> {
     pub async fn products(self) -> Result<Vec<Product>, DomainError> {
         Ok(sqlx::query_as!(
@@ -324,18 +343,7 @@ impl MetaScope<'_> {
     }
 
     pub async fn create_product(self, new: &NewProduct) -> Result<Uuid, DomainError> {
-        Ok(sqlx::query_scalar!(
-            r#"insert into products (user_id, name, description, price_cents, currency, stock)
-               values ($1, $2, $3, $4, $5, $6) returning id"#,
-            self.user.0,
-            new.name,
-            new.description,
-            new.price_cents,
-            new.currency,
-            new.stock,
-        )
-        .fetch_one(self.pool)
-        .await?)
+        insert_product(&mut *self.pool.acquire().await?, self.user, new).await
     }
 
     /// Deactivates (the agent stops offering it) or reactivates a product.
@@ -386,18 +394,7 @@ impl MetaScope<'_> {
         let products = parse_csv(csv)?;
         let mut tx = self.pool.begin().await?;
         for p in &products {
-            sqlx::query!(
-                r#"insert into products (user_id, name, description, price_cents, currency, stock)
-                   values ($1, $2, $3, $4, $5, $6)"#,
-                self.user.0,
-                p.name,
-                p.description,
-                p.price_cents,
-                p.currency,
-                p.stock,
-            )
-            .execute(&mut *tx)
-            .await?;
+            insert_product(&mut *tx, self.user, p).await?;
         }
         tx.commit().await?;
         Ok(products.len())

@@ -78,8 +78,10 @@ impl<G: GraphApi> MetaService<G> {
                     let covered = newest.min(now) - OVERLAP;
                     meta.save_last_fetch(integration.id, covered).await?;
                 } else if integration.last_fetch.is_none() {
-                    // An empty Page: its (empty) history is imported.
-                    meta.save_last_fetch(integration.id, now).await?;
+                    // An empty Page: its (empty) history is imported. Graph's times are
+                    // whole seconds, so a message written in this second reads as
+                    // earlier than `now`: the next poll reads from a little before.
+                    meta.save_last_fetch(integration.id, now - OVERLAP).await?;
                 }
                 meta.set_backoff(integration.id, None).await?;
                 meta.accounts()

@@ -40,14 +40,7 @@ async fn setup(script: Vec<Reply>) -> Setup {
 }
 
 async fn setup_with(script: Vec<Reply>, options: MetaOptions) -> Setup {
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: Some("17841400000000001".into()),
-        instagram_username: Some("shop.ig".into()),
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN).with_instagram("17841400000000001", "shop.ig");
     let (db, meta, openai) = tokio::join!(
         fresh_db(),
         FakeMeta::start(vec![page], 0),
@@ -190,6 +183,21 @@ async fn the_history_import_answers_nothing() {
         )
         .await;
     assert_eq!(linked, 1);
+}
+
+#[tokio::test]
+async fn a_message_written_in_the_second_of_an_empty_pages_first_poll_is_read_as_new() {
+    let s = setup(vec![]).await;
+    assert_eq!(s.poll().await.stored, 0, "an empty Page has no history");
+    // Graph's times are whole seconds: a message written in the poll's own second
+    // carries a time before the poll's.
+    s.customer_at("psid-1", "are you open today?", Utc::now() - Span::seconds(1));
+    assert_eq!(s.poll().await.stored, 1);
+    assert_eq!(
+        s.count("select count(*) from meta_messages where not is_old and not reply_sent")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

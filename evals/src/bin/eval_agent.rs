@@ -251,14 +251,7 @@ async fn main() {
             "fake OpenAI (scripted ideal model)".to_owned(),
         ),
     };
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: None,
-        instagram_username: None,
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN);
     let meta = FakeMeta::start(vec![page], 0)
         .await
         .expect("start the fake Meta");

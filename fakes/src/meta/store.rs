@@ -44,6 +44,29 @@ pub struct Page {
     pub token_expired: bool,
 }
 
+impl Page {
+    /// A Page with no Instagram account, its token valid.
+    pub fn new(id: &str, name: &str, token: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            token: token.to_owned(),
+            instagram_id: None,
+            instagram_username: None,
+            token_expired: false,
+        }
+    }
+
+    /// The same Page with its Instagram professional account.
+    pub fn with_instagram(self, id: &str, username: &str) -> Self {
+        Self {
+            instagram_id: Some(id.to_owned()),
+            instagram_username: Some(username.to_owned()),
+            ..self
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Message {
     pub id: String,

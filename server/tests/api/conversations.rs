@@ -23,14 +23,7 @@ const TOKEN: &str = "EAAB-page-token";
 /// Alex's Page with one imported conversation (Ana, on Messenger); Sam is signed in
 /// too and owns nothing.
 async fn shop(app: &TestApp) -> (FakeMeta, Browser, Browser, Uuid) {
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: None,
-        instagram_username: None,
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN);
     let meta = FakeMeta::start(vec![page], 0).await.unwrap();
     let (alex, sam) = (app.sign_in(ALEX).await, app.sign_in(SAM).await);
     let owner = app.user_id(ALEX).await;

@@ -54,14 +54,7 @@ struct Shop {
 /// with the agent on; the worker is returned still running.
 async fn shop() -> (Shop, Child) {
     let app = spawn_app_with(0, &[]).await;
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: None,
-        instagram_username: None,
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN);
     let meta = FakeMeta::start(vec![page], 0).await.unwrap();
     let openai = FakeOpenAi::start(vec![Reply::text(&[REPLY])])
         .await

@@ -21,14 +21,7 @@ const PAGE: &str = "1001";
 const TOKEN: &str = "EAAB-page-token";
 
 async fn fake_graph() -> FakeMeta {
-    let page = Page {
-        id: PAGE.into(),
-        name: "Shop".into(),
-        token: TOKEN.into(),
-        instagram_id: Some("178".into()),
-        instagram_username: Some("shop.ig".into()),
-        token_expired: false,
-    };
+    let page = Page::new(PAGE, "Shop", TOKEN).with_instagram("178", "shop.ig");
     FakeMeta::start(vec![page], 0).await.unwrap()
 }
 
