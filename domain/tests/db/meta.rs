@@ -191,7 +191,11 @@ async fn a_message_written_in_the_second_of_an_empty_pages_first_poll_is_read_as
     assert_eq!(s.poll().await.stored, 0, "an empty Page has no history");
     // Graph's times are whole seconds: a message written in the poll's own second
     // carries a time before the poll's.
-    s.customer_at("psid-1", "are you open today?", Utc::now() - Span::seconds(1));
+    s.customer_at(
+        "psid-1",
+        "are you open today?",
+        Utc::now() - Span::seconds(1),
+    );
     assert_eq!(s.poll().await.stored, 1);
     assert_eq!(
         s.count("select count(*) from meta_messages where not is_old and not reply_sent")
