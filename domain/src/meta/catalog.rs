@@ -394,7 +394,7 @@ impl MetaScope<'_> {
         let products = parse_csv(csv)?;
         let mut tx = self.pool.begin().await?;
         for p in &products {
-            insert_product(&mut *tx, self.user, p).await?;
+            insert_product(&mut tx, self.user, p).await?;
         }
         tx.commit().await?;
         Ok(products.len())
