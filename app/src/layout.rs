@@ -24,18 +24,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     let visitor = Resource::new(|| (), |_| load_visitor());
     let handoff_refresh = RwSignal::new(0_u64);
     provide_context(HandoffRefresh(handoff_refresh));
-    // Asked only for a signed-in visitor: a refused list would make the page a 401.
-    let handoffs = Resource::new(
-        move || handoff_refresh.get(),
-        move |_| async move {
-            match visitor.await {
-                Ok(Visitor {
-                    session: Some(_), ..
-                }) => list_handoffs().await.unwrap_or_default(),
-                _ => Vec::new(),
-            }
-        },
-    );
+    let handoffs = Resource::new(move || handoff_refresh.get(), |_| list_handoffs());
     let header = move || {
         Suspend::new(async move {
             match visitor.await {
@@ -56,7 +45,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                 {move || Suspend::new(async move {
                     // Awaited even when signed out (the list is then empty), so the
                     // answer is in the page and the browser does not ask again.
-                    let handoffs = handoffs.await;
+                    let handoffs = handoffs.await.unwrap_or_default();
                     let session = visitor.await.ok().and_then(|v| v.session)?;
                     Some(view! {
                         <ReconnectBanner accounts=session.needs_reconnect/>

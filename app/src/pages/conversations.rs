@@ -161,8 +161,13 @@ pub async fn set_conversation_status(id: Uuid, status: String) -> Result<(), App
 /// Conversations the agent handed to a person, for the banner.
 #[server]
 pub async fn list_handoffs() -> Result<Vec<Handoff>, AppError> {
-    use crate::ssr::{RequestContext, reported};
+    use crate::ssr::{RequestContext, current_user, reported};
     reported(async move {
+        // The layout asks on every page: a signed-out visitor has none (a refusal would
+        // make the login page a 401).
+        if current_user().is_none() {
+            return Ok(Vec::new());
+        }
         let ctx = RequestContext::current()?;
         Ok(ctx.scope().meta().handoffs().await?)
     })
