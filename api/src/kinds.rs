@@ -32,6 +32,15 @@ impl Channel {
             Self::File => "File",
         }
     }
+
+    /// Messages of a chat (one conversation between the same people), which open as a
+    /// chat view rather than a thread of mail.
+    pub fn is_chat(self) -> bool {
+        matches!(
+            self,
+            Self::Whatsapp | Self::Sms | Self::Messenger | Self::Instagram
+        )
+    }
 }
 
 closed_set! {

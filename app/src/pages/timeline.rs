@@ -162,10 +162,7 @@ fn ActivityList(rows: Vec<ActivityRow>) -> impl IntoView {
 pub fn headline_link(channel: Channel, id: Uuid, headline: String) -> AnyView {
     if channel == Channel::Email {
         view! { <a class="open-thread" href=api::mail::thread_href(id)>{headline}</a> }.into_any()
-    } else if matches!(
-        channel,
-        Channel::Whatsapp | Channel::Sms | Channel::Messenger | Channel::Instagram
-    ) {
+    } else if channel.is_chat() {
         let href = crate::pages::chat::chat_href(id);
         view! { <a class="open-chat" href=href>{headline}</a> }.into_any()
     } else {

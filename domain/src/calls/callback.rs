@@ -15,7 +15,9 @@ pub struct NewRecording {
     /// The idempotency key within the channel: Twilio's `RecordingSid`, or
     /// `attachment:{n}` for a generic webhook's n-th attachment.
     pub recording_sid: String,
-    pub url: String,
+    /// Where the audio is fetched from; `None` when a generic webhook carried it inline
+    /// (`content_base64`, kept in the activity's raw payload).
+    pub url: Option<String>,
     /// Twilio's `RecordingStatus` (`completed`, `in-progress`, `absent`, `failed`).
     pub status: Option<String>,
     pub duration_secs: Option<u32>,
@@ -88,15 +90,18 @@ pub fn parse_callback(
     Ok(Some(CallCallback::Recording(NewRecording {
         call_external_id: call.to_owned(),
         recording_sid,
-        url: http_url(
+        url: Some(http_url(
             get("RecordingUrl")
                 .ok_or_else(|| ChannelError::invalid("RecordingUrl", "is required"))?,
             "RecordingUrl",
-        )?,
+        )?),
         status: get("RecordingStatus").map(str::to_owned),
         duration_secs: duration(get("RecordingDuration"))?,
     })))
 }
+
+/// A generic webhook's n-th attachment is recording `attachment:{n}` of its activity.
+pub(crate) const INLINE_SID_PREFIX: &str = "attachment:";
 
 /// The recordings a stored activity brings with it: a Twilio call status callback that
 /// names its recording, or a generic webhook's attachments with an audio type.
@@ -117,7 +122,7 @@ pub fn recordings_in(provider: ChannelProvider, webhook: &ParsedWebhook) -> Vec<
                     .map(|(recording_sid, url)| NewRecording {
                         call_external_id: activity.external_id.clone(),
                         recording_sid,
-                        url,
+                        url: Some(url),
                         status: None,
                         duration_secs: duration(raw("RecordingDuration")).ok().flatten(),
                     })
@@ -135,16 +140,14 @@ pub fn recordings_in(provider: ChannelProvider, webhook: &ParsedWebhook) -> Vec<
                     .as_str()
                     .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("audio/"))
             })
-            .filter_map(|(i, a)| {
-                Some(NewRecording {
-                    call_external_id: activity.external_id.clone(),
-                    recording_sid: format!("attachment:{i}"),
-                    url: a["url"].as_str()?.to_owned(),
-                    status: None,
-                    duration_secs: a["duration_secs"]
-                        .as_u64()
-                        .and_then(|d| u32::try_from(d).ok()),
-                })
+            .map(|(i, a)| NewRecording {
+                call_external_id: activity.external_id.clone(),
+                recording_sid: format!("{INLINE_SID_PREFIX}{i}"),
+                url: a["url"].as_str().map(str::to_owned),
+                status: None,
+                duration_secs: a["duration_secs"]
+                    .as_u64()
+                    .and_then(|d| u32::try_from(d).ok()),
             })
             .collect(),
         _ => Vec::new(),
@@ -268,7 +271,9 @@ mod tests {
             "external_id": "call-7", "from": {"phone": "+14155552671"},
             "attachments": [
                 {"url": "https://files.example/notes.pdf", "content_type": "application/pdf"},
-                {"url": "https://files.example/call.mp3", "content_type": "audio/mpeg"}
+                {"url": "https://files.example/call.mp3", "content_type": "audio/mpeg"},
+                {"filename": "voicemail.wav", "content_type": "audio/wav",
+                 "content_base64": "UklGRg==", "duration_secs": 3}
             ]
         });
         let webhook = parse_webhook(
@@ -280,13 +285,22 @@ mod tests {
         .unwrap();
         assert_eq!(
             recordings_in(ChannelProvider::Generic, &webhook),
-            vec![NewRecording {
-                call_external_id: "call-7".to_owned(),
-                recording_sid: "attachment:1".to_owned(),
-                url: "https://files.example/call.mp3".to_owned(),
-                status: None,
-                duration_secs: None,
-            }]
+            vec![
+                NewRecording {
+                    call_external_id: "call-7".to_owned(),
+                    recording_sid: "attachment:1".to_owned(),
+                    url: Some("https://files.example/call.mp3".to_owned()),
+                    status: None,
+                    duration_secs: None,
+                },
+                NewRecording {
+                    call_external_id: "call-7".to_owned(),
+                    recording_sid: "attachment:2".to_owned(),
+                    url: None,
+                    status: None,
+                    duration_secs: Some(3),
+                }
+            ]
         );
     }
 }

@@ -1,8 +1,7 @@
 //! A chat activity's conversation: every message of its thread on the same channel
 //! (WhatsApp, SMS, Messenger, Instagram), both directions, oldest first. Messages are
-//! grouped by `thread_key` (`timelinesai:{chat}`, `messenger:{id}`, ...); a message
-//! with none (Twilio SMS) belongs with the other key-less messages between the same
-//! two numbers.
+//! grouped by `thread_key` (`timelinesai:{chat}`, `messenger:{id}`, or for Twilio
+//! SMS the two numbers, `sms:+1555…,+1555…`).
 
 use api::calls::{ChatAttachment, ChatMessage, ChatThread};
 use api::{Channel, Direction};
@@ -13,13 +12,6 @@ use crate::db::scopes::CallsScope;
 
 /// The most messages one chat view shows (the newest of them).
 const MAX_MESSAGES: i64 = 500;
-
-const CHAT_CHANNELS: [Channel; 4] = [
-    Channel::Whatsapp,
-    Channel::Sms,
-    Channel::Messenger,
-    Channel::Instagram,
-];
 
 impl CallsScope<'_> {
     /// The conversation activity `opened` belongs to. `NotFound` for anything that is
@@ -36,38 +28,31 @@ impl CallsScope<'_> {
         .fetch_optional(self.pool)
         .await?
         .ok_or_else(not_found)?;
-        if !CHAT_CHANNELS.contains(&anchor.channel) {
+        if !anchor.channel.is_chat() {
             return Err(not_found());
         }
         let mut rows = sqlx::query!(
-            r#"with pair as (
-                 select array_agg(distinct address order by address) as people
-                 from activity_participants
-                 where user_id = $1 and activity_id = $2 and role in ('from', 'to'))
-                 select a.id, a.occurred_at, a.direction as "direction: Direction",
-                        a.body_text, a.snippet, a.attachments,
-                        coalesce(a.headers ->> 'is_group', 'false') = 'true' as "is_group!",
-                        (select coalesce(p.display_name, p.address) from activity_participants p
-                         where p.user_id = $1 and p.activity_id = a.id and p.role = 'from'
-                         order by p.address limit 1) as sender,
-                        (select p.address from activity_participants p
-                         where p.user_id = $1 and p.activity_id = a.id and p.role = 'from'
-                         order by p.address limit 1) as sender_address
-                 from activities a
-                 where a.user_id = $1 and a.channel = $3 and a.deleted_at is null
-                   and (case when $4::text is not null then a.thread_key = $4
-                        else a.thread_key is null
-                         and (select array_agg(distinct p.address order by p.address)
-                              from activity_participants p
-                              where p.user_id = $1 and p.activity_id = a.id
-                                and p.role in ('from', 'to')) = (select people from pair)
-                        end)
-                 order by a.occurred_at desc, a.id desc
-                 limit $5"#,
+            r#"select a.id, a.occurred_at, a.direction as "direction: Direction",
+                      a.body_text, a.snippet, a.attachments,
+                      coalesce(a.headers ->> 'is_group', 'false') = 'true' as "is_group!",
+                      (select coalesce(p.display_name, p.address) from activity_participants p
+                       where p.user_id = $1 and p.activity_id = a.id and p.role = 'from'
+                       order by p.address limit 1) as sender,
+                      (select p.address from activity_participants p
+                       where p.user_id = $1 and p.activity_id = a.id and p.role = 'from'
+                       order by p.address limit 1) as sender_address
+               from activities a
+               where a.user_id = $1 and a.channel = $2 and a.deleted_at is null
+                 -- Chat messages carry a thread key (the provider's, or the people it
+                 -- is between: `WebhookActivity::conversation_key`); one without is a
+                 -- chat of its own.
+                 and (a.thread_key = $3 or a.id = $4)
+               order by a.occurred_at desc, a.id desc
+               limit $5"#,
             self.user.0,
-            opened,
             anchor.channel.as_str(),
             anchor.thread_key,
+            opened,
             MAX_MESSAGES,
         )
         .fetch_all(self.pool)

@@ -1,7 +1,7 @@
 //! The recordings' jobs on the lease queue. `recording.download` fetches the audio from
 //! the provider (Twilio: the `.mp3` form of the recording, by its SID under the
 //! channel's account, with the channel's account SID and auth token; generic webhooks:
-//! the attachment's URL) into the content-addressed file store, under a size cap and a
+//! the attachment's URL, or its inline content from the activity's payload) into the content-addressed file store, under a size cap and a
 //! timeout. Refused credentials are shown on the channel and wait for new ones; a
 //! missing recording or an oversize file is given up; anything else is retried with the
 //! queue's backoff. `recording.transcribe` (registered only when a model is configured)
@@ -16,13 +16,16 @@ use api::calls::TranscriptLine;
 use async_openai::types::{
     AudioInput, AudioResponseFormat, CreateTranscriptionRequest, TimestampGranularity,
 };
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::callback::INLINE_SID_PREFIX;
 use super::store::store_transcript;
 use crate::ask::model::{self, ModelConfig, ModelError};
 use crate::crypto::SecretBox;
-use crate::files::{FileError, FileStore};
+use crate::files::{FileError, FileStore, StoredContent};
 use crate::jobs::{BackgroundJob, Job, JobError};
 use crate::{Db, UserId};
 
@@ -104,6 +107,8 @@ enum DownloadError {
     NoCredentials,
     #[error("the recording is not at the provider (HTTP 404)")]
     Missing,
+    #[error("the audio the webhook carried is no longer stored (its activity was deleted)")]
+    InlineGone,
     #[error("the recording is larger than the {} MB allowed", .0 / (1024 * 1024))]
     TooLarge(u64),
     #[error("the recording URL {0:?} is not allowed: {1}")]
@@ -127,6 +132,7 @@ impl DownloadError {
             Self::Refused(_)
                 | Self::NoCredentials
                 | Self::Missing
+                | Self::InlineGone
                 | Self::TooLarge(_)
                 | Self::Forbidden(..)
         )
@@ -143,7 +149,7 @@ struct Source {
     channel: Uuid,
     provider: String,
     recording_sid: String,
-    source_url: String,
+    source_url: Option<String>,
     account_sid: Option<String>,
     auth_token: Option<Vec<u8>>,
 }
@@ -201,9 +207,11 @@ async fn fetch(
             source.recording_sid
         );
         ctx.http.get(url).basic_auth(sid, Some(token))
-    } else {
-        let url = allowed_url(&source.source_url, ctx.allow_private_hosts).await?;
+    } else if let Some(url) = &source.source_url {
+        let url = allowed_url(url, ctx.allow_private_hosts).await?;
         ctx.http.get(url)
+    } else {
+        return keep_inline(ctx, source, recording).await;
     };
     tokio::time::timeout(ctx.timeout, receive(ctx, request, source, recording))
         .await
@@ -227,10 +235,70 @@ async fn receive(
     if response.content_length().is_some_and(|n| n > ctx.max_bytes) {
         return Err(DownloadError::TooLarge(ctx.max_bytes));
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let content_type = audio_type(
+        response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let mut incoming = ctx.files.begin(ctx.max_bytes).await.map_err(storage)?;
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
+        incoming.write(&chunk).await.map_err(storage)?;
+    }
+    let stored = incoming.finish().await.map_err(storage)?;
+    keep(ctx, source, recording, &stored, &content_type).await
+}
+
+/// Audio a generic webhook carried itself (`content_base64`, validated when the
+/// webhook was accepted): decoded from the activity's raw payload into the file store.
+async fn keep_inline(
+    ctx: &RecordingsContext,
+    source: &Source,
+    recording: Uuid,
+) -> Result<(), DownloadError> {
+    let index = source
+        .recording_sid
+        .strip_prefix(INLINE_SID_PREFIX)
+        .and_then(|i| i.parse::<i32>().ok())
+        .ok_or(DownloadError::InlineGone)?;
+    let attachment = sqlx::query!(
+        r#"select a.raw_payload -> 'attachments' -> $3::int ->> 'content_base64' as content,
+                  a.raw_payload -> 'attachments' -> $3::int ->> 'content_type' as content_type
+           from call_recordings r
+           join activities a on a.user_id = r.user_id and a.id = r.activity_id
+           where r.user_id = $1 and r.id = $2"#,
+        source.user.0,
+        recording,
+        index,
+    )
+    .fetch_optional(ctx.db.pool())
+    .await?;
+    let (Some(content), content_type) = attachment
+        .map(|a| (a.content, a.content_type))
+        .unwrap_or_default()
+    else {
+        return Err(DownloadError::InlineGone);
+    };
+    let audio = STANDARD
+        .decode(content.trim())
+        .map_err(|_| DownloadError::InlineGone)?;
+    let mut incoming = ctx.files.begin(ctx.max_bytes).await.map_err(storage)?;
+    incoming.write(&audio).await.map_err(storage)?;
+    let stored = incoming.finish().await.map_err(storage)?;
+    keep(
+        ctx,
+        source,
+        recording,
+        &stored,
+        &audio_type(content_type.as_deref()),
+    )
+    .await
+}
+
+/// The media type a recording is served with: the one given when it is audio, else MP3
+/// (what Twilio serves).
+fn audio_type(given: Option<&str>) -> String {
+    given
         .map(|v| {
             v.split(';')
                 .next()
@@ -239,16 +307,24 @@ async fn receive(
                 .to_ascii_lowercase()
         })
         .filter(|t| t.starts_with("audio/"))
-        .unwrap_or_else(|| "audio/mpeg".to_owned());
-    let storage = |e: FileError| match e {
+        .unwrap_or_else(|| "audio/mpeg".to_owned())
+}
+
+fn storage(error: FileError) -> DownloadError {
+    match error {
         FileError::TooLarge(limit) => DownloadError::TooLarge(limit),
         other => DownloadError::Storage(other.to_string()),
-    };
-    let mut incoming = ctx.files.begin(ctx.max_bytes).await.map_err(storage)?;
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        incoming.write(&chunk).await.map_err(storage)?;
     }
-    let stored = incoming.finish().await.map_err(storage)?;
+}
+
+/// Marks the recording stored and, when a model transcribes, queues its transcription.
+async fn keep(
+    ctx: &RecordingsContext,
+    source: &Source,
+    recording: Uuid,
+    stored: &StoredContent,
+    content_type: &str,
+) -> Result<(), DownloadError> {
     let mut tx = ctx.db.pool().begin().await?;
     let updated = sqlx::query_scalar!(
         r#"update call_recordings

@@ -318,7 +318,7 @@ impl ChannelsScope<'_> {
             activity.channel.as_str(),
             activity.direction.as_str(),
             activity.occurred_at,
-            activity.thread_key.as_deref().map(pg),
+            activity.conversation_key().as_deref().map(pg),
             activity.subject.as_deref().map(pg),
             activity.snippet().as_deref().map(pg),
             activity.text.as_deref().map(pg),

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
 use domain::ask::model::ModelConfig;
 use domain::ask::tools::{Limit, MessageFilter};
@@ -57,13 +59,17 @@ enum Delivered {
 }
 
 async fn phone(db: &Db, email: &str) -> Phone {
+    channel(db, email, ChannelProvider::Twilio).await
+}
+
+async fn channel(db: &Db, email: &str, provider: ChannelProvider) -> Phone {
     let user = user(db, email).await;
     let (view, key) = db
         .for_user(user)
         .channels()
         .create(&NewChannel {
-            name: "Twilio".into(),
-            provider: ChannelProvider::Twilio,
+            name: provider.as_str().to_owned(),
+            provider,
             defaults: ChannelDefaults {
                 channel: Channel::Call,
                 direction: Direction::Inbound,
@@ -272,6 +278,99 @@ async fn a_recording_is_joined_to_its_call_whichever_arrives_first() {
         .await
         .unwrap_err();
     assert!(matches!(error, DomainError::NotFound(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_generic_webhook_can_carry_its_recording_inline() {
+    let db = fresh_db().await;
+    let me = channel(&db, "me@example.com", ChannelProvider::Generic).await;
+    let audio = b"RIFF fake wav audio ".repeat(60);
+    let body = serde_json::json!({
+        "external_id": "voicemail-9", "channel": "call",
+        "from": {"phone": "+14155552671", "name": "Dana Ito"},
+        "text": "Voicemail from Dana",
+        "attachments": [
+            {"filename": "notes.txt", "content_type": "text/plain", "content_base64": "aGk="},
+            {"filename": "voicemail.wav", "content_type": "audio/wav",
+             "content_base64": STANDARD.encode(&audio), "duration_secs": 4}
+        ]
+    });
+    let Delivered::Activity(IngestOutcome::Stored(call)) = me.post(&body.to_string()).await else {
+        panic!("a stored call")
+    };
+    let queued = me.recording("attachment:1").await;
+    assert_eq!(
+        (queued.activity_id, queued.download_state.as_str()),
+        (Some(call), "queued")
+    );
+
+    // No URL to fetch: the job decodes the audio from the stored webhook.
+    let nowhere = FakeTwilioMedia::start(Vec::new()).await.unwrap();
+    let worker = worker(&db, downloads(me.context(&nowhere, false)));
+    assert_eq!(drain(&worker).await, 1);
+    let stored = me.recording("attachment:1").await;
+    assert_eq!(
+        (stored.download_state.as_str(), stored.last_error),
+        ("stored", None)
+    );
+    let served = db
+        .for_user(me.user)
+        .calls()
+        .recording_audio(stored.id)
+        .await
+        .unwrap();
+    assert_eq!(served.content_type, "audio/wav");
+    assert_eq!(
+        std::fs::read(me.files.path_of(&served.hash)).unwrap(),
+        audio
+    );
+    let view = db.for_user(me.user).calls().call(call).await.unwrap();
+    assert_eq!(view.recordings.len(), 1, "the text file is no recording");
+    assert_eq!(view.recordings[0].duration_secs, Some(4));
+    assert!(view.recordings[0].audio_url.is_some());
+}
+
+#[tokio::test]
+async fn sms_without_a_thread_are_one_chat_per_pair_of_numbers_old_and_new() {
+    let db = fresh_db().await;
+    let me = phone(&db, "me@example.com").await;
+    let sms = |sid: &str, from: &str, to: &str| {
+        format!("MessageSid={sid}&From=%2B{from}&To=%2B{to}&Body=hello+{sid}")
+    };
+    me.post(&sms("SM1", "14155552671", "14155550100")).await;
+    me.post(&sms("SM2", "14155550100", "14155552671")).await;
+    me.post(&sms("SM3", "14155559999", "14155550100")).await;
+    let keys = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "select external_id, thread_key from activities order by external_id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    };
+    let pair = Some("sms:+14155550100,+14155552671".to_owned());
+    let expected = vec![
+        ("SM1".to_owned(), pair.clone()),
+        ("SM2".to_owned(), pair),
+        (
+            "SM3".to_owned(),
+            Some("sms:+14155550100,+14155559999".to_owned()),
+        ),
+    ];
+    assert_eq!(keys().await, expected);
+
+    // Messages stored before keys were given get the same ones from the migration.
+    sqlx::query("update activities set thread_key = null")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!(
+        "../../../migrations/20261209000000_chat_conversation_keys.sql"
+    ))
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(keys().await, expected);
 }
 
 #[tokio::test]

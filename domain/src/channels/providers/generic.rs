@@ -100,6 +100,8 @@ fn participant(person: &Fields<'_>, role: ParticipantRole) -> Result<Participant
 fn attachment(item: &Fields<'_>) -> Result<Value, ChannelError> {
     let filename = item.text("filename")?;
     let content_type = item.text("content_type")?;
+    // An audio attachment is a recording; its length shows beside the player.
+    let duration_secs = item.number("duration_secs")?;
     match (item.text("url")?, item.text("content_base64")?) {
         (Some(url), _) => {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -109,14 +111,16 @@ fn attachment(item: &Fields<'_>) -> Result<Value, ChannelError> {
                 ));
             }
             Ok(json!({"filename": filename, "content_type": content_type,
-                      "size": item.number("size")?, "url": url}))
+                      "size": item.number("size")?, "duration_secs": duration_secs,
+                      "url": url}))
         }
         (None, Some(content)) => {
             let bytes = STANDARD.decode(content.trim()).map_err(|_| {
                 ChannelError::invalid(item.path("content_base64"), "is not valid base64")
             })?;
             Ok(json!({"filename": filename, "content_type": content_type,
-                      "size": bytes.len(), "inline": true}))
+                      "size": bytes.len(), "duration_secs": duration_secs,
+                      "inline": true}))
         }
         (None, None) => Err(ChannelError::invalid(
             item.path("url"),
