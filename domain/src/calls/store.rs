@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::callback::{CallCallback, NewRecording, ProviderTranscript};
 use super::jobs::{DOWNLOAD_KIND, DOWNLOAD_MAX_ATTEMPTS};
+use crate::channels::store::{Delivery, count_delivery};
 use crate::channels::{ChannelAuth, ChannelError};
 use crate::crypto::SecretBox;
 use crate::db::scopes::CallsScope;
@@ -226,13 +227,8 @@ impl Db {
             }
             CallCallback::TranscriptionFailed { .. } => CallbackOutcome::Ignored,
         };
-        sqlx::query!(
-            "update ingestion_channels set last_received_at = now() where user_id = $1 and id = $2",
-            user.0,
-            auth.channel,
-        )
-        .execute(self.pool())
-        .await?;
+        let mut conn = self.pool().acquire().await?;
+        count_delivery(&mut conn, auth.channel, Delivery::Callback).await?;
         Ok(outcome)
     }
 

@@ -9,7 +9,7 @@ mod blocklist;
 mod key;
 mod phone;
 pub mod providers;
-mod store;
+pub(crate) mod store;
 
 pub use activity::{Address, Participant, WebhookActivity};
 pub use api::{Channel, Direction, ParticipantRole};

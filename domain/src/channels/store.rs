@@ -5,6 +5,7 @@
 
 use api::Provider;
 use api::channels::ChannelView;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
@@ -13,6 +14,7 @@ use super::{
     Direction, IngestionKey, KeyHash,
 };
 use crate::db::scopes::ChannelsScope;
+use crate::processing::wake_processors;
 use crate::{Db, DomainError, UserId};
 
 /// What the user asks for when creating a channel.
@@ -159,9 +161,13 @@ impl ChannelsScope<'_> {
             r#"select id, name, provider as "provider: Provider",
                       default_channel as "default_channel: Channel",
                       default_direction as "default_direction: Direction", enabled,
-                      received_count as received, duplicate_count as duplicates,
-                      dropped_count as dropped, last_received_at, key_rotated_at
-               from ingestion_channels
+                      coalesce(n.received, 0) as "received!", coalesce(n.duplicates, 0) as "duplicates!",
+                      coalesce(n.dropped, 0) as "dropped!", n.last_received_at, key_rotated_at
+               from ingestion_channels c
+               left join lateral (
+                 select sum(received)::bigint as received, sum(duplicates)::bigint as duplicates,
+                        sum(dropped)::bigint as dropped, max(last_received_at) as last_received_at
+                 from ingestion_channel_counts where channel_id = c.id) n on true
                where user_id = $1 and ($2::uuid is null or id = $2)
                order by created_at, id"#,
             self.user.0,
@@ -262,6 +268,11 @@ impl ChannelsScope<'_> {
         }
         let activity = &webhook.activity;
         let mut tx = self.pool.begin().await?;
+        // The insert trigger's NOTIFY would hold the notify lock through this commit's
+        // flush; the processors are woken after the commit instead.
+        sqlx::query_scalar!("select set_config('rapport.wake_later', 'on', true)")
+            .fetch_one(&mut *tx)
+            .await?;
 
         let (emails, domains, phones) = sender_keys(activity.senders());
         let blocked = sqlx::query!(
@@ -280,15 +291,7 @@ impl ChannelsScope<'_> {
         if let Some(hit) = blocked.first() {
             let entry = BlockEntry::from_stored(&hit.kind, &hit.value)
                 .map_or_else(|| hit.value.clone(), |e| e.display());
-            sqlx::query!(
-                r#"update ingestion_channels
-                   set dropped_count = dropped_count + 1, last_received_at = now()
-                   where user_id = $1 and id = $2"#,
-                self.user.0,
-                auth.channel,
-            )
-            .execute(&mut *tx)
-            .await?;
+            count_delivery(&mut tx, auth.channel, Delivery::Dropped).await?;
             sqlx::query!(
                 r#"insert into sync_ledger (user_id, account_id, external_id, outcome, rule)
                    values ($1, $2, $3, 'filtered', $4)
@@ -340,15 +343,7 @@ impl ChannelsScope<'_> {
             )
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query!(
-                r#"update ingestion_channels
-                   set duplicate_count = duplicate_count + 1, last_received_at = now()
-                   where user_id = $1 and id = $2"#,
-                self.user.0,
-                auth.channel,
-            )
-            .execute(&mut *tx)
-            .await?;
+            count_delivery(&mut tx, auth.channel, Delivery::Duplicate).await?;
             // A later status callback of the same call may name its recording.
             self.attach_recordings(&mut tx, auth, existing, webhook)
                 .await?;
@@ -405,24 +400,17 @@ impl ChannelsScope<'_> {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query!(
-            r#"update ingestion_channels
-               set received_count = received_count + 1, last_received_at = now()
-               where user_id = $1 and id = $2"#,
-            self.user.0,
-            auth.channel,
-        )
-        .execute(&mut *tx)
-        .await?;
+        count_delivery(&mut tx, auth.channel, Delivery::Received).await?;
         self.attach_recordings(&mut tx, auth, id, webhook).await?;
         tx.commit().await?;
+        wake_processors(self.pool).await?;
         Ok(IngestOutcome::Stored(id))
     }
 
     /// Recordings the webhook names, and those whose callbacks came before it.
     async fn attach_recordings(
         self,
-        tx: &mut sqlx::PgConnection,
+        tx: &mut PgConnection,
         auth: &ChannelAuth,
         activity: Uuid,
         webhook: &ParsedWebhook,
@@ -465,4 +453,43 @@ impl From<BlocklistEntry> for api::channels::BlockView {
             hits: b.hits,
         }
     }
+}
+
+/// What a delivery to a channel counts as on its settings card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivery {
+    Received,
+    Duplicate,
+    Dropped,
+    /// A recording or transcription callback: not an activity, but the channel is alive.
+    Callback,
+}
+
+/// Counts a delivery in the caller's transaction, on the row of this connection's shard:
+/// concurrent webhooks on different connections never wait for each other's commit
+/// (one counter row per channel made every webhook wait for the previous one's flush).
+pub(crate) async fn count_delivery(
+    conn: &mut PgConnection,
+    channel: Uuid,
+    delivery: Delivery,
+) -> Result<(), sqlx::Error> {
+    let one = |d: Delivery| i64::from(delivery == d);
+    sqlx::query!(
+        r#"insert into ingestion_channel_counts
+             (channel_id, shard, received, duplicates, dropped, last_received_at)
+           values ($1, pg_backend_pid() % 16, $2, $3, $4, now())
+           on conflict (channel_id, shard) do update
+             set received = ingestion_channel_counts.received + excluded.received,
+                 duplicates = ingestion_channel_counts.duplicates + excluded.duplicates,
+                 dropped = ingestion_channel_counts.dropped + excluded.dropped,
+                 last_received_at = greatest(ingestion_channel_counts.last_received_at,
+                                             excluded.last_received_at)"#,
+        channel,
+        one(Delivery::Received),
+        one(Delivery::Duplicate),
+        one(Delivery::Dropped),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -270,6 +270,21 @@ impl LeasedTable for ActivityQueue {
     }
 }
 
+/// Wakes idle processors after a commit, for a transaction that stored activities with
+/// `rapport.wake_later` set (webhooks). A NOTIFY in a transaction holds Postgres's
+/// database-wide notify lock until its commit is flushed, which serialized every
+/// webhook's flush; this one is a statement of its own whose commit is not waited for
+/// (it writes nothing worth a flush), so the lock is held for microseconds. A
+/// notification lost in a crash costs nothing: processors also look every `idle_wait`.
+pub(crate) async fn wake_processors(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "select set_config('synchronous_commit', 'off', true), pg_notify('rapport_activities', '')"
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(())
+}
+
 /// Wakes idle processors (the insert trigger covers new mail; this covers activities
 /// put back in line).
 pub(crate) async fn notify_claimable(

@@ -131,6 +131,51 @@ async fn retries_do_not_duplicate() {
 }
 
 #[tokio::test]
+async fn concurrent_webhooks_are_all_counted_and_wake_the_processors_after_commit() {
+    let db = fresh_db().await;
+    let alex = db.for_user(user(&db, "alex@example.com").await);
+    let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(db.pool())
+        .await
+        .unwrap();
+    listener.listen("rapport_activities").await.unwrap();
+
+    // Many connections at once: the counts are kept per connection shard and summed.
+    let bodies: Vec<Vec<u8>> = (0..40)
+        .map(|i| sms(&format!("m-{i}"), "+14155552671"))
+        .collect();
+    let outcomes = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|body| deliver(&db, channel.id, key.expose(), body)),
+    )
+    .await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(IngestOutcome::Stored(_)))),
+        "{outcomes:?}"
+    );
+    deliver(&db, channel.id, key.expose(), &bodies[0])
+        .await
+        .unwrap();
+    let summary = alex.channels().get(channel.id).await.unwrap().unwrap();
+    assert_eq!((summary.received, summary.duplicates), (40, 1));
+    let shards = count(&db, "select count(*) from ingestion_channel_counts").await;
+    assert!(shards > 1, "one row for every connection: {shards}");
+
+    // The processors are woken (after the commit: the insert trigger stays quiet inside
+    // a webhook's transaction).
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+        .await
+        .expect("a notification")
+        .unwrap();
+    assert_eq!(woken.channel(), "rapport_activities");
+    let claimable = count(&db, "select count(*) from activities where state = 'raw'").await;
+    assert_eq!(claimable, 40);
+}
+
+#[tokio::test]
 async fn wrong_rotated_and_disabled_keys_are_refused() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
