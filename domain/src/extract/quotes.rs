@@ -434,7 +434,10 @@ mod tests {
 
         // cc:Mail prints its own separator line above the quoted message.
         let ccmail = "Fine by me.\n\nLena Ortiz\nAnalyst\n\n____________________Reply Separator____________________\nSubject:    Plan\nDate:       03/23/2001 2:40 PM\n\nShall we meet?";
-        assert_eq!(own_text(ccmail).trim(), "Fine by me.\n\nLena Ortiz\nAnalyst");
+        assert_eq!(
+            own_text(ccmail).trim(),
+            "Fine by me.\n\nLena Ortiz\nAnalyst"
+        );
 
         let bare = "Will do.\n\nFrom: Ann Kim <ann@initech.com>\nSent: Friday, May 3, 2024 8:00 AM\nTo: Team\nSubject: Q2\n\nHi all";
         assert_eq!(own_text(bare).trim(), "Will do.");
