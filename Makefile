@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures check-signature-weights clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
 
 setup:
 	@.ci/setup.sh
@@ -156,6 +156,11 @@ eval-signatures-cv:
 train-signatures:
 	@test -n "$(DIR)" || { echo "usage: make train-signatures DIR=<annotations dir>"; exit 2; }
 	cargo run --release -p evals --bin eval-signatures -- --train $(DIR) domain/src/extract/signature/weights.tsv
+
+## Fail unless retraining on DIR reproduces the committed weights byte for byte: make check-signature-weights DIR=<train dir>
+check-signature-weights:
+	@test -n "$(DIR)" || { echo "usage: make check-signature-weights DIR=<annotations dir>"; exit 2; }
+	cargo run --release -p evals --bin eval-signatures -- --check $(DIR) domain/src/extract/signature/weights.tsv
 
 ## Regenerate the offline query cache after changing a query (needs a database).
 sqlx-prepare:

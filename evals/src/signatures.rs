@@ -211,6 +211,36 @@ pub fn predict_with(
     out
 }
 
+/// What the extractor saw in each mined segment of one email, for studying
+/// its mistakes: the sender hint, the block's lines, and every candidate cell
+/// with its name/title/company/other probabilities.
+pub fn explain(
+    body: &str,
+    headers: &[(String, String)],
+    default_region: &str,
+    model: &Model,
+) -> String {
+    let mut out = String::new();
+    for seg in mined_segments(body, headers) {
+        let hint = seg.hint(default_region);
+        let sig = extract_signature_with(&seg.text, &hint, model);
+        out.push_str(&format!(
+            "  segment from {:?} <{:?}>: block {:?}\n",
+            seg.name,
+            seg.email,
+            sig.as_ref().map(|s| s.lines.clone())
+        ));
+        for c in candidate_cells(&seg.text, &hint) {
+            let p = model.probabilities(&c.features);
+            out.push_str(&format!(
+                "    {:>3} n{:.2} t{:.2} c{:.2} o{:.2}  {:?}\n",
+                c.line, p[0], p[1], p[2], p[3], c.text
+            ));
+        }
+    }
+    out
+}
+
 /// Training examples of one email: every candidate cell of every mined
 /// segment's signature block, labelled with the first of name, title and
 /// company whose gold value it matches (else `Other`).

@@ -131,7 +131,7 @@ struct Boundary {
 }
 
 static SEPARATOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[-_=*\s]{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht)\s*[-_=*\s]*$")
+    Regex::new(r"(?i)^[-_=*\s]{2,}\s*(original message|ursprüngliche nachricht|message d'origine|mensaje original|messaggio originale|mensagem original|oorspronkelijk bericht|reply separator)\s*[-_=*\s]*$")
         .expect("valid regex")
 });
 static FORWARD: LazyLock<Regex> = LazyLock::new(|| {
@@ -431,6 +431,13 @@ mod tests {
         assert_eq!(q.name.as_ref().unwrap().as_str(), "Jane Smith");
         assert_eq!(q.email.as_deref(), Some("jane.smith@globex.com"));
         assert_eq!(s[1].text.trim(), "Please approve.");
+
+        // cc:Mail prints its own separator line above the quoted message.
+        let ccmail = "Fine by me.\n\nLena Ortiz\nAnalyst\n\n____________________Reply Separator____________________\nSubject:    Plan\nDate:       03/23/2001 2:40 PM\n\nShall we meet?";
+        assert_eq!(
+            own_text(ccmail).trim(),
+            "Fine by me.\n\nLena Ortiz\nAnalyst"
+        );
 
         let bare = "Will do.\n\nFrom: Ann Kim <ann@initech.com>\nSent: Friday, May 3, 2024 8:00 AM\nTo: Team\nSubject: Q2\n\nHi all";
         assert_eq!(own_text(bare).trim(), "Will do.");

@@ -468,7 +468,7 @@ impl Block {
                     .into_iter()
                     .map(move |r| (p[r as usize], k, r))
             })
-            .filter(|(p, _, _)| *p >= model::THRESHOLD)
+            .filter(|(p, _, r)| *p >= model.threshold(*r))
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut role_of: Vec<Option<Role>> = vec![None; candidates.len()];
@@ -494,7 +494,8 @@ impl Block {
             // The next lines' cells join when they read as company too.
             for c in candidates.iter().skip(k + 1) {
                 if c.line == line + 1
-                    && model.probabilities(&c.features)[Role::Company as usize] >= model::THRESHOLD
+                    && model.probabilities(&c.features)[Role::Company as usize]
+                        >= model.threshold(Role::Company)
                 {
                     f.value.push(' ');
                     f.value.push_str(&c.text);

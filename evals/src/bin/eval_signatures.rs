@@ -8,18 +8,23 @@
 //!   precision/recall/F1 per field, then one JSON line with the per-fold figures,
 //!   their mean and the scores pooled over the folds.
 //! - `eval-signatures --train <DIR> <OUT>`: train the classifier on all of DIR and
-//!   write its weights to OUT (`make train-signatures` writes the committed file).
+//!   write its weights and thresholds to OUT (`make train-signatures` writes the
+//!   committed file).
+//! - `eval-signatures --check <DIR> <WEIGHTS>`: retrain on DIR and fail unless the
+//!   result equals WEIGHTS byte for byte (`make check-signature-weights`).
 //!
-//! `SIGNATURE_ERRORS=1` prints every missed and wrong value to stderr.
+//! `SIGNATURE_ERRORS=1` prints every missed and wrong value to stderr;
+//! `SIGNATURE_ERRORS=2` adds, per email with a mistake, each segment's block and
+//! candidate cells with their role probabilities.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use domain::extract::signature::model::{COMMITTED, Model, Role};
+use domain::extract::signature::model::{COMMITTED, Model, Role, THRESHOLD};
 use evals::signatures::{
-    Annotation, FieldScore, examples, finish, gold, mistakes, parse_header_block, predict_with,
-    score_email,
+    Annotation, FieldScore, examples, explain, finish, gold, mistakes, parse_header_block,
+    predict_with, score_email,
 };
 
 const FOLDS: usize = 5;
@@ -39,9 +44,10 @@ fn main() -> ExitCode {
         [dir] if !dir.starts_with("--") => ("score", dir, None),
         [flag, dir] if flag == "--cv" => ("cv", dir, None),
         [flag, dir, out] if flag == "--train" => ("train", dir, Some(out)),
+        [flag, dir, out] if flag == "--check" => ("check", dir, Some(out)),
         _ => {
             eprintln!(
-                "usage: eval-signatures <DIR> | --cv <DIR> | --train <DIR> <OUT weights.tsv>"
+                "usage: eval-signatures <DIR> | --cv <DIR> | --train <DIR> <OUT weights.tsv> | --check <DIR> <weights.tsv>"
             );
             return ExitCode::from(2);
         }
@@ -55,7 +61,8 @@ fn main() -> ExitCode {
     };
     match (mode, out) {
         ("train", Some(out)) => {
-            let model = train(emails.iter());
+            let all: Vec<&Email> = emails.iter().collect();
+            let model = fit(&all);
             if let Err(e) = std::fs::write(out, model.to_tsv()) {
                 eprintln!("eval-signatures: cannot write {out}: {e}");
                 return ExitCode::from(1);
@@ -69,6 +76,25 @@ fn main() -> ExitCode {
             for r in Role::ALL {
                 let n = ex.iter().filter(|x| **x == r).count();
                 println!("{r:?}: {n} candidate cells");
+            }
+        }
+        ("check", Some(committed)) => {
+            let all: Vec<&Email> = emails.iter().collect();
+            let retrained = fit(&all).to_tsv();
+            match std::fs::read_to_string(committed) {
+                Ok(c) if c == retrained => {
+                    println!("{committed} is reproduced by retraining on {dir}")
+                }
+                Ok(_) => {
+                    eprintln!(
+                        "eval-signatures: retraining on {dir} does not reproduce {committed}"
+                    );
+                    return ExitCode::from(1);
+                }
+                Err(e) => {
+                    eprintln!("eval-signatures: cannot read {committed}: {e}");
+                    return ExitCode::from(1);
+                }
             }
         }
         ("cv", _) => cross_validate(dir, &emails),
@@ -88,17 +114,74 @@ fn train<'a>(emails: impl Iterator<Item = &'a Email>) -> Model {
     Model::train(&ex)
 }
 
+/// Thresholds tried for each role, highest first so ties keep the stricter one.
+const THRESHOLD_GRID: [f64; 8] = [0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15];
+
+/// The classifier trained on `emails`, its per-role thresholds chosen by an
+/// inner cross-validation on the same emails (folds by mailbox): each role
+/// gets the threshold with the best pooled F1 of its field on the inner
+/// held-out folds, the other roles at the default. Nothing outside `emails`
+/// is looked at, so cross-validation can call it on its training folds.
+fn fit(emails: &[&Email]) -> Model {
+    let fold_of = folds(emails);
+    let inner: Vec<(Model, Vec<&Email>)> = (0..FOLDS)
+        .map(|k| {
+            let part = |held: bool| {
+                emails
+                    .iter()
+                    .zip(&fold_of)
+                    .filter(move |(_, f)| (**f == k) == held)
+                    .map(|(e, _)| *e)
+            };
+            (train(part(false)), part(true).collect::<Vec<_>>())
+        })
+        .filter(|(_, test)| !test.is_empty())
+        .collect();
+    let mut thresholds = [THRESHOLD; 3];
+    for (r, field) in [
+        (Role::Name, "name"),
+        (Role::Title, "title"),
+        (Role::Company, "company"),
+    ] {
+        let mut best = (f64::NEG_INFINITY, THRESHOLD);
+        for t in THRESHOLD_GRID {
+            let mut th = [THRESHOLD; 3];
+            th[r as usize] = t;
+            let mut scores = BTreeMap::new();
+            for (model, test) in &inner {
+                let model = model.clone().with_thresholds(th);
+                for e in test {
+                    let pred = predict_with(&e.body, &e.headers, REGION, &model);
+                    score_email(&mut scores, &pred, &e.gold);
+                }
+            }
+            finish(&mut scores);
+            let f1 = scores.get(field).and_then(|s| s.f1).unwrap_or(0.0);
+            if f1 > best.0 {
+                best = (f1, t);
+            }
+        }
+        thresholds[r as usize] = best.1;
+    }
+    train(emails.iter().copied()).with_thresholds(thresholds)
+}
+
 fn score<'a>(
     emails: impl Iterator<Item = &'a Email>,
     model: &Model,
 ) -> BTreeMap<&'static str, FieldScore> {
     let mut scores = BTreeMap::new();
     let show = std::env::var_os("SIGNATURE_ERRORS").is_some();
+    let verbose = std::env::var("SIGNATURE_ERRORS").is_ok_and(|v| v == "2");
     for e in emails {
         let pred = predict_with(&e.body, &e.headers, REGION, model);
         if show {
-            for (field, kind, value) in mistakes(&pred, &e.gold) {
+            let wrong = mistakes(&pred, &e.gold);
+            for (field, kind, value) in &wrong {
                 eprintln!("{}\t{field}\t{kind}\t{value:?}", e.path.display());
+            }
+            if verbose && !wrong.is_empty() {
+                eprint!("{}", explain(&e.body, &e.headers, REGION, model));
             }
         }
         score_email(&mut scores, &pred, &e.gold);
@@ -109,7 +192,7 @@ fn score<'a>(
 
 /// Mailboxes dealt to folds largest first, each to the fold with the fewest
 /// emails so far (ties to the lower fold): balanced and deterministic.
-fn folds(emails: &[Email]) -> Vec<usize> {
+fn folds(emails: &[&Email]) -> Vec<usize> {
     let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
     for e in emails {
         *sizes.entry(&e.mailbox).or_default() += 1;
@@ -127,18 +210,19 @@ fn folds(emails: &[Email]) -> Vec<usize> {
 }
 
 fn cross_validate(dir: &str, emails: &[Email]) {
-    let fold_of = folds(emails);
+    let all: Vec<&Email> = emails.iter().collect();
+    let fold_of = folds(&all);
     let mut pooled: BTreeMap<&'static str, FieldScore> = BTreeMap::new();
     let mut per_fold = Vec::new();
     let shown = ["phone", "title", "company", "name"];
     for k in 0..FOLDS {
-        let model = train(
-            emails
-                .iter()
-                .zip(&fold_of)
-                .filter(|(_, f)| **f != k)
-                .map(|(e, _)| e),
-        );
+        let training: Vec<&Email> = emails
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, f)| **f != k)
+            .map(|(e, _)| e)
+            .collect();
+        let model = fit(&training);
         let test: Vec<&Email> = emails
             .iter()
             .zip(&fold_of)

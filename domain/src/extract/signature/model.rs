@@ -32,9 +32,11 @@ impl Role {
 }
 
 /// Per-feature weights, one per [`Role`].
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     weights: BTreeMap<String, [f64; 4]>,
+    /// Least probability for a cell to be taken as a name, title or company.
+    thresholds: [f64; 3],
 }
 
 /// The weights trained on the annotated train split, committed with the code.
@@ -42,9 +44,15 @@ pub static COMMITTED: LazyLock<Model> = LazyLock::new(|| {
     Model::parse(include_str!("weights.tsv")).expect("committed signature weights parse")
 });
 
-/// Least probability for a cell to be taken as a name, title or company
-/// (`Other` wins most cells, so the arg-max alone would miss too many).
+/// Default least probability for a cell to be taken as a name, title or
+/// company (`Other` wins most cells, so the arg-max alone would miss too
+/// many); training tunes one per role (see `eval-signatures`) and writes it to
+/// `weights.tsv` on the line keyed [`THRESHOLD_KEY`].
 pub const THRESHOLD: f64 = 0.35;
+
+/// First cell of the `weights.tsv` line holding the name, title and company
+/// thresholds (not a feature name: features never start with `@`).
+const THRESHOLD_KEY: &str = "@threshold";
 
 /// Gradient steps, step size and L2 strength of [`Model::train`]: enough steps
 /// for the loss to settle on a few thousand cells.
@@ -53,6 +61,21 @@ const LEARNING_RATE: f64 = 4.0;
 const L2: f64 = 0.003;
 
 impl Model {
+    /// Least probability for a cell to be taken in `role` (never for `Other`).
+    pub fn threshold(&self, role: Role) -> f64 {
+        self.thresholds
+            .get(role.index())
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    }
+
+    /// The same weights with these name, title and company thresholds
+    /// (rounded as `weights.tsv` writes them).
+    pub fn with_thresholds(mut self, thresholds: [f64; 3]) -> Model {
+        self.thresholds = thresholds.map(round);
+        self
+    }
+
     /// Score of each role for a cell with these features.
     pub fn scores(&self, features: &[String]) -> [f64; 4] {
         let mut s = [0.0; 4];
@@ -128,12 +151,20 @@ impl Model {
             .map(|(f, i)| (f.to_string(), w[i].map(round)))
             .filter(|(_, w)| w.iter().any(|v| *v != 0.0))
             .collect();
-        Model { weights }
+        Model {
+            weights,
+            thresholds: [THRESHOLD; 3],
+        }
     }
 
     /// One line per feature: `feature<TAB>name<TAB>title<TAB>company<TAB>other`.
     pub fn to_tsv(&self) -> String {
         let mut out = String::from("# feature\tname\ttitle\tcompany\tother\n");
+        out.push_str(THRESHOLD_KEY);
+        for v in self.thresholds {
+            out.push_str(&format!("\t{v:.3}"));
+        }
+        out.push('\n');
         for (f, w) in &self.weights {
             out.push_str(f);
             for v in w {
@@ -147,12 +178,22 @@ impl Model {
 
     pub fn parse(tsv: &str) -> Result<Model, String> {
         let mut weights = BTreeMap::new();
+        let mut thresholds = [THRESHOLD; 3];
         for (n, line) in tsv.lines().enumerate() {
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
             }
             let mut parts = line.split('\t');
             let f = parts.next().unwrap_or_default().to_string();
+            if f == THRESHOLD_KEY {
+                for slot in &mut thresholds {
+                    *slot = parts
+                        .next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| format!("line {}: expected 3 thresholds", n + 1))?;
+                }
+                continue;
+            }
             let mut w = [0.0; 4];
             for slot in &mut w {
                 *slot = parts
@@ -162,7 +203,10 @@ impl Model {
             }
             weights.insert(f, w);
         }
-        Ok(Model { weights })
+        Ok(Model {
+            weights,
+            thresholds,
+        })
     }
 }
 
@@ -247,6 +291,12 @@ mod tests {
         let b = Model::train(&ex);
         assert_eq!(a.to_tsv(), b.to_tsv());
         assert_eq!(Model::parse(&a.to_tsv()).unwrap(), a);
+        // Tuned thresholds are part of the file too.
+        let tuned = a.clone().with_thresholds([0.2, 0.25, 0.15]);
+        let back = Model::parse(&tuned.to_tsv()).unwrap();
+        assert_eq!(back, tuned);
+        assert_eq!(back.threshold(Role::Title), 0.25);
+        assert_eq!(back.threshold(Role::Other), f64::INFINITY);
         // It learned the training set.
         for (features, role) in &ex {
             assert_eq!(a.predict(features), *role, "{features:?}");
@@ -262,5 +312,6 @@ mod tests {
     #[test]
     fn malformed_weights_are_an_error() {
         assert!(Model::parse("bias\t1\t2\n").is_err());
+        assert!(Model::parse("@threshold\t0.2\t0.3\n").is_err());
     }
 }
