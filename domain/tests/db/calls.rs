@@ -15,7 +15,7 @@ use chrono::Utc;
 use domain::ask::model::ModelConfig;
 use domain::ask::tools::{Limit, MessageFilter};
 use domain::calls::{
-    CallbackOutcome, DownloadRecording, RecordingsContext, TranscribeRecording,
+    CallbackOutcome, DownloadRecording, RecordingAudio, RecordingsContext, TranscribeRecording,
     TranscriptionContext, parse_callback,
 };
 use domain::channels::providers::parse_webhook;
@@ -132,6 +132,24 @@ impl Phone {
         .fetch_one(self.db.pool())
         .await
         .unwrap()
+    }
+
+    /// The recording, asserted downloaded without error, with its audio as served.
+    async fn stored_audio(&self, sid: &str) -> (RecordingRow, RecordingAudio, Vec<u8>) {
+        let stored = self.recording(sid).await;
+        assert_eq!(
+            (stored.download_state.as_str(), stored.last_error.as_deref()),
+            ("stored", None)
+        );
+        let served = self
+            .db
+            .for_user(self.user)
+            .calls()
+            .recording_audio(stored.id)
+            .await
+            .unwrap();
+        let bytes = std::fs::read(self.files.path_of(&served.hash)).unwrap();
+        (stored, served, bytes)
     }
 
     async fn activity(&self, external_id: &str) -> (Uuid, String, Option<String>) {
@@ -308,22 +326,9 @@ async fn a_generic_webhook_can_carry_its_recording_inline() {
     let nowhere = FakeTwilioMedia::start(Vec::new()).await.unwrap();
     let worker = worker(&db, downloads(me.context(&nowhere, false)));
     assert_eq!(drain(&worker).await, 1);
-    let stored = me.recording("attachment:1").await;
-    assert_eq!(
-        (stored.download_state.as_str(), stored.last_error),
-        ("stored", None)
-    );
-    let served = db
-        .for_user(me.user)
-        .calls()
-        .recording_audio(stored.id)
-        .await
-        .unwrap();
+    let (_, served, bytes) = me.stored_audio("attachment:1").await;
     assert_eq!(served.content_type, "audio/wav");
-    assert_eq!(
-        std::fs::read(me.files.path_of(&served.hash)).unwrap(),
-        audio
-    );
+    assert_eq!(bytes, audio);
     let view = db.for_user(me.user).calls().call(call).await.unwrap();
     assert_eq!(view.recordings.len(), 1, "the text file is no recording");
     assert_eq!(view.recordings[0].duration_secs, Some(4));
@@ -485,23 +490,10 @@ async fn the_download_job_fetches_the_mp3_with_the_channel_credentials() {
     // The right token: stored under its content address, the channel's error cleared.
     me.credentials(AUTH_TOKEN).await;
     drain(&worker).await;
-    let stored = me.recording(REC_A).await;
-    assert_eq!(
-        (stored.download_state.as_str(), stored.last_error),
-        ("stored", None)
-    );
-    let served = db
-        .for_user(me.user)
-        .calls()
-        .recording_audio(stored.id)
-        .await
-        .unwrap();
+    let (stored, served, bytes) = me.stored_audio(REC_A).await;
     assert_eq!(served.content_type, "audio/mpeg");
     assert_eq!(served.size, audio.len() as u64);
-    assert_eq!(
-        std::fs::read(me.files.path_of(&served.hash)).unwrap(),
-        audio
-    );
+    assert_eq!(bytes, audio);
     let settings = db
         .for_user(me.user)
         .calls()
