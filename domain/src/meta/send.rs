@@ -6,7 +6,7 @@
 //! outcome are stored in one transaction.
 
 use api::meta::{MetaPlatform, SenderType, TurnOutcome};
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::agent::{complete_turn_after_send, finish};
@@ -306,7 +306,11 @@ impl<G: GraphApi> MetaService<G> {
         intent: &Intent,
         message_id: &str,
     ) -> Result<(), MetaError> {
-        let now = Utc::now();
+        // Graph's times have second precision, as the customer's messages are stored:
+        // a reply kept to the millisecond would sort after a customer message written
+        // later in the same second, and the agent's next turn would see its own reply
+        // as the newest message instead of the customer's question.
+        let now = Utc::now().trunc_subsecs(0);
         let mut tx = self.db.pool().begin().await?;
         let inserted = sqlx::query_scalar!(
             r#"insert into meta_messages (user_id, conversation_id, platform_message_id, sender,

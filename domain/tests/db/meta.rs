@@ -266,6 +266,45 @@ async fn three_quick_messages_get_one_reply() {
 }
 
 #[tokio::test]
+async fn a_message_written_in_the_second_of_the_agents_reply_is_the_next_turns_question() {
+    let s = setup(vec![
+        Reply::text(&["Yes, the mug is 12.50 EUR."]),
+        Reply::text(&["Blue it is."]),
+    ])
+    .await;
+    let conversation = s.conversation_with_ai("psid-1").await;
+    s.customer("psid-1", "Do you have mugs?");
+    assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Replied)]);
+    let replied: chrono::DateTime<Utc> =
+        sqlx::query_scalar("select sent_at from meta_messages where sender = 'agent'")
+            .fetch_one(s.db.pool())
+            .await
+            .unwrap();
+    // Graph gives this message the second of the reply, as it does any message.
+    s.customer_at("psid-1", "In blue, please", replied);
+    assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Replied)]);
+    let turns =
+        s.db.for_user(s.owner)
+            .meta()
+            .turns(conversation)
+            .await
+            .unwrap();
+    let newest = turns[0].context["conversation"]
+        .as_array()
+        .and_then(|c| c.last())
+        .cloned()
+        .unwrap();
+    assert_eq!(newest["from"], "customer", "{newest}");
+    assert_eq!(newest["text"], "In blue, please");
+    let thread = s.db.for_user(s.owner).meta().messages(conversation).await.unwrap();
+    let texts: Vec<_> = thread.iter().filter_map(|m| m.text.as_deref()).collect();
+    assert_eq!(
+        texts[texts.len() - 3..],
+        ["Yes, the mug is 12.50 EUR.", "In blue, please", "Blue it is."]
+    );
+}
+
+#[tokio::test]
 async fn with_the_toggle_off_nothing_is_answered() {
     let s = setup(vec![Reply::text(&["should not be sent"])]).await;
     let conversation = s.conversation_with_ai("psid-1").await;
