@@ -237,6 +237,17 @@ impl BackgroundWork {
             EnrichContact::KIND,
             |db| async move { enqueue_due(&db).await },
         )));
+        // Statistics for the planner as bulk imports grow the tables (see the module).
+        tasks.push(tokio::spawn(enqueue_every(
+            db.clone(),
+            domain::db::statistics::CHECK_EVERY,
+            stop.clone(),
+            "analyze",
+            |db| async move {
+                let analyzed = domain::db::statistics::analyze_changed_tables(&db).await;
+                analyzed.map(|tables| tables.len() as u64)
+            },
+        )));
         tracing::info!(workers = settings.workers, "background workers started");
         Self { stop, tasks }
     }

@@ -3,6 +3,7 @@
 
 pub mod scopes;
 mod sessions;
+pub mod statistics;
 
 use std::time::Duration;
 

@@ -23,6 +23,7 @@ mod processing_batches;
 mod reminders;
 mod search;
 mod secrets;
+mod statistics;
 mod summaries;
 mod sync;
 mod threads;
