@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures check-signature-weights clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures check-signature-weights clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search bench-onboarding
 
 setup:
 	@.ci/setup.sh
@@ -58,7 +58,7 @@ fuzz: setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release -p domain --test fuzz -- --nocapture --test-threads 2
 
 ## Benchmarks (not timed tests): figures go to bench/RESULTS.md and bench/results.json.
-bench: bench-sync bench-contacts bench-thread bench-ingest bench-caldav bench-jmap bench-inbox bench-search
+bench: bench-sync bench-contacts bench-thread bench-ingest bench-caldav bench-jmap bench-inbox bench-search bench-onboarding
 
 ## Gmail full sync (1k and 10k messages, quota on and off) and a 100k-message mbox import.
 bench-sync: setup
@@ -91,12 +91,19 @@ bench-ingest: setup
 	cargo build --release -p bench --bins
 	target/release/bench ingest $(BENCH_INGEST_ARGS)
 
-## Mail search against notmuch (Debian) on the same 100,000 messages: 20 queries, p50/p99
-## per query and the ratio to `notmuch search`.
+## A 100,000-message Takeout mbox uploaded to the server and imported to the end, against
+## `notmuch new` (Debian) on the same messages; then 20 queries, p50/p99 per query and the
+## ratio to `notmuch search`.
 bench-search: setup
 	command -v notmuch >/dev/null || (apt-get install -y notmuch || (apt-get update && apt-get install -y notmuch))
-	cargo build --release -p bench --bins
+	cargo build --release -p server -p bench --bins
 	target/release/bench search $(BENCH_SEARCH_ARGS)
+
+## Time to first value: a new user's 10,000-message Gmail under the quota, until the
+## contacts page lists 20 contacts.
+bench-onboarding: setup
+	cargo build --release -p server -p bench --bins
+	target/release/bench onboarding $(BENCH_ONBOARDING_ARGS)
 
 ## Fastmail / JMAP first sync against a real Cyrus (10,000 messages) next to a raw
 ## JMAP client on the same server.

@@ -1,15 +1,19 @@
-//! What the soak and memory benchmarks share around the `server` child process: its
-//! settings (a fake Google in this process, an external database), and a signed-in user
-//! over real HTTP, like one browser profile.
+//! What the benchmarks of the `server` child process share: its settings (a fake Google
+//! in this process, an external database), a signed-in user over real HTTP, like one
+//! browser profile, and waiting for its background work to settle.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, RunningFakeGoogle};
 use fakes::mailbox::MailboxSpec;
 use leptos::server_fn::ServerFn;
 use reqwest::cookie::{CookieStore, Jar};
+use sqlx::PgPool;
+
+use crate::child::ServerProcess;
 
 pub const CLIENT_ID: &str = "rapport-bench-client";
 pub const CLIENT_SECRET: &str = "rapport-bench-secret";
@@ -19,6 +23,14 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 /// A fake Google with one generated mailbox per `(name, email, messages, seed)`, no quota.
 pub async fn fake_google(
     accounts: &[(&str, &str, usize, u64)],
+) -> anyhow::Result<RunningFakeGoogle> {
+    fake_google_with_quota(accounts, false).await
+}
+
+/// [`fake_google`], with Gmail's per-user quota enforced or not.
+pub async fn fake_google_with_quota(
+    accounts: &[(&str, &str, usize, u64)],
+    quota: bool,
 ) -> anyhow::Result<RunningFakeGoogle> {
     let accounts = accounts
         .iter()
@@ -34,7 +46,7 @@ pub async fn fake_google(
         accounts,
         client_id: CLIENT_ID.into(),
         client_secret: CLIENT_SECRET.into(),
-        quota: false,
+        quota,
         ..FakeGoogleConfig::demo()
     })
     .await?)
@@ -160,6 +172,24 @@ impl User {
         Ok((status, response.text().await?))
     }
 
+    /// Uploads `mbox` as Settings' import form does (multipart, one file, JSON answer);
+    /// the status and the body.
+    pub async fn upload_mbox(&self, mbox: &Path) -> anyhow::Result<(u16, String)> {
+        let part = reqwest::multipart::Part::bytes(tokio::fs::read(mbox).await?)
+            .file_name("takeout.mbox")
+            .mime_str("application/mbox")?;
+        let response = self
+            .client
+            .post(self.url("/settings/import-mbox"))
+            .header("origin", &self.address)
+            .header("accept", "application/json")
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
+    }
+
     /// The `Cookie` header this user's browser would send (for raw HTTP requests).
     pub fn cookie_header(&self) -> String {
         let url = reqwest::Url::parse(&self.address).expect("the server's address is a URL");
@@ -207,4 +237,95 @@ fn hidden_inputs(html: &str) -> Vec<(String, String)> {
                 .then(|| Some((attr(tag, "name")?, attr(tag, "value")?)))?
         })
         .collect()
+}
+
+/// No job queued (due) or running, and no activity waiting for processing.
+pub async fn settle(sql: &PgPool, timeout: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let (jobs, activities): (i64, i64) = sqlx::query_as(
+            "select (select count(*) from jobs where state = 'running' or (state = 'queued' and run_at <= now())),
+                    (select count(*) from activities where state in ('raw', 'processing'))",
+        )
+        .fetch_one(sql)
+        .await?;
+        let synced: i64 = sqlx::query_scalar(
+            "select count(*) from jobs where kind = 'gmail.sync' and state = 'succeeded'",
+        )
+        .fetch_one(sql)
+        .await?;
+        if jobs == 0 && activities == 0 && synced > 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < timeout,
+            "not settled after {timeout:?}: {jobs} jobs due or running, {activities} activities waiting, {synced} syncs done"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+pub async fn wait_for_import(
+    sql: &PgPool,
+    server: &mut ServerProcess,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    wait_for(server, timeout, Duration::from_millis(500), async || {
+        let states: Vec<(String, Option<String>)> =
+            sqlx::query_as("select state, last_error from jobs where kind = 'mbox.import'")
+                .fetch_all(sql)
+                .await?;
+        match states.as_slice() {
+            [(state, _)] if state == "succeeded" => Ok(None),
+            [(state, error)] if state == "dead" => {
+                anyhow::bail!("the import job died: {error:?}")
+            }
+            _ => Ok(Some(format!("the import is not finished: {states:?}"))),
+        }
+    })
+    .await
+}
+
+/// Activities a processor has yet to finish: new, being processed, or failed and due for
+/// another attempt.
+pub async fn activities_waiting(sql: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "select count(*) from activities where state in ('raw', 'processing')
+            or (state = 'failed' and next_attempt_at <= now())",
+    )
+    .fetch_one(sql)
+    .await?)
+}
+
+/// Waits until every activity is processed (contacts and stats are written in the same
+/// transaction), failing if the server exits or `timeout` passes.
+pub async fn wait_until_processed(
+    sql: &PgPool,
+    server: &mut ServerProcess,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    wait_for(server, timeout, Duration::from_millis(100), async || {
+        let waiting = activities_waiting(sql).await?;
+        Ok((waiting > 0).then(|| format!("{waiting} activities still waiting")))
+    })
+    .await
+}
+
+/// Polls `pending` every `every` until it answers `None` (done), failing with what it
+/// last said once `timeout` passes, or at once if the server process exits.
+async fn wait_for(
+    server: &mut ServerProcess,
+    timeout: Duration,
+    every: Duration,
+    mut pending: impl AsyncFnMut() -> anyhow::Result<Option<String>>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        server.ensure_running()?;
+        let Some(still) = pending().await? else {
+            return Ok(());
+        };
+        anyhow::ensure!(started.elapsed() < timeout, "after {timeout:?}: {still}");
+        tokio::time::sleep(every).await;
+    }
 }

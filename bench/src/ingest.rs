@@ -262,16 +262,7 @@ async fn processing(
             tokio::spawn(processor.run(stop.clone(), hook))
         })
         .collect();
-    loop {
-        let left: i64 = sqlx::query_scalar(
-            "select count(*) from activities where state in ('raw', 'processing')
-                or (state = 'failed' and next_attempt_at <= now())",
-        )
-        .fetch_one(&sql)
-        .await?;
-        if left == 0 {
-            break;
-        }
+    while crate::client::activities_waiting(&sql).await? > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seconds = started.elapsed().as_secs_f64();

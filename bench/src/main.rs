@@ -13,6 +13,7 @@
 //! bench caldav [--events 200] [--polls 500] [--out DIR]
 //! bench jmap [--messages 10000] [--out DIR]
 //! bench search [--messages 100000] [--runs 50] [--out DIR]
+//! bench onboarding [--messages 10000] [--out DIR]
 //! ```
 
 mod caldav;
@@ -23,6 +24,7 @@ mod inbox;
 mod ingest;
 mod jmap;
 mod memory;
+mod onboarding;
 mod process;
 mod results;
 mod search;
@@ -47,7 +49,8 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
        bench caldav [--events 200] [--polls 500] [--out DIR]
        bench jmap [--messages 10000] [--out DIR]
-       bench search [--messages 100000] [--runs 50] [--out DIR]";
+       bench search [--messages 100000] [--runs 50] [--out DIR]
+       bench onboarding [--messages 10000] [--out DIR]";
 
 #[derive(PartialEq, Eq)]
 enum Benchmark {
@@ -61,6 +64,7 @@ enum Benchmark {
     CalDav,
     Jmap,
     Search,
+    Onboarding,
 }
 
 struct Options {
@@ -76,6 +80,7 @@ struct Options {
     caldav: caldav::Scale,
     jmap: jmap::Scale,
     search: search::Scale,
+    onboarding: onboarding::Scale,
     out: std::path::PathBuf,
 }
 
@@ -121,6 +126,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             messages: 100_000,
             runs: 50,
         },
+        onboarding: onboarding::Scale { messages: 10_000 },
         sizes: vec![1_000, 10_000],
         mbox: 100_000,
         out: results::default_dir(),
@@ -137,6 +143,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         Some("caldav") => options.benchmark = Benchmark::CalDav,
         Some("jmap") => options.benchmark = Benchmark::Jmap,
         Some("search") => options.benchmark = Benchmark::Search,
+        Some("onboarding") => options.benchmark = Benchmark::Onboarding,
         _ => anyhow::bail!(USAGE),
     }
     while let Some(flag) = args.next() {
@@ -177,13 +184,14 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
-            // Messages ingest posts, the length of the benchmarked thread, or the
-            // messages seeded into Cyrus.
+            // Messages ingest posts, the length of the benchmarked thread, the
+            // messages seeded into Cyrus, searched, or in the new user's mailbox.
             "--messages" => {
                 options.ingest.messages = value.parse()?;
                 options.thread.messages = value.parse()?;
                 options.jmap.messages = value.parse()?;
                 options.search.messages = value.parse()?;
+                options.onboarding.messages = value.parse()?;
             }
             "--runs" => options.search.runs = value.parse()?,
             "--events" => options.caldav.events = value.parse()?,
@@ -291,7 +299,14 @@ async fn main() -> anyhow::Result<()> {
                 Ok(url) => search::run(&url, &options.search).await,
                 Err(e) => Err(e),
             };
-            (outcome, "Mail search against notmuch")
+            (outcome, "Takeout import and mail search against notmuch")
+        }
+        Benchmark::Onboarding => {
+            let outcome = match new_db().await {
+                Ok(url) => onboarding::run(&url, &options.onboarding).await,
+                Err(e) => Err(e),
+            };
+            (outcome, "First contacts after sign-in")
         }
     };
     pg.stop().await?;

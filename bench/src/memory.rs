@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::child::{RssSampler, ServerProcess, free_port, idle_rss_mib};
-use crate::client::{User, fake_google, server_env};
+use crate::client::{User, fake_google, server_env, settle, wait_for_import};
 use crate::results::ChecksFailed;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -245,59 +245,6 @@ pub async fn run(
 fn label(gib: f64) -> String {
     let text = format!("{gib}");
     text.replace('.', "_")
-}
-
-/// No job queued (due) or running, and no activity waiting for processing.
-async fn settle(sql: &PgPool, timeout: Duration) -> anyhow::Result<()> {
-    let started = Instant::now();
-    loop {
-        let (jobs, activities): (i64, i64) = sqlx::query_as(
-            "select (select count(*) from jobs where state = 'running' or (state = 'queued' and run_at <= now())),
-                    (select count(*) from activities where state in ('raw', 'processing'))",
-        )
-        .fetch_one(sql)
-        .await?;
-        let synced: i64 = sqlx::query_scalar(
-            "select count(*) from jobs where kind = 'gmail.sync' and state = 'succeeded'",
-        )
-        .fetch_one(sql)
-        .await?;
-        if jobs == 0 && activities == 0 && synced > 0 {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            started.elapsed() < timeout,
-            "not settled after {timeout:?}: {jobs} jobs due or running, {activities} activities waiting, {synced} syncs done"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn wait_for_import(
-    sql: &PgPool,
-    server: &mut ServerProcess,
-    timeout: Duration,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    loop {
-        server.ensure_running()?;
-        let states: Vec<(String, Option<String>)> =
-            sqlx::query_as("select state, last_error from jobs where kind = 'mbox.import'")
-                .fetch_all(sql)
-                .await?;
-        match states.as_slice() {
-            [(state, _)] if state == "succeeded" => return Ok(()),
-            [(state, error)] if state == "dead" => {
-                anyhow::bail!("the import job died: {error:?}")
-            }
-            _ => {}
-        }
-        anyhow::ensure!(
-            started.elapsed() < timeout,
-            "the import did not finish within {timeout:?}: {states:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// A request body made on the fly: `prefix`, `count` times `repeat`, then `suffix`.

@@ -296,11 +296,20 @@ async fn a_message_written_in_the_second_of_the_agents_reply_is_the_next_turns_q
         .unwrap();
     assert_eq!(newest["from"], "customer", "{newest}");
     assert_eq!(newest["text"], "In blue, please");
-    let thread = s.db.for_user(s.owner).meta().messages(conversation).await.unwrap();
+    let thread =
+        s.db.for_user(s.owner)
+            .meta()
+            .messages(conversation)
+            .await
+            .unwrap();
     let texts: Vec<_> = thread.iter().filter_map(|m| m.text.as_deref()).collect();
     assert_eq!(
         texts[texts.len() - 3..],
-        ["Yes, the mug is 12.50 EUR.", "In blue, please", "Blue it is."]
+        [
+            "Yes, the mug is 12.50 EUR.",
+            "In blue, please",
+            "Blue it is."
+        ]
     );
 }
 
