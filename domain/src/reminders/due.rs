@@ -76,8 +76,7 @@ impl RemindersScope<'_> {
                where c.user_id = $1 and c.merged_into is null
                  and (k.setting not in ('tag_default', 'none')
                       or ((k.setting is null or k.setting = 'tag_default')
-                          and c.tags && array(select tag from keep_in_touch_tag_defaults d
-                                              where d.user_id = $1)))"#,
+                          and c.tags && (select tags from defaults)))"#,
             self.user.0,
         )
         .fetch_all(self.pool)
