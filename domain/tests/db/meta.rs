@@ -117,6 +117,16 @@ impl Setup {
             .unwrap()
     }
 
+    /// The conversation's agent turns, newest first.
+    async fn turns(&self, conversation: Uuid) -> Vec<api::conversations::AgentTurn> {
+        self.db
+            .for_user(self.owner)
+            .meta()
+            .turns(conversation)
+            .await
+            .unwrap()
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
             .fetch_one(self.db.pool())
@@ -234,12 +244,7 @@ async fn one_new_message_gets_exactly_one_reply_and_a_repeated_poll_duplicates_n
             .await,
         0
     );
-    let turns =
-        s.db.for_user(s.owner)
-            .meta()
-            .turns(conversation)
-            .await
-            .unwrap();
+    let turns = s.turns(conversation).await;
     assert_eq!(turns.len(), 1);
     assert_eq!(turns[0].model, "fake-sales");
     assert_eq!(turns[0].tokens, 150);
@@ -283,12 +288,7 @@ async fn a_message_written_in_the_second_of_the_agents_reply_is_the_next_turns_q
     // Graph gives this message the second of the reply, as it does any message.
     s.customer_at("psid-1", "In blue, please", replied);
     assert_eq!(s.answer_all().await, vec![Some(TurnOutcome::Replied)]);
-    let turns =
-        s.db.for_user(s.owner)
-            .meta()
-            .turns(conversation)
-            .await
-            .unwrap();
+    let turns = s.turns(conversation).await;
     let newest = turns[0].context["conversation"]
         .as_array()
         .and_then(|c| c.last())
@@ -500,12 +500,7 @@ async fn create_order_for_a_valid_product_creates_one_order() {
     assert!(orders[0].contact_id.is_some());
     assert_eq!((orders[0].quantity, orders[0].total_cents()), (2, 2500));
     assert_eq!(s.count("select stock::bigint from products").await, 3);
-    let turns =
-        s.db.for_user(s.owner)
-            .meta()
-            .turns(conversation)
-            .await
-            .unwrap();
+    let turns = s.turns(conversation).await;
     assert_eq!(turns[0].tool_calls.as_array().unwrap().len(), 2);
 }
 
