@@ -192,8 +192,10 @@ pub async fn run(
     let markdown = format!(
         "{} messages (9 in 10 in Inbox, 1 in 10 in Sent, plain text) seeded over IMAP into a \
          Cyrus IMAP 3.6 on 127.0.0.1 ({seed_seconds:.1} s). Rapport's first sync (`JmapSync::poll`: \
-         `Email/query` + `Email/get` pages of {PAGE}, {} in flight, stored through the ingest \
-         path into a durable embedded PostgreSQL, then stamped `$crm_done` with `Email/set`) \
+         each mailbox's unstamped ids listed by `Email/query`, then `Email/get` pages of \
+         {PAGE}, {} always in flight, rounds stored through the ingest path into a durable \
+         embedded PostgreSQL two at a time, and stamped `$crm_done` by `Email/set` as they \
+         commit, all three at once) \
          against a minimal raw JMAP client fetching the same messages with the same \
          properties, pages and concurrency and storing nothing (best of a run before and \
          after the sync). Cyrus, PostgreSQL and Rapport share the machine's cores. Target: \

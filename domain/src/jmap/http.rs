@@ -215,7 +215,6 @@ impl JmapApi for HttpJmap {
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-        stamp: &[(String, EmailPatch)],
     ) -> Result<Listing, JmapError> {
         let account = account(session)?;
         let mut filter = json!({
@@ -225,25 +224,24 @@ impl JmapApi for HttpJmap {
         if let Some(after) = query.after {
             filter["after"] = json!(after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         }
-        let mut calls = Vec::new();
-        if !stamp.is_empty() {
-            calls.push(set_call(account, stamp));
-        }
-        calls.push(json!(["Email/query", {
+        let calls = json!([["Email/query", {
             "accountId": account,
             "filter": filter,
             "sort": [{"property": "receivedAt", "isAscending": true}],
             "position": query.position,
             "limit": query.limit,
             "collapseThreads": false,
-        }, "q"]));
-        let mut responses = self.call(endpoint, session, json!(calls)).await?;
-        let Some(mut queried) = responses.pop() else {
+        }, "q"]]);
+        let Some(mut queried) = self.call(endpoint, session, calls).await?.pop() else {
             return Err(JmapError::Decode("Email/query answered nothing".to_owned()));
         };
+        let capped_at = queried["limit"]
+            .as_u64()
+            .map(|limit| limit as usize)
+            .filter(|limit| *limit < query.limit);
         Ok(Listing {
             ids: decode(queried["ids"].take(), "Email/query ids")?,
-            stamped: responses.pop().map(set_outcome).unwrap_or_default(),
+            capped_at,
         })
     }
 

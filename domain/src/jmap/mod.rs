@@ -16,16 +16,17 @@
 //! 3. `Mailbox/set` `{accountId, create: {"<name>": {name: "<name>", parentId: null}}}`
 //!    for `Skip_Email` and `Skip_Domain` when missing (read: `created.<name>.id`,
 //!    `notCreated`).
-//! 4. Listing: `["Email/query", {accountId, filter: {inMailbox: "<id>", notKeyword:
-//!    "$crm_done", after: "<UTCDate>" (only once a checkpoint exists)}, sort: [{property:
-//!    "receivedAt", isAscending: true}], position: <n>, limit: 200, collapseThreads:
-//!    false}, "q"]`, led in the same request by the `Email/set` of 5. when stored rounds
-//!    wait for their stamps (the server runs the calls in order, so the position counts
-//!    what is still unstamped). Read: `ids`.
-//!    Fetching, at the same time as the next listing: `["Email/get", {accountId, ids:
-//!    [50 listed ids], properties: [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true,
-//!    fetchHTMLBodyValues: true, maxBodyValueBytes: 1000000}, "g"]`, four at once.
-//! 5. `Email/set` `{accountId, update: {"<id>": patch}}` with the patches
+//! 4. Listing, a window of up to 5,000 ids per mailbox at a time: `["Email/query", {accountId,
+//!    filter: {inMailbox: "<id>", notKeyword: "$crm_done", after: "<UTCDate>" (only once
+//!    a checkpoint exists)}, sort: [{property: "receivedAt", isAscending: true}],
+//!    position: <n>, limit: <the rest of the window>, collapseThreads: false}, "q"]`,
+//!    paged by position when the server caps `limit`. Read: `ids`, `limit`. A window is
+//!    listed before any of its messages is stamped, so its positions are exact.
+//!    Fetching the window: `["Email/get", {accountId, ids: [50 listed ids], properties:
+//!    [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true, fetchHTMLBodyValues: true,
+//!    maxBodyValueBytes: 1000000}, "g"]`, four in flight at all times.
+//! 5. Stamping, one call at a time alongside the fetches, as soon as three rounds of
+//!    200 are committed: `Email/set` `{accountId, update: {"<id>": patch}}` with the patches
 //!    `{"keywords/$crm_done": true}` (stored), or for a blocked sender
 //!    `{"mailboxIds": {"<Skip_Email or Skip_Domain id>": true}, "keywords/$seen": true,
 //!    "keywords/$crm_done": true}`. Read: `updated`, `notUpdated` (partial success).
@@ -87,15 +88,12 @@ pub trait JmapApi: Send + Sync + 'static {
         names: &[&str],
     ) -> impl Future<Output = Result<Vec<String>, JmapError>> + Send;
 
-    /// `Email/query` for ids, after an `Email/set` applying `stamp` (when not empty) in
-    /// the same request: the server runs them in order, so the query's positions
-    /// already leave out what the set stamped.
+    /// `Email/query` for one page of ids.
     fn list_emails(
         &self,
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-        stamp: &[(String, EmailPatch)],
     ) -> impl Future<Output = Result<Listing, JmapError>> + Send;
 
     /// `Email/get` of these ids (ids the server no longer has are left out).

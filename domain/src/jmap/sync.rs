@@ -1,24 +1,27 @@
 //! Polling a Fastmail / JMAP account: the Inbox and Sent mailboxes, each from its own
-//! checkpoint, messages not yet stamped `$crm_done`, oldest first, several pages of 50
-//! in flight at once.
+//! checkpoint, messages not yet stamped `$crm_done`, oldest first.
 //!
-//! Each round (the pages fetched together) is stored through the ingest layer (one
-//! activity per JMAP id, idempotent), with blocked senders recorded as `filtered` and
-//! counted instead of stored, and messages the user has through another account
-//! recorded as `duplicate`. Only after that commits does `Email/set` stamp the round
-//! (`$crm_done`; blocked mail is also moved to `Skip_Email` / `Skip_Domain` and marked
-//! `$seen`), and only then does the checkpoint move. A crash between the commit and the
-//! stamp fetches the round again next time, and storing it again changes nothing.
-//! Storing a round overlaps with stamping the one before and fetching the next.
+//! Each mailbox goes in windows: the ids of up to [`JmapSyncOptions::window`] unstamped
+//! messages are listed first, then flow through three stages that run at once: fetching
+//! (`Email/get` pages of 50, several in flight), storing (rounds through the ingest
+//! layer, one activity per JMAP id, idempotent; blocked senders recorded as `filtered`
+//! and counted instead of stored, mail the user has through another account recorded as
+//! `duplicate`) and stamping (`Email/set` of committed rounds: `$crm_done`, and blocked
+//! mail moved to `Skip_Email` / `Skip_Domain` and marked `$seen`), after which the
+//! checkpoint moves. A crash between the commit and the stamp fetches the round again
+//! next time, and storing it again changes nothing. Once a window is stamped, the next
+//! is listed from the start of what is still unstamped.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use api::AccountStatus;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use futures::future::try_join_all;
+use futures::stream::FuturesOrdered;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -50,21 +53,34 @@ pub const DEFAULT_BLOCKED_NAMES: &[&str] = &[
 ];
 /// The mailboxes polled, by JMAP role.
 const ROLES: [&str; 2] = ["inbox", "sent"];
-/// Stored rounds stamped together by one `Email/set`.
+/// Stored rounds stamped together by one `Email/set`: a call costs the server about as
+/// much as its messages do.
 const STAMP_ROUNDS: usize = 3;
+/// Rounds written at once, each in its own transaction; they are stamped in order.
+const STORES_IN_FLIGHT: usize = 2;
+/// Fetched rounds waiting for the store stage: fetching runs this far ahead, so a
+/// store that stalls for a moment (a flush, a busy disk) does not stall the server.
+const ROUNDS_AHEAD: usize = 4;
 /// The checkpoint stays this far behind the newest handled message, so mail received
 /// in the same second is still queried (`after` is strict); stamped mail stays out.
 const CHECKPOINT_MARGIN_SECS: i64 = 1;
 
 #[derive(Debug, Clone)]
 pub struct JmapSyncOptions {
-    /// `Email/query` + `Email/get` requests in flight at once (pages of [`PAGE`]).
+    /// `Email/get` requests in flight at once (pages of [`PAGE`]); a round stored in
+    /// one transaction is this many pages.
     pub in_flight: usize,
+    /// Messages listed at a time before they are fetched, stored and stamped. The
+    /// pipeline drains between windows, so a window is large; its ids are small.
+    pub window: usize,
 }
 
 impl Default for JmapSyncOptions {
     fn default() -> Self {
-        Self { in_flight: 4 }
+        Self {
+            in_flight: 4,
+            window: 5_000,
+        }
     }
 }
 
@@ -168,6 +184,13 @@ struct Context<'a> {
     blocklist: Vec<BlocklistEntry>,
 }
 
+/// A mailbox polled: its role, JMAP id and checkpoint.
+struct Polled {
+    role: &'static str,
+    mailbox: String,
+    after: Option<DateTime<Utc>>,
+}
+
 /// Where a blocked message goes and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Block {
@@ -253,195 +276,206 @@ impl<A: JmapApi> JmapSync<A> {
                     .map(|s| (s, m.id.clone()))
             })
             .collect();
-        let mut report = PollReport::default();
-        for role in ROLES {
-            let Some(mailbox) = ctx
-                .roles
-                .iter()
-                .find(|(_, r)| r.as_str() == role)
-                .map(|(id, _)| id.clone())
-            else {
-                continue;
-            };
-            let after = stored.checkpoints.get(role).copied();
-            report += self
-                .sync_mailbox(&ctx, role, &mailbox, after, &mut skip_boxes)
-                .await?;
-        }
+        let polled: Vec<Polled> = ROLES
+            .into_iter()
+            .filter_map(|role| {
+                let (mailbox, _) = ctx.roles.iter().find(|(_, r)| r.as_str() == role)?;
+                Some(Polled {
+                    role,
+                    mailbox: mailbox.clone(),
+                    after: stored.checkpoints.get(role).copied(),
+                })
+            })
+            .collect();
+        let report = self.sync_mailboxes(&ctx, &polled, &mut skip_boxes).await?;
         tracing::info!(%account, ?report, "JMAP poll done");
         Ok(report)
     }
 
-    /// One mailbox, as a pipeline of two stages: the store stage writes round `k` to
-    /// the database while the server stage stamps round `k - 1` and fetches round
-    /// `k + 1`. The server stage alone talks to the server, so it knows exactly which
-    /// messages have left the query's results (stamped or moved aside, confirmed by
-    /// `Email/set`) and pages by position past the ones fetched but not yet stamped.
-    async fn sync_mailbox(
+    /// The polled mailboxes together, window after window: each pass lists a window of
+    /// every mailbox still listing, and the windows go through one pipeline. A mailbox
+    /// stops when the server lists nothing new for it or refuses one of its stamps (the
+    /// refused message and what follows it come next poll).
+    async fn sync_mailboxes(
         &self,
         ctx: &Context<'_>,
-        role: &'static str,
-        mailbox: &str,
-        after: Option<DateTime<Utc>>,
+        polled: &[Polled],
         skip_boxes: &mut HashMap<&'static str, String>,
     ) -> Result<PollReport, JmapSyncError> {
-        let (to_store, mut fetched) = mpsc::channel::<Vec<Email>>(1);
-        let (to_stamp, stored) = mpsc::unbounded_channel::<StoredRound>();
+        let mut report = PollReport::default();
+        let mut listed: HashSet<String> = HashSet::new();
+        let mut listing: Vec<&Polled> = polled.iter().collect();
+        while !listing.is_empty() {
+            let windows = try_join_all(listing.iter().map(|m| self.list_window(ctx, m))).await?;
+            let mut ids: Vec<(&'static str, String)> = Vec::new();
+            let mut more = Vec::new();
+            for (mailbox, window) in listing.into_iter().zip(windows) {
+                let full = window.len() >= self.options.window;
+                let before = ids.len();
+                // Whatever the server lists twice (a stamp it confirmed but did not
+                // apply) is not fetched in a loop.
+                ids.extend(
+                    window
+                        .into_iter()
+                        .filter(|id| listed.insert(id.clone()))
+                        .map(|id| (mailbox.role, id)),
+                );
+                if full && ids.len() > before {
+                    more.push(mailbox);
+                }
+            }
+            if ids.is_empty() {
+                break;
+            }
+            let (done, refused) = self.sync_window(ctx, ids, skip_boxes).await?;
+            report += done;
+            listing = more
+                .into_iter()
+                .filter(|m| !refused.contains(m.role))
+                .collect();
+        }
+        Ok(report)
+    }
+
+    /// The oldest unstamped ids, up to a window, paged by position when the server caps
+    /// a query's `limit`. Nothing is stamped while a window is listed, so the positions
+    /// are exact.
+    async fn list_window(
+        &self,
+        ctx: &Context<'_>,
+        mailbox: &Polled,
+    ) -> Result<Vec<String>, JmapError> {
+        let mut ids: Vec<String> = Vec::new();
+        while ids.len() < self.options.window {
+            let query = EmailQuery {
+                mailbox_id: mailbox.mailbox.clone(),
+                after: mailbox.after,
+                position: ids.len(),
+                limit: self.options.window - ids.len(),
+            };
+            let page = self
+                .api
+                .list_emails(ctx.endpoint, ctx.session, &query)
+                .await?;
+            let complete = page.ids.is_empty() || page.capped_at.is_none();
+            ids.extend(page.ids);
+            if complete {
+                break;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Listed ids (with their mailbox's role) through the three stages at once: fetch
+    /// (pages in flight, gathered in rounds), store (rounds in their own transactions,
+    /// in order) and stamp (committed rounds, one `Email/set` at a time, then each
+    /// mailbox's checkpoint). Returns what was done and the roles with a refused stamp.
+    async fn sync_window(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<(&'static str, String)>,
+        skip_boxes: &mut HashMap<&'static str, String>,
+    ) -> Result<(PollReport, HashSet<&'static str>), JmapSyncError> {
+        let round_size = self.options.in_flight * PAGE;
+        let (to_store, mut fetched) = mpsc::channel::<Vec<Email>>(ROUNDS_AHEAD);
+        let (to_stamp, mut stored) = mpsc::unbounded_channel::<StoredRound>();
+        let role_of: HashMap<&str, &'static str> =
+            ids.iter().map(|(role, id)| (id.as_str(), *role)).collect();
+        let role_of = &role_of;
+        let ids: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
+        let fetch = async move {
+            let mut pending = ids.chunks(PAGE);
+            let mut pages = FuturesOrdered::new();
+            for page in pending.by_ref().take(self.options.in_flight) {
+                pages.push_back(self.api.get_emails(ctx.endpoint, ctx.session, page));
+            }
+            let mut round = Vec::with_capacity(round_size);
+            while let Some(page) = pages.next().await {
+                if let Some(next) = pending.next() {
+                    pages.push_back(self.api.get_emails(ctx.endpoint, ctx.session, next));
+                }
+                round.extend(page?);
+                if round.len() >= round_size
+                    && to_store.send(std::mem::take(&mut round)).await.is_err()
+                {
+                    // The store stage failed; its error is the one reported.
+                    return Ok(());
+                }
+            }
+            if !round.is_empty() {
+                let _ = to_store.send(round).await;
+            }
+            Ok::<_, JmapSyncError>(())
+        };
         let store = async move {
-            while let Some(emails) = fetched.recv().await {
-                let round = self.store_round(ctx, emails).await?;
-                if to_stamp.send(round).is_err() {
-                    break;
+            let mut rounds = FuturesOrdered::new();
+            let mut open = true;
+            loop {
+                tokio::select! {
+                    emails = fetched.recv(), if open && rounds.len() < STORES_IN_FLIGHT => {
+                        match emails {
+                            Some(emails) => {
+                                rounds.push_back(self.store_round(ctx, emails, role_of));
+                            }
+                            None => open = false,
+                        }
+                    }
+                    Some(round) = rounds.next(), if !rounds.is_empty() => {
+                        if to_stamp.send(round?).is_err() {
+                            break;
+                        }
+                    }
+                    else => break,
                 }
             }
             Ok::<_, JmapSyncError>(())
         };
-        let server = self.fetch_and_stamp(ctx, role, mailbox, after, skip_boxes, to_store, stored);
-        let (report, stored) = tokio::join!(server, store);
-        // A store failure ends the server stage early: it is the cause to report.
-        stored?;
-        report
-    }
-
-    /// The server stage of [`Self::sync_mailbox`]. Each step sends, at once, one request
-    /// listing the next ids (`Email/query`, led by the `Email/set` stamping the rounds
-    /// stored since the last one, so the query's positions already leave them out) and
-    /// `Email/get` of the ids listed the step before. Refused stamps make a position too
-    /// low, never too high: a message is listed twice, never skipped. Ends when the
-    /// mailbox has no more unstamped mail and every round is stamped.
-    #[allow(clippy::too_many_arguments)]
-    async fn fetch_and_stamp(
-        &self,
-        ctx: &Context<'_>,
-        role: &'static str,
-        mailbox: &str,
-        after: Option<DateTime<Utc>>,
-        skip_boxes: &mut HashMap<&'static str, String>,
-        to_store: mpsc::Sender<Vec<Email>>,
-        mut stored: mpsc::UnboundedReceiver<StoredRound>,
-    ) -> Result<PollReport, JmapSyncError> {
-        let round_size = self.options.in_flight * PAGE;
-        let mut report = PollReport::default();
-        let mut listed: HashSet<String> = HashSet::new();
-        // Listed, not yet fetched, oldest first.
-        let mut to_get: VecDeque<String> = VecDeque::new();
-        // Listed messages that have left the query's results: stamped or moved.
-        let mut removed = 0;
-        let mut in_store = 0;
-        let mut listing = true;
-        let mut refused = false;
-        let mut ready: Vec<StoredRound> = Vec::new();
-        loop {
-            let busy = listing || !to_get.is_empty();
-            // Collect what is stored; wait for it once nothing is left to list or get.
-            while in_store > 0 {
-                let round = if busy {
-                    match stored.try_recv() {
-                        Ok(round) => round,
-                        Err(_) => break,
-                    }
-                } else {
-                    match stored.recv().await {
-                        Some(round) => round,
-                        // The store stage failed; `sync_mailbox` reports why.
-                        None => return Ok(report),
-                    }
-                };
-                in_store -= 1;
-                ready.push(round);
-            }
-            // An `Email/set` costs the server about as much per call as per message:
-            // stamp several rounds at once, unless nothing more is coming.
-            let stamp = (!ready.is_empty() && (ready.len() >= STAMP_ROUNDS || !busy))
-                .then(|| StoredRound::merge(std::mem::take(&mut ready)));
-            if !busy && stamp.is_none() {
-                return Ok(report);
-            }
-            let patches = match &stamp {
-                Some(round) => self.stamp_patches(ctx, round, skip_boxes).await?,
-                None => Vec::new(),
-            };
-            let batch: Vec<String> = to_get.drain(..round_size.min(to_get.len())).collect();
-            let list_or_stamp = async {
-                if !listing {
-                    let set = self
-                        .api
-                        .update_emails(ctx.endpoint, ctx.session, &patches)
-                        .await?;
-                    return Ok::<_, JmapError>((None, set));
+        let stamp = async {
+            let mut report = PollReport::default();
+            let mut refused: HashSet<&'static str> = HashSet::new();
+            let mut ready: Vec<StoredRound> = Vec::new();
+            loop {
+                let next = stored.recv().await;
+                let last = next.is_none();
+                ready.extend(next);
+                while let Ok(round) = stored.try_recv() {
+                    ready.push(round);
                 }
-                let query = EmailQuery {
-                    mailbox_id: mailbox.to_owned(),
-                    after,
-                    // Unstamped messages stay at the front of the results (oldest first).
-                    position: (listed.len() - removed).saturating_sub(patches.len()),
-                    limit: round_size,
-                };
-                let listing = self
+                if ready.is_empty() || (ready.len() < STAMP_ROUNDS && !last) {
+                    if last {
+                        return Ok::<_, JmapSyncError>((report, refused));
+                    }
+                    continue;
+                }
+                let round = StoredRound::merge(std::mem::take(&mut ready));
+                let patches = self.stamp_patches(ctx, &round, skip_boxes).await?;
+                let set = self
                     .api
-                    .list_emails(ctx.endpoint, ctx.session, &query, &patches)
+                    .update_emails(ctx.endpoint, ctx.session, &patches)
                     .await?;
-                Ok((Some(listing.ids), listing.stamped))
-            };
-            let ((ids, set), emails) = tokio::try_join!(list_or_stamp, self.get(ctx, &batch))?;
-            if let Some(round) = stamp {
-                let stamped = stamped_round(round, set, ctx.account);
-                removed += stamped.report.stamped;
-                report += stamped.report;
-                if !refused {
-                    self.save_checkpoint(ctx, role, stamped.checkpoint())
+                let (stamped, checkpoints) = stamped_round(round, set, ctx.account);
+                report += stamped;
+                for checkpoint in checkpoints {
+                    // After a refusal the checkpoint stays before the refused message.
+                    if refused.contains(checkpoint.role) {
+                        continue;
+                    }
+                    self.db
+                        .for_user(ctx.user)
+                        .accounts()
+                        .save_jmap_checkpoint(ctx.account, checkpoint.role, checkpoint.at)
                         .await?;
+                    if checkpoint.refused {
+                        refused.insert(checkpoint.role);
+                    }
                 }
-                if stamped.report.not_stamped > 0 {
-                    // Refused stamps are fetched again next poll, not in a loop now;
-                    // the checkpoint stays before the oldest of them.
-                    listing = false;
-                    refused = true;
-                }
-            }
-            if let Some(ids) = ids {
-                let full = ids.len() == round_size;
-                // Mail arriving meanwhile can shift the results: list each message once.
-                let before = to_get.len();
-                to_get.extend(ids.into_iter().filter(|id| listed.insert(id.clone())));
-                if !full || to_get.len() == before {
-                    listing = false;
+                if last {
+                    return Ok((report, refused));
                 }
             }
-            if !emails.is_empty() {
-                if to_store.send(emails).await.is_err() {
-                    // The store stage failed; `sync_mailbox` reports why.
-                    return Ok(report);
-                }
-                in_store += 1;
-            }
-        }
-    }
-
-    /// `Email/get` of `ids`, pages of [`PAGE`] at once.
-    async fn get(&self, ctx: &Context<'_>, ids: &[String]) -> Result<Vec<Email>, JmapError> {
-        let pages = try_join_all(
-            ids.chunks(PAGE)
-                .map(|page| self.api.get_emails(ctx.endpoint, ctx.session, page)),
-        )
-        .await?;
-        Ok(pages.into_iter().flatten().collect())
-    }
-
-    async fn save_checkpoint(
-        &self,
-        ctx: &Context<'_>,
-        role: &str,
-        at: Option<DateTime<Utc>>,
-    ) -> Result<(), JmapSyncError> {
-        if let Some(at) = at {
-            self.db
-                .for_user(ctx.user)
-                .accounts()
-                .save_jmap_checkpoint(ctx.account, role, at)
-                .await?;
-        }
-        Ok(())
+        };
+        let ((), (), done) = tokio::try_join!(fetch, store, stamp)?;
+        Ok(done)
     }
 
     /// Stores one round in one transaction: blocked senders recorded, the rest ingested.
@@ -449,6 +483,7 @@ impl<A: JmapApi> JmapSync<A> {
         &self,
         ctx: &Context<'_>,
         emails: Vec<Email>,
+        role_of: &HashMap<&str, &'static str>,
     ) -> Result<StoredRound, JmapSyncError> {
         let scope = self.db.for_user(ctx.user);
         let blocks: Vec<Option<Block>> =
@@ -498,7 +533,14 @@ impl<A: JmapApi> JmapSync<A> {
             messages: emails
                 .into_iter()
                 .zip(blocks)
-                .map(|(email, block)| (email.id, email.received_at, block.map(|b| b.mailbox)))
+                .filter_map(|(email, block)| {
+                    Some(Handled {
+                        role: role_of.get(email.id.as_str())?,
+                        id: email.id,
+                        received_at: email.received_at,
+                        aside: block.map(|b| b.mailbox),
+                    })
+                })
                 .collect(),
         })
     }
@@ -511,7 +553,7 @@ impl<A: JmapApi> JmapSync<A> {
         round: &StoredRound,
         skip_boxes: &mut HashMap<&'static str, String>,
     ) -> Result<Vec<(String, EmailPatch)>, JmapSyncError> {
-        for aside in round.messages.iter().filter_map(|(_, _, aside)| *aside) {
+        for aside in round.messages.iter().filter_map(|m| m.aside) {
             if !skip_boxes.contains_key(aside) {
                 let id = self
                     .api
@@ -524,19 +566,24 @@ impl<A: JmapApi> JmapSync<A> {
         Ok(round
             .messages
             .iter()
-            .map(|(id, _, aside)| {
-                let patch = match aside {
+            .map(|m| {
+                let patch = match m.aside {
                     Some(aside) => EmailPatch::moved_aside(&skip_boxes[aside]),
                     None => EmailPatch::done(),
                 };
-                (id.clone(), patch)
+                (m.id.clone(), patch)
             })
             .collect())
     }
 }
 
-/// What stamping a stored round did, by `Email/set`'s answer.
-fn stamped_round(round: StoredRound, set: SetOutcome, account: Uuid) -> Round {
+/// What stamping a stored round did, by `Email/set`'s answer, and where each of its
+/// mailboxes' checkpoints moves.
+fn stamped_round(
+    round: StoredRound,
+    set: SetOutcome,
+    account: Uuid,
+) -> (PollReport, Vec<Checkpoint>) {
     for (id, kind) in &set.not_updated {
         tracing::warn!(%account, id, kind, "JMAP Email/set notUpdated; retried next poll");
     }
@@ -544,23 +591,36 @@ fn stamped_round(round: StoredRound, set: SetOutcome, account: Uuid) -> Round {
     report.stamped = set.updated.len();
     report.not_stamped = set.not_updated.len();
     let refused: HashSet<&str> = set.not_updated.iter().map(|(id, _)| id.as_str()).collect();
-    Round {
-        report,
-        newest: round.messages.iter().map(|(_, at, _)| *at).max(),
-        oldest_refused: round
-            .messages
-            .iter()
-            .filter(|(id, _, _)| refused.contains(id.as_str()))
-            .map(|(_, at, _)| *at)
-            .min(),
-    }
+    let roles: HashSet<&'static str> = round.messages.iter().map(|m| m.role).collect();
+    let checkpoints = roles
+        .into_iter()
+        .filter_map(|role| {
+            let mailbox = round.messages.iter().filter(|m| m.role == role);
+            let oldest_refused = mailbox
+                .clone()
+                .filter(|m| refused.contains(m.id.as_str()))
+                .map(|m| m.received_at)
+                .min();
+            let newest = mailbox.map(|m| m.received_at).max()?;
+            Some(Checkpoint::after(role, newest, oldest_refused))
+        })
+        .collect();
+    (report, checkpoints)
 }
 
-/// A round written to the database, waiting for its stamps: each message's JMAP id,
-/// its receivedAt, and where it goes if blocked.
+/// A round written to the database, waiting for its stamps.
 struct StoredRound {
     report: PollReport,
-    messages: Vec<(String, DateTime<Utc>, Option<&'static str>)>,
+    messages: Vec<Handled>,
+}
+
+/// A message of a stored round: its JMAP id, mailbox, receivedAt, and where it goes if
+/// blocked.
+struct Handled {
+    id: String,
+    role: &'static str,
+    received_at: DateTime<Utc>,
+    aside: Option<&'static str>,
 }
 
 impl StoredRound {
@@ -579,19 +639,29 @@ impl StoredRound {
     }
 }
 
-struct Round {
-    report: PollReport,
-    newest: Option<DateTime<Utc>>,
-    oldest_refused: Option<DateTime<Utc>>,
+/// Where a mailbox's next poll starts.
+#[derive(Debug, PartialEq, Eq)]
+struct Checkpoint {
+    role: &'static str,
+    at: DateTime<Utc>,
+    /// A stamp was refused: the checkpoint stays here for the rest of the poll.
+    refused: bool,
 }
 
-impl Round {
+impl Checkpoint {
     /// Just before the oldest message whose stamp was refused, else just before the
     /// newest handled one.
-    fn checkpoint(&self) -> Option<DateTime<Utc>> {
-        self.oldest_refused
-            .or(self.newest)
-            .map(|at| at - chrono::Duration::seconds(CHECKPOINT_MARGIN_SECS))
+    fn after(
+        role: &'static str,
+        newest: DateTime<Utc>,
+        oldest_refused: Option<DateTime<Utc>>,
+    ) -> Self {
+        Self {
+            role,
+            at: oldest_refused.unwrap_or(newest)
+                - chrono::Duration::seconds(CHECKPOINT_MARGIN_SECS),
+            refused: oldest_refused.is_some(),
+        }
     }
 }
 
@@ -759,13 +829,68 @@ mod tests {
     #[test]
     fn the_checkpoint_stops_before_a_refused_stamp() {
         let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
-        let mut round = Round {
-            report: PollReport::default(),
-            newest: Some(at("2025-01-02T00:00:00Z")),
-            oldest_refused: None,
+        let handled = |id: &str, role, received: &str| Handled {
+            id: id.to_owned(),
+            role,
+            received_at: at(received),
+            aside: None,
         };
-        assert_eq!(round.checkpoint(), Some(at("2025-01-01T23:59:59Z")));
-        round.oldest_refused = Some(at("2025-01-01T12:00:00Z"));
-        assert_eq!(round.checkpoint(), Some(at("2025-01-01T11:59:59Z")));
+        let round = || StoredRound {
+            report: PollReport::default(),
+            messages: vec![
+                handled("a", "inbox", "2025-01-01T12:00:00Z"),
+                handled("b", "inbox", "2025-01-02T00:00:00Z"),
+                handled("c", "sent", "2025-01-03T00:00:00Z"),
+            ],
+        };
+        let set = |refused: &[&str]| SetOutcome {
+            updated: ["a", "b", "c"]
+                .into_iter()
+                .filter(|id| !refused.contains(id))
+                .map(str::to_owned)
+                .collect(),
+            not_updated: refused
+                .iter()
+                .map(|id| (id.to_string(), "serverFail".to_owned()))
+                .collect(),
+        };
+        let sorted = |mut c: Vec<Checkpoint>| {
+            c.sort_by_key(|c| c.role);
+            c
+        };
+        let (report, all) = stamped_round(round(), set(&[]), Uuid::nil());
+        assert_eq!((report.stamped, report.not_stamped), (3, 0));
+        assert_eq!(
+            sorted(all),
+            [
+                Checkpoint {
+                    role: "inbox",
+                    at: at("2025-01-01T23:59:59Z"),
+                    refused: false
+                },
+                Checkpoint {
+                    role: "sent",
+                    at: at("2025-01-02T23:59:59Z"),
+                    refused: false
+                },
+            ]
+        );
+        let (report, one_refused) = stamped_round(round(), set(&["a"]), Uuid::nil());
+        assert_eq!((report.stamped, report.not_stamped), (2, 1));
+        assert_eq!(
+            sorted(one_refused),
+            [
+                Checkpoint {
+                    role: "inbox",
+                    at: at("2025-01-01T11:59:59Z"),
+                    refused: true
+                },
+                Checkpoint {
+                    role: "sent",
+                    at: at("2025-01-02T23:59:59Z"),
+                    refused: false
+                },
+            ]
+        );
     }
 }

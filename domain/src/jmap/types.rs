@@ -108,12 +108,12 @@ pub const EMAIL_PROPERTIES: &[&str] = &[
     "header:Auto-Submitted:asText",
 ];
 
-/// What [`super::JmapApi::list_emails`] answered: the query's ids in order, and what
-/// the `Email/set` sent ahead of the query in the same request did.
+/// What [`super::JmapApi::list_emails`] answered: the query's ids in order, and the
+/// limit the server enforced when it capped the one asked for (RFC 8620 §5.5).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Listing {
     pub ids: Vec<String>,
-    pub stamped: SetOutcome,
+    pub capped_at: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -67,16 +67,24 @@ async fn setup() -> Setup {
 }
 
 fn sync<A: JmapApi>(db: &Db, api: A) -> JmapSync<A> {
-    sync_in_rounds_of(db, api, JmapSyncOptions::default().in_flight)
-}
-
-/// Rounds of `pages` pages of 50 in flight at once.
-fn sync_in_rounds_of<A: JmapApi>(db: &Db, api: A, pages: usize) -> JmapSync<A> {
     JmapSync::new(
         db.clone(),
         Arc::new(api),
         secrets(),
-        JmapSyncOptions { in_flight: pages },
+        JmapSyncOptions::default(),
+    )
+}
+
+/// Windows of `window` messages, fetched in rounds of two pages of 50.
+fn sync_in_windows_of<A: JmapApi>(db: &Db, api: A, window: usize) -> JmapSync<A> {
+    JmapSync::new(
+        db.clone(),
+        Arc::new(api),
+        secrets(),
+        JmapSyncOptions {
+            in_flight: 2,
+            window,
+        },
     )
 }
 
@@ -245,8 +253,7 @@ async fn first_sync_stores_inbox_and_sent_once_and_stamps_everything() {
     assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
-/// The real client, except for one stamp (the `at`-th `Email/set`, from 1, alone or
-/// leading a listing).
+/// The real client, except for one stamp (the `at`-th `Email/set`, from 1).
 struct StampFault {
     inner: HttpJmap,
     at: usize,
@@ -301,29 +308,8 @@ impl JmapApi for StampFault {
         endpoint: &Endpoint,
         session: &Session,
         query: &EmailQuery,
-        stamp: &[(String, EmailPatch)],
     ) -> Result<Listing, JmapError> {
-        if stamp.is_empty() || !self.faulty_now() {
-            return self
-                .inner
-                .list_emails(endpoint, session, query, stamp)
-                .await;
-        }
-        match self.fault {
-            Fault::Crash => Err(killed()),
-            Fault::RefuseFirst => {
-                let (refused, rest) = stamp.split_first().expect("a round has messages");
-                let mut listing = self
-                    .inner
-                    .list_emails(endpoint, session, query, rest)
-                    .await?;
-                listing
-                    .stamped
-                    .not_updated
-                    .push((refused.0.clone(), "serverFail".to_owned()));
-                Ok(listing)
-            }
-        }
+        self.inner.list_emails(endpoint, session, query).await
     }
     async fn get_emails(
         &self,
@@ -416,10 +402,10 @@ async fn a_crash_between_commit_and_stamp_duplicates_nothing() {
     assert_eq!(crashing.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
-/// Many rounds go through the pipeline (one stored while the next is fetched and the
-/// one before stamped): each message is fetched, stored and stamped exactly once, and a
-/// refused stamp in the middle stops the poll with the checkpoint before it, so the
-/// next poll picks it up with everything after it.
+/// Many rounds in several windows go through the pipeline (rounds stored while the next
+/// are fetched and the ones before stamped): each message is fetched, stored and
+/// stamped exactly once, and a refused stamp ends the poll after its window with the
+/// checkpoint before it, so the next poll picks it up with everything after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll() {
     let s = setup().await;
@@ -427,7 +413,7 @@ async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll(
         .map(|n| message(n, "Bob <bob@example.com>", "Ann <ann@mail.example>"))
         .collect();
     s.cyrus.append(&s.mail, "INBOX", &first, &[]).await.unwrap();
-    let engine = sync_in_rounds_of(&s.db, HttpJmap::default(), 2);
+    let engine = sync_in_windows_of(&s.db, HttpJmap::default(), 250);
     let report = engine.poll(s.owner, s.account).await.unwrap();
     assert_eq!(
         (report.fetched, report.stored, report.stamped),
@@ -441,7 +427,7 @@ async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll(
         .append(&s.mail, "INBOX", &second, &[])
         .await
         .unwrap();
-    let refusing = sync_in_rounds_of(&s.db, StampFault::new(1, Fault::RefuseFirst), 2);
+    let refusing = sync_in_windows_of(&s.db, StampFault::new(1, Fault::RefuseFirst), 250);
     let refused = refusing.poll(s.owner, s.account).await.unwrap();
     assert_eq!(refused.not_stamped, 1, "{refused:?}");
     assert_eq!(refused.stamped + 1, refused.fetched, "{refused:?}");
