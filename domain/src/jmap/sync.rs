@@ -1,8 +1,8 @@
 //! Polling a Fastmail / JMAP account: the Inbox and Sent mailboxes, each from its own
 //! checkpoint, messages not yet stamped `$crm_done`, oldest first.
 //!
-//! Each mailbox goes in windows: the ids of up to [`JmapSyncOptions::window`] unstamped
-//! messages are listed first, then flow through three stages that run at once: fetching
+//! Both mailboxes go together in windows: the ids of up to [`JmapSyncOptions::window`]
+//! unstamped messages of each are listed first, then flow through three stages that run at once: fetching
 //! (`Email/get` pages of 50, several in flight), storing (rounds through the ingest
 //! layer, one activity per JMAP id, idempotent; blocked senders recorded as `filtered`
 //! and counted instead of stored, mail the user has through another account recorded as
@@ -441,41 +441,50 @@ impl<A: JmapApi> JmapSync<A> {
                 while let Ok(round) = stored.try_recv() {
                     ready.push(round);
                 }
-                if ready.is_empty() || (ready.len() < STAMP_ROUNDS && !last) {
-                    if last {
-                        return Ok::<_, JmapSyncError>((report, refused));
-                    }
-                    continue;
-                }
-                let round = StoredRound::merge(std::mem::take(&mut ready));
-                let patches = self.stamp_patches(ctx, &round, skip_boxes).await?;
-                let set = self
-                    .api
-                    .update_emails(ctx.endpoint, ctx.session, &patches)
-                    .await?;
-                let (stamped, checkpoints) = stamped_round(round, set, ctx.account);
-                report += stamped;
-                for checkpoint in checkpoints {
-                    // After a refusal the checkpoint stays before the refused message.
-                    if refused.contains(checkpoint.role) {
-                        continue;
-                    }
-                    self.db
-                        .for_user(ctx.user)
-                        .accounts()
-                        .save_jmap_checkpoint(ctx.account, checkpoint.role, checkpoint.at)
-                        .await?;
-                    if checkpoint.refused {
-                        refused.insert(checkpoint.role);
-                    }
+                if !ready.is_empty() && (ready.len() >= STAMP_ROUNDS || last) {
+                    let rounds = std::mem::take(&mut ready);
+                    report += self.stamp(ctx, rounds, skip_boxes, &mut refused).await?;
                 }
                 if last {
-                    return Ok((report, refused));
+                    return Ok::<_, JmapSyncError>((report, refused));
                 }
             }
         };
         let ((), (), done) = tokio::try_join!(fetch, store, stamp)?;
         Ok(done)
+    }
+
+    /// Stamps committed rounds with one `Email/set`, then moves each of their mailboxes'
+    /// checkpoints, except past a refused stamp (`refused` collects those mailboxes).
+    async fn stamp(
+        &self,
+        ctx: &Context<'_>,
+        rounds: Vec<StoredRound>,
+        skip_boxes: &mut HashMap<&'static str, String>,
+        refused: &mut HashSet<&'static str>,
+    ) -> Result<PollReport, JmapSyncError> {
+        let round = StoredRound::merge(rounds);
+        let patches = self.stamp_patches(ctx, &round, skip_boxes).await?;
+        let set = self
+            .api
+            .update_emails(ctx.endpoint, ctx.session, &patches)
+            .await?;
+        let (stamped, checkpoints) = stamped_round(round, set, ctx.account);
+        for checkpoint in checkpoints {
+            // After a refusal the checkpoint stays before the refused message.
+            if refused.contains(checkpoint.role) {
+                continue;
+            }
+            self.db
+                .for_user(ctx.user)
+                .accounts()
+                .save_jmap_checkpoint(ctx.account, checkpoint.role, checkpoint.at)
+                .await?;
+            if checkpoint.refused {
+                refused.insert(checkpoint.role);
+            }
+        }
+        Ok(stamped)
     }
 
     /// Stores one round in one transaction: blocked senders recorded, the rest ingested.
