@@ -16,12 +16,14 @@
 //! 3. `Mailbox/set` `{accountId, create: {"<name>": {name: "<name>", parentId: null}}}`
 //!    for `Skip_Email` and `Skip_Domain` when missing (read: `created.<name>.id`,
 //!    `notCreated`).
-//! 4. Listing, a window of up to 5,000 ids per mailbox at a time: `["Email/query", {accountId,
-//!    filter: {inMailbox: "<id>", notKeyword: "$crm_done", after: "<UTCDate>" (only once
-//!    a checkpoint exists)}, sort: [{property: "receivedAt", isAscending: true}],
-//!    position: <n>, limit: <the rest of the window>, collapseThreads: false}, "q"]`,
-//!    paged by position when the server caps `limit`. Read: `ids`, `limit`. A window is
-//!    listed before any of its messages is stamped, so its positions are exact.
+//! 4. Listing, a window of up to 5,000 new ids per mailbox at a time: `["Email/query",
+//!    {accountId, filter: {inMailbox: "<id>", notKeyword: "$crm_done", after: "<UTCDate>"
+//!    (only once a checkpoint exists)}, sort: [{property: "receivedAt", isAscending:
+//!    true}], position: <n>, limit: <the rest of 5,000 + the listed ids not yet stamped>,
+//!    collapseThreads: false}, "q"]`, paged by position when the server caps `limit`.
+//!    Read: `ids`, `limit`. No `Email/set` is sent while a window is listed, so its
+//!    positions are exact; the next window is listed while the last pages of one are
+//!    fetched.
 //!    Fetching the window: `["Email/get", {accountId, ids: [50 listed ids], properties:
 //!    [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true, fetchHTMLBodyValues: true,
 //!    maxBodyValueBytes: 1000000}, "g"]`, four in flight at all times.

@@ -1,18 +1,20 @@
 //! Polling a Fastmail / JMAP account: the Inbox and Sent mailboxes, each from its own
 //! checkpoint, messages not yet stamped `$crm_done`, oldest first.
 //!
-//! Both mailboxes go together in windows: the ids of up to [`JmapSyncOptions::window`]
-//! unstamped messages of each are listed first, then flow through three stages that run at once: fetching
-//! (`Email/get` pages of 50, several in flight), storing (rounds through the ingest
-//! layer, one activity per JMAP id, idempotent; blocked senders recorded as `filtered`
-//! and counted instead of stored, mail the user has through another account recorded as
+//! Both mailboxes go through three stages that run at once: fetching (`Email/get`
+//! pages of 50, several in flight, of ids listed a window at a time: up to
+//! [`JmapSyncOptions::window`] unstamped messages of each mailbox, the next window listed
+//! while the last pages of one are fetched), storing (rounds through the ingest layer,
+//! one activity per JMAP id, idempotent; blocked senders recorded as `filtered` and
+//! counted instead of stored, mail the user has through another account recorded as
 //! `duplicate`) and stamping (`Email/set` of committed rounds: `$crm_done`, and blocked
 //! mail moved to `Skip_Email` / `Skip_Domain` and marked `$seen`), after which the
 //! checkpoint moves. A crash between the commit and the stamp fetches the round again
-//! next time, and storing it again changes nothing. Once a window is stamped, the next
-//! is listed from the start of what is still unstamped.
+//! next time, and storing it again changes nothing. Stamps and listings never overlap,
+//! so a listing's positions are exact: it skips the listed messages not yet stamped,
+//! which the server still lists first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -58,6 +60,9 @@ const ROLES: [&str; 2] = ["inbox", "sent"];
 const STAMP_ROUNDS: usize = 3;
 /// Rounds written at once, each in its own transaction; they are stamped in order.
 const STORES_IN_FLIGHT: usize = 2;
+/// The next window is listed once fewer than this many rounds are left to fetch, so
+/// its ids are there before the pages in flight run out.
+const LIST_AHEAD_ROUNDS: usize = 3;
 /// Fetched rounds waiting for the store stage: fetching runs this far ahead, so a
 /// store that stalls for a moment (a flush, a busy disk) does not stall the server.
 const ROUNDS_AHEAD: usize = 4;
@@ -292,114 +297,68 @@ impl<A: JmapApi> JmapSync<A> {
         Ok(report)
     }
 
-    /// The polled mailboxes together, window after window: each pass lists a window of
-    /// every mailbox still listing, and the windows go through one pipeline. A mailbox
-    /// stops when the server lists nothing new for it or refuses one of its stamps (the
-    /// refused message and what follows it come next poll).
+    /// The polled mailboxes through the three stages at once: fetch (`Email/get` pages
+    /// in flight, gathered in rounds, the next window listed while the last pages of one
+    /// are fetched), store (rounds in their own transactions, in order) and stamp
+    /// (committed rounds, one `Email/set` at a time, then each mailbox's checkpoint).
     async fn sync_mailboxes(
         &self,
         ctx: &Context<'_>,
         polled: &[Polled],
         skip_boxes: &mut HashMap<&'static str, String>,
     ) -> Result<PollReport, JmapSyncError> {
-        let mut report = PollReport::default();
-        let mut listed: HashSet<String> = HashSet::new();
-        let mut listing: Vec<&Polled> = polled.iter().collect();
-        while !listing.is_empty() {
-            let windows = try_join_all(listing.iter().map(|m| self.list_window(ctx, m))).await?;
-            let mut ids: Vec<(&'static str, String)> = Vec::new();
-            let mut more = Vec::new();
-            for (mailbox, window) in listing.into_iter().zip(windows) {
-                let full = window.len() >= self.options.window;
-                let before = ids.len();
-                // Whatever the server lists twice (a stamp it confirmed but did not
-                // apply) is not fetched in a loop.
-                ids.extend(
-                    window
-                        .into_iter()
-                        .filter(|id| listed.insert(id.clone()))
-                        .map(|id| (mailbox.role, id)),
-                );
-                if full && ids.len() > before {
-                    more.push(mailbox);
-                }
-            }
-            if ids.is_empty() {
-                break;
-            }
-            let (done, refused) = self.sync_window(ctx, ids, skip_boxes).await?;
-            report += done;
-            listing = more
-                .into_iter()
-                .filter(|m| !refused.contains(m.role))
-                .collect();
-        }
-        Ok(report)
-    }
-
-    /// The oldest unstamped ids, up to a window, paged by position when the server caps
-    /// a query's `limit`. Nothing is stamped while a window is listed, so the positions
-    /// are exact.
-    async fn list_window(
-        &self,
-        ctx: &Context<'_>,
-        mailbox: &Polled,
-    ) -> Result<Vec<String>, JmapError> {
-        let mut ids: Vec<String> = Vec::new();
-        while ids.len() < self.options.window {
-            let query = EmailQuery {
-                mailbox_id: mailbox.mailbox.clone(),
-                after: mailbox.after,
-                position: ids.len(),
-                limit: self.options.window - ids.len(),
-            };
-            let page = self
-                .api
-                .list_emails(ctx.endpoint, ctx.session, &query)
-                .await?;
-            let complete = page.ids.is_empty() || page.capped_at.is_none();
-            ids.extend(page.ids);
-            if complete {
-                break;
-            }
-        }
-        Ok(ids)
-    }
-
-    /// Listed ids (with their mailbox's role) through the three stages at once: fetch
-    /// (pages in flight, gathered in rounds), store (rounds in their own transactions,
-    /// in order) and stamp (committed rounds, one `Email/set` at a time, then each
-    /// mailbox's checkpoint). Returns what was done and the roles with a refused stamp.
-    async fn sync_window(
-        &self,
-        ctx: &Context<'_>,
-        ids: Vec<(&'static str, String)>,
-        skip_boxes: &mut HashMap<&'static str, String>,
-    ) -> Result<(PollReport, HashSet<&'static str>), JmapSyncError> {
         let round_size = self.options.in_flight * PAGE;
-        let (to_store, mut fetched) = mpsc::channel::<Vec<Email>>(ROUNDS_AHEAD);
+        let ledger = tokio::sync::Mutex::new(Ledger::default());
+        let ledger = &ledger;
+        let (to_store, mut fetched) = mpsc::channel::<Vec<(&'static str, Email)>>(ROUNDS_AHEAD);
         let (to_stamp, mut stored) = mpsc::unbounded_channel::<StoredRound>();
-        let role_of: HashMap<&str, &'static str> =
-            ids.iter().map(|(role, id)| (id.as_str(), *role)).collect();
-        let role_of = &role_of;
-        let ids: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
         let fetch = async move {
-            let mut pending = ids.chunks(PAGE);
+            let mut lister = Some(Lister::new(polled));
+            let mut listing = None;
+            let mut queue: VecDeque<(&'static str, String)> = VecDeque::new();
+            let mut role_of: HashMap<String, &'static str> = HashMap::new();
             let mut pages = FuturesOrdered::new();
-            for page in pending.by_ref().take(self.options.in_flight) {
-                pages.push_back(self.api.get_emails(ctx.endpoint, ctx.session, page));
-            }
             let mut round = Vec::with_capacity(round_size);
-            while let Some(page) = pages.next().await {
-                if let Some(next) = pending.next() {
-                    pages.push_back(self.api.get_emails(ctx.endpoint, ctx.session, next));
+            loop {
+                while pages.len() < self.options.in_flight && !queue.is_empty() {
+                    let page: Vec<String> = queue
+                        .drain(..PAGE.min(queue.len()))
+                        .map(|(role, id)| {
+                            role_of.insert(id.clone(), role);
+                            id
+                        })
+                        .collect();
+                    pages.push_back(async move {
+                        self.api.get_emails(ctx.endpoint, ctx.session, &page).await
+                    });
                 }
-                round.extend(page?);
-                if round.len() >= round_size
-                    && to_store.send(std::mem::take(&mut round)).await.is_err()
+                if queue.len() < round_size * LIST_AHEAD_ROUNDS
+                    && let Some(next) = lister.take_if(|l| !l.is_done())
                 {
-                    // The store stage failed; its error is the one reported.
-                    return Ok(());
+                    listing = Some(Box::pin(self.list_next(ctx, ledger, next)));
+                }
+                if pages.is_empty() && listing.is_none() {
+                    break;
+                }
+                tokio::select! {
+                    Some(page) = pages.next(), if !pages.is_empty() => {
+                        round.extend(page?.into_iter().filter_map(|email: Email| {
+                            let role = role_of.remove(&email.id)?;
+                            Some((role, email))
+                        }));
+                        if round.len() >= round_size
+                            && to_store.send(std::mem::take(&mut round)).await.is_err()
+                        {
+                            // The store stage failed; its error is the one reported.
+                            return Ok(());
+                        }
+                    }
+                    listed = async { listing.as_mut().expect("guarded").await }, if listing.is_some() => {
+                        listing = None;
+                        let (next, ids) = listed?;
+                        lister = Some(next);
+                        queue.extend(ids);
+                    }
                 }
             }
             if !round.is_empty() {
@@ -414,9 +373,7 @@ impl<A: JmapApi> JmapSync<A> {
                 tokio::select! {
                     emails = fetched.recv(), if open && rounds.len() < STORES_IN_FLIGHT => {
                         match emails {
-                            Some(emails) => {
-                                rounds.push_back(self.store_round(ctx, emails, role_of));
-                            }
+                            Some(emails) => rounds.push_back(self.store_round(ctx, emails)),
                             None => open = false,
                         }
                     }
@@ -432,7 +389,6 @@ impl<A: JmapApi> JmapSync<A> {
         };
         let stamp = async {
             let mut report = PollReport::default();
-            let mut refused: HashSet<&'static str> = HashSet::new();
             let mut ready: Vec<StoredRound> = Vec::new();
             loop {
                 let next = stored.recv().await;
@@ -443,15 +399,94 @@ impl<A: JmapApi> JmapSync<A> {
                 }
                 if !ready.is_empty() && (ready.len() >= STAMP_ROUNDS || last) {
                     let rounds = std::mem::take(&mut ready);
-                    report += self.stamp(ctx, rounds, skip_boxes, &mut refused).await?;
+                    report += self.stamp(ctx, rounds, skip_boxes, ledger).await?;
                 }
                 if last {
-                    return Ok::<_, JmapSyncError>((report, refused));
+                    return Ok::<_, JmapSyncError>(report);
                 }
             }
         };
-        let ((), (), done) = tokio::try_join!(fetch, store, stamp)?;
-        Ok(done)
+        let ((), (), report) = tokio::try_join!(fetch, store, stamp)?;
+        Ok(report)
+    }
+
+    /// The next window of every mailbox still listing: its oldest unstamped ids, up to a
+    /// window beyond those listed and not yet stamped (which the server lists first and
+    /// are left out), paged by position when the server caps a query's `limit`. No stamp
+    /// is sent while the windows are listed, so the positions are exact.
+    async fn list_next<'p>(
+        &self,
+        ctx: &Context<'_>,
+        ledger: &tokio::sync::Mutex<Ledger>,
+        mut lister: Lister<'p>,
+    ) -> Result<(Lister<'p>, Vec<(&'static str, String)>), JmapError> {
+        let ledger = ledger.lock().await;
+        lister
+            .mailboxes
+            .retain(|m| !ledger.refused.contains(m.role));
+        let limits: Vec<usize> = lister
+            .mailboxes
+            .iter()
+            .map(|m| self.options.window + lister.outstanding(m.role, &ledger))
+            .collect();
+        let windows = try_join_all(
+            lister
+                .mailboxes
+                .iter()
+                .zip(&limits)
+                .map(|(m, limit)| self.list_window(ctx, m, *limit)),
+        )
+        .await?;
+        drop(ledger);
+        let mut ids = Vec::new();
+        let mut still = Vec::new();
+        for ((mailbox, window), limit) in lister.mailboxes.drain(..).zip(windows).zip(limits) {
+            let complete = window.len() < limit;
+            let before = ids.len();
+            // Whatever the server lists again that was stamped (a stamp it confirmed
+            // but did not apply) is not fetched in a loop.
+            ids.extend(
+                window
+                    .into_iter()
+                    .filter(|id| lister.listed.insert(id.clone()))
+                    .map(|id| (mailbox.role, id)),
+            );
+            *lister.listed_by_role.entry(mailbox.role).or_default() += ids.len() - before;
+            if !complete && ids.len() > before {
+                still.push(mailbox);
+            }
+        }
+        lister.mailboxes = still;
+        Ok((lister, ids))
+    }
+
+    /// Up to `limit` of a mailbox's oldest unstamped ids, paged by position when the
+    /// server caps a query's `limit`.
+    async fn list_window(
+        &self,
+        ctx: &Context<'_>,
+        mailbox: &Polled,
+        limit: usize,
+    ) -> Result<Vec<String>, JmapError> {
+        let mut ids: Vec<String> = Vec::new();
+        while ids.len() < limit {
+            let query = EmailQuery {
+                mailbox_id: mailbox.mailbox.clone(),
+                after: mailbox.after,
+                position: ids.len(),
+                limit: limit - ids.len(),
+            };
+            let page = self
+                .api
+                .list_emails(ctx.endpoint, ctx.session, &query)
+                .await?;
+            let complete = page.ids.is_empty() || page.capped_at.is_none();
+            ids.extend(page.ids);
+            if complete {
+                break;
+            }
+        }
+        Ok(ids)
     }
 
     /// Stamps committed rounds with one `Email/set`, then moves each of their mailboxes'
@@ -461,10 +496,14 @@ impl<A: JmapApi> JmapSync<A> {
         ctx: &Context<'_>,
         rounds: Vec<StoredRound>,
         skip_boxes: &mut HashMap<&'static str, String>,
-        refused: &mut HashSet<&'static str>,
+        ledger: &tokio::sync::Mutex<Ledger>,
     ) -> Result<PollReport, JmapSyncError> {
         let round = StoredRound::merge(rounds);
         let patches = self.stamp_patches(ctx, &round, skip_boxes).await?;
+        let mut ledger = ledger.lock().await;
+        for message in &round.messages {
+            *ledger.handled.entry(message.role).or_default() += 1;
+        }
         let set = self
             .api
             .update_emails(ctx.endpoint, ctx.session, &patches)
@@ -472,7 +511,7 @@ impl<A: JmapApi> JmapSync<A> {
         let (stamped, checkpoints) = stamped_round(round, set, ctx.account);
         for checkpoint in checkpoints {
             // After a refusal the checkpoint stays before the refused message.
-            if refused.contains(checkpoint.role) {
+            if ledger.refused.contains(checkpoint.role) {
                 continue;
             }
             self.db
@@ -481,7 +520,7 @@ impl<A: JmapApi> JmapSync<A> {
                 .save_jmap_checkpoint(ctx.account, checkpoint.role, checkpoint.at)
                 .await?;
             if checkpoint.refused {
-                refused.insert(checkpoint.role);
+                ledger.refused.insert(checkpoint.role);
             }
         }
         Ok(stamped)
@@ -491,15 +530,16 @@ impl<A: JmapApi> JmapSync<A> {
     async fn store_round(
         &self,
         ctx: &Context<'_>,
-        emails: Vec<Email>,
-        role_of: &HashMap<&str, &'static str>,
+        emails: Vec<(&'static str, Email)>,
     ) -> Result<StoredRound, JmapSyncError> {
         let scope = self.db.for_user(ctx.user);
-        let blocks: Vec<Option<Block>> =
-            emails.iter().map(|e| blocked(&ctx.blocklist, e)).collect();
+        let blocks: Vec<Option<Block>> = emails
+            .iter()
+            .map(|(_, e)| blocked(&ctx.blocklist, e))
+            .collect();
         let mut incoming = Vec::new();
         let mut blocked_rows = Vec::new();
-        for (email, block) in emails.iter().zip(&blocks) {
+        for ((_, email), block) in emails.iter().zip(&blocks) {
             match block {
                 Some(block) => {
                     blocked_rows.push((email.id.clone(), block.entry, block.rule.clone()))
@@ -542,13 +582,11 @@ impl<A: JmapApi> JmapSync<A> {
             messages: emails
                 .into_iter()
                 .zip(blocks)
-                .filter_map(|(email, block)| {
-                    Some(Handled {
-                        role: role_of.get(email.id.as_str())?,
-                        id: email.id,
-                        received_at: email.received_at,
-                        aside: block.map(|b| b.mailbox),
-                    })
+                .map(|((role, email), block)| Handled {
+                    role,
+                    id: email.id,
+                    received_at: email.received_at,
+                    aside: block.map(|b| b.mailbox),
                 })
                 .collect(),
         })
@@ -615,6 +653,43 @@ fn stamped_round(
         })
         .collect();
     (report, checkpoints)
+}
+
+/// The fetch stage's side of listing: the mailboxes still listing and what has been
+/// listed, by id and by mailbox.
+struct Lister<'p> {
+    mailboxes: Vec<&'p Polled>,
+    listed: HashSet<String>,
+    listed_by_role: HashMap<&'static str, usize>,
+}
+
+impl<'p> Lister<'p> {
+    fn new(polled: &'p [Polled]) -> Self {
+        Self {
+            mailboxes: polled.iter().collect(),
+            listed: HashSet::new(),
+            listed_by_role: HashMap::new(),
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.mailboxes.is_empty()
+    }
+
+    /// A mailbox's messages listed and not yet stamped: the server still lists them.
+    fn outstanding(&self, role: &'static str, ledger: &Ledger) -> usize {
+        let listed = self.listed_by_role.get(role).copied().unwrap_or(0);
+        listed.saturating_sub(ledger.handled.get(role).copied().unwrap_or(0))
+    }
+}
+
+/// The stamp stage's side, behind the lock that keeps stamps and listings apart: the
+/// messages whose stamps were sent, by mailbox, and the mailboxes with a refused stamp
+/// (they list nothing more this poll).
+#[derive(Default)]
+struct Ledger {
+    handled: HashMap<&'static str, usize>,
+    refused: HashSet<&'static str>,
 }
 
 /// A round written to the database, waiting for its stamps.

@@ -449,6 +449,41 @@ async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll(
     assert_eq!(refusing.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
+/// Small windows, so later windows are listed while earlier ones are being stamped: each
+/// listing skips the listed messages not yet stamped and misses none of the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn windows_listed_while_earlier_ones_are_stamped_miss_nothing_and_repeat_nothing() {
+    let s = setup().await;
+    let inbox: Vec<Vec<u8>> = (0..430)
+        .map(|n| message(n, "Bob <bob@example.com>", "Ann <ann@mail.example>"))
+        .collect();
+    let sent: Vec<Vec<u8>> = (1000..1070)
+        .map(|n| message(n, "Ann <ann@mail.example>", "Bob <bob@example.com>"))
+        .collect();
+    s.cyrus.append(&s.mail, "INBOX", &inbox, &[]).await.unwrap();
+    s.cyrus.append(&s.mail, "Sent", &sent, &[]).await.unwrap();
+    let engine = sync_in_windows_of(&s.db, HttpJmap::default(), 30);
+    let report = engine.poll(s.owner, s.account).await.unwrap();
+    assert_eq!(
+        (
+            report.fetched,
+            report.stored,
+            report.stamped,
+            report.not_stamped
+        ),
+        (500, 500, 500, 0),
+        "{report:?}"
+    );
+    assert_eq!(stored_ids(&s.db, s.account).await.len(), 500);
+    let view = server_view(&s.cyrus, &s.mail).await;
+    assert_eq!(view.len(), 500);
+    assert!(
+        view.iter()
+            .all(|(_, _, k)| k.contains(&"$crm_done".to_owned()))
+    );
+    assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_senders_are_moved_aside_marked_seen_counted_and_never_stored() {
     let s = setup().await;
