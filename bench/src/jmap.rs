@@ -192,8 +192,9 @@ pub async fn run(
     let markdown = format!(
         "{} messages (9 in 10 in Inbox, 1 in 10 in Sent, plain text) seeded over IMAP into a \
          Cyrus IMAP 3.6 on 127.0.0.1 ({seed_seconds:.1} s). Rapport's first sync (`JmapSync::poll`: \
-         each mailbox's unstamped ids listed by `Email/query`, then `Email/get` pages of \
-         {PAGE}, {} always in flight, rounds stored through the ingest path into a durable \
+         each mailbox's unstamped ids listed by `Email/query` a window at a time, the next \
+         while the last pages of one are fetched, and `Email/get` pages of {PAGE}, {} always \
+         in flight, rounds stored through the ingest path into a durable \
          embedded PostgreSQL two at a time, and stamped `$crm_done` by `Email/set` as they \
          commit, all three at once) \
          against a minimal raw JMAP client fetching the same messages with the same \

@@ -88,6 +88,17 @@ fn sync_in_windows_of<A: JmapApi>(db: &Db, api: A, window: usize) -> JmapSync<A>
     )
 }
 
+/// The account holds `count` messages, each stored once and stamped `$crm_done`.
+async fn assert_stored_and_stamped(s: &Setup, count: usize) {
+    assert_eq!(stored_ids(&s.db, s.account).await.len(), count);
+    let view = server_view(&s.cyrus, &s.mail).await;
+    assert_eq!(view.len(), count);
+    assert!(
+        view.iter()
+            .all(|(_, _, k)| k.contains(&"$crm_done".to_owned()))
+    );
+}
+
 async fn stored_ids(db: &Db, account: Uuid) -> Vec<String> {
     sqlx::query_scalar(
         "select external_id from activities where account_id = $1 order by external_id",
@@ -439,13 +450,7 @@ async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll(
         330,
         "{refused:?} then {rest:?}"
     );
-    assert_eq!(stored_ids(&s.db, s.account).await.len(), 760);
-    let view = server_view(&s.cyrus, &s.mail).await;
-    assert_eq!(view.len(), 760);
-    assert!(
-        view.iter()
-            .all(|(_, _, k)| k.contains(&"$crm_done".to_owned()))
-    );
+    assert_stored_and_stamped(&s, 760).await;
     assert_eq!(refusing.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
@@ -474,13 +479,7 @@ async fn windows_listed_while_earlier_ones_are_stamped_miss_nothing_and_repeat_n
         (500, 500, 500, 0),
         "{report:?}"
     );
-    assert_eq!(stored_ids(&s.db, s.account).await.len(), 500);
-    let view = server_view(&s.cyrus, &s.mail).await;
-    assert_eq!(view.len(), 500);
-    assert!(
-        view.iter()
-            .all(|(_, _, k)| k.contains(&"$crm_done".to_owned()))
-    );
+    assert_stored_and_stamped(&s, 500).await;
     assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
