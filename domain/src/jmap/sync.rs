@@ -75,8 +75,8 @@ pub struct JmapSyncOptions {
     /// `Email/get` requests in flight at once (pages of [`PAGE`]); a round stored in
     /// one transaction is this many pages.
     pub in_flight: usize,
-    /// Messages listed at a time before they are fetched, stored and stamped. The
-    /// pipeline drains between windows, so a window is large; its ids are small.
+    /// New ids listed per mailbox at a time; the next window is listed while the last
+    /// pages of one are fetched.
     pub window: usize,
 }
 
@@ -316,21 +316,13 @@ impl<A: JmapApi> JmapSync<A> {
             let mut lister = Some(Lister::new(polled));
             let mut listing = None;
             let mut queue: VecDeque<(&'static str, String)> = VecDeque::new();
-            let mut role_of: HashMap<String, &'static str> = HashMap::new();
             let mut pages = FuturesOrdered::new();
             let mut round = Vec::with_capacity(round_size);
             loop {
                 while pages.len() < self.options.in_flight && !queue.is_empty() {
-                    let page: Vec<String> = queue
-                        .drain(..PAGE.min(queue.len()))
-                        .map(|(role, id)| {
-                            role_of.insert(id.clone(), role);
-                            id
-                        })
-                        .collect();
-                    pages.push_back(async move {
-                        self.api.get_emails(ctx.endpoint, ctx.session, &page).await
-                    });
+                    let page: Vec<(&'static str, String)> =
+                        queue.drain(..PAGE.min(queue.len())).collect();
+                    pages.push_back(self.get_page(ctx, page));
                 }
                 if queue.len() < round_size * LIST_AHEAD_ROUNDS
                     && let Some(next) = lister.take_if(|l| !l.is_done())
@@ -342,10 +334,7 @@ impl<A: JmapApi> JmapSync<A> {
                 }
                 tokio::select! {
                     Some(page) = pages.next(), if !pages.is_empty() => {
-                        round.extend(page?.into_iter().filter_map(|email: Email| {
-                            let role = role_of.remove(&email.id)?;
-                            Some((role, email))
-                        }));
+                        round.extend(page?);
                         if round.len() >= round_size
                             && to_store.send(std::mem::take(&mut round)).await.is_err()
                         {
@@ -420,14 +409,14 @@ impl<A: JmapApi> JmapSync<A> {
         ledger: &tokio::sync::Mutex<Ledger>,
         mut lister: Lister<'p>,
     ) -> Result<(Lister<'p>, Vec<(&'static str, String)>), JmapError> {
-        let ledger = ledger.lock().await;
+        let mut ledger = ledger.lock().await;
         lister
             .mailboxes
             .retain(|m| !ledger.refused.contains(m.role));
         let limits: Vec<usize> = lister
             .mailboxes
             .iter()
-            .map(|m| self.options.window + lister.outstanding(m.role, &ledger))
+            .map(|m| self.options.window + ledger.outstanding(m.role))
             .collect();
         let windows = try_join_all(
             lister
@@ -437,7 +426,6 @@ impl<A: JmapApi> JmapSync<A> {
                 .map(|(m, limit)| self.list_window(ctx, m, *limit)),
         )
         .await?;
-        drop(ledger);
         let mut ids = Vec::new();
         let mut still = Vec::new();
         for ((mailbox, window), limit) in lister.mailboxes.drain(..).zip(windows).zip(limits) {
@@ -451,13 +439,30 @@ impl<A: JmapApi> JmapSync<A> {
                     .filter(|id| lister.listed.insert(id.clone()))
                     .map(|id| (mailbox.role, id)),
             );
-            *lister.listed_by_role.entry(mailbox.role).or_default() += ids.len() - before;
+            *ledger.outstanding.entry(mailbox.role).or_default() += ids.len() - before;
             if !complete && ids.len() > before {
                 still.push(mailbox);
             }
         }
         lister.mailboxes = still;
         Ok((lister, ids))
+    }
+
+    /// `Email/get` of one page of listed ids, each message with its mailbox's role (ids
+    /// the server no longer has are left out).
+    async fn get_page(
+        &self,
+        ctx: &Context<'_>,
+        page: Vec<(&'static str, String)>,
+    ) -> Result<Vec<(&'static str, Email)>, JmapError> {
+        let ids: Vec<String> = page.iter().map(|(_, id)| id.clone()).collect();
+        let emails = self.api.get_emails(ctx.endpoint, ctx.session, &ids).await?;
+        let role_of: HashMap<&str, &'static str> =
+            page.iter().map(|(role, id)| (id.as_str(), *role)).collect();
+        Ok(emails
+            .into_iter()
+            .filter_map(|email| Some((*role_of.get(email.id.as_str())?, email)))
+            .collect())
     }
 
     /// Up to `limit` of a mailbox's oldest unstamped ids, paged by position when the
@@ -490,7 +495,7 @@ impl<A: JmapApi> JmapSync<A> {
     }
 
     /// Stamps committed rounds with one `Email/set`, then moves each of their mailboxes'
-    /// checkpoints, except past a refused stamp (`refused` collects those mailboxes).
+    /// checkpoints, except past a refused stamp (the ledger keeps those mailboxes).
     async fn stamp(
         &self,
         ctx: &Context<'_>,
@@ -502,7 +507,9 @@ impl<A: JmapApi> JmapSync<A> {
         let patches = self.stamp_patches(ctx, &round, skip_boxes).await?;
         let mut ledger = ledger.lock().await;
         for message in &round.messages {
-            *ledger.handled.entry(message.role).or_default() += 1;
+            if let Some(outstanding) = ledger.outstanding.get_mut(message.role) {
+                *outstanding = outstanding.saturating_sub(1);
+            }
         }
         let set = self
             .api
@@ -655,12 +662,10 @@ fn stamped_round(
     (report, checkpoints)
 }
 
-/// The fetch stage's side of listing: the mailboxes still listing and what has been
-/// listed, by id and by mailbox.
+/// The fetch stage's side of listing: the mailboxes still listing and the ids listed.
 struct Lister<'p> {
     mailboxes: Vec<&'p Polled>,
     listed: HashSet<String>,
-    listed_by_role: HashMap<&'static str, usize>,
 }
 
 impl<'p> Lister<'p> {
@@ -668,28 +673,27 @@ impl<'p> Lister<'p> {
         Self {
             mailboxes: polled.iter().collect(),
             listed: HashSet::new(),
-            listed_by_role: HashMap::new(),
         }
     }
 
     fn is_done(&self) -> bool {
         self.mailboxes.is_empty()
     }
-
-    /// A mailbox's messages listed and not yet stamped: the server still lists them.
-    fn outstanding(&self, role: &'static str, ledger: &Ledger) -> usize {
-        let listed = self.listed_by_role.get(role).copied().unwrap_or(0);
-        listed.saturating_sub(ledger.handled.get(role).copied().unwrap_or(0))
-    }
 }
 
-/// The stamp stage's side, behind the lock that keeps stamps and listings apart: the
-/// messages whose stamps were sent, by mailbox, and the mailboxes with a refused stamp
-/// (they list nothing more this poll).
+/// What listings and stamps share, behind the lock that keeps them apart: by mailbox,
+/// the messages listed whose stamps are not sent yet (the server still lists them), and
+/// the mailboxes with a refused stamp (they list nothing more this poll).
 #[derive(Default)]
 struct Ledger {
-    handled: HashMap<&'static str, usize>,
+    outstanding: HashMap<&'static str, usize>,
     refused: HashSet<&'static str>,
+}
+
+impl Ledger {
+    fn outstanding(&self, role: &'static str) -> usize {
+        self.outstanding.get(role).copied().unwrap_or(0)
+    }
 }
 
 /// A round written to the database, waiting for its stamps.

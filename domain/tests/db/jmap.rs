@@ -77,15 +77,11 @@ fn sync<A: JmapApi>(db: &Db, api: A) -> JmapSync<A> {
 
 /// Windows of `window` messages, fetched in rounds of two pages of 50.
 fn sync_in_windows_of<A: JmapApi>(db: &Db, api: A, window: usize) -> JmapSync<A> {
-    JmapSync::new(
-        db.clone(),
-        Arc::new(api),
-        secrets(),
-        JmapSyncOptions {
-            in_flight: 2,
-            window,
-        },
-    )
+    let options = JmapSyncOptions {
+        in_flight: 2,
+        window,
+    };
+    JmapSync::new(db.clone(), Arc::new(api), secrets(), options)
 }
 
 /// The account holds `count` messages, each stored once and stamped `$crm_done`.
@@ -415,8 +411,8 @@ async fn a_crash_between_commit_and_stamp_duplicates_nothing() {
 
 /// Many rounds in several windows go through the pipeline (rounds stored while the next
 /// are fetched and the ones before stamped): each message is fetched, stored and
-/// stamped exactly once, and a refused stamp ends the poll after its window with the
-/// checkpoint before it, so the next poll picks it up with everything after it.
+/// stamped exactly once, and a refused stamp ends its mailbox's listing for the poll with
+/// the checkpoint before it, so the next poll picks it up with everything after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_rounds_are_stored_once_and_a_refused_stamp_is_picked_up_next_poll() {
     let s = setup().await;
