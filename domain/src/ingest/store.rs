@@ -1,6 +1,7 @@
 //! The writes. A batch costs a handful of statements whatever its size: activities go
-//! in through `jsonb_to_recordset`, participants and ledger rows through `unnest`, all in
-//! one transaction so a batch is stored entirely or not at all.
+//! in through `jsonb_to_recordset` with their participants (`unnest`) and search
+//! documents in the same statement, ledger rows through `unnest`, all in one
+//! transaction so a batch is stored entirely or not at all.
 
 use std::collections::HashMap;
 
@@ -68,6 +69,11 @@ impl MailScope<'_> {
     ) -> Result<Vec<StoredEmail>, IngestError> {
         let owner = self.owner_addresses(account).await?;
         let mut tx = self.pool.begin().await?;
+        // This transaction writes its new activities' search documents itself, in the
+        // statement that inserts them (migration 20261212000000).
+        sqlx::query!("select set_config('rapport.search_docs_by_writer', 'on', true)")
+            .fetch_one(&mut *tx)
+            .await?;
         let mut outcomes: HashMap<String, StoreOutcome> = HashMap::with_capacity(emails.len());
         for chunk in emails.chunks(CHUNK) {
             let mut latest: HashMap<&str, &IncomingEmail> = HashMap::with_capacity(chunk.len());
@@ -107,32 +113,81 @@ impl MailScope<'_> {
                 });
             }
 
+            // Participants are written with a new activity only: a message's headers
+            // never change, so an update has nothing to add. The search documents of the
+            // new activities are built here, from what this statement wrote, instead of
+            // by the triggers in two steps (see the transaction's setting above).
             let written = sqlx::query!(
-                r#"insert into activities (user_id, account_id, external_id, channel, direction,
-                     occurred_at, thread_key, subject, snippet, body_text, body_html, labels,
-                     headers, attachments, content_sha256, size_bytes, parse_problems)
-                   select $1, $2, r.external_id, 'email', r.direction, r.occurred_at,
-                          r.thread_key, r.subject, r.snippet, r.body_text, r.body_html,
-                          r.labels, r.headers, r.attachments, decode(r.content_sha256, 'hex'),
-                          r.size_bytes, r.parse_problems
-                   from jsonb_to_recordset($3::jsonb) as r(
-                     external_id text, direction text, occurred_at timestamptz,
-                     thread_key text, subject text, snippet text, body_text text,
-                     body_html text, labels text[], headers jsonb, attachments jsonb,
-                     content_sha256 text, size_bytes bigint, parse_problems text[])
-                   on conflict (account_id, external_id) do update
-                     set labels = excluded.labels, deleted_at = null
-                   returning id, external_id, (xmax = 0) as "inserted!""#,
+                r#"with written as (
+                     insert into activities (user_id, account_id, external_id, channel, direction,
+                       occurred_at, thread_key, subject, snippet, body_text, body_html, labels,
+                       headers, attachments, content_sha256, size_bytes, parse_problems)
+                     select $1, $2, r.external_id, 'email', r.direction, r.occurred_at,
+                            r.thread_key, r.subject, r.snippet, r.body_text, r.body_html,
+                            r.labels, r.headers, r.attachments, decode(r.content_sha256, 'hex'),
+                            r.size_bytes, r.parse_problems
+                     from jsonb_to_recordset($3::jsonb) as r(
+                       external_id text, direction text, occurred_at timestamptz,
+                       thread_key text, subject text, snippet text, body_text text,
+                       body_html text, labels text[], headers jsonb, attachments jsonb,
+                       content_sha256 text, size_bytes bigint, parse_problems text[])
+                     on conflict (account_id, external_id) do update
+                       set labels = excluded.labels, deleted_at = null
+                     returning id, external_id, (xmax = 0) as inserted, channel, subject,
+                               snippet, body_text, attachments, occurred_at
+                   ),
+                   people as (
+                     insert into activity_participants
+                       (user_id, activity_id, role, address_kind, address, display_name, occurred_at)
+                     select $1, w.id, p.role, 'email', p.address, p.display_name, p.occurred_at
+                     from unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+                         with ordinality as p(external_id, role, address, display_name, occurred_at, n)
+                       join written w on w.external_id = p.external_id and w.inserted
+                     order by p.n
+                     on conflict do nothing
+                     returning activity_id, role, display_name, address
+                   ),
+                   documents as (
+                     insert into activity_search (activity_id, user_id, occurred_at, doc)
+                     select w.id, $1, w.occurred_at,
+                            search_content_doc(w.channel, w.subject,
+                                               coalesce(w.body_text, w.snippet), w.attachments)
+                              || coalesce(d.doc, '')
+                     from written w
+                       left join (
+                         select activity_id,
+                                search_people_doc(array_agg(role), array_agg(display_name),
+                                                  array_agg(address)) as doc
+                         from people group by activity_id
+                       ) d on d.activity_id = w.id
+                     where w.inserted
+                   )
+                   select id, external_id, inserted as "inserted!" from written"#,
                 self.user.0,
                 account,
                 serde_json::to_value(&activities)?,
+                &participants
+                    .iter()
+                    .map(|p| p.external_id.clone())
+                    .collect::<Vec<_>>(),
+                &participants
+                    .iter()
+                    .map(|p| p.role.to_owned())
+                    .collect::<Vec<_>>(),
+                &participants
+                    .iter()
+                    .map(|p| p.address.clone())
+                    .collect::<Vec<_>>(),
+                &participants
+                    .iter()
+                    .map(|p| p.display_name.clone())
+                    .collect::<Vec<_>>() as &[Option<String>],
+                &participants.iter().map(|p| p.occurred_at).collect::<Vec<_>>(),
             )
             .fetch_all(&mut *tx)
             .await?;
 
-            let mut ids: HashMap<&str, Uuid> = HashMap::with_capacity(written.len());
             for row in &written {
-                ids.insert(&row.external_id, row.id);
                 let outcome = if row.inserted {
                     StoreOutcome::Imported(row.id)
                 } else {
@@ -140,39 +195,6 @@ impl MailScope<'_> {
                 };
                 outcomes.insert(row.external_id.clone(), outcome);
             }
-            // Participants are written with a new activity only: a message's headers
-            // never change, so an update has nothing to add.
-            let new_people: Vec<_> = participants
-                .iter()
-                .filter(|p| {
-                    matches!(
-                        outcomes.get(&p.external_id),
-                        Some(StoreOutcome::Imported(_))
-                    )
-                })
-                .collect();
-            sqlx::query!(
-                r#"insert into activity_participants
-                     (user_id, activity_id, role, address_kind, address, display_name, occurred_at)
-                   select $1, p.activity_id, p.role, 'email', p.address, p.display_name, p.occurred_at
-                   from unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-                     as p(activity_id, role, address, display_name, occurred_at)
-                   on conflict do nothing"#,
-                self.user.0,
-                &new_people
-                    .iter()
-                    .map(|p| ids[p.external_id.as_str()])
-                    .collect::<Vec<_>>(),
-                &new_people.iter().map(|p| p.role.to_owned()).collect::<Vec<_>>(),
-                &new_people.iter().map(|p| p.address.clone()).collect::<Vec<_>>(),
-                &new_people
-                    .iter()
-                    .map(|p| p.display_name.clone())
-                    .collect::<Vec<_>>() as &[Option<String>],
-                &new_people.iter().map(|p| p.occurred_at).collect::<Vec<_>>(),
-            )
-            .execute(&mut *tx)
-            .await?;
 
             let ledger: Vec<(&String, &StoreOutcome)> = chunk
                 .iter()

@@ -469,3 +469,82 @@ async fn ask_cites_what_someone_said_about_a_topic() {
     );
     assert!(!answer.text.contains("Lunch"), "{}", answer.text);
 }
+
+/// The documents mail writes with its activities equal the ones the triggers build for
+/// every other writer (rebuilt here by hiding and showing each message again): the same
+/// lexemes with the same weights, as often. Only word positions may differ, by the
+/// order the participants are read in.
+#[tokio::test]
+async fn mail_search_documents_match_the_ones_the_triggers_build() {
+    let db = fresh_db().await;
+    let owner = TestUser::create(&db, "owner@example.com").await;
+    // Names with non-ASCII letters, two recipients, a copy, one address twice.
+    let many = IncomingEmail {
+        content: "Date: Mon, 3 Mar 2025 10:00:00 +0000\r\nMessage-ID: <d-1@example.com>\r\n\
+                  From: =?utf-8?q?Zo=C3=AB_Quill-=C3=85ngstr=C3=B6m?= <zoe.quill@example.net>\r\n\
+                  To: Owner <owner@example.com>, Bo <bo@example.org>\r\n\
+                  Cc: Carl <carl@example.com>, bo@example.org\r\n\
+                  Subject: Quarterly figures\r\n\r\nRevenue grew; see the appendix.\r\n"
+            .as_bytes()
+            .to_vec()
+            .into(),
+        ..email("d-1", "", "", "", "", "")
+    };
+    let stored = store(
+        &owner,
+        &[
+            many,
+            with_attachment(
+                "d-2",
+                "Ann <ann@example.com>",
+                "Contract",
+                "contract-v2.pdf",
+            ),
+            email(
+                "d-3",
+                "Tue, 4 Mar 2025 10:00:00 +0000",
+                "owner@example.com",
+                "dan@example.com",
+                "",
+                "Short note without a subject.",
+            ),
+        ],
+    )
+    .await;
+
+    let documents = || async {
+        sqlx::query_scalar::<_, Vec<String>>(
+            "select array_agg(l order by l) from (
+               select s.activity_id::text || ' ' || d.lexeme || ' '
+                      || coalesce(cardinality(d.positions), 0) || ' '
+                      || coalesce(array_to_string(array(select w from unnest(d.weights) w order by w), ''), '') as l
+               from activity_search s, unnest(s.doc) d
+               where s.activity_id = any($1)) x",
+        )
+        .bind(&stored)
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+    };
+    let written = documents().await;
+    assert!(written.iter().any(|l| l.contains(" f:zoe ")), "{written:?}");
+    assert!(
+        written.iter().any(|l| l.contains(" t:carl ")),
+        "{written:?}"
+    );
+    assert!(
+        written.iter().any(|l| l.contains(" has:attachment ")),
+        "{written:?}"
+    );
+
+    for state in ["now()", "null"] {
+        sqlx::query(&format!(
+            "update activities set dismissed_at = {state} where id = any($1)"
+        ))
+        .bind(&stored)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    assert_eq!(written, documents().await);
+}
