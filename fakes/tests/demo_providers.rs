@@ -153,6 +153,79 @@ async fn jmap_session_query_get_by_reference_and_stamp() {
     assert_eq!(moved[1][1]["ids"], json!([first_id]));
 }
 
+/// The limits the session advertises are enforced as RFC 8620 says: more updates than
+/// `maxObjectsInSet` in one `Email/set` is `requestTooLarge`, more calls than
+/// `maxCallsInRequest` a request-level `limit` error.
+#[tokio::test]
+async fn jmap_limits_are_enforced_as_advertised() {
+    let server = start().await;
+    let session: Value = reqwest::Client::new()
+        .get(format!("{}/jmap/session", server.base_url()))
+        .bearer_auth(FASTMAIL_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let core = &session["capabilities"]["urn:ietf:params:jmap:core"];
+    let max_set = core["maxObjectsInSet"].as_u64().unwrap() as usize;
+    let max_calls = core["maxCallsInRequest"].as_u64().unwrap() as usize;
+    let account = session["primaryAccounts"]["urn:ietf:params:jmap:mail"].clone();
+    let stamps = |n: usize| -> serde_json::Map<String, Value> {
+        (0..n)
+            .map(|i| (format!("M{i}"), json!({"keywords/$crm_done": true})))
+            .collect()
+    };
+
+    let at_limit = jmap(
+        &server,
+        json!([["Email/set", {"accountId": account, "update": stamps(max_set)}, "s"]]),
+    )
+    .await;
+    assert_eq!(at_limit[0][0], "Email/set");
+    assert_eq!(
+        at_limit[0][1]["notUpdated"].as_object().unwrap().len(),
+        max_set,
+        "unknown ids are notFound, one by one"
+    );
+    let over = jmap(
+        &server,
+        json!([["Email/set", {"accountId": account, "update": stamps(max_set + 1)}, "s"]]),
+    )
+    .await;
+    assert_eq!(over[0][0], "error");
+    assert_eq!(over[0][1]["type"], "requestTooLarge");
+
+    let calls = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| json!(["Mailbox/get", {"accountId": account}, format!("c{i}")]))
+            .collect()
+    };
+    assert_eq!(
+        jmap(&server, json!(calls(max_calls)))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        max_calls
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}/jmap/api/", server.base_url()))
+        .bearer_auth(FASTMAIL_TOKEN)
+        .json(&json!({
+            "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+            "methodCalls": calls(max_calls + 1)
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:ietf:params:jmap:error:limit");
+    assert_eq!(problem["limit"], "maxCallsInRequest");
+}
+
 async fn dav(
     server: &RunningServer,
     method: &str,

@@ -272,21 +272,33 @@ impl JmapApi for HttpJmap {
         session: &Session,
         patches: &[(String, EmailPatch)],
     ) -> Result<SetOutcome, JmapError> {
-        if patches.is_empty() {
-            return Ok(SetOutcome::default());
+        // Within the server's limits: `Email/set` calls of at most `maxObjectsInSet`
+        // updates, as many in one request as `maxCallsInRequest` allows (a request
+        // costs the server a commit of its own, whatever its size).
+        let account = account(session)?;
+        let calls: Vec<Value> = patches
+            .chunks(session.core_limit("maxObjectsInSet", 500))
+            .enumerate()
+            .map(|(i, chunk)| set_call(account, chunk, i))
+            .collect();
+        let mut outcome = SetOutcome::default();
+        for request in calls.chunks(session.core_limit("maxCallsInRequest", 16)) {
+            for response in self.call(endpoint, session, json!(request)).await? {
+                let set = set_outcome(response);
+                outcome.updated.extend(set.updated);
+                outcome.not_updated.extend(set.not_updated);
+            }
         }
-        let calls = json!([set_call(account(session)?, patches)]);
-        let mut responses = self.call(endpoint, session, calls).await?;
-        Ok(set_outcome(responses.remove(0)))
+        Ok(outcome)
     }
 }
 
-fn set_call(account: &str, patches: &[(String, EmailPatch)]) -> Value {
+fn set_call(account: &str, patches: &[(String, EmailPatch)], call: usize) -> Value {
     let update: serde_json::Map<String, Value> = patches
         .iter()
         .map(|(id, patch)| (id.clone(), json!(patch)))
         .collect();
-    json!(["Email/set", { "accountId": account, "update": update }, "s"])
+    json!(["Email/set", { "accountId": account, "update": update }, format!("s{call}")])
 }
 
 /// `Email/set`'s answer: `updated` ids and `notUpdated` ids with their error type.

@@ -26,9 +26,12 @@
 //!    fetched.
 //!    Fetching the window: `["Email/get", {accountId, ids: [50 listed ids], properties:
 //!    [`[`EMAIL_PROPERTIES`]`], fetchTextBodyValues: true, fetchHTMLBodyValues: true,
-//!    maxBodyValueBytes: 1000000}, "g"]`, four in flight at all times.
-//! 5. Stamping, one call at a time alongside the fetches, as soon as three rounds of
-//!    200 are committed: `Email/set` `{accountId, update: {"<id>": patch}}` with the patches
+//!    maxBodyValueBytes: 1000000}, "g"]`, eight in flight at all times (at most the
+//!    session's `maxConcurrentRequests` less one, kept for a stamp or listing).
+//! 5. Stamping, one request at a time alongside the fetches, as soon as three rounds
+//!    are committed: `Email/set` `{accountId, update: {"<id>": patch}}` calls of at
+//!    most `maxObjectsInSet` updates each, up to `maxCallsInRequest` calls in one
+//!    request (call ids `s0`, `s1`, ...), with the patches
 //!    `{"keywords/$crm_done": true}` (stored), or for a blocked sender
 //!    `{"mailboxIds": {"<Skip_Email or Skip_Domain id>": true}, "keywords/$seen": true,
 //!    "keywords/$crm_done": true}`. Read: `updated`, `notUpdated` (partial success).
@@ -106,7 +109,8 @@ pub trait JmapApi: Send + Sync + 'static {
         ids: &[String],
     ) -> impl Future<Output = Result<Vec<Email>, JmapError>> + Send;
 
-    /// `Email/set` updates; a partial failure is in [`SetOutcome::not_updated`].
+    /// `Email/set` updates, split within the session's `maxObjectsInSet` and
+    /// `maxCallsInRequest`; a partial failure is in [`SetOutcome::not_updated`].
     fn update_emails(
         &self,
         endpoint: &Endpoint,

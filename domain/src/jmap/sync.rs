@@ -72,8 +72,9 @@ const CHECKPOINT_MARGIN_SECS: i64 = 1;
 
 #[derive(Debug, Clone)]
 pub struct JmapSyncOptions {
-    /// `Email/get` requests in flight at once (pages of [`PAGE`]); a round stored in
-    /// one transaction is this many pages.
+    /// `Email/get` requests in flight at once (pages of [`PAGE`]), fewer when the
+    /// server's `maxConcurrentRequests` says so; a round stored in one transaction is
+    /// this many pages.
     pub in_flight: usize,
     /// New ids listed per mailbox at a time; the next window is listed while the last
     /// pages of one are fetched.
@@ -83,7 +84,7 @@ pub struct JmapSyncOptions {
 impl Default for JmapSyncOptions {
     fn default() -> Self {
         Self {
-            in_flight: 4,
+            in_flight: 8,
             window: 5_000,
         }
     }
@@ -307,7 +308,14 @@ impl<A: JmapApi> JmapSync<A> {
         polled: &[Polled],
         skip_boxes: &mut HashMap<&'static str, String>,
     ) -> Result<PollReport, JmapSyncError> {
-        let round_size = self.options.in_flight * PAGE;
+        // Within the server's `maxConcurrentRequests`, keeping one for the stamp or
+        // listing that may run beside the pages (the ledger lets only one at a time).
+        let in_flight = self
+            .options
+            .in_flight
+            .min(ctx.session.core_limit("maxConcurrentRequests", 4) - 1)
+            .max(1);
+        let round_size = in_flight * PAGE;
         let ledger = tokio::sync::Mutex::new(Ledger::default());
         let ledger = &ledger;
         let (to_store, mut fetched) = mpsc::channel::<Vec<(&'static str, Email)>>(ROUNDS_AHEAD);
@@ -319,7 +327,7 @@ impl<A: JmapApi> JmapSync<A> {
             let mut pages = FuturesOrdered::new();
             let mut round = Vec::with_capacity(round_size);
             loop {
-                while pages.len() < self.options.in_flight && !queue.is_empty() {
+                while pages.len() < in_flight && !queue.is_empty() {
                     let page: Vec<(&'static str, String)> =
                         queue.drain(..PAGE.min(queue.len())).collect();
                     pages.push_back(self.get_page(ctx, page));

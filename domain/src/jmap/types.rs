@@ -48,6 +48,18 @@ pub const CORE: &str = "urn:ietf:params:jmap:core";
 pub const MAIL: &str = "urn:ietf:params:jmap:mail";
 
 impl Session {
+    /// A limit of the core capability (RFC 8620 section 2), or `fallback` (the RFC's
+    /// suggested minimum) when the server does not say.
+    pub fn core_limit(&self, name: &str, fallback: usize) -> usize {
+        self.capabilities
+            .get(CORE)
+            .and_then(|core| core.get(name))
+            .and_then(Value::as_u64)
+            .and_then(|limit| usize::try_from(limit).ok())
+            .filter(|limit| *limit > 0)
+            .unwrap_or(fallback)
+    }
+
     /// The account holding the user's mail, when the server offers JMAP mail.
     pub fn mail_account(&self) -> Option<&str> {
         if !self.capabilities.contains_key(MAIL) {

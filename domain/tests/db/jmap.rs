@@ -479,6 +479,109 @@ async fn windows_listed_while_earlier_ones_are_stamped_miss_nothing_and_repeat_n
     assert_eq!(engine.poll(s.owner, s.account).await.unwrap().fetched, 0);
 }
 
+/// The real client behind a session that allows `limit` concurrent requests, counting
+/// the most that were ever in progress at once.
+struct Concurrency {
+    inner: HttpJmap,
+    limit: u64,
+    now: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Concurrency {
+    async fn counted<T>(&self, request: impl std::future::Future<Output = T>) -> T {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        let answer = request.await;
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        answer
+    }
+}
+
+impl JmapApi for Concurrency {
+    async fn session(&self, endpoint: &Endpoint) -> Result<Session, JmapError> {
+        let mut session = self.inner.session(endpoint).await?;
+        session
+            .capabilities
+            .get_mut("urn:ietf:params:jmap:core")
+            .and_then(|core| core.as_object_mut())
+            .expect("a core capability")
+            .insert("maxConcurrentRequests".to_owned(), self.limit.into());
+        Ok(session)
+    }
+    async fn mailboxes(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+    ) -> Result<Vec<Mailbox>, JmapError> {
+        self.counted(self.inner.mailboxes(endpoint, session)).await
+    }
+    async fn create_mailboxes(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        names: &[&str],
+    ) -> Result<Vec<String>, JmapError> {
+        self.counted(self.inner.create_mailboxes(endpoint, session, names))
+            .await
+    }
+    async fn list_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        query: &EmailQuery,
+    ) -> Result<Listing, JmapError> {
+        self.counted(self.inner.list_emails(endpoint, session, query))
+            .await
+    }
+    async fn get_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        ids: &[String],
+    ) -> Result<Vec<Email>, JmapError> {
+        self.counted(self.inner.get_emails(endpoint, session, ids))
+            .await
+    }
+    async fn update_emails(
+        &self,
+        endpoint: &Endpoint,
+        session: &Session,
+        patches: &[(String, EmailPatch)],
+    ) -> Result<SetOutcome, JmapError> {
+        self.counted(self.inner.update_emails(endpoint, session, patches))
+            .await
+    }
+}
+
+/// A server that allows few requests at once (Stalwart and James say 4 by default) is
+/// never sent more, pages and stamps together, and still gets everything stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_progress_stay_within_the_servers_limit() {
+    let s = setup().await;
+    let inbox: Vec<Vec<u8>> = (0..430)
+        .map(|n| message(n, "Bob <bob@example.com>", "Ann <ann@mail.example>"))
+        .collect();
+    s.cyrus.append(&s.mail, "INBOX", &inbox, &[]).await.unwrap();
+    let api = Arc::new(Concurrency {
+        inner: HttpJmap::default(),
+        limit: 3,
+        now: AtomicUsize::new(0),
+        peak: AtomicUsize::new(0),
+    });
+    let engine = JmapSync::new(
+        s.db.clone(),
+        api.clone(),
+        secrets(),
+        JmapSyncOptions::default(),
+    );
+    let report = engine.poll(s.owner, s.account).await.unwrap();
+    assert_eq!((report.stored, report.stamped), (430, 430), "{report:?}");
+    let peak = api.peak.load(Ordering::SeqCst);
+    assert!(peak <= 3, "{peak} requests at once");
+    assert_stored_and_stamped(&s, 430).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocked_senders_are_moved_aside_marked_seen_counted_and_never_stored() {
     let s = setup().await;
@@ -746,5 +849,82 @@ async fn another_user_cannot_poll_or_read_the_account() {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Stamps beyond the server's limits go out as several `Email/set` calls of at most
+/// `maxObjectsInSet`, in several requests of at most `maxCallsInRequest` (the demo
+/// Fastmail enforces both, as RFC 8620 says): every message is stamped, every unknown
+/// id is reported, nothing is refused for its size.
+#[tokio::test]
+async fn stamps_beyond_the_servers_limits_are_split_into_calls_and_requests() {
+    use fakes::demo_providers::{self, FASTMAIL_TOKEN};
+    use fakes::mailbox::{Mailbox as Generated, MailboxSpec};
+
+    let truth = Generated::generate(&MailboxSpec::demo(50)).truth();
+    let server = demo_providers::start(&truth, chrono::Utc::now(), 0)
+        .await
+        .unwrap();
+    let api = HttpJmap::default();
+    let endpoint = Endpoint {
+        session_url: format!("{}/jmap/session", server.base_url()),
+        credential: Credential::Bearer {
+            token: FASTMAIL_TOKEN.to_owned(),
+        },
+    };
+    let session = api.session(&endpoint).await.unwrap();
+    let per_request =
+        session.core_limit("maxObjectsInSet", 0) * session.core_limit("maxCallsInRequest", 0);
+    assert!(per_request > 0, "the demo server advertises both limits");
+    let inbox = api
+        .mailboxes(&endpoint, &session)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.role.as_deref() == Some("inbox"))
+        .unwrap();
+    let unstamped = |position| EmailQuery {
+        mailbox_id: inbox.id.clone(),
+        after: None,
+        position,
+        limit: 50,
+    };
+    let held = api
+        .list_emails(&endpoint, &session, &unstamped(0))
+        .await
+        .unwrap()
+        .ids;
+    assert!(!held.is_empty());
+
+    let patches: Vec<(String, EmailPatch)> = held
+        .iter()
+        .cloned()
+        .chain((0..per_request).map(|i| format!("unknown-{i}")))
+        .map(|id| (id, EmailPatch::done()))
+        .collect();
+    let outcome = api
+        .update_emails(&endpoint, &session, &patches)
+        .await
+        .unwrap();
+    let mut updated = outcome.updated.clone();
+    updated.sort();
+    let mut expected = held.clone();
+    expected.sort();
+    assert_eq!(updated, expected);
+    assert_eq!(outcome.not_updated.len(), per_request);
+    assert!(
+        outcome
+            .not_updated
+            .iter()
+            .all(|(_, kind)| kind == "notFound")
+    );
+    let still = api
+        .list_emails(&endpoint, &session, &unstamped(0))
+        .await
+        .unwrap()
+        .ids;
+    assert!(
+        still.iter().all(|id| !held.contains(id)),
+        "the held ones are stamped"
     );
 }

@@ -343,6 +343,21 @@ impl Store {
                 "this server does not create messages",
             ));
         }
+        let changes = ["create", "update"]
+            .iter()
+            .filter_map(|k| args.get(*k).and_then(Value::as_object))
+            .map(Map::len)
+            .sum::<usize>()
+            + args
+                .get("destroy")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+        if changes > MAX_OBJECTS {
+            return Err(MethodError::new(
+                "requestTooLarge",
+                format!("at most {MAX_OBJECTS} objects in one Email/set"),
+            ));
+        }
         let mut updated = Map::new();
         let mut not_updated = Map::new();
         let mailbox_ids: BTreeSet<String> = self

@@ -83,11 +83,18 @@ fn unauthorized() -> Response {
 }
 
 /// An RFC 7807 problem, as RFC 8620 section 3.6.1 answers a request it cannot run.
+/// `maxCallsInRequest`.
+const MAX_CALLS_IN_REQUEST: usize = 16;
+
 fn problem(kind: &str, detail: &str) -> Response {
+    problem_with(json!({ "type": kind, "status": 400, "detail": detail }))
+}
+
+fn problem_with(body: Value) -> Response {
     (
         StatusCode::BAD_REQUEST,
         [(header::CONTENT_TYPE, "application/problem+json")],
-        json!({ "type": kind, "status": 400, "detail": detail }).to_string(),
+        body.to_string(),
     )
         .into_response()
 }
@@ -104,7 +111,7 @@ async fn session(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respo
             CORE: {
                 "maxSizeUpload": 50_000_000, "maxConcurrentUpload": 4,
                 "maxSizeRequest": 10_000_000, "maxConcurrentRequests": 4,
-                "maxCallsInRequest": 16, "maxObjectsInGet": methods::MAX_OBJECTS,
+                "maxCallsInRequest": MAX_CALLS_IN_REQUEST, "maxObjectsInGet": methods::MAX_OBJECTS,
                 "maxObjectsInSet": methods::MAX_OBJECTS,
                 "collationAlgorithms": ["i;ascii-numeric", "i;ascii-casemap"]
             },
@@ -162,6 +169,14 @@ async fn api(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: String
             "urn:ietf:params:jmap:error:unknownCapability",
             &format!("The capability {unknown} is not supported."),
         );
+    }
+    if calls.len() > MAX_CALLS_IN_REQUEST {
+        // RFC 8620 section 3.6.1: a request-level limit error names the limit.
+        return problem_with(json!({
+            "type": "urn:ietf:params:jmap:error:limit", "status": 400,
+            "limit": "maxCallsInRequest",
+            "detail": format!("at most {MAX_CALLS_IN_REQUEST} method calls in a request"),
+        }));
     }
     let mut store = shared.accounts[index].lock().expect("jmap store lock");
     let mut responses: Vec<Value> = Vec::with_capacity(calls.len());
