@@ -14,8 +14,9 @@ async fn start() -> RunningServer {
     demo_providers::start(&truth, end, 0).await.unwrap()
 }
 
-async fn jmap(server: &RunningServer, calls: Value) -> Value {
-    let response = reqwest::Client::new()
+/// One API request with the Fastmail token, answered whatever its status.
+async fn post_jmap(server: &RunningServer, calls: Value) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{}/jmap/api/", server.base_url()))
         .bearer_auth(FASTMAIL_TOKEN)
         .json(&json!({
@@ -24,7 +25,11 @@ async fn jmap(server: &RunningServer, calls: Value) -> Value {
         }))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn jmap(server: &RunningServer, calls: Value) -> Value {
+    let response = post_jmap(server, calls).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json::<Value>().await.unwrap()["methodResponses"].clone()
 }
@@ -210,16 +215,7 @@ async fn jmap_limits_are_enforced_as_advertised() {
             .len(),
         max_calls
     );
-    let response = reqwest::Client::new()
-        .post(format!("{}/jmap/api/", server.base_url()))
-        .bearer_auth(FASTMAIL_TOKEN)
-        .json(&json!({
-            "using": ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
-            "methodCalls": calls(max_calls + 1)
-        }))
-        .send()
-        .await
-        .unwrap();
+    let response = post_jmap(&server, json!(calls(max_calls + 1))).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["type"], "urn:ietf:params:jmap:error:limit");
