@@ -18,7 +18,7 @@ use crate::errors::LoadError;
 use crate::live::{EventKind, listen_live};
 
 /// One page of the inbox: `channels` separated by commas (none: all), `unread` only,
-/// `q` searched in sender, subject and snippet, after `cursor` (empty: the first page).
+/// `q` in the mail search's language, after `cursor` (empty: the first page).
 #[server]
 pub async fn list_inbox(
     channels: String,

@@ -9,6 +9,10 @@
 //! (`done_at`) leaves the inbox and stays on the timeline; dismissed (`dismissed_at`)
 //! leaves both, and nothing clears it, so a source syncing the item again does not bring
 //! it back.
+//!
+//! Search narrows the inbox with the mail search's language and index
+//! ([`crate::search`]): the same words, phrases and operators as `/search`, matched in
+//! the subject, body, participants and attachment names, newest first.
 
 mod cursor;
 mod store;
@@ -17,6 +21,7 @@ use api::Channel;
 use api::inbox::PAGE_SIZE;
 
 use crate::DomainError;
+use crate::search::SearchQuery;
 
 pub use cursor::Cursor;
 
@@ -29,8 +34,9 @@ pub struct InboxQuery {
     /// Only these channels; empty: every channel.
     pub channels: Vec<Channel>,
     pub unread_only: bool,
-    /// Words the sender's name or address, the subject or the snippet contain.
-    pub search: Option<String>,
+    /// What the search box holds, in the mail search's language (words, phrases,
+    /// `from:`, `to:`, `channel:`, `before:`, `after:`, `has:attachment`).
+    pub search: Option<SearchQuery>,
     /// Rows older than this one.
     pub after: Option<Cursor>,
     pub limit: usize,
@@ -64,7 +70,14 @@ impl InboxQuery {
         Ok(Self {
             channels: parsed,
             unread_only,
-            search: (!search.is_empty()).then(|| search.to_owned()),
+            search: if search.is_empty() {
+                None
+            } else {
+                Some(
+                    SearchQuery::parse(search)
+                        .map_err(|e| DomainError::invalid("search", e.to_string()))?,
+                )
+            },
             after: if cursor.is_empty() {
                 None
             } else {
@@ -73,20 +86,6 @@ impl InboxQuery {
             limit: PAGE_SIZE,
         })
     }
-}
-
-/// The `like` pattern matching `search` anywhere, case-folded, with `%`, `_` and `\`
-/// taken literally.
-fn contains_pattern(search: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in search.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 #[cfg(test)]
@@ -98,7 +97,7 @@ mod tests {
         let q = InboxQuery::parse(" email, sms,email ,", true, "  Ann ", "").unwrap();
         assert_eq!(q.channels, vec![Channel::Email, Channel::Sms]);
         assert!(q.unread_only);
-        assert_eq!(q.search.as_deref(), Some("Ann"));
+        assert_eq!(q.search, Some(SearchQuery::parse("Ann").unwrap()));
         assert_eq!(q.after, None);
         assert_eq!(q.limit, PAGE_SIZE);
 
@@ -126,11 +125,12 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn search_patterns_take_wildcards_literally() {
-        assert_eq!(contains_pattern("Ann"), "%ann%");
-        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert!(matches!(
+            InboxQuery::parse("", false, "subject:lunch", ""),
+            Err(DomainError::Invalid {
+                field: "search",
+                ..
+            })
+        ));
     }
 }

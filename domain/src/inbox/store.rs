@@ -8,7 +8,7 @@ use api::inbox::{InboxItem, InboxPage, Sender};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Cursor, InboxQuery, contains_pattern};
+use super::{Cursor, InboxQuery};
 use crate::DomainError;
 use crate::db::scopes::InboxScope;
 
@@ -98,45 +98,39 @@ impl InboxScope<'_> {
                 .fetch_all(self.pool)
                 .await?
             }
-            // Each side (subject and snippet; the sender) yields at most a page of the
-            // newest matches, so the planner can walk the inbox index newest first
-            // for a common word and use the trigram indexes for a rare one; the page
-            // is the newest of both.
             Some(search) => {
                 // A plan for a rare word is wrong for a common one: plan each search
-                // for its own pattern, never with a cached generic plan.
+                // for its own tsquery, never with a cached generic plan. A common word
+                // walks the inbox index newest first and checks each row's document; a
+                // rare one reads the search index.
                 let mut tx = self.pool.begin().await?;
                 sqlx::query!("set local plan_cache_mode = force_custom_plan")
                     .execute(&mut *tx)
                     .await?;
+                // `None`: only stop words, nothing can match.
+                let Some(tsquery) = search.tsquery(&mut *tx).await? else {
+                    return Ok(InboxPage {
+                        items: Vec::new(),
+                        now: Utc::now(),
+                        next: None,
+                    });
+                };
                 let rows = sqlx::query_as!(
                     Row,
-                    r#"with hits as (
-                         (select a.id, a.occurred_at from activities a
-                          where a.user_id = $1
-                            and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
-                            and (a.direction = 'inbound' or a.channel = 'meeting')
-                            and (a.occurred_at, a.id) < ($2, $3)
-                            and (cardinality($4::text[]) = 0 or a.channel = any($4))
-                            and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
-                            and lower(coalesce(a.subject, '') || ' ' || coalesce(a.snippet, '')) like $7
-                          order by a.occurred_at desc, a.id desc
-                          limit $6)
-                         union
-                         (select a.id, a.occurred_at from activity_participants p
-                          join activities a on a.id = p.activity_id
-                          where p.user_id = $1 and p.role in ('from', 'organizer')
-                            and lower(coalesce(p.display_name, '') || ' ' || p.address) like $7
-                            and a.user_id = $1
-                            and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
-                            and (a.direction = 'inbound' or a.channel = 'meeting')
-                            and (a.occurred_at, a.id) < ($2, $3)
-                            and (cardinality($4::text[]) = 0 or a.channel = any($4))
-                            and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
-                          order by a.occurred_at desc, a.id desc
-                          limit $6)
-                       ), page as (
-                         select id from hits order by occurred_at desc, id desc limit $6
+                    r#"with page as (
+                         select a.id from activities a
+                         join activity_search s on s.activity_id = a.id and s.user_id = $1
+                         where a.user_id = $1
+                           and a.done_at is null and a.dismissed_at is null and a.deleted_at is null
+                           and (a.direction = 'inbound' or a.channel = 'meeting')
+                           and (a.occurred_at, a.id) < ($2, $3)
+                           and (cardinality($4::text[]) = 0 or a.channel = any($4))
+                           and (not $5 or (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))))
+                           and ($7::text is null or s.doc @@ $7::tsquery)
+                           and a.occurred_at >= coalesce($8::timestamptz, '-infinity')
+                           and a.occurred_at < coalesce($9::timestamptz, 'infinity')
+                         order by a.occurred_at desc, a.id desc
+                         limit $6
                        )
                        select a.id, a.channel as "channel: Channel", a.occurred_at, a.subject, a.snippet,
                               (a.read_at is null and (a.channel <> 'email' or 'UNREAD' = any(a.labels))) as "unread!",
@@ -159,7 +153,9 @@ impl InboxScope<'_> {
                     &channels,
                     query.unread_only,
                     limit,
-                    contains_pattern(search),
+                    tsquery.as_deref(),
+                    search.after_instant(),
+                    search.before_instant(),
                 )
                 .fetch_all(&mut *tx)
                 .await?;

@@ -43,6 +43,30 @@ impl From<Row> for SearchHit {
     }
 }
 
+impl SearchQuery {
+    /// The query's words and operators as a tsquery's text (built by `search_tsquery`,
+    /// which stems them like the documents), `Some(None)` for a query that is only a
+    /// date range, and `None` when nothing can match (only stop words).
+    pub(crate) async fn tsquery(
+        &self,
+        conn: &mut sqlx::PgConnection,
+    ) -> Result<Option<Option<String>>, DomainError> {
+        let tsquery = sqlx::query_scalar!(
+            r#"select search_tsquery($1, $2, $3, $4, $5, $6)::text"#,
+            &self.words,
+            &self.phrases,
+            &self.from,
+            &self.to,
+            &self.channel_names(),
+            self.has_attachment,
+        )
+        .fetch_one(conn)
+        .await?;
+        let dated = self.after.is_some() || self.before.is_some();
+        Ok((tsquery.is_some() || dated).then_some(tsquery))
+    }
+}
+
 impl SearchScope<'_> {
     /// Page `page` (from 1) of the results of `query`.
     pub async fn page(self, query: &SearchQuery, page: u32) -> Result<SearchPage, DomainError> {
@@ -74,21 +98,9 @@ impl SearchScope<'_> {
         sqlx::query!("set local plan_cache_mode = force_custom_plan")
             .execute(&mut *tx)
             .await?;
-        let tsquery = sqlx::query_scalar!(
-            r#"select search_tsquery($1, $2, $3, $4, $5, $6)::text"#,
-            &query.words,
-            &query.phrases,
-            &query.from,
-            &query.to,
-            &query.channel_names(),
-            query.has_attachment,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        // Only stop words: nothing can match.
-        if tsquery.is_none() && query.after.is_none() && query.before.is_none() {
+        let Some(tsquery) = query.tsquery(&mut *tx).await? else {
             return Ok(Vec::new());
-        }
+        };
         let marks = format!("{START}{STOP}");
         let rows = sqlx::query_as!(
             Row,
@@ -134,7 +146,7 @@ impl SearchScope<'_> {
                left join contacts c on c.user_id = $1 and c.id = s.contact_id
                order by r.rank desc, r.occurred_at desc, r.activity_id desc"#,
             self.user.0,
-            tsquery,
+            tsquery.as_deref(),
             query.after_instant(),
             query.before_instant(),
             RANK_WINDOW as i64,

@@ -240,16 +240,39 @@ async fn the_inbox_lists_what_arrived_newest_first_with_read_state_filters_and_s
         [whatsapp, mail, meeting],
         "a meeting is unread until opened"
     );
-    // Search: subject, snippet, sender name and address, case-folded, `%` literal.
+    // Search, in the mail search's language: words of the subject, the text and the
+    // sender's name and address, stemmed or as typed, case-folded; operators; only what
+    // is in the inbox.
     assert_eq!(ids(&alex, "", false, "QUARTERLY").await, [mail]);
-    assert_eq!(ids(&alex, "", false, "up 50%").await, [mail]);
-    assert_eq!(ids(&alex, "", false, "50%t").await, Vec::<Uuid>::new());
+    assert_eq!(ids(&alex, "", false, "revenues 50%").await, [mail]);
+    assert_eq!(
+        ids(&alex, "", false, "revenue lunch").await,
+        Vec::<Uuid>::new()
+    );
     assert_eq!(ids(&alex, "", false, "dana").await, [whatsapp]);
-    assert_eq!(ids(&alex, "", false, "ann@x").await, [mail, meeting]);
-    assert_eq!(ids(&alex, "meeting", false, "ann@x").await, [meeting]);
+    assert_eq!(
+        ids(&alex, "", false, "from:ann@x.example").await,
+        [mail, meeting]
+    );
+    assert_eq!(ids(&alex, "meeting", false, "ann").await, [meeting]);
+    assert_eq!(
+        ids(&alex, "", false, "channel:whatsapp free").await,
+        [whatsapp]
+    );
+    assert_eq!(ids(&alex, "", false, "\"quarterly numbers\"").await, [mail]);
+    assert_eq!(
+        ids(&alex, "", false, "\"numbers quarterly\"").await,
+        Vec::<Uuid>::new(),
+        "a phrase's words in its order"
+    );
     assert_eq!(
         ids(&alex, "", false, "sent by me").await,
         Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        ids(&alex, "", false, "the").await,
+        Vec::<Uuid>::new(),
+        "only a stop word"
     );
 
     // Opening marks read (once) and says where to go.
@@ -275,6 +298,7 @@ async fn the_inbox_lists_what_arrived_newest_first_with_read_state_filters_and_s
         ("fax", "", "", "channel"),
         ("", "", "not-a-cursor", "cursor"),
         ("", &"x".repeat(201)[..], "", "search"),
+        ("", "subject:lunch", "", "search"),
     ] {
         let (status, body) = list_raw(&alex, channels, false, q, cursor).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
