@@ -108,7 +108,7 @@ impl InboxScope<'_> {
                     .execute(&mut *tx)
                     .await?;
                 // `None`: only stop words, nothing can match.
-                let Some(tsquery) = search.tsquery(&mut *tx).await? else {
+                let Some(tsquery) = search.tsquery(&mut tx).await? else {
                     return Ok(InboxPage {
                         items: Vec::new(),
                         now: Utc::now(),

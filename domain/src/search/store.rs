@@ -98,7 +98,7 @@ impl SearchScope<'_> {
         sqlx::query!("set local plan_cache_mode = force_custom_plan")
             .execute(&mut *tx)
             .await?;
-        let Some(tsquery) = query.tsquery(&mut *tx).await? else {
+        let Some(tsquery) = query.tsquery(&mut tx).await? else {
             return Ok(Vec::new());
         };
         let marks = format!("{START}{STOP}");
