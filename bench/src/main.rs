@@ -7,7 +7,7 @@
 //!                [--concurrency 4] [--out DIR]
 //! bench thread [--messages 100] [--requests 200] [--out DIR]
 //! bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
-//! bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
+//! bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! bench caldav [--events 200] [--polls 500] [--out DIR]
@@ -44,7 +44,7 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
        bench thread [--messages 100] [--requests 200] [--out DIR]
        bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
-       bench ingest [--seconds 20] [--connections 8] [--messages 3000] [--out DIR]
+       bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
        bench caldav [--events 200] [--polls 500] [--out DIR]
@@ -106,7 +106,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         ingest: ingest::Scale {
             seconds: 20,
             connections: 8,
-            messages: 3_000,
+            messages: 20_000,
         },
         soak: soak::Scale {
             seconds: 600,

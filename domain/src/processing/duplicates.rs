@@ -444,17 +444,31 @@ impl ProcessingScope<'_> {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
+        // Threads -> their messages -> participants -> contact, whatever the estimates:
+        // during an import the participants and contacts grow faster than their
+        // statistics, and Postgres, taking them for a handful, read all the user's
+        // participations and crossed them with the threads (a fifth of a second per
+        // batch at 20,000 messages, half the processing time). `offset 0` keeps each
+        // lateral step a lookup by the step before, and the linked test stays outside
+        // the participants' step: stale statistics say no participant is linked yet,
+        // which made the contact index look like the cheaper way in.
         Ok(sqlx::query!(
-            r#"select a.thread_key as "thread!", a.id as activity,
-                      coalesce(c.merged_into, c.id) as "contact!", p.address, p.display_name
-               from activities a
-               join activity_participants p on p.user_id = a.user_id and p.activity_id = a.id
-               join contacts c on c.user_id = p.user_id and c.id = p.contact_id
-               where a.user_id = $1 and a.deleted_at is null and p.address_kind = 'email'
-                 and p.display_name is not null
-                 and a.thread_key in (select thread_key from activities
-                                      where user_id = $1 and id = any($2)
-                                        and thread_key is not null)"#,
+            r#"select t.thread_key as "thread!", a.id as activity,
+                      (select coalesce(c.merged_into, c.id) from contacts c
+                       where c.user_id = $1 and c.id = p.contact_id) as "contact!",
+                      p.address, p.display_name
+               from (select distinct thread_key from activities
+                     where user_id = $1 and id = any($2) and thread_key is not null) t
+               cross join lateral (
+                 select a.id from activities a
+                 where a.user_id = $1 and a.thread_key = t.thread_key and a.deleted_at is null
+                 offset 0) a
+               cross join lateral (
+                 select p.contact_id, p.address, p.display_name from activity_participants p
+                 where p.user_id = $1 and p.activity_id = a.id and p.address_kind = 'email'
+                   and p.display_name is not null
+                 offset 0) p
+               where p.contact_id is not null"#,
             self.user.0,
             &candidates,
         )

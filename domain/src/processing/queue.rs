@@ -177,13 +177,31 @@ impl LeasedTable for ActivityQueue {
         lease: Duration,
     ) -> Result<Vec<ClaimedActivity>, ProcessingError> {
         let mut tx = self.config.pool.begin().await?;
+        // The users with due activities are listed by skipping through the per-user
+        // index (one probe each), those another worker holds are set aside, and of the
+        // rest the one whose due activity is oldest is taken. Walking the due
+        // activities themselves instead read all of a held user's (20 ms at 20,000)
+        // every time an idle worker looked, ten times a second.
         let Some(user) = sqlx::query_scalar!(
-            r#"select a.user_id from activities a
-               where a.state in ('raw', 'failed') and a.next_attempt_at <= now()
-                 and not exists (select 1 from activities p
-                                 where p.state = 'processing' and p.user_id = a.user_id
-                                   and p.claimed_by <> $1 and p.lease_expires_at > now())
-               order by a.next_attempt_at, a.id
+            r#"with recursive due_users(user_id) as (
+                 (select user_id from activities where state in ('raw', 'failed')
+                  order by user_id limit 1)
+                 union all
+                 select (select a.user_id from activities a
+                         where a.state in ('raw', 'failed') and a.user_id > d.user_id
+                         order by a.user_id limit 1)
+                 from due_users d where d.user_id is not null),
+               held as (
+                 select distinct user_id from activities
+                 where state = 'processing' and claimed_by <> $1 and lease_expires_at > now())
+               select d.user_id as "user_id!" from due_users d
+               cross join lateral (
+                 select a.next_attempt_at, a.id from activities a
+                 where a.user_id = d.user_id and a.state in ('raw', 'failed')
+                   and a.next_attempt_at <= now()
+                 order by a.next_attempt_at, a.id limit 1) oldest
+               where d.user_id is not null and d.user_id not in (select user_id from held)
+               order by oldest.next_attempt_at, oldest.id
                limit 1"#,
             worker.as_str(),
         )

@@ -207,21 +207,10 @@ async fn a_failed_stats_refresh_is_retried_until_the_stats_match_a_recount() {
 #[tokio::test]
 async fn one_worker_at_a_time_claims_a_users_mail() {
     let db = fresh_db().await;
-    let (alex, sam) = tokio::join!(eval_mailbox(&db, 40), async {
-        let sam = user(&db, "sam@example.org").await;
-        let account = gmail_account(&db, sam, "sam@example.org").await;
-        let spec = MailboxSpec::demo(40);
-        let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
-            .messages()
-            .map(IncomingEmail::from)
-            .collect();
-        db.for_user(sam)
-            .mail()
-            .store_emails(account, &emails, &IngestFilter::default())
-            .await
-            .unwrap();
-        sam
-    });
+    let (alex, sam) = tokio::join!(
+        eval_mailbox(&db, 40),
+        demo_mailbox(&db, "sam@example.org", 40)
+    );
     let queue = db.activity_queue();
     let lease = Duration::from_secs(60);
     let (a, b) = (WorkerId::new("a"), WorkerId::new("b"));
@@ -248,4 +237,53 @@ async fn one_worker_at_a_time_claims_a_users_mail() {
     assert!(more.iter().all(|c| c.user == held) && !more.is_empty());
     let users: Vec<Uuid> = [alex, sam].iter().map(|u| u.0).collect();
     assert!(users.contains(&held.0));
+}
+
+/// The demo mailbox stored raw, in one transaction, for a new user `email`.
+async fn demo_mailbox(db: &Db, email: &str, messages: usize) -> UserId {
+    let owner = user(db, email).await;
+    let account = gmail_account(db, owner, email).await;
+    let emails: Vec<IncomingEmail> = Mailbox::generate(&MailboxSpec::demo(messages))
+        .messages()
+        .map(IncomingEmail::from)
+        .collect();
+    db.for_user(owner)
+        .mail()
+        .store_emails(account, &emails, &IngestFilter::default())
+        .await
+        .unwrap();
+    owner
+}
+
+/// Of the users no worker holds, the one whose due mail has waited longest is served
+/// first, whichever it is.
+#[tokio::test]
+async fn the_user_whose_mail_waited_longest_is_claimed_first() {
+    let db = fresh_db().await;
+    let (alex, sam) = tokio::join!(
+        demo_mailbox(&db, "alex@example.org", 10),
+        demo_mailbox(&db, "sam@example.org", 10)
+    );
+    for (longest, other) in [(alex, sam), (sam, alex)] {
+        // Everything due again, the one user's mail an hour longer.
+        sqlx::query(
+            "update activities set state = 'raw', claimed_by = null, lease_expires_at = null,
+                    next_attempt_at = now() - case when user_id = $1 then interval '2 hours'
+                                                   else interval '1 hour' end",
+        )
+        .bind(longest.0)
+        .execute(db.pool())
+        .await
+        .unwrap();
+        let claimed = db
+            .activity_queue()
+            .claim(&WorkerId::generate(), 3, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 3);
+        assert!(
+            claimed.iter().all(|c| c.user == longest && c.user != other),
+            "the longest-waiting user's mail first"
+        );
+    }
 }
