@@ -1,6 +1,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use app::ssr::AppContext;
 use app::{App, shell};
@@ -19,7 +19,7 @@ use fakes::google::{DemoAccount, FakeGoogle, FakeGoogleConfig, MailboxSource, Ru
 use fakes::mailbox::MailboxSpec;
 use fakes::serve::RunningServer;
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio_util::sync::CancellationToken;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
@@ -402,8 +402,20 @@ fn session_layer(db: &Db, secure: bool) -> SessionManagerLayer<PgSessionStore> {
         .with_expiry(Expiry::OnInactivity(auth::SESSION_INACTIVITY))
 }
 
+/// The app's page routes, generated once per process. Generating them renders the app
+/// with resource loading switched off by a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`), and a resource first polled while that flag is up waits
+/// forever (leptos#4773): a page being served in this process during a second
+/// generation would never be answered. A process serving one app generates once,
+/// before it serves; the tests and benches build many apps in one process, so they
+/// share this one list.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https: bool) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     // Also registers every server function under /api with the same context.
     let render_context = {
         let state = state.clone();

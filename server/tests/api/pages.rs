@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use crate::helpers::{ALEX, spawn_app};
 
 #[tokio::test]
@@ -39,6 +41,39 @@ async fn empty_states_guide_the_user() {
     assert!(contacts.contains("No contacts yet"));
     let (_, timeline) = alex.get_html("/timeline").await;
     assert!(timeline.contains("Nothing captured yet"));
+}
+
+/// Building an app generates its page routes, which switches resource loading off
+/// process-wide while it runs (leptos#4773): a page rendering in that window used to
+/// wait forever. Tests and benches build many apps in one process, so pages must keep
+/// being answered while others are built.
+#[tokio::test]
+async fn pages_are_answered_while_other_apps_are_built() {
+    let app = spawn_app().await;
+    let alex = app.sign_in(ALEX).await;
+    let building = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the other apps");
+        runtime.block_on(async {
+            for _ in 0..20 {
+                spawn_app().await;
+            }
+        });
+    });
+    let mut rendered = 0;
+    while !building.is_finished() {
+        let page = tokio::time::timeout(Duration::from_secs(10), alex.get_html("/contacts"));
+        let (status, html) = page
+            .await
+            .unwrap_or_else(|_| panic!("page {rendered} not answered in 10 s"));
+        assert_eq!(status, 200);
+        assert!(html.contains("No contacts yet"), "page {rendered} complete");
+        rendered += 1;
+    }
+    building.join().expect("apps built");
+    assert!(rendered > 0, "pages were rendered while apps were built");
 }
 
 #[tokio::test]
