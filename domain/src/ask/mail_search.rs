@@ -12,7 +12,7 @@ use regex::Regex;
 use super::tools::{Limit, MessageFilter, MessageRef};
 use crate::DomainError;
 use crate::db::scopes::AskScope;
-use crate::search::{RANK_WINDOW, SearchQuery};
+use crate::search::{Matching, RANK_WINDOW, SearchQuery};
 
 static SAID_ABOUT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -50,27 +50,14 @@ impl AskScope<'_> {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(text_query);
-        let tsquery = match &query {
-            Some(q) => {
-                let tsquery = sqlx::query_scalar!(
-                    r#"select search_tsquery($1, $2, $3, $4, $5, $6)::text"#,
-                    &q.words,
-                    &q.phrases,
-                    &q.from,
-                    &q.to,
-                    &q.channel_names(),
-                    q.has_attachment,
-                )
-                .fetch_one(self.pool)
-                .await?;
-                // Only stop words: nothing to find.
-                if tsquery.is_none() && q.after.is_none() && q.before.is_none() {
-                    return Ok(Vec::new());
-                }
-                tsquery
-            }
-            None => None,
+        // Planned for its own tsquery, like the search page (see `begin_planned`).
+        let (mut tx, matching) = match &query {
+            Some(q) => q.begin_planned(self.pool).await?,
+            None => (self.pool.begin().await?, Matching::Everything),
         };
+        if matching == Matching::Nothing {
+            return Ok(Vec::new());
+        }
         let after = [
             filter.period.map(|p| p.from),
             query.as_ref().and_then(SearchQuery::after_instant),
@@ -85,7 +72,7 @@ impl AskScope<'_> {
         .into_iter()
         .flatten()
         .min();
-        Ok(sqlx::query_as!(
+        let messages = sqlx::query_as!(
             MessageRef,
             r#"with candidates as materialized (
                  select s.activity_id, s.occurred_at, s.doc
@@ -119,7 +106,7 @@ impl AskScope<'_> {
                         r.occurred_at desc, r.activity_id
                limit $8"#,
             self.user.0,
-            tsquery,
+            matching.tsquery(),
             &filter.contacts,
             filter.company,
             after,
@@ -128,8 +115,10 @@ impl AskScope<'_> {
             limit.get() as i64,
             RANK_WINDOW as i64,
         )
-        .fetch_all(self.pool)
-        .await?)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(messages)
     }
 }
 

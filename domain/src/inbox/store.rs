@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::{Cursor, InboxQuery};
 use crate::DomainError;
 use crate::db::scopes::InboxScope;
+use crate::search::Matching;
 
 /// One row as read, before it becomes an [`InboxItem`].
 struct Row {
@@ -99,22 +100,17 @@ impl InboxScope<'_> {
                 .await?
             }
             Some(search) => {
-                // A plan for a rare word is wrong for a common one: plan each search
-                // for its own tsquery, never with a cached generic plan. A common word
-                // walks the inbox index newest first and checks each row's document; a
-                // rare one reads the search index.
-                let mut tx = self.pool.begin().await?;
-                sqlx::query!("set local plan_cache_mode = force_custom_plan")
-                    .execute(&mut *tx)
-                    .await?;
-                // `None`: only stop words, nothing can match.
-                let Some(tsquery) = search.tsquery(&mut tx).await? else {
+                // Planned for its own tsquery: a common word walks the inbox index
+                // newest first and checks each row's document; a rare one reads the
+                // search index.
+                let (mut tx, matching) = search.begin_planned(self.pool).await?;
+                if matching == Matching::Nothing {
                     return Ok(InboxPage {
                         items: Vec::new(),
                         now: Utc::now(),
                         next: None,
                     });
-                };
+                }
                 let rows = sqlx::query_as!(
                     Row,
                     r#"with page as (
@@ -153,7 +149,7 @@ impl InboxScope<'_> {
                     &channels,
                     query.unread_only,
                     limit,
-                    tsquery.as_deref(),
+                    matching.tsquery(),
                     search.after_instant(),
                     search.before_instant(),
                 )

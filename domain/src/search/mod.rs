@@ -18,6 +18,7 @@ mod query;
 mod store;
 
 pub use query::{MAX_QUERY_CHARS, MAX_TERMS, QueryError, SearchQuery};
+pub(crate) use store::Matching;
 
 /// Matches ranked per query: the newest ones.
 pub const RANK_WINDOW: usize = 1000;
