@@ -101,16 +101,19 @@ impl RemindersScope<'_> {
             .collect())
     }
 
-    async fn tag_created(self) -> Result<Vec<(String, DateTime<Utc>)>, DomainError> {
-        Ok(sqlx::query!(
-            "select tag, created_at from keep_in_touch_tag_defaults where user_id = $1",
-            self.user.0
-        )
-        .fetch_all(self.pool)
-        .await?
-        .into_iter()
-        .map(|r| (r.tag, r.created_at))
-        .collect())
+    /// The tag defaults, and when each was set (see `since_of`).
+    async fn tag_defaults_and_created(
+        self,
+    ) -> Result<(Vec<TagDefault>, Vec<(String, DateTime<Utc>)>), DomainError> {
+        Ok(self
+            .tag_defaults_since()
+            .await?
+            .into_iter()
+            .map(|(default, created)| {
+                let tag = default.tag.clone();
+                (default, (tag, created))
+            })
+            .unzip())
     }
 
     /// One contact's keep-in-touch state. `NotFound` for a contact that is not the user's.
@@ -132,8 +135,7 @@ impl RemindersScope<'_> {
         .fetch_optional(self.pool)
         .await?
         .ok_or(DomainError::NotFound("contact"))?;
-        let defaults = self.tag_defaults().await?;
-        let created = self.tag_created().await?;
+        let (defaults, created) = self.tag_defaults_and_created().await?;
         let candidate = Candidate {
             id: contact,
             name: String::new(),
@@ -164,8 +166,7 @@ impl RemindersScope<'_> {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<ReminderRow>, DomainError> {
-        let defaults = self.tag_defaults().await?;
-        let created = self.tag_created().await?;
+        let (defaults, created) = self.tag_defaults_and_created().await?;
         let end = window_end(now);
         let default_tags: Vec<String> = defaults.iter().map(|d| d.tag.clone()).collect();
         let mut rows: Vec<ReminderRow> = self

@@ -149,8 +149,21 @@ impl RemindersScope<'_> {
 
     /// The user's tag defaults, by tag.
     pub async fn tag_defaults(self) -> Result<Vec<TagDefault>, DomainError> {
+        Ok(self
+            .tag_defaults_since()
+            .await?
+            .into_iter()
+            .map(|(default, _)| default)
+            .collect())
+    }
+
+    /// The user's tag defaults, by tag, each with when it was set (a default counts
+    /// from then for contacts it reaches), in one read.
+    pub(super) async fn tag_defaults_since(
+        self,
+    ) -> Result<Vec<(TagDefault, DateTime<Utc>)>, DomainError> {
         let rows = sqlx::query!(
-            "select tag, cadence, every_days from keep_in_touch_tag_defaults
+            "select tag, cadence, every_days, created_at from keep_in_touch_tag_defaults
              where user_id = $1 order by tag",
             self.user.0,
         )
@@ -161,10 +174,13 @@ impl RemindersScope<'_> {
             .filter_map(|r| {
                 let frequency =
                     Frequency::from_stored(Cadence::parse(&r.cadence).ok()?, r.every_days)?;
-                Some(TagDefault {
-                    tag: r.tag,
-                    frequency,
-                })
+                Some((
+                    TagDefault {
+                        tag: r.tag,
+                        frequency,
+                    },
+                    r.created_at,
+                ))
             })
             .collect())
     }
