@@ -240,21 +240,26 @@ impl ProcessingScope<'_> {
             r#"with v as (
                  select * from unnest($2::text[], $3::uuid[], $4::uuid[])
                    as v(address, contact, activity)),
+               -- Looked up by address in the address index: joined to the addresses as a
+               -- set instead, Postgres chose to read every participation of the user
+               -- twice (about 100 ms a batch at 20,000 messages).
+               unlinked as materialized (
+                 select p.activity_id, p.role, p.address
+                 from activity_participants p
+                 where p.user_id = $1 and p.address_kind = 'email' and p.address = any($2)
+                   and p.contact_id is null),
                earlier as (
                  update activities a
                  set state = 'raw', attempts = 0, next_attempt_at = now(), last_error = null
-                 from (select distinct p.activity_id from v
-                       join activity_participants p
-                         on p.user_id = $1 and p.address_kind = 'email'
-                        and p.address = v.address and p.contact_id is null
-                        and p.activity_id <> v.activity) e
+                 from (select distinct u.activity_id from unlinked u
+                       join v on v.address = u.address and u.activity_id <> v.activity) e
                  where a.user_id = $1 and a.id = e.activity_id and a.state = 'completed'
                  returning 1),
                linked as (
                  update activity_participants p set contact_id = v.contact
-                 from v
-                 where p.user_id = $1 and p.address_kind = 'email' and p.address = v.address
-                   and p.contact_id is null
+                 from unlinked u join v on v.address = u.address
+                 where p.user_id = $1 and p.activity_id = u.activity_id and p.role = u.role
+                   and p.address_kind = 'email' and p.address = u.address
                  returning 1)
                select (select count(*) from earlier) as "requeued!""#,
             self.user.0,
