@@ -26,6 +26,8 @@ pub struct Scale {
     pub connections: usize,
     /// Messages in the mailbox each processing run works through.
     pub messages: usize,
+    /// Activities per processing claim.
+    pub batch: i64,
 }
 
 pub async fn run(
@@ -59,14 +61,15 @@ pub async fn run(
     );
     markdown.push_str(&format!(
         "Processing: the demo mailbox ({} messages) stored raw, then N activity processors \
-         (contact matching and creation, signature extraction, stats refresh) in one \
-         process until no activity is raw or processing; a fresh database per run.\n\n\
+         (contact matching and creation, signature extraction, stats refresh; {} activities \
+         per claim) in one process until no activity is raw or processing; a fresh database \
+         per run.\n\n\
          | processors | messages | seconds | messages/s | activities processed (with re-queues) |\n\
          |---|---|---|---|---|\n",
-        scale.messages
+        scale.messages, scale.batch
     ));
     for workers in [1, 2, 4] {
-        let run = processing(&new_db().await?, scale.messages, workers).await?;
+        let run = processing(&new_db().await?, scale, workers).await?;
         let rate = run.messages as f64 / run.seconds;
         eprintln!("processing with {workers}: {rate:.0} messages/s");
         figures.insert(format!("processing.per_sec.workers_{workers}"), rate);
@@ -229,12 +232,12 @@ struct ProcessingRun {
 
 async fn processing(
     database_url: &str,
-    messages: usize,
+    scale: &Scale,
     workers: usize,
 ) -> anyhow::Result<ProcessingRun> {
     let db = Db::connect(database_url).await?;
     let sql = PgPool::connect(database_url).await?;
-    let spec = MailboxSpec::demo(messages);
+    let spec = MailboxSpec::demo(scale.messages);
     let (user, account) = owner(&sql, &spec.owner_email).await?;
     let emails: Vec<IncomingEmail> = Mailbox::generate(&spec)
         .messages()
@@ -256,7 +259,10 @@ async fn processing(
             let processor = Processor::new(
                 &db,
                 WorkerId::new(format!("bench-{n}")),
-                ProcessorOptions::default(),
+                ProcessorOptions {
+                    batch: scale.batch,
+                    ..ProcessorOptions::default()
+                },
             );
             let hook = RefreshContactsTouched::new(&db);
             tokio::spawn(processor.run(stop.clone(), hook))

@@ -7,7 +7,7 @@
 //!                [--concurrency 4] [--out DIR]
 //! bench thread [--messages 100] [--requests 200] [--out DIR]
 //! bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
-//! bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--out DIR]
+//! bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--batch 1000] [--out DIR]
 //! bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
 //! bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
 //! bench caldav [--events 200] [--polls 500] [--out DIR]
@@ -44,7 +44,7 @@ const USAGE: &str = "usage: bench sync [--sizes 1000,10000] [--mbox 100000] [--o
        bench contacts [--contacts 100000] [--activities 1000000] [--requests 2000] [--concurrency 4] [--out DIR]
        bench thread [--messages 100] [--requests 200] [--out DIR]
        bench inbox [--activities 1000000] [--requests 2000] [--concurrency 2] [--out DIR]
-       bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--out DIR]
+       bench ingest [--seconds 20] [--connections 8] [--messages 20000] [--batch 1000] [--out DIR]
        bench soak [--seconds 600] [--rss-budget-mib 200] [--out DIR]
        bench memory [--mbox-gib 7] [--name-gib 20] [--rss-budget-mib 200] [--out DIR]
        bench caldav [--events 200] [--polls 500] [--out DIR]
@@ -107,6 +107,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             seconds: 20,
             connections: 8,
             messages: 20_000,
+            batch: domain::processing::ProcessorOptions::default().batch,
         },
         soak: soak::Scale {
             seconds: 600,
@@ -184,6 +185,8 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             "--mbox-gib" => options.memory.mbox_gib = value.parse()?,
             "--name-gib" => options.memory.name_gib = value.parse()?,
             "--connections" => options.ingest.connections = value.parse()?,
+            // Activities per processing claim (the processors' default unless given).
+            "--batch" => options.ingest.batch = value.parse()?,
             // Messages ingest posts, the length of the benchmarked thread, the
             // messages seeded into Cyrus, searched, or in the new user's mailbox.
             "--messages" => {

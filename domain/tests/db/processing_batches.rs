@@ -1,17 +1,19 @@
 //! Processing in batches: the same contacts, links and stats as one activity at a time,
-//! users held by one worker at a time, and stats that converge after a failed refresh.
+//! a user's batches applied one after another in claim order, and stats that converge
+//! after a failed refresh.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use domain::ingest::{IncomingEmail, IngestFilter};
 use domain::jobs::{LeasedTable, WorkerId};
 use domain::processing::{Processor, ProcessorOptions};
 use domain::{Db, UserId};
 use fakes::mailbox::{Mailbox, MailboxSpec};
-use uuid::Uuid;
 
-use crate::helpers::{fresh_db, gmail_account, user};
+use crate::helpers::{fresh_db, gmail_account, user, wait_until};
 
 /// The eval mailbox (the demo's synthetic mail, policy `sent`) stored raw for a new
 /// user of `db`.
@@ -199,10 +201,12 @@ async fn a_failed_stats_refresh_is_retried_until_the_stats_match_a_recount() {
     assert_eq!(refreshed, stats(&db, owner).await);
 }
 
-/// A worker holding claims of a user's mail has the user to itself: another worker
-/// claims other users' mail, or nothing, never the rest of that user's.
+/// Workers take users nobody holds first; when every user with due mail is held, a
+/// worker claims the next batch of a user one other worker holds (it is applied after
+/// that worker's), never of a user two others hold, and a worker that can take nothing
+/// is told nothing is due.
 #[tokio::test]
-async fn one_worker_at_a_time_claims_a_users_mail() {
+async fn free_users_come_first_and_at_most_two_workers_hold_a_user() {
     let db = fresh_db().await;
     let (alex, sam) = tokio::join!(
         eval_mailbox(&db, 40),
@@ -210,30 +214,110 @@ async fn one_worker_at_a_time_claims_a_users_mail() {
     );
     let queue = db.activity_queue();
     let lease = Duration::from_secs(60);
-    let (a, b) = (WorkerId::new("a"), WorkerId::new("b"));
-    let first = queue.claim(&a, 5, lease).await.unwrap();
-    assert_eq!(first.len(), 5);
-    let held = first[0].user;
-    assert!(first.iter().all(|c| c.user == held), "one user per claim");
-    let second = queue.claim(&b, 5, lease).await.unwrap();
-    assert_eq!(second.len(), 5);
-    assert!(
-        second.iter().all(|c| c.user != held),
-        "the other user's mail"
+    let claim = async |worker: &str| {
+        let claimed = queue.claim(&WorkerId::new(worker), 5, lease).await.unwrap();
+        let users: Vec<UserId> = claimed.iter().map(|c| c.user).collect();
+        assert!(users.windows(2).all(|w| w[0] == w[1]), "one user per claim");
+        users.first().copied()
+    };
+    assert!(queue.next_due().await.unwrap().is_some());
+    let first = claim("a").await.expect("a claims");
+    let second = claim("b").await.expect("b claims");
+    assert_ne!(first, second, "the user nobody holds first");
+    assert!([alex, sam].contains(&first) && [alex, sam].contains(&second));
+    let third = claim("c").await.expect("c claims a held user's next batch");
+    let fourth = claim("d")
+        .await
+        .expect("d claims the other held user's next batch");
+    assert_ne!(third, fourth, "never a third worker on a user");
+    assert_eq!(claim("e").await, None, "both users are held by two workers");
+    assert_eq!(
+        queue.next_due().await.unwrap(),
+        None,
+        "nothing a claim could take: idle workers sleep until woken"
     );
-    assert!(
-        queue
-            .claim(&WorkerId::new("c"), 5, lease)
+    // A holder claims more of its own user (one other worker holds it too).
+    let held_by_a_and_another = claim("a").await;
+    assert_eq!(held_by_a_and_another, Some(first));
+}
+
+/// Two workers with batches of one user: the later batch is applied only once the
+/// earlier one has committed, whatever order the workers get there in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_users_batches_are_applied_one_after_another_in_claim_order() {
+    let db = fresh_db().await;
+    let owner = eval_mailbox(&db, 60).await;
+    // The first worker holds its batch's transaction open a while before committing.
+    let slow = Processor::new(
+        &db,
+        WorkerId::new("slow"),
+        ProcessorOptions {
+            batch: 30,
+            pause_before_commit: Duration::from_millis(1500),
+            ..ProcessorOptions::default()
+        },
+    );
+    let fast = processor(&db, "fast", 30);
+    let first = tokio::spawn(async move { slow.process_batch().await.unwrap() });
+    wait_until(
+        "the slow worker to claim its batch",
+        Duration::from_secs(10),
+        async || {
+            let claimed: i64 = sqlx::query_scalar(
+                "select count(*) from activities where state = 'processing' and claimed_by = 'slow'",
+            )
+            .fetch_one(db.pool())
             .await
-            .unwrap()
-            .is_empty(),
-        "both users are held"
+            .unwrap();
+            if claimed == 30 { Ok(()) } else { Err(claimed) }
+        },
+    )
+    .await;
+    let second = fast.process_batch().await.unwrap();
+    assert!(
+        second.completed > 0 && second.completed == second.claimed,
+        "the rest of the same user's mail: {second:?}"
     );
-    // The holder itself claims more of its user.
-    let more = queue.claim(&a, 5, lease).await.unwrap();
-    assert!(more.iter().all(|c| c.user == held) && !more.is_empty());
-    let users: Vec<Uuid> = [alex, sam].iter().map(|u| u.0).collect();
-    assert!(users.contains(&held.0));
+    let earlier_open: i64 = sqlx::query_scalar(
+        "select count(*) from activities where user_id = $1 and state <> 'completed'",
+    )
+    .bind(owner.0)
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        earlier_open, 0,
+        "the earlier batch committed before the later one"
+    );
+    assert_eq!(first.await.unwrap().completed, 30);
+}
+
+/// A batch claimed later waits for one claimed earlier by another worker even when it
+/// gets to applying first: here the earlier batch's worker never applies, so the later
+/// one is applied only once that claim's lease has run out.
+#[tokio::test]
+async fn a_later_batch_waits_for_an_earlier_claim_of_the_same_user() {
+    let db = fresh_db().await;
+    eval_mailbox(&db, 40).await;
+    let stalled = db
+        .activity_queue()
+        .claim(&WorkerId::new("stalled"), 10, Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(stalled.len(), 10);
+    let later = processor(&db, "later", 10).process_batch().await.unwrap();
+    assert_eq!(later.completed, 10);
+    let (lease_ended, applied): (DateTime<Utc>, DateTime<Utc>) = sqlx::query_as(
+        "select (select max(lease_expires_at) from activities where claimed_by = 'stalled'),
+                (select min(processed_at) from activities where state = 'completed')",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert!(
+        applied >= lease_ended,
+        "applied at {applied}, before the earlier claim ended at {lease_ended}"
+    );
 }
 
 fn demo_emails(spec: &MailboxSpec) -> Vec<IncomingEmail> {
