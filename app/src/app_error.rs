@@ -421,7 +421,7 @@ mod server {
                     worded(ErrorKind::Invalid, error).with_field(field)
                 }
                 // Webhook senders retry on 503, which is what a database outage wants.
-                ChannelError::Database(_) => AppError::new(
+                ChannelError::Database(_) | ChannelError::WriterStopped => AppError::new(
                     ErrorKind::Unavailable,
                     "Could not store the payload; retry later.",
                 )

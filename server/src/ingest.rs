@@ -54,8 +54,9 @@ pub async fn receive(
         return Ok(callback_accepted(auth.provider, &outcome));
     }
     let parsed = parse_webhook(auth.provider, auth.defaults, &body, Utc::now())?;
-    let outcome = state.db.ingest_webhook(&auth, &parsed).await?;
-    Ok(accepted(auth.provider, &outcome))
+    let provider = auth.provider;
+    let outcome = state.webhooks.store(auth, parsed).await?;
+    Ok(accepted(provider, &outcome))
 }
 
 /// The key from `Authorization: Bearer` or `X-Ingestion-Key`.

@@ -76,6 +76,9 @@ pub struct AppState {
     /// Model calls per user, webhooks per channel, open streams.
     #[from_ref(skip)]
     pub limits: Limits,
+    /// Stores webhooks in groups (one transaction for those that arrive together).
+    #[from_ref(skip)]
+    pub webhooks: domain::channels::WebhookWriter,
 }
 
 impl AppState {
@@ -243,6 +246,7 @@ impl Application {
             model: config.model.clone(),
             sales_agent,
             limits: Limits::new(config.limits),
+            webhooks: domain::channels::WebhookWriter::start(&db),
         };
         let https = public_url.starts_with("https://");
         let sessions = session_layer(&db, https);

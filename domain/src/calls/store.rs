@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::callback::{CallCallback, NewRecording, ProviderTranscript};
 use super::jobs::{DOWNLOAD_KIND, DOWNLOAD_MAX_ATTEMPTS};
-use crate::channels::store::{Delivery, count_delivery};
+use crate::channels::webhook_group::{Tally, count_deliveries};
 use crate::channels::{ChannelAuth, ChannelError};
 use crate::crypto::SecretBox;
 use crate::db::scopes::CallsScope;
@@ -227,8 +227,10 @@ impl Db {
             }
             CallCallback::TranscriptionFailed { .. } => CallbackOutcome::Ignored,
         };
+        // Not an activity, but the channel is alive: a zero tally dated now.
         let mut conn = self.pool().acquire().await?;
-        count_delivery(&mut conn, auth.channel, Delivery::Callback).await?;
+        let tally = std::collections::HashMap::from([(auth.channel, Tally::default())]);
+        count_deliveries(&mut conn, &tally).await?;
         Ok(outcome)
     }
 

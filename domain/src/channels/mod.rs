@@ -10,6 +10,8 @@ mod key;
 mod phone;
 pub mod providers;
 pub(crate) mod store;
+pub(crate) mod webhook_group;
+mod webhook_writer;
 
 pub use activity::{Address, Participant, WebhookActivity};
 pub use api::{Channel, Direction, ParticipantRole};
@@ -18,6 +20,7 @@ pub(crate) use key::random_secret;
 pub use key::{IngestionKey, KeyHash};
 pub use phone::PhoneNumber;
 pub use store::{ChannelAuth, IngestOutcome, NewChannel};
+pub use webhook_writer::WebhookWriter;
 
 use crate::DomainError;
 
@@ -89,6 +92,10 @@ pub enum ChannelError {
     InvalidPayload { field: String, message: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The webhook writer stopped (the server is shutting down) before the webhook's
+    /// group was stored.
+    #[error("the webhook writer stopped before storing this webhook")]
+    WriterStopped,
 }
 
 impl ChannelError {

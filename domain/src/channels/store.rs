@@ -1,20 +1,18 @@
-//! Channels, their keys and counters, the blocklist, and storing a webhook's activity.
-//! A webhook is written in one transaction: the activity (state `raw`, for the
-//! processing workers), its participants, its ledger row and the channel's counters, or
-//! nothing at all.
+//! Channels, their keys and counters, the blocklist, and storing a webhook's activity
+//! (state `raw`, for the processing workers) with its participants, its ledger row and
+//! the channel's counters, in one transaction: see `webhook_group`.
 
 use api::Provider;
 use api::channels::ChannelView;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
+use super::webhook_group::{Incoming, store_group};
 use super::{
-    Address, BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider,
+    BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider,
     Direction, IngestionKey, KeyHash,
 };
 use crate::db::scopes::ChannelsScope;
-use crate::processing::wake_processors;
 use crate::{Db, DomainError, UserId};
 
 /// What the user asks for when creating a channel.
@@ -94,6 +92,20 @@ impl Db {
             .channels()
             .ingest_webhook(auth, webhook)
             .await
+    }
+
+    /// Stores webhooks as one group, as the webhook writer does with those that arrive
+    /// together: for tests that need to know which webhooks share a group.
+    #[cfg(feature = "test-support")]
+    pub async fn ingest_webhook_group(
+        &self,
+        group: &[(ChannelAuth, ParsedWebhook)],
+    ) -> Result<Vec<IngestOutcome>, ChannelError> {
+        let group: Vec<Incoming> = group
+            .iter()
+            .map(|(auth, webhook)| Incoming { auth, webhook })
+            .collect();
+        store_group(self.pool(), &group).await
     }
 }
 
@@ -266,183 +278,9 @@ impl ChannelsScope<'_> {
         if auth.user != self.user {
             return Err(ChannelError::Unauthorized);
         }
-        let activity = &webhook.activity;
-        let mut tx = self.pool.begin().await?;
-        // The insert trigger's NOTIFY would hold the notify lock through this commit's
-        // flush; the processors are woken after the commit instead.
-        sqlx::query_scalar!("select set_config('rapport.wake_later', 'on', true)")
-            .fetch_one(&mut *tx)
-            .await?;
-
-        let (emails, domains, phones) = sender_keys(activity.senders());
-        let blocked = sqlx::query!(
-            r#"update blocklist set hits = hits + 1
-               where user_id = $1 and ((kind = 'email' and value = any($2))
-                  or (kind = 'domain' and value = any($3))
-                  or (kind = 'phone' and value = any($4)))
-               returning kind, value"#,
-            self.user.0,
-            &emails,
-            &domains,
-            &phones,
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        if let Some(hit) = blocked.first() {
-            let entry = BlockEntry::from_stored(&hit.kind, &hit.value)
-                .map_or_else(|| hit.value.clone(), |e| e.display());
-            count_delivery(&mut tx, auth.channel, Delivery::Dropped).await?;
-            sqlx::query!(
-                r#"insert into sync_ledger (user_id, account_id, external_id, outcome, rule)
-                   values ($1, $2, $3, 'filtered', $4)
-                   on conflict (account_id, external_id) do update
-                     set outcome = excluded.outcome, rule = excluded.rule"#,
-                self.user.0,
-                auth.account,
-                activity.external_id,
-                format!("blocklist:{entry}"),
-            )
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(IngestOutcome::Dropped { entry });
-        }
-
-        let inserted = sqlx::query_scalar!(
-            r#"insert into activities (user_id, account_id, external_id, channel, direction,
-                 occurred_at, thread_key, subject, snippet, body_text, body_html, headers,
-                 attachments, raw_payload, size_bytes)
-               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-               on conflict (account_id, external_id) do nothing
-               returning id"#,
-            self.user.0,
-            auth.account,
-            activity.external_id,
-            activity.channel.as_str(),
-            activity.direction.as_str(),
-            activity.occurred_at,
-            activity.conversation_key().as_deref().map(pg),
-            activity.subject.as_deref().map(pg),
-            activity.snippet().as_deref().map(pg),
-            activity.text.as_deref().map(pg),
-            activity.html.as_deref().map(pg),
-            &activity.headers,
-            serde_json::Value::from(activity.attachments.clone()),
-            &webhook.raw,
-            i64::try_from(webhook.raw.to_string().len()).unwrap_or(i64::MAX),
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = inserted else {
-            let existing = sqlx::query_scalar!(
-                r#"select id from activities
-                   where user_id = $1 and account_id = $2 and external_id = $3"#,
-                self.user.0,
-                auth.account,
-                activity.external_id,
-            )
-            .fetch_one(&mut *tx)
-            .await?;
-            count_delivery(&mut tx, auth.channel, Delivery::Duplicate).await?;
-            // A later status callback of the same call may name its recording.
-            self.attach_recordings(&mut tx, auth, existing, webhook)
-                .await?;
-            tx.commit().await?;
-            return Ok(IngestOutcome::Duplicate(existing));
-        };
-
-        // Known contacts (email, or phone in E.164) are linked at once, so the activity
-        // shows on their timelines while it waits for processing.
-        let people = &activity.participants;
-        sqlx::query!(
-            r#"insert into activity_participants
-                 (user_id, activity_id, role, address_kind, address, display_name, occurred_at,
-                  contact_id)
-               select $1, $2, p.role, p.kind, p.address, p.display_name, $3,
-                      (select coalesce(c.merged_into, c.id)
-                       from contact_identities ci
-                       join contacts c on c.user_id = ci.user_id and c.id = ci.contact_id
-                       where ci.user_id = $1 and ci.kind = p.kind and ci.value = p.address)
-               from unnest($4::text[], $5::text[], $6::text[], $7::text[])
-                 as p(role, kind, address, display_name)
-               on conflict do nothing"#,
-            self.user.0,
-            id,
-            activity.occurred_at,
-            &people
-                .iter()
-                .map(|p| p.role.as_str().to_owned())
-                .collect::<Vec<_>>(),
-            &people
-                .iter()
-                .map(|p| p.address.kind().as_str().to_owned())
-                .collect::<Vec<_>>(),
-            &people
-                .iter()
-                .map(|p| pg(p.address.value()))
-                .collect::<Vec<_>>(),
-            &people
-                .iter()
-                .map(|p| p.display_name.as_deref().map(pg))
-                .collect::<Vec<_>>() as &[Option<String>],
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            r#"insert into sync_ledger (user_id, account_id, external_id, outcome, activity_id)
-               values ($1, $2, $3, 'imported', $4)
-               on conflict (account_id, external_id) do update
-                 set outcome = excluded.outcome, rule = null, activity_id = excluded.activity_id"#,
-            self.user.0,
-            auth.account,
-            activity.external_id,
-            id,
-        )
-        .execute(&mut *tx)
-        .await?;
-        count_delivery(&mut tx, auth.channel, Delivery::Received).await?;
-        self.attach_recordings(&mut tx, auth, id, webhook).await?;
-        tx.commit().await?;
-        wake_processors(self.pool).await?;
-        Ok(IngestOutcome::Stored(id))
+        let mut outcomes = store_group(self.pool, &[Incoming { auth, webhook }]).await?;
+        Ok(outcomes.remove(0))
     }
-
-    /// Recordings the webhook names, and those whose callbacks came before it.
-    async fn attach_recordings(
-        self,
-        tx: &mut PgConnection,
-        auth: &ChannelAuth,
-        activity: Uuid,
-        webhook: &ParsedWebhook,
-    ) -> Result<(), sqlx::Error> {
-        let found = crate::calls::recordings_in(auth.provider, webhook);
-        let external_id = &webhook.activity.external_id;
-        crate::calls::attach_recordings(tx, self.user, auth.account, activity, external_id, &found)
-            .await
-    }
-}
-
-/// Postgres text cannot hold NUL.
-fn pg(text: &str) -> String {
-    text.replace('\0', "")
-}
-
-/// The senders as the blocklist stores them: emails, their domains, phone numbers.
-fn sender_keys<'a>(
-    senders: impl Iterator<Item = &'a Address>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut emails, mut domains, mut phones) = (Vec::new(), Vec::new(), Vec::new());
-    for sender in senders {
-        match sender {
-            Address::Email(e) => {
-                emails.push(e.as_str().to_owned());
-                domains.push(e.domain().to_owned());
-            }
-            Address::Phone(p) => phones.push(p.as_str().to_owned()),
-            Address::Handle(_) => {}
-        }
-    }
-    (emails, domains, phones)
 }
 
 impl From<BlocklistEntry> for api::channels::BlockView {
@@ -453,43 +291,4 @@ impl From<BlocklistEntry> for api::channels::BlockView {
             hits: b.hits,
         }
     }
-}
-
-/// What a delivery to a channel counts as on its settings card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Delivery {
-    Received,
-    Duplicate,
-    Dropped,
-    /// A recording or transcription callback: not an activity, but the channel is alive.
-    Callback,
-}
-
-/// Counts a delivery in the caller's transaction, on the row of this connection's shard:
-/// concurrent webhooks on different connections never wait for each other's commit
-/// (one counter row per channel made every webhook wait for the previous one's flush).
-pub(crate) async fn count_delivery(
-    conn: &mut PgConnection,
-    channel: Uuid,
-    delivery: Delivery,
-) -> Result<(), sqlx::Error> {
-    let one = |d: Delivery| i64::from(delivery == d);
-    sqlx::query!(
-        r#"insert into ingestion_channel_counts
-             (channel_id, shard, received, duplicates, dropped, last_received_at)
-           values ($1, pg_backend_pid() % 16, $2, $3, $4, now())
-           on conflict (channel_id, shard) do update
-             set received = ingestion_channel_counts.received + excluded.received,
-                 duplicates = ingestion_channel_counts.duplicates + excluded.duplicates,
-                 dropped = ingestion_channel_counts.dropped + excluded.dropped,
-                 last_received_at = greatest(ingestion_channel_counts.last_received_at,
-                                             excluded.last_received_at)"#,
-        channel,
-        one(Delivery::Received),
-        one(Delivery::Duplicate),
-        one(Delivery::Dropped),
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use events::RefreshContactsTouched;
 pub use processor::{BatchOutcome, ContactsTouched, Processor, ProcessorOptions};
 pub use provenance::{FieldSource, Provenance};
-pub(crate) use queue::wake_processors;
+pub(crate) use queue::wake_after_commit;
 pub use queue::{ActivityQueue, ClaimedActivity, MAX_ATTEMPTS};
 pub use state_events::StateChanges;
 

@@ -377,15 +377,25 @@ impl LeasedTable for ActivityQueue {
     }
 }
 
-/// Wakes idle processors after a commit, for a transaction that stored activities with
-/// `rapport.wake_later` set (webhooks). A NOTIFY in a transaction holds Postgres's
-/// database-wide notify lock until its commit is flushed, which serialized every
-/// webhook's flush; this one is a statement of its own whose commit is not waited for
-/// (it writes nothing worth a flush), so the lock is held for microseconds. A
-/// notification lost in a crash costs nothing: processors also look every `idle_wait`.
-pub(crate) async fn wake_processors(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {
+/// Wakes idle processors, and the live views of `users`, after a commit, for a
+/// transaction that stored activities with `rapport.wake_later` set (webhooks): its
+/// triggers recorded the events but sent no NOTIFY. A NOTIFY in a transaction holds
+/// Postgres's database-wide notify lock until its commit is flushed, which serialized
+/// every webhook group's flush; this one is a statement of its own whose commit is not
+/// waited for (it writes nothing worth a flush), so the lock is held for microseconds. A
+/// notification lost in a crash costs nothing: processors also look every `idle_wait`,
+/// and live views catch up from the events table on their next notification.
+pub(crate) async fn wake_after_commit(
+    pool: &sqlx::PgPool,
+    users: &[uuid::Uuid],
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        "select set_config('synchronous_commit', 'off', true), pg_notify('rapport_activities', '')"
+        r#"select set_config('synchronous_commit', 'off', true) as "synchronous_commit",
+                  pg_notify('rapport_activities', '') as "processors",
+                  count(pg_notify($2, u::text)::text) as "live_views"
+           from unnest($1::uuid[]) u"#,
+        users,
+        crate::events::EVENTS_CHANNEL,
     )
     .fetch_one(pool)
     .await?;

@@ -211,6 +211,11 @@ impl RemindersScope<'_> {
         contacts: &[Uuid],
         now: DateTime<Utc>,
     ) -> Result<std::collections::HashMap<Uuid, LastInteraction>, DomainError> {
+        // Most contacts pages have nothing due; Postgres plans this statement afresh on
+        // every call (0.6 ms), so an empty list does not ask.
+        if contacts.is_empty() {
+            return Ok(Default::default());
+        }
         let rows = sqlx::query!(
             r#"select distinct on (ap.contact_id) ap.contact_id as "contact!", a.id, a.occurred_at,
                       a.channel as "channel: Channel", a.direction as "direction: Direction", a.subject

@@ -28,4 +28,5 @@ mod summaries;
 mod sync;
 mod threads;
 mod time_zones;
+mod webhook_groups;
 mod write_back;

@@ -78,6 +78,7 @@ fn every_domain_error_maps_to_its_status() {
             422,
         ),
         (ChannelError::Database(database_down()).into(), 503),
+        (ChannelError::WriterStopped.into(), 503),
         (SyncError::AccountNotFound.into(), 404),
         (SyncError::NotGmail.into(), 422),
         (SyncError::Ingest(IngestError::AccountNotFound).into(), 404),
