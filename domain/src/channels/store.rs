@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::providers::ParsedWebhook;
 use super::webhook_group::{Incoming, store_group};
 use super::{
-    BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider,
-    Direction, IngestionKey, KeyHash,
+    BlockEntry, BlocklistEntry, Channel, ChannelDefaults, ChannelError, ChannelProvider, Direction,
+    IngestionKey, KeyHash,
 };
 use crate::db::scopes::ChannelsScope;
 use crate::{Db, DomainError, UserId};

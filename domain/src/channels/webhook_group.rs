@@ -32,8 +32,9 @@ pub(crate) async fn store_group(
 ) -> Result<Vec<IngestOutcome>, ChannelError> {
     let mut tx = pool.begin().await?;
     // The insert triggers' NOTIFYs would hold the notify lock through this commit's
-    // flush; the processors and live views are woken after the commit instead. The search documents
-    // are written whole with the participants, not by the triggers in two steps.
+    // flush; the processors and live views are woken after the commit instead. The
+    // search documents are written whole with the participants, not by the triggers in
+    // two steps.
     sqlx::query!(
         "select set_config('rapport.wake_later', 'on', true) as wake_later,
                 set_config('rapport.search_docs_by_writer', 'on', true) as search_docs"
@@ -55,8 +56,12 @@ pub(crate) async fn store_group(
         .collect();
     owners.sort_unstable();
     owners.dedup();
-    if !owners.is_empty() {
-        wake_after_commit(pool, &owners).await?;
+    // The group is stored: a failed wake-up must not report it lost (its senders would
+    // retry, as duplicates). Processors and live views also poll.
+    if !owners.is_empty()
+        && let Err(error) = wake_after_commit(pool, &owners).await
+    {
+        tracing::warn!(%error, "stored webhooks, but could not notify processors and live views");
     }
     Ok(outcomes)
 }
@@ -106,7 +111,9 @@ async fn count_blocklist_hits(
             let (kind, value) = keys
                 .iter()
                 .find(|(kind, value)| hit.contains(&(webhook.auth.user.0, kind, value)))?;
-            Some(BlockEntry::from_stored(kind, value).map_or_else(|| value.clone(), |e| e.display()))
+            Some(
+                BlockEntry::from_stored(kind, value).map_or_else(|| value.clone(), |e| e.display()),
+            )
         })
         .collect())
 }
@@ -186,7 +193,10 @@ async fn insert_activities(
             .iter()
             .map(|w| serde_json::Value::from(w.webhook.activity.attachments.clone()))
             .collect::<Vec<_>>(),
-        &kept.iter().map(|w| w.webhook.raw.clone()).collect::<Vec<_>>(),
+        &kept
+            .iter()
+            .map(|w| w.webhook.raw.clone())
+            .collect::<Vec<_>>(),
         &kept
             .iter()
             .map(|w| i64::try_from(w.webhook.raw.to_string().len()).unwrap_or(i64::MAX))
@@ -208,7 +218,9 @@ async fn insert_activities(
                 .map(IngestOutcome::Stored),
         })
         .collect();
-    let retries: Vec<usize> = (0..group.len()).filter(|&i| outcomes[i].is_none()).collect();
+    let retries: Vec<usize> = (0..group.len())
+        .filter(|&i| outcomes[i].is_none())
+        .collect();
     if !retries.is_empty() {
         let existing = sqlx::query!(
             r#"select a.account_id, a.external_id, a.id
@@ -267,7 +279,13 @@ async fn insert_participants_and_documents(
             IngestOutcome::Stored(id) => Some((w, *id)),
             _ => None,
         })
-        .flat_map(|(w, id)| w.webhook.activity.participants.iter().map(move |p| (w, id, p)))
+        .flat_map(|(w, id)| {
+            w.webhook
+                .activity
+                .participants
+                .iter()
+                .map(move |p| (w, id, p))
+        })
         .collect();
     let stored: Vec<Uuid> = outcomes
         .iter()
@@ -309,7 +327,10 @@ async fn insert_participants_and_documents(
                from people group by activity_id
              ) d on d.activity_id = a.id
            where a.id = any($8) and a.deleted_at is null and a.dismissed_at is null"#,
-        &people.iter().map(|(w, _, _)| w.auth.user.0).collect::<Vec<_>>(),
+        &people
+            .iter()
+            .map(|(w, _, _)| w.auth.user.0)
+            .collect::<Vec<_>>(),
         &people.iter().map(|(_, id, _)| *id).collect::<Vec<_>>(),
         &people
             .iter()
@@ -359,7 +380,10 @@ async fn write_ledger(
             ),
             IngestOutcome::Duplicate(_) => continue,
         };
-        lines.insert((w.auth.account, w.webhook.activity.external_id.as_str()), line);
+        lines.insert(
+            (w.auth.account, w.webhook.activity.external_id.as_str()),
+            line,
+        );
     }
     if lines.is_empty() {
         return Ok(());
@@ -435,7 +459,10 @@ pub(crate) async fn count_deliveries(
                                              excluded.last_received_at)"#,
         &tallies.iter().map(|(c, _)| **c).collect::<Vec<_>>(),
         &tallies.iter().map(|(_, t)| t.received).collect::<Vec<_>>(),
-        &tallies.iter().map(|(_, t)| t.duplicates).collect::<Vec<_>>(),
+        &tallies
+            .iter()
+            .map(|(_, t)| t.duplicates)
+            .collect::<Vec<_>>(),
         &tallies.iter().map(|(_, t)| t.dropped).collect::<Vec<_>>(),
     )
     .execute(conn)
@@ -467,12 +494,15 @@ async fn attach_recordings(
         Vec::new()
     } else {
         sqlx::query!(
-        r#"select distinct r.account_id, r.call_external_id
+            r#"select distinct r.account_id, r.call_external_id
            from call_recordings r
            join unnest($1::uuid[], $2::text[]) as w(account_id, external_id)
              on r.account_id = w.account_id and r.call_external_id = w.external_id
            where r.activity_id is null"#,
-            &twilio.iter().map(|(w, _)| w.auth.account).collect::<Vec<_>>(),
+            &twilio
+                .iter()
+                .map(|(w, _)| w.auth.account)
+                .collect::<Vec<_>>(),
             &twilio
                 .iter()
                 .map(|(w, _)| w.webhook.activity.external_id.clone())

@@ -4,12 +4,12 @@
 //! and keeps one webhook's failure from failing the rest of its group.
 
 use chrono::Utc;
+use domain::Db;
 use domain::channels::providers::{ParsedWebhook, parse_webhook};
 use domain::channels::{
     BlockEntry, Channel, ChannelAuth, ChannelDefaults, ChannelError, ChannelProvider, Direction,
     IngestOutcome, NewChannel, WebhookWriter,
 };
-use domain::Db;
 use uuid::Uuid;
 
 use crate::helpers::{documents_the_triggers_build, fresh_db, search_documents, user};
@@ -204,9 +204,15 @@ async fn a_group_stores_what_its_webhooks_stored_one_after_another_store() {
         })
         .collect();
     let written = search_documents(&grouped, &stored).await;
-    assert!(written.iter().any(|l| l.contains(" f:dana ")), "{written:?}");
+    assert!(
+        written.iter().any(|l| l.contains(" f:dana ")),
+        "{written:?}"
+    );
     assert!(written.iter().any(|l| l.contains(" first ")), "{written:?}");
-    assert_eq!(written, documents_the_triggers_build(&grouped, &stored).await);
+    assert_eq!(
+        written,
+        documents_the_triggers_build(&grouped, &stored).await
+    );
 }
 
 #[tokio::test]
@@ -233,14 +239,16 @@ async fn the_writer_answers_each_webhook_with_its_own_activity_in_few_transactio
         let Ok(IngestOutcome::Stored(activity)) = outcome else {
             panic!("{id}: {outcome:?}")
         };
-        let (user, external_id, text): (Uuid, String, String) = sqlx::query_as(
-            "select user_id, external_id, body_text from activities where id = $1",
-        )
-        .bind(activity)
-        .fetch_one(db.pool())
-        .await
-        .unwrap();
-        assert_eq!((user, external_id.as_str(), text.as_str()), (auth.user.0, id.as_str(), id.as_str()));
+        let (user, external_id, text): (Uuid, String, String) =
+            sqlx::query_as("select user_id, external_id, body_text from activities where id = $1")
+                .bind(activity)
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            (user, external_id.as_str(), text.as_str()),
+            (auth.user.0, id.as_str(), id.as_str())
+        );
     }
     // Handed over together, they are stored together (a transaction per webhook would
     // be 60).
@@ -250,7 +258,10 @@ async fn the_writer_answers_each_webhook_with_its_own_activity_in_few_transactio
     .fetch_one(db.pool())
     .await
     .unwrap();
-    assert!(transactions <= 3, "{transactions} transactions for 60 webhooks");
+    assert!(
+        transactions <= 3,
+        "{transactions} transactions for 60 webhooks"
+    );
 
     // Both owners' live views hear of their new activities (notified after the commit,
     // not by the insert trigger inside it).
@@ -262,7 +273,8 @@ async fn the_writer_answers_each_webhook_with_its_own_activity_in_few_transactio
             .unwrap();
         heard.insert(note.payload().to_owned());
     }
-    let owners = std::collections::BTreeSet::from([phone.user.0.to_string(), sams.user.0.to_string()]);
+    let owners =
+        std::collections::BTreeSet::from([phone.user.0.to_string(), sams.user.0.to_string()]);
     assert_eq!(heard, owners);
 }
 
@@ -278,9 +290,20 @@ async fn a_webhook_that_cannot_be_stored_fails_alone_and_its_group_is_stored() {
         ..phone.clone()
     };
     let mut webhooks: Vec<(ChannelAuth, ParsedWebhook)> = (0..10)
-        .map(|i| (phone.clone(), parsed(&phone, &sms(&format!("g-{i}"), "+14155552671", "hi"))))
+        .map(|i| {
+            (
+                phone.clone(),
+                parsed(&phone, &sms(&format!("g-{i}"), "+14155552671", "hi")),
+            )
+        })
         .collect();
-    webhooks.insert(5, (orphan.clone(), parsed(&orphan, &sms("lost", "+14155552671", "hi"))));
+    webhooks.insert(
+        5,
+        (
+            orphan.clone(),
+            parsed(&orphan, &sms("lost", "+14155552671", "hi")),
+        ),
+    );
     let outcomes = futures::future::join_all(
         webhooks
             .iter()
