@@ -359,6 +359,14 @@ async fn insert_participants_and_documents(
     Ok(())
 }
 
+/// One provider id's line in the sync ledger.
+struct LedgerLine {
+    user: Uuid,
+    outcome: &'static str,
+    rule: Option<String>,
+    activity: Option<Uuid>,
+}
+
 /// The sync ledger's line for each provider id: imported (with its activity) or filtered
 /// (with the blocklist entry). A retry changes nothing. Of two webhooks of the group with
 /// the same id, the later one's line stands, as if stored one after the other.
@@ -367,17 +375,22 @@ async fn write_ledger(
     group: &[Incoming<'_>],
     outcomes: &[IngestOutcome],
 ) -> Result<(), ChannelError> {
-    let mut lines: HashMap<(Uuid, &str), (Uuid, &'static str, Option<String>, Option<Uuid>)> =
-        HashMap::new();
+    let mut lines: HashMap<(Uuid, &str), LedgerLine> = HashMap::new();
     for (w, outcome) in group.iter().zip(outcomes) {
+        let user = w.auth.user.0;
         let line = match outcome {
-            IngestOutcome::Stored(id) => (w.auth.user.0, "imported", None, Some(*id)),
-            IngestOutcome::Dropped { entry } => (
-                w.auth.user.0,
-                "filtered",
-                Some(format!("blocklist:{entry}")),
-                None,
-            ),
+            IngestOutcome::Stored(id) => LedgerLine {
+                user,
+                outcome: "imported",
+                rule: None,
+                activity: Some(*id),
+            },
+            IngestOutcome::Dropped { entry } => LedgerLine {
+                user,
+                outcome: "filtered",
+                rule: Some(format!("blocklist:{entry}")),
+                activity: None,
+            },
             IngestOutcome::Duplicate(_) => continue,
         };
         lines.insert(
@@ -396,7 +409,7 @@ async fn write_ledger(
            on conflict (account_id, external_id) do update
              set outcome = excluded.outcome, rule = excluded.rule,
                  activity_id = coalesce(excluded.activity_id, sync_ledger.activity_id)"#,
-        &lines.iter().map(|(_, l)| l.0).collect::<Vec<_>>(),
+        &lines.iter().map(|(_, l)| l.user).collect::<Vec<_>>(),
         &lines.iter().map(|((a, _), _)| *a).collect::<Vec<_>>(),
         &lines
             .iter()
@@ -404,10 +417,13 @@ async fn write_ledger(
             .collect::<Vec<_>>(),
         &lines
             .iter()
-            .map(|(_, l)| l.1.to_owned())
+            .map(|(_, l)| l.outcome.to_owned())
             .collect::<Vec<_>>(),
-        &lines.iter().map(|(_, l)| l.2.clone()).collect::<Vec<_>>() as &[Option<String>],
-        &lines.iter().map(|(_, l)| l.3).collect::<Vec<_>>() as &[Option<Uuid>],
+        &lines
+            .iter()
+            .map(|(_, l)| l.rule.clone())
+            .collect::<Vec<_>>() as &[Option<String>],
+        &lines.iter().map(|(_, l)| l.activity).collect::<Vec<_>>() as &[Option<Uuid>],
     )
     .execute(&mut *tx)
     .await?;
