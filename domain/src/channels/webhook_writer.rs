@@ -107,6 +107,12 @@ async fn write_group(db: Db, group: Vec<Waiting>) {
                 let _ = waiting.answer.send(Ok(outcome));
             }
         }
+        // A lone webhook's failure is its answer (storing it again would repeat it).
+        Err(error) if group.len() == 1 => {
+            if let Some(waiting) = group.into_iter().next() {
+                let _ = waiting.answer.send(Err(error));
+            }
+        }
         // Each alone, so one webhook's failure is its own and the others are stored.
         Err(_) => {
             for waiting in group {
