@@ -153,13 +153,15 @@ impl ContactsScope<'_> {
         let mut rows = QueryBuilder::<Postgres>::new(PAGE_ROWS);
         rows.push(order).push(") as n from contact_stats s");
         self.push_filters(&mut rows, query);
+        // The limit and offset are written into the statement, not bound (they are
+        // numbers computed here): with them as parameters Postgres planned every call
+        // anew (half a millisecond of each list) rather than keep one plan per page.
         rows.push(" order by ")
             .push(order)
-            .push(" limit ")
-            .push_bind(PAGE_SIZE)
-            .push(" offset ")
-            .push_bind((page - 1) * PAGE_SIZE)
-            .push(") ")
+            .push(format_args!(
+                " limit {PAGE_SIZE} offset {}) ",
+                (page - 1).saturating_mul(PAGE_SIZE)
+            ))
             .push(PAGE_COLUMNS);
         let contacts = rows
             .build_query_as::<ContactListItem>()
@@ -177,10 +179,7 @@ impl ContactsScope<'_> {
                 "select count(*) from (select 1 from contact_stats s",
             );
             self.push_filters(&mut count, query);
-            count
-                .push(" limit ")
-                .push_bind(COUNT_LIMIT + 1)
-                .push(") matches");
+            count.push(format_args!(" limit {}) matches", COUNT_LIMIT + 1));
             let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
             if counted > COUNT_LIMIT {
                 ListTotal::MoreThan(COUNT_LIMIT)
@@ -296,11 +295,19 @@ impl ContactsScope<'_> {
         .await?)
     }
 
-    /// Every tag the user has used, for the filter menu.
+    /// Every tag on the user's listed contacts, A to Z, for the filter menu: one index
+    /// descent per tag in `contact_tags` (each step finds the next tag after the last),
+    /// however many contacts carry them.
     pub async fn tags(self) -> Result<Vec<String>, DomainError> {
         Ok(sqlx::query_scalar!(
-            r#"select distinct unnest(tags) as "tag!" from contact_stats
-               where user_id = $1 and listed and tags <> '{}' order by 1"#,
+            r#"with recursive menu as (
+                 select min(tag) as tag from contact_tags where user_id = $1
+                 union all
+                 select (select min(t.tag) from contact_tags t
+                          where t.user_id = $1 and t.tag > menu.tag)
+                 from menu where menu.tag is not null
+               )
+               select tag as "tag!" from menu where tag is not null"#,
             self.user.0,
         )
         .fetch_all(self.pool)

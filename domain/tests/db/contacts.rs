@@ -700,6 +700,86 @@ async fn the_list_searches_filters_sorts_and_pages() {
     assert_eq!(scope.contacts().tags().await.unwrap(), ["investor"]);
 }
 
+/// The tag menu is read from rows kept by triggers: tagging, editing tags, merging,
+/// un-merging and deleting must each reach it, and another user's tags never do.
+#[tokio::test]
+async fn tag_menu_follows_tagging_edits_merges_and_deletion() {
+    let f = fixture().await;
+    let scope = f.db.for_user(f.me);
+    let pool = f.db.pool();
+    // The menu, checked against the tags of the listed contacts, counted afresh.
+    let menu = || async {
+        let menu = scope.contacts().tags().await.unwrap();
+        let recount: Vec<String> = sqlx::query_scalar(
+            "select distinct unnest(tags) from contact_stats
+             where user_id = $1 and listed order by 1",
+        )
+        .bind(f.me.0)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(menu, recount);
+        menu
+    };
+    assert!(menu().await.is_empty());
+
+    scope.contacts().tag(&[f.ada], "Investor").await.unwrap();
+    scope.contacts().tag(&[f.bob], "friend").await.unwrap();
+    scope.contacts().tag(&[f.bob], "advisor").await.unwrap();
+    assert_eq!(menu().await, ["advisor", "friend", "investor"], "A to Z");
+
+    let stranger = TestUser::create(&f.db, "stranger@example.com").await;
+    let theirs = contact(&stranger, "Their Contact", &["their@example.com"]).await;
+    f.db.for_user(stranger.id)
+        .contacts()
+        .tag(&[theirs], "zebra")
+        .await
+        .unwrap();
+    assert_eq!(menu().await, ["advisor", "friend", "investor"], "not theirs");
+
+    sqlx::query("update contacts set tags = '{advisor}' where id = $1")
+        .bind(f.bob)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(menu().await, ["advisor", "investor"], "friend edited away");
+
+    let merge = scope.contacts().merge(f.ada, f.bob, None).await.unwrap();
+    assert_eq!(menu().await, ["advisor", "investor"], "Ada has both now");
+    sqlx::query("update contacts set tags = '{}' where id = $1")
+        .bind(f.ada)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(
+        menu().await.is_empty(),
+        "merged-away Bob's tags are not on the menu"
+    );
+    scope.contacts().unmerge(merge).await.unwrap();
+    assert!(
+        menu().await.contains(&"advisor".to_owned()),
+        "Bob is listed again"
+    );
+
+    sqlx::query("delete from contacts where id = $1")
+        .bind(f.bob)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("update contacts set tags = '{}' where id = $1")
+        .bind(f.ada)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(menu().await.is_empty(), "deleted");
+    let rows: i64 = sqlx::query_scalar("select count(*) from contact_tags where user_id = $1")
+        .bind(f.me.0)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "no rows left behind");
+}
+
 /// The list's search reads a copy of names, addresses and company kept by triggers:
 /// every way those change must reach it.
 #[tokio::test]
