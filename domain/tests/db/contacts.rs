@@ -735,7 +735,11 @@ async fn tag_menu_follows_tagging_edits_merges_and_deletion() {
         .tag(&[theirs], "zebra")
         .await
         .unwrap();
-    assert_eq!(menu().await, ["advisor", "friend", "investor"], "not theirs");
+    assert_eq!(
+        menu().await,
+        ["advisor", "friend", "investor"],
+        "not theirs"
+    );
 
     sqlx::query("update contacts set tags = '{advisor}' where id = $1")
         .bind(f.bob)
