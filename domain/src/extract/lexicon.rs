@@ -170,7 +170,16 @@ const CLOSINGS: &[&str] = &[
     "thank you",
     "thanks again",
     "thx",
+    "tx",
     "cheers",
+    "cordially",
+    "warmly",
+    "warm wishes",
+    "with best regards",
+    "with kind regards",
+    "with regards",
+    "very truly yours",
+    "yours",
     "sincerely",
     "yours sincerely",
     "sincerely yours",
@@ -320,6 +329,23 @@ pub fn is_disclaimer(paragraph: &str) -> bool {
     hits >= 2
         || (hits == 1 && paragraph.len() > 160)
         || lower.trim_start().starts_with("disclaimer")
+}
+
+/// Advertisements free webmail services append below the text
+/// ("Do You Yahoo!?" and its slogan, Hotmail's "Get your FREE download").
+const WEBMAIL_ADS: &[&str] = &[
+    "do you yahoo!?",
+    "get your free download of msn",
+    "get your free e-mail",
+    "get free email",
+    "join the world's largest e-mail service",
+    "express yourself instantly with msn",
+];
+
+/// The first line of a webmail service's advertisement footer.
+pub fn is_webmail_ad(line: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    WEBMAIL_ADS.iter().any(|f| lower.starts_with(f))
 }
 
 /// "Sent from my iPhone" and similar client footers.

@@ -287,7 +287,9 @@ pub fn clean_display_name(raw: &str) -> Option<DisplayName> {
 
 /// The display name without quotes, addresses, a "via …" suffix and bracketed notes.
 fn bare_name(raw: &str) -> String {
-    let mut s = raw.trim().to_string();
+    // Undecoded quoted-printable tabs and spaces ("=09Sager, Elizabeth =20")
+    // that some forwarders leave in header lines.
+    let mut s = raw.replace("=09", " ").replace("=20", " ").trim().to_string();
     s = strip_quotes(&s);
     // "Name <addr>" passed whole: keep only the name part.
     if let Some(i) = s.find('<') {
@@ -343,7 +345,8 @@ fn strip_bracketed(s: &str) -> String {
 /// "Doe, Jane" -> "Jane Doe". Only when both sides are short name-like
 /// parts, so "Smith, Jones & Co" or "Doe, Jr." are not reordered.
 fn swap_last_first(s: &str) -> String {
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    // cc:Mail and some directories write "Last; First".
+    let parts: Vec<&str> = s.split([',', ';']).map(str::trim).collect();
     if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
         return s.to_string();
     }
@@ -362,7 +365,7 @@ fn swap_last_first(s: &str) -> String {
 }
 
 /// Suffixes and credentials as they are written ("PHD" -> "PhD"); matched without dots.
-fn credential(word: &str) -> Option<&'static str> {
+pub(crate) fn credential(word: &str) -> Option<&'static str> {
     let key: String = word
         .chars()
         .filter(|c| c.is_alphabetic())

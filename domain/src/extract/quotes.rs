@@ -148,6 +148,9 @@ static FROM_LINE: LazyLock<Regex> = LazyLock::new(|| {
 static HEADER_FIELD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\*?(sent|date|to|cc|bcc|subject|gesendet|datum|an|betreff|envoyé|objet|à|enviado|para|asunto|reply-to|importance)\s*:").expect("valid regex")
 });
+/// cc:Mail's sender field, printed below "Subject:" after its "Reply Separator".
+static AUTHOR_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^author\s*:\s*(.*)$").expect("valid regex"));
 static SUBJECT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\*?(subject|betreff|objet|asunto|oggetto|assunto)\s*:").expect("valid regex")
 });
@@ -315,16 +318,23 @@ fn header_block(lines: &[QLine], i: usize) -> Option<(usize, Option<QuotedSender
             sender = Some(parse_sender_value(&c[2]));
             saw_field = true;
         } else if SUBJECT.is_match(t) {
-            // Gmail prints "To:" after "Subject:"; keep consuming fields.
+            // Gmail prints "To:" after "Subject:", cc:Mail its "Author:".
             let mut end = k + 1;
-            while end < lines.len() && HEADER_FIELD.is_match(lines[end].trimmed()) {
+            while end < lines.len() {
+                let t = lines[end].trimmed();
+                if let Some(c) = AUTHOR_LINE.captures(t) {
+                    sender = Some(parse_sender_value(&c[1]));
+                } else if !HEADER_FIELD.is_match(t) {
+                    break;
+                }
                 end += 1;
             }
             // Lotus Notes: "Name <addr> on 03/02/2001 09:15 AM" above "To:".
             let first = lines[begin].trimmed();
             let lotus = (!FROM_LINE.is_match(first) && !HEADER_FIELD.is_match(first))
                 .then(|| parse_sender_value(first));
-            return (saw_field || k > begin).then_some((end, sender.or(lotus)));
+            let fields_below = end > k + 1;
+            return (saw_field || k > begin || fields_below).then_some((end, sender.or(lotus)));
         } else if HEADER_FIELD.is_match(t) {
             saw_field = true;
         } else if t.is_empty() && !saw_field {
