@@ -266,7 +266,6 @@ pub fn examples(
                     .any(|g| matches(f, &c.text, g))
             })
             .map_or(Role::Other, |(_, r)| r);
-            if std::env::var_os("DBG_EX").is_some() { eprintln!("EX\t{role:?}\t{:?}\t{}", c.text, c.features.join(" ")); }
             out.push((c.features, role));
         }
     }

@@ -51,7 +51,12 @@ pub struct SignaturePhone {
 pub struct Signature {
     /// Lines of the scanned text that form the block.
     pub lines: Range<usize>,
+    /// The name the block gives as its holder's.
     pub name: Option<Field>,
+    /// The name the message was signed off with ("Thanks," / "Susan S. Bailey"
+    /// right below it): the writer's name, but part of the closing rather than
+    /// of the signature block (how the annotated mail tells them apart).
+    pub signed_as: Option<Field>,
     pub title: Option<Field>,
     pub company: Option<Field>,
     /// All validated numbers; fax/pager are kept with their kind.
@@ -136,6 +141,12 @@ fn content_end(lines: &[&str]) -> usize {
 static LOTUS_ATTACHMENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ - \S[^\t]{0,80}$").expect("valid regex"));
 
+/// A cell naming an attached document ("Name: BEA - nonsolicit language.doc").
+static ATTACHED_FILE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\.(?:docx?|xlsx?|pptx?|pdf|rtf|txt|wpd|zip|html?|jpe?g|gif|png|tiff?)\b")
+        .expect("valid regex")
+});
+
 /// Attachment stubs mail clients print below the text: " - report.pdf",
 /// "<<Agreement.doc>>", "(See attached file: memo.doc)" (wrapped or not),
 /// "<<...OLE_Obj...>>".
@@ -162,16 +173,29 @@ fn block_start(lines: &[&str], end: usize, hint: &SenderHint) -> Option<usize> {
         .clone()
         .rev()
         .find(|&i| lines[i].trim() == "--" || closing(lines[i]).is_some());
-    // A rule below the name closes the block (a banner follows), it does not open it.
-    let rule_line = window.clone().rev().find(|&i| is_rule(lines[i]));
     match (name_line, cue_line) {
         (Some(n), Some(c)) if c >= n => Some(c + 1),
         (Some(n), _) => Some(n),
         (None, Some(c)) => Some(c + 1),
-        (None, None) => rule_line
-            .map(|r| r + 1)
-            .or_else(|| contact_dense_tail(lines, end)),
+        (None, None) => ruled_section(lines, window).or_else(|| contact_dense_tail(lines, end)),
     }
+}
+
+/// The section after a rule line ("*****", "-----"): the lowest one holding a
+/// phone number or address, so a ruled-off slogan or banner below the
+/// signature ("FairAir is the world's only airline ticket exchange") is
+/// passed over; else the section after the last rule.
+fn ruled_section(lines: &[&str], window: Range<usize>) -> Option<usize> {
+    let rules: Vec<usize> = window.clone().filter(|&i| is_rule(lines[i])).collect();
+    let section_has_contact = |k: usize| {
+        let end = rules.get(k + 1).copied().unwrap_or(window.end);
+        lines[rules[k] + 1..end]
+            .iter()
+            .any(|l| !find_phone_candidates(l).is_empty() || EMAIL.is_match(l))
+    };
+    let last = *rules.last()?;
+    let k = (0..rules.len()).rev().find(|&k| section_has_contact(k));
+    Some(k.map_or(last, |k| rules[k]) + 1)
 }
 
 /// The last paragraph, when at least two of its lines hold a phone number,
@@ -486,6 +510,15 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
     Block { sig, candidates }
 }
 
+/// Words a person's name can be written with: one to five, none with a
+/// digit, `@` or `:`, at least one capitalised ("gngr" and "email." are not).
+fn could_be_name(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=5).contains(&words.len())
+        && !text.contains(|c: char| c.is_ascii_digit() || c == '@' || c == ':')
+        && words.iter().any(|w| w.starts_with(char::is_uppercase))
+}
+
 /// The company name the sender's domain spells, lower-cased ("globex" for
 /// `amy@globex.com`), if it is a company domain.
 fn company_label(hint: &SenderHint) -> Option<String> {
@@ -505,7 +538,11 @@ fn split_title_company(text: &str, company_label: Option<&str>) -> Option<[Strin
         && company
             .chars()
             .all(|c| c.is_ascii_uppercase() || c == '&');
-    let is_company = acronym || is_company_line(company, company_label);
+    // One capitalised word after a title is where the title is held ("CEO, FairAir").
+    let one_name = !company.contains(char::is_whitespace)
+        && company.starts_with(char::is_uppercase)
+        && company.chars().all(char::is_alphanumeric);
+    let is_company = acronym || one_name || is_company_line(company, company_label);
     (looks_like_title(title)
         && !title.contains(',')
         && !looks_like_title(company)
@@ -521,16 +558,22 @@ fn split_title_company(text: &str, company_label: Option<&str>) -> Option<[Strin
 /// under a closing is a sign-off 77 times out of 78.
 fn sign_off_above(lines: &[&str], i: usize) -> Option<&'static str> {
     if closing(lines[i]).is_some_and(|rest| !rest.is_empty()) {
-        return Some("closing_same_line");
+        return Some(CLOSING_SAME_LINE);
     }
     let above = (0..i).rev().find(|&j| !lines[j].trim().is_empty())?;
     closing(lines[above]).filter(|rest| rest.is_empty())?;
     Some(if above + 1 == i {
-        "closing_right_above"
+        CLOSING_RIGHT_ABOVE
     } else {
-        "closing_gap_above"
+        CLOSING_GAP_ABOVE
     })
 }
+
+/// Features of a cell that is part of the closing: on its line ("Thanks,
+/// Deb") or right below it; or below it after a blank line.
+const CLOSING_SAME_LINE: &str = "closing_same_line";
+const CLOSING_RIGHT_ABOVE: &str = "closing_right_above";
+const CLOSING_GAP_ABOVE: &str = "closing_gap_above";
 
 impl Block {
     /// Name, title and company chosen among the candidates by the classifier:
@@ -553,7 +596,9 @@ impl Block {
                     .into_iter()
                     .map(move |r| (p[r as usize], k, r))
             })
-            .filter(|(p, _, r)| *p >= model.threshold(*r))
+            .filter(|(p, k, r)| {
+                *p >= model.threshold(*r) && (*r != Role::Name || could_be_name(&candidates[*k].text))
+            })
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut role_of: Vec<Option<Role>> = vec![None; candidates.len()];
@@ -606,16 +651,26 @@ impl Block {
             }
             f
         });
-        // "Senior Counsel, EWS": the title line also names the company.
-        if let Some(t) = &mut sig.title
-            && let Some([title, company]) = split_title_company(&t.value, company_label(hint).as_deref())
+        // "Senior Counsel, EWS": the title line also names the company (the
+        // classifier may have taken the line as either).
+        let label = company_label(hint);
+        let split = |f: &Field| {
+            split_title_company(&f.value, label.as_deref()).map(|[title, company]| {
+                let at = |value| Field {
+                    value,
+                    line: f.line,
+                };
+                (at(title), at(company))
+            })
+        };
+        if let Some((title, company)) = sig.title.as_ref().and_then(split) {
+            sig.title = Some(title);
+            sig.company.get_or_insert(company);
+        } else if sig.title.is_none()
+            && let Some((title, company)) = sig.company.as_ref().and_then(split)
         {
-            let line = t.line;
-            t.value = title;
-            sig.company.get_or_insert(Field {
-                value: company,
-                line,
-            });
+            sig.title = Some(title);
+            sig.company = Some(company);
         }
         // A role or machine account (sales@, noreply@) never lends a name to a
         // person, and a bare person address keeps only a name it spells.
@@ -637,6 +692,30 @@ impl Block {
             && f > n.line + 3
         {
             sig.name = None;
+        }
+        // A name in the closing ("Thanks," right above it), or below a closing
+        // but followed by numbers rather than a title or company, signs the
+        // message off; the block's name heads a title or company.
+        let signs_off = |k: usize| {
+            let has = |feature: &str| candidates[k].features.iter().any(|f| f == feature);
+            let heads_title_or_company = candidates[k + 1..]
+                .iter()
+                .zip(&role_of[k + 1..])
+                .find(|(c, _)| c.line > candidates[k].line)
+                .is_some_and(|(c, role)| {
+                    let p = model.probabilities(&c.features);
+                    c.line <= candidates[k].line + 2
+                        && (matches!(role, Some(Role::Title | Role::Company))
+                            || [Role::Title, Role::Company]
+                                .into_iter()
+                                .any(|r| p[r as usize] >= model.threshold(r)))
+                });
+            has(CLOSING_RIGHT_ABOVE)
+                || has(CLOSING_SAME_LINE)
+                || (has(CLOSING_GAP_ABOVE) && !heads_title_or_company)
+        };
+        if chosen[Role::Name as usize].is_some_and(signs_off) {
+            sig.signed_as = sig.name.take();
         }
         sig
     }
@@ -838,6 +917,7 @@ fn contact_cell(cell: &str, i: usize, sig: &mut Signature) -> Option<String> {
         || text.len() > 80
         || !text.chars().any(char::is_alphabetic)
         || reads_as_prose(text)
+        || ATTACHED_FILE.is_match(text)
     {
         return None;
     }

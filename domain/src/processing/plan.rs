@@ -279,6 +279,7 @@ fn attach_signature(
         name: sig
             .name
             .as_ref()
+            .or(sig.signed_as.as_ref())
             .and_then(|f| clean_display_name(&f.value))
             .map(|n| n.as_str().to_owned()),
         title: sig.title.map(|f| f.value),
