@@ -299,6 +299,26 @@ pub fn ends_with_role(line: &str) -> bool {
             .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()))
 }
 
+/// A title that opens with its role or rank ("Manager - Human Capital
+/// Advisory Services", "Senior Counsel, EWS", "VP Sales"), however
+/// company-like the rest reads.
+pub fn starts_with_role(line: &str) -> bool {
+    const RANKS: &[&str] = &[
+        "senior", "sr", "junior", "jr", "deputy", "managing", "general", "staff", "regional",
+        "global", "acting", "interim",
+    ];
+    looks_like_title(line)
+        && line
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.split('-').next())
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()) || RANKS.contains(&w.as_str()))
+}
+
 /// "Best regards," / "Thanks!" / "Cheers -" alone on a line, or followed by a
 /// name ("Thanks, Jane"). Returns the text after the closing, if any.
 pub fn closing(line: &str) -> Option<&str> {

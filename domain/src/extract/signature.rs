@@ -15,7 +15,7 @@ use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
     closing, ends_with_role, is_disclaimer, is_mobile_footer, is_webmail_ad, looks_like_company,
-    looks_like_title,
+    looks_like_title, starts_with_role,
 };
 use crate::extract::names::{clean_display_name, credential};
 use crate::extract::phone::{
@@ -240,7 +240,9 @@ fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
             let t = l.trim();
             t.split_whitespace().count() <= 6
                 && !reads_as_prose(t)
-                && !t.ends_with(['?', '!', ':'])
+                // "Sacramento, CA ?": a question mark after a space is a
+                // mangled non-breaking space, not a question.
+                && !(t.ends_with(['?', '!', ':']) && !t.ends_with(" ?"))
                 && closing(t).is_none()
         });
         if !short || end - above_start > MAX_BLOCK_LINES {
@@ -774,12 +776,19 @@ impl FeatureContext<'_> {
         let label = is_company_line(text, self.company_label) && !company;
         flag(title, "lex_title");
         flag(ends_with_role(text), "lex_role_end");
+        flag(starts_with_role(text), "lex_role_start");
+        flag(
+            split_title_company(text, self.company_label).is_some(),
+            "title_comma_company",
+        );
         flag(company, "lex_company");
         flag(label, "domain_label");
         flag(title && company, "lex_title&company");
         // The hand-written rules' verdicts, so the model starts from them.
-        let rule_title =
-            title && (ends_with_role(text) || !is_company_line(text, self.company_label));
+        let rule_title = title
+            && (ends_with_role(text)
+                || starts_with_role(text)
+                || !is_company_line(text, self.company_label));
         flag(rule_title, "rule_title");
         flag(
             !rule_title && is_company_line(text, self.company_label),
