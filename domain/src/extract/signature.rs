@@ -96,12 +96,31 @@ pub fn candidate_cells(text: &str, hint: &SenderHint) -> Vec<Candidate> {
     find_block(text, hint).map_or_else(Vec::new, |b| b.candidates)
 }
 
+/// The block at the end of the text; failing one with contact facts there,
+/// the block under the last `-- ` delimiter (a signature above a pasted
+/// article or forwarded text).
 fn find_block(text: &str, hint: &SenderHint) -> Option<Block> {
     let lines: Vec<&str> = text.lines().collect();
     let end = content_end(&lines);
-    let start = block_start(&lines, end, hint)?;
-    let end = end.min(start + MAX_BLOCK_LINES);
-    Some(scan(&lines, start..end, hint))
+    let tail = block_start(&lines, end, hint)
+        .map(|start| scan(&lines, start..end.min(start + MAX_BLOCK_LINES), hint));
+    if tail.as_ref().is_some_and(|b| b.sig.has_contact_fact()) {
+        return tail;
+    }
+    delimited_block(&lines, end, hint)
+        .filter(|b| b.sig.has_contact_fact())
+        .or(tail)
+}
+
+/// The lines under the last `--` delimiter, up to two blank lines in a row.
+fn delimited_block(lines: &[&str], end: usize, hint: &SenderHint) -> Option<Block> {
+    let delimiter = lines[..end].iter().rposition(|l| l.trim_end() == "--")?;
+    let start = delimiter + 1;
+    let limit = end.min(start + MAX_BLOCK_LINES);
+    let stop = (start..limit)
+        .find(|&i| i > start && lines[i].trim().is_empty() && lines[i - 1].trim().is_empty())
+        .unwrap_or(limit);
+    Some(scan(lines, start..stop, hint))
 }
 
 /// Index after the last line that can belong to a signature: trailing
