@@ -116,6 +116,12 @@ static LABEL_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*[\(\[-]?\s*(facsimile|fax|fx|fa|mobile|mob|cell|cel|pager|home|telephone|tel|phone|ph|office|direct|work|wireless)\b")
         .expect("valid regex")
 });
+/// A fax label a few words before the number.
+static FAX_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:facsimile|fax)\b").expect("valid regex"));
+/// A number, a slash and four digits that replace its last four.
+static ALTERNATE_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(.*\d)\s?/\s?\d{4}$").expect("valid regex"));
 /// Words that make a digit run a reference, amount or date, not a phone.
 static NOT_PHONE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(order|invoice|inv|ref|reference|account|acct|ticket|case|po|id|no|zip|postcode|isbn|tracking|confirmation|deal|contract|#|\$|€|£|usd|eur)\s*[.:#]?\s*$")
@@ -149,6 +155,11 @@ pub fn find_phone_candidates(line: &str) -> Vec<PhoneCandidate> {
             .trim()
             .trim_end_matches(['.', '-', '/'])
             .trim_start_matches(['.', '-']);
+        // "(646) 836-2011/0609": a second line's last four digits after a slash.
+        let raw = ALTERNATE_LINE
+            .captures(raw)
+            .filter(|c| c[1].chars().filter(char::is_ascii_digit).count() >= 10)
+            .map_or(raw, |c| c.get(1).map_or(raw, |first| first.as_str()));
         let lead = m.as_str().len() - m.as_str().trim_start().len();
         let start = m.start() + lead;
         let end = start + raw.len();
@@ -187,6 +198,10 @@ pub fn find_phone_candidates(line: &str) -> Vec<PhoneCandidate> {
                 LABEL_AFTER
                     .captures(after)
                     .and_then(|c| kind_from_label(&c[1], false))
+            })
+            .or_else(|| {
+                // "Facsimile Transmission No.: (630) 717-4594"
+                (before.trim().len() <= 40 && FAX_WORD.is_match(before)).then_some(PhoneKind::Fax)
             })
             .unwrap_or(PhoneKind::Phone);
         out.push(PhoneCandidate {
@@ -423,6 +438,14 @@ mod tests {
         assert_eq!(
             kinds("Direct    713-555-0142     Cell   281-555-0199").len(),
             2
+        );
+        assert_eq!(
+            kinds("Facsimile Transmission No.: (630) 555-4594"),
+            [("(630) 555-4594".to_string(), PhoneKind::Fax)]
+        );
+        assert_eq!(
+            kinds("(646) 555-2011/0609 (fax)"),
+            [("(646) 555-2011".to_string(), PhoneKind::Phone)]
         );
     }
 
