@@ -404,6 +404,20 @@ mod tests {
         assert_eq!(closing("Mit freundlichen Grüßen"), Some(""));
         assert_eq!(closing("Thanks for the update on the contract."), None);
         assert_eq!(closing("Bestätigung folgt"), None);
+        assert_eq!(closing("Cordially,"), Some(""));
+        assert_eq!(closing("Tx, Rick"), Some("Rick"));
+        assert_eq!(closing("TX 77002"), None);
+        assert_eq!(closing("Yours is the best offer."), None);
+    }
+
+    #[test]
+    fn titles_opening_with_their_role() {
+        assert!(starts_with_role(
+            "Manager - Human Capital Advisory Services"
+        ));
+        assert!(starts_with_role("Senior Counsel, EWS"));
+        assert!(!starts_with_role("Human Capital Advisory Services Manager"));
+        assert!(!starts_with_role("Globex Capital Services"));
     }
 
     #[test]
@@ -415,5 +429,10 @@ mod tests {
         assert!(is_mobile_footer("Sent from my iPhone"));
         assert!(is_mobile_footer("Von meinem iPhone gesendet"));
         assert!(!is_mobile_footer("Sent the contract yesterday"));
+        assert!(is_webmail_ad("Do You Yahoo!?"));
+        assert!(is_webmail_ad(
+            "Get your FREE download of MSN Explorer at http://explorer.msn.com"
+        ));
+        assert!(!is_webmail_ad("Do you have the draft?"));
     }
 }

@@ -289,7 +289,11 @@ pub fn clean_display_name(raw: &str) -> Option<DisplayName> {
 fn bare_name(raw: &str) -> String {
     // Undecoded quoted-printable tabs and spaces ("=09Sager, Elizabeth =20")
     // that some forwarders leave in header lines.
-    let mut s = raw.replace("=09", " ").replace("=20", " ").trim().to_string();
+    let mut s = raw
+        .replace("=09", " ")
+        .replace("=20", " ")
+        .trim()
+        .to_string();
     s = strip_quotes(&s);
     // "Name <addr>" passed whole: keep only the name part.
     if let Some(i) = s.find('<') {
@@ -542,6 +546,15 @@ mod tests {
         );
         assert_eq!(clean("WHITLOCK, JORDAN"), Some("Jordan Whitlock".into()));
         assert_eq!(clean("Doe, Jr."), Some("Doe, Jr.".into()));
+        // cc:Mail's "Last; First", and quoted-printable escapes left in a header.
+        assert_eq!(
+            clean("\"Vavrek; Carolyn (US - San Francisco)\""),
+            Some("Carolyn Vavrek".into())
+        );
+        assert_eq!(
+            clean("=09Sager, Elizabeth =20"),
+            Some("Elizabeth Sager".into())
+        );
     }
 
     #[test]

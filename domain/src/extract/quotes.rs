@@ -487,6 +487,28 @@ mod tests {
     }
 
     #[test]
+    fn cc_mail_reply_separator_names_its_author() {
+        let body = "Works for me.
+
+____________________Reply Separator____________________
+Subject:    Meeting for Group Project
+Author: \"Vavrek; Carolyn (US - San Francisco)\" <SMTP:cvavrek@deloitte.com>
+Date:       03/23/2001 2:40 PM
+
+When would everyone like to get together?";
+        let s = segments(body);
+        assert_eq!(s[0].text.trim(), "Works for me.");
+        let quoted = s.last().unwrap();
+        assert_eq!(
+            quoted.text.trim(),
+            "When would everyone like to get together?"
+        );
+        let sender = quoted.sender.as_ref().unwrap();
+        assert_eq!(sender.name.as_ref().unwrap().as_str(), "Carolyn Vavrek");
+        assert_eq!(sender.email.as_deref(), Some("cvavrek@deloitte.com"));
+    }
+
+    #[test]
     fn angle_quotes_without_attribution() {
         let body = "Agreed.\n> old text\n> more";
         let s = segments(body);

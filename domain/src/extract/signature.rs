@@ -68,6 +68,11 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// The writer's name as the message gives it: the block's, else the sign-off's.
+    pub fn writer_name(&self) -> Option<&Field> {
+        self.name.as_ref().or(self.signed_as.as_ref())
+    }
+
     fn has_contact_fact(&self) -> bool {
         fact_lines(self).next().is_some()
     }
@@ -137,7 +142,8 @@ fn content_end(lines: &[&str]) -> usize {
             .iter()
             .position(|x| x.trim().is_empty())
             .map_or(lines.len(), |p| i + p);
-        let footer = is_webmail_ad(l) || (i == para_start && is_disclaimer(&lines[i..para_end].join(" ")));
+        let footer =
+            is_webmail_ad(l) || (i == para_start && is_disclaimer(&lines[i..para_end].join(" ")));
         if i > 0 && footer {
             end = i;
             break;
@@ -556,9 +562,7 @@ fn split_title_company(text: &str, company_label: Option<&str>) -> Option<[Strin
     let (title, company) = text.rsplit_once(',')?;
     let (title, company) = (title.trim(), company.trim());
     let acronym = (2..=6).contains(&company.len())
-        && company
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c == '&');
+        && company.chars().all(|c| c.is_ascii_uppercase() || c == '&');
     // One capitalised word after a title is where the title is held ("CEO, FairAir").
     let one_name = !company.contains(char::is_whitespace)
         && company.starts_with(char::is_uppercase)
@@ -618,7 +622,8 @@ impl Block {
                     .map(move |r| (p[r as usize], k, r))
             })
             .filter(|(p, k, r)| {
-                *p >= model.threshold(*r) && (*r != Role::Name || could_be_name(&candidates[*k].text))
+                *p >= model.threshold(*r)
+                    && (*r != Role::Name || could_be_name(&candidates[*k].text))
             })
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));

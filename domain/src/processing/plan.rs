@@ -277,9 +277,7 @@ fn attach_signature(
     };
     let facts = SignatureFacts {
         name: sig
-            .name
-            .as_ref()
-            .or(sig.signed_as.as_ref())
+            .writer_name()
             .and_then(|f| clean_display_name(&f.value))
             .map(|n| n.as_str().to_owned()),
         title: sig.title.map(|f| f.value),

@@ -70,7 +70,8 @@ fn german_signature_uses_cctld_region() {
     let text = "Hallo Herr Meyer,\n\nanbei das Angebot.\n\nMit freundlichen Grüßen\nJürgen Müller\nGeschäftsführer\nMüller & Söhne GmbH\nTel. 089 1234567\nMobil/Handy: 0171 1234567\n";
     let s =
         extract_signature(text, &hint("Müller, Jürgen", "j.mueller@mueller-soehne.de")).unwrap();
-    assert_eq!(s.name.as_ref().unwrap().value, "Jürgen Müller");
+    // Right under the closing the name signs the message off.
+    assert_eq!(s.signed_as.as_ref().unwrap().value, "Jürgen Müller");
     assert_eq!(s.title.as_ref().unwrap().value, "Geschäftsführer");
     assert_eq!(s.company.as_ref().unwrap().value, "Müller & Söhne GmbH");
     assert_eq!(
@@ -180,14 +181,14 @@ fn bare_address_senders_get_their_signature_name_when_the_address_spells_it() {
     };
     let sig = extract_signature("Best,\nMalik Dvořák\nPartner\n+49 30 901820\n", &initial)
         .expect("signature");
-    assert_eq!(sig.name.unwrap().value, "Malik Dvořák");
+    assert_eq!(sig.writer_name().unwrap().value, "Malik Dvořák");
     let stranger = SenderHint {
         name: None,
         email: Some("ops@acme.com"),
         default_region: Some("US"),
     };
     let sig = extract_signature("Best,\nMalik Dvořák\nPartner\n+1 415 555 0100\n", &stranger);
-    assert!(sig.is_none_or(|s| s.name.is_none()));
+    assert!(sig.is_none_or(|s| s.writer_name().is_none()));
 }
 
 #[test]
@@ -215,4 +216,127 @@ fn a_title_ending_in_a_role_is_a_title_even_with_a_company_word() {
     .expect("signature");
     assert_eq!(sig.title.unwrap().value, "Solutions Architect");
     assert_eq!(sig.company.unwrap().value, "Umberfield Foods Inc.");
+}
+
+#[test]
+fn a_name_in_the_closing_signs_the_message_off_and_a_block_name_heads_a_title() {
+    let h = hint("Susan Bailey", "susan.bailey@globex.com");
+    let right_under = extract_signature(
+        "Please advise.\n\nCordially,\nSusan S. Bailey\nGlobex Corp.\n1400 Smith Street\nPhone: (713) 555-4737\n",
+        &h,
+    )
+    .expect("signature");
+    assert_eq!(right_under.name, None);
+    assert_eq!(right_under.writer_name().unwrap().value, "Susan S. Bailey");
+    assert_eq!(right_under.company.as_ref().unwrap().value, "Globex Corp.");
+    let numbers_below = extract_signature(
+        "Let me know.\n\nThanks,\n\nSusan Bailey\n713-555-7667\nBuilding 3886\n",
+        &h,
+    )
+    .expect("signature");
+    assert_eq!(numbers_below.name, None);
+    assert_eq!(
+        numbers_below.signed_as.as_ref().unwrap().value,
+        "Susan Bailey"
+    );
+    let block = extract_signature(
+        "Let me know.\n\nThanks,\n\nSusan Bailey\nSenior Counsel\nGlobex Corp.\n713-555-7667\n",
+        &h,
+    )
+    .expect("signature");
+    assert_eq!(block.name.as_ref().unwrap().value, "Susan Bailey");
+    assert_eq!(block.signed_as, None);
+}
+
+#[test]
+fn a_title_and_company_on_one_line_are_split_but_credentials_stay() {
+    let sig = extract_signature(
+        "FYI\n\nMark\nSenior Counsel, EWS\nPhone:     713-555-8897\n",
+        &hint("Mark Greenberg", "mark.greenberg@enron.com"),
+    )
+    .expect("signature");
+    assert_eq!(sig.title.as_ref().unwrap().value, "Senior Counsel");
+    assert_eq!(sig.company.as_ref().unwrap().value, "EWS");
+    assert_eq!(split_title_company("Analyst, CFA", None), None);
+    assert_eq!(split_title_company("Vice President, CFO", None), None);
+    assert_eq!(
+        split_title_company("CEO, FairAir", None),
+        Some(["CEO".to_string(), "FairAir".to_string()])
+    );
+}
+
+#[test]
+fn the_block_under_a_delimiter_above_a_pasted_article() {
+    let article = "Calif Gov To Make Energy Announcement\n\nLOS ANGELES (Dow Jones)--In a highly unusual move, the governor\nrequested radio and television stations in the state to clear five\nminutes of time Thursday evening so he can make an announcement.\n";
+    let text = format!(
+        "We'll keep you posted.\n\nThanks,\nJean\n\n\n-- \nJean Munoz\nMcNally Temple Associates, Inc.\n916-555-8186\n916-555-6326 (fx)\n\n\n\n{article}"
+    );
+    let sig = extract_signature(&text, &hint("Jean Munoz", "jmunoz@mcnallytemple.com"))
+        .expect("signature");
+    assert_eq!(sig.name.as_ref().unwrap().value, "Jean Munoz");
+    assert_eq!(
+        sig.company.as_ref().unwrap().value,
+        "McNally Temple Associates, Inc."
+    );
+    assert_eq!(
+        phones(&sig),
+        [
+            ("+19165558186", PhoneKind::Phone),
+            ("+19165556326", PhoneKind::Fax)
+        ]
+    );
+}
+
+#[test]
+fn name_and_title_paragraphs_above_the_numbers_belong_to_the_block() {
+    let anonymous = SenderHint {
+        name: None,
+        email: None,
+        default_region: Some("US"),
+    };
+    let text = "Contact me at the numbers below.\n\nJ\n\nJoseph S. Fichera\nSenior Managing Director & CEO\nSaber Partners, LLC\n\nTel: 916-555-3628\nCel: 917-555-0619\n\n - Action Items\n";
+    let sig = extract_signature(text, &anonymous).expect("signature");
+    assert_eq!(
+        sig.title.as_ref().unwrap().value,
+        "Senior Managing Director & CEO"
+    );
+    assert_eq!(sig.company.as_ref().unwrap().value, "Saber Partners, LLC");
+    assert_eq!(
+        phones(&sig),
+        [
+            ("+19165553628", PhoneKind::Phone),
+            ("+19175550619", PhoneKind::Mobile)
+        ]
+    );
+}
+
+#[test]
+fn a_ruled_off_slogan_and_webmail_ads_are_not_the_signature() {
+    let anonymous = SenderHint {
+        name: None,
+        email: None,
+        default_region: Some("US"),
+    };
+    let text = "Buy tickets!\n\n****************\nFrank Levy\nCEO, FairAir\n415-555-4942 cell\nfranklevy@fairair.com\n****************\nFairAir is the world's only airline ticket exchange - buy a\nticket at FairAir and sell it if your plans change.\nVisit us today at <http://www.fairair.com/>\n****************\n";
+    let sig = extract_signature(text, &anonymous).expect("signature");
+    assert_eq!(sig.title.as_ref().unwrap().value, "CEO");
+    assert_eq!(sig.company.as_ref().unwrap().value, "FairAir");
+    assert_eq!(phones(&sig), [("+14155554942", PhoneKind::Mobile)]);
+    let yahoo = "See you there.\n\nAnne Lee\n713-555-0142\nanne.lee@yahoo.com\n\n__________________________________________________\nDo You Yahoo!?\nSend FREE video emails in Yahoo! Mail!\nhttp://promo.yahoo.com/videomail/\n";
+    let sig = extract_signature(yahoo, &hint("Anne Lee", "anne.lee@yahoo.com")).expect("signature");
+    assert!(sig.websites.is_empty(), "{:?}", sig.websites);
+    assert_eq!(phones(&sig), [("+17135550142", PhoneKind::Phone)]);
+}
+
+#[test]
+fn attached_files_and_sentences_are_never_name_title_or_company() {
+    let sig = extract_signature(
+        "See attached.\n\nSteve Howarth\nName: nonsolicit language.doc\nPlease click on the link below to indicate you have received this\n415-555-0100\n",
+        &hint("Steve Howarth", "steve.howarth@bea.com"),
+    )
+    .expect("signature");
+    for field in [&sig.title, &sig.company] {
+        assert_eq!(*field, None);
+    }
+    assert_eq!(sig.writer_name().unwrap().value, "Steve Howarth");
 }
