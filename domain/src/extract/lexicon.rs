@@ -190,6 +190,8 @@ const CLOSINGS: &[&str] = &[
     "take care",
     "talk soon",
     "rgds",
+    "best rgds",
+    "kind rgds",
     "mit freundlichen grüßen",
     "viele grüße",
     "beste grüße",

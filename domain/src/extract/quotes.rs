@@ -301,9 +301,14 @@ fn sender_from_wrote(s: &str) -> QuotedSender {
     }
 }
 
+/// Longest quoted header block: Lotus Notes wraps long To/cc lists over a
+/// dozen lines or more.
+const HEADER_BLOCK_LINES: usize = 24;
+
 /// Parse a header block beginning at `i` (From/Sent/To/Cc/Subject lines).
-/// Needs a Subject line within 12 lines to count as a block; returns the
-/// first body line after it and the sender from the From field.
+/// Needs a Subject line within [`HEADER_BLOCK_LINES`] lines to count as a
+/// block; returns the first body line after it and the sender from the From
+/// field.
 fn header_block(lines: &[QLine], i: usize) -> Option<(usize, Option<QuotedSender>)> {
     let mut k = i;
     while k < lines.len() && lines[k].trimmed().is_empty() && k < i + 3 {
@@ -312,7 +317,7 @@ fn header_block(lines: &[QLine], i: usize) -> Option<(usize, Option<QuotedSender
     let begin = k;
     let mut sender = None;
     let mut saw_field = false;
-    while k < lines.len() && k < begin + 12 {
+    while k < lines.len() && k < begin + HEADER_BLOCK_LINES {
         let t = lines[k].trimmed();
         if let Some(c) = FROM_LINE.captures(t) {
             sender = Some(parse_sender_value(&c[2]));

@@ -290,6 +290,23 @@ fn name_tokens(hint: &SenderHint) -> Vec<String> {
     from_name.unwrap_or_default()
 }
 
+/// Without a display name, the parts of a `first.last` style local part
+/// (`benjamin.rogers@`, `mary_cook@`): two or three letters-only parts.
+fn address_name_tokens(hint: &SenderHint) -> Vec<String> {
+    let Some((local, _)) = hint.email.and_then(|e| e.rsplit_once('@')) else {
+        return Vec::new();
+    };
+    let parts: Vec<String> = local
+        .split(['.', '_', '-'])
+        .map(str::to_lowercase)
+        .collect();
+    let name_like = (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| p.len() >= 2 && p.chars().all(|c| c.is_ascii_alphabetic()));
+    if name_like { parts } else { Vec::new() }
+}
+
 /// A short line made of name-like words whose first token (or first and
 /// last) matches the sender's name, e.g. "Jane", "Jane Doe", "Jane M. Doe",
 /// "-- Jane". Without a display name, a line of two or more words matches
@@ -423,7 +440,10 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
         default_region: hint.default_region.map(str::to_string),
     };
     let company_label = company_label(hint);
-    let tokens = name_tokens(hint);
+    let tokens = match name_tokens(hint) {
+        tokens if tokens.is_empty() => address_name_tokens(hint),
+        tokens => tokens,
+    };
     let mut sig = Signature {
         lines: range.clone(),
         ..Default::default()
@@ -546,6 +566,13 @@ fn could_be_name(text: &str) -> bool {
         && words.iter().any(|w| w.starts_with(char::is_uppercase))
 }
 
+/// A job title has no phone-like digits and is not a company's legal name
+/// ("(713) 853-8799 Ph." and "Globex Corp." are not titles).
+fn could_be_title(text: &str) -> bool {
+    text.chars().filter(char::is_ascii_digit).count() < 3
+        && !(looks_like_company(text) && !looks_like_title(text))
+}
+
 /// The company name the sender's domain spells, lower-cased ("globex" for
 /// `amy@globex.com`), if it is a company domain.
 fn company_label(hint: &SenderHint) -> Option<String> {
@@ -622,8 +649,13 @@ impl Block {
                     .map(move |r| (p[r as usize], k, r))
             })
             .filter(|(p, k, r)| {
+                let text = &candidates[*k].text;
                 *p >= model.threshold(*r)
-                    && (*r != Role::Name || could_be_name(&candidates[*k].text))
+                    && match r {
+                        Role::Name => could_be_name(text),
+                        Role::Title => could_be_title(text),
+                        _ => true,
+                    }
             })
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
