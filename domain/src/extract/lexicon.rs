@@ -2,9 +2,9 @@
 //! titles, closings, disclaimers and mobile footers. Kept in one place so the
 //! quote splitter and the signature extractor agree on what a company is.
 
-/// Legal-form and organisation words; a short line containing one as a
-/// whole word is taken for an organisation name.
-const COMPANY_WORDS: &[&str] = &[
+/// Legal forms of companies; a short line containing one as a whole word is
+/// taken for an organisation name.
+const LEGAL_FORMS: &[&str] = &[
     "inc",
     "inc.",
     "incorporated",
@@ -40,6 +40,11 @@ const COMPANY_WORDS: &[&str] = &[
     "a/s",
     "kg",
     "kgaa",
+];
+
+/// Words naming a kind of organisation ("Acme Consulting", "Smith & Partners"),
+/// which count like a legal form.
+const ORGANISATION_KINDS: &[&str] = &[
     "group",
     "holdings",
     "partners",
@@ -66,6 +71,10 @@ const COMPANY_WORDS: &[&str] = &[
     "services",
     "securities",
 ];
+
+fn company_word(word: &str) -> bool {
+    LEGAL_FORMS.contains(&word) || ORGANISATION_KINDS.contains(&word)
+}
 
 /// Words that make a short line a job title.
 const TITLE_WORDS: &[&str] = &[
@@ -247,6 +256,11 @@ fn words(line: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// Whether a line carries a company's legal form ("Dynegy, Inc.", "Merita Bank Plc").
+pub fn has_legal_form(line: &str) -> bool {
+    words(line).any(|w| LEGAL_FORMS.contains(&w.as_str()))
+}
+
 /// A short capitalised line carrying a legal form or organisation word.
 pub fn looks_like_company(line: &str) -> bool {
     let t = line.trim();
@@ -256,7 +270,7 @@ pub fn looks_like_company(line: &str) -> bool {
         && t.chars()
             .next()
             .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
-        && words(t).any(|w| COMPANY_WORDS.contains(&w.as_str()))
+        && words(t).any(|w| company_word(&w))
         && !t.starts_with(|c: char| c.is_ascii_digit())
         && !ends_like_sentence(t)
 }
@@ -266,7 +280,7 @@ pub fn looks_like_company(line: &str) -> bool {
 fn ends_like_sentence(t: &str) -> bool {
     let last = t.split_whitespace().last().unwrap_or("").to_lowercase();
     t.ends_with(['.', '!', '?'])
-        && !COMPANY_WORDS.contains(&last.as_str())
+        && !company_word(&last)
         && !last.trim_end_matches('.').contains('.')
 }
 

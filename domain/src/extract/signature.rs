@@ -14,8 +14,8 @@ use regex::Regex;
 use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
-    closing, ends_with_role, is_disclaimer, is_mobile_footer, is_webmail_ad, looks_like_company,
-    looks_like_title, starts_with_role,
+    closing, ends_with_role, has_legal_form, is_disclaimer, is_mobile_footer, is_webmail_ad,
+    looks_like_company, looks_like_title, starts_with_role,
 };
 use crate::extract::names::{clean_display_name, credential};
 use crate::extract::phone::{
@@ -566,6 +566,21 @@ fn could_be_name(text: &str) -> bool {
         && words.iter().any(|w| w.starts_with(char::is_uppercase))
 }
 
+/// A unit of an organisation: one to five capitalised words without digits,
+/// not a legal company name ("Customer Support",
+/// "ENA Legal Dept.", "Transaction Management").
+fn department_like(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (1..=5).contains(&words.len())
+        && words.iter().all(|w| {
+            w.starts_with(char::is_uppercase)
+                || *w == "&"
+                || SMALL_WORDS.contains(&w.to_lowercase().as_str())
+        })
+        && !text.contains(|c: char| c.is_ascii_digit() || c == '@' || c == ':')
+        && !has_legal_form(text)
+}
+
 /// A job title has no phone-like digits and is not a company's legal name
 /// ("(713) 853-8799 Ph." and "Globex Corp." are not titles).
 fn could_be_title(text: &str) -> bool {
@@ -665,6 +680,29 @@ impl Block {
             if role_of[k].is_none() && chosen[r as usize].is_none() {
                 role_of[k] = Some(r);
                 chosen[r as usize] = Some(k);
+            }
+        }
+        // No title but a company: a department line between the name and the
+        // company, or right below the company, is what the person does there
+        // ("Customer Support" / "Dynegy, Inc.", "Enron North America Corp." /
+        // "ENA Legal Dept.").
+        if let (None, Some(company)) =
+            (chosen[Role::Title as usize], chosen[Role::Company as usize])
+        {
+            let from = chosen[Role::Name as usize].map_or(0, |n| n + 1);
+            let below = candidates
+                .get(company + 1)
+                .filter(|c| c.line == candidates[company].line + 1)
+                .map(|_| company + 1);
+            // Below a name, two capitalised words are not a second person.
+            let named = chosen[Role::Name as usize].is_some();
+            let department = (from..company).chain(below).find(|&k| {
+                let text = &candidates[k].text;
+                role_of[k].is_none() && department_like(text) && (named || !person_shape(text))
+            });
+            if let Some(k) = department {
+                role_of[k] = Some(Role::Title);
+                chosen[Role::Title as usize] = Some(k);
             }
         }
         let field = |k: usize| Field {
