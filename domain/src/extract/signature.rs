@@ -736,8 +736,8 @@ impl Block {
                 f.value.push(' ');
                 f.value.push_str(&candidates[j].text);
             }
-            for c in candidates.iter().skip(k + 1) {
-                if c.line == line + 1 && reads_as_company(c) {
+            for (c, role) in candidates.iter().zip(&role_of).skip(k + 1) {
+                if c.line == line + 1 && role.is_none() && reads_as_company(c) {
                     f.value.push(' ');
                     f.value.push_str(&c.text);
                     line = c.line;

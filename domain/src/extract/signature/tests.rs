@@ -340,3 +340,24 @@ fn attached_files_and_sentences_are_never_name_title_or_company() {
     }
     assert_eq!(sig.writer_name().unwrap().value, "Steve Howarth");
 }
+
+#[test]
+fn a_department_line_is_the_title_when_the_block_has_a_company_but_no_title() {
+    let sig = extract_signature(
+        "Please call with questions.\n\nKimberly A. Dautenhahn\nTransaction Management\nLehman Brothers\n(646) 555-2011\n",
+        &hint("Kimberly Dautenhahn", "kdautenh@lehman.com"),
+    )
+    .expect("signature");
+    assert_eq!(sig.title.as_ref().unwrap().value, "Transaction Management");
+    assert_eq!(sig.company.as_ref().unwrap().value, "Lehman Brothers");
+    let below = extract_signature(
+        "Please advise.\n\nDeb Korkmas\nGlobex North America Corp.\nGNA Legal Dept.\n1400 Smith Street, Room 3819\n(713) 555-5448\n",
+        &hint("Deb Korkmas", "deb.korkmas@globex.com"),
+    )
+    .expect("signature");
+    assert_eq!(below.title.as_ref().unwrap().value, "GNA Legal Dept.");
+    assert_eq!(
+        below.company.as_ref().unwrap().value,
+        "Globex North America Corp."
+    );
+}
