@@ -253,21 +253,19 @@ fn contact_dense_tail(lines: &[&str], end: usize) -> Option<usize> {
     // numbers ("Joseph S. Fichera" / "Senior Managing Director & CEO" / "Saber
     // Partners, LLC", blank, "Tel: ..."): take the short-line paragraphs above.
     let mut top = start;
-    loop {
-        let Some(above_end) = lines[..top].iter().rposition(|l| !l.trim().is_empty()) else {
-            break;
-        };
+    while let Some(above_end) = lines[..top].iter().rposition(|l| !l.trim().is_empty()) {
         let above_start = lines[..above_end]
             .iter()
             .rposition(|l| l.trim().is_empty())
             .map_or(0, |p| p + 1);
         let short = lines[above_start..=above_end].iter().all(|l| {
             let t = l.trim();
+            // "Sacramento, CA ?": a question mark after a space is a mangled
+            // non-breaking space, not a question.
+            let sentence_end = t.ends_with(['?', '!', ':']) && !t.ends_with(" ?");
             t.split_whitespace().count() <= 6
                 && !reads_as_prose(t)
-                // "Sacramento, CA ?": a question mark after a space is a
-                // mangled non-breaking space, not a question.
-                && !(t.ends_with(['?', '!', ':']) && !t.ends_with(" ?"))
+                && !sentence_end
                 && closing(t).is_none()
         });
         if !short || end - above_start > MAX_BLOCK_LINES {
@@ -585,7 +583,7 @@ fn department_like(text: &str) -> bool {
 /// ("(713) 853-8799 Ph." and "Globex Corp." are not titles).
 fn could_be_title(text: &str) -> bool {
     text.chars().filter(char::is_ascii_digit).count() < 3
-        && !(looks_like_company(text) && !looks_like_title(text))
+        && (looks_like_title(text) || !looks_like_company(text))
 }
 
 /// The company name the sender's domain spells, lower-cased ("globex" for
@@ -732,9 +730,9 @@ impl Block {
             }
             let mut f = field(first);
             let mut line = candidates[k].line;
-            for j in first + 1..=k {
+            for c in &candidates[first + 1..=k] {
                 f.value.push(' ');
-                f.value.push_str(&candidates[j].text);
+                f.value.push_str(&c.text);
             }
             for (c, role) in candidates.iter().zip(&role_of).skip(k + 1) {
                 if c.line == line + 1 && role.is_none() && reads_as_company(c) {
