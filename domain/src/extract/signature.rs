@@ -711,7 +711,36 @@ impl Block {
             line: candidates[k].line,
         };
         sig.name = chosen[Role::Name as usize].map(field);
-        sig.title = chosen[Role::Title as usize].map(field);
+        sig.title = chosen[Role::Title as usize].map(|k| {
+            // A title continued on the line above or below ("Assistant to Greg
+            // Piper" / "President & CEO", "Senior Vice President," /
+            // "Corporate Development") is one title.
+            let continues = |j: usize| {
+                let c = &candidates[j];
+                role_of[j].is_none()
+                    && c.line.abs_diff(candidates[k].line) == 1
+                    && could_be_title(&c.text)
+                    && model.probabilities(&c.features)[Role::Title as usize]
+                        >= model.threshold(Role::Title)
+            };
+            let above = k.checked_sub(1).filter(|&j| continues(j));
+            let below = Some(k + 1).filter(|&j| j < candidates.len() && continues(j));
+            let parts: Vec<&str> = above
+                .into_iter()
+                .chain([k])
+                .chain(below)
+                .map(|j| {
+                    candidates[j]
+                        .text
+                        .trim_start_matches(['-', ' '])
+                        .trim_end_matches(',')
+                })
+                .collect();
+            Field {
+                value: parts.join(", "),
+                line: candidates[above.unwrap_or(k)].line,
+            }
+        });
         let reads_as_company = |c: &Candidate| {
             model.probabilities(&c.features)[Role::Company as usize]
                 >= model.threshold(Role::Company)

@@ -361,3 +361,18 @@ fn a_department_line_is_the_title_when_the_block_has_a_company_but_no_title() {
         "Globex North America Corp."
     );
 }
+
+#[test]
+fn a_title_over_two_lines_is_one_title() {
+    let sig = extract_signature(
+        "Details to follow.\n\nThanks,\n\nTina Spiller\nAssistant to Greg Piper\nPresident & CEO\nGlobex Net Works LLC\nPhone 713.555.5746\n",
+        &hint("Tina Spiller", "tina.spiller@globex.com"),
+    )
+    .expect("signature");
+    assert_eq!(sig.name.as_ref().unwrap().value, "Tina Spiller");
+    assert_eq!(
+        sig.title.as_ref().unwrap().value,
+        "Assistant to Greg Piper, President & CEO"
+    );
+    assert_eq!(sig.company.as_ref().unwrap().value, "Globex Net Works LLC");
+}
