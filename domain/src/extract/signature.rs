@@ -680,6 +680,15 @@ impl Block {
                 chosen[r as usize] = Some(k);
             }
         }
+        // A "title" without any title word while no company was found is the
+        // company ("Merrill Lynch (OGC)", "Enron North America").
+        if let (Some(t), None) = (chosen[Role::Title as usize], chosen[Role::Company as usize])
+            && !looks_like_title(&candidates[t].text)
+        {
+            role_of[t] = Some(Role::Company);
+            chosen[Role::Company as usize] = Some(t);
+            chosen[Role::Title as usize] = None;
+        }
         // No title but a company: a department line between the name and the
         // company, or right below the company, is what the person does there
         // ("Customer Support" / "Dynegy, Inc.", "Enron North America Corp." /
