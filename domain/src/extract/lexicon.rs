@@ -189,6 +189,8 @@ const CLOSINGS: &[&str] = &[
     "with regards",
     "very truly yours",
     "yours",
+    "love",
+    "hugs",
     "sincerely",
     "yours sincerely",
     "sincerely yours",

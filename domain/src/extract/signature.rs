@@ -821,7 +821,7 @@ impl Block {
         // A name far above every contact fact is a sign-off, not a signature.
         let first_fact = fact_lines(&sig).min();
         if let (Some(n), Some(f)) = (&sig.name, first_fact)
-            && f > n.line + 3
+            && f > n.line + 5
         {
             sig.name = None;
         }
@@ -836,8 +836,11 @@ impl Block {
                 .find(|(c, _)| c.line > candidates[k].line)
                 .is_some_and(|(c, role)| {
                     let p = model.probabilities(&c.features);
+                    let organisation_right_below = c.line == candidates[k].line + 1
+                        && (department_like(&c.text) || has_legal_form(&c.text));
                     c.line <= candidates[k].line + 2
                         && (matches!(role, Some(Role::Title | Role::Company))
+                            || organisation_right_below
                             || [Role::Title, Role::Company]
                                 .into_iter()
                                 .any(|r| p[r as usize] >= model.threshold(r)))
