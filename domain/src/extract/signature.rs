@@ -579,6 +579,36 @@ fn department_like(text: &str) -> bool {
         && !has_legal_form(text)
 }
 
+/// Last words of a unit's name rather than a company's.
+const UNIT_NOUNS: &[&str] = &[
+    "support",
+    "affairs",
+    "management",
+    "team",
+    "desk",
+    "division",
+    "department",
+    "dept",
+    "unit",
+    "operations",
+    "administration",
+];
+
+/// The name of a unit within an organisation ("Trading Support", "Legal
+/// Department", "Transaction Management"): a department-like line ending in a
+/// unit noun.
+fn is_unit_name(text: &str) -> bool {
+    department_like(text)
+        && text
+            .split_whitespace()
+            .last()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .is_some_and(|w| UNIT_NOUNS.contains(&w.as_str()))
+}
+
 /// A job title has no phone-like digits and is not a company's legal name
 /// ("(713) 853-8799 Ph." and "Globex Corp." are not titles).
 fn could_be_title(text: &str) -> bool {
@@ -689,6 +719,29 @@ impl Block {
             chosen[Role::Company as usize] = Some(t);
             chosen[Role::Title as usize] = None;
         }
+        // Of two company-like lines in a row, the one with a legal form is
+        // the company ("Merita Bank Plc" over "Debt Capital Markets").
+        if let Some(company) = chosen[Role::Company as usize]
+            && !has_legal_form(&candidates[company].text)
+        {
+            let neighbour = [company.checked_sub(1), Some(company + 1)]
+                .into_iter()
+                .flatten()
+                .find(|&j| {
+                    candidates.get(j).is_some_and(|c| {
+                        role_of[j].is_none()
+                            && c.line.abs_diff(candidates[company].line) == 1
+                            && has_legal_form(&c.text)
+                            && model.probabilities(&c.features)[Role::Company as usize]
+                                >= model.threshold(Role::Company)
+                    })
+                });
+            if let Some(j) = neighbour {
+                role_of[company] = None;
+                role_of[j] = Some(Role::Company);
+                chosen[Role::Company as usize] = Some(j);
+            }
+        }
         // No title but a company: a department line between the name and the
         // company, or right below the company, is what the person does there
         // ("Customer Support" / "Dynegy, Inc.", "Enron North America Corp." /
@@ -711,6 +764,16 @@ impl Block {
                 role_of[k] = Some(Role::Title);
                 chosen[Role::Title as usize] = Some(k);
             }
+        }
+        // A unit's name alone ("Trading Support", "Government Affairs") says
+        // what the person does, not who employs them (the mail domain does).
+        if let (None, Some(company)) =
+            (chosen[Role::Title as usize], chosen[Role::Company as usize])
+            && is_unit_name(&candidates[company].text)
+        {
+            chosen[Role::Title as usize] = Some(company);
+            chosen[Role::Company as usize] = None;
+            role_of[company] = Some(Role::Title);
         }
         let field = |k: usize| Field {
             value: candidates[k]

@@ -376,3 +376,31 @@ fn a_title_over_two_lines_is_one_title() {
     );
     assert_eq!(sig.company.as_ref().unwrap().value, "Globex Net Works LLC");
 }
+
+#[test]
+fn units_are_titles_and_named_firms_are_companies() {
+    // A unit's name alone is what the person does; the employer is the mail domain's.
+    let unit = extract_signature(
+        "Just wanted to let you know.\n\nKate Symes\nTrading Support\n503-555-3488\n",
+        &hint("Kate Symes", "kate.symes@globex.com"),
+    )
+    .expect("signature");
+    assert_eq!(unit.title.as_ref().unwrap().value, "Trading Support");
+    assert_eq!(unit.company, None);
+    // A line with no title word, and no company found, is the company.
+    let firm = extract_signature(
+        "Best regards,\n\nYair Yaish\nMerrill Lynch (OGC)\n212-555-2456\nyyaish@exchange.ml.com\n",
+        &hint("Yair Yaish", "yyaish@exchange.ml.com"),
+    )
+    .expect("signature");
+    assert_eq!(firm.title, None);
+    assert_eq!(firm.company.as_ref().unwrap().value, "Merrill Lynch (OGC)");
+    // Of two company-like lines, the one with a legal form is the company.
+    let bank = extract_signature(
+        "Regards\n\nLauri Marttila\nMerita Bank Plc\nDebt Capital Markets\ntel. +358 9 555 1234\n",
+        &hint("Marttila Lauri", "lauri.marttila@nordea.com"),
+    )
+    .expect("signature");
+    assert_eq!(bank.company.as_ref().unwrap().value, "Merita Bank Plc");
+    assert_eq!(bank.title.as_ref().unwrap().value, "Debt Capital Markets");
+}
