@@ -272,9 +272,75 @@ pub fn looks_like_company(line: &str) -> bool {
         && t.chars()
             .next()
             .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
-        && words(t).any(|w| company_word(&w))
+        && (words(t).any(|w| company_word(&w)) || partnership_name(t))
         && !t.starts_with(|c: char| c.is_ascii_digit())
         && !ends_like_sentence(t)
+}
+
+/// Common nouns that make "X & Y" a field of work ("Research & Development",
+/// "Sales & Marketing") rather than a firm of partners' names.
+const FIELDS_OF_WORK: &[&str] = &[
+    "research",
+    "development",
+    "sales",
+    "marketing",
+    "mergers",
+    "acquisitions",
+    "operations",
+    "engineering",
+    "finance",
+    "accounting",
+    "legal",
+    "trading",
+    "risk",
+    "compliance",
+    "planning",
+    "strategy",
+    "logistics",
+    "production",
+    "transportation",
+    "supply",
+    "communications",
+    "security",
+    "technology",
+    "administration",
+    "maintenance",
+    "construction",
+    "health",
+    "safety",
+    "environment",
+    "government",
+    "regulatory",
+    "public",
+    "investor",
+    "human",
+    "analyst",
+    "associate",
+    "parking",
+    "facilities",
+    "training",
+    "recruiting",
+    "audit",
+    "tax",
+];
+
+/// A firm named after its partners: two to four single capitalised names
+/// joined by commas and a final `&` ("Deloitte & Touche", "McDermott, Will &
+/// Emery").
+fn partnership_name(line: &str) -> bool {
+    let Some((names, last)) = line.rsplit_once(" & ") else {
+        return false;
+    };
+    let parts: Vec<&str> = names.split(", ").chain([last]).map(str::trim).collect();
+    (2..=4).contains(&parts.len())
+        && parts.iter().all(|p| {
+            !p.contains(char::is_whitespace)
+                && p.starts_with(char::is_uppercase)
+                && p.chars()
+                    .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+                && !FIELDS_OF_WORK.contains(&p.to_lowercase().as_str())
+                && !TITLE_WORDS.contains(&p.to_lowercase().as_str())
+        })
 }
 
 /// "... the company should wait." ends in a full stop after an ordinary
@@ -403,6 +469,10 @@ mod tests {
         assert!(looks_like_company("Acme Pty Ltd"));
         assert!(!looks_like_company("I think the company should wait."));
         assert!(!looks_like_company("1400 Main Street, Suite 300"));
+        assert!(looks_like_company("McDermott, Will & Emery"));
+        assert!(looks_like_company("Deloitte & Touche"));
+        assert!(!looks_like_company("Research & Development"));
+        assert!(!looks_like_company("President & CEO"));
     }
 
     #[test]
