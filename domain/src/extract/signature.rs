@@ -117,9 +117,14 @@ fn find_block(text: &str, hint: &SenderHint) -> Option<Block> {
         .or(tail)
 }
 
+/// The signature delimiter `-- `, or a dash alone on its line ("—").
+fn is_delimiter(line: &str) -> bool {
+    matches!(line.trim(), "--" | "\u{2014}" | "\u{2013}")
+}
+
 /// The lines under the last `--` delimiter, up to two blank lines in a row.
 fn delimited_block(lines: &[&str], end: usize, hint: &SenderHint) -> Option<Block> {
-    let delimiter = lines[..end].iter().rposition(|l| l.trim_end() == "--")?;
+    let delimiter = lines[..end].iter().rposition(|l| is_delimiter(l))?;
     let start = delimiter + 1;
     let limit = end.min(start + MAX_BLOCK_LINES);
     let stop = (start..limit)
@@ -197,7 +202,7 @@ fn block_start(lines: &[&str], end: usize, hint: &SenderHint) -> Option<usize> {
     let cue_line = window
         .clone()
         .rev()
-        .find(|&i| lines[i].trim() == "--" || closing(lines[i]).is_some());
+        .find(|&i| is_delimiter(lines[i]) || closing(lines[i]).is_some());
     match (name_line, cue_line) {
         (Some(n), Some(c)) if c >= n => Some(c + 1),
         (Some(n), _) => Some(n),
@@ -758,7 +763,11 @@ impl Block {
             let named = chosen[Role::Name as usize].is_some();
             let department = (from..company).chain(below).find(|&k| {
                 let text = &candidates[k].text;
-                role_of[k].is_none() && department_like(text) && (named || !person_shape(text))
+                let senders = candidates[k].features.iter().any(|f| f == "sender_any");
+                role_of[k].is_none()
+                    && department_like(text)
+                    && !senders
+                    && (named || !person_shape(text))
             });
             if let Some(k) = department {
                 role_of[k] = Some(Role::Title);

@@ -404,3 +404,16 @@ fn units_are_titles_and_named_firms_are_companies() {
     assert_eq!(bank.company.as_ref().unwrap().value, "Merita Bank Plc");
     assert_eq!(bank.title.as_ref().unwrap().value, "Debt Capital Markets");
 }
+
+#[test]
+fn a_dash_line_delimits_the_block_below_the_sign_off() {
+    let h = hint("Camille Osei", "camille@eu.brightfield.com.au");
+    let text = "Let me know what you think.\n\nCheers,\nCamille\n\n\u{2014}\nCamille Osei | Brightfield Software Pty Ltd\n+61 7 5550 5938 | Mob: 0491 570 006\nhttps://www.brightfield.com.au\n";
+    let sig = extract_signature(text, &h).expect("signature");
+    assert_eq!(sig.name.as_ref().unwrap().value, "Camille Osei");
+    assert_eq!(sig.title, None, "the sender's own name is no department");
+    assert_eq!(
+        sig.company.as_ref().unwrap().value,
+        "Brightfield Software Pty Ltd"
+    );
+}
