@@ -372,15 +372,17 @@ pub fn looks_like_title(line: &str) -> bool {
 /// Manager"): titles end in the role, company names in a legal form or an
 /// organisation word ("Acme Solutions", "Smith & Partners").
 pub fn ends_with_role(line: &str) -> bool {
-    looks_like_title(line)
-        && line
-            .split_whitespace()
-            .last()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
-            .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()))
+    looks_like_title(line) && last_word(line).is_some_and(|w| TITLE_WORDS.contains(&w.as_str()))
+}
+
+/// The line's last word, lower-cased, without the punctuation around it.
+pub fn last_word(line: &str) -> Option<String> {
+    line.split_whitespace().last().map(bare_word)
+}
+
+fn bare_word(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric())
+        .to_lowercase()
 }
 
 /// A title that opens with its role or rank ("Manager - Human Capital
@@ -396,10 +398,7 @@ pub fn starts_with_role(line: &str) -> bool {
             .split_whitespace()
             .next()
             .and_then(|w| w.split('-').next())
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
+            .map(bare_word)
             .is_some_and(|w| TITLE_WORDS.contains(&w.as_str()) || RANKS.contains(&w.as_str()))
 }
 

@@ -15,7 +15,7 @@ use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
     closing, ends_with_role, has_legal_form, is_disclaimer, is_mobile_footer, is_webmail_ad,
-    looks_like_company, looks_like_title, starts_with_role,
+    last_word, looks_like_company, looks_like_title, starts_with_role,
 };
 use crate::extract::names::{clean_display_name, credential};
 use crate::extract::phone::{
@@ -603,15 +603,7 @@ const UNIT_NOUNS: &[&str] = &[
 /// Department", "Transaction Management"): a department-like line ending in a
 /// unit noun.
 fn is_unit_name(text: &str) -> bool {
-    department_like(text)
-        && text
-            .split_whitespace()
-            .last()
-            .map(|w| {
-                w.trim_matches(|c: char| !c.is_alphanumeric())
-                    .to_lowercase()
-            })
-            .is_some_and(|w| UNIT_NOUNS.contains(&w.as_str()))
+    department_like(text) && last_word(text).is_some_and(|w| UNIT_NOUNS.contains(&w.as_str()))
 }
 
 /// A job title has no phone-like digits and is not a company's legal name

@@ -8,6 +8,15 @@ fn hint<'a>(name: &'a str, email: &'a str) -> SenderHint<'a> {
     }
 }
 
+/// A sender known by neither name nor address (a quoted segment without headers).
+fn anonymous() -> SenderHint<'static> {
+    SenderHint {
+        name: None,
+        email: None,
+        default_region: Some("US"),
+    }
+}
+
 fn phones(s: &Signature) -> Vec<(&str, PhoneKind)> {
     s.phones
         .iter()
@@ -289,13 +298,8 @@ fn the_block_under_a_delimiter_above_a_pasted_article() {
 
 #[test]
 fn name_and_title_paragraphs_above_the_numbers_belong_to_the_block() {
-    let anonymous = SenderHint {
-        name: None,
-        email: None,
-        default_region: Some("US"),
-    };
     let text = "Contact me at the numbers below.\n\nJ\n\nJoseph S. Fichera\nSenior Managing Director & CEO\nSaber Partners, LLC\n\nTel: 916-555-3628\nCel: 917-555-0619\n\n - Action Items\n";
-    let sig = extract_signature(text, &anonymous).expect("signature");
+    let sig = extract_signature(text, &anonymous()).expect("signature");
     assert_eq!(
         sig.title.as_ref().unwrap().value,
         "Senior Managing Director & CEO"
@@ -312,13 +316,8 @@ fn name_and_title_paragraphs_above_the_numbers_belong_to_the_block() {
 
 #[test]
 fn a_ruled_off_slogan_and_webmail_ads_are_not_the_signature() {
-    let anonymous = SenderHint {
-        name: None,
-        email: None,
-        default_region: Some("US"),
-    };
     let text = "Buy tickets!\n\n****************\nFrank Levy\nCEO, FairAir\n415-555-4942 cell\nfranklevy@fairair.com\n****************\nFairAir is the world's only airline ticket exchange - buy a\nticket at FairAir and sell it if your plans change.\nVisit us today at <http://www.fairair.com/>\n****************\n";
-    let sig = extract_signature(text, &anonymous).expect("signature");
+    let sig = extract_signature(text, &anonymous()).expect("signature");
     assert_eq!(sig.title.as_ref().unwrap().value, "CEO");
     assert_eq!(sig.company.as_ref().unwrap().value, "FairAir");
     assert_eq!(phones(&sig), [("+14155554942", PhoneKind::Mobile)]);
