@@ -422,6 +422,8 @@ pub struct Candidate {
 struct Block {
     sig: Signature,
     candidates: Vec<Candidate>,
+    /// The company name the sender's domain spells (see [`company_label`]).
+    company_label: Option<String>,
 }
 
 /// What a block line holds, for the features of its neighbours.
@@ -557,7 +559,11 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
             }
         })
         .collect();
-    Block { sig, candidates }
+    Block {
+        sig,
+        candidates,
+        company_label,
+    }
 }
 
 /// Words a person's name can be written with: one to five, none with a
@@ -666,6 +672,8 @@ fn sign_off_above(lines: &[&str], i: usize) -> Option<&'static str> {
 const CLOSING_SAME_LINE: &str = "closing_same_line";
 const CLOSING_RIGHT_ABOVE: &str = "closing_right_above";
 const CLOSING_GAP_ABOVE: &str = "closing_gap_above";
+/// Feature of a cell holding a word of the sender's name.
+const SENDER_ANY: &str = "sender_any";
 
 impl Block {
     /// Name, title and company chosen among the candidates by the classifier:
@@ -676,21 +684,29 @@ impl Block {
         let Block {
             mut sig,
             candidates,
+            company_label,
         } = self;
+        // Each cell's role probabilities, computed once.
+        let probabilities: Vec<[f64; 4]> = candidates
+            .iter()
+            .map(|c| model.probabilities(&c.features))
+            .collect();
+        let reads_as =
+            |k: usize, role: Role| probabilities[k][role as usize] >= model.threshold(role);
         // Greedy assignment, most probable first: each role goes to one cell
         // and each cell to one role, only above the decision threshold.
         let mut ranked: Vec<(f64, usize, Role)> = candidates
             .iter()
             .enumerate()
-            .flat_map(|(k, c)| {
-                let p = model.probabilities(&c.features);
+            .flat_map(|(k, _)| {
+                let p = probabilities[k];
                 [Role::Name, Role::Title, Role::Company]
                     .into_iter()
                     .map(move |r| (p[r as usize], k, r))
             })
-            .filter(|(p, k, r)| {
-                let text = &candidates[*k].text;
-                *p >= model.threshold(*r)
+            .filter(|&(_, k, r)| {
+                let text = &candidates[k].text;
+                reads_as(k, r)
                     && match r {
                         Role::Name => could_be_name(text),
                         Role::Title => could_be_title(text),
@@ -729,8 +745,7 @@ impl Block {
                         role_of[j].is_none()
                             && c.line.abs_diff(candidates[company].line) == 1
                             && has_legal_form(&c.text)
-                            && model.probabilities(&c.features)[Role::Company as usize]
-                                >= model.threshold(Role::Company)
+                            && reads_as(j, Role::Company)
                     })
                 });
             if let Some(j) = neighbour {
@@ -755,7 +770,7 @@ impl Block {
             let named = chosen[Role::Name as usize].is_some();
             let department = (from..company).chain(below).find(|&k| {
                 let text = &candidates[k].text;
-                let senders = candidates[k].features.iter().any(|f| f == "sender_any");
+                let senders = candidates[k].features.iter().any(|f| f == SENDER_ANY);
                 role_of[k].is_none()
                     && department_like(text)
                     && !senders
@@ -776,11 +791,9 @@ impl Block {
             chosen[Role::Company as usize] = None;
             role_of[company] = Some(Role::Title);
         }
+        let cell_text = |k: usize| candidates[k].text.trim_start_matches(['-', ' ']);
         let field = |k: usize| Field {
-            value: candidates[k]
-                .text
-                .trim_start_matches(['-', ' '])
-                .to_string(),
+            value: cell_text(k).to_string(),
             line: candidates[k].line,
         };
         sig.name = chosen[Role::Name as usize].map(field);
@@ -793,8 +806,7 @@ impl Block {
                 role_of[j].is_none()
                     && c.line.abs_diff(candidates[k].line) == 1
                     && could_be_title(&c.text)
-                    && model.probabilities(&c.features)[Role::Title as usize]
-                        >= model.threshold(Role::Title)
+                    && reads_as(j, Role::Title)
             };
             let above = k.checked_sub(1).filter(|&j| continues(j));
             let below = Some(k + 1).filter(|&j| j < candidates.len() && continues(j));
@@ -802,22 +814,13 @@ impl Block {
                 .into_iter()
                 .chain([k])
                 .chain(below)
-                .map(|j| {
-                    candidates[j]
-                        .text
-                        .trim_start_matches(['-', ' '])
-                        .trim_end_matches(',')
-                })
+                .map(|j| cell_text(j).trim_end_matches(','))
                 .collect();
             Field {
                 value: parts.join(", "),
                 line: candidates[above.unwrap_or(k)].line,
             }
         });
-        let reads_as_company = |c: &Candidate| {
-            model.probabilities(&c.features)[Role::Company as usize]
-                >= model.threshold(Role::Company)
-        };
         sig.company = chosen[Role::Company as usize].map(|k| {
             // The lines right above and below join when they read as company
             // too and were not taken as name or title ("Merita Bank Plc" /
@@ -826,7 +829,7 @@ impl Block {
             while first > 0
                 && candidates[first - 1].line + 1 == candidates[first].line
                 && role_of[first - 1].is_none()
-                && reads_as_company(&candidates[first - 1])
+                && reads_as(first - 1, Role::Company)
             {
                 first -= 1;
             }
@@ -836,8 +839,8 @@ impl Block {
                 f.value.push(' ');
                 f.value.push_str(&c.text);
             }
-            for (c, role) in candidates.iter().zip(&role_of).skip(k + 1) {
-                if c.line == line + 1 && role.is_none() && reads_as_company(c) {
+            for (j, c) in candidates.iter().enumerate().skip(k + 1) {
+                if c.line == line + 1 && role_of[j].is_none() && reads_as(j, Role::Company) {
                     f.value.push(' ');
                     f.value.push_str(&c.text);
                     line = c.line;
@@ -849,9 +852,8 @@ impl Block {
         });
         // "Senior Counsel, EWS": the title line also names the company (the
         // classifier may have taken the line as either).
-        let label = company_label(hint);
         let split = |f: &Field| {
-            split_title_company(&f.value, label.as_deref()).map(|[title, company]| {
+            split_title_company(&f.value, company_label.as_deref()).map(|[title, company]| {
                 let at = |value| Field {
                     value,
                     line: f.line,
@@ -894,20 +896,17 @@ impl Block {
         // message off; the block's name heads a title or company.
         let signs_off = |k: usize| {
             let has = |feature: &str| candidates[k].features.iter().any(|f| f == feature);
-            let heads_title_or_company = candidates[k + 1..]
-                .iter()
-                .zip(&role_of[k + 1..])
-                .find(|(c, _)| c.line > candidates[k].line)
-                .is_some_and(|(c, role)| {
-                    let p = model.probabilities(&c.features);
+            let heads_title_or_company = (k + 1..candidates.len())
+                .find(|&j| candidates[j].line > candidates[k].line)
+                .is_some_and(|j| {
+                    let c = &candidates[j];
                     let organisation_right_below = c.line == candidates[k].line + 1
                         && (department_like(&c.text) || has_legal_form(&c.text));
                     c.line <= candidates[k].line + 2
-                        && (matches!(role, Some(Role::Title | Role::Company))
+                        && (matches!(role_of[j], Some(Role::Title | Role::Company))
                             || organisation_right_below
-                            || [Role::Title, Role::Company]
-                                .into_iter()
-                                .any(|r| p[r as usize] >= model.threshold(r)))
+                            || reads_as(j, Role::Title)
+                            || reads_as(j, Role::Company))
                 });
             has(CLOSING_RIGHT_ABOVE)
                 || has(CLOSING_SAME_LINE)
@@ -957,7 +956,7 @@ impl FeatureContext<'_> {
         let last = words.len() > 1 && words.last().is_some_and(|w| self.tokens.contains(w));
         flag(first, "sender_first");
         flag(last, "sender_last");
-        flag(words.iter().any(|w| self.tokens.contains(w)), "sender_any");
+        flag(words.iter().any(|w| self.tokens.contains(w)), SENDER_ANY);
         flag(is_sender_name_line(text, self.hint), "sender_line");
         flag(
             self.hint
