@@ -18,6 +18,9 @@ closed_set! {
         ThreadAddresses = "thread_addresses",
         /// A message said the person's address changed ("my new email is ...").
         NewAddress = "new_address",
+        /// The same full name on a personal address writing with the work address's
+        /// colleagues.
+        NameAndColleagues = "name_and_colleagues",
     }
 }
 
@@ -28,6 +31,7 @@ impl MergeRule {
             Self::NameAndPhone => "same name and signature phone",
             Self::ThreadAddresses => "same name on a personal and a work address in one thread",
             Self::NewAddress => "they announced a new address",
+            Self::NameAndColleagues => "same name, writing with the same company's people",
         }
     }
 }

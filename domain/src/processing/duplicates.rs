@@ -9,6 +9,8 @@
 //!   address among one thread's participants.
 //! - [`MergeRule::NewAddress`]: the sender wrote that their address changed, naming the
 //!   other address, or (naming none) the one other contact with their full name.
+//! - [`MergeRule::NameAndColleagues`]: a personal address under one work contact's full
+//!   name writes with that contact's colleagues ([`super::colleagues`]).
 //!
 //! Anything weaker stays a suggestion on the contact page. A pair the user called two
 //! people is never merged. Evidence is noted in memory while the batch is applied
@@ -46,7 +48,7 @@ pub(super) struct SamePerson {
 
 /// Names compared case- and space-insensitively; only full names (two words or more)
 /// identify anyone.
-fn full_name_key(name: &str) -> Option<String> {
+pub(super) fn full_name_key(name: &str) -> Option<String> {
     let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
     (words.len() >= 2).then(|| words.join(" "))
 }
@@ -332,6 +334,7 @@ impl ProcessingScope<'_> {
         evidence.extend(thread_evidence(
             &self.thread_participants(conn, world, batch).await?,
         ));
+        evidence.extend(self.colleague_evidence(conn, world).await?);
         if evidence.is_empty() {
             return Ok(Merged::default());
         }

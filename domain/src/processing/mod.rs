@@ -11,6 +11,7 @@
 //! address and re-queues earlier activities from it so their names and signatures count.
 
 pub mod apply;
+mod colleagues;
 mod duplicates;
 mod events;
 mod flush;

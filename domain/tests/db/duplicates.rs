@@ -363,6 +363,77 @@ async fn a_personal_address_taking_a_work_addresss_place_in_a_thread_merges() {
 }
 
 #[tokio::test]
+async fn a_personal_address_writing_with_the_work_addresss_colleagues_merges() {
+    let db = fresh_db().await;
+    let o = owner(&db).await;
+    // The personal address comes first: the evidence is found when the work address
+    // arrives.
+    let mut home = mail(
+        "home",
+        2,
+        "Jane Roe <jane.roe@gmail.com>",
+        OWNER,
+        "Sending this from home.",
+    );
+    home.cc = Some("Bob Poe <bob@mail.acme.co.uk>");
+    o.store(&[home]).await;
+    assert_eq!(o.live_contacts().await, 2);
+    o.store(&[mail("work", 3, "Jane Roe <jane@acme.co.uk>", OWNER, "Hello")])
+        .await;
+    let jane = o.contact("jane.roe@gmail.com").await;
+    assert_eq!(o.contact("jane@acme.co.uk").await, jane);
+    assert_ne!(o.contact("bob@mail.acme.co.uk").await, jane);
+    let merge = automatic_merge(&o, jane, MergeRule::NameAndColleagues).await;
+    let reason = merge.reason.unwrap();
+    assert!(reason.contains("bob@mail.acme.co.uk"), "{reason}");
+
+    // The same name with nobody from the company, or on one message with the work
+    // address (two people), or with a second work contact of the name, is not enough.
+    let db = fresh_db().await;
+    let o = owner(&db).await;
+    let mut both = mail(
+        "both",
+        3,
+        "Jane Roe <jane.r@outlook.com>",
+        OWNER,
+        "Two of us!",
+    );
+    both.cc = Some("Jane Roe <jane@acme.co.uk>, Bob Poe <bob@acme.co.uk>");
+    o.store(&[
+        mail("work", 2, "Jane Roe <jane@acme.co.uk>", OWNER, "Hello"),
+        both,
+        mail(
+            "alone",
+            4,
+            "Jane Roe <jane.roe@gmail.com>",
+            OWNER,
+            "Hi",
+        ),
+    ])
+    .await;
+    assert_eq!(o.live_contacts().await, 4);
+    o.store(&[mail(
+        "other-job",
+        5,
+        "Jane Roe <jroe@othercorp.com>",
+        OWNER,
+        "Hi",
+    )])
+    .await;
+    let mut home = mail(
+        "home",
+        6,
+        "Jane Roe <jane.roe@gmail.com>",
+        OWNER,
+        "From home",
+    );
+    home.cc = Some("Bob Poe <bob@acme.co.uk>");
+    o.store(&[home]).await;
+    assert_eq!(o.live_contacts().await, 5, "two work contacts named Jane Roe");
+    assert!(o.merges(o.contact("jane@acme.co.uk").await).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_new_address_announced_from_the_old_one_merges() {
     let db = fresh_db().await;
     let o = owner(&db).await;

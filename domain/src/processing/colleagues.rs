@@ -1,0 +1,248 @@
+//! [`MergeRule::NameAndColleagues`]: a personal (free-mail) address under the full name
+//! of exactly one work contact, on mail with that contact's colleagues (another contact
+//! at the work address's company domain) and without the work address itself, is that
+//! person writing from home: "Jane Roe <jane.roe@gmail.com>" copied on a thread with two
+//! people at acme.com is the "Jane Roe <jane@acme.com>" the user already has.
+//!
+//! A name alone stays a suggestion; the name and the company's people together are
+//! what a careful reader goes by. Two work contacts with the name make it ambiguous, and
+//! mail carrying both addresses shows two people, so neither merges. The evidence is
+//! read after the batch is written, whichever of the two addresses the batch saw, so
+//! the order the mail arrives in does not matter.
+
+use std::collections::BTreeMap;
+
+use api::contacts::MergeRule;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::ProcessingError;
+use super::duplicates::{SamePerson, full_name_key};
+use super::world::World;
+use crate::db::scopes::ProcessingScope;
+use crate::extract::domains::CompanyDomain;
+
+/// A live contact sharing its full name with another, and its email addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Namesake {
+    pub contact: Uuid,
+    pub name: String,
+    pub addresses: Vec<String>,
+}
+
+/// A personal contact that may be the one work contact of its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct HomeAndWork {
+    pub name: String,
+    pub home: Uuid,
+    pub home_addresses: Vec<String>,
+    pub work: Uuid,
+    pub work_address: String,
+    /// The work addresses' company domains.
+    pub domains: Vec<String>,
+}
+
+/// The pairs worth looking for colleagues of: per full name, exactly one contact with a
+/// work address, and each contact of that name whose addresses are all personal.
+pub(super) fn home_and_work(namesakes: &[Namesake]) -> Vec<HomeAndWork> {
+    let mut by_name: BTreeMap<String, Vec<&Namesake>> = BTreeMap::new();
+    for n in namesakes {
+        if let Some(key) = full_name_key(&n.name) {
+            by_name.entry(key).or_default().push(n);
+        }
+    }
+    let mut out = Vec::new();
+    for group in by_name.values() {
+        let domains = |n: &Namesake| -> Vec<(String, String)> {
+            n.addresses
+                .iter()
+                .filter_map(|a| CompanyDomain::from_email(a).map(|d| (a.clone(), d.as_str().to_owned())))
+                .collect()
+        };
+        let (work, home): (Vec<&Namesake>, Vec<&Namesake>) =
+            group.iter().copied().partition(|n| !domains(n).is_empty());
+        let [work] = work.as_slice() else {
+            continue;
+        };
+        let work_domains = domains(work);
+        for h in home.iter().filter(|h| !h.addresses.is_empty()) {
+            let mut domains: Vec<String> = work_domains.iter().map(|(_, d)| d.clone()).collect();
+            domains.sort();
+            domains.dedup();
+            out.push(HomeAndWork {
+                name: h.name.clone(),
+                home: h.contact,
+                home_addresses: h.addresses.clone(),
+                work: work.contact,
+                work_address: work_domains[0].0.clone(),
+                domains,
+            });
+        }
+    }
+    out
+}
+
+impl ProcessingScope<'_> {
+    /// The batch's contacts proved to be a work contact of the same name by writing with
+    /// its colleagues (see the module docs).
+    pub(super) async fn colleague_evidence(
+        self,
+        conn: &mut PgConnection,
+        world: &World,
+    ) -> Result<Vec<SamePerson>, ProcessingError> {
+        let names: Vec<String> = world
+            .contacts
+            .values()
+            .filter(|c| c.live)
+            .filter_map(|c| c.fields.display_name.as_deref().and_then(full_name_key))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let namesakes: Vec<Namesake> = sqlx::query!(
+            r#"select c.id, c.display_name as "name!",
+                      array_agg(ci.value order by ci.value) as "addresses!"
+               from contacts c
+               join contact_identities ci on ci.user_id = c.user_id and ci.contact_id = c.id
+                 and ci.kind = 'email'
+               where c.user_id = $1 and c.merged_into is null
+                 and lower(c.display_name) in (
+                   select lower(display_name) from contacts
+                   where user_id = $1 and merged_into is null
+                     and lower(display_name) = any($2)
+                   group by 1 having count(*) > 1)
+               group by c.id"#,
+            self.user.0,
+            &names,
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| Namesake {
+            contact: r.id,
+            name: r.name,
+            addresses: r.addresses,
+        })
+        .collect();
+        let pairs = home_and_work(&namesakes);
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (mut pair, mut home, mut domain, mut work) = (vec![], vec![], vec![], vec![]);
+        for (i, p) in pairs.iter().enumerate() {
+            for h in &p.home_addresses {
+                for d in &p.domains {
+                    pair.push(i as i32);
+                    home.push(h.clone());
+                    domain.push(d.clone());
+                    work.push(p.work);
+                }
+            }
+        }
+        // The earliest message of each home address with a contact at a work domain,
+        // the work contact's own addresses absent.
+        let found = sqlx::query!(
+            r#"select distinct on (k.pair) k.pair as "pair!", p.address as "home!",
+                      q.address as "colleague!"
+               from unnest($2::int4[], $3::text[], $4::text[], $5::uuid[])
+                 as k(pair, home, domain, work)
+               join activity_participants p on p.user_id = $1 and p.address_kind = 'email'
+                 and p.address = k.home
+               join activities a on a.user_id = $1 and a.id = p.activity_id
+                 and a.deleted_at is null
+               join activity_participants q on q.activity_id = p.activity_id
+                 and q.user_id = $1 and q.address_kind = 'email' and q.contact_id is not null
+                 and (split_part(q.address, '@', 2) = k.domain
+                      or split_part(q.address, '@', 2) like '%.' || k.domain)
+               where not exists (
+                 select 1 from activity_participants r
+                 join contact_identities ci on ci.user_id = $1 and ci.kind = 'email'
+                   and ci.value = r.address
+                 where r.activity_id = p.activity_id and r.address_kind = 'email'
+                   and ci.contact_id = k.work)
+               order by k.pair, a.occurred_at, q.address"#,
+            self.user.0,
+            &pair,
+            &home,
+            &domain,
+            &work,
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|r| {
+                let p = pairs.get(usize::try_from(r.pair).ok()?)?;
+                Some(SamePerson {
+                    a: p.work,
+                    b: p.home,
+                    rule: MergeRule::NameAndColleagues,
+                    reason: format!(
+                        "Same name ({}) at {} as at {}, on mail with {}, a colleague at {}",
+                        p.name,
+                        r.home,
+                        p.work_address,
+                        r.colleague,
+                        p.domains.join(", ")
+                    ),
+                })
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn namesake(n: u128, name: &str, addresses: &[&str]) -> Namesake {
+        Namesake {
+            contact: Uuid::from_u128(n),
+            name: name.to_owned(),
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_personal_namesake_of_one_work_contact_is_a_candidate() {
+        let pairs = home_and_work(&[
+            namesake(1, "Jane Roe", &["jane@mail.acme.co.uk"]),
+            namesake(2, "jane  roe", &["jane.roe@gmail.com"]),
+            namesake(3, "Sam Poe", &["sam@gmail.com"]),
+        ]);
+        assert_eq!(pairs.len(), 1, "{pairs:?}");
+        assert_eq!(pairs[0].work, Uuid::from_u128(1));
+        assert_eq!(pairs[0].home, Uuid::from_u128(2));
+        assert_eq!(pairs[0].domains, ["acme.co.uk"]);
+        assert_eq!(pairs[0].work_address, "jane@mail.acme.co.uk");
+    }
+
+    #[test]
+    fn two_work_contacts_of_one_name_or_two_personal_ones_are_not() {
+        assert!(
+            home_and_work(&[
+                namesake(1, "Jane Roe", &["jane@acme.com"]),
+                namesake(2, "Jane Roe", &["jroe@othercorp.com"]),
+                namesake(3, "Jane Roe", &["jane.roe@gmail.com"]),
+            ])
+            .is_empty()
+        );
+        assert!(
+            home_and_work(&[
+                namesake(1, "Jane Roe", &["jane@outlook.com"]),
+                namesake(2, "Jane Roe", &["jane.roe@gmail.com"]),
+            ])
+            .is_empty()
+        );
+        // One word is not a full name.
+        assert!(
+            home_and_work(&[
+                namesake(1, "Jane", &["jane@acme.com"]),
+                namesake(2, "Jane", &["jane@gmail.com"]),
+            ])
+            .is_empty()
+        );
+    }
+}
