@@ -258,6 +258,63 @@ fn words(line: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::to_lowercase)
 }
 
+/// Legal forms that belong to one country's company law, with that country; forms
+/// used in many ("S.A.", "AG" is Swiss too but mostly German) count for the likelier.
+const LEGAL_FORM_REGIONS: &[(&str, &str)] = &[
+    ("ltd", "GB"),
+    ("ltd.", "GB"),
+    ("limited", "GB"),
+    ("plc", "GB"),
+    ("llp", "GB"),
+    ("inc", "US"),
+    ("inc.", "US"),
+    ("incorporated", "US"),
+    ("llc", "US"),
+    ("l.l.c.", "US"),
+    ("corp", "US"),
+    ("corp.", "US"),
+    ("gmbh", "DE"),
+    ("ag", "DE"),
+    ("kg", "DE"),
+    ("kgaa", "DE"),
+    ("sarl", "FR"),
+    ("sas", "FR"),
+    ("pty", "AU"),
+    ("bv", "NL"),
+    ("b.v.", "NL"),
+    ("nv", "NL"),
+    ("n.v.", "NL"),
+    ("s.p.a.", "IT"),
+    ("spa", "IT"),
+    ("oy", "FI"),
+    ("ab", "SE"),
+    ("a/s", "DK"),
+];
+
+/// The country whose company law a line's legal form belongs to ("Acme Widgets
+/// Ltd" is British, "Acme GmbH" German); `None` without one, or with forms of two
+/// countries. "Pty Ltd" is Australian, "Pvt Ltd" Indian.
+pub fn legal_form_region(line: &str) -> Option<&'static str> {
+    let words: Vec<String> = words(line).collect();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    if has("pty") {
+        return Some("AU");
+    }
+    if has("pvt") || has("pvt.") {
+        return Some("IN");
+    }
+    let mut found = None;
+    for w in &words {
+        if let Some((_, region)) = LEGAL_FORM_REGIONS.iter().find(|(form, _)| form == w) {
+            match found {
+                Some(r) if r != *region => return None,
+                _ => found = Some(*region),
+            }
+        }
+    }
+    found
+}
+
 /// Whether a line carries a company's legal form ("Dynegy, Inc.", "Merita Bank Plc").
 pub fn has_legal_form(line: &str) -> bool {
     words(line).any(|w| LEGAL_FORMS.contains(&w.as_str()))
@@ -460,6 +517,18 @@ pub fn is_mobile_footer(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn legal_forms_name_their_country() {
+        assert_eq!(legal_form_region("Tidewater Robotics Ltd"), Some("GB"));
+        assert_eq!(legal_form_region("Acme Widgets Limited"), Some("GB"));
+        assert_eq!(legal_form_region("Fallowmere Legal GmbH"), Some("DE"));
+        assert_eq!(legal_form_region("Kookaburra Pty Ltd"), Some("AU"));
+        assert_eq!(legal_form_region("Chai Systems Pvt. Ltd."), Some("IN"));
+        assert_eq!(legal_form_region("Halcyon Media Inc."), Some("US"));
+        assert_eq!(legal_form_region("Senior Product Manager"), None);
+        assert_eq!(legal_form_region("Acme GmbH & Acme Ltd"), None, "two countries");
+    }
 
     #[test]
     fn companies() {

@@ -1,13 +1,15 @@
 //! Phone-number finding and E.164 normalisation.
 //!
 //! Numbers in signatures are usually written in national format, so the
-//! region used to interpret them matters. Hints are tried in order of
-//! reliability: an explicit `+CC` in the text, a country/city named in the
-//! signature, the sender's ccTLD, then the caller's default region.
+//! region used to interpret them matters. Numbers written with `+CC` need none;
+//! for the others, hints are tried in order of reliability: a country or city
+//! the signature names, the country of its `+CC` numbers, the sender's ccTLD,
+//! the country of the company's legal form, then the caller's default region.
 
 use std::sync::LazyLock;
 
-use phonenumber::{Mode, country};
+use phonenumber::metadata::DATABASE;
+use phonenumber::{Mode, PhoneNumber, country};
 use regex::Regex;
 
 /// A validated phone number in E.164 form (`+14155550123`).
@@ -45,6 +47,33 @@ pub struct PhoneCandidate {
     pub start: usize,
     pub end: usize,
     pub kind: PhoneKind,
+    /// A label ("Tel:", "Mobile", "fax") names it a phone number.
+    pub labelled: bool,
+}
+
+impl PhoneCandidate {
+    /// The number in E.164: a labelled one needs only the shape of its country's
+    /// numbers ([`Evidence::Labelled`]), a bare one full validity.
+    pub fn parse(&self, hints: &RegionHints) -> Option<E164Phone> {
+        let evidence = if self.labelled {
+            Evidence::Labelled
+        } else {
+            Evidence::Bare
+        };
+        parse_phone_as(&self.raw, hints, evidence)
+    }
+}
+
+/// How sure the text around a digit run is that it is a phone number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evidence {
+    /// Nothing says so: the number must be valid (a range the numbering plan has
+    /// assigned), so dates and references that look like numbers are dropped.
+    Bare,
+    /// A label says so: a number of the right length and leading digits for its
+    /// country is taken even where the library's ranges do not list it (ranges newer
+    /// than its metadata, or ranges set aside, like the UK's 07700 900xxx).
+    Labelled,
 }
 
 /// Ordered region hints (ISO 3166 alpha-2). Explicit `+CC` numbers ignore
@@ -52,8 +81,14 @@ pub struct PhoneCandidate {
 /// validates.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegionHints {
+    /// A place the signature names.
     pub signature_region: Option<String>,
+    /// The country of the signature's numbers written with their country code.
+    pub number_region: Option<String>,
+    /// The sender address's country-code domain.
     pub email_region: Option<String>,
+    /// The country the signature's company's legal form belongs to ("Ltd", "GmbH").
+    pub legal_form_region: Option<String>,
     pub default_region: Option<String>,
 }
 
@@ -62,7 +97,9 @@ impl RegionHints {
         let mut out: Vec<&str> = Vec::new();
         for r in [
             &self.signature_region,
+            &self.number_region,
             &self.email_region,
+            &self.legal_form_region,
             &self.default_region,
         ]
         .into_iter()
@@ -80,24 +117,76 @@ impl RegionHints {
 /// any hinted region (so dates and reference numbers that slipped through
 /// the scanner are dropped here).
 pub fn parse_phone(raw: &str, hints: &RegionHints) -> Option<E164Phone> {
+    parse_phone_as(raw, hints, Evidence::Bare)
+}
+
+/// [`parse_phone`] with what the text says of the number: every hinted region is
+/// tried for a valid number before any is tried for a merely plausible one.
+pub fn parse_phone_as(raw: &str, hints: &RegionHints, evidence: Evidence) -> Option<E164Phone> {
     let cleaned = raw.replace("(0)", " ");
     let cleaned = cleaned.trim();
     let international = cleaned.starts_with('+') || cleaned.starts_with("00");
+    let checks: &[fn(&PhoneNumber) -> bool] = match evidence {
+        Evidence::Bare => &[phonenumber::is_valid],
+        Evidence::Labelled => &[phonenumber::is_valid, plausible],
+    };
     if international {
         let intl = cleaned
             .strip_prefix("00")
             .map_or_else(|| cleaned.to_string(), |r| format!("+{r}"));
-        return validated(None, &intl);
+        return checks.iter().find_map(|check| accepted(None, &intl, *check));
     }
-    hints
-        .ordered()
-        .into_iter()
-        .find_map(|r| validated(r.parse::<country::Id>().ok(), cleaned))
+    let regions = hints.ordered();
+    checks.iter().find_map(|check| {
+        regions
+            .iter()
+            .find_map(|r| accepted(r.parse::<country::Id>().ok(), cleaned, *check))
+    })
 }
 
-fn validated(region: Option<country::Id>, s: &str) -> Option<E164Phone> {
+fn accepted(
+    region: Option<country::Id>,
+    s: &str,
+    check: fn(&PhoneNumber) -> bool,
+) -> Option<E164Phone> {
     let n = phonenumber::parse(region, s).ok()?;
-    phonenumber::is_valid(&n).then(|| E164Phone(n.format().mode(Mode::E164).to_string()))
+    check(&n).then(|| E164Phone(n.format().mode(Mode::E164).to_string()))
+}
+
+/// A number its country's numbering plan describes as a whole (the general pattern
+/// every one of its numbers matches), whether or not the range is assigned.
+fn plausible(n: &PhoneNumber) -> bool {
+    let national = n.national().to_string();
+    DATABASE.by_code(&n.code().value()).is_some_and(|metas| {
+        metas.iter().any(|m| {
+            // The metadata's patterns are laid out with whitespace and matched from
+            // the start only; anchored here so a longer digit run does not pass on its
+            // prefix.
+            let pattern: String = m
+                .descriptors()
+                .general()
+                .national_number()
+                .as_str()
+                .split_whitespace()
+                .collect();
+            Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|whole| whole.is_match(&national))
+        })
+    })
+}
+
+/// The region of a number written with its country code ("GB" for +44 20 ...).
+pub fn region_of(number: &E164Phone) -> Option<String> {
+    let n = phonenumber::parse(None, number.as_str()).ok()?;
+    if let Some(id) = n.country().id() {
+        return Some(id.as_ref().to_owned());
+    }
+    // A plausible number outside the assigned ranges: its code's main country.
+    let metas = DATABASE.by_code(&n.code().value())?;
+    metas
+        .iter()
+        .find(|m| m.is_main_country_for_code())
+        .or_else(|| metas.first())
+        .map(|m| m.id().to_owned())
 }
 
 /// Digit groups joined by single separators; two or more spaces end a
@@ -186,7 +275,7 @@ pub fn find_phone_candidates(line: &str) -> Vec<PhoneCandidate> {
             continue;
         }
         let after = &line[end..];
-        let kind = LABEL_BEFORE
+        let label = LABEL_BEFORE
             .captures(before)
             .and_then(|c| {
                 kind_from_label(
@@ -202,13 +291,13 @@ pub fn find_phone_candidates(line: &str) -> Vec<PhoneCandidate> {
             .or_else(|| {
                 // "Facsimile Transmission No.: (630) 717-4594"
                 (before.trim().len() <= 40 && FAX_WORD.is_match(before)).then_some(PhoneKind::Fax)
-            })
-            .unwrap_or(PhoneKind::Phone);
+            });
         out.push(PhoneCandidate {
             raw: raw.to_string(),
             start,
             end,
-            kind,
+            kind: label.unwrap_or(PhoneKind::Phone),
+            labelled: label.is_some(),
         });
     }
     out
@@ -383,6 +472,7 @@ mod tests {
             signature_region: Some("FR".into()),
             email_region: Some("DE".into()),
             default_region: Some("US".into()),
+            ..Default::default()
         };
         assert_eq!(
             parse_phone("01 42 68 53 00", &h).unwrap().as_str(),
@@ -399,6 +489,52 @@ mod tests {
         );
         assert_eq!(e164("02 9374 4000", "AU").as_deref(), Some("+61293744000"));
         assert_eq!(e164("098200 12345", "IN").as_deref(), Some("+919820012345"));
+    }
+
+    #[test]
+    fn a_label_admits_numbers_outside_the_assigned_ranges() {
+        let labelled = |raw: &str, default: &str| {
+            find_phone_candidates(raw)
+                .first()
+                .and_then(|c| c.parse(&hints(default)))
+                .map(|p| p.as_str().to_owned())
+        };
+        // Ofcom's drama range: the right shape for a UK mobile, never assigned.
+        assert_eq!(e164("+44 7700 900536", "US"), None);
+        assert_eq!(
+            labelled("Cell: +44 7700 900536", "US").as_deref(),
+            Some("+447700900536")
+        );
+        assert_eq!(
+            labelled("Mob: 07700 900404", "GB").as_deref(),
+            Some("+447700900404")
+        );
+        assert_eq!(labelled("+44 7700 900536", "US"), None, "no label");
+        // A label does not make a wrong length or a date a number.
+        assert_eq!(labelled("Tel: +44 7700 9005", "US"), None);
+        assert_eq!(labelled("Tel: 12345678901234", "US"), None);
+        // National numbers try every hinted region.
+        let h = RegionHints {
+            email_region: Some("US".into()),
+            default_region: Some("GB".into()),
+            ..Default::default()
+        };
+        let c = &find_phone_candidates("Mobile: 07700 900404")[0];
+        assert_eq!(c.parse(&h).unwrap().as_str(), "+447700900404");
+    }
+
+    #[test]
+    fn the_region_of_an_international_number() {
+        let region = |raw: &str| {
+            find_phone_candidates(raw)
+                .first()
+                .and_then(|c| c.parse(&RegionHints::default()))
+                .and_then(|p| region_of(&p))
+        };
+        assert_eq!(region("+44 20 7946 0958").as_deref(), Some("GB"));
+        assert_eq!(region("Mob: +44 7700 900536").as_deref(), Some("GB"));
+        assert_eq!(region("+61 491 570 313").as_deref(), Some("AU"));
+        assert_eq!(region("+1 415 555 0107").as_deref(), Some("US"));
     }
 
     #[test]

@@ -15,11 +15,11 @@ use crate::extract::address::{SenderKind, classify_sender};
 use crate::extract::domains::{CompanyDomain, region_from_tld};
 use crate::extract::lexicon::{
     closing, ends_with_role, has_legal_form, is_disclaimer, is_mobile_footer, is_webmail_ad,
-    last_word, looks_like_company, looks_like_title, starts_with_role,
+    last_word, legal_form_region, looks_like_company, looks_like_title, starts_with_role,
 };
 use crate::extract::names::{clean_display_name, credential};
 use crate::extract::phone::{
-    E164Phone, PhoneKind, RegionHints, find_phone_candidates, parse_phone, region_from_text,
+    E164Phone, PhoneKind, RegionHints, find_phone_candidates, region_from_text, region_of,
 };
 use model::{Model, Role};
 
@@ -441,7 +441,13 @@ fn scan(lines: &[&str], range: Range<usize>, hint: &SenderHint) -> Block {
     let block_text = lines[range.clone()].join("\n");
     let hints = RegionHints {
         signature_region: region_from_text(&block_text).map(str::to_string),
+        number_region: international_region(&lines[range.clone()]),
         email_region: hint.email.and_then(region_from_tld).map(str::to_string),
+        legal_form_region: lines[range.clone()]
+            .iter()
+            .filter(|l| looks_like_company(l))
+            .find_map(|l| legal_form_region(l))
+            .map(str::to_string),
         default_region: hint.default_region.map(str::to_string),
     };
     let company_label = company_label(hint);
@@ -1038,13 +1044,34 @@ static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
+/// The country of the block's numbers written with a country code, when they agree:
+/// a person's office and mobile numbers are nearly always in one country, so it reads
+/// the numbers written without one.
+fn international_region(lines: &[&str]) -> Option<String> {
+    let mut found: Option<String> = None;
+    for c in lines.iter().flat_map(|l| find_phone_candidates(l)) {
+        let raw = c.raw.trim_start();
+        if !(raw.starts_with('+') || raw.starts_with("00")) {
+            continue;
+        }
+        let Some(region) = c.parse(&RegionHints::default()).as_ref().and_then(region_of) else {
+            continue;
+        };
+        match &found {
+            Some(r) if *r != region => return None,
+            _ => found = Some(region),
+        }
+    }
+    found
+}
+
 /// Record validated phones of a whole line (labels may sit several spaces
 /// away from the number) and return the line with them blanked out.
 fn take_phones(line: &str, i: usize, hints: &RegionHints, sig: &mut Signature) -> String {
     let mut rest = line.to_string();
     let mut found = Vec::new();
     for c in find_phone_candidates(line).into_iter().rev() {
-        if let Some(number) = parse_phone(&c.raw, hints) {
+        if let Some(number) = c.parse(hints) {
             rest.replace_range(label_start(line, c.start)..c.end, "   ");
             found.push(SignaturePhone {
                 number,

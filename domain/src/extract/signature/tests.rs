@@ -416,3 +416,27 @@ fn a_dash_line_delimits_the_block_below_the_sign_off() {
         "Brightfield Software Pty Ltd"
     );
 }
+
+#[test]
+fn national_numbers_read_in_the_country_the_signature_points_to() {
+    // A British company on a .com domain: its legal form says where "020" is.
+    let text = "Thanks,\nJo\n\nJo Bright\nAccount Executive\nLanternfield Robotics Ltd\nT: 020 7946 0307\n";
+    let s = extract_signature(text, &hint("Jo Bright", "jo@lanternfield.com")).unwrap();
+    assert_eq!(phones(&s), [("+442079460307", PhoneKind::Phone)]);
+
+    // Free mail, no company: the number written with +44 says where the other is.
+    let text = "Cheers,\nRowan\n\nRowan Pike\nIndependent Consultant\n020 7946 0779\nMob: +44 7700 900348\n";
+    let s = extract_signature(text, &hint("Rowan Pike", "rowan_pike@hotmail.com")).unwrap();
+    assert_eq!(
+        phones(&s),
+        [
+            ("+442079460779", PhoneKind::Phone),
+            ("+447700900348", PhoneKind::Mobile)
+        ]
+    );
+
+    // Nothing points elsewhere: the user's own region, as before.
+    let text = "Best,\nSam\n\nSam Rivers\nDesign Lead\nT: (415) 555-0107\n";
+    let s = extract_signature(text, &hint("Sam Rivers", "sam@rivers.com")).unwrap();
+    assert_eq!(phones(&s), [("+14155550107", PhoneKind::Phone)]);
+}
