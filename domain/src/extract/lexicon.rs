@@ -527,7 +527,11 @@ mod tests {
         assert_eq!(legal_form_region("Chai Systems Pvt. Ltd."), Some("IN"));
         assert_eq!(legal_form_region("Halcyon Media Inc."), Some("US"));
         assert_eq!(legal_form_region("Senior Product Manager"), None);
-        assert_eq!(legal_form_region("Acme GmbH & Acme Ltd"), None, "two countries");
+        assert_eq!(
+            legal_form_region("Acme GmbH & Acme Ltd"),
+            None,
+            "two countries"
+        );
     }
 
     #[test]

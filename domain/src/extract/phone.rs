@@ -134,7 +134,9 @@ pub fn parse_phone_as(raw: &str, hints: &RegionHints, evidence: Evidence) -> Opt
         let intl = cleaned
             .strip_prefix("00")
             .map_or_else(|| cleaned.to_string(), |r| format!("+{r}"));
-        return checks.iter().find_map(|check| accepted(None, &intl, *check));
+        return checks
+            .iter()
+            .find_map(|check| accepted(None, &intl, *check));
     }
     let regions = hints.ordered();
     checks.iter().find_map(|check| {

@@ -1054,7 +1054,11 @@ fn international_region(lines: &[&str]) -> Option<String> {
         if !(raw.starts_with('+') || raw.starts_with("00")) {
             continue;
         }
-        let Some(region) = c.parse(&RegionHints::default()).as_ref().and_then(region_of) else {
+        let Some(region) = c
+            .parse(&RegionHints::default())
+            .as_ref()
+            .and_then(region_of)
+        else {
             continue;
         };
         match &found {

@@ -10,7 +10,7 @@
 //! read after the batch is written, whichever of the two addresses the batch saw, so
 //! the order the mail arrives in does not matter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use api::contacts::MergeRule;
 use sqlx::PgConnection;
@@ -20,7 +20,7 @@ use super::ProcessingError;
 use super::duplicates::{SamePerson, full_name_key};
 use super::world::World;
 use crate::db::scopes::ProcessingScope;
-use crate::extract::domains::CompanyDomain;
+use crate::extract::domains::{CompanyDomain, is_free_mail};
 
 /// A live contact sharing its full name with another, and its email addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,9 @@ pub(super) fn home_and_work(namesakes: &[Namesake]) -> Vec<HomeAndWork> {
         let domains = |n: &Namesake| -> Vec<(String, String)> {
             n.addresses
                 .iter()
-                .filter_map(|a| CompanyDomain::from_email(a).map(|d| (a.clone(), d.as_str().to_owned())))
+                .filter_map(|a| {
+                    CompanyDomain::from_email(a).map(|d| (a.clone(), d.as_str().to_owned()))
+                })
                 .collect()
         };
         let (work, home): (Vec<&Namesake>, Vec<&Namesake>) =
@@ -90,12 +92,26 @@ impl ProcessingScope<'_> {
         conn: &mut PgConnection,
         world: &World,
     ) -> Result<Vec<SamePerson>, ProcessingError> {
+        // New evidence needs a personal address on the batch's mail, or a contact the
+        // batch made or renamed (the other side's mail may be older): only their names.
+        let personal: BTreeSet<Uuid> = world
+            .address_contact
+            .iter()
+            .filter(|(address, _)| is_free_mail(address))
+            .map(|(_, contact)| *contact)
+            .collect();
         let names: Vec<String> = world
             .contacts
-            .values()
-            .filter(|c| c.live)
-            .filter_map(|c| c.fields.display_name.as_deref().and_then(full_name_key))
-            .collect::<std::collections::BTreeSet<_>>()
+            .iter()
+            .filter(|(id, c)| {
+                c.live
+                    && (personal.contains(id)
+                        || c.stored
+                            .as_ref()
+                            .is_none_or(|s| s.display_name != c.fields.display_name))
+            })
+            .filter_map(|(_, c)| c.fields.display_name.as_deref().and_then(full_name_key))
+            .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         if names.is_empty() {

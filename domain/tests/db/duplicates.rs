@@ -378,8 +378,14 @@ async fn a_personal_address_writing_with_the_work_addresss_colleagues_merges() {
     home.cc = Some("Bob Poe <bob@mail.acme.co.uk>");
     o.store(&[home]).await;
     assert_eq!(o.live_contacts().await, 2);
-    o.store(&[mail("work", 3, "Jane Roe <jane@acme.co.uk>", OWNER, "Hello")])
-        .await;
+    o.store(&[mail(
+        "work",
+        3,
+        "Jane Roe <jane@acme.co.uk>",
+        OWNER,
+        "Hello",
+    )])
+    .await;
     let jane = o.contact("jane.roe@gmail.com").await;
     assert_eq!(o.contact("jane@acme.co.uk").await, jane);
     assert_ne!(o.contact("bob@mail.acme.co.uk").await, jane);
@@ -402,13 +408,7 @@ async fn a_personal_address_writing_with_the_work_addresss_colleagues_merges() {
     o.store(&[
         mail("work", 2, "Jane Roe <jane@acme.co.uk>", OWNER, "Hello"),
         both,
-        mail(
-            "alone",
-            4,
-            "Jane Roe <jane.roe@gmail.com>",
-            OWNER,
-            "Hi",
-        ),
+        mail("alone", 4, "Jane Roe <jane.roe@gmail.com>", OWNER, "Hi"),
     ])
     .await;
     assert_eq!(o.live_contacts().await, 4);
@@ -429,8 +429,16 @@ async fn a_personal_address_writing_with_the_work_addresss_colleagues_merges() {
     );
     home.cc = Some("Bob Poe <bob@acme.co.uk>");
     o.store(&[home]).await;
-    assert_eq!(o.live_contacts().await, 5, "two work contacts named Jane Roe");
-    assert!(o.merges(o.contact("jane@acme.co.uk").await).await.is_empty());
+    assert_eq!(
+        o.live_contacts().await,
+        5,
+        "two work contacts named Jane Roe"
+    );
+    assert!(
+        o.merges(o.contact("jane@acme.co.uk").await)
+            .await
+            .is_empty()
+    );
 }
 
 #[tokio::test]
