@@ -1,7 +1,7 @@
 //! [`MergeRule::NameAndColleagues`]: a personal (free-mail) address under the full name
-//! of exactly one work contact, on mail with that contact's colleagues (another contact
-//! at the work address's company domain) and without the work address itself, is that
-//! person writing from home: "Jane Roe <jane.roe@gmail.com>" copied on a thread with two
+//! of exactly one work contact, with that contact's colleagues (another contact at the
+//! work address's company domain) on at least half of its mail and never on one message
+//! with the work address itself, is that person writing from home: "Jane Roe <jane.roe@gmail.com>" copied on a thread with two
 //! people at acme.com is the "Jane Roe <jane@acme.com>" the user already has.
 //!
 //! A name alone stays a suggestion; the name and the company's people together are
@@ -157,28 +157,36 @@ impl ProcessingScope<'_> {
                 }
             }
         }
-        // The earliest message of each home address with a contact at a work domain,
-        // the work contact's own addresses absent.
+        // Per home address: its messages, those with a contact at a work domain, and
+        // those with the work contact itself. Each step a lookup by the one before
+        // (`offset 0`), whatever the estimates: during an import the participants grow
+        // faster than their statistics.
         let found = sqlx::query!(
-            r#"select distinct on (k.pair) k.pair as "pair!", p.address as "home!",
-                      q.address as "colleague!"
+            r#"select k.pair as "pair!", k.home as "home!",
+                      count(*) as "messages!",
+                      count(*) filter (where m.colleague is not null) as "with_colleagues!",
+                      count(*) filter (where m.with_work) as "with_work!",
+                      min(m.colleague) as colleague
                from unnest($2::int4[], $3::text[], $4::text[], $5::uuid[])
                  as k(pair, home, domain, work)
-               join activity_participants p on p.user_id = $1 and p.address_kind = 'email'
-                 and p.address = k.home
-               join activities a on a.user_id = $1 and a.id = p.activity_id
-                 and a.deleted_at is null
-               join activity_participants q on q.activity_id = p.activity_id
-                 and q.user_id = $1 and q.address_kind = 'email' and q.contact_id is not null
-                 and (split_part(q.address, '@', 2) = k.domain
-                      or split_part(q.address, '@', 2) like '%.' || k.domain)
-               where not exists (
-                 select 1 from activity_participants r
-                 join contact_identities ci on ci.user_id = $1 and ci.kind = 'email'
-                   and ci.value = r.address
-                 where r.activity_id = p.activity_id and r.address_kind = 'email'
-                   and ci.contact_id = k.work)
-               order by k.pair, a.occurred_at, q.address"#,
+               cross join lateral (
+                 select p.activity_id from activity_participants p
+                 join activities a on a.id = p.activity_id and a.deleted_at is null
+                 where p.user_id = $1 and p.address_kind = 'email' and p.address = k.home
+                 offset 0) p
+               cross join lateral (
+                 select min(q.address) filter (
+                          where q.contact_id is not null
+                            and (split_part(q.address, '@', 2) = k.domain
+                                 or split_part(q.address, '@', 2) like '%.' || k.domain))
+                          as colleague,
+                        bool_or(ci.contact_id = k.work) as with_work
+                 from activity_participants q
+                 left join contact_identities ci on ci.user_id = $1 and ci.kind = 'email'
+                   and ci.value = q.address
+                 where q.activity_id = p.activity_id and q.address_kind = 'email'
+                 offset 0) m
+               group by k.pair, k.home"#,
             self.user.0,
             &pair,
             &home,
@@ -189,6 +197,12 @@ impl ProcessingScope<'_> {
         .await?;
         Ok(found
             .into_iter()
+            .filter(|r| {
+                // Never on one message with the work address, and with its colleagues on
+                // at least half of its mail: a namesake copied once on a big thread with
+                // someone from the company is not enough.
+                r.with_work == 0 && r.with_colleagues > 0 && r.with_colleagues * 2 >= r.messages
+            })
             .filter_map(|r| {
                 let p = pairs.get(usize::try_from(r.pair).ok()?)?;
                 Some(SamePerson {
@@ -196,12 +210,15 @@ impl ProcessingScope<'_> {
                     b: p.home,
                     rule: MergeRule::NameAndColleagues,
                     reason: format!(
-                        "Same name ({}) at {} as at {}, on mail with {}, a colleague at {}",
+                        "Same name ({}) at {} as at {}, on mail with {}, a colleague at {} \
+                         ({} of {} messages)",
                         p.name,
                         r.home,
                         p.work_address,
-                        r.colleague,
-                        p.domains.join(", ")
+                        r.colleague.as_deref().unwrap_or_default(),
+                        p.domains.join(", "),
+                        r.with_colleagues,
+                        r.messages,
                     ),
                 })
             })

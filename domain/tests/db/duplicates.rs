@@ -439,6 +439,33 @@ async fn a_personal_address_writing_with_the_work_addresss_colleagues_merges() {
             .await
             .is_empty()
     );
+
+    // A namesake copied once on a thread with someone from the company, among other
+    // mail, is someone else.
+    let db = fresh_db().await;
+    let o = owner(&db).await;
+    let mut copied = mail(
+        "copied",
+        4,
+        "Jane Roe <jane.roe@gmail.com>",
+        OWNER,
+        "Count me in",
+    );
+    copied.cc = Some("Bob Poe <bob@acme.co.uk>");
+    o.store(&[
+        mail("work", 2, "Jane Roe <jane@acme.co.uk>", OWNER, "Hello"),
+        mail("own-1", 3, "Jane Roe <jane.roe@gmail.com>", OWNER, "Hi"),
+        mail(
+            "own-2",
+            5,
+            "Jane Roe <jane.roe@gmail.com>",
+            OWNER,
+            "Hi again",
+        ),
+        copied,
+    ])
+    .await;
+    assert_eq!(o.live_contacts().await, 3);
 }
 
 #[tokio::test]
