@@ -6,7 +6,8 @@
 //! the signature names, the country of its `+CC` numbers, the sender's ccTLD,
 //! the country of the company's legal form, then the caller's default region.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 use phonenumber::metadata::DATABASE;
 use phonenumber::{Mode, PhoneNumber, country};
@@ -159,11 +160,28 @@ fn accepted(
 /// every one of its numbers matches), whether or not the range is assigned.
 fn plausible(n: &PhoneNumber) -> bool {
     let national = n.national().to_string();
-    DATABASE.by_code(&n.code().value()).is_some_and(|metas| {
-        metas.iter().any(|m| {
-            // The metadata's patterns are laid out with whitespace and matched from
-            // the start only; anchored here so a longer digit run does not pass on its
-            // prefix.
+    let code = n.code().value();
+    let mut patterns = GENERAL_PATTERNS.lock().unwrap_or_else(|e| e.into_inner());
+    patterns
+        .entry(code)
+        .or_insert_with(|| general_patterns(code))
+        .iter()
+        .any(|whole| whole.is_match(&national))
+}
+
+/// The general patterns of each country calling code, compiled once when first needed.
+static GENERAL_PATTERNS: LazyLock<Mutex<HashMap<u16, Vec<Regex>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The general patterns of the countries sharing `code`, anchored: the metadata's are
+/// laid out with whitespace and matched from the start only, so a longer digit run
+/// would pass on its prefix.
+fn general_patterns(code: u16) -> Vec<Regex> {
+    DATABASE
+        .by_code(&code)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| {
             let pattern: String = m
                 .descriptors()
                 .general()
@@ -171,9 +189,9 @@ fn plausible(n: &PhoneNumber) -> bool {
                 .as_str()
                 .split_whitespace()
                 .collect();
-            Regex::new(&format!("^(?:{pattern})$")).is_ok_and(|whole| whole.is_match(&national))
+            Regex::new(&format!("^(?:{pattern})$")).ok()
         })
-    })
+        .collect()
 }
 
 /// The region of a number written with its country code ("GB" for +44 20 ...).

@@ -1,8 +1,9 @@
 //! [`MergeRule::NameAndColleagues`]: a personal (free-mail) address under the full name
 //! of exactly one work contact, with that contact's colleagues (another contact at the
 //! work address's company domain) on at least half of its mail and never on one message
-//! with the work address itself, is that person writing from home: "Jane Roe <jane.roe@gmail.com>" copied on a thread with two
-//! people at acme.com is the "Jane Roe <jane@acme.com>" the user already has.
+//! with the work address itself, is that person writing from home: "Jane Roe
+//! <jane.roe@gmail.com>" copied on threads with people at acme.com is the "Jane Roe
+//! <jane@acme.com>" the user already has.
 //!
 //! A name alone stays a suggestion; the name and the company's people together are
 //! what a careful reader goes by. Two work contacts with the name make it ambiguous, and
@@ -53,31 +54,33 @@ pub(super) fn home_and_work(namesakes: &[Namesake]) -> Vec<HomeAndWork> {
     }
     let mut out = Vec::new();
     for group in by_name.values() {
-        let domains = |n: &Namesake| -> Vec<(String, String)> {
+        let work_addresses = |n: &Namesake| -> Vec<(String, CompanyDomain)> {
             n.addresses
                 .iter()
-                .filter_map(|a| {
-                    CompanyDomain::from_email(a).map(|d| (a.clone(), d.as_str().to_owned()))
-                })
+                .filter_map(|a| CompanyDomain::from_email(a).map(|d| (a.clone(), d)))
                 .collect()
         };
-        let (work, home): (Vec<&Namesake>, Vec<&Namesake>) =
-            group.iter().copied().partition(|n| !domains(n).is_empty());
-        let [work] = work.as_slice() else {
+        let (home, work): (Vec<_>, Vec<_>) = group
+            .iter()
+            .map(|n| (*n, work_addresses(n)))
+            .partition(|(_, w)| w.is_empty());
+        let [(work, work_addresses)] = work.as_slice() else {
             continue;
         };
-        let work_domains = domains(work);
-        for h in home.iter().filter(|h| !h.addresses.is_empty()) {
-            let mut domains: Vec<String> = work_domains.iter().map(|(_, d)| d.clone()).collect();
-            domains.sort();
-            domains.dedup();
+        let mut domains: Vec<String> = work_addresses
+            .iter()
+            .map(|(_, d)| d.as_str().to_owned())
+            .collect();
+        domains.sort();
+        domains.dedup();
+        for (h, _) in home {
             out.push(HomeAndWork {
                 name: h.name.clone(),
                 home: h.contact,
                 home_addresses: h.addresses.clone(),
                 work: work.contact,
-                work_address: work_domains[0].0.clone(),
-                domains,
+                work_address: work_addresses[0].0.clone(),
+                domains: domains.clone(),
             });
         }
     }
@@ -146,15 +149,13 @@ impl ProcessingScope<'_> {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let (mut pair, mut home, mut domain, mut work) = (vec![], vec![], vec![], vec![]);
+        let (mut pair, mut home, mut domains, mut work) = (vec![], vec![], vec![], vec![]);
         for (i, p) in pairs.iter().enumerate() {
             for h in &p.home_addresses {
-                for d in &p.domains {
-                    pair.push(i as i32);
-                    home.push(h.clone());
-                    domain.push(d.clone());
-                    work.push(p.work);
-                }
+                pair.push(i as i32);
+                home.push(h.clone());
+                domains.push(p.domains.join(" "));
+                work.push(p.work);
             }
         }
         // Per home address: its messages, those with a contact at a work domain, and
@@ -168,7 +169,7 @@ impl ProcessingScope<'_> {
                       count(*) filter (where m.with_work) as "with_work!",
                       min(m.colleague) as colleague
                from unnest($2::int4[], $3::text[], $4::text[], $5::uuid[])
-                 as k(pair, home, domain, work)
+                 as k(pair, home, domains, work)
                cross join lateral (
                  select p.activity_id from activity_participants p
                  join activities a on a.id = p.activity_id and a.deleted_at is null
@@ -177,8 +178,10 @@ impl ProcessingScope<'_> {
                cross join lateral (
                  select min(q.address) filter (
                           where q.contact_id is not null
-                            and (split_part(q.address, '@', 2) = k.domain
-                                 or split_part(q.address, '@', 2) like '%.' || k.domain))
+                            and exists (
+                              select 1 from unnest(string_to_array(k.domains, ' ')) d
+                              where split_part(q.address, '@', 2) = d
+                                 or split_part(q.address, '@', 2) like '%.' || d))
                           as colleague,
                         bool_or(ci.contact_id = k.work) as with_work
                  from activity_participants q
@@ -190,7 +193,7 @@ impl ProcessingScope<'_> {
             self.user.0,
             &pair,
             &home,
-            &domain,
+            &domains,
             &work,
         )
         .fetch_all(&mut *conn)
