@@ -121,6 +121,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     anyhow::ensure!(output.status.success(), "wrk failed: {report}");
     eprintln!("{report}");
+    crate::statements::report(&server.sql, "webhooks").await?;
     let stored: i64 = sqlx::query_scalar(
         "select count(*) from activities a join ingestion_channels c on c.account_id = a.account_id
          where c.id = $1",
@@ -251,6 +252,7 @@ async fn processing(
             .await?;
     }
     sqlx::query("vacuum analyze").execute(&sql).await?;
+    crate::statements::report(&sql, "storing the mailbox").await?;
 
     let stop = CancellationToken::new();
     let started = Instant::now();
@@ -289,6 +291,7 @@ async fn processing(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
+    crate::statements::report(&sql, &format!("processing with {workers}")).await?;
     stop.cancel();
     for task in tasks {
         task.await??;

@@ -30,6 +30,7 @@ mod results;
 mod search;
 mod serve;
 mod soak;
+mod statements;
 mod sync;
 mod thread;
 
@@ -221,11 +222,12 @@ async fn main() -> anyhow::Result<()> {
 
     // Durable (fsync on), like `make run`, so the figures are what users get.
     let data = tempfile::tempdir()?;
-    let pg = EmbeddedPostgres::start(EmbeddedOptions {
+    let cluster = EmbeddedOptions {
         data_dir: data.path().join("postgres"),
         ephemeral: false,
-    })
-    .await?;
+    };
+    let pg = EmbeddedPostgres::start(cluster.clone()).await?;
+    let pg = statements::prepare(pg, cluster).await?;
     let databases = AtomicUsize::new(0);
     let new_db = async || {
         let name = format!("bench_{}", databases.fetch_add(1, Ordering::SeqCst));
@@ -234,6 +236,7 @@ async fn main() -> anyhow::Result<()> {
         let db = Db::connect(&url).await?;
         db.migrate().await?;
         db.close().await;
+        statements::install(&url).await?;
         anyhow::Ok(url)
     };
     let (outcome, title) = match options.benchmark {

@@ -269,6 +269,8 @@ impl AccountsScope<'_> {
             .await?
             .rows_affected(),
         };
+        // A channel's account may be among them.
+        self.channel_keys.forget_user(self.user);
         if affected == 0 {
             return Err(DomainError::NotFound("account"));
         }
@@ -290,6 +292,7 @@ impl AccountsScope<'_> {
         sqlx::query!("delete from users where id = $1", self.user.0)
             .execute(self.pool)
             .await?;
+        self.channel_keys.forget_user(self.user);
         for path in imports {
             remove_from_disk(&path).await;
         }

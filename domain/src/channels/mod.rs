@@ -7,6 +7,7 @@
 mod activity;
 mod blocklist;
 mod key;
+pub(crate) mod key_cache;
 mod phone;
 pub mod providers;
 pub(crate) mod store;

@@ -6,6 +6,7 @@ use api::Provider;
 use api::channels::ChannelView;
 use uuid::Uuid;
 
+use super::key_cache::StoredChannel;
 use super::providers::ParsedWebhook;
 use super::webhook_group::{Incoming, store_group};
 use super::{
@@ -46,12 +47,39 @@ pub enum IngestOutcome {
 impl Db {
     /// Checks a presented key against the channel's stored hash, in constant time. An
     /// unknown channel, a missing key and a wrong key are the same answer; a disabled
-    /// channel is told apart only once the key is right.
+    /// channel is told apart only once the key is right. The channel is read through the
+    /// [`key_cache`](super::key_cache).
     pub async fn authorize_channel(
         &self,
         channel: Uuid,
         presented_key: &str,
     ) -> Result<ChannelAuth, ChannelError> {
+        let (stored, read) = match self.channel_keys().get(channel) {
+            Ok(stored) => (Some(stored), None),
+            Err(start) => (self.read_channel(channel).await?, Some(start)),
+        };
+        // Hash and compare even for an unknown channel, so timing tells nothing.
+        let digest = stored.as_ref().map_or(KeyHash([0; 32]), |s| s.key);
+        let key_matches = digest.matches(presented_key);
+        let Some(stored) = stored.filter(|_| key_matches) else {
+            return Err(ChannelError::Unauthorized);
+        };
+        if let Some(start) = read {
+            self.channel_keys().keep(channel, stored.clone(), start);
+        }
+        if !stored.enabled {
+            return Err(ChannelError::Disabled);
+        }
+        Ok(ChannelAuth {
+            user: stored.user,
+            channel,
+            account: stored.account,
+            provider: stored.provider,
+            defaults: stored.defaults,
+        })
+    }
+
+    async fn read_channel(&self, channel: Uuid) -> Result<Option<StoredChannel>, ChannelError> {
         let row = sqlx::query!(
             r#"select user_id, account_id, provider, default_channel as "default_channel: Channel",
                       default_direction as "default_direction: Direction", key_sha256, enabled
@@ -60,26 +88,21 @@ impl Db {
         )
         .fetch_optional(self.pool())
         .await?;
-        // Hash and compare even for an unknown channel, so timing tells nothing.
-        let stored = row.as_ref().map(|r| r.key_sha256.as_slice()).unwrap_or(&[]);
-        let key_matches = KeyHash::from_stored(stored).matches(presented_key);
-        let Some(row) = row.filter(|_| key_matches) else {
-            return Err(ChannelError::Unauthorized);
-        };
-        if !row.enabled {
-            return Err(ChannelError::Disabled);
-        }
         let stored_value = |e: DomainError| ChannelError::Database(sqlx::Error::Decode(e.into()));
-        Ok(ChannelAuth {
-            user: UserId(row.user_id),
-            channel,
-            account: row.account_id,
-            provider: ChannelProvider::parse(&row.provider).map_err(stored_value)?,
-            defaults: ChannelDefaults {
-                channel: row.default_channel,
-                direction: row.default_direction,
-            },
+        row.map(|row| {
+            Ok(StoredChannel {
+                user: UserId(row.user_id),
+                account: row.account_id,
+                provider: ChannelProvider::parse(&row.provider).map_err(stored_value)?,
+                defaults: ChannelDefaults {
+                    channel: row.default_channel,
+                    direction: row.default_direction,
+                },
+                key: KeyHash::from_stored(&row.key_sha256),
+                enabled: row.enabled,
+            })
         })
+        .transpose()
     }
 
     /// Stores a parsed webhook for the channel's owner.
@@ -199,6 +222,7 @@ impl ChannelsScope<'_> {
         )
         .execute(self.pool)
         .await?;
+        self.channel_keys.forget(id);
         match done.rows_affected() {
             0 => Err(DomainError::NotFound("channel")),
             _ => Ok(()),
@@ -217,6 +241,7 @@ impl ChannelsScope<'_> {
         )
         .execute(self.pool)
         .await?;
+        self.channel_keys.forget(id);
         match done.rows_affected() {
             0 => Err(DomainError::NotFound("channel")),
             _ => Ok(key),

@@ -3,23 +3,29 @@
 //! [`MAX_GROUP`]) and stores it as one group (`webhook_group`). Nothing waits for a group
 //! to fill: a lone webhook is stored at once, and under load the webhooks that arrive
 //! while a group commits form the next one. With [`WRITERS`] tasks one group gathers and
-//! writes while another's commit flushes.
+//! writes while another's commit flushes. The writers' connections carry the group
+//! settings for their whole session, and the processors and live views are woken by one
+//! waker task after the answers go out: a group is four statements between BEGIN and
+//! COMMIT, and a wake-up covers every group committed while the last one was sent.
 
 use std::sync::Arc;
 
+use sqlx::PgPool;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
-use super::webhook_group::{Incoming, store_group};
+use super::webhook_group::{Incoming, WRITER_SETTINGS, owners, wake_owners, write_group};
 use super::{ChannelAuth, ChannelError, IngestOutcome};
 use crate::Db;
 
 /// Webhooks stored together at most: enough for every connection of a busy sender, small
 /// enough that one group's statements stay a few milliseconds.
 const MAX_GROUP: usize = 64;
-/// Groups in flight at once (each holds a pool connection while it writes). On the
-/// 2-core benchmark machine 1, 2, 3 and 4 writers stored 778, 998, 1,014 and 1,000 webhooks
-/// a second from 8 connections; 4 had the steadiest p99 (22 ms).
+/// Groups in flight at once (each holds one of the writers' connections while it
+/// writes). On the 2-core benchmark machine, from 8 connections: 2, 3, 4 and 6 writers
+/// stored 1,349, 1,401, 1,386-1,548 and 1,091 webhooks a second (with four
+/// statements a group; with nine, 1 to 4 writers stored 778 to 1,014).
 const WRITERS: usize = 4;
 /// Webhooks waiting for a writer before requests wait to hand theirs over.
 const QUEUE: usize = 1024;
@@ -40,12 +46,19 @@ pub struct WebhookWriter {
 }
 
 impl WebhookWriter {
-    /// Starts the writer tasks on the current runtime.
+    /// Starts the writer tasks and their waker on the current runtime.
     pub fn start(db: &Db) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
         let waiting = Arc::new(Mutex::new(waiting));
+        let connections = db.pool_with_settings(&WRITER_SETTINGS, WRITERS);
+        let (wakes, woken) = mpsc::unbounded_channel();
+        tokio::spawn(wake_coalesced(db.clone(), woken));
         for _ in 0..WRITERS {
-            tokio::spawn(write_groups(db.clone(), waiting.clone()));
+            let writer = Writer {
+                connections: connections.clone(),
+                wakes: wakes.clone(),
+            };
+            tokio::spawn(writer.write_groups(waiting.clone()));
         }
         Self { queue }
     }
@@ -71,58 +84,93 @@ impl WebhookWriter {
     }
 }
 
-async fn write_groups(db: Db, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
-    loop {
-        let group = {
-            let mut waiting = waiting.lock().await;
-            let Some(first) = waiting.recv().await else {
-                return;
+/// One writer task's connections (shared by the writers) and its line to the waker.
+#[derive(Clone)]
+struct Writer {
+    connections: PgPool,
+    wakes: mpsc::UnboundedSender<Vec<Uuid>>,
+}
+
+impl Writer {
+    async fn write_groups(self, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
+        loop {
+            let group = {
+                let mut waiting = waiting.lock().await;
+                let Some(first) = waiting.recv().await else {
+                    return;
+                };
+                let mut group = vec![first];
+                while group.len() < MAX_GROUP {
+                    match waiting.try_recv() {
+                        Ok(next) => group.push(next),
+                        Err(_) => break,
+                    }
+                }
+                group
             };
-            let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match waiting.try_recv() {
-                    Ok(next) => group.push(next),
-                    Err(_) => break,
+            // Its own task, so a panic in one group answers that group with an error (its
+            // answers are dropped) and the writer goes on.
+            let _ = tokio::spawn(self.clone().write(group)).await;
+        }
+    }
+
+    async fn write(self, group: Vec<Waiting>) {
+        let incoming: Vec<Incoming> = group
+            .iter()
+            .map(|w| Incoming {
+                auth: &w.auth,
+                webhook: &w.webhook,
+            })
+            .collect();
+        match self.store(&incoming).await {
+            Ok(outcomes) => {
+                let owners = owners(&incoming, &outcomes);
+                for (waiting, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = waiting.answer.send(Ok(outcome));
+                }
+                let _ = self.wakes.send(owners);
+            }
+            // A lone webhook's failure is its answer (storing it again would repeat it).
+            Err(error) if group.len() == 1 => {
+                if let Some(waiting) = group.into_iter().next() {
+                    let _ = waiting.answer.send(Err(error));
                 }
             }
-            group
-        };
-        // Its own task, so a panic in one group answers that group with an error (its
-        // answers are dropped) and the writer goes on.
-        let _ = tokio::spawn(write_group(db.clone(), group)).await;
+            // Each alone, so one webhook's failure is its own and the others are stored.
+            Err(_) => {
+                for waiting in group {
+                    let alone = [Incoming {
+                        auth: &waiting.auth,
+                        webhook: &waiting.webhook,
+                    }];
+                    let outcome = self.store(&alone).await;
+                    if let Ok(outcomes) = &outcome {
+                        let _ = self.wakes.send(owners(&alone, outcomes));
+                    }
+                    let _ = waiting.answer.send(outcome.map(|mut o| o.remove(0)));
+                }
+            }
+        }
+    }
+
+    /// The group in one transaction on a writer connection.
+    async fn store(&self, group: &[Incoming<'_>]) -> Result<Vec<IngestOutcome>, ChannelError> {
+        let mut tx = self.connections.begin().await?;
+        let outcomes = write_group(&mut tx, group).await?;
+        tx.commit().await?;
+        Ok(outcomes)
     }
 }
 
-async fn write_group(db: Db, group: Vec<Waiting>) {
-    let incoming: Vec<Incoming> = group
-        .iter()
-        .map(|w| Incoming {
-            auth: &w.auth,
-            webhook: &w.webhook,
-        })
-        .collect();
-    match store_group(db.pool(), &incoming).await {
-        Ok(outcomes) => {
-            for (waiting, outcome) in group.into_iter().zip(outcomes) {
-                let _ = waiting.answer.send(Ok(outcome));
-            }
+/// Wakes the owners of every group committed since the last wake-up, with one
+/// notification each time. Ends when the writers do.
+async fn wake_coalesced(db: Db, mut woken: mpsc::UnboundedReceiver<Vec<Uuid>>) {
+    while let Some(mut owners) = woken.recv().await {
+        while let Ok(more) = woken.try_recv() {
+            owners.extend(more);
         }
-        // A lone webhook's failure is its answer (storing it again would repeat it).
-        Err(error) if group.len() == 1 => {
-            if let Some(waiting) = group.into_iter().next() {
-                let _ = waiting.answer.send(Err(error));
-            }
-        }
-        // Each alone, so one webhook's failure is its own and the others are stored.
-        Err(_) => {
-            for waiting in group {
-                let alone = [Incoming {
-                    auth: &waiting.auth,
-                    webhook: &waiting.webhook,
-                }];
-                let outcome = store_group(db.pool(), &alone).await;
-                let _ = waiting.answer.send(outcome.map(|mut o| o.remove(0)));
-            }
-        }
+        owners.sort_unstable();
+        owners.dedup();
+        wake_owners(db.pool(), &owners).await;
     }
 }

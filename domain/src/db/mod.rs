@@ -5,11 +5,13 @@ pub mod scopes;
 mod sessions;
 pub mod statistics;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
+use crate::channels::key_cache::ChannelKeyCache;
 use crate::{DomainError, UserId};
 
 pub use sessions::Sessions;
@@ -19,6 +21,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    /// Shared by the clones: the endpoint reads channels through it and the settings
+    /// forget what they change.
+    channel_keys: Arc<ChannelKeyCache>,
 }
 
 impl Db {
@@ -32,7 +37,24 @@ impl Db {
             .test_before_acquire(false)
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            channel_keys: Arc::default(),
+        })
+    }
+
+    /// A separate pool of at most `max` connections to the same database, each opened
+    /// with the session settings given (for a writer whose triggers read them), so its
+    /// transactions need no statement to set them.
+    pub(crate) fn pool_with_settings(&self, settings: &[(&str, &str)], max: usize) -> PgPool {
+        let options = (*self.pool.connect_options())
+            .clone()
+            .options(settings.iter().copied());
+        PgPoolOptions::new()
+            .max_connections(u32::try_from(max).unwrap_or(u32::MAX))
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .connect_lazy_with(options)
     }
 
     pub async fn migrate(&self) -> Result<(), DomainError> {
@@ -72,9 +94,14 @@ impl Db {
         Ok(())
     }
 
+    pub(crate) fn channel_keys(&self) -> &ChannelKeyCache {
+        &self.channel_keys
+    }
+
     pub fn for_user(&self, user: UserId) -> UserScope<'_> {
         UserScope {
             pool: &self.pool,
+            channel_keys: &self.channel_keys,
             user,
         }
     }
@@ -85,6 +112,7 @@ impl Db {
 #[derive(Clone, Copy, Debug)]
 pub struct UserScope<'a> {
     pub(crate) pool: &'a PgPool,
+    pub(crate) channel_keys: &'a ChannelKeyCache,
     pub(crate) user: UserId,
 }
 

@@ -180,6 +180,9 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
     let db = fresh_db().await;
     let alex = db.for_user(user(&db, "alex@example.com").await);
     let (channel, key) = alex.channels().create(&sms_channel("Phone")).await.unwrap();
+    // Used a moment ago, so the endpoint has the channel at hand: the changes below
+    // must still take effect at once.
+    assert!(db.authorize_channel(channel.id, key.expose()).await.is_ok());
     assert!(matches!(
         db.authorize_channel(channel.id, "rk_wrong").await,
         Err(ChannelError::Unauthorized)
@@ -217,11 +220,20 @@ async fn wrong_rotated_and_disabled_keys_are_refused() {
         Err(ChannelError::Unauthorized)
     ));
     alex.channels().set_enabled(channel.id, true).await.unwrap();
-    assert!(
-        db.authorize_channel(channel.id, new_key.expose())
-            .await
-            .is_ok()
-    );
+    let auth = db
+        .authorize_channel(channel.id, new_key.expose())
+        .await
+        .unwrap();
+
+    // Deleting the channel's account (and its mail) ends the channel at once too.
+    alex.accounts()
+        .disconnect(auth.account, domain::accounts::SyncedData::Delete)
+        .await
+        .unwrap();
+    assert!(matches!(
+        db.authorize_channel(channel.id, new_key.expose()).await,
+        Err(ChannelError::Unauthorized)
+    ));
 }
 
 #[tokio::test]
