@@ -367,8 +367,7 @@ async fn record_outcomes(
         })
         .collect();
     let lines = ledger_lines(group, outcomes);
-    let tallies = tallies(group, outcomes);
-    let tallies: Vec<(&Uuid, &Tally)> = tallies.iter().collect();
+    let tallies = TallyColumns::of(&tallies(group, outcomes));
     sqlx::query!(
         r#"with people as (
              insert into activity_participants
@@ -453,13 +452,10 @@ async fn record_outcomes(
             .map(|(_, l)| l.rule.clone())
             .collect::<Vec<_>>() as &[Option<String>],
         &lines.iter().map(|(_, l)| l.activity).collect::<Vec<_>>() as &[Option<Uuid>],
-        &tallies.iter().map(|(c, _)| **c).collect::<Vec<_>>(),
-        &tallies.iter().map(|(_, t)| t.received).collect::<Vec<_>>(),
-        &tallies
-            .iter()
-            .map(|(_, t)| t.duplicates)
-            .collect::<Vec<_>>(),
-        &tallies.iter().map(|(_, t)| t.dropped).collect::<Vec<_>>(),
+        &tallies.channels,
+        &tallies.received,
+        &tallies.duplicates,
+        &tallies.dropped,
         // The new activities' content as just inserted: the documents need no read of
         // the activities.
         &stored
@@ -500,6 +496,32 @@ pub(crate) struct Tally {
     pub dropped: i64,
 }
 
+/// Tallies as `count_channel_deliveries` takes them: a column each.
+struct TallyColumns {
+    channels: Vec<Uuid>,
+    received: Vec<i64>,
+    duplicates: Vec<i64>,
+    dropped: Vec<i64>,
+}
+
+impl TallyColumns {
+    fn of(tallies: &HashMap<Uuid, Tally>) -> Self {
+        let mut columns = Self {
+            channels: Vec::new(),
+            received: Vec::new(),
+            duplicates: Vec::new(),
+            dropped: Vec::new(),
+        };
+        for (channel, tally) in tallies {
+            columns.channels.push(*channel);
+            columns.received.push(tally.received);
+            columns.duplicates.push(tally.duplicates);
+            columns.dropped.push(tally.dropped);
+        }
+        columns
+    }
+}
+
 fn tallies(group: &[Incoming<'_>], outcomes: &[IngestOutcome]) -> HashMap<Uuid, Tally> {
     let mut tallies: HashMap<Uuid, Tally> = HashMap::new();
     for (w, outcome) in group.iter().zip(outcomes) {
@@ -521,17 +543,14 @@ pub(crate) async fn count_deliveries(
     conn: &mut PgConnection,
     tallies: &HashMap<Uuid, Tally>,
 ) -> Result<(), sqlx::Error> {
-    let tallies: Vec<(&Uuid, &Tally)> = tallies.iter().collect();
+    let tallies = TallyColumns::of(tallies);
     sqlx::query!(
         r#"select count_channel_deliveries($1::uuid[], $2::int8[], $3::int8[], $4::int8[])
              as "channels!""#,
-        &tallies.iter().map(|(c, _)| **c).collect::<Vec<_>>(),
-        &tallies.iter().map(|(_, t)| t.received).collect::<Vec<_>>(),
-        &tallies
-            .iter()
-            .map(|(_, t)| t.duplicates)
-            .collect::<Vec<_>>(),
-        &tallies.iter().map(|(_, t)| t.dropped).collect::<Vec<_>>(),
+        &tallies.channels,
+        &tallies.received,
+        &tallies.duplicates,
+        &tallies.dropped,
     )
     .fetch_one(conn)
     .await?;
