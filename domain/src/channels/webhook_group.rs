@@ -47,9 +47,13 @@ pub(crate) async fn store_group(
     group: &[Incoming<'_>],
 ) -> Result<Vec<IngestOutcome>, ChannelError> {
     let mut tx = pool.begin().await?;
+    // The writers' settings, for this transaction only.
+    let (names, values): (Vec<&str>, Vec<&str>) = WRITER_SETTINGS.iter().copied().unzip();
     sqlx::query!(
-        "select set_config('rapport.wake_later', 'on', true) as wake_later,
-                set_config('rapport.search_docs_by_writer', 'on', true) as search_docs"
+        "select count(set_config(s.name, s.value, true)) as \"settings!\"
+         from unnest($1::text[], $2::text[]) as s(name, value)",
+        &names as &[&str],
+        &values as &[&str],
     )
     .fetch_one(&mut *tx)
     .await?;
