@@ -62,10 +62,14 @@ pub async fn run(
         scale.concurrency,
     )
     .await?;
+    crate::statements::report(&server.sql, "warm-up").await?;
     let list = measure(&client, &address, &lists, scale.requests, scale.concurrency).await?;
+    crate::statements::report(&server.sql, "contacts list").await?;
     let page = measure(&client, &address, &pages, scale.requests, scale.concurrency).await?;
+    crate::statements::report(&server.sql, "contact page").await?;
     // The goal's load: as many clients as a busy team's browsers.
     let crowded = measure(&client, &address, &lists, scale.requests, CROWD).await?;
+    crate::statements::report(&server.sql, "contacts list, crowded").await?;
 
     let figures = BTreeMap::from([
         ("contacts.list.p50_ms".to_owned(), list.p50),

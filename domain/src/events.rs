@@ -18,9 +18,12 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use api::events::*;
+pub use feed::{FeedRead, LiveCursor};
 
 use crate::db::scopes::EventsScope;
 use crate::{Db, UserId};
+
+mod feed;
 
 /// The channel the server listens on for user-visible events.
 pub const EVENTS_CHANNEL: &str = "rapport_events";
@@ -98,21 +101,6 @@ impl EventsScope<'_> {
         event: &Event,
     ) -> Result<i64, sqlx::Error> {
         record(conn, self.user, event).await
-    }
-
-    /// This user's live events with an id above `after`, oldest first, at most
-    /// [`EVENTS_PAGE`].
-    pub async fn events_after(self, after: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
-        sqlx::query_as!(
-            StoredEvent,
-            r#"select id, kind, data, created_at from events
-               where user_id = $1 and live and id > $2 order by id limit $3"#,
-            self.user.0,
-            after,
-            EVENTS_PAGE,
-        )
-        .fetch_all(self.pool)
-        .await
     }
 
     /// This user's events of every kind, live or recorded, with an id above `after` and

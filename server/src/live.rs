@@ -1,9 +1,11 @@
 //! `GET /api/events`: the signed-in user's live events (sync progress, activity states,
 //! imports; see [`domain::events::Delivery`]) as Server-Sent Events: the SSE `event` is
 //! the kind's name and the `data` an [`domain::events::LiveMessage`]. Recorded-only kinds
-//! (sign-ins, views, ...) are never sent. Each SSE id is the event row's id, so a browser that reconnects
-//! (`Last-Event-ID`) or a page that says where it rendered from (`?after=`) gets exactly
-//! what it has not seen.
+//! (sign-ins, views, ...) are never sent. Each SSE id is the event row's id, so a browser
+//! that reconnects (`Last-Event-ID`) or a page that says where it rendered from
+//! (`?after=`) gets what it has not seen. Events go out in id order, except one whose
+//! transaction committed after a newer one's: it follows as soon as it commits (see
+//! [`LiveCursor`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -15,7 +17,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use domain::events::{LiveMessage, StoredEvent, Wake};
+use domain::events::{LiveCursor, LiveMessage, StoredEvent, Wake};
 use domain::limits::StreamSlot;
 use domain::{Db, UserId};
 use futures_util::Stream;
@@ -47,7 +49,7 @@ pub async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let last_id = match resume.or(query.after) {
+    let seen = match resume.or(query.after) {
         Some(id) => id.max(0),
         None => state
             .db
@@ -60,7 +62,7 @@ pub async fn events(
     let feed = Feed {
         db: state.db.clone(),
         user: user.id,
-        last_id,
+        cursor: LiveCursor::after(seen),
         wakes,
         pending: VecDeque::new(),
         stop: state.events.stopping(),
@@ -87,7 +89,7 @@ fn to_sse(event: StoredEvent) -> SseEvent {
 struct Feed {
     db: Db,
     user: UserId,
-    last_id: i64,
+    cursor: LiveCursor,
     wakes: broadcast::Receiver<Wake>,
     pending: VecDeque<StoredEvent>,
     stop: CancellationToken,
@@ -105,15 +107,15 @@ impl Feed {
                 .db
                 .for_user(self.user)
                 .events()
-                .events_after(self.last_id)
+                .live_events(&self.cursor)
                 .await
             {
-                Ok(events) if !events.is_empty() => {
-                    self.last_id = events.last().map_or(self.last_id, |e| e.id);
-                    self.pending.extend(events);
-                    continue;
+                Ok(read) => {
+                    self.pending.extend(self.cursor.take(read));
+                    if !self.pending.is_empty() {
+                        continue;
+                    }
                 }
-                Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(%error, "could not read events for a live view");
                     tokio::select! {

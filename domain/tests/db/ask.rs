@@ -555,9 +555,10 @@ async fn questions_are_answered_recorded_per_user_and_announced() {
     assert_eq!(logged[0]["exchange_id"], history[0].id);
     assert!(
         me.events()
-            .events_after(0)
+            .live_events(&domain::events::LiveCursor::after(0))
             .await
             .unwrap()
+            .events
             .iter()
             .all(|e| e.kind != "ai.query_executed"),
         "history, not a live update"

@@ -8,7 +8,9 @@ use domain::ask::Answer;
 use domain::ask::history::Question;
 use domain::contacts::NewContact;
 use domain::crypto::SecretBox;
-use domain::events::{Event, EventKind, ExportedEvent, StoredEvent};
+use domain::events::{
+    ContactsTouchedPayload, Event, EventKind, ExportedEvent, LiveCursor, StoredEvent,
+};
 use domain::google::{GoogleProfile, TokenGrant};
 use domain::ingest::{IncomingEmail, IngestFilter, StoredEmail};
 use domain::jobs::WorkerId;
@@ -28,6 +30,16 @@ async fn all_events(db: &Db, user: UserId) -> Vec<StoredEvent> {
         .history_after(0, None, 10_000)
         .await
         .unwrap()
+}
+
+/// Every live event of `user`, as a feed that has seen nothing reads them.
+async fn live_events(db: &Db, user: UserId) -> Vec<StoredEvent> {
+    db.for_user(user)
+        .events()
+        .live_events(&LiveCursor::after(0))
+        .await
+        .unwrap()
+        .events
 }
 
 /// The typed events of one kind.
@@ -166,7 +178,7 @@ async fn sign_in_and_linking_google_are_recorded_once_each_and_never_live() {
         ]
     );
     assert!(
-        scope.events().events_after(0).await.unwrap().is_empty(),
+        live_events(&db, first.id).await.is_empty(),
         "sign-ins and links are history, not live updates"
     );
 }
@@ -246,7 +258,7 @@ async fn processing_records_mail_contacts_and_enrichment_once_per_change() {
     assert_eq!(of_kind(&db, me, EventKind::EmailReceived).await.len(), 2);
     assert_eq!(of_kind(&db, me, EventKind::EmailSent).await.len(), 1);
     assert_eq!(of_kind(&db, me, EventKind::ContactCreated).await.len(), 2);
-    let live = scope.events().events_after(0).await.unwrap();
+    let live = live_events(&db, me).await;
     assert!(
         live.iter()
             .all(|e| EventKind::parse(&e.kind).unwrap().is_live()),
@@ -335,7 +347,7 @@ async fn contacts_created_merged_and_viewed_are_recorded_in_their_transactions()
     assert_eq!(of_kind(&db, me, EventKind::ContactViewed).await.len(), 2);
     assert!(all_events(&db, other).await.is_empty());
     assert!(
-        scope.events().events_after(0).await.unwrap().is_empty(),
+        live_events(&db, me).await.is_empty(),
         "none of these is live"
     );
 }
@@ -378,7 +390,7 @@ async fn notes_and_questions_are_recorded_once() {
         (note.id, ada, "user")
     );
     // The live side of the same change, for open contact pages.
-    assert_eq!(scope.events().events_after(0).await.unwrap().len(), 1);
+    assert_eq!(live_events(&db, me).await.len(), 1);
 
     let answer = Answer::answered(
         "Three.".into(),
@@ -505,4 +517,47 @@ async fn export_writes_one_users_events_as_json_lines_since_a_time() {
     assert_eq!(recent.len(), 1);
     assert_eq!(recent[0].kind, "contact.created");
     assert!(recent[0].at >= since);
+}
+
+/// A live `contacts.touched` event recorded in its own transaction, left open.
+async fn open_transaction_with_event(
+    db: &Db,
+    user: UserId,
+) -> (sqlx::Transaction<'static, sqlx::Postgres>, i64) {
+    let mut tx = db.pool().begin().await.unwrap();
+    let event = Event::ContactsTouched(ContactsTouchedPayload {
+        contacts: vec![Uuid::new_v4()],
+    });
+    let id = domain::events::record(&mut tx, user, &event).await.unwrap();
+    (tx, id)
+}
+
+#[tokio::test]
+async fn a_live_event_committed_after_a_newer_one_still_reaches_the_feed_once() {
+    let db = fresh_db().await;
+    let me = user(&db, OWNER).await;
+    let feed = db.for_user(me).events();
+    let mut cursor = LiveCursor::after(0);
+    let sent_ids = |events: Vec<StoredEvent>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+
+    let (slow, older) = open_transaction_with_event(&db, me).await;
+    let (quick, newer) = open_transaction_with_event(&db, me).await;
+    assert!(older < newer);
+    quick.commit().await.unwrap();
+    let read = feed.live_events(&cursor).await.unwrap();
+    assert_eq!(sent_ids(cursor.take(read)), [newer]);
+
+    slow.commit().await.unwrap();
+    let read = feed.live_events(&cursor).await.unwrap();
+    assert_eq!(sent_ids(cursor.take(read)), [older], "the late one, not the newer again");
+    let read = feed.live_events(&cursor).await.unwrap();
+    assert!(cursor.take(read).is_empty(), "each event is sent once");
+
+    // Everything is settled now: a later event is read above both, and the feed no
+    // longer asks again for what it sent.
+    let (tx, latest) = open_transaction_with_event(&db, me).await;
+    tx.commit().await.unwrap();
+    let read = feed.live_events(&cursor).await.unwrap();
+    assert_eq!(sent_ids(read.events.clone()), [latest]);
+    assert_eq!(sent_ids(cursor.take(read)), [latest]);
 }

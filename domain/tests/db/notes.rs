@@ -5,7 +5,7 @@
 use chrono::{Duration, Utc};
 use domain::api_tokens::TokenName;
 use domain::contacts::NewContact;
-use domain::events::EventKind;
+use domain::events::{EventKind, LiveCursor};
 use domain::notes::{ActivityStateFilter, Author, ContactRef, NewNote, NoteBody};
 use domain::{Db, DomainError, UserId};
 use uuid::Uuid;
@@ -138,7 +138,12 @@ async fn notes_are_created_listed_newest_first_edited_and_deleted() {
         Err(DomainError::NotFound("note"))
     ));
 
-    let events = scope.events().events_after(events_before).await.unwrap();
+    let events = scope
+        .events()
+        .live_events(&LiveCursor::after(events_before))
+        .await
+        .unwrap()
+        .events;
     let changes: Vec<_> = events
         .iter()
         .filter(|e| e.kind == EventKind::NotesChanged.as_str())
