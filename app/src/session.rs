@@ -13,8 +13,6 @@ pub async fn load_visitor() -> Result<Visitor, AppError> {
 
 #[cfg(feature = "ssr")]
 async fn visitor() -> Result<Visitor, AppError> {
-    use api::{AccountStatus, Provider};
-
     use crate::ssr::{AppContext, current_user};
     let app = AppContext::current()?;
     let Some(user) = current_user() else {
@@ -23,23 +21,15 @@ async fn visitor() -> Result<Visitor, AppError> {
             demo: app.demo,
         });
     };
-    let scope = app.db.for_user(user.id);
-    let accounts = scope.accounts().list().await?;
-    let (zone, time_zone_chosen) = scope.time_zone_setting().await?;
+    let header = app.db.for_user(user.id).accounts().page_header().await?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {
             email: user.email,
             name: user.name,
-            needs_reconnect: accounts
-                .into_iter()
-                .filter(|a| {
-                    a.provider == Provider::Google && a.status == AccountStatus::NeedsReconnect
-                })
-                .map(|a| a.display_name.unwrap_or(a.external_id))
-                .collect(),
-            time_zone: zone.name().to_owned(),
-            time_zone_chosen,
+            needs_reconnect: header.needs_reconnect,
+            time_zone: header.zone.name().to_owned(),
+            time_zone_chosen: header.zone_chosen,
         }),
     })
 }

@@ -30,6 +30,12 @@ impl UserZone {
         })
     }
 
+    /// A stored name: parsed on the way in, so only one a later tz database dropped
+    /// fails, and it reads as UTC.
+    pub(crate) fn parse_stored(name: &str) -> Self {
+        Self::parse(name).unwrap_or(Self::UTC)
+    }
+
     pub fn name(self) -> &'static str {
         self.0.name()
     }
@@ -98,9 +104,7 @@ impl UserScope<'_> {
         .fetch_optional(self.pool)
         .await?
         .ok_or(DomainError::NotFound("user"))?;
-        // Stored names were parsed on the way in; one a later tz database dropped reads as UTC.
-        let zone = UserZone::parse(&row.time_zone).unwrap_or(UserZone::UTC);
-        Ok((zone, row.time_zone_chosen))
+        Ok((UserZone::parse_stored(&row.time_zone), row.time_zone_chosen))
     }
 
     /// The zone the user picked in Settings; the browser's no longer replaces it.

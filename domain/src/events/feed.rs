@@ -62,7 +62,12 @@ impl LiveCursor {
             .into_iter()
             .filter(|event| event.id > self.settled && self.sent.insert(event.id))
             .collect();
-        self.newest = self.sent.last().copied().unwrap_or(self.settled).max(self.newest);
+        self.newest = self
+            .sent
+            .last()
+            .copied()
+            .unwrap_or(self.settled)
+            .max(self.newest);
         self.settling
             .push_back((read.next_transaction, self.newest));
         while let Some(&(next_transaction, newest)) = self.settling.front() {
@@ -172,9 +177,15 @@ mod tests {
         let mut cursor = LiveCursor::after(0);
         cursor.take(read(&[1, 2], 50, 60));
         cursor.take(read(&[3], 55, 70));
-        assert_eq!(cursor.settled, 0, "transactions 50..60 may still add below 2");
+        assert_eq!(
+            cursor.settled, 0,
+            "transactions 50..60 may still add below 2"
+        );
         cursor.take(read(&[], 60, 70));
-        assert_eq!(cursor.settled, 2, "everything running at the first read has ended");
+        assert_eq!(
+            cursor.settled, 2,
+            "everything running at the first read has ended"
+        );
         assert_eq!(cursor.sent, BTreeSet::from([3]));
         cursor.take(read(&[], 70, 70));
         assert_eq!(cursor.settled, 3);

@@ -549,7 +549,11 @@ async fn a_live_event_committed_after_a_newer_one_still_reaches_the_feed_once() 
 
     slow.commit().await.unwrap();
     let read = feed.live_events(&cursor).await.unwrap();
-    assert_eq!(sent_ids(cursor.take(read)), [older], "the late one, not the newer again");
+    assert_eq!(
+        sent_ids(cursor.take(read)),
+        [older],
+        "the late one, not the newer again"
+    );
     let read = feed.live_events(&cursor).await.unwrap();
     assert!(cursor.take(read).is_empty(), "each event is sent once");
 

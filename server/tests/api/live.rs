@@ -180,7 +180,11 @@ async fn the_first_sign_in_shows_the_import_live_and_only_to_its_owner() {
     let middle = ids[ids.len() / 2];
     let mut resumed = EventStream::open(&alex, "/api/events", Some(middle)).await;
     let first = resumed.next(Duration::from_secs(10)).await.unwrap();
-    assert_eq!(first.id, ids[ids.len() / 2 + 1], "the first one after {middle}");
+    assert_eq!(
+        first.id,
+        ids[ids.len() / 2 + 1],
+        "the first one after {middle}"
+    );
 
     // Sam's replay holds his own sync and none of Alex's.
     let mut sams = EventStream::open(&sam, "/api/events?after=0", None).await;
