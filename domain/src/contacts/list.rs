@@ -65,7 +65,7 @@ pub struct ContactQuery {
 }
 
 /// One row of the list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ContactListItem {
     pub id: Uuid,
     pub display_name: Option<String>,
@@ -119,68 +119,30 @@ impl ContactListPage {
 
 /// The start of a page of `contact_stats` rows, before `<order>) as n from …`: only
 /// columns the sort indexes carry, so the page can be an index-only scan.
-const PAGE_ROWS: &str = "page as (select s.user_id, s.contact_id, s.strength, s.email_count,
+const PAGE_ROWS: &str = "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
         s.last_interaction_at, s.unanswered_inbound, row_number() over (order by ";
 
-/// The list's columns for the `contact_stats` rows of a CTE, as one JSON array in
-/// their order (`n`): `<name>` [`SHOWN_FROM`] `<CTE>` [`SHOWN_JOINS`].
-const SHOWN_FROM: &str = " as (select coalesce(json_agg(json_build_object(
-        'id', c.id, 'display_name', c.display_name, 'company_id', c.company_id,
-        'company', co.name, 'title', c.title, 'tags', c.tags, 'strength', rows.strength,
-        'email_count', rows.email_count, 'last_interaction_at', rows.last_interaction_at,
-        'unanswered_inbound', rows.unanswered_inbound,
-        'primary_email', (select ci.value from contact_identities ci
+/// The list's columns for one page of `contact_stats` rows (`page`), in the page's order.
+const PAGE_COLUMNS: &str =
+    "select c.id, c.display_name, c.company_id, co.name as company, c.title, c.tags,
+        page.strength, page.email_count, page.last_interaction_at, page.unanswered_inbound,
+        (select ci.value from contact_identities ci
           where ci.user_id = c.user_id and ci.contact_id = c.id and ci.kind = 'email'
-          order by ci.created_at, ci.value limit 1)) order by rows.n), '[]') as list
-   from ";
-const SHOWN_JOINS: &str = " rows
-   join contacts c on c.user_id = rows.user_id and c.id = rows.contact_id
-   left join companies co on co.user_id = c.user_id and co.id = c.company_id)";
-
-/// The CTE `menu` (after `with recursive`): every tag on the user's listed contacts,
-/// one per row plus a last null, by one index descent per tag in `contact_tags` (each
-/// step finds the next tag after the last), however many contacts carry them.
-fn push_tag_menu(sql: &mut QueryBuilder<'_, Postgres>, user: Uuid) {
-    sql.push("menu as (select min(tag) as tag from contact_tags where user_id = ")
-        .push_bind(user)
-        .push(" union all select (select min(t.tag) from contact_tags t where t.user_id = ")
-        .push_bind(user)
-        .push(" and t.tag > menu.tag) from menu where menu.tag is not null)");
-}
-
-/// What [`ContactsScope::page`] reads, as its one statement returns it.
-#[derive(Debug, serde::Deserialize)]
-struct PageRead {
-    contacts: Vec<ContactListItem>,
-    top: Vec<ContactListItem>,
-    tags: Vec<String>,
-    /// Matches counted up to [`COUNT_LIMIT`] + 1, when the page cannot tell.
-    counted: Option<i64>,
-}
+          order by ci.created_at, ci.value limit 1) as primary_email
+   from page
+   join contacts c on c.user_id = page.user_id and c.id = page.contact_id
+   left join companies co on co.user_id = c.user_id and co.id = c.company_id
+  order by page.n";
 
 impl ContactsScope<'_> {
     /// One page of the user's contacts (merged-away contacts never appear).
-    pub async fn list(self, query: &ContactQuery) -> Result<ContactListPage, DomainError> {
-        Ok(self.page(query, 0).await?.0)
-    }
-
-    /// What the contacts page shows: a page of the list, the `top` strongest
-    /// relationships for the strip above it (those with any strength) and the tag menu,
-    /// in one statement: a page is seen on every visit, and each statement is a round
-    /// trip plus the pool's check of the connection on its return (ten statements made
-    /// a page spend a fifth of the server's time in socket calls).
     ///
-    /// Built with a `QueryBuilder` instead of `query!`: the sort column and the set of
+    /// Built with a `QueryBuilder` instead of `query_as!`: the sort column and the set of
     /// filters vary, and each combination must be its own statement so Postgres plans it
     /// with the index for that sort rather than one generic plan for all of them. Filters
     /// and sorts read `contact_stats` only (see the contact_list_rows migration); the
-    /// page's 50 rows are then joined for display. The rows come back as JSON (three
-    /// lists of different shapes in one row).
-    pub async fn page(
-        self,
-        query: &ContactQuery,
-        top: i64,
-    ) -> Result<(ContactListPage, Vec<ContactListItem>, Vec<String>), DomainError> {
+    /// page's 50 rows are then joined for display.
+    pub async fn list(self, query: &ContactQuery) -> Result<ContactListPage, DomainError> {
         let page = query.page.max(1);
         let order = match query.sort {
             ContactSort::Strength => "s.strength desc, s.contact_id",
@@ -188,75 +150,48 @@ impl ContactsScope<'_> {
             ContactSort::MostEmails => "s.email_count desc, s.contact_id",
             ContactSort::Name => "s.name_key nulls last, s.contact_id",
         };
-        let mut sql = QueryBuilder::<Postgres>::new("with recursive ");
-        sql.push(PAGE_ROWS)
-            .push(order)
-            .push(") as n from contact_stats s");
-        self.push_filters(&mut sql, query);
-        // The limits and offset are written into the statement, not bound (they are
+        let mut rows = QueryBuilder::<Postgres>::new(PAGE_ROWS);
+        rows.push(order).push(") as n from contact_stats s");
+        self.push_filters(&mut rows, query);
+        // The limit and offset are written into the statement, not bound (they are
         // numbers computed here): with them as parameters Postgres planned every call
         // anew (half a millisecond of each list) rather than keep one plan per page.
-        sql.push(" order by ").push(order).push(format_args!(
-            " limit {PAGE_SIZE} offset {}), ",
-            (page - 1).saturating_mul(PAGE_SIZE)
-        ));
-        sql.push(
-            "strongest as (select s.user_id, s.contact_id, s.strength, s.email_count,
-                    s.last_interaction_at, s.unanswered_inbound,
-                    row_number() over (order by s.strength desc, s.contact_id) as n
-               from contact_stats s where s.user_id = ",
-        )
-        .push_bind(self.user.0)
-        .push(format_args!(
-            " and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit {}), ",
-            top.max(0)
-        ));
-        for (name, rows) in [("shown", "page"), ("top_shown", "strongest")] {
-            sql.push(name)
-                .push(SHOWN_FROM)
-                .push(rows)
-                .push(SHOWN_JOINS)
-                .push(", ");
-        }
-        push_tag_menu(&mut sql, self.user.0);
-        // A page that is neither full nor past the end is the last one: it gives the
-        // count, so a search matching a handful of people counts nothing more. Postgres
-        // runs the count's subquery only when the condition asks for it.
-        let shown = "json_array_length(shown.list)";
-        let unknown = if page == 1 {
-            format!("{shown} = {PAGE_SIZE}")
-        } else {
-            format!("{shown} in (0, {PAGE_SIZE})")
-        };
-        sql.push(format_args!(
-            " select json_build_object('contacts', shown.list, 'top', top_shown.list,
-                 'tags', (select coalesce(json_agg(tag order by tag), '[]') from menu
-                          where tag is not null),
-                 'counted', case when {unknown} then (select count(*) from (select 1 from contact_stats s"
-        ));
-        self.push_filters(&mut sql, query);
-        sql.push(format_args!(
-            " limit {}) matches) end) from shown, top_shown",
-            COUNT_LIMIT + 1
-        ));
-        let read: sqlx::types::Json<PageRead> =
-            sql.build_query_scalar().fetch_one(self.pool).await?;
-        let read = read.0;
+        rows.push(" order by ")
+            .push(order)
+            .push(format_args!(
+                " limit {PAGE_SIZE} offset {}) ",
+                (page - 1).saturating_mul(PAGE_SIZE)
+            ))
+            .push(PAGE_COLUMNS);
+        let contacts = rows
+            .build_query_as::<ContactListItem>()
+            .fetch_all(self.pool)
+            .await?;
+
         let before = (page - 1) * PAGE_SIZE;
-        let total = match read.counted {
-            Some(counted) if counted > COUNT_LIMIT => ListTotal::MoreThan(COUNT_LIMIT),
-            Some(counted) => ListTotal::Exactly(counted),
-            None => ListTotal::Exactly(before + read.contacts.len() as i64),
+        let shown = contacts.len() as i64;
+        // A page that is neither full nor past the end is the last one: it gives the
+        // count, and a search matching a handful of people costs one query, not two.
+        let total = if shown < PAGE_SIZE && (shown > 0 || page == 1) {
+            ListTotal::Exactly(before + shown)
+        } else {
+            let mut count = QueryBuilder::<Postgres>::new(
+                "select count(*) from (select 1 from contact_stats s",
+            );
+            self.push_filters(&mut count, query);
+            count.push(format_args!(" limit {}) matches", COUNT_LIMIT + 1));
+            let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
+            if counted > COUNT_LIMIT {
+                ListTotal::MoreThan(COUNT_LIMIT)
+            } else {
+                ListTotal::Exactly(counted)
+            }
         };
-        Ok((
-            ContactListPage {
-                contacts: read.contacts,
-                total,
-                page,
-            },
-            read.top,
-            read.tags,
-        ))
+        Ok(ContactListPage {
+            contacts,
+            total,
+            page,
+        })
     }
 
     fn push_filters<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
@@ -295,6 +230,40 @@ impl ContactsScope<'_> {
         }
     }
 
+    /// What the contacts page shows: a page, the top-contacts strip and the tag menu,
+    /// read at once on three pooled connections, so the page waits for the slowest
+    /// read rather than their sum.
+    pub async fn page(
+        self,
+        query: &ContactQuery,
+        top: i64,
+    ) -> Result<(ContactListPage, Vec<ContactListItem>, Vec<String>), DomainError> {
+        tokio::try_join!(self.list(query), self.top(top), self.tags())
+    }
+
+    /// The strongest relationships, for the strip above the list.
+    pub async fn top(self, limit: i64) -> Result<Vec<ContactListItem>, DomainError> {
+        let mut rows = QueryBuilder::<Postgres>::new(
+            "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
+                    s.last_interaction_at, s.unanswered_inbound,
+                    row_number() over (order by s.strength desc, s.contact_id) as n
+               from contact_stats s where s.user_id = ",
+        );
+        // The limit is written into the statement, not bound: with only the user as a
+        // parameter Postgres keeps one generic plan instead of planning every call
+        // (half a millisecond, on every contacts page).
+        rows.push_bind(self.user.0)
+            .push(format!(
+                " and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit {limit}"
+            ))
+            .push(") ")
+            .push(PAGE_COLUMNS);
+        Ok(rows
+            .build_query_as::<ContactListItem>()
+            .fetch_all(self.pool)
+            .await?)
+    }
+
     /// Adds `tag` to each of `contacts` that belongs to the user; returns how many
     /// changed. Contacts that are not the user's are skipped, never touched.
     pub async fn tag(self, contacts: &[Uuid], tag: &str) -> Result<u64, DomainError> {
@@ -326,13 +295,23 @@ impl ContactsScope<'_> {
         .await?)
     }
 
-    /// Every tag on the user's listed contacts, A to Z (the contacts page's menu, for
-    /// pages that show only the menu).
+    /// Every tag on the user's listed contacts, A to Z, for the filter menu: one index
+    /// descent per tag in `contact_tags` (each step finds the next tag after the last),
+    /// however many contacts carry them.
     pub async fn tags(self) -> Result<Vec<String>, DomainError> {
-        let mut sql = QueryBuilder::<Postgres>::new("with recursive ");
-        push_tag_menu(&mut sql, self.user.0);
-        sql.push(" select tag from menu where tag is not null order by tag");
-        Ok(sql.build_query_scalar().fetch_all(self.pool).await?)
+        Ok(sqlx::query_scalar!(
+            r#"with recursive menu as (
+                 select min(tag) as tag from contact_tags where user_id = $1
+                 union all
+                 select (select min(t.tag) from contact_tags t
+                          where t.user_id = $1 and t.tag > menu.tag)
+                 from menu where menu.tag is not null
+               )
+               select tag as "tag!" from menu where tag is not null"#,
+            self.user.0,
+        )
+        .fetch_all(self.pool)
+        .await?)
     }
 }
 
