@@ -38,7 +38,6 @@ pub struct FeedRead {
 pub struct LiveCursor {
     settled: i64,
     sent: BTreeSet<i64>,
-    newest: i64,
     /// `(next_transaction, newest sent)` of earlier reads, oldest first.
     settling: VecDeque<(i64, i64)>,
 }
@@ -49,7 +48,6 @@ impl LiveCursor {
     pub fn after(id: i64) -> Self {
         Self {
             settled: id,
-            newest: id,
             ..Self::default()
         }
     }
@@ -62,14 +60,8 @@ impl LiveCursor {
             .into_iter()
             .filter(|event| event.id > self.settled && self.sent.insert(event.id))
             .collect();
-        self.newest = self
-            .sent
-            .last()
-            .copied()
-            .unwrap_or(self.settled)
-            .max(self.newest);
         self.settling
-            .push_back((read.next_transaction, self.newest));
+            .push_back((read.next_transaction, self.newest()));
         while let Some(&(next_transaction, newest)) = self.settling.front() {
             if next_transaction > read.oldest_running {
                 break;
@@ -78,11 +70,16 @@ impl LiveCursor {
             self.settling.pop_front();
         }
         if self.sent.len() > MAX_UNSETTLED {
-            self.settled = self.newest;
+            self.settled = self.newest();
             self.settling.clear();
         }
         self.sent = self.sent.split_off(&(self.settled + 1));
         fresh
+    }
+
+    /// The newest id sent: ids above the settled one are kept until they settle.
+    fn newest(&self) -> i64 {
+        self.sent.last().copied().unwrap_or(self.settled)
     }
 }
 
