@@ -17,6 +17,26 @@ pub fn cpu_time() -> Duration {
     Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
 }
 
+/// CPU time the whole machine has spent busy so far (every process and the kernel; not
+/// idle, not waiting for the disk), summed over its cores.
+pub fn machine_busy() -> Duration {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    // "cpu  user nice system idle iowait irq softirq steal ...": all but idle and iowait.
+    let ticks: u64 = stat
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .map_or(0, |line| {
+            line.split_whitespace()
+                .skip(1)
+                .take(8)
+                .enumerate()
+                .filter(|(i, _)| *i != 3 && *i != 4)
+                .filter_map(|(_, v)| v.parse::<u64>().ok())
+                .sum()
+        });
+    Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
+}
+
 fn clock_ticks_per_second() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")

@@ -10,7 +10,8 @@
 
 use std::sync::Arc;
 
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Acquire, PgPool, Postgres};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
@@ -34,6 +35,7 @@ const WAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
 /// Webhooks waiting for a writer before requests wait to hand theirs over.
 const QUEUE: usize = 1024;
 
+type Connection = PoolConnection<Postgres>;
 type Answer = oneshot::Sender<Result<IngestOutcome, ChannelError>>;
 
 struct Waiting {
@@ -97,6 +99,7 @@ struct Writer {
 
 impl Writer {
     async fn write_groups(self, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
+        let mut held = None;
         loop {
             let group = {
                 let mut waiting = waiting.lock().await;
@@ -113,12 +116,18 @@ impl Writer {
                 group
             };
             // Its own task, so a panic in one group answers that group with an error (its
-            // answers are dropped) and the writer goes on.
-            let _ = tokio::spawn(self.clone().write(group)).await;
+            // answers are dropped) and the writer goes on (on a new connection).
+            held = tokio::spawn(self.clone().write(group, held.take()))
+                .await
+                .ok()
+                .flatten();
         }
     }
 
-    async fn write(self, group: Vec<Waiting>) {
+    /// Writes the group on the writer's connection (opened if it has none) and gives the
+    /// connection back, or none after a failed group: the pool tests it on its way back
+    /// and closes it if it is broken.
+    async fn write(self, group: Vec<Waiting>, mut held: Option<Connection>) -> Option<Connection> {
         let incoming: Vec<Incoming> = group
             .iter()
             .map(|w| Incoming {
@@ -126,7 +135,7 @@ impl Writer {
                 webhook: &w.webhook,
             })
             .collect();
-        match self.store(&incoming).await {
+        match self.store(&mut held, &incoming).await {
             Ok(outcomes) => {
                 let owners = owners(&incoming, &outcomes);
                 for (waiting, outcome) in group.into_iter().zip(outcomes) {
@@ -147,7 +156,7 @@ impl Writer {
                         auth: &waiting.auth,
                         webhook: &waiting.webhook,
                     }];
-                    let outcome = self.store(&alone).await;
+                    let outcome = self.store(&mut held, &alone).await;
                     if let Ok(outcomes) = &outcome {
                         let _ = self.wakes.send(owners(&alone, outcomes));
                     }
@@ -155,13 +164,25 @@ impl Writer {
                 }
             }
         }
+        held
     }
 
-    /// The group in one transaction on a writer connection.
-    async fn store(&self, group: &[Incoming<'_>]) -> Result<Vec<IngestOutcome>, ChannelError> {
-        let mut tx = self.connections.begin().await?;
+    /// The group in one transaction on the writer's connection. A connection goes back to
+    /// the pool only after a failure: returning it after every group cost a round trip
+    /// (the pool's test of a returned connection).
+    async fn store(
+        &self,
+        held: &mut Option<Connection>,
+        group: &[Incoming<'_>],
+    ) -> Result<Vec<IngestOutcome>, ChannelError> {
+        let mut conn = match held.take() {
+            Some(conn) => conn,
+            None => self.connections.acquire().await?,
+        };
+        let mut tx = conn.begin().await?;
         let outcomes = write_group(&mut tx, group).await?;
         tx.commit().await?;
+        *held = Some(conn);
         Ok(outcomes)
     }
 }
