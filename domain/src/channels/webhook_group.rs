@@ -1,12 +1,11 @@
-//! Storing webhooks a group at a time. Webhooks that arrive together share one
-//! transaction and one set-based statement per step (the blocklist, the activities, then
-//! everything that follows from their outcomes: participants, search documents, ledger
-//! and counters), so the commit's flush and each statement's fixed cost (parse, plan,
-//! executor start, the tables' check constraints and statement triggers) are paid once
-//! per group: stored one per transaction, a webhook took thirteen round trips and ~1.6 ms
-//! of Postgres CPU. A group is stored whole or not at all, and each webhook is answered
-//! only after it commits. The rare ones (a retry, a call with recordings) finish one by
-//! one inside the same transaction.
+//! Storing webhooks a group at a time. Webhooks that arrive together are stored by one
+//! set-based statement (the blocklist, the activities, then everything that follows from
+//! their outcomes: participants, search documents, ledger and counters), so the commit's
+//! flush and the statement's fixed cost (parse, plan, executor start, the tables' check
+//! constraints and statement triggers) are paid once per group: stored one per
+//! transaction, a webhook took thirteen round trips and ~1.6 ms of Postgres CPU. A group
+//! is stored whole or not at all, and each webhook is answered only after it commits. The
+//! rare ones (a retry, a call with recordings) finish one by one after the statement.
 
 use std::collections::{HashMap, HashSet};
 
@@ -63,17 +62,26 @@ pub(crate) async fn store_group(
     Ok(outcomes)
 }
 
-/// Writes the group inside the caller's transaction, on a connection with
-/// [`WRITER_SETTINGS`]; the caller commits, then wakes the [`owners`].
+/// Writes the group on a connection with [`WRITER_SETTINGS`], in the caller's
+/// transaction when [`needs_transaction`] says so; the caller commits, then wakes the
+/// [`owners`]. Outside a transaction the group is still stored whole or not at all (one
+/// statement), and a failed group stored again finds what it stored (a retry).
 pub(crate) async fn write_group(
-    tx: &mut PgConnection,
+    conn: &mut PgConnection,
     group: &[Incoming<'_>],
 ) -> Result<Vec<IngestOutcome>, ChannelError> {
-    let blocked = count_blocklist_hits(tx, group).await?;
-    let outcomes = insert_activities(tx, group, blocked).await?;
-    record_outcomes(tx, group, &outcomes).await?;
-    attach_recordings(tx, group, &outcomes).await?;
+    let outcomes = store_statement(conn, group).await?;
+    let outcomes = resolve_duplicates(conn, group, outcomes).await?;
+    attach_recordings(conn, group, &outcomes).await?;
     Ok(outcomes)
+}
+
+/// Whether the group must be written in a transaction: a call's recordings are attached
+/// after the statement, and a call is stored with them or not at all.
+pub(crate) fn needs_transaction(group: &[Incoming<'_>]) -> bool {
+    group
+        .iter()
+        .any(|w| w.auth.provider == ChannelProvider::Twilio)
 }
 
 /// The users with a newly stored activity, each once.
@@ -101,58 +109,6 @@ pub(crate) async fn wake_owners(pool: &PgPool, owners: &[Uuid]) {
     }
 }
 
-/// Counts a hit on every blocklist entry a webhook's senders match (once per webhook and
-/// entry) and returns, per webhook, the entry that drops it.
-async fn count_blocklist_hits(
-    tx: &mut PgConnection,
-    group: &[Incoming<'_>],
-) -> Result<Vec<Option<String>>, ChannelError> {
-    let keys: Vec<Vec<(&'static str, String)>> = group
-        .iter()
-        .map(|w| sender_keys(w.webhook.activity.senders()))
-        .collect();
-    let (mut users, mut kinds, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    for (webhook, keys) in group.iter().zip(&keys) {
-        for (kind, value) in keys {
-            users.push(webhook.auth.user.0);
-            kinds.push((*kind).to_owned());
-            values.push(value.clone());
-        }
-    }
-    if users.is_empty() {
-        return Ok(vec![None; group.len()]);
-    }
-    let hits = sqlx::query!(
-        r#"update blocklist b set hits = b.hits + k.webhooks
-           from (select user_id, kind, value, count(*) as webhooks
-                 from unnest($1::uuid[], $2::text[], $3::text[]) as k(user_id, kind, value)
-                 group by user_id, kind, value) k
-           where b.user_id = k.user_id and b.kind = k.kind and b.value = k.value
-           returning b.user_id, b.kind, b.value"#,
-        &users,
-        &kinds,
-        &values,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let hit: HashSet<(Uuid, &str, &str)> = hits
-        .iter()
-        .map(|h| (h.user_id, h.kind.as_str(), h.value.as_str()))
-        .collect();
-    Ok(group
-        .iter()
-        .zip(&keys)
-        .map(|(webhook, keys)| {
-            let (kind, value) = keys
-                .iter()
-                .find(|(kind, value)| hit.contains(&(webhook.auth.user.0, kind, value)))?;
-            Some(
-                BlockEntry::from_stored(kind, value).map_or_else(|| value.clone(), |e| e.display()),
-            )
-        })
-        .collect())
-}
-
 /// The senders as the blocklist stores them (emails, their domains, phone numbers), each
 /// key once.
 fn sender_keys<'a>(senders: impl Iterator<Item = &'a Address>) -> Vec<(&'static str, String)> {
@@ -172,46 +128,172 @@ fn sender_keys<'a>(senders: impl Iterator<Item = &'a Address>) -> Vec<(&'static 
     keys
 }
 
-/// Inserts the activities of the webhooks not dropped; a provider id the channel already
-/// has (or an earlier webhook of the group has) is a duplicate of that activity.
-async fn insert_activities(
-    tx: &mut PgConnection,
+/// A webhook's outcome as [`store_statement`] leaves it: stored, dropped, or not yet
+/// known (its provider id was already an activity's: a duplicate, resolved after).
+type Written = Option<IngestOutcome>;
+
+/// The whole group in one statement: the blocklist's hits (the webhooks a sender's entry
+/// drops), the activities of the others, and everything that follows from the outcomes:
+/// the new activities' people, their search documents (content and people, as the
+/// triggers would build them for any other writer), the ledger lines and the channels'
+/// counters (as [`count_deliveries`] adds them). Known contacts (email, or phone in
+/// E.164) are linked at once, so the activity shows on their timelines while it waits
+/// for processing. One statement, not one per step in a transaction: each step's round
+/// trip, and BEGIN's and COMMIT's, cost more of the machine than the step itself.
+///
+/// Webhooks are numbered from 1 in the group's order; of two with the same provider id
+/// the first is stored and the later one is its duplicate, and the later one's ledger
+/// line stands, as if they had been stored one after the other.
+async fn store_statement(
+    conn: &mut PgConnection,
     group: &[Incoming<'_>],
-    blocked: Vec<Option<String>>,
-) -> Result<Vec<IngestOutcome>, ChannelError> {
-    let kept: Vec<&Incoming> = group
-        .iter()
-        .zip(&blocked)
-        .filter(|(_, b)| b.is_none())
-        .map(|(w, _)| w)
+) -> Result<Vec<Written>, ChannelError> {
+    let numbered = || (1_i64..).zip(group);
+    let mut keys = KeyColumns::default();
+    for (n, w) in numbered() {
+        for (kind, value) in sender_keys(w.webhook.activity.senders()) {
+            keys.entry.push(
+                BlockEntry::from_stored(kind, &value)
+                    .map_or_else(|| value.clone(), |e| e.display()),
+            );
+            keys.n.push(n);
+            keys.kind.push(kind.to_owned());
+            keys.value.push(value);
+        }
+    }
+    let people: Vec<(i64, &super::Participant)> = numbered()
+        .flat_map(|(n, w)| w.webhook.activity.participants.iter().map(move |p| (n, p)))
         .collect();
     let column = |f: &dyn Fn(&Incoming) -> Option<String>| -> Vec<Option<String>> {
-        kept.iter().map(|w| f(w).as_deref().map(pg)).collect()
+        group.iter().map(|w| f(w).as_deref().map(pg)).collect()
     };
-    let inserted = sqlx::query!(
-        r#"insert into activities (user_id, account_id, external_id, channel, direction,
-             occurred_at, thread_key, subject, snippet, body_text, body_html, headers,
-             attachments, raw_payload, size_bytes)
-           select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
-             $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-             $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::int8[])
-           on conflict (account_id, external_id) do nothing
-           returning id, account_id, external_id"#,
-        &kept.iter().map(|w| w.auth.user.0).collect::<Vec<_>>(),
-        &kept.iter().map(|w| w.auth.account).collect::<Vec<_>>(),
-        &kept
+    let written = sqlx::query!(
+        r#"with w as (
+             select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+               $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+               $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::int8[], $16::uuid[])
+               with ordinality as w(user_id, account_id, external_id, channel, direction,
+                 occurred_at, thread_key, subject, snippet, body_text, body_html, headers,
+                 attachments, raw_payload, size_bytes, ingestion_channel, n)
+           ),
+           keys as (
+             select k.n, w.user_id, k.kind, k.value, k.entry, k.place
+             from unnest($17::int8[], $18::text[], $19::text[], $20::text[])
+               with ordinality as k(n, kind, value, entry, place)
+             join w on w.n = k.n
+           ),
+           hits as (
+             update blocklist b set hits = b.hits + k.webhooks
+             from (select user_id, kind, value, count(*) as webhooks
+                   from keys group by user_id, kind, value) k
+             where b.user_id = k.user_id and b.kind = k.kind and b.value = k.value
+             returning b.user_id, b.kind, b.value
+           ),
+           dropped as (
+             select distinct on (k.n) k.n, k.entry
+             from keys k
+             join hits h on h.user_id = k.user_id and h.kind = k.kind and h.value = k.value
+             order by k.n, k.place
+           ),
+           kept as (
+             select * from w where not exists (select 1 from dropped d where d.n = w.n)
+           ),
+           inserted as (
+             insert into activities (user_id, account_id, external_id, channel, direction,
+               occurred_at, thread_key, subject, snippet, body_text, body_html, headers,
+               attachments, raw_payload, size_bytes)
+             select user_id, account_id, external_id, channel, direction, occurred_at,
+                    thread_key, subject, snippet, body_text, body_html, headers, attachments,
+                    raw_payload, size_bytes
+             from kept order by n
+             on conflict (account_id, external_id) do nothing
+             returning id, account_id, external_id
+           ),
+           stored as (
+             select distinct on (i.id) i.id, k.*
+             from inserted i
+             join kept k on k.account_id = i.account_id and k.external_id = i.external_id
+             order by i.id, k.n
+           ),
+           people as (
+             insert into activity_participants
+               (user_id, activity_id, role, address_kind, address, display_name, occurred_at,
+                contact_id)
+             select s.user_id, s.id, p.role, p.kind, p.address, p.display_name, s.occurred_at,
+                    (select coalesce(c.merged_into, c.id)
+                     from contact_identities ci
+                     join contacts c on c.user_id = ci.user_id and c.id = ci.contact_id
+                     where ci.user_id = s.user_id and ci.kind = p.kind
+                       and ci.value = p.address)
+             from unnest($21::int8[], $22::text[], $23::text[], $24::text[], $25::text[])
+               as p(n, role, kind, address, display_name)
+             join stored s on s.n = p.n
+             on conflict do nothing
+             returning activity_id, role, display_name, address
+           ),
+           documents as (
+             insert into activity_search (activity_id, user_id, occurred_at, doc)
+             select s.id, s.user_id, s.occurred_at,
+                    search_content_doc(s.channel, s.subject, s.body_text, s.attachments)
+                      || coalesce(d.doc, '')
+             from stored s
+             left join (
+               select activity_id,
+                      search_people_doc(array_agg(role), array_agg(display_name),
+                                        array_agg(address)) as doc
+               from people group by activity_id
+             ) d on d.activity_id = s.id
+           ),
+           ledger as (
+             insert into sync_ledger (user_id, account_id, external_id, outcome, rule,
+                                      activity_id)
+             select distinct on (l.account_id, l.external_id)
+                    l.user_id, l.account_id, l.external_id, l.outcome, l.rule, l.activity_id
+             from (select s.n, s.user_id, s.account_id, s.external_id, 'imported' as outcome,
+                          null::text as rule, s.id as activity_id
+                   from stored s
+                   union all
+                   select w.n, w.user_id, w.account_id, w.external_id, 'filtered',
+                          'blocklist:' || d.entry, null::uuid
+                   from dropped d join w on w.n = d.n) l
+             order by l.account_id, l.external_id, l.n desc
+             on conflict (account_id, external_id) do update
+               set outcome = excluded.outcome, rule = excluded.rule,
+                   activity_id = coalesce(excluded.activity_id, sync_ledger.activity_id)
+           ),
+           tallies as (
+             select w.ingestion_channel, count(s.id) as received, count(d.n) as dropped,
+                    count(*) - count(s.id) - count(d.n) as duplicates
+             from w
+             left join stored s on s.n = w.n
+             left join dropped d on d.n = w.n
+             group by w.ingestion_channel
+           )
+           select
+             (select count_channel_deliveries(array_agg(ingestion_channel),
+                       array_agg(received), array_agg(duplicates), array_agg(dropped))
+              from tallies) as "channels!",
+             coalesce((select array_agg(n order by n) from stored), '{}') as "stored_n!: Vec<i64>",
+             coalesce((select array_agg(id order by n) from stored), '{}')
+               as "stored_id!: Vec<Uuid>",
+             coalesce((select array_agg(n order by n) from dropped), '{}') as "dropped_n!: Vec<i64>",
+             coalesce((select array_agg(entry order by n) from dropped), '{}')
+               as "dropped_entry!: Vec<String>""#,
+        &group.iter().map(|w| w.auth.user.0).collect::<Vec<_>>(),
+        &group.iter().map(|w| w.auth.account).collect::<Vec<_>>(),
+        &group
             .iter()
             .map(|w| w.webhook.activity.external_id.clone())
             .collect::<Vec<_>>(),
-        &kept
+        &group
             .iter()
             .map(|w| w.webhook.activity.channel.as_str().to_owned())
             .collect::<Vec<_>>(),
-        &kept
+        &group
             .iter()
             .map(|w| w.webhook.activity.direction.as_str().to_owned())
             .collect::<Vec<_>>(),
-        &kept
+        &group
             .iter()
             .map(|w| w.webhook.activity.occurred_at)
             .collect::<Vec<_>>(),
@@ -220,276 +302,129 @@ async fn insert_activities(
         &column(&|w| w.webhook.activity.snippet()) as &[Option<String>],
         &column(&|w| w.webhook.activity.text.clone()) as &[Option<String>],
         &column(&|w| w.webhook.activity.html.clone()) as &[Option<String>],
-        &kept
+        &group
             .iter()
             .map(|w| w.webhook.activity.headers.clone())
             .collect::<Vec<_>>(),
-        &kept.iter().map(|w| attachments(w)).collect::<Vec<_>>(),
-        &kept
+        &group.iter().map(|w| attachments(w)).collect::<Vec<_>>(),
+        &group
             .iter()
             .map(|w| w.webhook.raw.clone())
             .collect::<Vec<_>>(),
-        &kept
+        &group
             .iter()
             .map(|w| i64::try_from(w.webhook.raw.to_string().len()).unwrap_or(i64::MAX))
             .collect::<Vec<_>>(),
+        &group.iter().map(|w| w.auth.channel).collect::<Vec<_>>(),
+        &keys.n,
+        &keys.kind,
+        &keys.value,
+        &keys.entry,
+        &people.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        &people
+            .iter()
+            .map(|(_, p)| p.role.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        &people
+            .iter()
+            .map(|(_, p)| p.address.kind().as_str().to_owned())
+            .collect::<Vec<_>>(),
+        &people
+            .iter()
+            .map(|(_, p)| pg(p.address.value()))
+            .collect::<Vec<_>>(),
+        &people
+            .iter()
+            .map(|(_, p)| p.display_name.as_deref().map(pg))
+            .collect::<Vec<_>>() as &[Option<String>],
     )
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    let mut new_ids: HashMap<(Uuid, String), Uuid> = inserted
-        .into_iter()
-        .map(|r| ((r.account_id, r.external_id), r.id))
-        .collect();
-    let mut outcomes: Vec<Option<IngestOutcome>> = group
+    let mut outcomes: Vec<Written> = group.iter().map(|_| None).collect();
+    let mut set = |n: i64, outcome: IngestOutcome| {
+        if let Some(slot) = usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| outcomes.get_mut(i))
+        {
+            *slot = Some(outcome);
+        }
+    };
+    for (n, id) in written.stored_n.into_iter().zip(written.stored_id) {
+        set(n, IngestOutcome::Stored(id));
+    }
+    for (n, entry) in written.dropped_n.into_iter().zip(written.dropped_entry) {
+        set(n, IngestOutcome::Dropped { entry });
+    }
+    Ok(outcomes)
+}
+
+/// The blocklist keys of a group's webhooks, a column each; `entry` is how the user sees
+/// the entry a key would match (the drop's reason).
+#[derive(Default)]
+struct KeyColumns {
+    n: Vec<i64>,
+    kind: Vec<String>,
+    value: Vec<String>,
+    entry: Vec<String>,
+}
+
+/// The webhooks the statement neither stored nor dropped are duplicates: of an earlier
+/// webhook of the group with the same provider id, or of an activity stored before.
+async fn resolve_duplicates(
+    conn: &mut PgConnection,
+    group: &[Incoming<'_>],
+    outcomes: Vec<Written>,
+) -> Result<Vec<IngestOutcome>, ChannelError> {
+    let key = |w: &Incoming<'_>| (w.auth.account, w.webhook.activity.external_id.clone());
+    let mut known: HashMap<(Uuid, String), Uuid> = group
         .iter()
-        .zip(blocked)
-        .map(|(w, blocked)| match blocked {
-            Some(entry) => Some(IngestOutcome::Dropped { entry }),
-            None => new_ids
-                .remove(&(w.auth.account, w.webhook.activity.external_id.clone()))
-                .map(IngestOutcome::Stored),
+        .zip(&outcomes)
+        .filter_map(|(w, o)| match o {
+            Some(IngestOutcome::Stored(id)) => Some((key(w), *id)),
+            _ => None,
         })
         .collect();
-    let retries: Vec<usize> = (0..group.len())
-        .filter(|&i| outcomes[i].is_none())
+    let earlier: Vec<&Incoming> = group
+        .iter()
+        .zip(&outcomes)
+        .filter(|(w, o)| o.is_none() && !known.contains_key(&key(w)))
+        .map(|(w, _)| w)
         .collect();
-    if !retries.is_empty() {
+    if !earlier.is_empty() {
         let existing = sqlx::query!(
             r#"select a.account_id, a.external_id, a.id
                from activities a
                join unnest($1::uuid[], $2::uuid[], $3::text[]) as w(user_id, account_id, external_id)
                  on a.user_id = w.user_id and a.account_id = w.account_id
                 and a.external_id = w.external_id"#,
-            &retries
+            &earlier.iter().map(|w| w.auth.user.0).collect::<Vec<_>>(),
+            &earlier.iter().map(|w| w.auth.account).collect::<Vec<_>>(),
+            &earlier
                 .iter()
-                .map(|&i| group[i].auth.user.0)
-                .collect::<Vec<_>>(),
-            &retries
-                .iter()
-                .map(|&i| group[i].auth.account)
-                .collect::<Vec<_>>(),
-            &retries
-                .iter()
-                .map(|&i| group[i].webhook.activity.external_id.clone())
+                .map(|w| w.webhook.activity.external_id.clone())
                 .collect::<Vec<_>>(),
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
-        let existing: HashMap<(Uuid, &str), Uuid> = existing
-            .iter()
-            .map(|r| ((r.account_id, r.external_id.as_str()), r.id))
-            .collect();
-        for i in retries {
-            let key = (
-                group[i].auth.account,
-                group[i].webhook.activity.external_id.as_str(),
-            );
-            let id = existing.get(&key).copied().ok_or_else(|| {
-                // Only another user's channel sharing the account could hide it, which the
-                // schema rules out (an account belongs to one user).
-                ChannelError::Database(sqlx::Error::RowNotFound)
-            })?;
-            outcomes[i] = Some(IngestOutcome::Duplicate(id));
-        }
-    }
-    Ok(outcomes.into_iter().flatten().collect())
-}
-
-/// One provider id's line in the sync ledger.
-struct LedgerLine {
-    user: Uuid,
-    outcome: &'static str,
-    rule: Option<String>,
-    activity: Option<Uuid>,
-}
-
-/// The sync ledger's line for each provider id: imported (with its activity) or filtered
-/// (with the blocklist entry). A retry changes nothing. Of two webhooks of the group with
-/// the same id, the later one's line stands, as if stored one after the other.
-fn ledger_lines<'a>(
-    group: &'a [Incoming<'_>],
-    outcomes: &[IngestOutcome],
-) -> Vec<((Uuid, &'a str), LedgerLine)> {
-    let mut lines: HashMap<(Uuid, &str), LedgerLine> = HashMap::new();
-    for (w, outcome) in group.iter().zip(outcomes) {
-        let user = w.auth.user.0;
-        let line = match outcome {
-            IngestOutcome::Stored(id) => LedgerLine {
-                user,
-                outcome: "imported",
-                rule: None,
-                activity: Some(*id),
-            },
-            IngestOutcome::Dropped { entry } => LedgerLine {
-                user,
-                outcome: "filtered",
-                rule: Some(format!("blocklist:{entry}")),
-                activity: None,
-            },
-            IngestOutcome::Duplicate(_) => continue,
-        };
-        lines.insert(
-            (w.auth.account, w.webhook.activity.external_id.as_str()),
-            line,
+        known.extend(
+            existing
+                .into_iter()
+                .map(|r| ((r.account_id, r.external_id), r.id)),
         );
     }
-    lines.into_iter().collect()
-}
-
-/// Everything that follows from the outcomes, in one statement: the new activities'
-/// people, their search documents (content and people, as the triggers would build them
-/// for any other writer), the ledger lines and the channels' counters (as
-/// [`count_deliveries`] adds them). Known contacts (email, or phone in
-/// E.164) are linked at once, so the activity shows on their timelines while it waits
-/// for processing.
-async fn record_outcomes(
-    tx: &mut PgConnection,
-    group: &[Incoming<'_>],
-    outcomes: &[IngestOutcome],
-) -> Result<(), ChannelError> {
-    let people: Vec<(&Incoming, Uuid, &super::Participant)> = group
+    group
         .iter()
         .zip(outcomes)
-        .filter_map(|(w, o)| match o {
-            IngestOutcome::Stored(id) => Some((w, *id)),
-            _ => None,
+        .map(|(w, outcome)| match outcome {
+            Some(outcome) => Ok(outcome),
+            // Only another user's channel sharing the account could hide it, which the
+            // schema rules out (an account belongs to one user).
+            None => known
+                .get(&key(w))
+                .map(|id| IngestOutcome::Duplicate(*id))
+                .ok_or(ChannelError::Database(sqlx::Error::RowNotFound)),
         })
-        .flat_map(|(w, id)| {
-            w.webhook
-                .activity
-                .participants
-                .iter()
-                .map(move |p| (w, id, p))
-        })
-        .collect();
-    let stored: Vec<(&Incoming, Uuid)> = group
-        .iter()
-        .zip(outcomes)
-        .filter_map(|(w, o)| match o {
-            IngestOutcome::Stored(id) => Some((w, *id)),
-            _ => None,
-        })
-        .collect();
-    let lines = ledger_lines(group, outcomes);
-    let tallies = TallyColumns::of(&tallies(group, outcomes));
-    sqlx::query!(
-        r#"with people as (
-             insert into activity_participants
-               (user_id, activity_id, role, address_kind, address, display_name, occurred_at,
-                contact_id)
-             select p.user_id, p.activity_id, p.role, p.kind, p.address, p.display_name,
-                    p.occurred_at,
-                    (select coalesce(c.merged_into, c.id)
-                     from contact_identities ci
-                     join contacts c on c.user_id = ci.user_id and c.id = ci.contact_id
-                     where ci.user_id = p.user_id and ci.kind = p.kind and ci.value = p.address)
-             from unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[],
-                         $6::text[], $7::text[])
-               as p(user_id, activity_id, occurred_at, role, kind, address, display_name)
-             on conflict do nothing
-             returning activity_id, role, display_name, address
-           ),
-           documents as (
-             insert into activity_search (activity_id, user_id, occurred_at, doc)
-             select a.id, a.user_id, a.occurred_at,
-                    search_content_doc(a.channel, a.subject, a.body, a.attachments)
-                      || coalesce(d.doc, '')
-             from unnest($8::uuid[], $19::uuid[], $20::timestamptz[], $21::text[],
-                         $22::text[], $23::text[], $24::jsonb[])
-               as a(id, user_id, occurred_at, channel, subject, body, attachments)
-               left join (
-                 select activity_id,
-                        search_people_doc(array_agg(role), array_agg(display_name),
-                                          array_agg(address)) as doc
-                 from people group by activity_id
-               ) d on d.activity_id = a.id
-           ),
-           ledger as (
-             insert into sync_ledger (user_id, account_id, external_id, outcome, rule,
-                                      activity_id)
-             select * from unnest($9::uuid[], $10::uuid[], $11::text[], $12::text[],
-                                  $13::text[], $14::uuid[])
-             on conflict (account_id, external_id) do update
-               set outcome = excluded.outcome, rule = excluded.rule,
-                   activity_id = coalesce(excluded.activity_id, sync_ledger.activity_id)
-           )
-           select count_channel_deliveries($15::uuid[], $16::int8[], $17::int8[], $18::int8[])
-             as "channels!""#,
-        &people
-            .iter()
-            .map(|(w, _, _)| w.auth.user.0)
-            .collect::<Vec<_>>(),
-        &people.iter().map(|(_, id, _)| *id).collect::<Vec<_>>(),
-        &people
-            .iter()
-            .map(|(w, _, _)| w.webhook.activity.occurred_at)
-            .collect::<Vec<_>>(),
-        &people
-            .iter()
-            .map(|(_, _, p)| p.role.as_str().to_owned())
-            .collect::<Vec<_>>(),
-        &people
-            .iter()
-            .map(|(_, _, p)| p.address.kind().as_str().to_owned())
-            .collect::<Vec<_>>(),
-        &people
-            .iter()
-            .map(|(_, _, p)| pg(p.address.value()))
-            .collect::<Vec<_>>(),
-        &people
-            .iter()
-            .map(|(_, _, p)| p.display_name.as_deref().map(pg))
-            .collect::<Vec<_>>() as &[Option<String>],
-        &stored.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
-        &lines.iter().map(|(_, l)| l.user).collect::<Vec<_>>(),
-        &lines.iter().map(|((a, _), _)| *a).collect::<Vec<_>>(),
-        &lines
-            .iter()
-            .map(|((_, e), _)| (*e).to_owned())
-            .collect::<Vec<_>>(),
-        &lines
-            .iter()
-            .map(|(_, l)| l.outcome.to_owned())
-            .collect::<Vec<_>>(),
-        &lines
-            .iter()
-            .map(|(_, l)| l.rule.clone())
-            .collect::<Vec<_>>() as &[Option<String>],
-        &lines.iter().map(|(_, l)| l.activity).collect::<Vec<_>>() as &[Option<Uuid>],
-        &tallies.channels,
-        &tallies.received,
-        &tallies.duplicates,
-        &tallies.dropped,
-        // The new activities' content as just inserted: the documents need no read of
-        // the activities.
-        &stored
-            .iter()
-            .map(|(w, _)| w.auth.user.0)
-            .collect::<Vec<_>>(),
-        &stored
-            .iter()
-            .map(|(w, _)| w.webhook.activity.occurred_at)
-            .collect::<Vec<_>>(),
-        &stored
-            .iter()
-            .map(|(w, _)| w.webhook.activity.channel.as_str().to_owned())
-            .collect::<Vec<_>>(),
-        &stored
-            .iter()
-            .map(|(w, _)| w.webhook.activity.subject.as_deref().map(pg))
-            .collect::<Vec<_>>() as &[Option<String>],
-        &stored
-            .iter()
-            .map(|(w, _)| searchable_body(w))
-            .collect::<Vec<_>>() as &[Option<String>],
-        &stored
-            .iter()
-            .map(|(w, _)| attachments(w))
-            .collect::<Vec<_>>(),
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(())
+        .collect()
 }
 
 /// What one channel's settings card counts for a group (or a single callback).
@@ -524,19 +459,6 @@ impl TallyColumns {
         }
         columns
     }
-}
-
-fn tallies(group: &[Incoming<'_>], outcomes: &[IngestOutcome]) -> HashMap<Uuid, Tally> {
-    let mut tallies: HashMap<Uuid, Tally> = HashMap::new();
-    for (w, outcome) in group.iter().zip(outcomes) {
-        let tally = tallies.entry(w.auth.channel).or_default();
-        match outcome {
-            IngestOutcome::Stored(_) => tally.received += 1,
-            IngestOutcome::Duplicate(_) => tally.duplicates += 1,
-            IngestOutcome::Dropped { .. } => tally.dropped += 1,
-        }
-    }
-    tallies
 }
 
 /// Adds to the channels' counters in the caller's transaction
@@ -623,11 +545,6 @@ async fn attach_recordings(
         .await?;
     }
     Ok(())
-}
-
-/// The body the search document reads (the text; the snippet is cut from it).
-fn searchable_body(w: &Incoming) -> Option<String> {
-    w.webhook.activity.text.as_deref().map(pg)
 }
 
 fn attachments(w: &Incoming) -> serde_json::Value {

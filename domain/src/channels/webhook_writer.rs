@@ -5,8 +5,8 @@
 //! while a group commits form the next one. With [`WRITERS`] tasks one group gathers and
 //! writes while another's commit flushes. The writers' connections carry the group
 //! settings for their whole session, and the processors and live views are woken by one
-//! waker task after the answers go out: a group is four statements between BEGIN and
-//! COMMIT, and a wake-up covers every group committed while the last one was sent.
+//! waker task after the answers go out: a group is one statement, and a wake-up covers
+//! every group committed while the last one was sent.
 
 use std::sync::Arc;
 
@@ -16,7 +16,9 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::providers::ParsedWebhook;
-use super::webhook_group::{Incoming, WRITER_SETTINGS, owners, wake_owners, write_group};
+use super::webhook_group::{
+    Incoming, WRITER_SETTINGS, needs_transaction, owners, wake_owners, write_group,
+};
 use super::{ChannelAuth, ChannelError, IngestOutcome};
 use crate::Db;
 
@@ -167,9 +169,10 @@ impl Writer {
         held
     }
 
-    /// The group in one transaction on the writer's connection. A connection goes back to
-    /// the pool only after a failure: returning it after every group cost a round trip
-    /// (the pool's test of a returned connection).
+    /// The group on the writer's connection: one statement, in a transaction only when a
+    /// call's recordings follow it (BEGIN and COMMIT were two of a group's five round
+    /// trips). A connection goes back to the pool only after a failure: returning it
+    /// after every group cost a round trip (the pool's test of a returned connection).
     async fn store(
         &self,
         held: &mut Option<Connection>,
@@ -179,9 +182,14 @@ impl Writer {
             Some(conn) => conn,
             None => self.connections.acquire().await?,
         };
-        let mut tx = conn.begin().await?;
-        let outcomes = write_group(&mut tx, group).await?;
-        tx.commit().await?;
+        let outcomes = if needs_transaction(group) {
+            let mut tx = conn.begin().await?;
+            let outcomes = write_group(&mut tx, group).await?;
+            tx.commit().await?;
+            outcomes
+        } else {
+            write_group(&mut conn, group).await?
+        };
         *held = Some(conn);
         Ok(outcomes)
     }

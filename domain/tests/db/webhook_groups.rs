@@ -216,6 +216,69 @@ async fn a_group_stores_what_its_webhooks_stored_one_after_another_store() {
 }
 
 #[tokio::test]
+async fn the_writer_stores_a_group_without_calls_in_one_statement_as_one_after_another() {
+    let (one_by_one, written) = (fresh_db().await, fresh_db().await);
+    let without_calls = |auths: &[ChannelAuth; 3]| {
+        let mut group = mixed_group(auths);
+        group.retain(|(auth, _)| auth.provider != ChannelProvider::Twilio);
+        group
+    };
+    let singles = without_calls(&arrange(&one_by_one).await);
+    let mut single_outcomes = Vec::new();
+    for (auth, webhook) in &singles {
+        single_outcomes.push(one_by_one.ingest_webhook(auth, webhook).await.unwrap());
+    }
+    let group = without_calls(&arrange(&written).await);
+    let writer = WebhookWriter::start(&written);
+    // Handed over together (the writer runs once this test's task waits), so one group.
+    let outcomes: Vec<IngestOutcome> = futures::future::join_all(
+        group
+            .iter()
+            .map(|(auth, webhook)| writer.store(auth.clone(), webhook.clone())),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<_, _>>()
+    .unwrap();
+
+    let expected = [
+        "stored m-1",
+        "stored m-1",
+        "dropped by +14155559999",
+        "duplicate of m-0",
+        "stored m-3",
+        "duplicate of m-3",
+        "dropped by +14155559999",
+    ];
+    assert_eq!(named(&one_by_one, &single_outcomes).await, expected);
+    assert_eq!(named(&written, &outcomes).await, expected);
+    let state = snapshot(&written).await;
+    assert_eq!(state, snapshot(&one_by_one).await);
+    assert!(
+        state.iter().any(|l| l == "Phone | counts | 3 | 2 | 2"),
+        "{state:#?}"
+    );
+    let in_one_statement: i64 = sqlx::query_scalar(
+        "select count(distinct xmin::text) from activities where external_id <> 'm-0'",
+    )
+    .fetch_one(written.pool())
+    .await
+    .unwrap();
+    assert_eq!(in_one_statement, 1);
+    let stored: Vec<Uuid> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            IngestOutcome::Stored(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        search_documents(&written, &stored).await,
+        documents_the_triggers_build(&written, &stored).await
+    );
+}
+
+#[tokio::test]
 async fn the_writer_answers_each_webhook_with_its_own_activity_in_few_transactions() {
     let db = fresh_db().await;
     let [phone, _, sams] = arrange(&db).await;
