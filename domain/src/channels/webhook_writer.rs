@@ -26,10 +26,12 @@ use crate::Db;
 /// enough that one group's statements stay a few milliseconds.
 const MAX_GROUP: usize = 64;
 /// Groups in flight at once (each holds one of the writers' connections while it
-/// writes). On the 2-core benchmark machine, from 8 connections: 2, 3, 4 and 6 writers
-/// stored 1,349, 1,401, 1,386-1,548 and 1,091 webhooks a second (with four
-/// statements a group; with nine, 1 to 4 writers stored 778 to 1,014).
-const WRITERS: usize = 4;
+/// writes). On the 2-core benchmark machine, from 8 connections, with a group one
+/// statement: 1, 2, 3, 4 and 6 writers stored 2,247, 2,293-2,379, 1,843-2,231,
+/// 2,032-2,115 and 1,696-1,872 webhooks a second (0.52, 0.58-0.63, 0.72-0.89,
+/// 0.81-0.85 and 0.87-1.04 ms of the machine's CPU each): fewer writers make bigger
+/// groups, and two keep one group's commit flushing while the next one runs.
+const WRITERS: usize = 2;
 /// The shortest time between two wake-ups of the processors and live views: under load
 /// a wake-up went out for nearly every group (800 a second, each a transaction and a
 /// signal to every listening backend); a few milliseconds later is as good to them.
