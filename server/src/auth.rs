@@ -14,6 +14,8 @@ use tower_sessions::{Expiry, Session};
 use crate::startup::AppState;
 
 const USER_KEY: &str = "user_id";
+/// The UTC day a signed-in session's inactivity window last moved.
+const RENEWED_KEY: &str = "renewed_on";
 const PENDING_KEY: &str = "pending_google_login";
 
 /// A signed-in session ends after this long without a visit.
@@ -214,6 +216,7 @@ pub async fn require_user(
     };
     match user {
         Some(user) => {
+            renew_daily(&session).await;
             request.extensions_mut().insert(CurrentUser {
                 id: user.id,
                 email: user.email,
@@ -228,6 +231,22 @@ pub async fn require_user(
         )
             .into_response(),
         None => Redirect::to("/login").into_response(),
+    }
+}
+
+/// Moves a signed-in session's end to [`SESSION_INACTIVITY`] from now, at most once a
+/// day: the session store writes only changed sessions, so without this a session would
+/// end 14 days after sign-in however often it is used, and with it on every request each
+/// page view would be a write.
+async fn renew_daily(session: &Session) {
+    let today = chrono::Utc::now().date_naive();
+    let renewed = session.get::<chrono::NaiveDate>(RENEWED_KEY).await;
+    if !matches!(renewed, Ok(Some(day)) if day == today) {
+        // Marks the session changed: it is saved with a new expiry and the cookie's
+        // Max-Age is sent again. A failure leaves the old expiry, which still holds.
+        if let Err(error) = session.insert(RENEWED_KEY, today).await {
+            tracing::warn!(%error, "could not renew the session");
+        }
     }
 }
 

@@ -467,3 +467,66 @@ async fn anonymous_sign_in_starts_leave_only_short_lived_sessions() {
         "a signed-in session lasts 14 days of inactivity, not {latest} s"
     );
 }
+
+/// The signed-in session's `Max-Age`, when the response renews the cookie.
+fn renewed_max_age(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|cookie| cookie.starts_with("rapport_session="))
+        .find_map(|cookie| {
+            cookie
+                .split(';')
+                .find_map(|part| part.trim().strip_prefix("Max-Age=").map(str::to_owned))
+        })
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_renewed_once_a_day_and_not_written_on_every_page() {
+    let app = spawn_app().await;
+    let browser = app.sign_in(ALEX).await;
+    assert_eq!(browser.get("/contacts").await.status(), 200);
+
+    // As if the session was last renewed long ago and now ends tomorrow.
+    sqlx::query(
+        "update sessions
+            set expiry_date = now() + interval '1 day',
+                data = convert_to(jsonb_set(convert_from(data, 'UTF8')::jsonb,
+                                            '{data,renewed_on}', '\"2000-01-01\"')::text, 'UTF8')
+          where convert_from(data, 'UTF8')::jsonb -> 'data' ? 'user_id'",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let response = browser.get("/contacts").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        renewed_max_age(&response).as_deref(),
+        Some("1209600"),
+        "the cookie is renewed for 14 days"
+    );
+    let renewed = latest_session_expiry_secs(&app).await;
+    assert!(
+        renewed > 13.9 * 24.0 * 3600.0,
+        "the stored session ends 14 days from this visit, not in {renewed} s"
+    );
+
+    // The rest of the day's pages read the session without writing it.
+    let stored_expiry = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "select max(expiry_date) from sessions",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+    };
+    let before = stored_expiry().await;
+    for _ in 0..3 {
+        let response = browser.get("/contacts").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(renewed_max_age(&response), None, "no renewal the same day");
+    }
+    assert_eq!(stored_expiry().await, before, "the session was not rewritten");
+}
