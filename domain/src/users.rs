@@ -59,7 +59,8 @@ impl Db {
             "select id, email, name, picture_url from users where id = $1",
             id.0
         )
-        .fetch_optional(self.pool())
+        // Every signed-in request reads its user.
+        .fetch_optional(self.statements())
         .await?
         .ok_or(DomainError::NotFound("user"))?;
         Ok(User {

@@ -3,6 +3,7 @@
 
 pub mod scopes;
 mod sessions;
+mod statements;
 pub mod statistics;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::channels::key_cache::ChannelKeyCache;
 use crate::{DomainError, UserId};
 
 pub use sessions::Sessions;
+pub use statements::StatementPool;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -31,6 +33,8 @@ fn pool_options(max: u32) -> PgPoolOptions {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    /// The users' single statements (every scope's queries), beside `pool`.
+    statements: Arc<StatementPool>,
     /// Shared by the clones: the endpoint reads channels through it and the settings
     /// forget what they change.
     channel_keys: Arc<ChannelKeyCache>,
@@ -40,6 +44,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, DomainError> {
         let pool = pool_options(16).connect(url).await?;
         Ok(Self {
+            statements: Arc::new(StatementPool::new(pool.clone(), 16)),
             pool,
             channel_keys: Arc::default(),
         })
@@ -74,14 +79,27 @@ impl Db {
         &self.pool
     }
 
+    /// The pool for single statements outside a user's scope (see [`StatementPool`]).
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn statements(&self) -> &StatementPool {
+        &self.statements
+    }
+
+    /// The pool for single statements, for tests of it.
+    #[cfg(feature = "test-support")]
+    pub fn statements(&self) -> &StatementPool {
+        &self.statements
+    }
+
     /// Closes every connection once the ones in use are returned (at shutdown).
     pub async fn close(&self) {
+        self.statements.close().await;
         self.pool.close().await;
     }
 
     /// The web sessions' store (the `sessions` table).
     pub fn sessions(&self) -> Sessions {
-        Sessions::new(self.pool.clone())
+        Sessions::new(Arc::clone(&self.statements))
     }
 
     /// A round trip to the database, for health checks.
@@ -98,7 +116,7 @@ impl Db {
 
     pub fn for_user(&self, user: UserId) -> UserScope<'_> {
         UserScope {
-            pool: &self.pool,
+            pool: &self.statements,
             channel_keys: &self.channel_keys,
             user,
         }
@@ -109,7 +127,7 @@ impl Db {
 /// `scope.notes()`, ...). Every query filters by `self.user`.
 #[derive(Clone, Copy, Debug)]
 pub struct UserScope<'a> {
-    pub(crate) pool: &'a PgPool,
+    pub(crate) pool: &'a StatementPool,
     pub(crate) channel_keys: &'a ChannelKeyCache,
     pub(crate) user: UserId,
 }

@@ -1,20 +1,23 @@
 //! The web sessions' rows (`sessions`, in tower-sessions' column layout). Sessions are
 //! opaque bytes here: the server encodes and decodes them and decides their ids.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+
+use super::StatementPool;
 
 use crate::DomainError;
 
 /// Reads and writes of the `sessions` table, for the server's session store.
 #[derive(Clone, Debug)]
 pub struct Sessions {
-    pool: PgPool,
+    statements: Arc<StatementPool>,
 }
 
 impl Sessions {
-    pub(super) fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub(super) fn new(statements: Arc<StatementPool>) -> Self {
+        Self { statements }
     }
 
     /// Stores a new session; `false` (and nothing written) when `id` is taken.
@@ -31,7 +34,7 @@ impl Sessions {
         .bind(id)
         .bind(data)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&*self.statements)
         .await?;
         Ok(inserted.rows_affected() == 1)
     }
@@ -50,7 +53,7 @@ impl Sessions {
         .bind(id)
         .bind(data)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&*self.statements)
         .await?;
         Ok(())
     }
@@ -60,7 +63,7 @@ impl Sessions {
         Ok(
             sqlx::query_scalar("select data from sessions where id = $1 and expiry_date > now()")
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&*self.statements)
                 .await?,
         )
     }
@@ -68,7 +71,7 @@ impl Sessions {
     pub async fn delete(&self, id: &str) -> Result<(), DomainError> {
         sqlx::query("delete from sessions where id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&*self.statements)
             .await?;
         Ok(())
     }
@@ -76,7 +79,7 @@ impl Sessions {
     /// Removes expired sessions; how many there were.
     pub async fn delete_expired(&self) -> Result<u64, DomainError> {
         let deleted = sqlx::query("delete from sessions where expiry_date < now()")
-            .execute(&self.pool)
+            .execute(&*self.statements)
             .await?;
         Ok(deleted.rows_affected())
     }

@@ -23,6 +23,7 @@ mod processing_batches;
 mod reminders;
 mod search;
 mod secrets;
+mod statement_pool;
 mod statistics;
 mod summaries;
 mod sync;

@@ -528,5 +528,9 @@ async fn a_session_in_use_is_renewed_once_a_day_and_not_written_on_every_page() 
         assert_eq!(response.status(), 200);
         assert_eq!(renewed_max_age(&response), None, "no renewal the same day");
     }
-    assert_eq!(stored_expiry().await, before, "the session was not rewritten");
+    assert_eq!(
+        stored_expiry().await,
+        before,
+        "the session was not rewritten"
+    );
 }
