@@ -42,7 +42,10 @@ async fn a_statement_dropped_half_way_closes_its_connection_and_the_next_works()
     let [after] = backend_pids(&db, 1).await[..] else {
         unreachable!()
     };
-    assert_ne!(before, after, "a new connection, not the one left mid-statement");
+    assert_ne!(
+        before, after,
+        "a new connection, not the one left mid-statement"
+    );
     let answer: i32 = sqlx::query_scalar("select 41 + 1")
         .fetch_one(db.statements())
         .await
@@ -81,10 +84,8 @@ async fn concurrent_statements_each_get_a_connection_of_their_own() {
     let db = fresh_db().await;
     // Eight statements in flight at once: each holds its connection while it sleeps.
     let rendezvous = (0..8).map(|_| {
-        sqlx::query_scalar::<_, i32>(
-            "select pg_backend_pid() from (select pg_sleep(0.2)) wait",
-        )
-        .fetch_one(db.statements())
+        sqlx::query_scalar::<_, i32>("select pg_backend_pid() from (select pg_sleep(0.2)) wait")
+            .fetch_one(db.statements())
     });
     let mut pids = futures::future::try_join_all(rendezvous)
         .await
