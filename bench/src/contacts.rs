@@ -68,15 +68,11 @@ pub async fn run(
     let page = measure(&client, &address, &pages, scale.requests, scale.concurrency).await?;
     crate::statements::report(&server.sql, "contact page").await?;
     // The goal's load: as many clients as a busy team's browsers.
-    let busy_before = crate::process::machine_busy();
+    let busy = crate::process::MachineBusy::start();
     let crowded = measure(&client, &address, &lists, scale.requests, CROWD).await?;
     // Machine CPU per page (server, Postgres, this client and the kernel): the figure the
     // crowded latency follows once both cores are busy, and far steadier than it.
-    let cpu_ms_per_page = crate::process::machine_busy()
-        .saturating_sub(busy_before)
-        .as_secs_f64()
-        * 1000.0
-        / scale.requests as f64;
+    let cpu_ms_per_page = crate::process::ms_each(busy.elapsed(), scale.requests);
     crate::statements::report(&server.sql, "contacts list, crowded").await?;
 
     let figures = BTreeMap::from([

@@ -119,7 +119,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
         .await?;
     let script = server.data.path().join("webhook.lua");
     std::fs::write(&script, wrk_script(key.expose()))?;
-    let busy_before = crate::process::machine_busy();
+    let busy = crate::process::MachineBusy::start();
     let output = tokio::process::Command::new("wrk")
         .args(["-t2", &format!("-c{}", scale.connections)])
         .arg(format!("-d{}s", scale.seconds))
@@ -129,7 +129,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
         .output()
         .await
         .map_err(|e| anyhow::anyhow!("running wrk ({e}); `make bench` installs it with apt"))?;
-    let busy = crate::process::machine_busy().saturating_sub(busy_before);
+    let busy = busy.elapsed();
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     anyhow::ensure!(output.status.success(), "wrk failed: {report}");
     eprintln!("{report}");
@@ -149,7 +149,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
         seconds: wrk.seconds,
         p50_ms: wrk.p50_ms,
         p99_ms: wrk.p99_ms,
-        cpu_ms_per_stored: busy.as_secs_f64() * 1000.0 / stored.max(1) as f64,
+        cpu_ms_per_stored: crate::process::ms_each(busy, usize::try_from(stored).unwrap_or(0)),
     })
 }
 

@@ -17,9 +17,28 @@ pub fn cpu_time() -> Duration {
     Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
 }
 
+/// The machine's busy CPU time from now on, to divide among what a measurement did.
+pub struct MachineBusy(Duration);
+
+impl MachineBusy {
+    pub fn start() -> Self {
+        Self(machine_busy())
+    }
+
+    /// Busy CPU time since [`MachineBusy::start`].
+    pub fn elapsed(&self) -> Duration {
+        machine_busy().saturating_sub(self.0)
+    }
+}
+
+/// `busy` in milliseconds per one of `count` things done.
+pub fn ms_each(busy: Duration, count: usize) -> f64 {
+    busy.as_secs_f64() * 1000.0 / count.max(1) as f64
+}
+
 /// CPU time the whole machine has spent busy so far (every process and the kernel; not
 /// idle, not waiting for the disk), summed over its cores.
-pub fn machine_busy() -> Duration {
+fn machine_busy() -> Duration {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     // "cpu  user nice system idle iowait irq softirq steal ...": all but idle and iowait.
     let ticks: u64 = stat

@@ -56,12 +56,18 @@ impl StatementPool {
         }
     }
 
+    /// The connections not in use (a panic elsewhere cannot leave the list half-changed:
+    /// pushes and pops are whole).
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Kept>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     async fn lease(&self) -> Result<Lease<'_>, sqlx::Error> {
         let slot = tokio::time::timeout(ACQUIRE_TIMEOUT, self.slots.acquire())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let idle = self.idle().pop();
         let kept = match idle {
             Some(kept) => kept,
             None => Kept {
@@ -79,7 +85,7 @@ impl StatementPool {
     /// Closes the connections not in use (at shutdown, with the sqlx pool's).
     pub(super) async fn close(&self) {
         self.slots.close();
-        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        let idle = std::mem::take(&mut *self.idle());
         for kept in idle {
             let _ = kept.connection.close().await;
         }
@@ -92,11 +98,7 @@ impl Lease<'_> {
     fn give_back<T>(self, result: &Result<T, sqlx::Error>) {
         let in_step = matches!(result, Ok(_) | Err(sqlx::Error::Database(_)));
         if in_step && self.kept.opened.elapsed() < MAX_LIFETIME {
-            self.pool
-                .idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(self.kept);
+            self.pool.idle().push(self.kept);
         }
     }
 }
