@@ -13,7 +13,7 @@ export SQLX_OFFLINE := true
 
 CARGO_TEST_FLAGS := --release -p api -p domain -p embedded-pg -p evals -p fakes -p server -p bench -p test-servers
 
-.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures check-signature-weights clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search bench-onboarding
+.PHONY: setup build run test fmt-check lint unit e2e wasm-deps-check sqlx-prepare eval eval-ask eval-enrich eval-signatures eval-signatures-cv train-signatures check-signature-weights clean fuzz bench bench-sync bench-contacts bench-thread bench-ingest soak bench-memory bench-caldav bench-jmap bench-inbox bench-search bench-onboarding wrk
 
 setup:
 	@.ci/setup.sh
@@ -65,8 +65,9 @@ bench-sync: setup
 	cargo build --release -p bench -p fakes --bins
 	target/release/bench sync $(BENCH_SYNC_ARGS)
 
-## Contacts list and contact page p50/p99 over HTTP with 100k contacts and 1M emails.
-bench-contacts: setup
+## Contacts list and contact page p50/p99 over HTTP with 100k contacts and 1M emails
+## (16 clients at once from wrk).
+bench-contacts: setup wrk
 	cargo build --release -p bench --bins
 	target/release/bench contacts $(BENCH_CONTACTS_ARGS)
 
@@ -86,10 +87,13 @@ bench-inbox: setup
 	target/release/bench inbox $(BENCH_INBOX_ARGS)
 
 ## Webhook ingest (wrk, from Debian) and activity processing with 1, 2 and 4 processors.
-bench-ingest: setup
-	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+bench-ingest: setup wrk
 	cargo build --release -p bench --bins
 	target/release/bench ingest $(BENCH_INGEST_ARGS)
+
+## wrk, the HTTP load generator of bench-contacts and bench-ingest, from Debian.
+wrk:
+	command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 
 ## A 100,000-message Takeout mbox uploaded to the server and imported to the end, against
 ## `notmuch new` (Debian) on the same messages; then 20 queries, p50/p99 per query and the

@@ -119,20 +119,14 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
         .await?;
     let script = server.data.path().join("webhook.lua");
     std::fs::write(&script, wrk_script(key.expose()))?;
-    let busy = crate::process::MachineBusy::start();
-    let output = tokio::process::Command::new("wrk")
-        .args(["-t2", &format!("-c{}", scale.connections)])
-        .arg(format!("-d{}s", scale.seconds))
-        .args(["--timeout", "10s", "--latency", "-s"])
-        .arg(&script)
-        .arg(format!("{address}/ingest/{}", channel.id))
-        .output()
-        .await
-        .map_err(|e| anyhow::anyhow!("running wrk ({e}); `make bench` installs it with apt"))?;
-    let busy = busy.elapsed();
-    let report = String::from_utf8_lossy(&output.stdout).into_owned();
-    anyhow::ensure!(output.status.success(), "wrk failed: {report}");
-    eprintln!("{report}");
+    let measured = crate::wrk::Load {
+        url: &format!("{address}/ingest/{}", channel.id),
+        script: &script,
+        connections: scale.connections,
+        seconds: scale.seconds,
+    }
+    .run()
+    .await?;
     crate::statements::report(&server.sql, "webhooks").await?;
     let stored: i64 = sqlx::query_scalar(
         "select count(*) from activities a join ingestion_channels c on c.account_id = a.account_id
@@ -141,7 +135,7 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
     .bind(channel.id)
     .fetch_one(&server.sql)
     .await?;
-    let wrk = WrkReport::parse(&report)?;
+    let wrk = measured.report;
     Ok(WebhookRun {
         requests: wrk.requests,
         failed: wrk.failed,
@@ -149,7 +143,10 @@ async fn webhooks(database_url: &str, scale: &Scale) -> anyhow::Result<WebhookRu
         seconds: wrk.seconds,
         p50_ms: wrk.p50_ms,
         p99_ms: wrk.p99_ms,
-        cpu_ms_per_stored: crate::process::ms_each(busy, usize::try_from(stored).unwrap_or(0)),
+        cpu_ms_per_stored: crate::process::ms_each(
+            measured.busy,
+            usize::try_from(stored).unwrap_or(0),
+        ),
     })
 }
 
@@ -172,70 +169,6 @@ function request()
 end
 "#
     )
-}
-
-#[derive(Debug, PartialEq)]
-struct WrkReport {
-    requests: u64,
-    failed: u64,
-    seconds: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-}
-
-impl WrkReport {
-    /// Reads wrk 4's text report ("N requests in 20.00s", "Non-2xx or 3xx responses: N",
-    /// and the `--latency` percentile lines).
-    fn parse(report: &str) -> anyhow::Result<Self> {
-        let mut parsed = WrkReport {
-            requests: 0,
-            failed: 0,
-            seconds: 0.0,
-            p50_ms: 0.0,
-            p99_ms: 0.0,
-        };
-        for line in report.lines().map(str::trim) {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            match words.as_slice() {
-                [n, "requests", "in", time, ..] => {
-                    parsed.requests = n.parse()?;
-                    parsed.seconds = duration_ms(time.trim_end_matches(','))? / 1000.0;
-                }
-                ["Non-2xx", "or", "3xx", "responses:", n] => parsed.failed += n.parse::<u64>()?,
-                ["Socket", "errors:", ..] => {
-                    let errors: u64 = words
-                        .iter()
-                        .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
-                        .sum();
-                    parsed.failed += errors;
-                }
-                ["50%", time] => parsed.p50_ms = duration_ms(time)?,
-                ["99%", time] => parsed.p99_ms = duration_ms(time)?,
-                _ => {}
-            }
-        }
-        anyhow::ensure!(
-            parsed.requests > 0 && parsed.seconds > 0.0 && parsed.p99_ms > 0.0,
-            "could not read wrk's report:\n{report}"
-        );
-        Ok(parsed)
-    }
-}
-
-/// wrk's durations: `850.00us`, `12.34ms`, `1.20s`, `2.00m`.
-fn duration_ms(text: &str) -> anyhow::Result<f64> {
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .ok_or_else(|| anyhow::anyhow!("no unit in {text:?}"))?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse()?;
-    Ok(match unit {
-        "us" => number / 1000.0,
-        "ms" => number,
-        "s" => number * 1000.0,
-        "m" => number * 60_000.0,
-        other => anyhow::bail!("unknown unit {other:?} in {text:?}"),
-    })
 }
 
 struct ProcessingRun {
@@ -341,48 +274,4 @@ async fn owner(sql: &PgPool, email: &str) -> anyhow::Result<(UserId, Uuid)> {
     .fetch_one(sql)
     .await?;
     Ok((UserId(user), account))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const REPORT: &str = "Running 10s test @ http://127.0.0.1:40000/ingest/x
-  2 threads and 8 connections
-  Thread Stats   Avg      Stdev     Max   +/- Stdev
-    Latency     4.10ms    2.20ms  40.00ms   80.00%
-    Req/Sec     1.00k   100.00     1.20k    70.00%
-  Latency Distribution
-     50%    3.50ms
-     75%    4.80ms
-     90%    6.90ms
-     99%   12.34ms
-  19876 requests in 10.01s, 4.00MB read
-  Socket errors: connect 0, read 0, write 0, timeout 2
-  Non-2xx or 3xx responses: 3
-Requests/sec:   1985.61
-Transfer/sec:    409.00KB
-";
-
-    #[test]
-    fn reads_wrk_reports() {
-        assert_eq!(
-            WrkReport::parse(REPORT).unwrap(),
-            WrkReport {
-                requests: 19876,
-                failed: 5,
-                seconds: 10.01,
-                p50_ms: 3.5,
-                p99_ms: 12.34,
-            }
-        );
-        assert!(WrkReport::parse("wrk: connection refused").is_err());
-    }
-
-    #[test]
-    fn reads_wrk_durations() {
-        assert_eq!(duration_ms("850.00us").unwrap(), 0.85);
-        assert_eq!(duration_ms("1.20s").unwrap(), 1200.0);
-        assert!(duration_ms("12").is_err());
-    }
 }

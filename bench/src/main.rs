@@ -33,6 +33,7 @@ mod soak;
 mod statements;
 mod sync;
 mod thread;
+mod wrk;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -93,6 +94,7 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             activities: 1_000_000,
             requests: 2_000,
             concurrency: 4,
+            crowd_seconds: 20,
         },
         thread: thread::Scale {
             messages: 100,

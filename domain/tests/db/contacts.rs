@@ -703,6 +703,80 @@ async fn the_list_searches_filters_sorts_and_pages() {
 /// The tag menu is read from rows kept by triggers: tagging, editing tags, merging,
 /// un-merging and deleting must each reach it, and another user's tags never do.
 #[tokio::test]
+async fn a_date_range_by_strength_reads_month_by_month_and_pages_like_one_sorted_list() {
+    let f = fixture().await;
+    let other = user(&f.db, "other@example.com").await;
+    // 600 contacts of mine and 100 of another user's, last seen over eight months
+    // (every 9 hours, so each month boundary has contacts on both sides), strengths
+    // with many ties, a few no longer listed (merged away).
+    for (owner, n) in [(f.me, 600), (other, 100)] {
+        sqlx::query(
+            "with made as (
+               insert into contacts (user_id, display_name)
+               select $1, 'Ranged ' || g from generate_series(1, $2::int8) g
+               returning id, display_name)
+             update contact_stats s
+                set strength = (split_part(m.display_name, ' ', 2)::int * 37) % 23,
+                    last_interaction_at = timestamptz '2026-01-01'
+                      + split_part(m.display_name, ' ', 2)::int * interval '9 hours',
+                    listed = split_part(m.display_name, ' ', 2)::int % 41 <> 0
+               from made m
+              where s.user_id = $1 and s.contact_id = m.id",
+        )
+        .bind(owner.0)
+        .bind(n)
+        .execute(f.db.pool())
+        .await
+        .unwrap();
+    }
+    let scope = f.db.for_user(f.me);
+    for (from, to) in [
+        (at(2026, 2, 14, 5), at(2026, 5, 3, 0)),
+        (at(2026, 3, 1, 0), at(2026, 4, 1, 0)),
+        (at(2026, 6, 20, 0), at(2026, 6, 21, 0)),
+        (at(2025, 11, 1, 0), at(2026, 12, 1, 0)),
+    ] {
+        let expected: Vec<Uuid> = sqlx::query_scalar(
+            "select contact_id from contact_stats
+              where user_id = $1 and listed and last_interaction_at >= $2 and last_interaction_at < $3
+              order by strength desc, contact_id",
+        )
+        .bind(f.me.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(f.db.pool())
+        .await
+        .unwrap();
+        let pages = (expected.len() as i64 + 49) / 50;
+        let mut listed = Vec::new();
+        for page in 1..=pages.max(1) {
+            let list = scope
+                .contacts()
+                .list(&ContactQuery {
+                    last_from: Some(from),
+                    last_to: Some(to),
+                    page,
+                    ..ContactQuery::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                list.total,
+                ListTotal::Exactly(expected.len() as i64),
+                "{from}..{to} page {page}"
+            );
+            assert!(
+                list.contacts
+                    .windows(2)
+                    .all(|pair| pair[0].strength >= pair[1].strength)
+            );
+            listed.extend(list.contacts.iter().map(|c| c.id));
+        }
+        assert_eq!(listed, expected, "{from}..{to}");
+    }
+}
+
+#[tokio::test]
 async fn tag_menu_follows_tagging_edits_merges_and_deletion() {
     let f = fixture().await;
     let scope = f.db.for_user(f.me);
