@@ -504,7 +504,10 @@ mod tests {
             last_from: Some(at(2019, 7, 1)),
             ..range.clone()
         };
-        assert_eq!(MonthWalk::of(&seven_years, 1).map(|w| w.rows_each), Some(50));
+        assert_eq!(
+            MonthWalk::of(&seven_years, 1).map(|w| w.rows_each),
+            Some(50)
+        );
         assert_eq!(MonthWalk::of(&seven_years, 2), None);
         for other in [
             ContactQuery {
