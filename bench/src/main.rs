@@ -94,7 +94,6 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
             activities: 1_000_000,
             requests: 2_000,
             concurrency: 4,
-            crowd_seconds: 20,
         },
         thread: thread::Scale {
             messages: 100,

@@ -352,8 +352,8 @@ impl ContactsScope<'_> {
 
 /// The default sort (strength) of contacts last seen in a date range, read month by
 /// month. Strength follows recency, so contacts last seen in a past range are the
-/// weakest: walking the strength index and skipping everyone outside the range read
-/// most of the user's contacts before a page was found (a third of them at any size).
+/// weakest: walking the strength index and skipping everyone seen since read about a
+/// third of the user's contacts before a page was found, at any size.
 /// Each month of `contact_stats.last_month` is instead its own strength-ordered run of
 /// `contact_list_by_month`, and a page needs at most a page's end from each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
