@@ -21,15 +21,14 @@ async fn visitor() -> Result<Visitor, AppError> {
             demo: app.demo,
         });
     };
-    let header = app.db.for_user(user.id).accounts().page_header().await?;
     Ok(Visitor {
         demo: app.demo,
         session: Some(SessionInfo {
+            time_zone: user.header.zone.name().to_owned(),
+            time_zone_chosen: user.header.zone_chosen,
+            needs_reconnect: user.header.needs_reconnect,
             email: user.email,
             name: user.name,
-            needs_reconnect: header.needs_reconnect,
-            time_zone: header.zone.name().to_owned(),
-            time_zone_chosen: header.zone_chosen,
         }),
     })
 }

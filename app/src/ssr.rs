@@ -6,13 +6,34 @@ use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::google::GoogleOAuth;
 use domain::{Db, UserId, UserScope};
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::app_error::{AppError, ErrorKind};
 
-/// Provided by the server to every render and server-function call.
+/// Provided by the server to every render and server-function call: one `Arc`, since
+/// every `use_context` clones it (several times a page).
 #[derive(Clone, Debug)]
-pub struct AppContext {
+pub struct AppContext(Arc<AppServices>);
+
+impl AppContext {
+    pub fn new(services: AppServices) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppContext {
+    type Target = AppServices;
+
+    fn deref(&self) -> &AppServices {
+        &self.0
+    }
+}
+
+/// The server's clients and settings a server function may use.
+#[derive(Debug)]
+pub struct AppServices {
     pub db: Db,
     pub google: GoogleOAuth,
     pub secrets: SecretBox,
@@ -36,6 +57,8 @@ pub struct CurrentUser {
     pub id: UserId,
     pub email: String,
     pub name: Option<String>,
+    /// Read with the user, for the layout.
+    pub header: domain::accounts::PageHeader,
 }
 
 /// Everything a server function needs to act for the signed-in user.

@@ -53,7 +53,8 @@ pub enum SyncedData {
     Delete,
 }
 
-/// What every page's header shows about the user's settings and accounts.
+/// What every page's header shows about the user's settings and accounts (read with the
+/// signed-in user: [`crate::Db::signed_in`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageHeader {
     pub zone: UserZone,
@@ -64,28 +65,6 @@ pub struct PageHeader {
 }
 
 impl AccountsScope<'_> {
-    /// [`PageHeader`] in one read: it is on every page, so it costs one round trip.
-    pub async fn page_header(self) -> Result<PageHeader, DomainError> {
-        let row = sqlx::query!(
-            r#"select u.time_zone, u.time_zone_chosen,
-                      array(select coalesce(a.display_name, a.external_id) from accounts a
-                            where a.user_id = u.id and a.provider = $2 and a.status = $3
-                            order by a.created_at, a.id) as "needs_reconnect!"
-               from users u where u.id = $1"#,
-            self.user.0,
-            Provider::Google.as_str(),
-            AccountStatus::NeedsReconnect.as_str(),
-        )
-        .fetch_optional(self.pool)
-        .await?
-        .ok_or(DomainError::NotFound("user"))?;
-        Ok(PageHeader {
-            zone: UserZone::parse_stored(&row.time_zone),
-            zone_chosen: row.time_zone_chosen,
-            needs_reconnect: row.needs_reconnect,
-        })
-    }
-
     pub async fn list(self) -> Result<Vec<AccountSummary>, DomainError> {
         let rows = sqlx::query_as!(
             AccountSummary,

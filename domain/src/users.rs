@@ -1,8 +1,12 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use api::{AccountStatus, Provider};
+
+use crate::accounts::PageHeader;
 use crate::events::{Event, UserSignedInPayload};
 use crate::google::GoogleProfile;
+use crate::zone::UserZone;
 use crate::{Db, DomainError, EmailAddress};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -54,21 +58,34 @@ impl Db {
         })
     }
 
-    pub async fn user(&self, id: UserId) -> Result<User, DomainError> {
+    /// A signed-in request's user with what every page's header shows (time zone, Google
+    /// accounts to reconnect), in the one read each signed-in request makes.
+    pub async fn signed_in(&self, id: UserId) -> Result<(User, PageHeader), DomainError> {
         let row = sqlx::query!(
-            "select id, email, name, picture_url from users where id = $1",
-            id.0
+            r#"select u.id, u.email, u.name, u.picture_url, u.time_zone, u.time_zone_chosen,
+                      array(select coalesce(a.display_name, a.external_id) from accounts a
+                            where a.user_id = u.id and a.provider = $2 and a.status = $3
+                            order by a.created_at, a.id) as "needs_reconnect!"
+               from users u where u.id = $1"#,
+            id.0,
+            Provider::Google.as_str(),
+            AccountStatus::NeedsReconnect.as_str(),
         )
-        // Every signed-in request reads its user.
         .fetch_optional(self.statements())
         .await?
         .ok_or(DomainError::NotFound("user"))?;
-        Ok(User {
+        let user = User {
             id: UserId(row.id),
             email: row.email,
             name: row.name,
             picture_url: row.picture_url,
-        })
+        };
+        let header = PageHeader {
+            zone: UserZone::parse_stored(&row.time_zone),
+            zone_chosen: row.time_zone_chosen,
+            needs_reconnect: row.needs_reconnect,
+        };
+        Ok((user, header))
     }
 
     /// Every user `email` (any case) may name: those who sign in with it and those who

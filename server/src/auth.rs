@@ -201,8 +201,8 @@ pub async fn require_user(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let user = match session.get::<UserId>(USER_KEY).await {
-        Ok(Some(id)) => match state.db.user(id).await {
-            Ok(user) => Some(user),
+        Ok(Some(id)) => match state.db.signed_in(id).await {
+            Ok(signed_in) => Some(signed_in),
             Err(domain::DomainError::NotFound(_)) => {
                 let _ = session.flush().await;
                 None
@@ -215,12 +215,13 @@ pub async fn require_user(
         _ => None,
     };
     match user {
-        Some(user) => {
+        Some((user, header)) => {
             renew_daily(&session).await;
             request.extensions_mut().insert(CurrentUser {
                 id: user.id,
                 email: user.email,
                 name: user.name,
+                header,
             });
             next.run(request).await
         }

@@ -2,7 +2,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use app::ssr::AppContext;
+use app::ssr::{AppContext, AppServices};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
@@ -35,21 +35,43 @@ pub(crate) const DATABASE_NAME: &str = "rapport";
 const DEMO_CLIENT_ID: &str = "rapport-demo-client";
 const DEMO_CLIENT_SECRET: &str = "rapport-demo-secret";
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler shares, behind one `Arc`: axum clones the state for each request
+/// and each extractor, and cloned field by field its strings were 7% of the server's CPU
+/// on the contacts list.
+#[derive(Clone)]
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(state: &AppState) -> Self {
+        state.db.clone()
+    }
+}
+
+pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub google: GoogleOAuth,
     pub secrets: SecretBox,
     pub demo: bool,
     /// Demo mode's simulated Fastmail and calendar, offered in Settings.
-    #[from_ref(skip)]
     pub demo_logins: Option<api::settings::DemoLogins>,
     /// Demo mode's WhatsApp and SMS chats, given to each demo user at sign-in.
-    #[from_ref(skip)]
     pub demo_chats: Option<Arc<crate::demo::DemoWebhooks>>,
     /// Demo mode's Messenger / Instagram Page, customers and simulated sales model.
-    #[from_ref(skip)]
     pub demo_meta: Option<Arc<crate::demo_meta::DemoMeta>>,
     pub events: EventHub,
     /// Where uploaded mbox files wait for their import job.
@@ -58,32 +80,25 @@ pub struct AppState {
     pub max_webhook_bytes: usize,
     /// Uploaded files, content-addressed.
     pub files: domain::files::FileStore,
-    #[from_ref(skip)]
     pub max_file_bytes: u64,
     /// Files per request, storage quota, uploads in flight per user.
-    #[from_ref(skip)]
     pub uploads: crate::streaming::UploadLimits,
     /// The mbox reader's limits, given to each import job.
-    #[from_ref(skip)]
     pub mbox_limits: domain::mail::mbox::MboxLimits,
     /// Ask Rapport's language model; `None` answers with the offline engine.
-    #[from_ref(skip)]
     pub model: Option<ModelConfig>,
     /// The Messenger / Instagram sales agent's model: Ask's, or demo mode's simulated
     /// one when none is configured.
-    #[from_ref(skip)]
     pub sales_agent: Option<ModelConfig>,
     /// Model calls per user, webhooks per channel, open streams.
-    #[from_ref(skip)]
     pub limits: Limits,
     /// Stores webhooks in groups (one transaction for those that arrive together).
-    #[from_ref(skip)]
     pub webhooks: domain::channels::WebhookWriter,
 }
 
-impl AppState {
+impl SharedState {
     fn context(&self) -> AppContext {
-        AppContext {
+        AppContext::new(AppServices {
             db: self.db.clone(),
             google: self.google.clone(),
             secrets: self.secrets.clone(),
@@ -93,7 +108,7 @@ impl AppState {
             sales_agent: self.sales_agent.clone(),
             limits: self.limits.clone(),
             files: self.files.clone(),
-        }
+        })
     }
 }
 
@@ -219,7 +234,7 @@ impl Application {
             meta.simulate_customers(every, live_stop.clone());
         }
         crate::events::spawn_retention(&db, config.event_retention_days, live_stop.clone());
-        let state = AppState {
+        let state = AppState(Arc::new(SharedState {
             leptos_options,
             db: db.clone(),
             google,
@@ -247,7 +262,7 @@ impl Application {
             sales_agent,
             limits: Limits::new(config.limits),
             webhooks: domain::channels::WebhookWriter::start(&db),
-        };
+        }));
         let https = public_url.starts_with("https://");
         let sessions = session_layer(&db, https);
         Ok(Self {
@@ -422,8 +437,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
     let routes = page_routes();
     // Also registers every server function under /api with the same context.
     let render_context = {
-        let state = state.clone();
-        move || provide_context(state.context())
+        let context = state.context();
+        move || provide_context(context.clone())
     };
     let leptos_options = state.leptos_options.clone();
 

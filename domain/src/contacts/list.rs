@@ -64,6 +64,25 @@ pub struct ContactQuery {
     pub page: i64,
 }
 
+impl ContactQuery {
+    /// Every listed contact, in some order.
+    pub fn is_unfiltered(&self) -> bool {
+        matches!(
+            self,
+            ContactQuery {
+                search: None,
+                company: None,
+                tag: None,
+                unanswered: false,
+                last_from: None,
+                last_to: None,
+                sort: _,
+                page: _,
+            }
+        )
+    }
+}
+
 /// One row of the list.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ContactListItem {
@@ -122,17 +141,36 @@ impl ContactListPage {
 const PAGE_ROWS: &str = "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
         s.last_interaction_at, s.unanswered_inbound, row_number() over (order by ";
 
-/// The list's columns for one page of `contact_stats` rows (`page`), in the page's order.
+/// The list's columns for one page of `contact_stats` rows (`page`); a statement may add
+/// columns of its own between these and [`PAGE_FROM`].
 const PAGE_COLUMNS: &str =
     "select c.id, c.display_name, c.company_id, co.name as company, c.title, c.tags,
         page.strength, page.email_count, page.last_interaction_at, page.unanswered_inbound,
         (select ci.value from contact_identities ci
           where ci.user_id = c.user_id and ci.contact_id = c.id and ci.kind = 'email'
-          order by ci.created_at, ci.value limit 1) as primary_email
-   from page
+          order by ci.created_at, ci.value limit 1) as primary_email";
+
+/// The joins of [`PAGE_COLUMNS`], in the page's order.
+const PAGE_FROM: &str = " from page
    join contacts c on c.user_id = page.user_id and c.id = page.contact_id
    left join companies co on co.user_id = c.user_id and co.id = c.company_id
   order by page.n";
+
+/// A row of a page, with how many contacts match when the statement counted them.
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    item: ContactListItem,
+    matching: Option<i64>,
+}
+
+/// A row of the top strip, with the tag menu (the same on every row).
+#[derive(sqlx::FromRow)]
+struct StripRow {
+    #[sqlx(flatten)]
+    item: ContactListItem,
+    menu: Vec<String>,
+}
 
 impl ContactsScope<'_> {
     /// One page of the user's contacts (merged-away contacts never appear).
@@ -168,11 +206,24 @@ impl ContactsScope<'_> {
                 " limit {PAGE_SIZE} offset {}) ",
                 (page - 1).saturating_mul(PAGE_SIZE)
             ))
-            .push(PAGE_COLUMNS);
-        let contacts = rows
-            .build_query_as::<ContactListItem>()
+            .push(PAGE_COLUMNS)
+            .push(", ");
+        // Unfiltered, every page but the last of anyone with more than a page of contacts
+        // is full and needs the count: counted in the same statement (an index-only scan
+        // of at most [`COUNT_LIMIT`] entries), not in a round trip of its own. Filtered
+        // lists are often a page or less, whose count is their length.
+        if query.is_unfiltered() {
+            self.push_count(&mut rows, query);
+        } else {
+            rows.push("null::int8");
+        }
+        rows.push(" as matching").push(PAGE_FROM);
+        let counted = rows
+            .build_query_as::<CountedRow>()
             .fetch_all(self.pool)
             .await?;
+        let matching = counted.first().and_then(|row| row.matching);
+        let contacts: Vec<ContactListItem> = counted.into_iter().map(|row| row.item).collect();
 
         let before = (page - 1) * PAGE_SIZE;
         let shown = contacts.len() as i64;
@@ -181,12 +232,14 @@ impl ContactsScope<'_> {
         let total = if shown < PAGE_SIZE && (shown > 0 || page == 1) {
             ListTotal::Exactly(before + shown)
         } else {
-            let mut count = QueryBuilder::<Postgres>::new(
-                "select count(*) from (select 1 from contact_stats s",
-            );
-            self.push_filters(&mut count, query);
-            count.push(format_args!(" limit {}) matches", COUNT_LIMIT + 1));
-            let counted: i64 = count.build_query_scalar().fetch_one(self.pool).await?;
+            let counted = match matching {
+                Some(matching) => matching,
+                None => {
+                    let mut count = QueryBuilder::<Postgres>::new("select ");
+                    self.push_count(&mut count, query);
+                    count.build_query_scalar().fetch_one(self.pool).await?
+                }
+            };
             if counted > COUNT_LIMIT {
                 ListTotal::MoreThan(COUNT_LIMIT)
             } else {
@@ -229,6 +282,13 @@ impl ContactsScope<'_> {
             ));
     }
 
+    /// How many contacts match `query`, up to one past [`COUNT_LIMIT`], as an expression.
+    fn push_count<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
+        sql.push("(select count(*) from (select 1 from contact_stats s");
+        self.push_filters(sql, query);
+        sql.push(format_args!(" limit {}) matches)", COUNT_LIMIT + 1));
+    }
+
     fn push_filters<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
         sql.push(" where s.user_id = ")
             .push_bind(self.user.0)
@@ -266,18 +326,23 @@ impl ContactsScope<'_> {
     }
 
     /// What the contacts page shows: a page, the top-contacts strip and the tag menu,
-    /// read at once on three pooled connections, so the page waits for the slowest
-    /// read rather than their sum.
+    /// read at once on two pooled connections, so the page waits for the slower read
+    /// rather than their sum.
     pub async fn page(
         self,
         query: &ContactQuery,
         top: i64,
     ) -> Result<(ContactListPage, Vec<ContactListItem>, Vec<String>), DomainError> {
-        tokio::try_join!(self.list(query), self.top(top), self.tags())
+        let (page, (top, tags)) = tokio::try_join!(self.list(query), self.strip(top))?;
+        Ok((page, top, tags))
     }
 
-    /// The strongest relationships, for the strip above the list.
-    pub async fn top(self, limit: i64) -> Result<Vec<ContactListItem>, DomainError> {
+    /// The strongest relationships, for the strip above the list, and the tag menu: one
+    /// statement for both (each is on every contacts page), unless the strip is empty.
+    pub async fn strip(
+        self,
+        limit: i64,
+    ) -> Result<(Vec<ContactListItem>, Vec<String>), DomainError> {
         let mut rows = QueryBuilder::<Postgres>::new(
             "with page as (select s.user_id, s.contact_id, s.strength, s.email_count,
                     s.last_interaction_at, s.unanswered_inbound,
@@ -292,11 +357,18 @@ impl ContactsScope<'_> {
                 " and s.listed and s.strength > 0 order by s.strength desc, s.contact_id limit {limit}"
             ))
             .push(") ")
-            .push(PAGE_COLUMNS);
-        Ok(rows
-            .build_query_as::<ContactListItem>()
+            .push(PAGE_COLUMNS)
+            .push(", (");
+        self.push_tag_menu(&mut rows);
+        rows.push(") as menu").push(PAGE_FROM);
+        let rows = rows
+            .build_query_as::<StripRow>()
             .fetch_all(self.pool)
-            .await?)
+            .await?;
+        let Some(menu) = rows.first().map(|row| row.menu.clone()) else {
+            return Ok((Vec::new(), self.tags().await?));
+        };
+        Ok((rows.into_iter().map(|row| row.item).collect(), menu))
     }
 
     /// Adds `tag` to each of `contacts` that belongs to the user; returns how many
@@ -330,23 +402,27 @@ impl ContactsScope<'_> {
         .await?)
     }
 
-    /// Every tag on the user's listed contacts, A to Z, for the filter menu: one index
-    /// descent per tag in `contact_tags` (each step finds the next tag after the last),
-    /// however many contacts carry them.
+    /// Every tag on the user's listed contacts, A to Z, for the filter menu.
     pub async fn tags(self) -> Result<Vec<String>, DomainError> {
-        Ok(sqlx::query_scalar!(
-            r#"with recursive menu as (
-                 select min(tag) as tag from contact_tags where user_id = $1
-                 union all
-                 select (select min(t.tag) from contact_tags t
-                          where t.user_id = $1 and t.tag > menu.tag)
-                 from menu where menu.tag is not null
-               )
-               select tag as "tag!" from menu where tag is not null"#,
-            self.user.0,
+        let mut menu = QueryBuilder::<Postgres>::new("");
+        self.push_tag_menu(&mut menu);
+        Ok(menu.build_query_scalar().fetch_one(self.pool).await?)
+    }
+
+    /// The tag menu as a statement giving one array: one index descent per tag in
+    /// `contact_tags` (each step finds the next tag after the last), however many
+    /// contacts carry them.
+    fn push_tag_menu(self, sql: &mut QueryBuilder<'_, Postgres>) {
+        sql.push(
+            "with recursive menu as (select min(tag) as tag from contact_tags where user_id = ",
         )
-        .fetch_all(self.pool)
-        .await?)
+        .push_bind(self.user.0)
+        .push(" union all select (select min(t.tag) from contact_tags t where t.user_id = ")
+        .push_bind(self.user.0)
+        .push(
+            " and t.tag > menu.tag) from menu where menu.tag is not null)
+                 select array(select tag from menu where tag is not null order by tag)",
+        );
     }
 }
 

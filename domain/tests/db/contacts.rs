@@ -688,8 +688,9 @@ async fn the_list_searches_filters_sorts_and_pages() {
 
     // Bob only had one email from me, never answered: one-way mail scores 0, so he is
     // not a top contact.
-    let top = scope.contacts().top(8).await.unwrap();
+    let (top, menu) = scope.contacts().strip(8).await.unwrap();
     assert_eq!(top.iter().map(|c| c.id).collect::<Vec<_>>(), [f.ada]);
+    assert_eq!(menu, scope.contacts().tags().await.unwrap());
 
     let tagged = scope
         .contacts()
@@ -698,6 +699,12 @@ async fn the_list_searches_filters_sorts_and_pages() {
         .unwrap();
     assert_eq!(tagged, 1, "Bob had the tag already");
     assert_eq!(scope.contacts().tags().await.unwrap(), ["investor"]);
+    let (_, menu) = scope.contacts().strip(8).await.unwrap();
+    assert_eq!(
+        menu,
+        ["investor"],
+        "the strip's statement reads the menu too"
+    );
 }
 
 /// The tag menu is read from rows kept by triggers: tagging, editing tags, merging,
@@ -932,6 +939,71 @@ async fn search_follows_names_addresses_companies_and_merges() {
         .await
         .unwrap();
     assert!(found("2071234567").await.is_empty(), "phone removed");
+}
+
+/// A full page needs the count: unfiltered lists count in the page's own statement,
+/// filtered ones with a second; both count only listed contacts, in every sort.
+#[tokio::test]
+async fn full_pages_know_how_many_contacts_match_filtered_or_not() {
+    let f = fixture().await;
+    sqlx::query(
+        "insert into contacts (user_id, display_name, tags)
+         select $1, 'Many ' || g, case when g <= 60 then array['club'] else '{}' end
+         from generate_series(1, 100) g",
+    )
+    .bind(f.me.0)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    // Two of them no longer listed (as merged-away contacts are not).
+    sqlx::query(
+        "update contact_stats s set listed = false from contacts c
+          where c.user_id = $1 and c.id = s.contact_id and c.display_name in ('Many 1', 'Many 99')",
+    )
+    .bind(f.me.0)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    let scope = f.db.for_user(f.me);
+    for sort in [
+        ContactSort::Strength,
+        ContactSort::Recent,
+        ContactSort::MostEmails,
+        ContactSort::Name,
+    ] {
+        let mut seen = Vec::new();
+        for page in 1..=2 {
+            let list = scope
+                .contacts()
+                .list(&ContactQuery {
+                    sort,
+                    page,
+                    ..ContactQuery::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(list.total, ListTotal::Exactly(100), "{sort:?} page {page}");
+            assert_eq!(list.has_next(), page == 1, "{sort:?} page {page}");
+            seen.extend(list.contacts.iter().map(|c| c.id));
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 100, "{sort:?}: 98 listed and the fixture's 2");
+    }
+    let club = scope
+        .contacts()
+        .list(&ContactQuery {
+            tag: Some("club".into()),
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(club.contacts.len(), 50);
+    assert_eq!(
+        club.total,
+        ListTotal::Exactly(59),
+        "60 tagged, one unlisted"
+    );
 }
 
 /// Past [`COUNT_LIMIT`] matches the list stops counting; paging goes on by "next".
