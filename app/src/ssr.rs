@@ -2,12 +2,12 @@
 //! signed-in user the auth middleware resolved. Server functions fail with an
 //! [`AppError`], reported on its way out through [`reported`].
 
+use std::sync::Arc;
+
 use domain::ask::model::ModelConfig;
 use domain::crypto::SecretBox;
 use domain::google::GoogleOAuth;
 use domain::{Db, UserId, UserScope};
-use std::sync::Arc;
-
 use leptos::prelude::*;
 
 use crate::app_error::{AppError, ErrorKind};

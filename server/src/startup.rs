@@ -61,6 +61,7 @@ impl FromRef<AppState> for Db {
     }
 }
 
+/// The clients, limits and settings behind [`AppState`].
 pub struct SharedState {
     pub leptos_options: LeptosOptions,
     pub db: Db,

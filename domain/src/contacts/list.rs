@@ -218,12 +218,12 @@ impl ContactsScope<'_> {
             rows.push("null::int8");
         }
         rows.push(" as matching").push(PAGE_FROM);
-        let counted = rows
+        let read = rows
             .build_query_as::<CountedRow>()
             .fetch_all(self.pool)
             .await?;
-        let matching = counted.first().and_then(|row| row.matching);
-        let contacts: Vec<ContactListItem> = counted.into_iter().map(|row| row.item).collect();
+        let matching = read.first().and_then(|row| row.matching);
+        let contacts: Vec<ContactListItem> = read.into_iter().map(|row| row.item).collect();
 
         let before = (page - 1) * PAGE_SIZE;
         let shown = contacts.len() as i64;

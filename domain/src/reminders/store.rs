@@ -36,18 +36,6 @@ pub(crate) fn read_setting(setting: Option<&str>, days: Option<i32>) -> ContactS
     }
 }
 
-/// A tag default as stored; `None` for a cadence this version does not know.
-pub(crate) fn stored_tag_default(
-    tag: &str,
-    cadence: &str,
-    days: Option<i32>,
-) -> Option<TagDefault> {
-    Some(TagDefault {
-        tag: tag.to_owned(),
-        frequency: Frequency::from_stored(Cadence::parse(cadence).ok()?, days)?,
-    })
-}
-
 impl RemindersScope<'_> {
     pub(crate) async fn contact_exists(self, contact: Uuid) -> Result<(), DomainError> {
         let exists = sqlx::query_scalar!(
@@ -184,8 +172,13 @@ impl RemindersScope<'_> {
         Ok(rows
             .into_iter()
             .filter_map(|r| {
+                let frequency =
+                    Frequency::from_stored(Cadence::parse(&r.cadence).ok()?, r.every_days)?;
                 Some((
-                    stored_tag_default(&r.tag, &r.cadence, r.every_days)?,
+                    TagDefault {
+                        tag: r.tag,
+                        frequency,
+                    },
                     r.created_at,
                 ))
             })
