@@ -27,14 +27,16 @@ test("an automatic merge is explained on the contact page and undone in one clic
   });
   expect(posted.status()).toBeLessThan(300);
 
-  // Processing merges them on its own; the log says why.
+  // Processing merges them on its own; the log says why. The page reads its sections
+  // side by side, so a load while the merge commits can show the log but not yet the
+  // moved address: wait for a load that shows both.
   const log = page.locator("section.merge-log");
   await expect
     .poll(async () => {
       await page.goto(`/contacts/${kept}`);
-      return log.count();
+      return [await log.count(), await page.locator(".identities").innerText()];
     }, { timeout: 60_000 })
-    .toBe(1);
+    .toEqual([1, expect.stringContaining(newAddress)]);
   await hydrated(page);
   const entry = log.locator("li[data-automatic=true]");
   await expect(entry).toContainText("Merged automatically (they announced a new address)");
