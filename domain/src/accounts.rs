@@ -62,6 +62,12 @@ pub struct PageHeader {
     pub zone_chosen: bool,
     /// The Google accounts whose access was revoked or expired, by name.
     pub needs_reconnect: Vec<String>,
+    /// Whether Messenger or Instagram is connected: only then can a conversation wait
+    /// for a person (the handoff banner on every page reads them only then).
+    pub has_meta: bool,
+    /// Whether the user set a keep-in-touch frequency on any contact or tag: only then
+    /// can anyone be due (the contacts page's card reads them only then).
+    pub keeps_in_touch: bool,
 }
 
 impl AccountsScope<'_> {

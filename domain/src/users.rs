@@ -59,13 +59,18 @@ impl Db {
     }
 
     /// A signed-in request's user with what every page's header shows (time zone, Google
-    /// accounts to reconnect), in the one read each signed-in request makes.
+    /// accounts to reconnect) and whether the layout's and the contacts page's optional
+    /// parts have anything to read, in the one read each signed-in request makes.
     pub async fn signed_in(&self, id: UserId) -> Result<(User, PageHeader), DomainError> {
         let row = sqlx::query!(
             r#"select u.id, u.email, u.name, u.picture_url, u.time_zone, u.time_zone_chosen,
                       array(select coalesce(a.display_name, a.external_id) from accounts a
                             where a.user_id = u.id and a.provider = $2 and a.status = $3
-                            order by a.created_at, a.id) as "needs_reconnect!"
+                            order by a.created_at, a.id) as "needs_reconnect!",
+                      exists(select 1 from meta_integrations m where m.user_id = u.id) as "has_meta!",
+                      (exists(select 1 from keep_in_touch k where k.user_id = u.id)
+                       or exists(select 1 from keep_in_touch_tag_defaults d where d.user_id = u.id))
+                        as "keeps_in_touch!"
                from users u where u.id = $1"#,
             id.0,
             Provider::Google.as_str(),
@@ -84,6 +89,8 @@ impl Db {
             zone: UserZone::parse_stored(&row.time_zone),
             zone_chosen: row.time_zone_chosen,
             needs_reconnect: row.needs_reconnect,
+            has_meta: row.has_meta,
+            keeps_in_touch: row.keeps_in_touch,
         };
         Ok((user, header))
     }

@@ -209,12 +209,20 @@ fn ContactsView(
         }
         .into_any();
     }
+    // Each part takes its own fields: the rows are moved, not copied per part.
+    let mut list = list;
+    let (top, tags, company_name) = (
+        std::mem::take(&mut list.top),
+        std::mem::take(&mut list.tags),
+        list.company_name.take(),
+    );
+    let pages = Pages::of(&list);
     view! {
-        <TopStrip top=list.top.clone()/>
-        <Filters params=params.clone() tags=list.tags.clone() company_name=list.company_name.clone()/>
+        <TopStrip top/>
+        <Filters params=params.clone() tags company_name/>
         <SortLinks params=params.clone()/>
-        <ContactTable list=list.clone() tag/>
-        <Pagination params list=list.clone()/>
+        <ContactTable list tag/>
+        <Pagination params pages/>
     }
     .into_any()
 }
@@ -430,10 +438,35 @@ fn ContactTableRow(c: ContactRow) -> impl IntoView {
     }
 }
 
+/// Where a page is among the list's pages.
+#[derive(Debug, Clone, Copy)]
+struct Pages {
+    page: i64,
+    page_count: i64,
+    has_next: bool,
+    total_is_floor: bool,
+}
+
+impl Pages {
+    fn of(list: &ContactList) -> Self {
+        Self {
+            page: list.page,
+            page_count: list.page_count,
+            has_next: list.has_next,
+            total_is_floor: list.total_is_floor,
+        }
+    }
+}
+
 #[component]
-fn Pagination(params: ListParams, list: ContactList) -> impl IntoView {
-    let page = list.page;
-    (page > 1 || list.has_next).then(|| {
+fn Pagination(params: ListParams, pages: Pages) -> impl IntoView {
+    let Pages {
+        page,
+        page_count,
+        has_next,
+        total_is_floor,
+    } = pages;
+    (page > 1 || has_next).then(|| {
         let link = |to: i64| {
             ListParams {
                 page: to,
@@ -445,13 +478,13 @@ fn Pagination(params: ListParams, list: ContactList) -> impl IntoView {
             <nav class="pagination" aria-label="Pages">
                 {(page > 1).then(|| view! { <a rel="prev" href=link(page - 1)>"← Previous"</a> })}
                 <span>
-                    {if list.total_is_floor {
+                    {if total_is_floor {
                         format!("Page {page}")
                     } else {
-                        format!("Page {page} of {}", list.page_count)
+                        format!("Page {page} of {page_count}")
                     }}
                 </span>
-                {list.has_next.then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
+                {has_next.then(|| view! { <a rel="next" href=link(page + 1)>"Next →"</a> })}
             </nav>
         }
     })

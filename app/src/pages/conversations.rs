@@ -164,8 +164,8 @@ pub async fn list_handoffs() -> Result<Vec<Handoff>, AppError> {
     use crate::ssr::{RequestContext, current_user, reported};
     reported(async move {
         // The layout asks on every page: a signed-out visitor has none (a refusal would
-        // make the login page a 401).
-        if current_user().is_none() {
+        // make the login page a 401), nor has a user without Messenger or Instagram.
+        if !current_user().is_some_and(|user| user.header.has_meta) {
             return Ok(Vec::new());
         }
         let ctx = RequestContext::current()?;

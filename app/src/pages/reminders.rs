@@ -492,6 +492,10 @@ pub async fn load_due() -> Result<Vec<ReminderRow>, AppError> {
     use crate::ssr::{RequestContext, reported};
     reported(async move {
         let ctx = RequestContext::current()?;
+        // Nobody is due for a user who never set a frequency (most): no read at all.
+        if !ctx.user.header.keeps_in_touch {
+            return Ok(Vec::new());
+        }
         Ok(ctx.scope().reminders().due(Utc::now(), ROWS).await?)
     })
     .await

@@ -65,21 +65,18 @@ pub struct ContactQuery {
 }
 
 impl ContactQuery {
-    /// Every listed contact, in some order.
-    pub fn is_unfiltered(&self) -> bool {
-        matches!(
-            self,
-            ContactQuery {
-                search: None,
-                company: None,
-                tag: None,
-                unanswered: false,
-                last_from: None,
-                last_to: None,
-                sort: _,
-                page: _,
-            }
-        )
+    /// What the search box's text matches, when it has any.
+    fn search_text(&self) -> Option<SearchText> {
+        self.search.as_deref().and_then(SearchText::parse)
+    }
+
+    /// Whether a filter other than the tag applies.
+    fn filtered_beyond_tag(&self) -> bool {
+        self.search_text().is_some()
+            || self.company.is_some()
+            || self.unanswered
+            || self.last_from.is_some()
+            || self.last_to.is_some()
     }
 }
 
@@ -102,7 +99,8 @@ pub struct ContactListItem {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactListPage {
     pub contacts: Vec<ContactListItem>,
-    /// Contacts matching the query, counted up to [`COUNT_LIMIT`].
+    /// Contacts matching the query, counted up to [`COUNT_LIMIT`]; a search's only up to
+    /// the end of this page (see [`Tally::LookAhead`]).
     pub total: ListTotal,
     pub page: i64,
 }
@@ -123,6 +121,29 @@ impl ListTotal {
     pub fn known_pages(self) -> i64 {
         let (Self::Exactly(n) | Self::MoreThan(n)) = self;
         ((n + PAGE_SIZE - 1) / PAGE_SIZE).max(1)
+    }
+}
+
+/// How a page learns how many contacts match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tally {
+    /// Counted in the page's statement, up to [`COUNT_LIMIT`], from an index's entries.
+    InStatement,
+    /// Not counted unless the page is the last: one row past the page says whether
+    /// another follows. Searches, and a tag with other filters, have no index to count
+    /// from: counting `q=company17`'s 2,200 matches among 100,000 contacts up to the
+    /// limit took 3.7 ms (the trigram index lists every candidate, each read and
+    /// rechecked), several times the page itself, on every full page of results.
+    LookAhead,
+}
+
+impl Tally {
+    fn of(query: &ContactQuery) -> Self {
+        if query.search_text().is_some() || (query.tag.is_some() && query.filtered_beyond_tag()) {
+            Self::LookAhead
+        } else {
+            Self::InStatement
+        }
     }
 }
 
@@ -188,6 +209,13 @@ impl ContactsScope<'_> {
             ContactSort::MostEmails => "s.email_count desc, s.contact_id",
             ContactSort::Name => "s.name_key nulls last, s.contact_id",
         };
+        let tally = Tally::of(query);
+        // A look-ahead page reads one row more than it shows: that row says whether
+        // another page follows.
+        let rows_read = match tally {
+            Tally::InStatement => PAGE_SIZE,
+            Tally::LookAhead => PAGE_SIZE + 1,
+        };
         let mut rows = QueryBuilder::<Postgres>::new(PAGE_ROWS);
         rows.push(order).push(") as n from ");
         match MonthWalk::of(query, page) {
@@ -203,35 +231,41 @@ impl ContactsScope<'_> {
         rows.push(" order by ")
             .push(order)
             .push(format_args!(
-                " limit {PAGE_SIZE} offset {}) ",
+                " limit {rows_read} offset {}) ",
                 (page - 1).saturating_mul(PAGE_SIZE)
             ))
             .push(PAGE_COLUMNS)
             .push(", ");
-        // Unfiltered, every page but the last of anyone with more than a page of contacts
-        // is full and needs the count: counted in the same statement (an index-only scan
-        // of at most [`COUNT_LIMIT`] entries), not in a round trip of its own. Filtered
-        // lists are often a page or less, whose count is their length.
-        if query.is_unfiltered() {
-            self.push_count(&mut rows, query);
-        } else {
-            rows.push("null::int8");
+        match tally {
+            Tally::InStatement => self.push_count(&mut rows, query),
+            Tally::LookAhead => {
+                rows.push("null::int8");
+            }
         }
         rows.push(" as matching").push(PAGE_FROM);
-        let read = rows
+        let mut read = rows
             .build_query_as::<CountedRow>()
             .fetch_all(self.pool)
             .await?;
         let matching = read.first().and_then(|row| row.matching);
+        let more = read.len() as i64 > PAGE_SIZE;
+        read.truncate(PAGE_SIZE as usize);
         let contacts: Vec<ContactListItem> = read.into_iter().map(|row| row.item).collect();
 
         let before = (page - 1) * PAGE_SIZE;
         let shown = contacts.len() as i64;
         // A page that is neither full nor past the end is the last one: it gives the
-        // count, and a search matching a handful of people costs one query, not two.
-        let total = if shown < PAGE_SIZE && (shown > 0 || page == 1) {
+        // count. So does a look-ahead page without a row after it.
+        let last = match tally {
+            Tally::InStatement => shown < PAGE_SIZE,
+            Tally::LookAhead => !more,
+        };
+        let total = if more {
+            ListTotal::MoreThan(before + PAGE_SIZE)
+        } else if last && (shown > 0 || page == 1) {
             ListTotal::Exactly(before + shown)
         } else {
+            // A full page of a counted list, or a page past the end (an old link).
             let counted = match matching {
                 Some(matching) => matching,
                 None => {
@@ -282,18 +316,41 @@ impl ContactsScope<'_> {
             ));
     }
 
-    /// How many contacts match `query`, up to one past [`COUNT_LIMIT`], as an expression.
+    /// How many contacts match `query`, up to one past [`COUNT_LIMIT`], as an expression:
+    /// read in the order of the index that holds the filter's entries, so that Postgres
+    /// counts index entries (an index-only scan) rather than reading a row of
+    /// `contact_stats` per match (a sequential scan of the user's rows was 0.6 ms at
+    /// 100,000 contacts against 0.2 ms for the index).
     fn push_count<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
+        if let Some(tag) = &query.tag
+            && !query.filtered_beyond_tag()
+        {
+            // A tag's listed contacts are the tag's entries in `contact_tags`.
+            sql.push("(select count(*) from (select 1 from contact_tags t where t.user_id = ")
+                .push_bind(self.user.0)
+                .push(" and t.tag = ")
+                .push_bind(tag.as_str())
+                .push(format_args!(" limit {}) matches)", COUNT_LIMIT + 1));
+            return;
+        }
+        let order = if query.last_from.is_some() || query.last_to.is_some() {
+            "s.last_interaction_at desc nulls last, s.contact_id"
+        } else {
+            "s.strength desc, s.contact_id"
+        };
         sql.push("(select count(*) from (select 1 from contact_stats s");
         self.push_filters(sql, query);
-        sql.push(format_args!(" limit {}) matches)", COUNT_LIMIT + 1));
+        sql.push(format_args!(
+            " order by {order} limit {}) matches)",
+            COUNT_LIMIT + 1
+        ));
     }
 
     fn push_filters<'q>(self, sql: &mut QueryBuilder<'q, Postgres>, query: &'q ContactQuery) {
         sql.push(" where s.user_id = ")
             .push_bind(self.user.0)
             .push(" and s.listed");
-        match query.search.as_deref().and_then(SearchText::parse) {
+        match query.search_text() {
             Some(SearchText::Substring(pattern)) => {
                 sql.push(" and s.search_text like ").push_bind(pattern);
             }
@@ -452,11 +509,7 @@ impl MonthWalk {
             return None;
         };
         let only_the_range = query.sort == ContactSort::Strength
-            && query
-                .search
-                .as_deref()
-                .and_then(SearchText::parse)
-                .is_none()
+            && query.search_text().is_none()
             && query.company.is_none()
             && query.tag.is_none()
             && !query.unanswered;

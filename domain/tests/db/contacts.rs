@@ -941,8 +941,9 @@ async fn search_follows_names_addresses_companies_and_merges() {
     assert!(found("2071234567").await.is_empty(), "phone removed");
 }
 
-/// A full page needs the count: unfiltered lists count in the page's own statement,
-/// filtered ones with a second; both count only listed contacts, in every sort.
+/// A full page needs the count: lists an index can count count in the page's own
+/// statement, searches read one row ahead instead; all count only listed contacts, in
+/// every sort.
 #[tokio::test]
 async fn full_pages_know_how_many_contacts_match_filtered_or_not() {
     let f = fixture().await;
@@ -1004,6 +1005,106 @@ async fn full_pages_know_how_many_contacts_match_filtered_or_not() {
         ListTotal::Exactly(59),
         "60 tagged, one unlisted"
     );
+
+    // Filters an index counts are counted in the page's statement: the count is the
+    // recount's, listed contacts only.
+    sqlx::query(
+        "update contact_stats s
+            set unanswered_inbound = 1, last_interaction_at = '2026-03-10T12:00:00Z'
+           from contacts c
+          where c.user_id = $1 and c.id = s.contact_id and c.display_name like 'Many %'
+            and substr(c.display_name, 6)::int <= 70",
+    )
+    .bind(f.me.0)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    let (me, pool) = (f.me, f.db.pool());
+    let recount = |filter: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "select count(*) from contact_stats where user_id = $1 and listed and {filter}"
+        ))
+        .bind(me.0)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    };
+    let unanswered = scope
+        .contacts()
+        .list(&ContactQuery {
+            unanswered: true,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        unanswered.total,
+        ListTotal::Exactly(recount("unanswered_inbound > 0").await)
+    );
+    assert!(
+        recount("unanswered_inbound > 0").await >= 69,
+        "69 listed of 70"
+    );
+    let at = |y, m, d| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, y, m, d, 0, 0, 0).unwrap();
+    let in_march = ContactQuery {
+        last_from: Some(at(2026, 3, 1)),
+        last_to: Some(at(2026, 4, 1)),
+        ..ContactQuery::default()
+    };
+    assert_eq!(
+        scope.contacts().list(&in_march).await.unwrap().total,
+        ListTotal::Exactly(
+            recount("last_interaction_at >= '2026-03-01' and last_interaction_at < '2026-04-01'")
+                .await
+        )
+    );
+
+    // Searches (and a tag with other filters) are not counted: a row past the page says
+    // whether another follows, and the last page gives the count.
+    let searched = |text: &str, page: i64| ContactQuery {
+        search: Some(text.into()),
+        page,
+        ..ContactQuery::default()
+    };
+    let first = scope.contacts().list(&searched("many", 1)).await.unwrap();
+    assert_eq!(first.contacts.len(), 50);
+    assert_eq!(first.total, ListTotal::MoreThan(50));
+    assert!(first.has_next());
+    let second = scope.contacts().list(&searched("many", 2)).await.unwrap();
+    assert_eq!(
+        (second.contacts.len(), second.total, second.has_next()),
+        (48, ListTotal::Exactly(98), false),
+        "98 listed"
+    );
+    let club_waiting = ContactQuery {
+        tag: Some("club".into()),
+        unanswered: true,
+        ..ContactQuery::default()
+    };
+    let club_waiting = scope.contacts().list(&club_waiting).await.unwrap();
+    assert_eq!(
+        (club_waiting.contacts.len(), club_waiting.total),
+        (50, ListTotal::MoreThan(50)),
+        "59 listed in the club, all waiting"
+    );
+    // Exactly a page of matches: the page is the last, with nothing after it.
+    sqlx::query(
+        "update contact_stats s set listed = false from contacts c
+          where c.user_id = $1 and c.id = s.contact_id and c.display_name like 'Many %'
+            and substr(c.display_name, 6)::int between 51 and 98",
+    )
+    .bind(f.me.0)
+    .execute(f.db.pool())
+    .await
+    .unwrap();
+    let exactly = scope.contacts().list(&searched("many", 1)).await.unwrap();
+    assert_eq!(
+        (exactly.contacts.len(), exactly.total, exactly.has_next()),
+        (50, ListTotal::Exactly(50), false)
+    );
+    let past_the_end = scope.contacts().list(&searched("many", 3)).await.unwrap();
+    assert!(past_the_end.contacts.is_empty());
+    assert_eq!(past_the_end.total, ListTotal::Exactly(50), "an old link");
 }
 
 /// Past [`COUNT_LIMIT`] matches the list stops counting; paging goes on by "next".

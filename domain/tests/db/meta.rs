@@ -796,6 +796,14 @@ async fn a_handoff_is_announced_until_someone_takes_the_conversation() {
     let meta = s.db.for_user(s.owner).meta();
     let handoffs = meta.handoffs().await.unwrap();
     assert_eq!(handoffs.len(), 1);
+    // The layout reads handoffs only for users with a page connected.
+    let (_, header) = s.db.signed_in(s.owner).await.unwrap();
+    assert!(header.has_meta, "the shop's page is connected");
+    let (_, header) =
+        s.db.signed_in(user(&s.db, "other@example.com").await)
+            .await
+            .unwrap();
+    assert!(!header.has_meta, "another user connected nothing");
     assert_eq!(handoffs[0].conversation_id, conversation);
     assert_eq!(handoffs[0].reason.as_deref(), Some("wants a person"));
     let other = crate::helpers::user(&s.db, "other@example.com").await;

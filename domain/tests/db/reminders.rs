@@ -259,10 +259,14 @@ async fn tag_defaults_apply_to_contacts_that_chose_nothing() {
         None
     );
 
+    // The contacts page reads who is due only for a user who set a frequency.
+    let keeps_in_touch = || async { db.signed_in(owner.id).await.unwrap().1.keeps_in_touch };
+    assert!(!keeps_in_touch().await);
     reminders
         .set_tag_default("family", Some(Frequency::Every(Cadence::Week)))
         .await
         .unwrap();
+    assert!(keeps_in_touch().await, "a tag's default");
     let state = reminders.for_contact(dana, now).await.unwrap();
     assert_eq!(state.frequency, Some(Frequency::Every(Cadence::Week)));
     assert_eq!(state.from_tag.as_deref(), Some("family"));
@@ -290,6 +294,10 @@ async fn tag_defaults_apply_to_contacts_that_chose_nothing() {
     assert!(due_contacts(&db, owner.id, now).await.contains(&dana));
     reminders.set_tag_default("family", None).await.unwrap();
     assert!(!due_contacts(&db, owner.id, now).await.contains(&dana));
+    assert!(
+        keeps_in_touch().await,
+        "Dana's own setting (the tag's default) is kept"
+    );
     assert!(matches!(
         reminders
             .set_tag_default("  ", Some(Frequency::Days(3)))
