@@ -100,7 +100,7 @@ pub struct ContactListItem {
 pub struct ContactListPage {
     pub contacts: Vec<ContactListItem>,
     /// Contacts matching the query, counted up to [`COUNT_LIMIT`]; a search's only up to
-    /// the end of this page (see [`Tally::LookAhead`]).
+    /// the end of this page (they read one row past it).
     pub total: ListTotal,
     pub page: i64,
 }
