@@ -255,11 +255,8 @@ impl ContactsScope<'_> {
         let before = (page - 1) * PAGE_SIZE;
         let shown = contacts.len() as i64;
         // A page that is neither full nor past the end is the last one: it gives the
-        // count. So does a look-ahead page without a row after it.
-        let last = match tally {
-            Tally::InStatement => shown < PAGE_SIZE,
-            Tally::LookAhead => !more,
-        };
+        // count. So does a look-ahead page without a row after it (`more` is false).
+        let last = tally == Tally::LookAhead || shown < PAGE_SIZE;
         let total = if more {
             ListTotal::MoreThan(before + PAGE_SIZE)
         } else if last && (shown > 0 || page == 1) {
