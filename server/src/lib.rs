@@ -1,6 +1,7 @@
 //! The Rapport server: wires configuration, the database (embedded or external), the
 //! Leptos app and the HTTP routes together. `main.rs` is a thin CLI over this.
 
+mod admission;
 pub mod agent;
 pub mod api_v1;
 mod ask;

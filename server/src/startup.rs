@@ -25,6 +25,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::admission::{self, PageRenders};
 use crate::config::{Config, GoogleSettings};
 use crate::session_store::PgSessionStore;
 use crate::workers::{BackgroundWork, Models, WorkerSettings};
@@ -443,7 +444,29 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
     };
     let leptos_options = state.leptos_options.clone();
 
-    let router = Router::new()
+    // A browser's session and sign-in, around every route a cookie speaks for.
+    let signed_in = |routes: Router<AppState>| {
+        routes
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_user,
+            ))
+            .layer(sessions.clone())
+    };
+    // The pages (and the server functions registered with them), rendered a few at a
+    // time in arrival order. A page takes its turn before its session is read: the
+    // reads of the pages waiting would only compete with the renders under way.
+    let pages = signed_in(Router::new().leptos_routes_with_context(
+        &state,
+        routes,
+        render_context.clone(),
+        move || shell(leptos_options.clone()),
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        PageRenders::for_this_machine(),
+        admission::admit,
+    ));
+    let cookie_routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route(
             "/",
@@ -473,20 +496,14 @@ fn router(state: AppState, sessions: SessionManagerLayer<PgSessionStore>, https:
             "/settings/import-mbox",
             post(import::upload_mbox).layer(DefaultBodyLimit::disable()),
         )
-        .leptos_routes_with_context(&state, routes, render_context.clone(), move || {
-            shell(leptos_options.clone())
-        })
         // The not-found page renders the same shell (user menu and all): same context.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(render_context, shell))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
-        ))
-        .layer(sessions)
-        // Token-authenticated: added after the session and sign-in layers, so a cookie
+        >(render_context, shell));
+    let router = signed_in(cookie_routes)
+        .merge(pages)
+        // Token-authenticated: outside the session and sign-in layers, so a cookie
         // never stands in for (or interferes with) the bearer token.
         .merge(api_v1::routes())
         // The token in the URL is the credential: no session.
