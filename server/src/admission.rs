@@ -8,7 +8,7 @@
 //! 2.0-2.3 times the median. Admitting two pages per core, first come first served
 //! (tokio's semaphore is fair), still keeps both kinds of work busy (one page's queries
 //! overlap another's rendering) and puts each page's wait in the queue close to the
-//! median: p99 1.6-1.7 times it, at the same throughput.
+//! median: p99 1.5-1.6 times it, at the same throughput.
 //!
 //! Server functions are not page renders (they may wait on outside services for seconds)
 //! and pass straight through.
